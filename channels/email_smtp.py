@@ -1,0 +1,558 @@
+"""Email out over SMTP (aiosmtplib), with threading, reply addresses and one-click unsubscribe.
+
+One :class:`SmtpEmailChannel` per worker keeps one SMTP connection open and sends every
+message over it, one at a time (an ``asyncio.Lock``). A refused recipient does not spoil
+the connection: aiosmtplib sends ``RSET`` after a refusal and the next message reuses it.
+A dropped connection is reopened on the next send.
+
+Headers written on every message:
+
+* ``Message-ID`` derived from the message's idempotency key, so a retried message keeps
+  its id and the id doubles as the provider id (``<…@from-domain>``, brackets included);
+* ``In-Reply-To``/``References`` when the message answers a customer's email;
+* ``Reply-To: reply+TOKEN@reply-domain`` so a reply finds its case even when the
+  customer writes from another address;
+* ``List-Unsubscribe`` (HTTPS, plus ``mailto:`` when a reply domain is set) and
+  ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
+
+Unsubscribe tokens (:func:`make_unsubscribe_token`) are authenticated and encrypted with
+the application secret: a token cannot be forged for another address, and the address
+is not readable from the link (it would otherwise land in every web access log).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import ipaddress
+import logging
+import re
+import ssl
+import time
+import urllib.parse
+from collections.abc import Mapping
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import aiosmtplib
+from pydantic import SecretStr
+
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.messages import (
+    ChannelKind,
+    DeliveryResult,
+    FailureReason,
+    InboundEvent,
+    OutboundMessage,
+)
+from channels.base import Channel, ChannelConfigError
+from channels.email_dsn import PermanentKind, classify_permanent
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TlsMode = Literal["starttls", "implicit", "none"]
+_TLS_MODES: tuple[str, ...] = ("starttls", "implicit", "none")
+_DEFAULT_PORTS = {"starttls": 587, "implicit": 465, "none": 25}
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._=-]{1,48}$")
+_DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"
+)
+#: an idle pooled connection is checked with NOOP before use (servers drop idle clients)
+IDLE_CHECK_SECONDS = 30.0
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+def mask_email(address: str) -> str:
+    """``john.doe@example.com`` → ``***oe@***.com``: enough to correlate, not to identify."""
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***" + address[-2:]
+    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
+    return f"***{local[-2:]}@***{'.' + tld if tld else ''}"
+
+
+# --------------------------------------------------------------------- unsubscribe tokens
+
+_TOKEN_TAG_LEN = 16
+_TOKEN_MAX_LEN = 600  # base64 of a 16-byte tag + a 254-character address, with room
+
+
+def _token_keys(secret: str) -> tuple[bytes, bytes]:
+    if not secret:
+        raise ValueError("the unsubscribe secret must not be empty")
+    raw = secret.encode()
+    mac_key = hmac.new(raw, b"duebot/unsubscribe/mac/v1", hashlib.sha256).digest()
+    enc_key = hmac.new(raw, b"duebot/unsubscribe/enc/v1", hashlib.sha256).digest()
+    return mac_key, enc_key
+
+
+def _keystream(enc_key: bytes, iv: bytes, length: int) -> bytes:
+    blocks = []
+    for counter in range((length + 31) // 32):
+        blocks.append(hmac.new(enc_key, iv + counter.to_bytes(4, "big"), hashlib.sha256).digest())
+    return b"".join(blocks)[:length]
+
+
+def make_unsubscribe_token(secret: str, address: str) -> str:
+    """A URL-safe token naming ``address`` (lower-cased) that only ``secret`` can mint or read.
+
+    Deterministic SIV construction from stdlib primitives: the tag is an HMAC of the
+    address and also the IV of an HMAC-SHA256 keystream that hides it. The same address
+    always gives the same token, so repeated emails carry the same link.
+    """
+    normalized = address.strip().lower()
+    if "@" not in normalized:
+        raise ValueError("an unsubscribe token needs an email address")
+    mac_key, enc_key = _token_keys(secret)
+    plain = normalized.encode()
+    tag = hmac.new(mac_key, plain, hashlib.sha256).digest()[:_TOKEN_TAG_LEN]
+    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(enc_key, tag, len(plain)), strict=True))
+    return base64.urlsafe_b64encode(tag + cipher).decode().rstrip("=")
+
+
+def read_unsubscribe_token(secret: str, token: str) -> str | None:
+    """The address inside a token made by :func:`make_unsubscribe_token`, or None if forged."""
+    if not token or len(token) > _TOKEN_MAX_LEN:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) <= _TOKEN_TAG_LEN:
+        return None
+    mac_key, enc_key = _token_keys(secret)
+    tag, cipher = raw[:_TOKEN_TAG_LEN], raw[_TOKEN_TAG_LEN:]
+    plain = bytes(a ^ b for a, b in zip(cipher, _keystream(enc_key, tag, len(cipher)), strict=True))
+    expected = hmac.new(mac_key, plain, hashlib.sha256).digest()[:_TOKEN_TAG_LEN]
+    if not hmac.compare_digest(tag, expected):
+        return None
+    try:
+        address = plain.decode()
+    except UnicodeDecodeError:
+        return None
+    return address if "@" in address else None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def message_id_for(idempotency_key: str, domain: str) -> str:
+    """The stable ``<…@domain>`` Message-ID of the message with this idempotency key."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"
+
+
+def _normalize_msgid(value: str) -> str:
+    value = value.strip()
+    match = re.search(r"<[^<>\s]+>", value)
+    if match:
+        return match.group(0)
+    return f"<{value}>"
+
+
+def _bare_address(value: str) -> str | None:
+    """The addr-spec of ``value`` if it is one plain address, else None."""
+    value = value.strip()
+    if not value or any(ch in value for ch in "\r\n<>,;\"() \t") or value.count("@") != 1:
+        return None
+    local, _, domain = value.partition("@")
+    if not local or not domain or len(value) > 254:
+        return None
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secret(value: str | SecretStr | None) -> str | None:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    return value
+
+
+# ----------------------------------------------------------------------------- channel
+
+
+class SmtpEmailChannel(Channel):
+    """Email through an SMTP submission server (587 STARTTLS, 465 implicit TLS, or plain).
+
+    ``send`` maps every SMTP outcome to a :class:`DeliveryResult`: accepted → the
+    Message-ID; recipient refused with 550/551/553 (or 5.1.x) → permanent invalid
+    address; other 5xx → permanent rejection; 4xx, disconnects, timeouts and refused
+    connections → transient; authentication failure → permanent configuration error.
+    """
+
+    kind: ClassVar[ChannelKind] = ChannelKind.EMAIL
+    name: ClassVar[str] = "email-smtp"
+    max_body_len: ClassVar[int] = 100_000
+    supports_subject: ClassVar[bool] = True
+    rate_per_sec: ClassVar[float] = 5.0
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        from_address: str,
+        port: int | None = None,
+        username: str | None = None,
+        password: str | SecretStr | None = None,
+        tls: str = "starttls",
+        validate_certs: bool = True,
+        ca_file: str | None = None,
+        reply_domain: str | None = None,
+        unsubscribe_base_url: str | None = None,
+        unsubscribe_secret: str | SecretStr | None = None,
+        from_name: str | None = None,
+        local_hostname: str | None = None,
+        timeout: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        if not host or not host.strip():
+            raise ChannelConfigError("SMTP host is empty (DUEBOT_SMTP_HOST)")
+        if tls not in _TLS_MODES:
+            raise ChannelConfigError(
+                f"SMTP tls mode must be one of {', '.join(_TLS_MODES)} (DUEBOT_SMTP_TLS), "
+                f"got {tls!r}"
+            )
+        port = _DEFAULT_PORTS[tls] if port is None else port
+        if not 0 < port < 65536:
+            raise ChannelConfigError(f"SMTP port must be 1-65535 (DUEBOT_SMTP_PORT), got {port}")
+        password_value = _secret(password)
+        if bool(username) != bool(password_value):
+            raise ChannelConfigError(
+                "SMTP username and password must be set together "
+                "(DUEBOT_SMTP_USERNAME, DUEBOT_SMTP_PASSWORD)"
+            )
+        if password_value and tls == "none" and not _is_loopback(host):
+            raise ChannelConfigError(
+                "refusing to send the SMTP password in clear text: set DUEBOT_SMTP_TLS to "
+                "starttls or implicit"
+            )
+        bare_from = _bare_address(from_address)
+        if bare_from is None:
+            raise ChannelConfigError(
+                f"sender address is not a plain email address (DUEBOT_EMAIL_FROM): "
+                f"{mask_email(from_address)}"
+            )
+        if reply_domain is not None and not _DOMAIN_RE.match(reply_domain):
+            raise ChannelConfigError(
+                f"reply domain must be a bare domain name (DUEBOT_EMAIL_REPLY_DOMAIN), "
+                f"got {reply_domain!r}"
+            )
+        if unsubscribe_base_url is not None:
+            parsed = urllib.parse.urlsplit(unsubscribe_base_url)
+            secure = parsed.scheme == "https"
+            local_http = parsed.scheme == "http" and _is_loopback(parsed.hostname or "")
+            if not parsed.hostname or not (secure or local_http):
+                raise ChannelConfigError(
+                    "unsubscribe URL must be https:// (RFC 8058; http only on loopback), "
+                    f"got {unsubscribe_base_url!r} (DUEBOT_PUBLIC_URL)"
+                )
+        if timeout <= 0:
+            raise ChannelConfigError(f"SMTP timeout must be positive, got {timeout}")
+
+        self.host = host.strip()
+        self.port = port
+        self.username = username
+        self._password = password_value
+        self.tls: TlsMode = tls  # type: ignore[assignment]  # checked above
+        self.validate_certs = validate_certs
+        self.ca_file = ca_file
+        self.from_address = bare_from
+        self.from_name = from_name
+        self.from_domain = bare_from.rpartition("@")[2].lower()
+        self.reply_domain = reply_domain.lower() if reply_domain else None
+        self.unsubscribe_base_url = (
+            unsubscribe_base_url.rstrip("/") if unsubscribe_base_url else None
+        )
+        self._unsubscribe_secret = _secret(unsubscribe_secret)
+        self.local_hostname = local_hostname or self.from_domain
+        self.timeout = timeout
+        self.clock: Clock = clock or SystemClock()
+
+        self._smtp: aiosmtplib.SMTP | None = None
+        self._lock = asyncio.Lock()
+        self._last_used = 0.0
+        #: how many SMTP connections this instance has opened (for tests and metrics)
+        self.connections_opened = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpEmailChannel:
+        """Build from :class:`bot.settings.Settings` (``DUEBOT_SMTP_*``, ``DUEBOT_EMAIL_*``)."""
+        if not settings.smtp_host:
+            raise ChannelConfigError("email over SMTP needs DUEBOT_SMTP_HOST")
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            validate_certs=settings.smtp_validate_certs,
+            from_address=settings.email_from,
+            from_name=settings.brand_name,
+            reply_domain=settings.email_reply_domain,
+            unsubscribe_base_url=f"{settings.public_url.rstrip('/')}/unsubscribe",
+            unsubscribe_secret=settings.secret_key,
+        )
+
+    def __repr__(self) -> str:
+        user = "set" if self.username else "none"
+        return (
+            f"SmtpEmailChannel(host={self.host!r}, port={self.port}, tls={self.tls!r}, "
+            f"username={user}, password={'***' if self._password else 'none'}, "
+            f"from_domain={self.from_domain!r})"
+        )
+
+    # ------------------------------------------------------------------ connection
+
+    def _new_client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            username=self.username,
+            password=self._password,
+            use_tls=self.tls == "implicit",
+            start_tls=self.tls == "starttls",
+            validate_certs=self.validate_certs,
+            cert_bundle=self.ca_file,
+            local_hostname=self.local_hostname,
+            timeout=self.timeout,
+        )
+
+    async def start(self) -> None:
+        """Open the pooled connection now (otherwise the first send opens it).
+
+        Raises ``aiosmtplib.SMTPException`` (or ``OSError``) if the server cannot be
+        reached or refuses our credentials, so a misconfigured worker fails at start.
+        """
+        async with self._lock:
+            await self._connection()
+
+    async def aclose(self) -> None:
+        """QUIT and close the pooled connection."""
+        async with self._lock:
+            await self._drop(polite=True)
+
+    async def _drop(self, *, polite: bool = False) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        if polite and smtp.is_connected:
+            try:
+                await smtp.quit()
+                return
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                pass
+        smtp.close()
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        smtp = self._smtp
+        if smtp is not None and smtp.is_connected:
+            if time.monotonic() - self._last_used < IDLE_CHECK_SECONDS:
+                return smtp
+            try:
+                await smtp.noop()
+                return smtp
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                log.info("smtp: pooled connection went stale, reconnecting")
+        await self._drop()
+        smtp = self._new_client()
+        await smtp.connect()
+        self._smtp = smtp
+        self._last_used = time.monotonic()
+        self.connections_opened += 1
+        log.debug("smtp: connected to %s:%s (%s)", self.host, self.port, self.tls)
+        return smtp
+
+    # ------------------------------------------------------------------ messages
+
+    def build_message(self, outbound: OutboundMessage) -> EmailMessage:
+        """The MIME message ``send`` would submit (raises ``ValueError`` on unusable input)."""
+        to = _bare_address(outbound.to)
+        if to is None:
+            raise ValueError("recipient is not a plain email address")
+        msg = EmailMessage()
+        msg["From"] = (
+            Address(display_name=self.from_name, addr_spec=self.from_address)
+            if self.from_name
+            else self.from_address
+        )
+        msg["To"] = to
+        msg["Subject"] = outbound.subject or ""
+        msg["Date"] = format_datetime(self.clock.now())
+        msg["Message-ID"] = message_id_for(outbound.idempotency_key, self.from_domain)
+        if outbound.thread_ref:
+            ref = _normalize_msgid(outbound.thread_ref)
+            msg["In-Reply-To"] = ref
+            msg["References"] = ref
+        if outbound.reply_token and self.reply_domain:
+            if not _TOKEN_RE.match(outbound.reply_token):
+                raise ValueError("reply token has characters not allowed in an address")
+            msg["Reply-To"] = f"reply+{outbound.reply_token}@{self.reply_domain}"
+        if outbound.unsubscribe_token and self.unsubscribe_base_url:
+            token = urllib.parse.quote(outbound.unsubscribe_token, safe="")
+            targets = [f"<{self.unsubscribe_base_url}/{token}>"]
+            if self.reply_domain:
+                subject = urllib.parse.quote(f"unsubscribe {outbound.unsubscribe_token}")
+                targets.append(f"<mailto:unsubscribe@{self.reply_domain}?subject={subject}>")
+            msg["List-Unsubscribe"] = ", ".join(targets)
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg["Auto-Submitted"] = "auto-generated"
+        msg.set_content(outbound.body)
+        if outbound.html_body:
+            msg.add_alternative(outbound.html_body, subtype="html")
+        return msg
+
+    async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        """Submit one message over the pooled connection; never raises for SMTP trouble."""
+        if outbound.channel is not ChannelKind.EMAIL:
+            return DeliveryResult.permanent(
+                FailureReason.REJECTED, detail=f"not an email message ({outbound.channel})"
+            )
+        if len(outbound.body) > self.max_body_len:
+            return DeliveryResult.permanent(
+                FailureReason.REJECTED, detail=f"body longer than {self.max_body_len} characters"
+            )
+        try:
+            msg = self.build_message(outbound)
+        except ValueError as exc:
+            reason = (
+                FailureReason.INVALID_ADDRESS
+                if "recipient" in str(exc)
+                else FailureReason.REJECTED
+            )
+            return DeliveryResult.permanent(reason, detail=str(exc)[:120])
+        message_id = str(msg["Message-ID"])
+        masked = mask_email(outbound.to)
+        async with self._lock:
+            try:
+                smtp = await self._connection()
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                log.error("smtp: authentication refused (%s)", exc.code)
+                return DeliveryResult.permanent(
+                    FailureReason.CONFIGURATION, code=str(exc.code), detail="authentication failed"
+                )
+            except aiosmtplib.SMTPNotSupported as exc:
+                log.error("smtp: server lacks a required extension: %s", exc)
+                return DeliveryResult.permanent(
+                    FailureReason.CONFIGURATION, detail=f"server does not support: {exc}"[:120]
+                )
+            except aiosmtplib.SMTPResponseException as exc:
+                log.warning("smtp: connect refused with %s", exc.code)
+                return self._response_failure(exc.code, exc.message, sender_side=True)
+            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                if _is_cert_error(exc):
+                    log.error("smtp: TLS certificate of %s not trusted", self.host)
+                    return DeliveryResult.permanent(
+                        FailureReason.CONFIGURATION, detail="server TLS certificate not trusted"
+                    )
+                log.warning(
+                    "smtp: cannot reach %s:%s: %s", self.host, self.port, type(exc).__name__
+                )
+                return DeliveryResult.transient(
+                    FailureReason.UNAVAILABLE, detail=f"cannot connect: {type(exc).__name__}"
+                )
+            try:
+                errors, _ = await smtp.send_message(
+                    msg, sender=self.from_address, recipients=[outbound.to.strip()]
+                )
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients[0] if exc.recipients else None
+                code = refused.code if refused else 550
+                text = refused.message if refused else ""
+                log.info("smtp: recipient %s refused with %s", masked, code)
+                return self._response_failure(code, text)
+            except aiosmtplib.SMTPSenderRefused as exc:
+                log.error("smtp: sender refused with %s", exc.code)
+                return self._response_failure(exc.code, exc.message, sender_side=True)
+            except aiosmtplib.SMTPNotSupported as exc:
+                return DeliveryResult.permanent(
+                    FailureReason.REJECTED, detail=f"server does not support: {exc}"[:120]
+                )
+            except aiosmtplib.SMTPResponseException as exc:
+                log.warning("smtp: message to %s refused with %s", masked, exc.code)
+                return self._response_failure(exc.code, exc.message)
+            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                # Disconnected or timed out mid-transaction: the message was not
+                # acknowledged, so the caller may retry; the next send reconnects.
+                await self._drop()
+                log.warning("smtp: connection lost sending to %s: %s", masked, type(exc).__name__)
+                return DeliveryResult.transient(
+                    FailureReason.UNAVAILABLE, detail=f"connection lost: {type(exc).__name__}"
+                )
+            finally:
+                self._last_used = time.monotonic()
+        if errors:  # only possible with several recipients; we send one
+            log.info("smtp: partial refusal for %s", masked)
+        log.info("smtp: accepted message to %s", masked)
+        return DeliveryResult.accepted(message_id)
+
+    @staticmethod
+    def _response_failure(code: int, text: str, *, sender_side: bool = False) -> DeliveryResult:
+        detail = " ".join(str(text).split())[:120]
+        # RFC 5321 4.5.3.1.10: a 552 at RCPT should be treated as temporary.
+        if 400 <= code < 500 or (code == 552 and not sender_side):
+            throttled = code in (421, 450, 451) and any(
+                word in detail.lower() for word in ("rate", "too many", "throttl")
+            )
+            reason = FailureReason.RATE_LIMITED if throttled else FailureReason.UNAVAILABLE
+            return DeliveryResult.transient(reason, code=str(code), detail=detail)
+        if sender_side:
+            # 530 auth required, 550 sender not allowed: our account or From is wrong.
+            return DeliveryResult.permanent(
+                FailureReason.CONFIGURATION, code=str(code), detail=detail
+            )
+        if classify_permanent(code, detail) is PermanentKind.INVALID_ADDRESS:
+            return DeliveryResult.permanent(
+                FailureReason.INVALID_ADDRESS, code=str(code), detail=detail
+            )
+        return DeliveryResult.permanent(FailureReason.REJECTED, code=str(code), detail=detail)
+
+    # ------------------------------------------------------------------ inbound
+
+    def parse_inbound(self, raw: Mapping[str, Any]) -> list[InboundEvent]:
+        """``{"raw": bytes, "envelope_recipients": [..] (optional)}`` → domain events."""
+        from channels.email_inbound import parse_email
+
+        data = raw.get("raw")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if not isinstance(data, bytes | bytearray):
+            raise ValueError("email payload needs 'raw' with the message bytes")
+        recipients = raw.get("envelope_recipients") or ()
+        return parse_email(
+            bytes(data),
+            envelope_recipients=tuple(str(r) for r in recipients),
+            reply_domain=self.reply_domain,
+            unsubscribe_secret=self._unsubscribe_secret,
+            clock=self.clock,
+        )
+
+
+def _is_cert_error(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if "CERTIFICATE_VERIFY_FAILED" in str(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
