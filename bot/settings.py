@@ -1,0 +1,97 @@
+"""All configuration, read from the environment (prefix ``DUEBOT_``) and an optional ``.env``.
+
+Nothing configured means the embedded default: a SQLite file, the sandbox channel for
+every kind, no accounts. Every field is documented in README.md (Configuration).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DUEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- storage
+    database_url: str = Field(
+        default="sqlite:///duebot.db",
+        description="SQLAlchemy URL; sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+
+    # --- organisation / compliance
+    brand_name: str = "Duebot Bank"
+    support_phone: str = "+1 800 555 0100"
+    support_email: str = "help@example.com"
+    pay_url: str = "https://pay.example.com"
+    jurisdiction: str = Field(default="US-RegF", description="US-RegF, UK-FCA or CN")
+    default_region: str = Field(default="US", description="phone region when no country column")
+    default_timezone: str = "America/New_York"
+    default_language: str = "en"
+
+    # --- web
+    public_url: str = Field(
+        default="http://127.0.0.1:8000", description="URL providers call back on (signatures)"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+
+    # --- sms: Twilio (configured when account sid + auth token are set)
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str | None = Field(
+        default=None, description="override https://api.twilio.com (tests, compatible gateways)"
+    )
+
+    # --- email: SMTP out, SMTP listener / IMAP in
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: str = Field(default="starttls", description="starttls, implicit or none")
+    smtp_validate_certs: bool = True
+    email_from: str = "collections@example.com"
+    email_reply_domain: str | None = Field(
+        default=None, description="replies go to reply+TOKEN@this domain"
+    )
+    inbound_smtp_host: str | None = None
+    inbound_smtp_port: int = 2525
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_username: str | None = None
+    imap_password: SecretStr | None = None
+    imap_poll_seconds: int = 60
+
+    # --- chat: Telegram
+    telegram_bot_token: SecretStr | None = None
+    telegram_bot_username: str | None = None
+    telegram_api_base: str | None = Field(
+        default=None, description="override https://api.telegram.org/bot (tests, local Bot API)"
+    )
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_verification: str = Field(
+        default="dob", description="dob (date of birth) or id_last4"
+    )
+
+    # --- campaigns / runners
+    campaign_dir: Path = Field(default=Path("campaigns"), description="YAML campaign files")
+    template_dir: Path | None = Field(default=None, description="override shipped templates")
+    tick_minutes: int = 5
+    worker_batch: int = 100
+    worker_concurrency: int = 8
+
+    def has_twilio(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    def has_smtp(self) -> bool:
+        return bool(self.smtp_host)
+
+    def has_telegram(self) -> bool:
+        return self.telegram_bot_token is not None

@@ -1,0 +1,235 @@
+"""SQLModel tables. Money is integer minor units (BigInteger); datetimes are aware UTC.
+
+Rows are persistence shapes only; the domain works on ``bot.domain`` objects and the
+repositories translate between the two.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import JSONText, UTCDateTime
+
+
+def _dt(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    role: str = Field(max_length=16)  # admin | collector
+    password_hash: str = Field(max_length=255)
+    token_hash: str | None = Field(default=None, max_length=128, index=True)
+    active: bool = True
+    created_at: datetime = _dt()
+
+
+class CustomerRow(SQLModel, table=True):
+    __tablename__ = "customer"
+    id: int | None = Field(default=None, primary_key=True)
+    external_ref: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    date_of_birth: date | None = None
+    id_last4: str | None = Field(default=None, max_length=4)
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class ContactPointRow(SQLModel, table=True):
+    __tablename__ = "contact_point"
+    __table_args__ = (UniqueConstraint("customer_id", "channel", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    channel: str = Field(max_length=16)  # sms | email | telegram
+    address: str = Field(max_length=320, index=True)
+    role: str = Field(default="customer", max_length=16)  # customer | third_party | emergency
+    consent: bool = True
+    consent_source: str = Field(default="import", max_length=64)
+    opted_out_at: datetime | None = _dt(default=None)
+    opt_out_source: str | None = Field(default=None, max_length=64)
+    invalid_at: datetime | None = _dt(default=None)
+    invalid_reason: str | None = Field(default=None, max_length=120)
+    wrong_party_at: datetime | None = _dt(default=None)
+    preferred_start: time | None = None
+    preferred_end: time | None = None
+    verified: bool = False
+    created_at: datetime = _dt()
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "collection_case"
+    __table_args__ = (Index("ix_case_status_dpd", "status", "days_past_due"),)
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(max_length=64, unique=True, index=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    product: str | None = Field(default=None, max_length=64)
+    currency: str = Field(max_length=3)
+    balance_minor: int = Field(sa_type=BigInteger)
+    minimum_payment_minor: int | None = Field(default=None, sa_type=BigInteger)
+    due_date: date
+    days_past_due: int = 0
+    status: str = Field(default="active", max_length=24, index=True)
+    holds: dict[str, str] = Field(default_factory=dict, sa_type=JSONText)
+    segment: str | None = Field(default=None, max_length=64)
+    risk_band: str | None = Field(default=None, max_length=16)
+    risk_band_override: str | None = Field(default=None, max_length=16)
+    timezone: str = Field(default="UTC", max_length=64)
+    timezone_candidates: list[str] = Field(default_factory=list, sa_type=JSONText)
+    language: str = Field(default="en", max_length=8)
+    country: str | None = Field(default=None, max_length=2)
+    assigned_collector: str | None = Field(default=None, max_length=64)
+    held_by: str | None = Field(default=None, max_length=64, index=True)
+    payment_claim_until: date | None = None
+    version: int = 1
+    created_at: datetime = _dt()
+    updated_at: datetime = _dt()
+
+
+class PromiseRow(SQLModel, table=True):
+    __tablename__ = "promise"
+    __table_args__ = (UniqueConstraint("case_id", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="collection_case.id", index=True)
+    ref: str = Field(max_length=16)
+    amount_minor: int | None = Field(default=None, sa_type=BigInteger)
+    due: date | None = Field(default=None, index=True)
+    status: str = Field(default="pending", max_length=16, index=True)
+    paid_minor: int = Field(default=0, sa_type=BigInteger)
+    made_at: datetime | None = _dt(default=None)
+    source_message_id: int | None = Field(default=None, foreign_key="message.id")
+
+
+class PaymentRow(SQLModel, table=True):
+    __tablename__ = "payment"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="collection_case.id", index=True)
+    reference: str = Field(max_length=128, unique=True, index=True)
+    amount_minor: int = Field(sa_type=BigInteger)
+    paid_at: datetime = _dt()
+    created_at: datetime = _dt()
+
+
+class DisputeRow(SQLModel, table=True):
+    __tablename__ = "dispute"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="collection_case.id", index=True)
+    reason: str = Field(default="", max_length=500)
+    opened_at: datetime = _dt()
+    resolved_at: datetime | None = _dt(default=None)
+    outcome: str | None = Field(default=None, max_length=16)
+
+
+class MessageRow(SQLModel, table=True):
+    """Every message in and out. Outbound rows double as the outbox (status ``queued``)."""
+
+    __tablename__ = "message"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_id"),
+        Index("ix_message_outbox", "status", "next_attempt_at"),
+        Index("ix_message_case_created", "case_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="collection_case.id")
+    contact_point_id: int | None = Field(default=None, foreign_key="contact_point.id")
+    direction: str = Field(max_length=3)  # in | out
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=320)
+    template_id: str | None = Field(default=None, max_length=64)
+    step_id: str | None = Field(default=None, max_length=64)
+    variant: str | None = Field(default=None, max_length=16)
+    campaign_id: str | None = Field(default=None, max_length=64)
+    status: str = Field(max_length=16)
+    provider_id: str | None = Field(default=None, max_length=255)
+    idempotency_key: str | None = Field(default=None, max_length=200, unique=True)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = ""
+    intent: str | None = Field(default=None, max_length=24)
+    thread_ref: str | None = Field(default=None, max_length=255)
+    error_code: str | None = Field(default=None, max_length=32)
+    error_reason: str | None = Field(default=None, max_length=32)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _dt(default=None)
+    created_at: datetime = _dt()
+    sent_at: datetime | None = _dt(default=None)
+    actor: str | None = Field(default=None, max_length=80)
+
+
+class CaseEventRow(SQLModel, table=True):
+    """Append-only log of domain events."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_at", "case_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="collection_case.id")
+    type: str = Field(max_length=40, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
+    actor: str = Field(max_length=80)
+    at: datetime = _dt()
+
+
+class ContactDecisionRow(SQLModel, table=True):
+    """What the planner decided for a case on a day, allowed or not, with reasons."""
+
+    __tablename__ = "contact_decision"
+    __table_args__ = (Index("ix_decision_case_day", "case_id", "local_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="collection_case.id")
+    local_date: date
+    campaign_id: str = Field(max_length=64)
+    step_id: str | None = Field(default=None, max_length=64)
+    variant: str | None = Field(default=None, max_length=16)
+    channel: str | None = Field(default=None, max_length=16)
+    allowed: bool
+    reasons: list[str] = Field(default_factory=list, sa_type=JSONText)
+    at: datetime = _dt()
+
+
+class WorkItemRow(SQLModel, table=True):
+    """An item in the collectors' queue: a conversation that needs a human."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (Index("ix_work_item_open", "done_at", "priority"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="collection_case.id")
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    kind: str = Field(max_length=32)  # dispute | legal | callback | low_confidence | ...
+    detail: str = Field(default="", max_length=500)
+    priority: int = 50
+    due_at: datetime | None = _dt(default=None)
+    created_at: datetime = _dt()
+    done_at: datetime | None = _dt(default=None)
+    done_by: str | None = Field(default=None, max_length=64)
+
+
+class ConversationRow(SQLModel, table=True):
+    """Where the bot's dialogue with a case stands (what it last asked, and until when)."""
+
+    __tablename__ = "conversation"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="collection_case.id", unique=True)
+    state: str = Field(default="idle", max_length=32)
+    context: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
+    expires_at: datetime | None = _dt(default=None)
+    verify_failures: int = 0
+    locked_at: datetime | None = _dt(default=None)
+    updated_at: datetime = _dt()
+
+
+class SandboxMessageRow(SQLModel, table=True):
+    """What the sandbox channel delivered or was told by a pretend customer."""
+
+    __tablename__ = "sandbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    direction: str = Field(max_length=3)
+    address: str = Field(max_length=320, index=True)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = ""
+    provider_id: str = Field(max_length=64, unique=True)
+    at: datetime = _dt()

@@ -1,0 +1,62 @@
+"""Unit of work: one transaction, the repositories that share it, commit or roll back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from bot.domain import events as ev
+from bot.domain.clock import Clock
+from storage.repositories import (
+    ConcurrentUpdateError,
+    SqlCaseRepository,
+    SqlEventRepository,
+    SqlMessageRepository,
+)
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()`` — leaving the block without commit rolls back."""
+
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.published: list[ev.Event] = []
+
+    def __enter__(self) -> Self:
+        self.session = Session(self.engine, expire_on_commit=False)
+        now = self.clock.now()
+        self.cases = SqlCaseRepository(self.session, now)
+        self.messages = SqlMessageRepository(self.session)
+        self.events = SqlEventRepository(self.session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.session.rollback()
+        self.session.close()
+
+    def flush(self) -> None:
+        try:
+            self.published.extend(self.cases.flush())
+        except OperationalError as exc:
+            # SQLite refuses a write from a transaction whose snapshot is stale
+            # (SQLITE_BUSY_SNAPSHOT): the same conflict PostgreSQL shows as a version miss.
+            if "locked" in str(exc.orig):
+                raise ConcurrentUpdateError("the case changed concurrently; retry") from exc
+            raise
+
+    def commit(self) -> None:
+        self.flush()
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+UnitOfWorkFactory = Callable[[], SqlUnitOfWork]
