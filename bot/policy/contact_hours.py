@@ -1,0 +1,226 @@
+"""Contact hours: the customer's local time, public holidays and stated preferences.
+
+* The profile's window applies in the customer's local time, start inclusive, end
+  exclusive (US/UK 08:00–21:00, CN 08:00–22:00).
+* Ambiguous timezone (``case.timezone_candidates`` has several zones because the phone
+  and the address disagree): allowed only when inside the window in every candidate zone.
+  Without candidates the case's ``timezone`` is used.
+* Public holidays of the customer's country (the ``holidays`` package; the case's
+  ``country`` when the package knows it, else the profile's country) close the whole
+  local day, checked in every candidate zone.
+* Customer-stated hours on the contact point: ``preferred_start``/``preferred_end``
+  narrow the window (a start after the end means "evenings and mornings", e.g.
+  18:00–09:00); ``forbidden_start``/``forbidden_end`` (read with ``getattr``; not yet on
+  ``ContactPoint``) cut a span out of it.
+
+:func:`check_hours` names every reason; :func:`next_allowed` computes the earliest
+allowed instant by intersecting the allowed intervals of every zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+
+from bot.domain.contacts import ContactPoint
+from bot.policy.decision import Reason, ReasonCode
+from bot.policy.profiles import JurisdictionProfile
+
+_DAY_SECONDS = 86_400
+Span = tuple[int, int]  # [start, end) in seconds of the local day
+T = TypeVar("T", int, datetime)
+
+
+@lru_cache(maxsize=64)
+def _holiday_calendar(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
+
+
+def holiday_name(country: str, day: date) -> str | None:
+    """The public holiday on ``day`` in ``country`` (cached per country and year)."""
+    return _holiday_calendar(country.upper(), day.year).get(day)
+
+
+@lru_cache(maxsize=64)
+def _supported(country: str) -> bool:
+    try:
+        _holiday_calendar(country, 2000)
+    except NotImplementedError:
+        return False
+    return True
+
+
+def holiday_country(case_country: str | None, profile: JurisdictionProfile) -> str:
+    """The country whose holidays apply: the customer's when known to the package."""
+    if case_country and _supported(case_country.upper()):
+        return case_country.upper()
+    return profile.holiday_country
+
+
+def resolve_zones(timezone: str, candidates: Sequence[str] = ()) -> tuple[list[ZoneInfo],
+                                                                          list[Reason]]:
+    """The zones to check: every candidate when there are any, else ``timezone``."""
+    names = list(dict.fromkeys(candidates)) or [timezone]
+    zones: list[ZoneInfo] = []
+    reasons: list[Reason] = []
+    for name in names:
+        try:
+            zones.append(ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            reasons.append(Reason(ReasonCode.UNKNOWN_TIMEZONE, f"unknown timezone {name!r}"))
+    return zones, reasons
+
+
+def _secs(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _fmt(t: time) -> str:
+    return t.strftime("%H:%M")
+
+
+def _intersect(a: list[tuple[T, T]], b: list[tuple[T, T]]) -> list[tuple[T, T]]:
+    """Intersection of two sorted lists of disjoint half-open intervals."""
+    out: list[tuple[T, T]] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def _between(start: time | None, end: time | None) -> list[Span]:
+    """The span ``start``–``end`` of a day (wrapping past midnight when start > end)."""
+    lo = _secs(start) if start is not None else 0
+    hi = _secs(end) if end is not None else _DAY_SECONDS
+    if lo < hi:
+        return [(lo, hi)]
+    if lo == hi:
+        return []
+    return [(0, hi), (lo, _DAY_SECONDS)]
+
+
+def _preferred_spans(cp: ContactPoint | None) -> list[Span]:
+    whole: list[Span] = [(0, _DAY_SECONDS)]
+    if cp is None:
+        return whole
+    spans = whole
+    if cp.preferred_start is not None or cp.preferred_end is not None:
+        spans = _between(cp.preferred_start, cp.preferred_end)
+    f_start, f_end = getattr(cp, "forbidden_start", None), getattr(cp, "forbidden_end", None)
+    if f_start is not None and f_end is not None:
+        allowed_by_forbidden = _between(f_end, f_start)  # the complement of [start, end)
+        spans = _intersect(spans, allowed_by_forbidden)
+    return spans
+
+
+def _allowed_spans(profile: JurisdictionProfile, cp: ContactPoint | None) -> list[Span]:
+    window = [(_secs(profile.window_start), _secs(profile.window_end))]
+    return _intersect(window, _preferred_spans(cp))
+
+
+def _inside(spans: list[Span], t: time) -> bool:
+    s = _secs(t) + t.microsecond / 1e6
+    return any(lo <= s < hi for lo, hi in spans)
+
+
+def check_hours(
+    now: datetime,
+    zones: Sequence[ZoneInfo],
+    profile: JurisdictionProfile,
+    cp: ContactPoint | None = None,
+    country: str | None = None,
+) -> list[Reason]:
+    """Reasons ``now`` is not a good time in at least one of ``zones`` (empty = fine)."""
+    country = country or profile.holiday_country
+    window = [(_secs(profile.window_start), _secs(profile.window_end))]
+    preferred = _preferred_spans(cp)
+    outside: list[str] = []
+    holiday: list[str] = []
+    not_preferred: list[str] = []
+    for zone in zones:
+        local = now.astimezone(zone)
+        stamp = f"{local:%H:%M} in {zone.key}"
+        if not _inside(window, local.time()):
+            outside.append(stamp)
+        name = holiday_name(country, local.date())
+        if name:
+            holiday.append(f"{local.date().isoformat()} {name} ({country}) in {zone.key}")
+        if not _inside(preferred, local.time()):
+            not_preferred.append(stamp)
+    reasons: list[Reason] = []
+    if outside:
+        reasons.append(Reason(
+            ReasonCode.OUTSIDE_HOURS,
+            f"{'; '.join(outside)}; window {_fmt(profile.window_start)}–"
+            f"{_fmt(profile.window_end)} ({profile.name})",
+        ))
+    if holiday:
+        reasons.append(Reason(ReasonCode.HOLIDAY, "; ".join(holiday)))
+    if not_preferred:
+        ch = cp.channel if cp is not None else None
+        masked = cp.masked if cp is not None else None
+        reasons.append(Reason(
+            ReasonCode.PREFERRED_HOURS,
+            f"{'; '.join(not_preferred)}; outside the customer's stated hours", ch, masked,
+        ))
+    return reasons
+
+
+def _utc_spans(
+    zone: ZoneInfo, spans: list[Span], first: date, days: int, country: str
+) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        if holiday_name(country, day):
+            continue
+        for lo, hi in spans:
+            start = _local_at(day, lo, zone)
+            end = _local_at(day, hi, zone) if hi < _DAY_SECONDS else \
+                datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+            out.append((start.astimezone(UTC), end.astimezone(UTC)))
+    return out
+
+
+def _local_at(day: date, seconds: int, zone: ZoneInfo) -> datetime:
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return datetime.combine(day, time(h, m, s), tzinfo=zone)
+
+
+def next_allowed(
+    now: datetime,
+    zones: Sequence[ZoneInfo],
+    profile: JurisdictionProfile,
+    cp: ContactPoint | None = None,
+    country: str | None = None,
+    horizon_days: int = 21,
+) -> datetime | None:
+    """The earliest instant ``>= now`` allowed in every zone; None within the horizon."""
+    if not zones:
+        return None
+    country = country or profile.holiday_country
+    spans = _allowed_spans(profile, cp)
+    if not spans:
+        return None
+    now = now.astimezone(UTC)
+    common: list[tuple[datetime, datetime]] | None = None
+    for zone in zones:
+        first = now.astimezone(zone).date() - timedelta(days=1)
+        utc = sorted(_utc_spans(zone, spans, first, horizon_days + 2, country))
+        common = utc if common is None else _intersect(common, utc)
+    for lo, hi in common or []:
+        if hi > now:
+            return max(lo, now)
+    return None

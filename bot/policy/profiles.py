@@ -1,0 +1,250 @@
+"""Jurisdiction profiles: the compliance defaults each rule family reads.
+
+Three profiles ship; every default below is also in ``campaigns/README.md``
+("Compliance defaults"). Where a regulation gives no number (message frequency under
+Reg F, FCA "not excessive"), the value is a conservative house default, marked (house).
+
+=========================  ===================  ===================  ====================
+setting                    US-RegF              UK-FCA               CN
+=========================  ===================  ===================  ====================
+contact window (local)     08:00–21:00          08:00–21:00          08:00–22:00
+  (start inclusive, end exclusive: a message at 21:00:00 is refused so none arrives late)
+public holidays            US (holidays pkg)    GB (holidays pkg)    CN (holidays pkg)
+SMS cap                    1/1 day, 3/7 days    1/1 day, 3/7 days    1/1 day, 3/7 days
+email cap                  1/1 day, 4/7 days    1/1 day, 3/7 days    1/1 day, 3/7 days
+telegram cap               1/1 day, 4/7 days    1/1 day, 3/7 days    1/1 day, 3/7 days
+all channels cap           7/7 days             7/7 days             2/1 day, 7/7 days
+max promise horizon        60 days              60 days              30 days
+min instalment             10 % of balance      1 % of balance       10 % of balance
+max instalments            12                   24                   12
+mini-Miranda required      yes                  no                   no
+reply grace (see below)    30 min               30 min               30 min
+=========================  ===================  ===================  ====================
+
+* Caps are rolling windows ending now: "1/1 day" = at most one message in any 24 hours.
+  US all-channels 7 in 7 days mirrors Reg F's call-frequency presumption (house for
+  messages); UK caps are house defaults for FCA CONC 7.9 "not excessive"; the CN daily
+  total follows the industry self-discipline convention of limited daily contact (house).
+* UK accepts token payments (CONC 7.3), hence the 1 % minimum instalment.
+* Reply grace: a reply to the customer's own message within this time of it is not held
+  back by the contact window (Reg F comment 6(b)(1)(i): the consumer chose the time).
+* Opt-out instructions and forbidden phrases are per language (``en``, ``es``, ``zh``)
+  and exposed for the template linter (``opt_out_text``, ``forbidden_phrases``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from types import MappingProxyType
+
+from bot.domain.messages import ChannelKind
+
+
+class UnknownProfileError(ValueError):
+    """A jurisdiction profile name that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyCap:
+    """At most ``max_count`` messages in any rolling ``window``."""
+
+    max_count: int
+    window: timedelta
+
+    def __post_init__(self) -> None:
+        if self.max_count < 0:
+            raise ValueError("a frequency cap cannot be negative")
+        if self.window <= timedelta(0):
+            raise ValueError("a frequency window must be positive")
+
+    @property
+    def span(self) -> str:
+        days = self.window / timedelta(days=1)
+        return f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else str(self.window)
+
+    def __str__(self) -> str:
+        return f"{self.max_count} per {self.span}"
+
+
+DAY = timedelta(days=1)
+WEEK = timedelta(days=7)
+
+
+def _caps(*pairs: tuple[int, timedelta]) -> tuple[FrequencyCap, ...]:
+    return tuple(FrequencyCap(n, w) for n, w in pairs)
+
+
+def _frozen(mapping: dict) -> Mapping:  # type: ignore[type-arg]
+    return MappingProxyType(dict(mapping))
+
+
+_OPT_OUT_EN = {
+    ChannelKind.SMS: "Reply STOP to opt out.",
+    ChannelKind.EMAIL: "To stop these emails, use the unsubscribe link below.",
+    ChannelKind.TELEGRAM: "Send /stop to stop these messages.",
+}
+_OPT_OUT_ES = {
+    ChannelKind.SMS: "Responda STOP para darse de baja.",
+    ChannelKind.EMAIL: "Para dejar de recibir estos correos, use el enlace de baja.",
+    ChannelKind.TELEGRAM: "Envíe /stop para dejar de recibir estos mensajes.",
+}
+_OPT_OUT_ZH = {
+    ChannelKind.SMS: "回复TD退订",
+    ChannelKind.EMAIL: "如需退订，请点击下方退订链接。",
+    ChannelKind.TELEGRAM: "发送 /stop 退订",
+}
+
+#: threats, insults and pressure no collection message may contain (any profile).
+_FORBIDDEN_EN = (
+    "arrest", "jail", "prison", "police", "criminal", "warrant", "deport",
+    "pay today or else", "or else", "last chance", "we will sue", "we will take you to court",
+    "lawsuit will be filed", "garnish", "seize", "repossess", "your employer will",
+    "tell your family", "tell your employer", "loser", "deadbeat", "liar", "shame",
+    "you will regret", "we know where you live",
+)
+_FORBIDDEN_ES = (
+    "arresto", "cárcel", "prisión", "policía", "demanda inmediata", "embargo",
+    "o si no", "última oportunidad", "le vamos a demandar", "vergüenza",
+)
+_FORBIDDEN_ZH = (
+    "坐牢", "拘留", "逮捕", "报警", "公安", "起诉你", "上门", "曝光", "通讯录", "联系你的家人",
+    "联系你的单位", "老赖", "骗子", "后果自负", "最后机会", "不还钱就",
+)
+
+_MINI_MIRANDA = {
+    "en": "This is a communication from a debt collector. This is an attempt to collect a "
+          "debt and any information obtained will be used for that purpose.",
+    "es": "Esta es una comunicación de un cobrador de deudas. Es un intento de cobrar una "
+          "deuda y cualquier información obtenida se utilizará para ese fin.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JurisdictionProfile:
+    """All compliance defaults of one jurisdiction (see the module docstring)."""
+
+    name: str
+    description: str
+    window_start: time
+    window_end: time  # exclusive
+    holiday_country: str  # ISO code for the ``holidays`` package
+    channel_caps: Mapping[ChannelKind, tuple[FrequencyCap, ...]]
+    total_caps: tuple[FrequencyCap, ...]
+    max_promise_horizon_days: int
+    min_instalment_percent: int
+    max_instalments: int
+    requires_mini_miranda: bool
+    mini_miranda: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    opt_out_instructions: Mapping[str, Mapping[ChannelKind, str]] = field(
+        default_factory=lambda: _frozen({})
+    )
+    forbidden: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _frozen({}))
+    reply_grace: timedelta = timedelta(minutes=30)
+
+    def __post_init__(self) -> None:
+        if self.window_start >= self.window_end:
+            raise ValueError(f"{self.name}: contact window must start before it ends")
+
+    def caps_for(self, channel: ChannelKind) -> tuple[FrequencyCap, ...]:
+        return tuple(self.channel_caps.get(channel, ()))
+
+    def opt_out_text(self, language: str, channel: ChannelKind) -> str:
+        """The opt-out instruction for a language (falls back to English)."""
+        lang = language.split("-")[0].lower()
+        texts = self.opt_out_instructions.get(lang) or self.opt_out_instructions["en"]
+        return texts[channel]
+
+    def forbidden_phrases(self, language: str | None = None) -> tuple[str, ...]:
+        """Phrases a template must not contain; every language when ``language`` is None."""
+        if language is None:
+            return tuple(p for phrases in self.forbidden.values() for p in phrases)
+        return tuple(self.forbidden.get(language.split("-")[0].lower(), ()))
+
+    def mini_miranda_text(self, language: str) -> str | None:
+        if not self.requires_mini_miranda:
+            return None
+        lang = language.split("-")[0].lower()
+        return self.mini_miranda.get(lang) or self.mini_miranda.get("en")
+
+
+_OPT_OUTS = _frozen({"en": _frozen(_OPT_OUT_EN), "es": _frozen(_OPT_OUT_ES),
+                     "zh": _frozen(_OPT_OUT_ZH)})
+_FORBIDDEN = _frozen({"en": _FORBIDDEN_EN, "es": _FORBIDDEN_ES, "zh": _FORBIDDEN_ZH})
+
+US_REGF = JurisdictionProfile(
+    name="US-RegF",
+    description="United States, FDCPA / CFPB Regulation F",
+    window_start=time(8, 0),
+    window_end=time(21, 0),
+    holiday_country="US",
+    channel_caps=_frozen({
+        ChannelKind.SMS: _caps((1, DAY), (3, WEEK)),
+        ChannelKind.EMAIL: _caps((1, DAY), (4, WEEK)),
+        ChannelKind.TELEGRAM: _caps((1, DAY), (4, WEEK)),
+    }),
+    total_caps=_caps((7, WEEK)),
+    max_promise_horizon_days=60,
+    min_instalment_percent=10,
+    max_instalments=12,
+    requires_mini_miranda=True,
+    mini_miranda=_frozen(_MINI_MIRANDA),
+    opt_out_instructions=_OPT_OUTS,
+    forbidden=_FORBIDDEN,
+)
+
+UK_FCA = JurisdictionProfile(
+    name="UK-FCA",
+    description="United Kingdom, FCA Consumer Credit sourcebook (CONC 7)",
+    window_start=time(8, 0),
+    window_end=time(21, 0),
+    holiday_country="GB",
+    channel_caps=_frozen({
+        ChannelKind.SMS: _caps((1, DAY), (3, WEEK)),
+        ChannelKind.EMAIL: _caps((1, DAY), (3, WEEK)),
+        ChannelKind.TELEGRAM: _caps((1, DAY), (3, WEEK)),
+    }),
+    total_caps=_caps((7, WEEK)),
+    max_promise_horizon_days=60,
+    min_instalment_percent=1,
+    max_instalments=24,
+    requires_mini_miranda=False,
+    opt_out_instructions=_OPT_OUTS,
+    forbidden=_FORBIDDEN,
+)
+
+CN = JurisdictionProfile(
+    name="CN",
+    description="China, internet-finance collection self-discipline conventions",
+    window_start=time(8, 0),
+    window_end=time(22, 0),
+    holiday_country="CN",
+    channel_caps=_frozen({
+        ChannelKind.SMS: _caps((1, DAY), (3, WEEK)),
+        ChannelKind.EMAIL: _caps((1, DAY), (3, WEEK)),
+        ChannelKind.TELEGRAM: _caps((1, DAY), (3, WEEK)),
+    }),
+    total_caps=_caps((2, DAY), (7, WEEK)),
+    max_promise_horizon_days=30,
+    min_instalment_percent=10,
+    max_instalments=12,
+    requires_mini_miranda=False,
+    opt_out_instructions=_OPT_OUTS,
+    forbidden=_FORBIDDEN,
+)
+
+PROFILES: Mapping[str, JurisdictionProfile] = _frozen(
+    {p.name: p for p in (US_REGF, UK_FCA, CN)}
+)
+
+
+def get_profile(name: str) -> JurisdictionProfile:
+    """The profile called ``name`` (exact, e.g. ``US-RegF``); a clear error otherwise."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise UnknownProfileError(
+            f"unknown jurisdiction profile {name!r}; known profiles: {known}"
+        ) from None
