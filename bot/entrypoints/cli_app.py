@@ -1,0 +1,295 @@
+"""Typer application behind ``duebot`` (see ``cli.main`` for the fast ``parse`` path).
+
+Commands are thin: read arguments, call a service, render. User mistakes print a clear
+message and exit non-zero without a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="duebot: humane, lawful collection conversations.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+import_app = typer.Typer(help="Import portfolios and payments from CSV.", no_args_is_help=True)
+case_app = typer.Typer(help="Look at cases.", no_args_is_help=True)
+users_app = typer.Typer(help="Console and API users.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(case_app, name="case")
+app.add_typer(users_app, name="users")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+class UserMistake(Exception):
+    """Raised by commands for a problem the user can fix; printed without a traceback."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    from pydantic import ValidationError
+
+    from bot.domain.case import TransitionError
+    from bot.services.csv_rows import CsvFormatError, ImportRejected
+    from bot.services.users import UserError
+
+    try:
+        yield
+    except ImportRejected as exc:
+        for e in exc.errors[:50]:
+            err.print(f"[red]error[/red] {e}", highlight=False, soft_wrap=True)
+        if len(exc.errors) > 50:
+            err.print(f"... and {len(exc.errors) - 50} more")
+        err.print(f"[red]{exc}[/red] (use --skip-invalid to import the good rows)")
+        raise typer.Exit(1) from None
+    except (CsvFormatError, UserError, TransitionError, UserMistake) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] no such file: {exc.filename}")
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError as exc:
+        err.print(f"[red]error:[/red] the file is not UTF-8 text ({exc.reason})")
+        raise typer.Exit(1) from None
+
+
+def container() -> Any:
+    from bot.bootstrap import bootstrap
+
+    return bootstrap()
+
+
+def run(fn: Callable[[], T]) -> T:
+    with user_errors():
+        return fn()
+
+
+# ------------------------------------------------------------------ db
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or upgrade it to the latest schema."""
+    from storage.migrate import current_revision, upgrade
+
+    def go() -> None:
+        c = container()
+        upgrade(c.engine)
+        out.print(f"database at revision {current_revision(c.engine)}")
+
+    run(go)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    from storage.migrate import current_revision, head_revision
+
+    c = container()
+    cur, head = current_revision(c.engine), head_revision()
+    out.print(f"current {cur or '(empty)'}; latest {head}")
+    if cur != head:
+        raise typer.Exit(1)
+
+
+# ------------------------------------------------------------------ import
+def _progress(path: Path) -> Any:
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    progress = Progress("[progress.description]{task.description}", BarColumn(),
+                        DownloadColumn(), TimeRemainingColumn(), console=err,
+                        transient=True, disable=not err.is_terminal)
+    return progress
+
+
+def _import(kind: str, path: Path, skip_invalid: bool, rejects: Path | None) -> None:
+    from bot.services.importing import import_cases, import_payments
+
+    def go() -> None:
+        c = container()
+        _require_schema(c)
+        rejects_path = rejects or path.with_name(path.stem + ".rejects.csv")
+        with _progress(path) as progress:
+            task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
+
+            def tick(done: int) -> None:
+                progress.update(task, completed=done)
+
+            if kind == "cases":
+                report = import_cases(path, c.uow(), c.settings, skip_invalid=skip_invalid,
+                                      rejects_path=rejects_path, progress=tick)
+            else:
+                report = import_payments(path, c.uow(), skip_invalid=skip_invalid,
+                                         rejects_path=rejects_path, progress=tick)
+        if kind == "cases":
+            out.print(f"{report.rows} rows: {report.created} cases created, "
+                      f"{report.updated} updated, {report.rejected} rejected")
+        else:
+            out.print(f"{report.rows} rows: {report.applied} payments applied, "
+                      f"{report.duplicates} already applied, {report.rejected} rejected")
+        if report.rejects_path:
+            err.print(f"rejected rows with reasons written to {report.rejects_path}")
+
+    run(go)
+
+
+def _require_schema(c: Any) -> None:
+    from storage.migrate import current_revision, head_revision
+
+    if current_revision(c.engine) != head_revision():
+        raise UserMistake("the database schema is missing or old: run `duebot db upgrade`")
+
+
+SkipInvalid = Annotated[bool, typer.Option("--skip-invalid",
+                                           help="import good rows, write bad ones to a CSV")]
+RejectsPath = Annotated[Path | None, typer.Option(help="where to write rejected rows")]
+
+
+@import_app.command("cases")
+def import_cases_cmd(file: Path, skip_invalid: SkipInvalid = False,
+                     rejects: RejectsPath = None) -> None:
+    """Import or update cases from a portfolio CSV (columns: see README)."""
+    _import("cases", file, skip_invalid, rejects)
+
+
+@import_app.command("payments")
+def import_payments_cmd(file: Path, skip_invalid: SkipInvalid = False,
+                        rejects: RejectsPath = None) -> None:
+    """Apply payments (account_id, amount, paid_at, reference); idempotent on reference."""
+    _import("payments", file, skip_invalid, rejects)
+
+
+# ------------------------------------------------------------------ case
+@case_app.command("show")
+def case_show(account_id: str,
+              as_json: Annotated[bool, typer.Option("--json", help="machine-readable")] = False
+              ) -> None:
+    """State, holds, contact points (masked), promises, payments, messages and events."""
+    from bot.services.case_view import case_view
+
+    def go() -> None:
+        c = container()
+        with c.uow() as uow:
+            view = case_view(uow, account_id)
+        if view is None:
+            raise UserMistake(f"no case with account id {account_id!r}")
+        if as_json:
+            sys.stdout.write(json.dumps(view, ensure_ascii=False, indent=2) + "\n")
+            return
+        _render_case(view)
+
+    run(go)
+
+
+def _render_case(v: dict[str, Any]) -> None:
+    out.print(f"[bold]{v['account_id']}[/bold]  {v['customer']}  status [cyan]{v['status']}[/]"
+              f"  balance {v['balance']} {v['currency']}  dpd {v['days_past_due']}"
+              f" ({v['bucket']})  tz {v['timezone']}"
+              + (" [yellow](ambiguous)[/]" if v["timezone_ambiguous"] else ""))
+    if v["holds"]:
+        out.print("holds: " + ", ".join(f"{h} ({r})" if r else h for h, r in v["holds"].items()))
+    if v["held_by"]:
+        out.print(f"conversation held by {v['held_by']}")
+    for title, rows, cols in (
+        ("contact points", v["contact_points"],
+         ["channel", "address", "consent", "usable", "unusable_because", "verified"]),
+        ("promises", v["promises"], ["ref", "amount", "date", "status", "paid"]),
+        ("payments", v["payments"], ["reference", "amount", "paid_at"]),
+        ("messages", v["messages"],
+         ["at", "direction", "channel", "to_or_from", "template", "status", "intent", "body"]),
+        ("events", v["events"], ["at", "type", "actor", "payload"]),
+    ):
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        for col in cols:
+            table.add_column(col)
+        for r in rows:
+            table.add_row(*(json.dumps(r[col], ensure_ascii=False) if isinstance(r[col], dict)
+                            else str(r[col]) if r[col] is not None else "" for col in cols))
+        out.print(table)
+
+
+@case_app.command("list")
+def case_list(
+    status: Annotated[list[str] | None, typer.Option(help="filter by status (repeatable)")] = None,
+    limit: int = 50, offset: int = 0,
+) -> None:
+    """List cases, most days past due first."""
+    from bot.domain.case import CaseStatus
+    from bot.domain.money import from_minor
+
+    def go() -> None:
+        valid = {s.value for s in CaseStatus}
+        for s in status or []:
+            if s not in valid:
+                raise UserMistake(f"unknown status {s!r}; one of: {', '.join(sorted(valid))}")
+        c = container()
+        with c.uow() as uow:
+            rows = uow.cases.list(status, limit=limit, offset=offset)
+            total = uow.cases.count(status[0] if status and len(status) == 1 else None)
+        table = Table(title=f"{len(rows)} of {total} cases")
+        for col in ("account", "status", "dpd", "balance", "segment", "risk", "holds"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r.account_id, r.status, str(r.days_past_due),
+                          f"{from_minor(r.balance_minor, r.currency)} {r.currency}",
+                          r.segment or "", r.risk_band or "", ",".join(r.holds or {}))
+        out.print(table)
+
+    run(go)
+
+
+# ------------------------------------------------------------------ users
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="admin or collector")],
+    password: Annotated[str | None, typer.Option(
+        envvar="DUEBOT_NEW_USER_PASSWORD", help="prompted for when not given")] = None,
+) -> None:
+    """Add a console/API user; prints its API token once."""
+    from bot.services.users import add_user
+
+    def go() -> None:
+        pw = password or typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        c = container()
+        _require_schema(c)
+        token = add_user(c.uow(), username, role, pw)
+        out.print(f"user {username} ({role}) added; API token (shown once): {token}")
+
+    run(go)
+
+
+# ------------------------------------------------------------------ parse (help entry)
+@app.command("parse")
+def parse_cmd() -> None:
+    """Parse customer replies: JSON Lines on stdin → intents, opt-outs, promises on stdout."""
+    from bot.replies.jsonl import run as run_parse
+
+    raise typer.Exit(run_parse(sys.stdin, sys.stdout))
+
+
+def _mount_optional() -> None:
+    """Sub-apps living in their own modules."""
+    try:
+        from bot.entrypoints.cli_templates import app as templates_app
+    except ImportError:  # pragma: no cover - during development only
+        return
+    app.add_typer(templates_app, name="templates")
+
+
+_mount_optional()

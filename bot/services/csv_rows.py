@@ -1,0 +1,85 @@
+"""Validation of imported CSV rows: every problem is reported with file, row and column."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+
+@dataclass(frozen=True)
+class RowError:
+    file: str
+    row: int  # line number in the file (the header is line 1)
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.row}: {self.column}: {self.reason}"
+
+
+class ImportRejected(Exception):
+    """The file had bad rows and nothing was imported (atomic mode)."""
+
+    def __init__(self, errors: list[RowError], checked: int) -> None:
+        self.errors = errors
+        self.checked = checked
+        super().__init__(f"{len(errors)} problem(s) in {checked} row(s); nothing imported")
+
+
+class CsvFormatError(ValueError):
+    """The file itself cannot be read as the expected CSV (header, encoding)."""
+
+
+class CountingLines:
+    """Iterate a text stream's lines, counting characters read (for a progress bar)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.chars = 0
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self.stream:
+            self.chars += len(line)
+            yield line
+
+
+def read_rows(
+    path: Path, stream: TextIO | CountingLines, required: tuple[str, ...], known: frozenset[str]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line_number, row)`` with stripped values; checks the header first."""
+    reader = csv.DictReader(stream)
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if not header:
+        raise CsvFormatError(f"{path}: empty file or no header row")
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise CsvFormatError(f"{path}:1: missing required column(s): {', '.join(missing)}")
+    unknown = [h for h in header if h not in known]
+    if unknown:
+        raise CsvFormatError(
+            f"{path}:1: unknown column(s): {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    reader.fieldnames = header
+    for raw in reader:
+        line = reader.line_num
+        if None in raw:  # more cells than header columns
+            yield line, {"__extra__": "x"}
+            continue
+        yield line, {k: (v or "").strip() for k, v in raw.items()}
+
+
+Rejects = list[tuple[dict[str, str], list[RowError]]]
+
+
+def write_rejects(path: Path, header: list[str], rejects: Rejects) -> None:
+    """Write rejected rows with their reasons, so they can be fixed and re-imported."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["line", *header, "errors"])
+        for row, errors in rejects:
+            writer.writerow([errors[0].row, *(row.get(h, "") for h in header),
+                             "; ".join(f"{e.column}: {e.reason}" for e in errors)])

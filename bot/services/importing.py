@@ -1,0 +1,205 @@
+"""Use cases: import a portfolio of cases, import payments.
+
+Both are atomic by default: every row is checked, every problem is reported with file,
+line, column and reason, and if there is any, nothing is written. With
+``skip_invalid`` the good rows are imported and the bad ones written to a rejects CSV.
+Rows stream through in chunks, so memory stays flat however large the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.domain.case import TransitionError
+from bot.domain.money import MoneyError, to_minor
+from bot.services.csv_rows import (
+    CountingLines,
+    ImportRejected,
+    Rejects,
+    RowError,
+    read_rows,
+    write_rejects,
+)
+from bot.services.portfolio_rows import KNOWN, REQUIRED, CaseRecord, parse_case_row
+from bot.settings import Settings
+from storage.models import CaseRow, PaymentRow
+from storage.portfolio import upsert_cases
+from storage.uow import SqlUnitOfWork
+
+Progress = Callable[[int], None]  # called with the number of characters read so far
+CHUNK = 2000
+
+
+@dataclass
+class ImportReport:
+    file: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+
+def import_cases(
+    path: Path, uow: SqlUnitOfWork, settings: Settings, *, skip_invalid: bool = False,
+    rejects_path: Path | None = None, progress: Progress | None = None,
+) -> ImportReport:
+    report = ImportReport(str(path))
+    rejects: Rejects = []
+    seen: dict[str, int] = {}
+    chunk: list[CaseRecord] = []
+    now = uow.clock.now()
+    with path.open(newline="", encoding="utf-8-sig") as f, uow:
+        stream = CountingLines(f)
+        conn = uow.session.connection()
+        header: list[str] = []
+
+        def flush() -> None:
+            if chunk and (skip_invalid or not report.errors):
+                created, updated = upsert_cases(conn, chunk, now)
+                report.created += created
+                report.updated += updated
+            chunk.clear()
+
+        for line, row in read_rows(path, stream, REQUIRED, KNOWN):
+            header = header or [k for k in row if k != "__extra__"]
+            report.rows += 1
+            record, errors = parse_case_row(
+                str(path), line, row, settings.default_region, settings.default_timezone,
+                settings.default_language,
+            )
+            if record is not None and record.account_id in seen:
+                first = seen[record.account_id]
+                errors = [RowError(str(path), line, "account_id",
+                                   f"duplicate account_id (first on line {first})")]
+                record = None
+            if record is None:
+                report.errors.extend(errors)
+                rejects.append((row, errors))
+                continue
+            seen[record.account_id] = line
+            chunk.append(record)
+            if len(chunk) >= CHUNK:
+                flush()
+                if progress:
+                    progress(stream.chars)
+        flush()
+        report.rejected = len(rejects)
+        if report.errors and not skip_invalid:
+            raise ImportRejected(report.errors, report.rows)
+        uow.session.commit()
+    if rejects and rejects_path is not None:
+        write_rejects(rejects_path, header, rejects)
+        report.rejects_path = rejects_path
+    return report
+
+
+PAYMENT_COLUMNS = ("account_id", "amount", "paid_at", "reference")
+
+
+def _paid_at(value: str, tz: str) -> datetime:
+    if len(value) == 10:
+        return datetime.combine(date.fromisoformat(value), time(0), ZoneInfo(tz))
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+    return parsed
+
+
+def import_payments(
+    path: Path, uow: SqlUnitOfWork, *, skip_invalid: bool = False,
+    rejects_path: Path | None = None, progress: Progress | None = None,
+) -> ImportReport:
+    """Apply payments: idempotent on ``reference``; balances, promises, closure follow."""
+    report = ImportReport(str(path))
+    rejects: Rejects = []
+    header: list[str] = []
+    file = str(path)
+    with path.open(newline="", encoding="utf-8-sig") as f, uow:
+        stream = CountingLines(f)
+        refs_done: set[str] = set()
+        for line, row in read_rows(path, stream, PAYMENT_COLUMNS, frozenset(PAYMENT_COLUMNS)):
+            header = header or list(PAYMENT_COLUMNS)
+            report.rows += 1
+            errors: list[RowError] = []
+            if "__extra__" in row:
+                errors.append(RowError(file, line, "*", "more cells than header columns"))
+                rejects.append((row, errors))
+                report.errors.extend(errors)
+                continue
+            for c in PAYMENT_COLUMNS:
+                if not row.get(c):
+                    errors.append(RowError(file, line, c, "required"))
+            ref = row.get("reference", "")
+            if ref and (ref in refs_done or uow.session.exec(
+                    select(PaymentRow.id).where(PaymentRow.reference == ref)).first()):
+                report.duplicates += 1  # already applied: idempotent re-import
+                continue
+            case = uow.cases.get(row["account_id"]) if row.get("account_id") else None
+            if row.get("account_id") and case is None:
+                errors.append(RowError(file, line, "account_id", "no such account"))
+            amount = paid_at = None
+            if case is not None and row.get("amount"):
+                try:
+                    amount = to_minor(row["amount"], case.currency)
+                    if amount <= 0:
+                        errors.append(RowError(file, line, "amount", "must be positive"))
+                except MoneyError as exc:
+                    errors.append(RowError(file, line, "amount", str(exc)))
+            if case is not None and row.get("paid_at"):
+                try:
+                    paid_at = _paid_at(row["paid_at"], case.timezone)
+                except ValueError:
+                    errors.append(RowError(file, line, "paid_at",
+                                           "expected YYYY-MM-DD or an ISO-8601 date-time"))
+            if not errors and case is not None and amount and paid_at:
+                try:
+                    case.record_payment(ref, amount, paid_at, actor="import")
+                except TransitionError as exc:
+                    errors.append(RowError(file, line, "account_id", str(exc)))
+            if errors:
+                report.errors.extend(errors)
+                rejects.append((row, errors))
+                continue
+            refs_done.add(ref)
+            report.applied += 1
+            if report.applied % CHUNK == 0:
+                if not report.errors or skip_invalid:
+                    uow.flush()
+                if progress:
+                    progress(stream.chars)
+        report.rejected = len(rejects)
+        if report.errors and not skip_invalid:
+            raise ImportRejected(report.errors, report.rows)
+        uow.commit()
+    if rejects and rejects_path is not None:
+        write_rejects(rejects_path, header, rejects)
+        report.rejects_path = rejects_path
+    return report
+
+
+def refresh_days_past_due(uow: SqlUnitOfWork, today: date | None = None) -> int:
+    """Recompute days past due for open cases (the daily job); returns cases changed."""
+    changed = 0
+    with uow:
+        ids = uow.session.exec(select(CaseRow.account_id).where(
+            col(CaseRow.status).not_in(["closed_paid", "closed_written_off"]))).all()
+        for account in ids:
+            case = uow.cases.get(account)
+            assert case is not None
+            local_today = today or uow.clock.now().astimezone(ZoneInfo(case.timezone)).date()
+            dpd = case.compute_days_past_due(local_today)
+            if dpd != case.days_past_due:
+                case.days_past_due = dpd
+                changed += 1
+        uow.commit()
+    return changed
