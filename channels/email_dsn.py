@@ -22,7 +22,7 @@ from enum import StrEnum
 
 _ENHANCED_RE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _BASIC_RE = re.compile(r"\b([245]\d\d)\b")
-_MSGID_RE = re.compile(r"<[^<>\s]+>")
+_MSGID_RE = re.compile(r"<([^<>\s]+)>")
 
 
 class PermanentKind(StrEnum):
@@ -30,6 +30,23 @@ class PermanentKind(StrEnum):
 
     INVALID_ADDRESS = "invalid_address"  # mailbox or domain does not exist / disabled
     REJECTED = "rejected"  # policy, content, quota: the address itself may be fine
+
+
+def bare_message_id(value: object) -> str | None:
+    """``"<abc@host>"`` (a Message-ID / In-Reply-To value) → ``"abc@host"``.
+
+    Message ids travel without their angle brackets in the domain (provider ids, thread
+    references); the first bracketed id wins, and a lone bare token is taken as is.
+    """
+    if value is None:
+        return None
+    text = str(value).strip()
+    match = _MSGID_RE.search(text)
+    if match:
+        return match.group(1)
+    if text and not any(ch.isspace() or ch in "<>" for ch in text):
+        return text
+    return None
 
 
 def enhanced_status(text: str) -> str | None:
@@ -66,7 +83,7 @@ class Bounce:
     status: str  # enhanced status, e.g. "5.1.1"
     kind: PermanentKind
     diagnostic: str = ""  # e.g. "smtp; 550 5.1.1 User unknown" (from the remote MTA)
-    original_message_id: str | None = None  # "<…>" of the message that bounced
+    original_message_id: str | None = None  # Message-ID (no brackets) that bounced
 
 
 def is_dsn(message: Message) -> bool:
@@ -161,15 +178,16 @@ def _original_message_id(message: Message) -> str | None:
             headers = BytesHeaderParser(policy=default_policy).parsebytes(content)
         if headers is None:
             continue
-        match = _MSGID_RE.search(str(headers.get("Message-ID", "")))
-        if match:
-            return match.group(0)
+        found = bare_message_id(headers.get("Message-ID"))
+        if found:
+            return found
     return None
 
 
 __all__ = [
     "Bounce",
     "PermanentKind",
+    "bare_message_id",
     "classify_permanent",
     "enhanced_status",
     "is_dsn",

@@ -49,7 +49,7 @@ from bot.domain.messages import (
     SignalKind,
 )
 from channels.base import ChannelConfigError, InboundSink
-from channels.email_dsn import PermanentKind, is_dsn, parse_dsn
+from channels.email_dsn import PermanentKind, bare_message_id, is_dsn, parse_dsn
 from channels.email_smtp import mask_email, read_unsubscribe_token
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_MSGID_RE = re.compile(r"<[^<>\s]+>")
+_MSGID_RE = re.compile(r"<([^<>\s]+)>")
 _EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
 _UNSUB_TOKEN_RE = re.compile(r"unsubscribe[\s:]+([A-Za-z0-9_-]{20,600})", re.IGNORECASE)
 _DAEMON_LOCALPARTS = frozenset({"mailer-daemon", "postmaster"})
@@ -122,7 +122,7 @@ def parse_email(
     """
     now = (clock or SystemClock()).now()
     message = BytesParser(policy=default_policy).parsebytes(raw)
-    provider_id = _first_msgid(message.get("Message-ID")) or _synthetic_id(raw)
+    provider_id = bare_message_id(message.get("Message-ID")) or _synthetic_id(raw)
 
     if is_dsn(message):
         return _dsn_events(message, provider_id, now)
@@ -224,16 +224,9 @@ def _mailto_unsubscribe(
     )
 
 
-def _first_msgid(value: Any) -> str | None:
-    if value is None:
-        return None
-    match = _MSGID_RE.search(str(value))
-    return match.group(0) if match else None
-
-
 def _synthetic_id(raw: bytes) -> str:
     # Stable across redeliveries of the same bytes, so the sink still deduplicates.
-    return f"<{hashlib.sha256(raw).hexdigest()[:32]}@duebot.invalid>"
+    return f"{hashlib.sha256(raw).hexdigest()[:32]}@duebot.invalid"
 
 
 def _addresses(values: Iterable[Any]) -> list[str]:
@@ -290,7 +283,7 @@ def _reply_token(recipients: Iterable[str], domain: str | None) -> str | None:
 
 
 def _thread_ref(message: Message) -> str | None:
-    ref = _first_msgid(message.get("In-Reply-To"))
+    ref = bare_message_id(message.get("In-Reply-To"))
     if ref:
         return ref
     references = _MSGID_RE.findall(str(message.get("References", "")))
@@ -319,6 +312,10 @@ def _header_text(message: Message, name: str) -> str:
 
 
 def _part_text(part: Message) -> str:
+    return _decoded_text(part).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decoded_text(part: Message) -> str:
     if isinstance(part, EmailMessage):
         try:
             content = part.get_content()

@@ -8,7 +8,8 @@ A dropped connection is reopened on the next send.
 Headers written on every message:
 
 * ``Message-ID`` derived from the message's idempotency key, so a retried message keeps
-  its id and the id doubles as the provider id (``<…@from-domain>``, brackets included);
+  its id and the id doubles as the provider id (``hex@from-domain``; message ids travel
+  without angle brackets in the domain, see :func:`channels.email_dsn.bare_message_id`);
 * ``In-Reply-To``/``References`` when the message answers a customer's email;
 * ``Reply-To: reply+TOKEN@reply-domain`` so a reply finds its case even when the
   customer writes from another address;
@@ -50,7 +51,7 @@ from bot.domain.messages import (
     OutboundMessage,
 )
 from channels.base import Channel, ChannelConfigError
-from channels.email_dsn import PermanentKind, classify_permanent
+from channels.email_dsn import PermanentKind, bare_message_id, classify_permanent
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 TlsMode = Literal["starttls", "implicit", "none"]
 _TLS_MODES: tuple[str, ...] = ("starttls", "implicit", "none")
 _DEFAULT_PORTS = {"starttls": 587, "implicit": 465, "none": 25}
+_ADDRESS_RE = re.compile(r"[^\s<>@]+@[^\s<>@]+")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._=-]{1,48}$")
 _DOMAIN_RE = re.compile(
     r"^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
@@ -147,17 +149,12 @@ def read_unsubscribe_token(secret: str, token: str) -> str | None:
 
 
 def message_id_for(idempotency_key: str, domain: str) -> str:
-    """The stable ``<…@domain>`` Message-ID of the message with this idempotency key."""
+    """The stable id (``hex@domain``, no brackets) of the message with this idempotency key.
+
+    It is the provider id of the sent message; the header carries it as ``<hex@domain>``.
+    """
     digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
-
-
-def _normalize_msgid(value: str) -> str:
-    value = value.strip()
-    match = re.search(r"<[^<>\s]+>", value)
-    if match:
-        return match.group(0)
-    return f"<{value}>"
+    return f"{digest}@{domain}"
 
 
 def _bare_address(value: str) -> str | None:
@@ -396,11 +393,13 @@ class SmtpEmailChannel(Channel):
         msg["To"] = to
         msg["Subject"] = outbound.subject or ""
         msg["Date"] = format_datetime(self.clock.now())
-        msg["Message-ID"] = message_id_for(outbound.idempotency_key, self.from_domain)
+        msg["Message-ID"] = f"<{message_id_for(outbound.idempotency_key, self.from_domain)}>"
         if outbound.thread_ref:
-            ref = _normalize_msgid(outbound.thread_ref)
-            msg["In-Reply-To"] = ref
-            msg["References"] = ref
+            ref = bare_message_id(outbound.thread_ref)
+            if ref is None:
+                raise ValueError("thread reference is not a message id")
+            msg["In-Reply-To"] = f"<{ref}>"
+            msg["References"] = f"<{ref}>"
         if outbound.reply_token and self.reply_domain:
             if not _TOKEN_RE.match(outbound.reply_token):
                 raise ValueError("reply token has characters not allowed in an address")
@@ -438,7 +437,7 @@ class SmtpEmailChannel(Channel):
                 else FailureReason.REJECTED
             )
             return DeliveryResult.permanent(reason, detail=str(exc)[:120])
-        message_id = str(msg["Message-ID"])
+        message_id = bare_message_id(msg["Message-ID"])
         masked = mask_email(outbound.to)
         async with self._lock:
             try:
@@ -505,7 +504,9 @@ class SmtpEmailChannel(Channel):
 
     @staticmethod
     def _response_failure(code: int, text: str, *, sender_side: bool = False) -> DeliveryResult:
-        detail = " ".join(str(text).split())[:120]
+        # The server's text often quotes the address; a result's detail must not.
+        detail = _ADDRESS_RE.sub(lambda m: mask_email(m.group(0)), " ".join(str(text).split()))
+        detail = detail[:120]
         # RFC 5321 4.5.3.1.10: a 552 at RCPT should be treated as temporary.
         if 400 <= code < 500 or (code == 552 and not sender_side):
             throttled = code in (421, 450, 451) and any(

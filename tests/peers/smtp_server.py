@@ -124,9 +124,9 @@ class ReceivedMail:
         return parsed
 
     def text(self) -> str:
-        """The text/plain body."""
+        """The text/plain body, with line ends as ``\n``."""
         part = self.message.get_body(preferencelist=("plain",))
-        return "" if part is None else str(part.get_content())
+        return "" if part is None else str(part.get_content()).replace("\r\n", "\n")
 
 
 @dataclass
