@@ -125,21 +125,21 @@ def _bounce_from_block(block: Message, original_id: str | None) -> Bounce | None
         return None
     diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
     status = enhanced_status(str(block.get("Status", ""))) or enhanced_status(diagnostic)
+    basic = _BASIC_RE.search(diagnostic)
+    code = int(basic.group(1)) if basic else None
     if status is None:
-        basic = _BASIC_RE.search(diagnostic)
-        if basic is None or not basic.group(1).startswith("5"):
+        # No enhanced code anywhere: the basic reply code decides (550 → invalid).
+        if code is None or code < 500:
             return None
-        code: int | None = int(basic.group(1))
+        kind = classify_permanent(code, diagnostic)
         status = "5.0.0"
+    elif status.startswith("5."):
+        kind = classify_permanent(code, status)
     else:
-        if not status.startswith("5."):
-            return None  # a "failed" action with a transient status: not a hard bounce
-        basic = _BASIC_RE.search(diagnostic)
-        code = int(basic.group(1)) if basic else None
+        return None  # a "failed" action with a transient status: not a hard bounce
     address = _recipient(block)
     if address is None:
         return None
-    kind = classify_permanent(code, f"{status} {diagnostic}")
     return Bounce(
         address=address,
         status=status,

@@ -230,17 +230,18 @@ def _synthetic_id(raw: bytes) -> str:
 
 
 def _addresses(values: Iterable[Any]) -> list[str]:
+    """Bare addresses with the domain lower-cased (local parts keep their case: tokens)."""
     out = []
     for _, addr in getaddresses([str(v) for v in values if v is not None]):
-        addr = addr.strip().lower()
-        if addr.count("@") == 1 and all(addr.partition("@")[::2]):
-            out.append(addr)
+        local, at, domain = addr.strip().rpartition("@")
+        if at and local and domain and "@" not in local:
+            out.append(f"{local}@{domain.lower()}")
     return out
 
 
 def _sender(message: Message) -> str | None:
     found = _addresses(message.get_all("From") or [])
-    return found[0] if found else None
+    return found[0].lower() if found else None
 
 
 def _recipients(message: Message, envelope: Sequence[str]) -> list[str]:
@@ -268,7 +269,7 @@ def _is_automatic(message: Message, sender: str) -> bool:
 
 def _is_unsubscribe_mailbox(address: str, domain: str | None) -> bool:
     local, _, addr_domain = address.partition("@")
-    return local == "unsubscribe" and (domain is None or addr_domain == domain)
+    return local.lower() == "unsubscribe" and (domain is None or addr_domain == domain)
 
 
 def _reply_token(recipients: Iterable[str], domain: str | None) -> str | None:
@@ -277,7 +278,7 @@ def _reply_token(recipients: Iterable[str], domain: str | None) -> str | None:
         if domain is not None and addr_domain != domain:
             continue
         tag, plus, token = local.partition("+")
-        if plus and tag == "reply" and token:
+        if plus and tag.lower() == "reply" and token:
             return token
     return None
 
