@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -59,10 +60,10 @@ async def tg() -> AsyncIterator[TelegramHarness]:
         yield h
 
 
-def out(to: object, body: str = "Hello from Duebot Bank", **kw: object) -> OutboundMessage:
+def out(to: object, body: str = "Hello from Duebot Bank", **kw: Any) -> OutboundMessage:
     return OutboundMessage(
         idempotency_key="k-1", channel=ChannelKind.TELEGRAM, to=str(to), body=body, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 # --------------------------------------------------------------------------- send

@@ -192,7 +192,7 @@ async def test_set_webhook_registers_url_secret_and_update_kinds(tg: TelegramHar
 
 
 async def test_set_webhook_refusal_is_a_config_error(tg: TelegramHarness) -> None:
-    with pytest.raises(ChannelConfigError, match="(?i)https url must be provided"):
+    with pytest.raises(ChannelConfigError, match=r"(?i)https url must be provided"):
         await tg.channel.set_webhook("http://duebot.example.com/webhooks/telegram", SECRET)
     with pytest.raises(ChannelConfigError, match="WEBHOOK_SECRET"):
         await tg.channel.set_webhook("https://duebot.example.com/x", "bad secret")
