@@ -1,0 +1,191 @@
+"""Unsubscribe tokens and the RFC 8058 one-click endpoint."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from bot.domain.clock import FixedClock
+from bot.domain.messages import ChannelKind, ContactSignal, OutboundMessage, SignalKind
+from bot.entrypoints.web.email_routes import build_router
+from channels.email_smtp import SmtpEmailChannel, make_unsubscribe_token, read_unsubscribe_token
+from tests.channels.harness_email import RecordingSink
+from tests.peers.smtp_server import SmtpPeer
+
+SECRET = "app-secret-for-unsubscribe-tests"
+ADDRESS = "jane.doe@example.org"
+NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
+ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+# ---------------------------------------------------------------------- tokens
+
+
+def test_token_round_trips_and_normalises_case() -> None:
+    token = make_unsubscribe_token(SECRET, "Jane.Doe@Example.org")
+    assert read_unsubscribe_token(SECRET, token) == ADDRESS
+    assert make_unsubscribe_token(SECRET, ADDRESS) == token  # stable per address
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", token)
+
+
+def test_token_does_not_reveal_the_address() -> None:
+    token = make_unsubscribe_token(SECRET, ADDRESS)
+    decoded = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"jane" not in decoded and b"example" not in decoded
+    assert "jane" not in token.lower()
+
+
+def test_forged_and_damaged_tokens_are_rejected() -> None:
+    token = make_unsubscribe_token(SECRET, ADDRESS)
+    assert read_unsubscribe_token("another-secret", token) is None
+    flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
+    assert read_unsubscribe_token(SECRET, flipped) is None
+    assert read_unsubscribe_token(SECRET, token[:20]) is None
+    plain = base64.urlsafe_b64encode(b"\x00" * 16 + ADDRESS.encode()).decode().rstrip("=")
+    assert read_unsubscribe_token(SECRET, plain) is None
+    for junk in ("", "!!!", "a" * 5000, "%2F..%2F"):
+        assert read_unsubscribe_token(SECRET, junk) is None
+
+
+def test_tokens_differ_per_address_and_need_a_secret() -> None:
+    assert make_unsubscribe_token(SECRET, "a@example.org") != make_unsubscribe_token(
+        SECRET, "b@example.org"
+    )
+    with pytest.raises(ValueError, match="secret"):
+        make_unsubscribe_token("", ADDRESS)
+    with pytest.raises(ValueError, match="address"):
+        make_unsubscribe_token(SECRET, "not an address")
+
+
+# ---------------------------------------------------------------------- routes
+
+
+class BrokenSink(RecordingSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail_next = 10**6
+
+
+@pytest.fixture
+def sink() -> RecordingSink:
+    return RecordingSink()
+
+
+@pytest.fixture
+async def client(sink: RecordingSink) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.include_router(build_router(SECRET, sink, clock=FixedClock(NOW)))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://bank.example") as c:
+        yield c
+
+
+async def test_one_click_post_opts_the_address_out(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    token = make_unsubscribe_token(SECRET, ADDRESS)
+    response = await client.post(f"/unsubscribe/{token}", data=ONE_CLICK)
+    assert response.status_code == 200
+    assert "unsubscribed" in response.text
+    [signal] = sink.events
+    assert isinstance(signal, ContactSignal)
+    assert (signal.channel, signal.address, signal.kind, signal.source, signal.received_at) == (
+        ChannelKind.EMAIL,
+        ADDRESS,
+        SignalKind.OPT_OUT,
+        "list-unsubscribe",
+        NOW,
+    )
+    assert ADDRESS not in response.text
+
+
+async def test_every_click_is_recorded(client: httpx.AsyncClient, sink: RecordingSink) -> None:
+    token = make_unsubscribe_token(SECRET, ADDRESS)
+    for _ in range(2):
+        assert (await client.post(f"/unsubscribe/{token}", data=ONE_CLICK)).status_code == 200
+    assert len(sink.events) == 2  # an opt-in in between must not swallow the second click
+
+
+async def test_get_shows_a_confirmation_page_and_changes_nothing(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    token = make_unsubscribe_token(SECRET, ADDRESS)
+    response = await client.get(f"/unsubscribe/{token}")
+    assert response.status_code == 200
+    assert '<form method="post">' in response.text
+    assert 'name="List-Unsubscribe" value="One-Click"' in response.text
+    assert ADDRESS not in response.text and "***oe@***.org" in response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert sink.events == []
+
+
+async def test_forged_token_is_rejected_and_nothing_is_stored(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    forged = make_unsubscribe_token("someone-elses-secret", ADDRESS)
+    assert (await client.post(f"/unsubscribe/{forged}", data=ONE_CLICK)).status_code == 404
+    assert (await client.get(f"/unsubscribe/{forged}")).status_code == 404
+    assert (await client.post("/unsubscribe/garbage", data=ONE_CLICK)).status_code == 404
+    assert sink.events == []
+
+
+async def test_post_without_one_click_body_still_unsubscribes(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    token = make_unsubscribe_token(SECRET, ADDRESS)
+    assert (await client.post(f"/unsubscribe/{token}")).status_code == 200
+    assert len(sink.events) == 1
+
+
+async def test_sink_failure_asks_to_try_again() -> None:
+    app = FastAPI()
+    app.include_router(build_router(SECRET, BrokenSink()))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://bank.example") as c:
+        token = make_unsubscribe_token(SECRET, ADDRESS)
+        response = await c.post(f"/unsubscribe/{token}", data=ONE_CLICK)
+    assert response.status_code == 503
+
+
+def test_router_needs_a_secret() -> None:
+    with pytest.raises(ValueError, match="secret"):
+        build_router("", RecordingSink())
+
+
+async def test_link_in_a_sent_email_unsubscribes_its_recipient(
+    client: httpx.AsyncClient, sink: RecordingSink
+) -> None:
+    """End to end: send through SMTP, follow the header the way a mail provider does."""
+    async with SmtpPeer() as peer:
+        channel = SmtpEmailChannel(
+            host="127.0.0.1",
+            port=peer.port,
+            tls="none",
+            from_address="collections@bank.example",
+            reply_domain="reply.bank.example",
+            unsubscribe_base_url="https://bank.example/unsubscribe",
+        )
+        outbound = OutboundMessage(
+            idempotency_key="u-1",
+            channel=ChannelKind.EMAIL,
+            to=ADDRESS,
+            body="Your balance is due.",
+            subject="Your account",
+            unsubscribe_token=make_unsubscribe_token(SECRET, ADDRESS),
+        )
+        assert (await channel.send(outbound)).ok
+        await channel.aclose()
+    msg = peer.messages[0].message
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    match = re.search(r"<(https://[^>]+)>", str(msg["List-Unsubscribe"]))
+    assert match is not None
+    response = await client.post(match.group(1), data=ONE_CLICK)
+    assert response.status_code == 200
+    [signal] = sink.events
+    assert isinstance(signal, ContactSignal) and signal.address == ADDRESS
