@@ -116,7 +116,7 @@ class _TelegramLogScrubber(logging.Filter):
     attached to every logger PTB and httpx write to (``_SCRUBBED_LOGGERS``).
     """
 
-    # (logger name, message template prefix) → replacement template using only args[0]
+    # (template prefix, replacement keeping only args[0], the endpoint name)
     _PAYLOAD_TEMPLATES: ClassVar[tuple[tuple[str, str], ...]] = (
         ("Calling Bot API endpoint", "Calling Bot API endpoint `%s` (parameters withheld)"),
         ("Call to Bot API endpoint", "Call to Bot API endpoint `%s` returned (result withheld)"),

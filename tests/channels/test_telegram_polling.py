@@ -4,13 +4,17 @@ goes through the same translation into the sink."""
 from __future__ import annotations
 
 import asyncio
+import logging
+
+import pytest
 
 from bot.domain.messages import ContactSignal, InboundMessage, SignalKind
 from tests.channels.harness_telegram import CUSTOMER_CHAT, RecordingSink, telegram_harness
 from tests.peers.telegram_api import callback_update, member_update, text_update
 
 
-async def test_polling_delivers_updates_to_the_sink() -> None:
+async def test_polling_delivers_updates_to_the_sink(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     sink = RecordingSink(reply=lambda e: ["Thanks."] if isinstance(e, InboundMessage) else [])
     async with telegram_harness(polling=True, sink=sink, poll_timeout=5) as h:
         assert "deleteWebhook" in h.peer.calls  # PTB's bootstrap clears any webhook
@@ -58,6 +62,10 @@ async def test_polling_delivers_updates_to_the_sink() -> None:
 
     # stopping confirmed every fetched update: a restart would not see them again
     assert h.peer.pending_updates == []
+    # PTB logs whole updates and results at DEBUG: none of it may reach the log
+    assert "Processing update" in caplog.text
+    assert "Can I pay next week?" not in caplog.text and "Thanks." not in caplog.text
+    assert h.peer.token.split(":")[1] not in caplog.text
 
 
 async def test_polling_stops_quickly_while_a_long_poll_is_open() -> None:
