@@ -1,0 +1,395 @@
+"""The template linter (``duebot templates lint``, run in CI).
+
+Every text of every template is checked statically, then rendered with fixed sample
+data in each of its languages (and, for English, both US and UK locales), and the
+output is checked against a jurisdiction profile. Issue codes:
+
+``syntax``               not YAML / not the template format / not valid Jinja
+``unsafe``               reaches outside the sandbox (``{{ ''.__class__ }}``, include, ...)
+``undefined``            uses a variable the render context does not define
+``render``               fails to render for another reason (a filter got a bad value)
+``missing_language``     a channel has text in one shipped language but not another
+``missing_opt_out``      an SMS or email body without the profile's opt-out instruction
+``sms_too_long``         an SMS needs more segments than the budget (GSM-7 vs UCS-2)
+``disclosure``           limited content (any limited text, every email subject) that
+                         mentions an amount, an account number or a debt word, or reads
+                         a verified-only variable
+``forbidden_phrase``     a phrase the profile forbids (threats, insults, pressure)
+``missing_mini_miranda`` verified content without the debt-collector disclosure where
+                         the profile requires it
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from bot.conversations.templates import (
+    VERIFIED_ONLY_VARIABLES,
+    Disclosure,
+    PlanOption,
+    RenderContext,
+    RenderProfile,
+    TemplateError,
+    TemplateRenderer,
+    TemplateSpec,
+    TemplateStore,
+    compile_text,
+    make_environment,
+    undeclared_variables,
+    variables_for,
+)
+from bot.domain.messages import ChannelKind
+from bot.domain.money import from_minor
+from channels.sms_segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
+
+SHIPPED_LANGUAGES = ("en", "zh")
+#: SMS segments a message may use when the profile sets no budget of its own
+DEFAULT_SMS_SEGMENT_BUDGET = 2
+
+CODES = (
+    "syntax", "unsafe", "undefined", "render", "missing_language", "missing_opt_out",
+    "sms_too_long", "disclosure", "forbidden_phrase", "missing_mini_miranda",
+)
+
+
+class LintProfile(RenderProfile, Protocol):
+    """What the linter needs from a jurisdiction profile; matches
+    :class:`bot.policy.profiles.JurisdictionProfile`. A profile may also carry an
+    ``sms_segment_budget`` int; without one :data:`DEFAULT_SMS_SEGMENT_BUDGET` applies."""
+
+    @property
+    def name(self) -> str: ...
+
+    def forbidden_phrases(self, language: str | None = None) -> tuple[str, ...]:
+        """Phrases no template may contain; every language's when ``language`` is None."""
+        ...
+
+
+@dataclass(frozen=True)
+class DictProfile:
+    """A :class:`LintProfile` built from plain dicts (tests, or a profile under design)."""
+
+    name: str
+    opt_out: Mapping[str, Mapping[str, str]]  # language -> channel value -> instruction
+    forbidden: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    requires_mini_miranda: bool = False
+    mini_miranda: Mapping[str, str] = field(default_factory=dict)
+    sms_segment_budget: int = DEFAULT_SMS_SEGMENT_BUDGET
+
+    def opt_out_text(self, language: str, channel: ChannelKind) -> str:
+        texts = self.opt_out.get(language) or self.opt_out["en"]
+        return texts[ChannelKind(channel).value]
+
+    def forbidden_phrases(self, language: str | None = None) -> tuple[str, ...]:
+        if language is None:
+            return tuple(p for phrases in self.forbidden.values() for p in phrases)
+        return tuple(self.forbidden.get(language, ()))
+
+    def mini_miranda_text(self, language: str) -> str | None:
+        if not self.requires_mini_miranda:
+            return None
+        return self.mini_miranda.get(language) or self.mini_miranda.get("en")
+
+
+def known_profiles() -> dict[str, LintProfile]:
+    """The shipped jurisdiction profiles, by name."""
+    from bot.policy.profiles import PROFILES
+
+    return dict(PROFILES)
+
+
+def get_profile(name: str) -> LintProfile:
+    """A shipped profile by exact name; :class:`ValueError` naming the known ones."""
+    from bot.policy.profiles import get_profile as policy_profile
+
+    return policy_profile(name)
+
+
+@dataclass(frozen=True, slots=True)
+class LintIssue:
+    template_id: str
+    lang: str
+    channel: str
+    code: str
+    message: str
+    level: str = ""
+    part: str = ""
+    profile: str = ""
+
+    def __str__(self) -> str:
+        bits = "/".join(b for b in (self.level, self.channel, self.lang, self.part) if b)
+        where = f"{self.template_id} [{bits}]" if bits else self.template_id
+        return f"{where} {self.code}: {self.message}"
+
+
+# ---------------------------------------------------------------------------- samples
+SAMPLE_ACCOUNT = "ACC-00004821"
+
+
+def sample_contexts(
+    *,
+    brand_name: str = "Duebot Bank",
+    pay_url: str = "https://pay.example.com",
+    support_phone: str = "+1 800 555 0100",
+    support_email: str = "help@example.com",
+    verify_method: str = "dob",
+) -> dict[str, list[RenderContext]]:
+    """Fixed sample contexts by language: en as US (USD) and UK (GBP), zh as CN (CNY).
+
+    Every optional value is filled so a text that prints it renders; the linter reads
+    the amounts and the account back out of limited output to catch disclosures.
+    """
+    def ctx(language: str, locale: str, name: str, currency: str, balance: int,
+            minimum: int, promise: int) -> RenderContext:
+        plans = tuple(PlanOption(n, -(-balance // n), date(2025, 4, 1)) for n in (3, 6, 12))
+        return RenderContext(
+            brand_name=brand_name, pay_url=pay_url, support_phone=support_phone,
+            support_email=support_email, disclosure=Disclosure.VERIFIED, language=language,
+            locale=locale, customer_name=name,
+            deep_link="https://t.me/DuebotBankBot?start=Zx8kQ7pWmA", verify_method=verify_method,
+            verify_attempts_left=2, account_id=SAMPLE_ACCOUNT, currency=currency,
+            balance_minor=balance, due_date=date(2025, 3, 14), minimum_payment_minor=minimum,
+            days_past_due=37, promise_amount_minor=promise, promise_date=date(2025, 3, 28),
+            plan_options=plans,
+        )
+
+    return {
+        "en": [ctx("en", "en_US", "Jordan Avery Smith", "USD", 124000, 12400, 50000),
+               ctx("en", "en_GB", "Amelia Jones", "GBP", 9640, 2500, 4820)],
+        "zh": [ctx("zh", "zh_CN", "王小明", "CNY", 240000, 24000, 80000)],
+    }
+
+
+# ---------------------------------------------------------------------------- rules
+_DEBT_WORDS_EN = re.compile(
+    r"(?<![A-Za-z])(?:debts?|owe[sd]?|owing|overdue|arrears|past[- ]due|due|delinquen\w*"
+    r"|collections?|collectors?|collecting|balances?|outstanding|unpaid|defaulted|default"
+    r"|late (?:payment|fee)s?|missed payments?|instal+ments?|repay\w*|loans?|credit report\w*"
+    r"|charge[- ]?off|lawsuits?|court|legal|recovery|settlement)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_DEBT_WORDS_ZH = re.compile(
+    r"欠|债|逾期|催收|催缴|还款|还钱|拖欠|未还|未付|违约|余额|到期|分期|贷款|征信|诉讼|法律|法院"
+    r"|律师|滞纳|罚息|利息|结清"
+)
+_MONEY = re.compile(
+    r"(?:[$£¥€₹]|US\$|CN¥|RMB|USD|GBP|CNY|EUR)\s?\d"
+    r"|\d[\d,.]*\s?(?:USD|GBP|CNY|RMB|EUR|元|块|美元|英镑|人民币|欧元)",
+    re.IGNORECASE,
+)
+_MASKED = re.compile(r"[*•xX]{3,}\s?[0-9A-Za-z]{2,4}")
+
+
+def _amount_patterns(ctx: RenderContext) -> list[re.Pattern[str]]:
+    """The sample's own amounts, however they might be written."""
+    amounts = [ctx.balance_minor, ctx.minimum_payment_minor, ctx.promise_amount_minor,
+               *(p.amount_minor for p in ctx.plan_options)]
+    pats = []
+    for minor in amounts:
+        if minor is None or ctx.currency is None:
+            continue
+        value = from_minor(minor, ctx.currency)
+        whole = int(value)
+        forms = {f"{value}", f"{value:,}"}
+        if whole >= 1000:  # shorter whole numbers are too common (phone numbers, days)
+            forms |= {str(whole), f"{whole:,}"}
+        for form in forms:
+            pats.append(re.compile(rf"(?<![\d,.]){re.escape(form)}(?![\d]|[.,]\d)"))
+    return pats
+
+
+def disclosure_findings(text: str, ctx: RenderContext) -> list[str]:
+    """What in ``text`` a stranger must not read (empty when it is fit for limited)."""
+    found = []
+    for pattern, what in ((_DEBT_WORDS_EN, "debt word"), (_DEBT_WORDS_ZH, "debt word"),
+                          (_MONEY, "amount")):
+        match = pattern.search(text)
+        if match:
+            found.append(f"{what} {match.group(0)!r}")
+    for pat in _amount_patterns(ctx):
+        match = pat.search(text)
+        if match:
+            found.append(f"amount {match.group(0)!r}")
+            break
+    if ctx.account_id:
+        last4 = re.sub(r"\D", "", ctx.account_id)[-4:]
+        if ctx.account_id.lower() in text.lower():
+            found.append("account number")
+        elif last4 and re.search(rf"(?<!\d){last4}(?!\d)", text):
+            found.append(f"account number digits {last4!r}")
+    match = _MASKED.search(text)
+    if match:
+        found.append(f"masked account {match.group(0)!r}")
+    return found
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """Latin phrases match as words (with common endings: "arrest" finds "arrested",
+    "liar" does not find "familiar"); Chinese phrases match anywhere."""
+    body = re.escape(phrase.strip())
+    head = r"(?<![A-Za-z0-9])" if re.match(r"[A-Za-z0-9]", phrase.strip()) else ""
+    tail = (r"(?:s|es|d|ed|ing|ful)?(?![A-Za-z0-9])"
+            if re.search(r"[A-Za-z0-9]$", phrase.strip()) else "")
+    return re.compile(head + body + tail, re.IGNORECASE)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _non_gsm(text: str) -> str:
+    odd = sorted({ch for ch in text if ch not in GSM7_BASIC and ch not in GSM7_EXTENSION})
+    return "".join(odd[:8])
+
+
+# ---------------------------------------------------------------------------- linter
+def lint_templates(
+    store: TemplateStore,
+    profile: LintProfile,
+    *,
+    samples: Mapping[str, Sequence[RenderContext]] | None = None,
+    languages: Iterable[str] = SHIPPED_LANGUAGES,
+    sms_segment_budget: int | None = None,
+) -> list[LintIssue]:
+    """Every issue of every template in ``store`` (plus the files it failed to load)."""
+    linter = _Linter(profile, samples or sample_contexts(), tuple(languages),
+                     sms_segment_budget)
+    issues: list[LintIssue] = []
+    for problem in store.problems:
+        err = problem.error
+        issues.append(LintIssue(err.template_id or problem.path.rsplit("/", 1)[-1],
+                                err.lang or "", err.channel or "", err.code, str(err),
+                                err.level or "", err.part or "", profile.name))
+    for spec in store:
+        issues.extend(linter.lint(spec))
+    return issues
+
+
+def lint_template(spec: TemplateSpec, profile: LintProfile, **kwargs: object) -> list[LintIssue]:
+    """Lint one parsed template (e.g. an admin's edit before it is saved)."""
+    store = TemplateStore([spec])
+    return lint_templates(store, profile, **kwargs)  # type: ignore[arg-type]
+
+
+class _Linter:
+    def __init__(self, profile: LintProfile, samples: Mapping[str, Sequence[RenderContext]],
+                 languages: tuple[str, ...], budget: int | None) -> None:
+        self.profile = profile
+        self.samples = samples
+        self.languages = languages
+        self.budget = budget or getattr(profile, "sms_segment_budget", None) \
+            or DEFAULT_SMS_SEGMENT_BUDGET
+        self.env = make_environment()
+        self.forbidden = [(p, _phrase_pattern(p)) for p in profile.forbidden_phrases(None)
+                          if p.strip()]
+
+    def lint(self, spec: TemplateSpec) -> list[LintIssue]:
+        out: list[LintIssue] = []
+        seen: set[tuple[str, ...]] = set()
+
+        def add(lang: str, channel: str, code: str, message: str, level: str = "",
+                part: str = "") -> None:
+            key = (lang, channel, code, message, level, part)
+            if key not in seen:
+                seen.add(key)
+                out.append(LintIssue(spec.id, lang, channel, code, message, level, part,
+                                     self.profile.name))
+
+        for disclosure in spec.level.disclosures:
+            for channel in sorted(spec.channels(disclosure)):
+                have = {lang for (d, c, lang) in spec.variants if d is disclosure and c is channel}
+                for lang in self.languages:
+                    if lang not in have:
+                        add(lang, channel.value, "missing_language",
+                            f"no {lang} text (has {', '.join(sorted(have))})", disclosure.value)
+
+        renderer = TemplateRenderer(TemplateStore([spec]), self.profile)
+        for (disclosure, channel, lang), variant in sorted(spec.variants.items()):
+            static_ok = True
+            for part, source in variant.parts():
+                level = Disclosure.LIMITED if part == "subject" else disclosure
+                for code, message in self._static(source, level, part):
+                    static_ok = False
+                    add(lang, channel.value, code, message, disclosure.value, part)
+            if not static_ok:
+                continue
+            for sample in self.samples.get(lang, ()):
+                try:
+                    rendered = renderer.render(spec.id, lang, channel, sample, level=disclosure)
+                except TemplateError as err:
+                    add(lang, channel.value, err.code if err.code in CODES else "render",
+                        err.detail + (f" (line {err.line})" if err.line else ""),
+                        disclosure.value, err.part or "")
+                    continue
+                for code, message, part in self._check(spec, rendered.body, rendered.subject,
+                                                       disclosure, channel, lang, sample):
+                    add(lang, channel.value, code, message, disclosure.value, part)
+        return out
+
+    def _static(self, source: str, level: Disclosure, part: str) -> list[tuple[str, str]]:
+        try:
+            compile_text(self.env, source, {})
+        except TemplateError as err:
+            return [(err.code, err.detail + (f" (line {err.line})" if err.line else ""))]
+        names = undeclared_variables(self.env, source) - set(self.env.globals)
+        allowed = variables_for(level)
+        found = []
+        for name in sorted(names - allowed):
+            if name in VERIFIED_ONLY_VARIABLES:
+                scope = "an email subject" if part == "subject" else "limited content"
+                found.append(("disclosure", f"{name!r} is verified-only and cannot be used "
+                                            f"in {scope}"))
+            else:
+                found.append(("undefined", f"undefined variable {name!r} (not a template "
+                                           "variable)"))
+        return found
+
+    def _check(self, spec: TemplateSpec, body: str, subject: str | None,
+               disclosure: Disclosure, channel: ChannelKind, lang: str,
+               sample: RenderContext) -> list[tuple[str, str, str]]:
+        found: list[tuple[str, str, str]] = []
+        parts = [("body", body)] + ([("subject", subject)] if subject is not None else [])
+
+        if channel in (ChannelKind.SMS, ChannelKind.EMAIL) and spec.opt_out_exempt is None:
+            instruction = self.profile.opt_out_text(lang, channel)
+            if instruction and _normalise(instruction) not in _normalise(body):
+                found.append(("missing_opt_out",
+                              f"the body lacks the {self.profile.name} opt-out instruction "
+                              f"{instruction!r} (print {{{{ opt_out }}}})", "body"))
+
+        if channel is ChannelKind.SMS:
+            info = count_segments(body)
+            if info.segments > self.budget:
+                why = ""
+                if info.encoding == "UCS-2" and lang == "en":
+                    why = f"; UCS-2 because of {_non_gsm(body)!r}"
+                found.append(("sms_too_long",
+                              f"needs {info.segments} segments ({info.encoding}, {info.units} "
+                              f"units with {sample.locale} sample data), budget is "
+                              f"{self.budget}{why}", "body"))
+
+        for part, text in parts:
+            limited = disclosure is Disclosure.LIMITED or part == "subject"
+            if limited:
+                for finding in disclosure_findings(text, sample):
+                    scope = "email subject" if part == "subject" else "limited content"
+                    found.append(("disclosure", f"{scope} reveals a debt: {finding}", part))
+            for phrase, pattern in self.forbidden:
+                match = pattern.search(text)
+                if match:
+                    found.append(("forbidden_phrase",
+                                  f"{match.group(0)!r} is forbidden by {self.profile.name} "
+                                  f"(listed as {phrase!r})", part))
+
+        if disclosure is Disclosure.VERIFIED and self.profile.requires_mini_miranda:
+            miranda = self.profile.mini_miranda_text(lang)
+            if miranda and _normalise(miranda) not in _normalise(body):
+                found.append(("missing_mini_miranda",
+                              f"{self.profile.name} requires the mini-Miranda disclosure in "
+                              "verified content (print {{ mini_miranda }})", "body"))
+        return found
+
