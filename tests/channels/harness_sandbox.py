@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.messages import ChannelKind
+from channels.base import Channel
 from channels.sandbox import Direction, MemorySandboxStore, SandboxChannel
 from tests.channels.harness import ChannelHarness, PeerDelivery
 
 
 @dataclass
 class SandboxHarness:
-    channel: SandboxChannel
+    channel: Channel
+    sandbox: SandboxChannel  # the same object, with its sandbox-only methods
     store: MemorySandboxStore
     good_address: str = "dana.customer@example.net"
     bad_address: str = "nobody@invalid.example"
@@ -28,7 +30,7 @@ class SandboxHarness:
         ]
 
     def inbound_raw(self, text: str, provider_id: str) -> Mapping[str, Any]:
-        return self.channel.inbound_raw(self.customer_address, text, provider_id=provider_id)
+        return self.sandbox.inbound_raw(self.customer_address, text, provider_id=provider_id)
 
 
 @asynccontextmanager
@@ -37,6 +39,6 @@ async def harness() -> AsyncIterator[ChannelHarness]:
     channel = SandboxChannel(ChannelKind.EMAIL, store, rejects={SandboxHarness.bad_address})
     await channel.start()
     try:
-        yield SandboxHarness(channel=channel, store=store)
+        yield SandboxHarness(channel=channel, sandbox=channel, store=store)
     finally:
         await channel.aclose()

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from channels.base import Channel
 from channels.sms_twilio import STATUS_PATH, TwilioSmsChannel
 from tests.channels.harness import ChannelHarness, PeerDelivery
 from tests.peers.twilio_api import TwilioApiPeer, inbound_message_form
@@ -17,7 +18,7 @@ PUBLIC_URL = "https://duebot.example.com"
 
 @dataclass
 class TwilioHarness:
-    channel: TwilioSmsChannel
+    channel: Channel
     peer: TwilioApiPeer
     good_address: str = "+14155550123"
     bad_address: str = "+15005550001"  # the peer answers 21211 (invalid 'To' number)
