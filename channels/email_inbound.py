@@ -576,9 +576,7 @@ class ImapPoller:
         if not host:
             raise ChannelConfigError("IMAP host is empty (DUEBOT_IMAP_HOST)")
         if tls not in ("implicit", "none"):
-            raise ChannelConfigError(
-                f"IMAP tls mode must be implicit or none, got {tls!r}"
-            )
+            raise ChannelConfigError(f"IMAP tls mode must be implicit or none, got {tls!r}")
         secret = password.get_secret_value() if isinstance(password, SecretStr) else password
         if not username or not secret:
             raise ChannelConfigError(

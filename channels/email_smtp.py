@@ -160,7 +160,7 @@ def message_id_for(idempotency_key: str, domain: str) -> str:
 def _bare_address(value: str) -> str | None:
     """The addr-spec of ``value`` if it is one plain address, else None."""
     value = value.strip()
-    if not value or any(ch in value for ch in "\r\n<>,;\"() \t") or value.count("@") != 1:
+    if not value or any(ch in value for ch in '\r\n<>,;"() \t') or value.count("@") != 1:
         return None
     local, _, domain = value.partition("@")
     if not local or not domain or len(value) > 254:
@@ -218,6 +218,7 @@ class SmtpEmailChannel(Channel):
         from_name: str | None = None,
         local_hostname: str | None = None,
         timeout: float = 30.0,
+        idle_check_seconds: float = IDLE_CHECK_SECONDS,
         clock: Clock | None = None,
     ) -> None:
         if not host or not host.strip():
@@ -281,6 +282,7 @@ class SmtpEmailChannel(Channel):
         self._unsubscribe_secret = _secret(unsubscribe_secret)
         self.local_hostname = local_hostname or self.from_domain
         self.timeout = timeout
+        self.idle_check_seconds = idle_check_seconds
         self.clock: Clock = clock or SystemClock()
 
         self._smtp: aiosmtplib.SMTP | None = None
@@ -361,7 +363,7 @@ class SmtpEmailChannel(Channel):
     async def _connection(self) -> aiosmtplib.SMTP:
         smtp = self._smtp
         if smtp is not None and smtp.is_connected:
-            if time.monotonic() - self._last_used < IDLE_CHECK_SECONDS:
+            if time.monotonic() - self._last_used < self.idle_check_seconds:
                 return smtp
             try:
                 await smtp.noop()
@@ -432,9 +434,7 @@ class SmtpEmailChannel(Channel):
             msg = self.build_message(outbound)
         except ValueError as exc:
             reason = (
-                FailureReason.INVALID_ADDRESS
-                if "recipient" in str(exc)
-                else FailureReason.REJECTED
+                FailureReason.INVALID_ADDRESS if "recipient" in str(exc) else FailureReason.REJECTED
             )
             return DeliveryResult.permanent(reason, detail=str(exc)[:120])
         message_id = bare_message_id(msg["Message-ID"])

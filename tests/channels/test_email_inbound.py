@@ -24,6 +24,7 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
+from bot.settings import Settings
 from channels.base import ChannelConfigError
 from channels.email_dsn import PermanentKind, bare_message_id, classify_permanent, parse_dsn
 from channels.email_inbound import (
@@ -376,8 +377,14 @@ def test_log_masking_filter_hides_addresses_and_drops_debug(
 
 async def _send_raw(port: int, raw: bytes, rcpt: str, sender: str = "jane@example.org") -> None:
     await aiosmtplib.send(
-        raw, sender=sender, recipients=[rcpt], hostname="127.0.0.1", port=port,
-        start_tls=False, local_hostname="client.example", timeout=5,
+        raw,
+        sender=sender,
+        recipients=[rcpt],
+        hostname="127.0.0.1",
+        port=port,
+        start_tls=False,
+        local_hostname="client.example",
+        timeout=5,
     )
 
 
@@ -573,3 +580,27 @@ def test_imap_configuration_errors(kwargs: dict[str, object], needle: str) -> No
         ImapPoller(RecordingSink(), **args)  # type: ignore[arg-type]
     poller = ImapPoller(RecordingSink(), host="imap.example.net", username="u", password="pw-x1")
     assert "pw-x1" not in repr(poller) and poller.port == 993
+
+
+def test_listener_and_poller_from_settings() -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        inbound_smtp_host="0.0.0.0",
+        inbound_smtp_port=2526,
+        email_reply_domain=REPLY_DOMAIN,
+        imap_host="imap.example.net",
+        imap_username="bot",
+        imap_password=IMAP_PASSWORD,  # type: ignore[arg-type]
+        imap_poll_seconds=30,
+    )
+    listener = SmtpInboundListener.from_settings(settings, RecordingSink())
+    assert (listener.host, listener.port) == ("0.0.0.0", 2526)
+    assert listener.accept_domains == frozenset({REPLY_DOMAIN})
+    poller = ImapPoller.from_settings(settings, RecordingSink())
+    assert (poller.host, poller.port, poller.poll_seconds) == ("imap.example.net", 993, 30)
+    assert IMAP_PASSWORD not in repr(poller)
+    bare = Settings(_env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ChannelConfigError, match="DUEBOT_INBOUND_SMTP_HOST"):
+        SmtpInboundListener.from_settings(bare, RecordingSink())
+    with pytest.raises(ChannelConfigError, match="DUEBOT_IMAP_HOST"):
+        ImapPoller.from_settings(bare, RecordingSink())

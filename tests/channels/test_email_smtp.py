@@ -202,6 +202,18 @@ async def test_dropped_connection_is_reopened_on_next_send() -> None:
     assert len(peer.messages) == 2
 
 
+async def test_idle_connection_is_checked_with_noop_and_replaced_if_dead() -> None:
+    async with SmtpPeer() as peer:
+        ch = channel_for(peer, idle_check_seconds=0)
+        assert (await ch.send(out("k1"))).ok
+        assert (await ch.send(out("k2"))).ok  # NOOP answered: same connection
+        assert peer.connections == 1
+        peer.drop_connections()  # no pause: the client has not noticed yet
+        assert (await ch.send(out("k3"))).ok
+        await ch.aclose()
+    assert peer.connections == 2 and len(peer.messages) == 3
+
+
 async def test_start_fails_fast_on_bad_credentials() -> None:
     async with SmtpPeer(tls="starttls", users={"bot": PASSWORD}) as peer:
         ch = channel_for(peer, password="nope-nope")
@@ -343,8 +355,10 @@ def test_capabilities() -> None:
         ({"port": 70000}, "DUEBOT_SMTP_PORT"),
         ({"username": "bot"}, "DUEBOT_SMTP_PASSWORD"),
         ({"password": PASSWORD}, "DUEBOT_SMTP_USERNAME"),
-        ({"host": "smtp.example.net", "tls": "none", "username": "bot", "password": PASSWORD},
-         "clear text"),
+        (
+            {"host": "smtp.example.net", "tls": "none", "username": "bot", "password": PASSWORD},
+            "clear text",
+        ),
         ({"from_address": "Collections <c@bank.example>"}, "DUEBOT_EMAIL_FROM"),
         ({"from_address": "nobody"}, "DUEBOT_EMAIL_FROM"),
         ({"reply_domain": "reply@bank.example"}, "DUEBOT_EMAIL_REPLY_DOMAIN"),
@@ -366,7 +380,9 @@ def test_configuration_errors_name_the_setting_and_hide_secrets(
 
 def test_http_unsubscribe_url_is_allowed_on_loopback_only() -> None:
     ch = SmtpEmailChannel(
-        host="127.0.0.1", from_address=FROM, unsubscribe_base_url="http://127.0.0.1:8000/unsubscribe"
+        host="127.0.0.1",
+        from_address=FROM,
+        unsubscribe_base_url="http://127.0.0.1:8000/unsubscribe",
     )
     assert ch.unsubscribe_base_url == "http://127.0.0.1:8000/unsubscribe"
 

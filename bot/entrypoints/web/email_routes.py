@@ -70,7 +70,7 @@ def build_router(secret: str, sink: InboundSink, *, clock: Clock | None = None) 
         return _page(
             "Unsubscribe from our emails",
             f"<p>Stop sending emails to <strong>{html.escape(mask_email(address))}</strong>?"
-            "</p><form method=\"post\">"
+            '</p><form method="post">'
             '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
             '<button type="submit">Unsubscribe</button></form>'
             "<p>You can still reach us by phone or mail at any time.</p>",
