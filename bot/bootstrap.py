@@ -61,7 +61,7 @@ def build_channels(settings: Settings, engine: Engine, clock: Clock) -> dict[Cha
 
         out[ChannelKind.TELEGRAM] = TelegramChatChannel.from_settings(settings)
     for kind in ChannelKind:
-        out.setdefault(kind, SandboxChannel(kind=kind, store=store))
+        out.setdefault(kind, SandboxChannel(kind, store, clock=clock))
     return out
 
 

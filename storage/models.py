@@ -144,6 +144,10 @@ class MessageRow(SQLModel, table=True):
     step_id: str | None = Field(default=None, max_length=64)
     variant: str | None = Field(default=None, max_length=16)
     campaign_id: str | None = Field(default=None, max_length=64)
+    purpose: str | None = Field(default=None, max_length=24)  # dunning | reply | ...
+    lang: str | None = Field(default=None, max_length=8)
+    fallback_channels: list[str] = Field(default_factory=list, sa_type=JSONText)
+    reply_token: str | None = Field(default=None, max_length=64, index=True)
     status: str = Field(max_length=16)
     provider_id: str | None = Field(default=None, max_length=255)
     idempotency_key: str | None = Field(default=None, max_length=200, unique=True)

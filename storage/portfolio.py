@@ -48,13 +48,13 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
         set_={"name": stmt.excluded.name, "date_of_birth": stmt.excluded.date_of_birth,
               "id_last4": stmt.excluded.id_last4, "updated_at": stmt.excluded.updated_at},
     ), list(customers.values()))
-    cust_ids = dict(conn.execute(
+    cust_ids: dict[str, int] = dict(conn.execute(
         select(CT.c.external_ref, CT.c.id).where(CT.c.external_ref.in_(list(customers)))).all())
 
     accounts = [r.account_id for r in records]
-    existing = set(conn.execute(
+    existing: set[str] = set(conn.execute(
         select(CA.c.account_id).where(CA.c.account_id.in_(accounts))).scalars())
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "account_id": r.account_id, "customer_id": cust_ids[r.customer_ref],
         "product": r.product, "currency": r.currency, "balance_minor": r.balance_minor,
         "minimum_payment_minor": r.minimum_payment_minor, "due_date": r.due_date,
@@ -78,7 +78,7 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
               "language": ex.language, "country": ex.country, "updated_at": ex.updated_at,
               "version": CA.c.version + 1},
     ), rows)
-    case_ids = dict(conn.execute(
+    case_ids: dict[str, int] = dict(conn.execute(
         select(CA.c.account_id, CA.c.id).where(CA.c.account_id.in_(accounts))).all())
 
     contacts: dict[tuple[int, str, str], dict[str, Any]] = {}
@@ -112,5 +112,5 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
             "actor": actor, "at": now,
         })
     conn.execute(EV.insert(), events)
-    created = sum(1 for a in accounts if a not in existing)
-    return created, len(accounts) - created
+    n_created = sum(1 for a in accounts if a not in existing)
+    return n_created, len(accounts) - n_created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -127,8 +128,8 @@ class SqlCaseRepository:
             q = q.where(CaseRow.status == status)
         return int(self.session.exec(q).one())
 
-    def list(self, statuses: list[str] | None = None, limit: int = 50,
-             offset: int = 0) -> list[CaseRow]:
+    def list(self, statuses: builtins.list[str] | None = None, limit: int = 50,
+             offset: int = 0) -> builtins.list[CaseRow]:
         q = select(CaseRow).order_by(col(CaseRow.days_past_due).desc(), col(CaseRow.id))
         if statuses:
             q = q.where(col(CaseRow.status).in_(statuses))
@@ -182,7 +183,7 @@ class SqlCaseRepository:
         row.held_by = case.held_by
         row.payment_claim_until = case.payment_claim_until
 
-    def flush(self) -> list[ev.Event]:
+    def flush(self) -> builtins.list[ev.Event]:
         """Write tracked cases back; returns the events persisted (for handlers).
 
         The case row is updated with ``WHERE version = <version loaded>``: if another
@@ -190,7 +191,7 @@ class SqlCaseRepository:
         with :class:`ConcurrentUpdateError` instead of silently losing that change.
         """
         s = self.session
-        published: list[ev.Event] = []
+        published: builtins.list[ev.Event] = []
         for case, version in list(self._seen.values()):
             assert case.id is not None and case.customer_id is not None
             probe = CaseRow(account_id=case.account_id, customer_id=case.customer_id,
