@@ -690,6 +690,11 @@ class ImapPoller:
             log.info("imap: took %d message(s)", taken)
         return taken
 
+    def _scrub(self, text: str) -> str:
+        """An error text fit for the log: no password, no username, no address."""
+        text = text.replace(self._password, "***").replace(self.username, "<user>")
+        return _EMAIL_RE.sub(lambda m: mask_email(m.group(0)), text)[:200]
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Poll until ``stop`` is set; errors are logged (no secrets) and retried.
 
@@ -709,7 +714,7 @@ class ImapPoller:
                     self.host,
                     self.port,
                     type(exc).__name__,
-                    str(exc).replace(self._password, "***")[:200],
+                    self._scrub(str(exc)),
                     self.failures,
                 )
             delay = self.poll_seconds * min(2 ** max(self.failures - 1, 0), 10)

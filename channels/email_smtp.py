@@ -186,6 +186,10 @@ def _secret(value: str | SecretStr | None) -> str | None:
 # ----------------------------------------------------------------------------- channel
 
 
+class BadRecipientError(ValueError):
+    """The recipient is not one plain email address (nothing was sent)."""
+
+
 class SmtpEmailChannel(Channel):
     """Email through an SMTP submission server (587 STARTTLS, 465 implicit TLS, or plain).
 
@@ -382,10 +386,14 @@ class SmtpEmailChannel(Channel):
     # ------------------------------------------------------------------ messages
 
     def build_message(self, outbound: OutboundMessage) -> EmailMessage:
-        """The MIME message ``send`` would submit (raises ``ValueError`` on unusable input)."""
+        """The MIME message ``send`` would submit.
+
+        Raises :class:`BadRecipientError` for an unusable ``to`` and ``ValueError`` for
+        other unusable input (a header with a line break, a bad reply token).
+        """
         to = _bare_address(outbound.to)
         if to is None:
-            raise ValueError("recipient is not a plain email address")
+            raise BadRecipientError("recipient is not a plain email address")
         msg = EmailMessage()
         msg["From"] = (
             Address(display_name=self.from_name, addr_spec=self.from_address)
@@ -432,11 +440,10 @@ class SmtpEmailChannel(Channel):
             )
         try:
             msg = self.build_message(outbound)
-        except ValueError as exc:
-            reason = (
-                FailureReason.INVALID_ADDRESS if "recipient" in str(exc) else FailureReason.REJECTED
-            )
-            return DeliveryResult.permanent(reason, detail=str(exc)[:120])
+        except BadRecipientError as exc:
+            return DeliveryResult.permanent(FailureReason.INVALID_ADDRESS, detail=str(exc))
+        except ValueError as exc:  # header injection, unusable token or thread reference
+            return DeliveryResult.permanent(FailureReason.REJECTED, detail=str(exc)[:120])
         message_id = bare_message_id(msg["Message-ID"])
         masked = mask_email(outbound.to)
         async with self._lock:
@@ -456,10 +463,18 @@ class SmtpEmailChannel(Channel):
                 log.warning("smtp: connect refused with %s", exc.code)
                 return self._response_failure(exc.code, exc.message, sender_side=True)
             except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-                if _is_cert_error(exc):
-                    log.error("smtp: TLS certificate of %s not trusted", self.host)
+                tls_problem = _tls_problem(exc)
+                if tls_problem is not None:
+                    log.error("smtp: TLS with %s failed: %s", self.host, tls_problem)
+                    return DeliveryResult.permanent(FailureReason.CONFIGURATION, detail=tls_problem)
+                if type(exc) is aiosmtplib.SMTPException:
+                    # aiosmtplib's plain SMTPException at connect means a protocol
+                    # mismatch, e.g. "STARTTLS extension not supported by server".
+                    log.error(
+                        "smtp: %s:%s does not fit our settings: %s", self.host, self.port, exc
+                    )
                     return DeliveryResult.permanent(
-                        FailureReason.CONFIGURATION, detail="server TLS certificate not trusted"
+                        FailureReason.CONFIGURATION, detail=str(exc)[:120]
                     )
                 log.warning(
                     "smtp: cannot reach %s:%s: %s", self.host, self.port, type(exc).__name__
@@ -546,14 +561,17 @@ class SmtpEmailChannel(Channel):
         )
 
 
-def _is_cert_error(exc: BaseException) -> bool:
+def _tls_problem(exc: BaseException) -> str | None:
+    """A short description if ``exc`` (or its cause) is a TLS failure, else None."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        if "CERTIFICATE_VERIFY_FAILED" in str(current):
-            return True
+        if isinstance(current, ssl.SSLCertVerificationError) or (
+            "CERTIFICATE_VERIFY_FAILED" in str(current)
+        ):
+            return "server TLS certificate not trusted"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS handshake failed ({current.reason or type(current).__name__})"
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
+    return None

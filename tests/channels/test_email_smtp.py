@@ -116,6 +116,20 @@ async def test_peer_requiring_starttls_refuses_a_plain_client() -> None:
     assert peer.messages == []
 
 
+async def test_tls_mismatches_are_configuration_failures() -> None:
+    async with SmtpPeer() as peer:  # plain server
+        wants_starttls = await channel_for(peer, tls="starttls").send(out())
+        wants_implicit = await channel_for(peer, tls="implicit").send(out())
+    assert (wants_starttls.status, wants_starttls.reason) == (
+        DeliveryStatus.PERMANENT,
+        FailureReason.CONFIGURATION,
+    )
+    assert "STARTTLS" in wants_starttls.detail
+    assert wants_implicit.reason is FailureReason.CONFIGURATION
+    assert "TLS handshake failed" in wants_implicit.detail
+    assert peer.messages == []
+
+
 async def test_wrong_password_is_a_permanent_configuration_failure() -> None:
     async with SmtpPeer(tls="starttls", users={"bot": PASSWORD}) as peer:
         ch = channel_for(peer, username="bot", password="wrong-password")
