@@ -324,6 +324,11 @@ class SmtpEmailChannel(Channel):
 
     # ------------------------------------------------------------------ connection
 
+    @property
+    def connected(self) -> bool:
+        """Whether the pooled connection is open (as far as the client knows)."""
+        return self._smtp is not None and self._smtp.is_connected
+
     def _new_client(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(
             hostname=self.host,

@@ -539,8 +539,9 @@ async def test_imap_bad_login_is_logged_without_the_password_and_retried(
             await poller.poll_once()
         stop = asyncio.Event()
         task = asyncio.create_task(poller.run(stop))
-        while peer.failed_logins < 3:
-            await asyncio.sleep(0.01)
+        async with asyncio.timeout(5):
+            while peer.failed_logins < 3:
+                await asyncio.sleep(0.01)
         stop.set()
         await asyncio.wait_for(task, 5)
     assert poller.failures >= 2 and sink.events == []

@@ -208,8 +208,11 @@ async def test_dropped_connection_is_reopened_on_next_send() -> None:
     async with SmtpPeer() as peer:
         ch = channel_for(peer)
         assert (await ch.send(out("k1"))).ok
+        assert ch.connected
         peer.drop_connections()
-        await asyncio.sleep(0.05)  # let the close reach the client
+        async with asyncio.timeout(5):
+            while ch.connected:  # let the close reach the client
+                await asyncio.sleep(0.005)
         assert (await ch.send(out("k2"))).ok
         await ch.aclose()
     assert peer.connections == 2 and ch.connections_opened == 2
