@@ -1,0 +1,173 @@
+"""Load campaign YAML files, all or nothing.
+
+Every problem in every file is reported at once as ``file:line: path.inside: reason``
+(YAML syntax errors with their line, validation errors with the path pydantic gives and
+the line of the offending value). If anything is wrong, nothing is returned: callers
+keep whatever campaigns they had before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.campaigns.model import Campaign
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int | None
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.reason}" if self.path else f"{where}: {self.reason}"
+
+
+class CampaignError(ValueError):
+    """One or more campaign files are invalid; ``problems`` lists each of them."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in campaign definitions; nothing loaded"
+        super().__init__("\n".join([head, *(f"  {p}" for p in self.problems)]))
+
+
+def format_loc(loc: Loc) -> str:
+    """``("steps", 2, "channels", 0)`` → ``steps[2].channels[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
+    """The 1-based line of the node at ``loc``, or of its closest existing parent."""
+    node = root
+    if node is None:
+        return None
+    for part in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    child = value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) \
+                and 0 <= part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1
+
+
+def _duplicate_keys(node: yaml.Node, path: Loc = ()) -> list[tuple[Loc, int, str]]:
+    """PyYAML keeps the last of two equal keys silently; we refuse the file instead."""
+    out: list[tuple[Loc, int, str]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else str(key)
+            if name in seen:
+                out.append(((*path, name), key.start_mark.line + 1,
+                            f"duplicate key {name!r}"))
+            seen.add(name)
+            out += _duplicate_keys(value, (*path, name))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out += _duplicate_keys(item, (*path, i))
+    return out
+
+
+def parse_campaign(text: str, source: str) -> Campaign:
+    """Validate one campaign document; ``source`` names it in errors (file or "console")."""
+    campaign, problems = _parse(text, source)
+    if problems or campaign is None:
+        raise CampaignError(problems)
+    return campaign
+
+
+def _parse(text: str, source: str) -> tuple[Campaign | None, list[Problem]]:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data: Any = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = " ".join(filter(None, [exc.context, exc.problem])) or "invalid YAML"
+        return None, [Problem(source, line, "", f"YAML syntax error: {reason}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(source, None, "", f"YAML error: {exc}")]
+
+    if root is not None:
+        dups = _duplicate_keys(root)
+        if dups:
+            return None, [Problem(source, line, format_loc(loc), why) for loc, line, why in dups]
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else f"a {type(data).__name__}"
+        return None, [Problem(source, 1, "", f"a campaign file holds a mapping, not {kind}")]
+    try:
+        return Campaign.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc: Loc = tuple(err["loc"])
+            problems.append(Problem(source, _line_of(root, loc), format_loc(loc) or "(top)",
+                                    err["msg"]))
+        return None, problems
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Load one YAML file; :class:`CampaignError` names every problem in it."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CampaignError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
+    return parse_campaign(text, str(path))
+
+
+def load_campaigns(directory: str | Path) -> dict[str, Campaign]:
+    """Every ``*.yaml``/``*.yml`` in ``directory`` by campaign id, or nothing at all.
+
+    All files are checked before anything is returned; a campaign id defined twice is an
+    error too.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CampaignError([Problem(str(directory), None, "", "not a directory")])
+    files = sorted(p for p in directory.iterdir()
+                   if p.suffix in (".yaml", ".yml") and p.is_file())
+    problems: list[Problem] = []
+    loaded: dict[str, tuple[Campaign, Path]] = {}
+    for path in files:
+        try:
+            campaign = load_campaign(path)
+        except CampaignError as exc:
+            problems += exc.problems
+            continue
+        if campaign.id in loaded:
+            other = loaded[campaign.id][1]
+            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+            problems.append(Problem(str(path), _line_of(root, ("id",)), "id",
+                                    f"campaign id {campaign.id!r} is already defined in "
+                                    f"{other}"))
+            continue
+        loaded[campaign.id] = (campaign, path)
+    if problems:
+        raise CampaignError(problems)
+    return {cid: c for cid, (c, _) in loaded.items()}

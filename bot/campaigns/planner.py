@@ -1,0 +1,354 @@
+"""The daily decision for one case: which step is due, and may it go out now, and how.
+
+:func:`plan_case` is pure. It returns the decisions for every step that is due for the
+case now, in priority order, and at most one of them is allowed (one message per case
+per plan); the others are denied with their reasons, later ones with ``superseded``
+when an earlier one was allowed. An empty list means nothing is due.
+
+What is due (all dates are the case's local dates, ``Case.timezone``):
+
+1. **Promise reminders** — a pending promise due tomorrow: ``instalment_due`` when the
+   promise is one instalment of a plan (several promises made together) and the campaign
+   has such a step, else ``promise_due_tomorrow``. Once per promise.
+2. **Promise broken** — the latest promise whose due date has passed unpaid (whether or
+   not the nightly job already marked it broken), ``after_days`` days after the day
+   following its due date, unless a newer promise is pending. Once per promise.
+3. **Days past due** — the *stage* is the step(s) with the largest ``dpd`` trigger that is
+   ``<=`` today's days past due. It is due when no step of that stage has been sent in
+   the current delinquency cycle (records since ``due_date + dpd``). So a step that was
+   missed (holiday, import on day 3, …) is caught up until the next step's day comes, and
+   earlier missed steps are skipped rather than sent late in bulk. A cured case (days past
+   due back to 0 after the due date) has no stage. The stage step may be a
+   ``legal_review`` step: the decision then has ``action=legal_review``.
+4. **No response** — ``after_days`` days after our last message (other than a
+   no_response nudge) without any inbound message since. Once per silence.
+
+Event steps stay due for ``event_catch_up_days`` after their day. Among steps sharing a
+trigger the first whose conditions match (file order) is used; when none matches a
+``condition_not_met`` denial is given on the trigger's own day only.
+
+For a message: the variant is chosen by :func:`bot.campaigns.variants.choose_variant`, then
+each channel in the step's preference order and each of the case's contact points on it
+are tried with :func:`bot.policy.engine.check_contact`; the first allowed wins. A channel
+whose delivery already failed permanently for this step (``SentRecord.failed``) is
+skipped. When none is allowed the denial collects every reason plus ``no_channel``.
+Closed cases and disabled campaigns plan nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.campaigns.model import Campaign, EventKind, Step
+from bot.campaigns.risk import RiskBand, assess
+from bot.campaigns.variants import choose_variant
+from bot.domain.case import Case, Promise, PromiseStatus
+from bot.domain.clock import ensure_utc
+from bot.policy.decision import Action, Decision, Purpose, Reason, ReasonCode
+from bot.policy.engine import case_zone, check_contact
+from bot.policy.hard_stops import check_case
+from bot.policy.history import HistoryItem, SentRecord, normalise
+from bot.policy.profiles import JurisdictionProfile, get_profile
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def idempotency_key(
+    account_id: str, step_id: str, variant: str | None, local_date: date,
+    ref: str | None = None,
+) -> str:
+    """A stable key for "this step, this variant, this account, this local day" (+ ref).
+
+    Hashed, so the account id never appears in provider requests or logs.
+    """
+    parts = (account_id, step_id, variant or "-", local_date.isoformat(), ref or "")
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"plan-{digest[:40]}"
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A step due now; ``steps`` share the trigger, the first matching one is used."""
+
+    steps: tuple[Step, ...]
+    purpose: Purpose
+    ref: str | None
+    on_trigger_day: bool
+    since: datetime  # records at or after this instant belong to this occurrence
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    case: Case
+    campaign: Campaign
+    profile: JurisdictionProfile
+    records: list[SentRecord]
+    inbound: list[datetime]
+    now: datetime
+    zone: ZoneInfo
+    today: date
+    risk: RiskBand
+
+    def local(self, t: datetime) -> date:
+        return t.astimezone(self.zone).date()
+
+    def start_of(self, day: date) -> datetime:
+        return datetime.combine(day, datetime.min.time(), tzinfo=self.zone).astimezone(UTC)
+
+    def step_records(self, steps: Iterable[Step], since: datetime,
+                     ref: str | None) -> list[SentRecord]:
+        ids = {s.id for s in steps}
+        return [
+            r for r in self.records
+            if r.step_id in ids
+            and (r.campaign_id is None or r.campaign_id == self.campaign.id)
+            and r.sent_at >= since
+            and (ref is None or r.ref == ref)
+        ]
+
+
+def plan_case(
+    case: Case,
+    campaign: Campaign,
+    profile: JurisdictionProfile | None,
+    history: Sequence[HistoryItem],
+    now: datetime,
+    *,
+    inbound: Iterable[datetime] = (),
+) -> list[Decision]:
+    """Decide what to do for ``case`` at ``now`` (aware).
+
+    ``history``: what was sent to this customer (``SentRecord``s, with step ids; queued
+    messages included). ``inbound``: when the customer wrote to us (for no_response and
+    the risk score). ``profile`` defaults to the campaign's.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("plan_case needs a timezone-aware time")
+    if case.closed or not campaign.enabled:
+        return []
+    now = now.astimezone(UTC)
+    zone = case_zone(case)
+    today = now.astimezone(zone).date()
+    inbound_utc = sorted(ensure_utc(t) for t in inbound)
+    risk = assess(case, today, now, inbound_utc)
+    ctx = _Ctx(case, campaign, profile or get_profile(campaign.profile),
+               [r for r in normalise(history) if r.sent_at <= now], inbound_utc, now, zone,
+               today, risk.band)
+
+    due = [d for d in (_reminder_due(ctx), _broken_due(ctx), _dpd_due(ctx),
+                       _no_response_due(ctx)) if d is not None]
+    decisions: list[Decision] = []
+    chosen = False
+    for item in due:
+        step, unmet = _pick_step(ctx, item)
+        if step is None:
+            if item.on_trigger_day:
+                decisions.append(_condition_denial(ctx, item, unmet))
+            continue
+        if chosen:
+            decisions.append(_superseded(ctx, item, step))
+            continue
+        decision = _decide(ctx, item, step)
+        decisions.append(decision)
+        chosen = decision.allowed
+    return decisions
+
+
+# ---------------------------------------------------------------- what is due
+
+
+def _is_instalment(case: Case, promise: Promise) -> bool:
+    if promise.made_at is None:
+        return False
+    return sum(1 for p in case.promises if p.made_at == promise.made_at) > 1
+
+
+def _reminder_due(ctx: _Ctx) -> _Due | None:
+    tomorrow = ctx.today + timedelta(days=1)
+    for promise in ctx.case.pending_promises():
+        if promise.due != tomorrow:
+            continue
+        kind = EventKind.PROMISE_DUE_TOMORROW
+        if _is_instalment(ctx.case, promise) and ctx.campaign.event_steps(
+                EventKind.INSTALMENT_DUE):
+            kind = EventKind.INSTALMENT_DUE
+        steps = tuple(ctx.campaign.event_steps(kind))
+        if not steps or _sent(ctx.step_records(steps, _EPOCH, promise.ref)):
+            return None
+        return _Due(steps, Purpose.PROMISE_REMINDER, promise.ref, True, _EPOCH)
+    return None
+
+
+def _event_stage(ctx: _Ctx, kind: EventKind, anchor: date
+                 ) -> tuple[tuple[Step, ...], date] | None:
+    """The steps of ``kind`` with the latest fire day (``anchor + after_days``) reached."""
+    reached = [(anchor + timedelta(days=s.trigger.days), s)
+               for s in ctx.campaign.event_steps(kind)
+               if anchor + timedelta(days=s.trigger.days) <= ctx.today]
+    if not reached:
+        return None
+    day = max(d for d, _ in reached)
+    if ctx.today > day + timedelta(days=ctx.campaign.event_catch_up_days):
+        return None
+    return tuple(s for d, s in reached if d == day), day
+
+
+def _sent(records: list[SentRecord]) -> bool:
+    return any(not r.failed for r in records)
+
+
+def _broken_due(ctx: _Ctx) -> _Due | None:
+    live = [p for p in ctx.case.pending_promises() if p.due is None or p.due >= ctx.today]
+    if live:
+        return None
+    broken = [
+        p for p in ctx.case.promises
+        if p.due is not None and p.due < ctx.today
+        and (p.status is PromiseStatus.BROKEN or p.status is PromiseStatus.PENDING)
+    ]
+    if not broken:
+        return None
+    promise = max(broken, key=lambda p: (p.due or date.min, p.ref))
+    assert promise.due is not None
+    stage = _event_stage(ctx, EventKind.PROMISE_BROKEN, promise.due + timedelta(days=1))
+    if stage is None:
+        return None
+    steps, day = stage
+    since = ctx.start_of(promise.due + timedelta(days=1))
+    if _sent(ctx.step_records(steps, since, promise.ref)):
+        return None
+    return _Due(steps, Purpose.DUNNING, promise.ref, day == ctx.today, since)
+
+
+def _dpd_due(ctx: _Ctx) -> _Due | None:
+    case = ctx.case
+    dpd = case.compute_days_past_due(ctx.today)
+    calendar_days = (ctx.today - case.due_date).days
+    if dpd <= 0 < calendar_days:
+        return None  # arrears cured after the due date
+    reached = [s for s in ctx.campaign.dpd_steps if s.trigger.dpd is not None
+               and s.trigger.dpd <= dpd]
+    if not reached:
+        return None
+    stage_dpd = max(s.trigger.dpd for s in reached if s.trigger.dpd is not None)
+    steps = tuple(s for s in reached if s.trigger.dpd == stage_dpd)
+    since = ctx.start_of(case.due_date + timedelta(days=stage_dpd))
+    if _sent(ctx.step_records(steps, since, None)):
+        return None
+    return _Due(steps, Purpose.DUNNING, None, stage_dpd == dpd, since)
+
+
+def _no_response_due(ctx: _Ctx) -> _Due | None:
+    nudges = {s.id for s in ctx.campaign.event_steps(EventKind.NO_RESPONSE)}
+    if not nudges:
+        return None
+    ours = [r for r in ctx.records
+            if r.is_message and not r.failed and r.step_id not in nudges]
+    if not ours:
+        return None
+    last = max(r.sent_at for r in ours)
+    if any(t >= last for t in ctx.inbound):
+        return None
+    silence_from = ctx.local(last)
+    stage = _event_stage(ctx, EventKind.NO_RESPONSE, silence_from)
+    if stage is None:
+        return None
+    steps, day = stage
+    ref = f"silence:{silence_from.isoformat()}"
+    if _sent(ctx.step_records(steps, last, ref)):
+        return None
+    return _Due(steps, Purpose.DUNNING, ref, day == ctx.today, last)
+
+
+# ---------------------------------------------------------------- deciding
+
+
+def _pick_step(ctx: _Ctx, due: _Due) -> tuple[Step | None, list[tuple[Step, list[str]]]]:
+    unmet: list[tuple[Step, list[str]]] = []
+    for step in due.steps:
+        failing = step.conditions.unmet(ctx.case, ctx.risk)
+        if not failing:
+            return step, []
+        unmet.append((step, failing))
+    return None, unmet
+
+
+def _base(ctx: _Ctx, due: _Due, step: Step) -> Decision:
+    """The fields every decision about ``step`` carries (allowed, to be replaced)."""
+    variant = choose_variant(step.variants, ctx.campaign.id, step.id, ctx.case.account_id)
+    vid = variant.id if variant else None
+    return Decision(
+        allowed=True,
+        action=step.action,
+        purpose=due.purpose,
+        campaign_id=ctx.campaign.id,
+        step_id=step.id,
+        variant=vid,
+        template_id=step.template_for(variant),
+        ref=due.ref,
+        idempotency_key=idempotency_key(ctx.case.account_id, step.id, vid, ctx.today, due.ref),
+        risk_band=ctx.risk.value,
+    )
+
+
+def _condition_denial(ctx: _Ctx, due: _Due, unmet: list[tuple[Step, list[str]]]) -> Decision:
+    first = unmet[0][0]
+    reasons = tuple(
+        Reason(ReasonCode.CONDITION_NOT_MET, f"step {step.id}: {why}")
+        for step, failing in unmet for why in failing
+    )
+    return replace(_base(ctx, due, first), allowed=False, reasons=reasons, variant=None,
+                   template_id=None)
+
+
+def _superseded(ctx: _Ctx, due: _Due, step: Step) -> Decision:
+    return replace(_base(ctx, due, step), allowed=False, reasons=(
+        Reason(ReasonCode.SUPERSEDED, "another message for this case was chosen"),))
+
+
+def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
+    base = _base(ctx, due, step)
+    if step.action is Action.LEGAL_REVIEW:
+        stops = check_case(ctx.case, Purpose.DUNNING, ctx.today)
+        return replace(base, allowed=not stops, reasons=tuple(stops))
+
+    stops = check_case(ctx.case, due.purpose, ctx.today)
+    if stops:
+        return replace(base, allowed=False, reasons=tuple(stops))
+
+    variant = next((v for v in step.variants if v.id == base.variant), None)
+    channels = step.channels_for(variant)
+    failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed]
+    reasons: list[Reason] = []
+    not_before: list[datetime] = []
+    for channel in channels:
+        points = [cp for cp in ctx.case.contacts if cp.channel == channel]
+        if not points:
+            reasons.append(Reason(ReasonCode.NO_CONTACT_POINT,
+                                  f"the case has no {channel} contact point", channel))
+            continue
+        for cp in points:
+            if any(r.channel == channel and r.address in (None, cp.address) for r in failed):
+                reasons.append(Reason(ReasonCode.DELIVERY_FAILED,
+                                      f"step {step.id} already failed here", channel, cp.masked))
+                continue
+            d = check_contact(ctx.case, cp, ctx.profile, ctx.records, ctx.now, due.purpose)
+            if d.allowed:
+                key = base.idempotency_key
+                if failed:  # a fallback is a new message, not a duplicate of the failed one
+                    key = idempotency_key(ctx.case.account_id, step.id, base.variant, ctx.today,
+                                          f"{due.ref or ''}#fallback{len(failed)}")
+                return replace(base, channel=d.channel, address=d.address,
+                               contact_id=d.contact_id, idempotency_key=key)
+            reasons.extend(d.reasons)
+            if d.not_before is not None:
+                not_before.append(d.not_before)
+    unique = list(dict.fromkeys(reasons))
+    unique.append(Reason(ReasonCode.NO_CHANNEL,
+                         f"no allowed contact on {', '.join(str(c) for c in channels)}"))
+    return replace(base, allowed=False, reasons=tuple(unique),
+                   not_before=min(not_before) if not_before else None)
