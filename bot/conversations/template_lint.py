@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Protocol
 
 from bot.conversations.templates import (
@@ -261,7 +262,7 @@ def lint_templates(
     issues: list[LintIssue] = []
     for problem in store.problems:
         err = problem.error
-        issues.append(LintIssue(err.template_id or problem.path.rsplit("/", 1)[-1],
+        issues.append(LintIssue(err.template_id or Path(problem.path).stem,
                                 err.lang or "", err.channel or "", err.code, str(err),
                                 err.level or "", err.part or "", profile.name))
     for spec in store:

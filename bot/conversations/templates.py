@@ -311,10 +311,16 @@ def _parse_variant(value: Any, channel: ChannelKind, where: str, fail: Any,
 # ---------------------------------------------------------------------------- environment
 def make_environment() -> SandboxedEnvironment:
     """The sandbox every template text runs in: strict undefined, no globals but
-    ``range``, no ``attr`` filter, our filters, no autoescape (texts are plain text)."""
+    ``range``, no ``attr`` filter, our filters, no autoescape (texts are plain text).
+
+    ``trim_blocks``: the newline after a block tag is dropped, so a content line that
+    ends with ``{% endif %}`` must end with ``{% endif +%}`` to keep its line break.
+    """
     env = SandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
+        trim_blocks=True,  # a line holding only a block tag leaves no blank line
+        lstrip_blocks=True,
         keep_trailing_newline=False,
         finalize=_refuse_none,
     )
