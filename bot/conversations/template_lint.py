@@ -137,31 +137,36 @@ def sample_contexts(
     pay_url: str = "https://pay.example.com",
     support_phone: str = "+1 800 555 0100",
     support_email: str = "help@example.com",
-    verify_method: str = "dob",
 ) -> dict[str, list[RenderContext]]:
-    """Fixed sample contexts by language: en as US (USD) and UK (GBP), zh as CN (CNY).
+    """Fixed sample contexts by language, each language twice:
 
-    Every optional value is filled so a text that prints it renders; the linter reads
-    the amounts and the account back out of limited output to catch disclosures.
+    * full - every optional value set (en as US/USD, zh as CN/CNY, date-of-birth checks);
+    * sparse - what a real case may lack: no name, no minimum payment, a promise with a
+      date but no amount, no plan options, no attempt count (en as UK/GBP, ID checks).
+
+    The linter reads the amounts and the account back out of limited output to catch
+    disclosures, so the amounts are chosen not to collide with the phone number.
     """
     def ctx(language: str, locale: str, name: str, currency: str, balance: int,
-            minimum: int, promise: int) -> RenderContext:
+            minimum: int | None, promise: int | None, *, full: bool) -> RenderContext:
         plans = tuple(PlanOption(n, -(-balance // n), date(2025, 4, 1)) for n in (3, 6, 12))
         return RenderContext(
             brand_name=brand_name, pay_url=pay_url, support_phone=support_phone,
             support_email=support_email, disclosure=Disclosure.VERIFIED, language=language,
             locale=locale, customer_name=name,
-            deep_link="https://t.me/DuebotBankBot?start=Zx8kQ7pWmA", verify_method=verify_method,
-            verify_attempts_left=2, account_id=SAMPLE_ACCOUNT, currency=currency,
-            balance_minor=balance, due_date=date(2025, 3, 14), minimum_payment_minor=minimum,
-            days_past_due=37, promise_amount_minor=promise, promise_date=date(2025, 3, 28),
-            plan_options=plans,
+            deep_link="https://t.me/DuebotBankBot?start=Zx8kQ7pWmA",
+            verify_method="dob" if full else "id_last4",
+            verify_attempts_left=2 if full else None, account_id=SAMPLE_ACCOUNT,
+            currency=currency, balance_minor=balance, due_date=date(2025, 3, 14),
+            minimum_payment_minor=minimum, days_past_due=37, promise_amount_minor=promise,
+            promise_date=date(2025, 3, 28), plan_options=plans if full else (),
         )
 
     return {
-        "en": [ctx("en", "en_US", "Jordan Avery Smith", "USD", 124000, 12400, 50000),
-               ctx("en", "en_GB", "Amelia Jones", "GBP", 9640, 2500, 4820)],
-        "zh": [ctx("zh", "zh_CN", "王小明", "CNY", 240000, 24000, 80000)],
+        "en": [ctx("en", "en_US", "Jordan Avery Smith", "USD", 124000, 12400, 50000, full=True),
+               ctx("en", "en_GB", "", "GBP", 9640, None, None, full=False)],
+        "zh": [ctx("zh", "zh_CN", "王小明", "CNY", 240000, 24000, 80000, full=True),
+               ctx("zh", "zh_CN", "", "CNY", 731200, None, None, full=False)],
     }
 
 
