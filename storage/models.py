@@ -237,3 +237,44 @@ class SandboxMessageRow(SQLModel, table=True):
     body: str = ""
     provider_id: str = Field(max_length=64, unique=True)
     at: datetime = _dt()
+
+
+class ChatLinkTokenRow(SQLModel, table=True):
+    """A deep-link onboarding token (stored as a SHA-256 hash: the token is a secret)."""
+
+    __tablename__ = "chat_link_token"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    case_ref: str = Field(max_length=64)
+    method: str = Field(max_length=16)
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    chat_id: str | None = Field(default=None, max_length=32, index=True)
+    claimed_at: datetime | None = _dt(default=None)
+    failures: int = 0
+    used_at: datetime | None = _dt(default=None)
+    locked_at: datetime | None = _dt(default=None)
+
+
+class ChatLockRow(SQLModel, table=True):
+    __tablename__ = "chat_lock"
+    chat_id: str = Field(primary_key=True, max_length=32)
+    locked_at: datetime = _dt()
+
+
+class ChatLinkRow(SQLModel, table=True):
+    __tablename__ = "chat_link"
+    __table_args__ = (UniqueConstraint("chat_id", "case_ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: str = Field(max_length=32, index=True)
+    case_ref: str = Field(max_length=64)
+    linked_at: datetime = _dt()
+
+
+class InboundEventRow(SQLModel, table=True):
+    """Keys of inbound events already processed: providers retry, we act once."""
+
+    __tablename__ = "inbound_event"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400, unique=True)
+    at: datetime = _dt()

@@ -321,7 +321,9 @@ class Dispatcher:
             elif result.reason in (FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED):
                 case.invalidate_contact(kind, row.address, now,
                                         reason=f"{result.reason.value}:{result.code or ''}")
-        if result.status is DeliveryStatus.PERMANENT or row.attempts >= self.max_attempts:
+        # After an opt-out the customer has just told us to stop: no other sender and no
+        # other channel for this message (the next step may use another channel, if allowed).
+        if result.reason is not FailureReason.OPTED_OUT:
             self._fall_back(uow, case, row, now, stats)
 
     def _fall_back(self, uow: SqlUnitOfWork, case: Case, row: MessageRow, now: datetime,

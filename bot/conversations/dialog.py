@@ -1,0 +1,583 @@
+"""What the bot does with one customer reply: pure decisions, no I/O.
+
+``decide()`` takes the parsed reply, where the conversation stands (what the bot last
+asked), facts about the case and the compliance profile, and returns a :class:`Turn`:
+commands for the case (promise, dispute, hold, queue for a person...), the replies to
+send (template ids) and the conversation's next state. The service in
+``bot/services/inbound.py`` carries the turn out inside one unit of work.
+
+A short answer ("yes", "2", "6 months", "好的", a date) is read against the question the
+bot asked; otherwise the reply's intent decides. An opt-out is honoured whatever else the
+reply says. A reply the parser is unsure of goes to a person instead of being guessed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+from typing import Any
+
+from bot.replies import Intent, Reply
+
+CONVERSATION_TTL = timedelta(hours=24)
+VERIFY_ATTEMPTS = 3
+PAYMENT_CLAIM_GRACE_DAYS = 5
+PLAN_COUNTS = (3, 6, 12)
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    CONFIRM_PROMISE = "confirm_promise"  # we proposed terms; waiting for yes/no
+    ASK_DATE = "ask_date"  # a promise without a date; waiting for the date
+    CHOOSE_PLAN = "choose_plan"  # we offered instalment plans; waiting for a choice
+    VERIFY = "verify"  # we asked a verification question
+    LOCKED = "locked"  # verification failed too often; a person takes over
+
+
+@dataclass
+class Conversation:
+    state: State = State.IDLE
+    context: dict[str, Any] = field(default_factory=dict)
+    expires_at: datetime | None = None
+    verify_failures: int = 0
+
+    def current(self, now: datetime) -> Conversation:
+        """The conversation as of ``now``: a question left unanswered too long lapses."""
+        if self.state not in (State.IDLE, State.LOCKED) and self.expires_at is not None \
+                and now >= self.expires_at:
+            return Conversation(verify_failures=self.verify_failures)
+        return self
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the dialog needs to know about the case and the contact point."""
+
+    balance_minor: int
+    currency: str
+    today: date  # the customer's local date
+    minimum_payment_minor: int | None = None
+    closed: bool = False
+    verified: bool = False  # the right party is verified on this contact point
+    can_verify: bool = True  # the customer record has something to verify against
+    contact_opted_out: bool = False
+    expected_answer: str | None = None  # normalised (see normalise_answer)
+    verify_method: str = "dob"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The profile's promise rules (from ``JurisdictionProfile``)."""
+
+    max_promise_horizon_days: int = 60
+    min_instalment_percent: int = 10
+    max_instalments: int = 12
+
+
+# ------------------------------------------------------------------ commands
+@dataclass(frozen=True)
+class MakePromise:
+    terms: tuple[tuple[int | None, date | None], ...]
+
+
+@dataclass(frozen=True)
+class ClaimPayment:
+    grace_days: int = PAYMENT_CLAIM_GRACE_DAYS
+
+
+@dataclass(frozen=True)
+class OpenDispute:
+    reason: str
+
+
+@dataclass(frozen=True)
+class PlaceLegalHold:
+    kind: str  # attorney | bankruptcy | cease | complaint
+
+
+@dataclass(frozen=True)
+class OptOutContact:
+    pass
+
+
+@dataclass(frozen=True)
+class MarkWrongParty:
+    pass
+
+
+@dataclass(frozen=True)
+class MarkVerified:
+    pass
+
+
+@dataclass(frozen=True)
+class QueueForHuman:
+    kind: str
+    detail: str = ""
+    priority: int = 50
+    due_at: datetime | None = None
+
+
+Command = (MakePromise | ClaimPayment | OpenDispute | PlaceLegalHold | OptOutContact
+           | MarkWrongParty | MarkVerified | QueueForHuman)
+
+
+@dataclass(frozen=True)
+class ReplySpec:
+    template_id: str
+    #: extra render values: ``plan_options`` [(count, amount_minor, first_due)], promise
+    values: dict[str, Any] = field(default_factory=dict)
+    #: "confirmation" replies go out even to a contact point that just opted out
+    confirmation: bool = False
+
+
+@dataclass
+class Turn:
+    commands: list[Command] = field(default_factory=list)
+    replies: list[ReplySpec] = field(default_factory=list)
+    conversation: Conversation = field(default_factory=Conversation)
+    note: str = ""  # machine-readable summary for the event log
+
+
+# ------------------------------------------------------------------ short answers
+_YES = {"yes", "y", "yeah", "yep", "yup", "ok", "okay", "k", "sure", "confirm", "agreed", "agree",
+        "fine", "deal", "correct", "right", "好", "好的", "可以", "行", "是", "是的", "对", "嗯",
+        "确认", "同意", "没问题", "ok的", "👍"}
+_NO = {"no", "n", "nope", "nah", "not", "cancel", "不", "不行", "不要", "不可以", "否", "不是",
+       "不同意", "算了"}
+_STRIP = re.compile(r"[\s,.!?;:，。！？；：、~～]+")
+_PLAN_PICK = re.compile(r"^(?:option|plan|#|no\.?)?\s*(\d{1,2})\s*(?:months?|mo|instalments?|"
+                        r"installments?|payments?|期|个月|個月|月|次)?$")
+
+
+def _norm(text: str) -> str:
+    return _STRIP.sub(" ", unicodedata.normalize("NFKC", text).lower()).strip()
+
+
+def yes_no(text: str) -> bool | None:
+    t = _norm(text)
+    if t in _YES or t.replace(" ", "") in _YES:
+        return True
+    if t in _NO or t.replace(" ", "") in _NO:
+        return False
+    return None
+
+
+def plan_pick(text: str, counts: list[int]) -> int | None:
+    """The plan chosen by a short answer: an option number or an instalment count."""
+    m = _PLAN_PICK.match(_norm(text))
+    if not m:
+        return None
+    n = int(m[1])
+    if n in counts:
+        return n
+    if 1 <= n <= len(counts):
+        return counts[n - 1]
+    return None
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def normalise_answer(method: str, text: str, day_first: bool = False) -> str | None:
+    """A verification answer in comparable form: ISO date for dob, 4 digits for id_last4."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    if method == "id_last4":
+        digits = "".join(_DIGITS.findall(t))
+        return digits[-4:] if len(digits) >= 4 else None
+    parts = _DIGITS.findall(t)
+    if len(parts) != 3:
+        return None
+    try:
+        if len(parts[0]) == 4:
+            y, m, d = (int(p) for p in parts)
+        elif day_first:
+            d, m, y = (int(p) for p in parts)
+        else:
+            m, d, y = (int(p) for p in parts)
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------ promise rules
+def check_terms(terms: list[tuple[int | None, date | None]], facts: CaseFacts,
+                limits: Limits) -> tuple[list[tuple[int | None, date | None]], list[str]]:
+    """Validate promise terms; returns terms adjusted into policy and what was wrong."""
+    problems: list[str] = []
+    horizon = facts.today + timedelta(days=limits.max_promise_horizon_days)
+    fixed: list[tuple[int | None, date | None]] = []
+    total = sum(a for a, _ in terms if a is not None)
+    minimum = min(facts.minimum_payment_minor or 1, facts.balance_minor) if len(terms) == 1 \
+        else max(1, facts.balance_minor * limits.min_instalment_percent // 100)
+    for amount, due in terms:
+        if due is not None and due < facts.today:
+            problems.append("date_in_past")
+            due = facts.today
+        if due is not None and due > horizon:
+            problems.append("date_too_far")
+            due = horizon
+        if amount is not None and amount > facts.balance_minor:
+            problems.append("amount_above_balance")
+            amount = facts.balance_minor
+        if amount is not None and amount < minimum:
+            problems.append("amount_below_minimum")
+            amount = minimum
+        fixed.append((amount, due))
+    if len(terms) > limits.max_instalments:
+        problems.append("too_many_instalments")
+    if len(terms) > 1 and total > facts.balance_minor:
+        problems.append("instalments_above_balance")
+    return fixed, sorted(set(problems))
+
+
+def plan_options(facts: CaseFacts, limits: Limits) -> list[tuple[int, int, date]]:
+    """Instalment plans within policy: (count, amount per instalment, first due date)."""
+    out = []
+    first = facts.today + timedelta(days=7)
+    floor = facts.balance_minor * limits.min_instalment_percent / 100
+    for count in PLAN_COUNTS:
+        if count > limits.max_instalments:
+            continue
+        each = -(-facts.balance_minor // count)  # ceiling: instalments cover the balance
+        if each < floor or each <= 0:
+            continue
+        out.append((count, each, first))
+    return out
+
+
+def _plan_terms(count: int, each: int, first: date, balance: int
+                ) -> tuple[tuple[int | None, date | None], ...]:
+    terms: list[tuple[int | None, date | None]] = []
+    left = balance
+    for i in range(count):
+        amount = min(each, left)
+        terms.append((amount, _add_months(first, i)))
+        left -= amount
+    return tuple(t for t in terms if (t[0] or 0) > 0)
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    year, month = d.year + y, m + 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(year, month, day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def to_minor(amount: Decimal | None, currency_exp: int = 2) -> int | None:
+    if amount is None:
+        return None
+    return int((amount * (10 ** currency_exp)).quantize(Decimal(1), rounding=ROUND_DOWN))
+
+
+_BANKRUPT = re.compile(r"bankrupt|chapter\s*(?:7|11|13)|破产|iva\b|debt relief order", re.I)
+_ATTORNEY = re.compile(r"lawyer|attorney|solicitor|counsel|legal rep|律师", re.I)
+_CEASE = re.compile(r"cease and desist|cease & desist|cease contact|停止催收函", re.I)
+_BALANCE_Q = re.compile(r"how much|balance|owe|amount|total|多少|余额|欠款|欠多少|金额|账单", re.I)
+
+
+def legal_kind(text: str) -> str:
+    if _BANKRUPT.search(text):
+        return "bankruptcy"
+    if _ATTORNEY.search(text):
+        return "attorney"
+    if _CEASE.search(text):
+        return "cease"
+    return "complaint"
+
+
+# ------------------------------------------------------------------ the decision
+def decide(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limits,
+           now: datetime, *, exp: int = 2) -> Turn:
+    """One reply → one turn. ``exp`` is the currency's minor-unit exponent."""
+    conv = conv.current(now)
+    turn = Turn(conversation=replace(conv, context=dict(conv.context)))
+
+    if reply.opt_out:
+        # honoured whatever else the reply says; one confirmation, nothing else sent
+        if not facts.contact_opted_out:
+            turn.commands.append(OptOutContact())
+            turn.replies.append(ReplySpec("opt_out_confirmed", confirmation=True))
+        _act_silently(reply, facts, turn)
+        turn.conversation = Conversation(verify_failures=conv.verify_failures)
+        turn.note = f"opt_out:{reply.intent}"
+        return turn
+
+    if conv.state is State.LOCKED:
+        turn.commands.append(QueueForHuman("verification_locked", "customer wrote while locked"))
+        turn.note = "locked"
+        return turn
+
+    handled = _in_context(reply, conv, facts, limits, now, turn, exp)
+    if handled:
+        return turn
+    _by_intent(reply, facts, limits, now, turn, exp)
+    return turn
+
+
+def _expire(now: datetime) -> datetime:
+    return now + CONVERSATION_TTL
+
+
+def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limits,
+                now: datetime, turn: Turn, exp: int) -> bool:
+    text = reply.text
+    if conv.state is State.CONFIRM_PROMISE:
+        answer = yes_no(text)
+        if answer is True:
+            terms = tuple((a, date.fromisoformat(d) if d else None)
+                          for a, d in conv.context.get("terms", []))
+            turn.commands.append(MakePromise(terms))
+            turn.replies.append(ReplySpec("promise_confirmed"))
+            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.note = "promise_confirmed_in_context"
+            return True
+        if answer is False:
+            turn.commands.append(QueueForHuman("promise_negotiation",
+                                               "customer declined the counter-offer"))
+            turn.replies.append(ReplySpec("handoff_ack"))
+            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.note = "counter_offer_declined"
+            return True
+        return False
+    if conv.state is State.ASK_DATE:
+        dates = [p.date for p in reply.promises if p.date is not None]
+        if dates:
+            amount = conv.context.get("amount")
+            amounts = [to_minor(p.amount, exp) for p in reply.promises if p.amount is not None]
+            _promise(((amounts[0] if amounts else amount), dates[0]), facts, limits, now,
+                     turn, conv)
+            turn.note = "date_given_in_context"
+            return True
+        return False
+    if conv.state is State.CHOOSE_PLAN:
+        options = {int(c): (int(a), date.fromisoformat(d))
+                   for c, a, d in conv.context.get("options", [])}
+        pick = plan_pick(text, sorted(options))
+        if pick is None and yes_no(text) is True and len(options) == 1:
+            pick = next(iter(options))
+        if pick is not None:
+            each, first = options[pick]
+            turn.commands.append(MakePromise(_plan_terms(pick, each, first,
+                                                         facts.balance_minor)))
+            turn.replies.append(ReplySpec("promise_confirmed", {"plan_count": pick}))
+            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.note = f"plan_chosen:{pick}"
+            return True
+        if yes_no(text) is False:
+            turn.commands.append(QueueForHuman("hardship", "no plan suited the customer"))
+            turn.replies.append(ReplySpec("handoff_ack"))
+            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            return True
+        return False
+    if conv.state is State.VERIFY:
+        answer = normalise_answer(facts.verify_method, text)
+        if answer is None:
+            if reply.intent in (Intent.OTHER, Intent.QUESTION) or reply.needs_human:
+                turn.replies.append(ReplySpec("verify_prompt", {"retry": True}))
+                turn.conversation.expires_at = _expire(now)
+                turn.note = "verify_unreadable"
+                return True
+            return False  # a real message (dispute, promise...) wins over the question
+        if facts.expected_answer is not None and answer == facts.expected_answer:
+            turn.commands.append(MarkVerified())
+            purpose = conv.context.get("purpose", "balance")
+            turn.replies.append(ReplySpec("verified_ok"))
+            if purpose == "balance":
+                turn.replies.append(ReplySpec("balance_info"))
+            turn.conversation = Conversation()
+            turn.note = "verified"
+            return True
+        failures = conv.verify_failures + 1
+        if failures >= VERIFY_ATTEMPTS:
+            turn.commands.append(QueueForHuman("verification_locked",
+                                               f"{failures} failed verification attempts", 20))
+            turn.replies.append(ReplySpec("verify_locked"))
+            turn.conversation = Conversation(State.LOCKED, {}, None, failures)
+            turn.note = "verify_locked"
+            return True
+        turn.replies.append(ReplySpec("verify_failed",
+                                      {"attempts_left": VERIFY_ATTEMPTS - failures}))
+        turn.conversation = Conversation(State.VERIFY, conv.context, _expire(now), failures)
+        turn.note = "verify_failed"
+        return True
+    return False
+
+
+def _act_silently(reply: Reply, facts: CaseFacts, turn: Turn) -> None:
+    """With an opt-out, still record what the reply says (paid, dispute, legal...)."""
+    intent = reply.intent
+    if reply.needs_human:
+        turn.commands.append(QueueForHuman("low_confidence", "opt-out with an unclear message"))
+        return
+    if intent is Intent.LEGAL:
+        turn.commands.append(PlaceLegalHold(legal_kind(reply.text)))
+        turn.commands.append(QueueForHuman("legal", "legal matter raised", 10))
+    elif intent is Intent.WRONG_PARTY:
+        turn.commands.append(MarkWrongParty())
+    elif intent is Intent.DISPUTE:
+        turn.commands.append(OpenDispute("customer disputes the debt"))
+        turn.commands.append(QueueForHuman("dispute", "dispute raised", 20))
+    elif intent is Intent.PAID:
+        turn.commands.append(ClaimPayment())
+        turn.commands.append(QueueForHuman("payment_claim", "customer says they paid"))
+    elif intent in (Intent.HARDSHIP, Intent.REFUSE, Intent.CALLBACK):
+        turn.commands.append(QueueForHuman(intent.value, "raised with an opt-out"))
+
+
+def _promise(term: tuple[int | None, date | None], facts: CaseFacts, limits: Limits,
+             now: datetime, turn: Turn, conv: Conversation,
+             more: list[tuple[int | None, date | None]] | None = None) -> None:
+    terms = [term] + (more or [])
+    fixed, problems = check_terms(terms, facts, limits)
+    base = Conversation(verify_failures=conv.verify_failures)
+    if not problems:
+        turn.commands.append(MakePromise(tuple(terms)))
+        turn.replies.append(ReplySpec("promise_confirmed"))
+        turn.conversation = base
+        turn.note = "promise"
+        return
+    if "too_many_instalments" in problems or "instalments_above_balance" in problems:
+        turn.commands.append(QueueForHuman("promise_negotiation", ",".join(problems)))
+        turn.replies.append(ReplySpec("handoff_ack"))
+        turn.conversation = base
+        turn.note = "promise_out_of_policy_handoff"
+        return
+    turn.replies.append(ReplySpec("promise_out_of_policy", {
+        "proposed": [(a, d.isoformat() if d else None) for a, d in fixed],
+        "problems": problems}))
+    turn.conversation = Conversation(
+        State.CONFIRM_PROMISE,
+        {"terms": [(a, d.isoformat() if d else None) for a, d in fixed], "problems": problems},
+        _expire(now), conv.verify_failures)
+    turn.note = "counter_offer:" + ",".join(problems)
+
+
+def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, turn: Turn,
+               exp: int) -> None:
+    intent = reply.intent
+    base_conv = Conversation(verify_failures=turn.conversation.verify_failures)
+    turn.note = intent.value
+    if reply.needs_human and intent not in (Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE):
+        turn.commands.append(QueueForHuman("low_confidence",
+                                           f"parser unsure ({intent.value}, "
+                                           f"{reply.confidence:.2f})"))
+        turn.conversation = base_conv
+        turn.note = f"low_confidence:{intent.value}"
+        return
+    if intent is Intent.LEGAL:
+        turn.commands.append(PlaceLegalHold(legal_kind(reply.text)))
+        turn.commands.append(QueueForHuman("legal", "legal matter raised", 10))
+        turn.replies.append(ReplySpec("legal_ack", confirmation=True))
+        turn.conversation = base_conv
+    elif intent is Intent.WRONG_PARTY:
+        turn.commands.append(MarkWrongParty())
+        turn.replies.append(ReplySpec("wrong_party_reply", confirmation=True))
+        turn.conversation = base_conv
+    elif intent is Intent.DISPUTE:
+        turn.commands.append(OpenDispute("customer disputes the debt"))
+        turn.commands.append(QueueForHuman("dispute", "dispute raised", 20))
+        turn.replies.append(ReplySpec("dispute_ack"))
+        turn.conversation = base_conv
+    elif intent is Intent.PROMISE_TO_PAY:
+        promises = list(reply.promises) or []
+        terms = [(to_minor(p.amount, exp), p.date) for p in promises]
+        if not terms or all(d is None for _, d in terms):
+            amount = terms[0][0] if terms else None
+            turn.replies.append(ReplySpec("ask_promise_date"))
+            turn.conversation = Conversation(State.ASK_DATE, {"amount": amount},
+                                             _expire(now), turn.conversation.verify_failures)
+            turn.note = "promise_without_date"
+            return
+        first, *rest = terms
+        _promise(first, facts, limits, now, turn, turn.conversation, rest)
+    elif intent is Intent.PAID:
+        turn.commands.append(ClaimPayment())
+        turn.commands.append(QueueForHuman("payment_claim", "customer says they paid"))
+        turn.replies.append(ReplySpec("paid_ack"))
+        turn.conversation = base_conv
+    elif intent is Intent.HARDSHIP:
+        options = plan_options(facts, limits)
+        if options and not facts.closed:
+            turn.replies.append(ReplySpec("plan_options", {"plan_options": options}))
+            turn.conversation = Conversation(
+                State.CHOOSE_PLAN,
+                {"options": [(c, a, d.isoformat()) for c, a, d in options]},
+                _expire(now), turn.conversation.verify_failures)
+        else:
+            turn.commands.append(QueueForHuman("hardship", "no plan within policy"))
+            turn.replies.append(ReplySpec("handoff_ack"))
+            turn.conversation = base_conv
+    elif intent is Intent.REFUSE:
+        turn.commands.append(QueueForHuman("refusal", "customer refuses to pay"))
+        turn.replies.append(ReplySpec("handoff_ack"))
+        turn.conversation = base_conv
+    elif intent is Intent.CALLBACK:
+        turn.commands.append(QueueForHuman("callback", "customer asks for a call",
+                                           30, callback_time(reply.text, now)))
+        turn.replies.append(ReplySpec("callback_ack"))
+        turn.conversation = base_conv
+    elif intent is Intent.QUESTION:
+        if _BALANCE_Q.search(reply.text):
+            if facts.verified:
+                turn.replies.append(ReplySpec("balance_info"))
+            elif facts.can_verify:
+                turn.replies.append(ReplySpec("verify_prompt"))
+                turn.conversation = Conversation(State.VERIFY, {"purpose": "balance"},
+                                                 _expire(now), turn.conversation.verify_failures)
+                turn.note = "question_needs_verification"
+            else:
+                turn.commands.append(QueueForHuman("question", "balance asked; cannot verify"))
+                turn.replies.append(ReplySpec("handoff_ack"))
+        else:
+            turn.replies.append(ReplySpec("how_to_pay"))
+    elif intent is Intent.STOP:
+        pass  # handled by opt_out above; a STOP the parser did not flag changes nothing
+    else:  # OTHER: thanks, greetings, emoji: nothing to do
+        turn.conversation = turn.conversation
+
+
+_TIME = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)", re.I)
+_ZH_TIME = re.compile(r"(上午|早上|中午|下午|晚上)?\s*"
+                      r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*[点點时](半|(\d{1,2})分?)?")
+_ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+           "九": 9, "十": 10, "十一": 11, "十二": 12}
+
+
+def callback_time(text: str, now: datetime) -> datetime | None:
+    """The time a customer asks to be called at (local ``now``'s zone), if they said one."""
+    t = unicodedata.normalize("NFKC", text)
+    day = now.date()
+    low = t.lower()
+    if "tomorrow" in low or "tmrw" in low or "明天" in t:
+        day += timedelta(days=1)
+    elif "后天" in t:
+        day += timedelta(days=2)
+    hour = minute = None
+    m = _TIME.search(t)
+    if m:
+        hour, minute = int(m[1]) % 12, int(m[2] or 0)
+        if m[3].lower().startswith("p"):
+            hour += 12
+    else:
+        z = _ZH_TIME.search(t)
+        if z:
+            raw = z[2]
+            hour = int(raw) if raw.isdigit() else _ZH_NUM.get(raw)
+            if hour is not None:
+                minute = 30 if z[3] == "半" else int(z[4] or 0)
+                if z[1] in ("下午", "晚上") and hour < 12:
+                    hour += 12
+    if hour is None or hour > 23 or (minute or 0) > 59:
+        return None
+    at = datetime.combine(day, datetime.min.time(), now.tzinfo).replace(hour=hour,
+                                                                      minute=minute or 0)
+    return at if at > now else at + timedelta(days=1)

@@ -1,0 +1,45 @@
+"""Composing outbound messages for a case: which contact point, which text."""
+
+from __future__ import annotations
+
+from bot.conversations.templates import (
+    Disclosure,
+    RenderContext,
+    TemplateError,
+    TemplateRenderer,
+)
+from bot.domain.case import Case
+from bot.domain.contacts import ContactPoint
+from bot.domain.messages import ChannelKind
+from bot.settings import Settings
+from storage.models import MessageRow
+
+
+def contact_for(case: Case, kind: ChannelKind) -> ContactPoint | None:
+    """The case's usable contact point on ``kind`` (verified ones first)."""
+    usable = [c for c in case.contacts if c.channel is kind and c.usable]
+    usable.sort(key=lambda c: not c.verified)
+    return usable[0] if usable else None
+
+
+def disclosure_for(cp: ContactPoint) -> Disclosure:
+    """SMS is always limited (lock screens); chat and email only after verification."""
+    if cp.verified and cp.channel is not ChannelKind.SMS:
+        return Disclosure.VERIFIED
+    return Disclosure.LIMITED
+
+
+def rerender_for_channel(renderer: TemplateRenderer, settings: Settings, case: Case,
+                         row: MessageRow, kind: ChannelKind) -> MessageRow | None:
+    """The same message for another channel (fallback), or None if it cannot go there."""
+    cp = contact_for(case, kind)
+    if cp is None or row.template_id is None:
+        return None
+    ctx = RenderContext.from_case(case, settings, disclosure=disclosure_for(cp))
+    try:
+        rendered = renderer.render(row.template_id, row.lang or case.language, kind, ctx)
+    except TemplateError:
+        return None
+    return MessageRow(case_id=case.id, contact_point_id=cp.id, direction="out",
+                      channel=kind.value, address=cp.address, status="queued",
+                      body=rendered.body, subject=rendered.subject, reply_token=row.reply_token)
