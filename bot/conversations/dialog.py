@@ -250,7 +250,7 @@ def plan_options(facts: CaseFacts, limits: Limits) -> list[tuple[int, int, date]
     return out
 
 
-def _plan_terms(count: int, each: int, first: date, balance: int
+def plan_terms(count: int, each: int, first: date, balance: int
                 ) -> tuple[tuple[int | None, date | None], ...]:
     terms: list[tuple[int | None, date | None]] = []
     left = balance
@@ -366,7 +366,7 @@ def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limi
             pick = next(iter(options))
         if pick is not None:
             each, first = options[pick]
-            turn.commands.append(MakePromise(_plan_terms(pick, each, first,
+            turn.commands.append(MakePromise(plan_terms(pick, each, first,
                                                          facts.balance_minor)))
             turn.replies.append(ReplySpec("promise_confirmed", {"plan_count": pick}))
             turn.conversation = Conversation(verify_failures=conv.verify_failures)

@@ -283,13 +283,107 @@ def parse_cmd() -> None:
     raise typer.Exit(run_parse(sys.stdin, sys.stdout))
 
 
+# ------------------------------------------------------------------ collectors
+conversation_app = typer.Typer(help="Take over, answer and hand back a conversation.",
+                               no_args_is_help=True)
+app.add_typer(conversation_app, name="conversation")
+AsUser = Annotated[str, typer.Option("--as", help="collector username", envvar="DUEBOT_USER")]
+
+
+def _collector(c: Any, username: str) -> str:
+    from sqlmodel import select
+
+    from storage.models import UserRow
+
+    with c.uow() as uow:
+        row = uow.session.exec(select(UserRow).where(UserRow.username == username)).first()
+    if row is None or not row.active:
+        raise UserMistake(f"no active user {username!r} (add one with `duebot users add`)")
+    return row.username
+
+
+def _handoff(action: str, account_id: str, who: str, text: str | None = None) -> None:
+    from bot.services import handoff
+
+    def go() -> None:
+        c = container()
+        _require_schema(c)
+        name = _collector(c, who)
+        try:
+            with c.uow() as uow:
+                if action == "take":
+                    handoff.take(uow, account_id, name)
+                    out.print(f"{account_id}: held by {name}; the bot is silent on this case")
+                elif action == "release":
+                    handoff.release(uow, account_id, name)
+                    out.print(f"{account_id}: handed back to the bot")
+                else:
+                    assert text is not None
+                    mid = handoff.reply(uow, account_id, name, text)
+                    out.print(f"{account_id}: reply queued (message {mid})")
+        except handoff.HandoffError as exc:
+            raise UserMistake(str(exc)) from None
+
+    run(go)
+
+
+@conversation_app.command("take")
+def conversation_take(account_id: str, who: AsUser) -> None:
+    """Take over: from now on the bot sends nothing on this case."""
+    _handoff("take", account_id, who)
+
+
+@conversation_app.command("reply")
+def conversation_reply(account_id: str, text: str, who: AsUser) -> None:
+    """Send the customer a message as the collector holding the conversation."""
+    _handoff("reply", account_id, who, text)
+
+
+@conversation_app.command("release")
+def conversation_release(account_id: str, who: AsUser) -> None:
+    """Hand the conversation back to the bot."""
+    _handoff("release", account_id, who)
+
+
+@app.command("queue")
+def queue_cmd(limit: int = 50,
+              as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Conversations that need a person, most urgent first."""
+    from bot.services import handoff
+
+    def go() -> None:
+        c = container()
+        _require_schema(c)
+        with c.uow() as uow:
+            items = handoff.queue(uow, limit)
+        if as_json:
+            sys.stdout.write(json.dumps([i.as_dict() for i in items], indent=2) + "\n")
+            return
+        table = Table(title=f"{len(items)} open item(s)")
+        for col in ("id", "priority", "kind", "account", "held by", "due", "detail"):
+            table.add_column(col)
+        for i in items:
+            table.add_row(str(i.id), str(i.priority), i.kind, i.account_id or "-",
+                          i.held_by or "", i.due_at.isoformat() if i.due_at else "", i.detail)
+        out.print(table)
+
+    run(go)
+
+
 def _mount_optional() -> None:
     """Sub-apps living in their own modules."""
     try:
         from bot.entrypoints.cli_templates import app as templates_app
     except ImportError:  # pragma: no cover - during development only
-        return
-    app.add_typer(templates_app, name="templates")
+        pass
+    else:
+        app.add_typer(templates_app, name="templates")
+    try:
+        from bot.entrypoints.cli_runtime import register
+    except ImportError:  # pragma: no cover - during development only
+        pass
+    else:
+        register(app)
 
 
 _mount_optional()

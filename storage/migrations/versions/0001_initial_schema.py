@@ -2,13 +2,13 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 16:14:37.550026
+Create Date: 2026-11-28 16:27:21.340334
 """
+from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from alembic import op
-
 import storage.types
+
 
 revision = '0001'
 down_revision = None
@@ -32,6 +32,40 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_app_user_token_hash'), ['token_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_app_user_username'), ['username'], unique=True)
 
+    op.create_table('chat_link',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('case_ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('linked_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('chat_id', 'case_ref')
+    )
+    with op.batch_alter_table('chat_link', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_link_chat_id'), ['chat_id'], unique=False)
+
+    op.create_table('chat_link_token',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('case_ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+    sa.Column('claimed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('used_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('chat_link_token', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_chat_link_token_chat_id'), ['chat_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_chat_link_token_token_hash'), ['token_hash'], unique=True)
+
+    op.create_table('chat_lock',
+    sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('locked_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('chat_id')
+    )
     op.create_table('customer',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('external_ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -45,6 +79,13 @@ def upgrade() -> None:
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_customer_external_ref'), ['external_ref'], unique=True)
 
+    op.create_table('inbound_event',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
+    sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
+    )
     op.create_table('sandbox_message',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -188,6 +229,10 @@ def upgrade() -> None:
     sa.Column('step_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('variant', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('campaign_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
+    sa.Column('lang', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
+    sa.Column('fallback_channels', storage.types.JSONText(), nullable=False),
+    sa.Column('reply_token', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('provider_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('idempotency_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
@@ -211,6 +256,7 @@ def upgrade() -> None:
     with op.batch_alter_table('message', schema=None) as batch_op:
         batch_op.create_index('ix_message_case_created', ['case_id', 'created_at'], unique=False)
         batch_op.create_index('ix_message_outbox', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_message_reply_token'), ['reply_token'], unique=False)
 
     op.create_table('payment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -285,6 +331,7 @@ def downgrade() -> None:
 
     op.drop_table('payment')
     with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_reply_token'))
         batch_op.drop_index('ix_message_outbox')
         batch_op.drop_index('ix_message_case_created')
 
@@ -320,10 +367,21 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_sandbox_message_address'))
 
     op.drop_table('sandbox_message')
+    op.drop_table('inbound_event')
     with op.batch_alter_table('customer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_customer_external_ref'))
 
     op.drop_table('customer')
+    op.drop_table('chat_lock')
+    with op.batch_alter_table('chat_link_token', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chat_link_token_token_hash'))
+        batch_op.drop_index(batch_op.f('ix_chat_link_token_chat_id'))
+
+    op.drop_table('chat_link_token')
+    with op.batch_alter_table('chat_link', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_chat_link_chat_id'))
+
+    op.drop_table('chat_link')
     with op.batch_alter_table('app_user', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_app_user_username'))
         batch_op.drop_index(batch_op.f('ix_app_user_token_hash'))

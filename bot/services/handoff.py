@@ -1,0 +1,199 @@
+"""Collectors at work: the queue, taking over a conversation, replying, handing back,
+and recording outcomes with the same validation and events as the bot's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import col, select
+
+from bot.conversations import dialog
+from bot.domain.case import Case, TransitionError
+from bot.domain.contacts import mask_address
+from bot.domain.messages import ChannelKind
+from bot.domain.money import MoneyError, to_minor
+from bot.policy.profiles import JurisdictionProfile
+from bot.services.messages import contact_for
+from storage.models import CaseRow, MessageRow, WorkItemRow
+from storage.outbox import enqueue_many, outbox_row
+from storage.uow import SqlUnitOfWork
+
+
+class HandoffError(ValueError):
+    """A collector action that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    kind: str
+    priority: int
+    account_id: str | None
+    detail: str
+    created_at: datetime
+    due_at: datetime | None
+    held_by: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "priority": self.priority,
+                "account_id": self.account_id, "detail": self.detail,
+                "created_at": self.created_at.isoformat(),
+                "due_at": self.due_at.isoformat() if self.due_at else None,
+                "held_by": self.held_by}
+
+
+def _case(uow: SqlUnitOfWork, account_id: str) -> Case:
+    case = uow.cases.get(account_id)
+    if case is None:
+        raise HandoffError(f"no case with account id {account_id!r}")
+    return case
+
+
+def queue(uow: SqlUnitOfWork, limit: int = 100) -> list[QueueItem]:
+    """Open work items, most urgent first (priority, then age)."""
+    rows = uow.session.exec(
+        select(WorkItemRow, CaseRow.account_id, CaseRow.held_by)
+        .join(CaseRow, col(CaseRow.id) == col(WorkItemRow.case_id),
+              isouter=True)
+        .where(col(WorkItemRow.done_at).is_(None))
+        .order_by(col(WorkItemRow.priority), col(WorkItemRow.created_at), col(WorkItemRow.id))
+        .limit(limit)).all()
+    return [QueueItem(w.id or 0, w.kind, w.priority, account, w.detail, w.created_at,
+                      w.due_at, held) for w, account, held in rows]
+
+
+def close_item(uow: SqlUnitOfWork, item_id: int, collector: str) -> None:
+    row = uow.session.get(WorkItemRow, item_id)
+    if row is None:
+        raise HandoffError(f"no work item {item_id}")
+    if row.done_at is None:
+        row.done_at, row.done_by = uow.clock.now(), collector
+        uow.session.add(row)
+    uow.commit()
+
+
+def take(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
+    """From now on the bot sends nothing on this case until :func:`release`."""
+    case = _case(uow, account_id)
+    case.take_over(collector, uow.clock.now())
+    uow.commit()
+
+
+def release(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
+    case = _case(uow, account_id)
+    case.hand_back(collector, uow.clock.now())
+    uow.commit()
+
+
+def reply(uow: SqlUnitOfWork, account_id: str, collector: str, text: str,
+          channel: ChannelKind | None = None) -> int:
+    """Queue the collector's message to the customer; returns the outbox row id.
+
+    Only the collector holding the conversation may write; the dispatcher still refuses
+    opted-out, invalid and third-party contact points and legal holds.
+    """
+    text = text.strip()
+    if not text:
+        raise HandoffError("the reply is empty")
+    case = _case(uow, account_id)
+    if case.held_by != collector:
+        raise HandoffError(f"take the conversation first (held by {case.held_by or 'nobody'})")
+    now = uow.clock.now()
+    if channel is None:
+        last_in = uow.session.exec(select(MessageRow.channel).where(
+            MessageRow.case_id == case.id, MessageRow.direction == "in")
+            .order_by(col(MessageRow.created_at).desc())).first()
+        channel = ChannelKind(last_in) if last_in else None
+    kinds = [channel] if channel else [ChannelKind.TELEGRAM, ChannelKind.EMAIL, ChannelKind.SMS]
+    cp = next((c for c in (contact_for(case, k) for k in kinds) if c is not None), None)
+    if cp is None:
+        raise HandoffError("no usable contact point on that channel (opted out or invalid)")
+    n = uow.session.exec(select(MessageRow.id).where(
+        MessageRow.case_id == case.id, MessageRow.actor == f"collector:{collector}")).all()
+    enqueue_many(uow.session.connection(), [outbox_row(
+        case_id=case.id, contact_point_id=cp.id, channel=cp.channel.value, address=cp.address,
+        body=text, subject="Re: your account" if cp.channel is ChannelKind.EMAIL else None,
+        idempotency_key=f"collector:{collector}:{case.id}:{len(n) + 1}:{now.isoformat()}",
+        now=now, purpose="collector", lang=case.language, actor=f"collector:{collector}")])
+    row = uow.session.exec(select(MessageRow.id).where(
+        MessageRow.case_id == case.id, MessageRow.actor == f"collector:{collector}")
+        .order_by(col(MessageRow.id).desc())).first()
+    uow.commit()
+    assert row is not None
+    return row
+
+
+def _limits(profile: JurisdictionProfile) -> dialog.Limits:
+    return dialog.Limits(profile.max_promise_horizon_days, profile.min_instalment_percent,
+                         profile.max_instalments)
+
+
+def record_promise(uow: SqlUnitOfWork, account_id: str, collector: str, profile:
+                   JurisdictionProfile, instalments: list[tuple[str | Decimal, date]]) -> None:
+    """Record a promise (one or more instalments) agreed on the phone or in chat.
+
+    The same rules as the bot's apply: dates from today up to the profile's horizon,
+    amounts within the balance and above the minimum.
+    """
+    case = _case(uow, account_id)
+    try:
+        terms: list[tuple[int | None, date | None]] = [
+            (to_minor(a, case.currency), d) for a, d in instalments]
+    except MoneyError as exc:
+        raise HandoffError(str(exc)) from None
+    _promise(uow, case, collector, profile, terms)
+
+
+def _promise(uow: SqlUnitOfWork, case: Case, collector: str, profile: JurisdictionProfile,
+             terms: list[tuple[int | None, date | None]]) -> None:
+    if not terms:
+        raise HandoffError("a promise needs at least one instalment")
+    now = uow.clock.now()
+    today = now.astimezone(ZoneInfo(case.timezone)).date()
+    facts = dialog.CaseFacts(balance_minor=case.balance_minor, currency=case.currency,
+                             today=today, minimum_payment_minor=case.minimum_payment_minor)
+    _, problems = dialog.check_terms(terms, facts, _limits(profile))
+    if problems:
+        raise HandoffError("out of policy: " + ", ".join(problems))
+    try:
+        case.make_promise(terms, now, f"collector:{collector}")
+    except TransitionError as exc:
+        raise HandoffError(str(exc)) from None
+    uow.commit()
+
+
+def record_plan(uow: SqlUnitOfWork, account_id: str, collector: str,
+                profile: JurisdictionProfile, count: int, first_due: date) -> None:
+    """An instalment plan: ``count`` equal payments, monthly from ``first_due``."""
+    case = _case(uow, account_id)
+    if count < 2:
+        raise HandoffError("a plan has at least 2 instalments")
+    each = -(-case.balance_minor // count)
+    _promise(uow, case, collector, profile,
+             list(dialog.plan_terms(count, each, first_due, case.balance_minor)))
+
+
+def record_dispute(uow: SqlUnitOfWork, account_id: str, collector: str, reason: str) -> None:
+    case = _case(uow, account_id)
+    try:
+        case.open_dispute(uow.clock.now(), f"collector:{collector}", reason.strip()[:500])
+    except TransitionError as exc:
+        raise HandoffError(str(exc)) from None
+    uow.commit()
+
+
+def resolve_dispute(uow: SqlUnitOfWork, account_id: str, collector: str, outcome: str) -> None:
+    case = _case(uow, account_id)
+    try:
+        case.resolve_dispute(outcome, uow.clock.now(), f"collector:{collector}")
+    except TransitionError as exc:
+        raise HandoffError(str(exc)) from None
+    uow.commit()
+
+
+def describe_contact(address: str) -> str:
+    return mask_address(address)
