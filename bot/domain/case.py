@@ -40,8 +40,14 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
         {S.ACTIVE, S.DISPUTED, S.LEGAL_HOLD, S.CLOSED_PAID, S.CLOSED_WRITTEN_OFF}
     ),
     S.DISPUTED: frozenset({S.ACTIVE, S.LEGAL_HOLD, S.CLOSED_PAID, S.CLOSED_WRITTEN_OFF}),
-    S.LEGAL_HOLD: frozenset({S.ACTIVE, S.LEGAL_REVIEW, S.CLOSED_PAID, S.CLOSED_WRITTEN_OFF}),
-    S.LEGAL_REVIEW: frozenset({S.ACTIVE, S.LEGAL_HOLD, S.CLOSED_PAID, S.CLOSED_WRITTEN_OFF}),
+    # leaving a legal hold or legal review returns to the status the case rests in
+    # (disputed, promised or active); a dispute may be raised during legal review
+    S.LEGAL_HOLD: frozenset(
+        {S.ACTIVE, S.PROMISED, S.DISPUTED, S.LEGAL_REVIEW, S.CLOSED_PAID, S.CLOSED_WRITTEN_OFF}
+    ),
+    S.LEGAL_REVIEW: frozenset(
+        {S.ACTIVE, S.PROMISED, S.DISPUTED, S.LEGAL_HOLD, S.CLOSED_PAID, S.CLOSED_WRITTEN_OFF}
+    ),
     S.CLOSED_PAID: frozenset(),
     S.CLOSED_WRITTEN_OFF: frozenset(),
 }
@@ -59,6 +65,10 @@ class Hold(StrEnum):
     DISPUTE = "dispute"  # until the debt is verified
     PAYMENT_CLAIMED = "payment_claimed"  # grace while a claimed payment is checked
     HUMAN = "human"  # a collector holds the conversation: the bot is silent
+
+
+#: holds that put the case on legal hold (status ``legal_hold``)
+LEGAL_HOLDS = frozenset({Hold.ATTORNEY, Hold.BANKRUPTCY})
 
 
 class PromiseStatus(StrEnum):
@@ -167,11 +177,12 @@ class Case:
         days = (today - self.due_date).days
         if days <= 0:
             return days
-        arrears = self.minimum_payment_minor or self.balance_minor
+        if not self.minimum_payment_minor:
+            return days  # the whole balance is in arrears and some of it is still owed
         paid_since_due = sum(
             p.amount_minor for p in self.payments if p.paid_at.date() >= self.due_date
         )
-        return 0 if paid_since_due >= arrears else days
+        return 0 if paid_since_due >= self.minimum_payment_minor else days
 
     def bucket(self, today: date) -> str:
         return bucket_for(max(0, self.compute_days_past_due(today)))
@@ -201,27 +212,42 @@ class Case:
 
     # ---------------------------------------------------------------- holds
     def place_hold(self, hold: Hold, at: datetime, actor: str, reason: str = "") -> None:
+        """Place a hold; attorney/bankruptcy move the case to legal hold, a dispute hold
+        opens a dispute (as :meth:`open_dispute`)."""
         self._refuse_if_closed(f"place a {hold} hold")
         if hold in self.holds:
             return
+        if hold is Hold.DISPUTE:
+            self.open_dispute(at, actor, reason)
+            return
         self.holds[hold] = reason
         self._record(ev.HoldPlaced(self.account_id, at, actor, hold.value, reason))
-        if hold in (Hold.ATTORNEY, Hold.BANKRUPTCY) and self.status is not S.LEGAL_HOLD:
+        if hold in LEGAL_HOLDS and self.status is not S.LEGAL_HOLD:
             self._move(S.LEGAL_HOLD, at, actor, f"{hold} hold")
 
     def release_hold(self, hold: Hold, at: datetime, actor: str, reason: str = "") -> None:
+        """Lift a hold. The last legal hold (or a dispute hold) lifted returns the case to
+        the status it rests in: disputed, promised or active."""
         if hold not in self.holds:
             raise TransitionError(f"case {self.account_id} has no {hold} hold to release")
+        self._drop_hold(hold, at, actor, reason)
+        if hold is Hold.HUMAN:
+            self.held_by = None
+        if (self.status is S.LEGAL_HOLD and not (LEGAL_HOLDS & self.holds.keys())) or (
+            self.status is S.DISPUTED and hold is Hold.DISPUTE
+        ):
+            self._move(self._resting_status(), at, actor, f"{hold} hold released")
+
+    def _drop_hold(self, hold: Hold, at: datetime, actor: str, reason: str) -> None:
         del self.holds[hold]
         self._record(ev.HoldReleased(self.account_id, at, actor, hold.value, reason))
-        if (
-            self.status is S.LEGAL_HOLD
-            and hold in (Hold.ATTORNEY, Hold.BANKRUPTCY)
-            and not ({Hold.ATTORNEY, Hold.BANKRUPTCY} & self.holds.keys())
-        ):
-            self._move(self._open_status(), at, actor, f"{hold} hold released")
 
-    def _open_status(self) -> CaseStatus:
+    def _resting_status(self) -> CaseStatus:
+        """Where an open case stands when no collector decision (legal review) holds it."""
+        if LEGAL_HOLDS & self.holds.keys():
+            return S.LEGAL_HOLD
+        if Hold.DISPUTE in self.holds:
+            return S.DISPUTED
         return S.PROMISED if self.pending_promises() else S.ACTIVE
 
     # ---------------------------------------------------------------- promises
@@ -234,7 +260,9 @@ class Case:
     ) -> list[Promise]:
         """Record one promise per instalment; earlier pending promises are superseded."""
         self._refuse_if_closed("take a promise")
-        if self.status in (S.DISPUTED, S.LEGAL_HOLD):
+        if self.status in (S.DISPUTED, S.LEGAL_HOLD) or (
+            (LEGAL_HOLDS | {Hold.DISPUTE}) & self.holds.keys()
+        ):
             raise TransitionError(
                 f"case {self.account_id} is {self.status}: a promise cannot be taken"
             )
@@ -326,18 +354,19 @@ class Case:
 
     # ---------------------------------------------------------------- disputes and legal
     def open_dispute(self, at: datetime, actor: str, reason: str = "") -> None:
+        """Record a dispute: pending promises are cancelled and a dispute hold placed.
+
+        Under a legal hold (attorney/bankruptcy) the case stays on legal hold and the
+        dispute is only recorded as a hold; otherwise the case becomes ``disputed``.
+        """
         self._refuse_if_closed("open a dispute")
-        if self.status is S.DISPUTED:
+        if Hold.DISPUTE in self.holds:
             return
         for p in self.pending_promises():
             p.status = PromiseStatus.CANCELLED
             self._record(ev.PromiseCancelled(self.account_id, at, actor, p.ref, "disputed"))
-        if self.status is S.LEGAL_HOLD:
-            # the legal hold stays in force; the dispute is recorded as a hold too
-            self.place_hold(Hold.DISPUTE, at, actor, reason)
-            self._record(ev.DisputeOpened(self.account_id, at, actor, reason))
-            return
-        self._move(S.DISPUTED, at, actor, "dispute")
+        if not (LEGAL_HOLDS & self.holds.keys()):
+            self._move(S.DISPUTED, at, actor, "dispute")
         self.holds[Hold.DISPUTE] = reason
         self._record(ev.HoldPlaced(self.account_id, at, actor, Hold.DISPUTE.value, reason))
         self._record(ev.DisputeOpened(self.account_id, at, actor, reason))
@@ -348,26 +377,33 @@ class Case:
             raise TransitionError(f"case {self.account_id} has no open dispute")
         if outcome not in ("verified", "upheld"):
             raise TransitionError("dispute outcome must be 'verified' or 'upheld'")
+        if outcome == "upheld" and self.closed:
+            raise TransitionError(
+                f"case {self.account_id} is {self.status}: an upheld dispute cannot write it off"
+            )
         self._record(ev.DisputeResolved(self.account_id, at, actor, outcome))
-        self.release_hold(Hold.DISPUTE, at, actor, outcome)
+        self._drop_hold(Hold.DISPUTE, at, actor, outcome)
         if outcome == "upheld":
             self._move(S.CLOSED_WRITTEN_OFF, at, actor, "dispute upheld")
         elif self.status is S.DISPUTED:
-            self._move(S.ACTIVE, at, actor, "debt verified")
+            self._move(self._resting_status(), at, actor, "debt verified")
 
     def escalate_to_legal_review(self, at: datetime, actor: str, reason: str) -> None:
+        """Queue the case for a human decision on legal action (from active or legal hold)."""
         self._refuse_if_closed("escalate")
-        if self.status is not S.ACTIVE:
+        if self.status not in (S.ACTIVE, S.LEGAL_HOLD):
             raise TransitionError(
-                f"case {self.account_id} is {self.status}: only an active case goes to legal review"
+                f"case {self.account_id} is {self.status}: only an active case or one on "
+                "legal hold goes to legal review"
             )
         self._move(S.LEGAL_REVIEW, at, actor, reason)
         self._record(ev.EscalatedToLegal(self.account_id, at, actor, reason))
 
     def return_from_legal_review(self, at: datetime, actor: str, reason: str) -> None:
+        """Back to the status the case rests in (legal hold, disputed, promised, active)."""
         if self.status is not S.LEGAL_REVIEW:
             raise TransitionError(f"case {self.account_id} is not in legal review")
-        self._move(S.ACTIVE, at, actor, reason)
+        self._move(self._resting_status(), at, actor, reason)
 
     def write_off(self, at: datetime, actor: str, reason: str) -> None:
         self._refuse_if_closed("write off")

@@ -9,7 +9,7 @@ from bot.domain.messages import ChannelKind
 
 
 def mask_address(address: str) -> str:
-    """Mask an address for logs and screens: ``+1415****671``, ``j***@e***.com``, ``****4821``."""
+    """Mask an address for logs and screens: ``+141****0123``, ``j***@e***.com``, ``****4821``."""
     if not address:
         return ""
     if "@" in address:

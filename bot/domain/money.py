@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-# ISO 4217 currencies whose minor unit is not 2 digits (the ones a lender may meet).
-_EXPONENT = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "OMR": 3}
+# ISO 4217 currencies whose minor unit is not 2 digits.
+_EXPONENT = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+                     "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+    **dict.fromkeys(("CLF", "UYW"), 4),
+}
 
 
 class MoneyError(ValueError):
@@ -16,10 +22,23 @@ def exponent(currency: str) -> int:
     return _EXPONENT.get(currency.upper(), 2)
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def to_minor(amount: Decimal | str | int, currency: str) -> int:
-    """``Decimal("12.34"), "USD"`` → 1234. Rejects more precision than the currency has."""
+    """``Decimal("12.34"), "USD"`` → 1234. Rejects more precision than the currency has.
+
+    Commas are accepted only as thousands separators (``1,234.56``): ``12,34`` is
+    refused rather than read as 1234, a hundred times the decimal-comma meaning.
+    """
+    text = str(amount).strip()
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise MoneyError(f"not an amount: {amount!r} (commas only as thousands separators, "
+                             "with a '.' for decimals)")
+        text = text.replace(",", "")
     try:
-        value = Decimal(str(amount).strip().replace(",", ""))
+        value = Decimal(text)
     except InvalidOperation as exc:
         raise MoneyError(f"not an amount: {amount!r}") from exc
     if not value.is_finite():
