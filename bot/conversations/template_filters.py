@@ -21,7 +21,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError, localedata
 from babel.dates import format_date
 from babel.numbers import format_currency
-from jinja2 import pass_context
+from jinja2 import Undefined, pass_context
 from jinja2.runtime import Context
 
 from bot.domain.contacts import mask_address
@@ -58,6 +58,13 @@ def locale_for(language: str, country: str | None = None) -> str:
     return fallback
 
 
+def _defined(value: Any) -> Any:
+    """Raise the undefined error (naming the variable) instead of formatting it."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value
+
+
 def _context_value(context: Context, name: str, filter_name: str) -> str:
     value = context.get(name)
     if not isinstance(value, str) or not value:
@@ -68,6 +75,7 @@ def _context_value(context: Context, name: str, filter_name: str) -> str:
 @pass_context
 def money(context: Context, minor: Any, currency: str | None = None) -> str:
     """``{{ balance_minor | money }}`` → ``$1,240.00`` (en_US), ``¥2,400.00`` (zh_CN, CNY)."""
+    _defined(minor)
     if minor is None or isinstance(minor, bool) or not isinstance(minor, int):
         raise FilterError(f"money: expected an amount in minor units (int), got {minor!r}")
     code = (currency or _context_value(context, "currency", "money")).upper()
@@ -81,7 +89,7 @@ def format_day(context: Context, value: Any, fmt: str = "medium") -> str:
 
     ``fmt`` is a Babel width (short, medium, long, full); a datetime is shown by its date.
     """
-    if isinstance(value, datetime):
+    if isinstance(_defined(value), datetime):
         value = value.date()
     if not isinstance(value, date):
         raise FilterError(f"date: expected a date, got {value!r}")
@@ -92,14 +100,14 @@ def format_day(context: Context, value: Any, fmt: str = "medium") -> str:
 
 def mask(value: Any) -> str:
     """``ACC-00004821`` → ``****4821``; phones and emails as :func:`mask_address` shows them."""
-    if value is None:
+    if _defined(value) is None:
         raise FilterError("mask: nothing to mask (None)")
     return mask_address(str(value))
 
 
 def first_name(value: Any, fallback: str = "") -> str:
     """The name to greet someone by (see the module docstring); ``fallback`` when empty."""
-    name = " ".join(str(value or "").split())
+    name = " ".join(str(_defined(value) or "").split())
     if not name:
         return fallback
     if _CJK.search(name):

@@ -39,7 +39,6 @@ from bot.conversations.templates import (
     TemplateSpec,
     TemplateStore,
     compile_text,
-    make_environment,
     undeclared_variables,
     variables_for,
 )
@@ -289,7 +288,6 @@ class _Linter:
         self.languages = languages
         self.budget = budget or getattr(profile, "sms_segment_budget", None) \
             or DEFAULT_SMS_SEGMENT_BUDGET
-        self.env = make_environment()
         self.forbidden = [(p, _phrase_pattern(p)) for p in profile.forbidden_phrases(None)
                           if p.strip()]
 
@@ -338,10 +336,10 @@ class _Linter:
 
     def _static(self, source: str, level: Disclosure, part: str) -> list[tuple[str, str]]:
         try:
-            compile_text(self.env, source, {})
+            compile_text(source)
         except TemplateError as err:
             return [(err.code, err.detail + (f" (line {err.line})" if err.line else ""))]
-        names = undeclared_variables(self.env, source) - set(self.env.globals)
+        names = undeclared_variables(source)
         allowed = variables_for(level)
         found = []
         for name in sorted(names - allowed):

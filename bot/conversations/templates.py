@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
-from jinja2 import StrictUndefined, nodes
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2 import exceptions as jinja_exc
 from jinja2 import meta as jinja_meta
 from jinja2.sandbox import SandboxedEnvironment
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from channels.sms_segments import SegmentInfo
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "templates"
-TEMPLATE_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+TEMPLATE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 LANGUAGE = re.compile(r"^[a-z]{2}$")
 
 
@@ -219,6 +219,7 @@ class TemplateSpec:
         return {ch for (lv, ch, _) in self.variants if lv is disclosure}
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TOP_KEYS = {"id", "description", "level", "limited", "verified", "opt_out_exempt"}
 
 
@@ -232,7 +233,7 @@ def parse_template(text: str, *, source: str = "<memory>",
         return TemplateFormatError(f"{source}: {msg}", template_id=tid)
 
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_YAML_LOADER)  # safe loader: plain data only
     except yaml.YAMLError as exc:
         raise fail(f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
@@ -242,7 +243,7 @@ def parse_template(text: str, *, source: str = "<memory>",
         raise fail(f"unknown keys {sorted(map(str, unknown))}; allowed: {sorted(_TOP_KEYS)}")
     tid = data.get("id")
     if not isinstance(tid, str) or not TEMPLATE_ID.match(tid):
-        raise fail(f"id must be lower_snake_case (2-64 chars), got {tid!r}")
+        raise fail(f"id must be lower_snake_case (up to 64 chars), got {tid!r}")
     if expected_id is not None and tid != expected_id:
         raise fail(f"id {tid!r} does not match the file name {expected_id!r}", tid)
     try:
@@ -355,6 +356,10 @@ def _static_unsafe(ast: nodes.Template) -> str | None:
         if flt.name == "attr":
             return "the attr filter is not allowed"
     return None
+
+
+#: the one environment every text is compiled in
+ENV = make_environment()
 
 
 # ---------------------------------------------------------------------------- profile
@@ -582,37 +587,51 @@ class TemplateStore:
         return spec
 
 
-def compile_problems(spec: TemplateSpec, env: SandboxedEnvironment | None = None,
-                     ) -> list[TemplateError]:
+def compile_problems(spec: TemplateSpec) -> list[TemplateError]:
     """Syntax and sandbox problems of every text in ``spec`` (empty when all compile)."""
-    env = env or make_environment()
     found: list[TemplateError] = []
     for (disclosure, channel, lang), variant in sorted(spec.variants.items()):
         for part, source in variant.parts():
             where = {"template_id": spec.id, "lang": lang, "channel": channel.value,
                      "level": disclosure.value, "part": part}
             try:
-                compile_text(env, source, where)
+                compile_text(source, where)
             except TemplateError as err:
                 found.append(err)
     return found
 
 
-def compile_text(env: SandboxedEnvironment, source: str, where: dict[str, Any]) -> Any:
-    """Compile one text, refusing bad syntax and sandbox escapes before anything runs."""
+#: every text compiles once per process: source -> (template, variables it reads)
+_COMPILED: dict[str, tuple[Template, frozenset[str]]] = {}
+_COMPILED_MAX = 4096
+
+
+def compile_text(source: str, where: dict[str, Any] | None = None) -> Template:
+    """Compile one text in :data:`ENV`, refusing bad syntax and sandbox escapes before
+    anything runs. ``where`` names the text in errors."""
+    hit = _COMPILED.get(source)
+    if hit is not None:
+        return hit[0]
+    where = where or {}
     try:
-        ast = env.parse(source)
+        ast = ENV.parse(source)
     except jinja_exc.TemplateSyntaxError as exc:
         raise TemplateSyntaxError(exc.message or str(exc), line=exc.lineno, **where) from None
     reason = _static_unsafe(ast)
     if reason is not None:
         raise UnsafeTemplateError(f"unsafe template: {reason}", **where)
-    return env.from_string(source)
+    names = frozenset(jinja_meta.find_undeclared_variables(ast)) - set(ENV.globals)
+    template = ENV.template_class.from_code(ENV, ENV.compile(ast), ENV.make_globals(None))
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[source] = (template, names)
+    return template
 
 
-def undeclared_variables(env: SandboxedEnvironment, source: str) -> set[str]:
-    """Variables a text reads from the context (whatever branch it takes)."""
-    return set(jinja_meta.find_undeclared_variables(env.parse(source)))
+def undeclared_variables(source: str) -> frozenset[str]:
+    """Variables a text reads from the context, whatever branch it takes."""
+    compile_text(source)
+    return _COMPILED[source][1]
 
 
 # ---------------------------------------------------------------------------- renderer
@@ -629,8 +648,6 @@ class TemplateRenderer:
     def __init__(self, store: TemplateStore, profile: RenderProfile) -> None:
         self.store = store
         self.profile = profile
-        self.env = make_environment()
-        self._compiled: dict[str, Any] = {}
 
     def render(self, template_id: str, lang: str, channel: ChannelKind | str,
                ctx: RenderContext, *, level: Disclosure | str | None = None) -> Rendered:
@@ -698,16 +715,9 @@ class TemplateRenderer:
                                       if self.profile.requires_mini_miranda else "")
         return values
 
-    def compiled(self, source: str, where: dict[str, Any]) -> Any:
-        template = self._compiled.get(source)
-        if template is None:
-            template = compile_text(self.env, source, where)
-            self._compiled[source] = template
-        return template
-
     def _render_text(self, source: str, variables: dict[str, Any], where: dict[str, Any],
                      disclosure: Disclosure) -> str:
-        template = self.compiled(source, where)
+        template = compile_text(source, where)
         try:
             text = template.render(variables)
         except jinja_exc.SecurityError as exc:
