@@ -126,8 +126,9 @@ def _parse(text: str, source: str) -> tuple[Campaign | None, list[Problem]]:
         problems = []
         for err in exc.errors(include_url=False):
             loc: Loc = tuple(err["loc"])
+            reason = err["msg"].removeprefix("Value error, ")
             problems.append(Problem(source, _line_of(root, loc), format_loc(loc) or "(top)",
-                                    err["msg"]))
+                                    reason))
         return None, problems
 
 
