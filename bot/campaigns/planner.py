@@ -124,7 +124,8 @@ def plan_case(
 
     ``history``: what was sent to this customer (``SentRecord``s, with step ids; queued
     messages included). ``inbound``: when the customer wrote to us (for no_response and
-    the risk score). ``profile`` defaults to the campaign's.
+    the risk score). ``profile`` defaults to the campaign's. Raises ``RiskBandError``
+    when the case's imported risk band override is not low/medium/high.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("plan_case needs a timezone-aware time")

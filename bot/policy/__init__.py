@@ -5,6 +5,7 @@ One module per rule family (``hard_stops``, ``contact_point``, ``contact_hours``
 combines them (``engine.check_contact``).
 """
 
+from bot.policy.contact_point import ContactRole
 from bot.policy.decision import Action, Decision, Purpose, Reason, ReasonCode
 from bot.policy.engine import check_contact, local_date
 from bot.policy.history import SentRecord
@@ -13,6 +14,7 @@ from bot.policy.profiles import PROFILES, JurisdictionProfile, UnknownProfileErr
 __all__ = [
     "PROFILES",
     "Action",
+    "ContactRole",
     "Decision",
     "JurisdictionProfile",
     "Purpose",
