@@ -58,6 +58,8 @@ class ContactPointRow(SQLModel, table=True):
     wrong_party_at: datetime | None = _dt(default=None)
     preferred_start: time | None = None
     preferred_end: time | None = None
+    forbidden_start: time | None = None
+    forbidden_end: time | None = None
     verified: bool = False
     created_at: datetime = _dt()
 

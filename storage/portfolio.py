@@ -89,6 +89,7 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
                 "customer_id": cid, "channel": c.channel, "address": c.address,
                 "role": "customer", "consent": c.consent, "consent_source": r.consent_source,
                 "preferred_start": c.preferred_start, "preferred_end": c.preferred_end,
+                "forbidden_start": c.forbidden_start, "forbidden_end": c.forbidden_end,
                 "verified": False, "created_at": now,
             }
     if contacts:
@@ -98,7 +99,9 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
             set_={"consent": stmt.excluded.consent,
                   "consent_source": stmt.excluded.consent_source,
                   "preferred_start": stmt.excluded.preferred_start,
-                  "preferred_end": stmt.excluded.preferred_end},
+                  "preferred_end": stmt.excluded.preferred_end,
+                  "forbidden_start": stmt.excluded.forbidden_start,
+                  "forbidden_end": stmt.excluded.forbidden_end},
         ), list(contacts.values()))
 
     events = []

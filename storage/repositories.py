@@ -42,6 +42,7 @@ def contact_from_row(row: ContactPointRow) -> ContactPoint:
         opt_out_source=row.opt_out_source, invalid_at=row.invalid_at,
         invalid_reason=row.invalid_reason, wrong_party_at=row.wrong_party_at,
         preferred_start=row.preferred_start, preferred_end=row.preferred_end,
+        forbidden_start=row.forbidden_start, forbidden_end=row.forbidden_end,
         verified=row.verified, role=row.role, id=row.id,
     )
 
@@ -228,7 +229,7 @@ class SqlCaseRepository:
                                       address=cp.address, created_at=self.now)
             for name in ("consent", "consent_source", "opted_out_at", "opt_out_source",
                          "invalid_at", "invalid_reason", "wrong_party_at", "preferred_start",
-                         "preferred_end", "verified", "role"):
+                         "preferred_end", "forbidden_start", "forbidden_end", "verified", "role"):
                 setattr(row, name, getattr(cp, name))
             s.add(row)
             if cp.id is None:

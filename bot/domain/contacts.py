@@ -38,6 +38,8 @@ class ContactPoint:
     wrong_party_at: datetime | None = None
     preferred_start: time | None = None  # customer-stated window, local time
     preferred_end: time | None = None
+    forbidden_start: time | None = None  # customer-stated "never between" window, local time
+    forbidden_end: time | None = None
     verified: bool = False  # right party confirmed on this contact point (chat/email)
     role: str = "customer"  # customer | third_party | emergency: only "customer" is messaged
     id: int | None = None

@@ -11,18 +11,22 @@ account id), ``country`` (ISO 3166 alpha-2, the phone's default region), ``timez
 ``product``, ``minimum_payment``, ``risk_band`` (low/medium/high, overrides the score),
 ``consent_sms``, ``consent_email``, ``consent_telegram`` (true/false/yes/no/1/0, default
 true), ``consent_source``, ``date_of_birth`` (YYYY-MM-DD) and ``id_last4`` (for
-right-party verification), ``preferred_hours`` (``HH:MM-HH:MM`` local).
+right-party verification), ``preferred_hours`` and ``forbidden_hours`` (``HH:MM-HH:MM``
+local: when the customer wants to be contacted, and when never).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
+from babel.core import get_global
+from babel.numbers import is_currency
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import timezone as phone_timezone
 
@@ -34,7 +38,7 @@ ADDRESS_COLUMNS = ("phone", "email", "telegram_chat_id")
 OPTIONAL = (
     "customer_id", "country", "timezone", "language", "segment", "product", "minimum_payment",
     "risk_band", "consent_sms", "consent_email", "consent_telegram", "consent_source",
-    "date_of_birth", "id_last4", "preferred_hours",
+    "date_of_birth", "id_last4", "preferred_hours", "forbidden_hours",
 )
 KNOWN = frozenset(REQUIRED + ADDRESS_COLUMNS + OPTIONAL)
 LANGUAGES = ("en", "zh")
@@ -45,6 +49,13 @@ _ACCOUNT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _HOURS_RE = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 _TELEGRAM_RE = re.compile(r"-?\d{1,20}")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: the largest amount accepted, in minor units (fits a BIGINT with room for sums)
+MAX_MINOR = 10**15
+#: longest values the database keeps (see storage.models)
+_MAX_LEN = {"name": 200, "customer_id": 64, "product": 64, "segment": 64, "consent_source": 64}
+#: file names in the zone database that are not places
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 @dataclass
@@ -54,6 +65,8 @@ class ContactRecord:
     consent: bool
     preferred_start: time | None = None
     preferred_end: time | None = None
+    forbidden_start: time | None = None
+    forbidden_end: time | None = None
 
 
 @dataclass
@@ -81,7 +94,37 @@ class CaseRecord:
 
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
+@lru_cache(maxsize=1024)
+def _clock_signature(zone: str) -> tuple[float | None, ...]:
+    """UTC offsets through a year: zones with the same signature keep the same clock."""
+    tz = ZoneInfo(zone)
+    year = date.today().year
+    instants = [datetime(year, m, d, 12, tzinfo=UTC) for m in range(1, 13) for d in (1, 15)]
+    return tuple(
+        off.total_seconds() if (off := i.astimezone(tz).utcoffset()) is not None else None
+        for i in instants
+    )
+
+
+def distinct_zones(zones: Sequence[str], preferred: Sequence[str] = ()) -> list[str]:
+    """Collapse zone names that keep the same clock (``Europe/Jersey`` = ``Europe/London``).
+
+    One name per distinct clock, in first-seen order; within a group the first of
+    ``preferred`` that belongs to it is the name kept.
+    """
+    groups: dict[tuple[float | None, ...], list[str]] = {}
+    for zone in zones:
+        groups.setdefault(_clock_signature(zone), []).append(zone)
+    return [next((p for p in preferred if p in members), members[0])
+            for members in groups.values()]
+
+
+def _territory_zones(region: str) -> list[str]:
+    zones = get_global("territory_zones")
+    return list(zones.get(region, ()))
 
 
 def _flag(row: dict[str, str], column: str, errors: list[RowError], mk: RowErrorFactory) -> bool:
@@ -103,7 +146,23 @@ class RowErrorFactory:
 
 
 def _date(value: str) -> date:
+    if not _DATE_RE.fullmatch(value):
+        raise ValueError(value)
     return date.fromisoformat(value)
+
+
+def _amount(row: dict[str, str], column: str, currency: str, errors: list[RowError],
+            mk: RowErrorFactory) -> int | None:
+    try:
+        minor = to_minor(row[column], currency)
+    except MoneyError as exc:
+        errors.append(mk(column, str(exc)))
+        return None
+    if minor < 0:
+        errors.append(mk(column, "must not be negative"))
+    elif minor > MAX_MINOR:
+        errors.append(mk(column, f"implausibly large amount {row[column]!r}"))
+    return minor
 
 
 def parse_case_row(
@@ -121,25 +180,21 @@ def parse_case_row(
     account = row.get("account_id", "")
     if account and not _ACCOUNT_RE.fullmatch(account):
         errors.append(mk("account_id", "use 1-64 letters, digits, '.', '_', '-' or '/'"))
+    for column, limit in _MAX_LEN.items():
+        if len(row.get(column, "")) > limit:
+            errors.append(mk(column, f"longer than {limit} characters"))
+    customer_ref = row.get("customer_id", "")
+    if customer_ref and not _ACCOUNT_RE.fullmatch(customer_ref):
+        errors.append(mk("customer_id", "use 1-64 letters, digits, '.', '_', '-' or '/'"))
     currency = row.get("currency", "").upper()
-    if currency and not _CURRENCY_RE.fullmatch(currency):
-        errors.append(mk("currency", f"not an ISO 4217 code: {row['currency']!r}"))
+    if currency and not (_CURRENCY_RE.fullmatch(currency) and is_currency(currency)):
+        errors.append(mk("currency", f"not an ISO 4217 currency code: {row['currency']!r}"))
     balance = None
     if row.get("balance") and currency:
-        try:
-            balance = to_minor(row["balance"], currency)
-            if balance < 0:
-                errors.append(mk("balance", "must not be negative"))
-        except MoneyError as exc:
-            errors.append(mk("balance", str(exc)))
+        balance = _amount(row, "balance", currency, errors, mk)
     minimum = None
     if row.get("minimum_payment") and currency:
-        try:
-            minimum = to_minor(row["minimum_payment"], currency)
-            if minimum < 0:
-                errors.append(mk("minimum_payment", "must not be negative"))
-        except MoneyError as exc:
-            errors.append(mk("minimum_payment", str(exc)))
+        minimum = _amount(row, "minimum_payment", currency, errors, mk)
     due = None
     if row.get("due_date"):
         try:
@@ -147,7 +202,7 @@ def parse_case_row(
         except ValueError:
             errors.append(mk("due_date", f"expected YYYY-MM-DD, got {row['due_date']!r}"))
     country = row.get("country", "").upper() or None
-    if country and (len(country) != 2 or not country.isalpha()):
+    if country and country not in phonenumbers.SUPPORTED_REGIONS:
         errors.append(mk("country", f"expected a 2-letter ISO country code, got {country!r}"))
     region = country or default_region
     language = (row.get("language") or default_language).lower()
@@ -157,18 +212,25 @@ def parse_case_row(
     if risk and risk not in RISK_BANDS:
         errors.append(mk("risk_band", f"expected one of {', '.join(RISK_BANDS)}, got {risk!r}"))
 
-    preferred: tuple[time | None, time | None] = (None, None)
-    if row.get("preferred_hours"):
-        m = _HOURS_RE.fullmatch(row["preferred_hours"])
-        try:
-            if not m:
-                raise ValueError
-            preferred = (time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4])))
-        except ValueError:
-            errors.append(mk("preferred_hours", "expected HH:MM-HH:MM, e.g. 09:00-18:00"))
+    hours: dict[str, tuple[time | None, time | None]] = {}
+    for column in ("preferred_hours", "forbidden_hours"):
+        hours[column] = (None, None)
+        if row.get(column):
+            m = _HOURS_RE.fullmatch(row[column])
+            try:
+                if not m:
+                    raise ValueError
+                hours[column] = (time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4])))
+            except ValueError:
+                errors.append(mk(column, "expected HH:MM-HH:MM, e.g. 09:00-18:00"))
+    preferred = (*hours["preferred_hours"], *hours["forbidden_hours"])
 
     contacts: list[ContactRecord] = []
     phone_zones: list[str] = []
+    phone_region = region
+    # consent flags are checked even without the address they belong to
+    consent = {c: _flag(row, c, errors, mk)
+               for c in ("consent_sms", "consent_email", "consent_telegram")}
     if not any(row.get(c) for c in ADDRESS_COLUMNS):
         errors.append(mk("phone", "at least one of phone, email, telegram_chat_id is required"))
     if row.get("phone"):
@@ -177,40 +239,50 @@ def parse_case_row(
             if not phonenumbers.is_valid_number(number):
                 raise phonenumbers.NumberParseException(0, "not a valid number for its region")
             e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            contacts.append(ContactRecord("sms", e164, _flag(row, "consent_sms", errors, mk),
-                                          *preferred))
+            contacts.append(ContactRecord("sms", e164, consent["consent_sms"], *preferred))
             phone_zones = [z for z in phone_timezone.time_zones_for_number(number)
-                           if z != "Etc/Unknown"]
+                           if z in _zones()]
+            phone_region = phonenumbers.region_code_for_number(number) or region
         except phonenumbers.NumberParseException as exc:
             errors.append(mk("phone", f"invalid phone number ({exc._msg}); region {region}"))
     if row.get("email"):
         try:
             info = validate_email(row["email"], check_deliverability=False)
-            address = info.local_part + "@" + info.domain.lower()
-            contacts.append(ContactRecord("email", address,
-                                          _flag(row, "consent_email", errors, mk), *preferred))
+            # one spelling per mailbox, so a re-import finds the contact point (and its
+            # opt-out) again whatever the case of the address in the new file
+            address = (info.local_part + "@" + info.domain).lower()
+            contacts.append(ContactRecord("email", address, consent["consent_email"],
+                                          *preferred))
         except EmailNotValidError as exc:
             errors.append(mk("email", f"invalid email address: {exc}"))
     if row.get("telegram_chat_id"):
         if _TELEGRAM_RE.fullmatch(row["telegram_chat_id"]):
             contacts.append(ContactRecord("telegram", row["telegram_chat_id"],
-                                          _flag(row, "consent_telegram", errors, mk), *preferred))
+                                          consent["consent_telegram"], *preferred))
         else:
             errors.append(mk("telegram_chat_id", "expected a numeric chat id"))
 
     tz = row.get("timezone", "")
     candidates: list[str] = []
+    # equivalent names collapse onto the zone the row or the deployment names, else the
+    # country's own (so a UK mobile is Europe/London, not four "candidates")
+    phone_clocks = distinct_zones(phone_zones, [tz or default_timezone,
+                                                *_territory_zones(phone_region)])
     if tz:
         if tz not in _zones():
-            try:
-                ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError):
-                errors.append(mk("timezone", f"unknown IANA time zone {tz!r}"))
-        if phone_zones and tz not in phone_zones:
-            candidates = [tz, *phone_zones]  # address and phone disagree: ambiguous
-    elif phone_zones:
-        tz = phone_zones[0]
-        candidates = phone_zones if len(phone_zones) > 1 else []
+            errors.append(mk("timezone", f"unknown IANA time zone {tz!r}"))
+        elif phone_clocks and _clock_signature(tz) not in map(_clock_signature, phone_clocks):
+            candidates = [tz, *phone_clocks]  # the row and the phone disagree: ambiguous
+    elif len(phone_clocks) == 1:
+        tz = phone_clocks[0]
+    elif phone_clocks:  # the number spans several clocks: ambiguous
+        # the deployment's default clock first when it is one of them (phonenumbers
+        # lists zones alphabetically: for a US toll-free number America/Adak comes first)
+        default_clock = (_clock_signature(default_timezone)
+                         if default_timezone in _zones() else None)
+        phone_clocks.sort(key=lambda z: _clock_signature(z) != default_clock)
+        tz = phone_clocks[0]
+        candidates = phone_clocks
     else:
         tz = default_timezone
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 16:27:21.340334
+Create Date: 2026-11-28 16:28:57.142768
 """
 from alembic import op
 import sqlalchemy as sa
@@ -151,6 +151,8 @@ def upgrade() -> None:
     sa.Column('wrong_party_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('preferred_start', sa.Time(), nullable=True),
     sa.Column('preferred_end', sa.Time(), nullable=True),
+    sa.Column('forbidden_start', sa.Time(), nullable=True),
+    sa.Column('forbidden_end', sa.Time(), nullable=True),
     sa.Column('verified', sa.Boolean(), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['customer_id'], ['customer.id'], ),
