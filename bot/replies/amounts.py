@@ -1,0 +1,318 @@
+"""Money amounts in a folded reply (LABELING.md, "Amounts").
+
+Numerals with or without currency ("$200", "1,200.50", "1.2k", "500元"),
+English number words ("two hundred", "a grand", "two fifty"), Chinese numerals
+("两千五", "1.5万", "伍佰"), approximations (the number) and ranges (the lower
+bound). "in full"/"全部" and "half"/"一半" are markers resolved against the
+balance; "the rest"/"剩下的" is a marker with no amount. Days of the month,
+times, phone and account digits are not amounts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from bot.replies.dates import DateHit
+from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
+
+NUM, FULL, HALF, REST = "num", "full", "half", "rest"
+CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("1000000000")
+
+
+@dataclass(frozen=True, slots=True)
+class AmountHit:
+    """An amount (or amount marker) found in folded text."""
+
+    start: int
+    end: int
+    value: Decimal | None
+    kind: str  # num, full, half or rest
+
+
+def quantize(value: Decimal) -> Decimal:
+    """Round half-up to cents."""
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
+    """The amount a hit stands for, given the case balance."""
+    if hit.kind == NUM:
+        return hit.value
+    if hit.kind == FULL:
+        return quantize(balance) if balance is not None else None
+    if hit.kind == HALF:
+        return quantize(balance / 2) if balance is not None else None
+    return None
+
+
+# Digits (possessive quantifiers keep long digit runs linear).
+_EN_NUM = re.compile(r"(?<![\w.:/,$£€¥])(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?")
+_EN_AFTER = re.compile(
+    r"(?P<mult>\s?(?:k|grand|thousand)\b)?(?P<ish>-?ish\b)?\s*"
+    r"(?P<cur>dollars?|bucks?|usd|pounds?|quid|euros?|eur|gbp|rmb|cny|yuan|dlls?|dlrs?|cad|aud)?"
+)
+_EN_NOT_AFTER = re.compile(
+    r"\s*(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
+    r"days?|weeks?|wks?|months?|mos|years?|yrs?|times|x|kids|children|people|installments?|"
+    r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
+    r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
+)
+_EN_ID_BEFORE = re.compile(
+    r"(?:ending(?:\s+in|\s+with)?|ends\s+(?:in|with)|last\s+(?:4|four)(?:\s+digits)?|acct|account|a/c|"
+    r"card|case|chapter|ch\.?|receipt|confirmation|conf|ref|reference|order|invoice|ticket|id|policy|"
+    r"loan|member|phone|tel|mobile|cell|number|no\.?|#|room|apt|suite|unit|route|ext|extension|zip|"
+    r"code|pin|box|flight|version|call(?:\s+me)?(?:\s+(?:at|on))?|text(?:\s+me)?(?:\s+(?:at|on))?|"
+    r"reach\s+me\s+(?:at|on)|is|was|were|since|in|of|from|year|borrowed|owe|owed|only\s+owe|"
+    r"charged|fee\s+of|late\s+fee|balance|balance\s+(?:is|was|of)|total|paid|sent|lent)\W{0,3}$"
+)
+_TIME_BEFORE = re.compile(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
+_BETWEEN_BEFORE = re.compile(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
+_PHONE = re.compile(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
+
+_EN_WORD_RUN = re.compile(
+    r"\b(?:(?:a|an)\s+)?(?:couple(?:\s+of)?\s+)?(?:"
+    + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
+    + r"|tenner|fiver)\b(?:(?:\s+|-)(?:and\s+)?(?:"
+    + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
+    + r")\b)*+"
+)
+_EN_WORD_RANGE = re.compile(
+    r"\b(?P<a>" + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
+    + r"|\d)\s+(?:or|to|-)\s+(?:" + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
+    + r"|\d{1,2})\s+(?P<s>hundred|thousand|grand)\b"
+)
+_EN_WORD_AFTER_BAD = re.compile(
+    r"\s*(?:-\s*)?(?:days?|weeks?|months?|years?|hours?|minutes?|times|of\s+(?:them|us|these|those|my|the)|"
+    r"more\s+(?:days?|weeks?|months?)|o'?clock|am|pm|kids|children|people|installments?|instalments?|"
+    r"payments|parts|ways|things)\b"
+)
+_EN_CUR_AFTER = re.compile(r"\s*(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
+
+_EN_MARKERS = re.compile(
+    r"(?P<rest>\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
+    r"difference|other\s+(?:part|bit))\b|\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b)"
+    r"|(?P<half>\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))|\b50\s*%)"
+    r"|(?P<full>\bin\s+full\b|\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b|"
+    r"\ball\s+of\s+it\b|\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
+    r"(?:balance|amount|thing|lot|debt|sum|bill)\b|"
+    r"(?<!towards\s)(?<!toward\s)(?<!against\s)(?<!of\s)(?<!off\s)(?<!from\s)\bthe\s+balance\b|"
+    r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:it|this|that|everything|the\s+(?:debt|loan|"
+    r"bill|account|lot))\s+off\b|\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account)|everything|it\s+all)\b|"
+    r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b|\beverything\s+(?:i|that\s+i)\s+owe\b|"
+    r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b|\bpay\s+(?:it|this|that)\s+in\s+full\b)"
+)
+
+# Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
+_ZH_RUN = re.compile(
+    r"(?<![0-9a-z.,:/])(?:[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
+    r"[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
+    r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
+)
+_ZH_NOT_AFTER = re.compile(
+    r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
+    r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
+)
+_ZH_ID_BEFORE = re.compile(
+    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|打|拨|分|号|"
+    r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|本金|利息|一共|总共|共|显示|"
+    r"已经还了|还了|转了|已还|已转)\s*[:：]?\s*$"
+)
+_ZH_CUR_AFTER = re.compile(r"\s*(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
+_ZH_MARKERS = re.compile(
+    r"(?P<rest>(?:剩下|剩余|其余|余下|其他)(?:的|部分|欠款|款项|全部)*|余款|尾款)"
+    r"|(?P<half>一半|半数)"
+    r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|"
+    r"所有欠款|全款)"
+)
+_CN_DIGIT_START = set("0123456789零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾")
+_CN_HAS_UNIT = set("十百千万亿拾佰仟萬億kw")
+
+
+def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
+    for s, e in spans:
+        if start < e and s < end:
+            return True
+    return False
+
+
+def _valid(value: Decimal | None) -> Decimal | None:
+    if value is None or value <= 0 or value >= MAX_AMOUNT:
+        return None
+    return quantize(value)
+
+
+def _phones(text: str) -> list[tuple[int, int]]:
+    out = []
+    for m in _PHONE.finditer(text):
+        s = m.group()
+        digits = sum(c.isdigit() for c in s)
+        if digits < 7:
+            continue
+        parts = s.split("-")
+        if len(parts) == 2 and " " not in s:
+            a, b = parts
+            if (
+                a.isdigit() and b.isdigit() and not b.startswith("0")
+                and int(a) < int(b) and len(b) - len(a) <= 1 and not a.startswith("0")
+                and b.endswith("0")
+            ):
+                continue  # a range such as 1000-2000
+        out.append(m.span())
+    return out
+
+
+def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
+    """All amount hits in folded ``text``, left to right, ranges merged."""
+    if not any(c.isdigit() for c in text) and lang == "en":
+        hits = _en_words(text, [(d.start, d.end) for d in dates], [])
+    else:
+        blocked = [(d.start, d.end) for d in dates]
+        blocked += _phones(text)
+        hits = _zh_numbers(text, blocked) if lang == "zh" else _en_numbers(text, blocked)
+        if lang == "en":
+            hits += _en_words(text, blocked, hits)
+    markers = _ZH_MARKERS if lang == "zh" else _EN_MARKERS
+    for m in markers.finditer(text):
+        kind = m.lastgroup or FULL
+        hits.append(AmountHit(m.start(), m.end(), None, kind))
+    hits.sort(key=lambda h: h.start)
+    return _merge_ranges(text, hits)
+
+
+_RANGE_GAP = re.compile(r"\s*(?:-|~|to|or|到|至|或|—)\s*(?:[$£€¥]\s*)?")
+
+
+def _merge_ranges(text: str, hits: list[AmountHit]) -> list[AmountHit]:
+    out: list[AmountHit] = []
+    for h in hits:
+        if out:
+            prev = out[-1]
+            if (
+                prev.kind == NUM and h.kind == NUM and prev.value is not None
+                and h.value is not None and prev.value <= h.value
+                and _RANGE_GAP.fullmatch(text, prev.end, h.start)
+            ):
+                out[-1] = AmountHit(prev.start, h.end, prev.value, NUM)
+                continue
+        out.append(h)
+    return out
+
+
+def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
+    hits: list[AmountHit] = []
+    for m in _EN_NUM.finditer(text):
+        start, end = m.span()
+        raw = m.group()
+        has_cur = raw[0] in "$£€¥"
+        digits = raw.lstrip("$£€¥ ").replace(",", "")
+        if _overlaps(start, end, blocked):
+            continue
+        after = _EN_AFTER.match(text, end)
+        mult = after.group("mult") if after else None
+        cur_after = after.group("cur") if after else None
+        if not mult and not cur_after and _EN_NOT_AFTER.match(text, end):
+            continue
+        before = text[max(0, start - 30):start]
+        if not has_cur:
+            prev = text[max(0, start - 4):start].rstrip()
+            if prev.endswith(("usd", "gbp", "eur", "rmb", "cny", "us$")):
+                has_cur = True
+        if not has_cur and not cur_after and _EN_ID_BEFORE.search(before):
+            continue
+        try:
+            value = Decimal(digits)
+        except InvalidOperation:
+            continue
+        if not has_cur and not cur_after and not mult:
+            if value == value.to_integral_value() and value <= 24:
+                if _TIME_BEFORE.search(before) or _BETWEEN_BEFORE.search(before):
+                    continue
+            if len(digits) >= 7 and "." not in digits:
+                continue
+        if mult:
+            value *= 1000
+        v = _valid(value)
+        if v is None:
+            continue
+        stop = after.end() if after and (mult or cur_after or after.group("ish")) else end
+        hits.append(AmountHit(start, stop, v, NUM))
+    return hits
+
+
+def _en_words(
+    text: str, blocked: list[tuple[int, int]], numeric: list[AmountHit]
+) -> list[AmountHit]:
+    taken = blocked + [(h.start, h.end) for h in numeric]
+    hits: list[AmountHit] = []
+    for m in _EN_WORD_RANGE.finditer(text):
+        if _overlaps(m.start(), m.end(), taken):
+            continue
+        a = m.group("a")
+        base = int(a) if a.isdigit() else EN_UNITS[a]
+        scale = 100 if m.group("s") == "hundred" else 1000
+        v = _valid(Decimal(base * scale))
+        if v is not None:
+            hits.append(AmountHit(m.start(), m.end(), v, NUM))
+            taken.append(m.span())
+    for m in _EN_WORD_RUN.finditer(text):
+        if _overlaps(m.start(), m.end(), taken):
+            continue
+        words = m.group().replace("-", " ").split()
+        if words[0] in ("a", "an") and len(words) == 1:
+            continue
+        couple = "couple" in words
+        words = [w for w in words if w not in ("couple", "of")]
+        if couple:
+            words = ["two" if w in ("a", "an") else w for w in words]
+            if words and words[0] in ("hundred", "thousand", "grand"):
+                words.insert(0, "two")
+        value = parse_english(words)
+        if value is None:
+            continue
+        end = m.end()
+        if _EN_WORD_AFTER_BAD.match(text, end):
+            continue
+        cur = _EN_CUR_AFTER.match(text, end)
+        if value < 10 and not cur:
+            continue
+        v = _valid(Decimal(value))
+        if v is not None:
+            hits.append(AmountHit(m.start(), cur.end() if cur else end, v, NUM))
+    return hits
+
+
+def _zh_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
+    hits: list[AmountHit] = []
+    for m in _ZH_RUN.finditer(text):
+        start, end = m.span()
+        raw = m.group().rstrip(".")
+        end = start + len(raw)
+        if not raw or raw[0] not in _CN_DIGIT_START:
+            continue
+        if _overlaps(start, end, blocked):
+            continue
+        cur = _ZH_CUR_AFTER.match(text, end)
+        is_ascii = raw[0].isascii()
+        has_unit = any(c in _CN_HAS_UNIT for c in raw)
+        if not cur:
+            if _ZH_NOT_AFTER.match(text, end):
+                continue
+            if not is_ascii and not has_unit:
+                continue
+        before = text[max(0, start - 8):start]
+        prefix_cur = before.rstrip().endswith(("¥", "$", "rmb", "人民币"))
+        if not cur and not prefix_cur and _ZH_ID_BEFORE.search(before):
+            continue
+        digits = raw.replace(",", "")
+        if is_ascii and digits.isdigit() and len(digits) >= 7:
+            continue
+        value = parse_chinese(digits)
+        v = _valid(value)
+        if v is None:
+            continue
+        hits.append(AmountHit(start, cur.end() if cur else end, v, NUM))
+    # ASCII amounts with a currency sign inside Chinese text ("$200", "¥500").
+    return hits

@@ -1,0 +1,567 @@
+"""Intent lexicons for English and Chinese replies, and the priority order.
+
+Each intent has one compiled pattern of cues (phrases customers use), written
+from LABELING.md and from how people really text: typos, missing apostrophes
+("cant", "ill pay"), slang ("tmrw", "gonna"), Chinese colloquial forms. The
+parser decides among cues; this module only holds the words.
+
+Patterns avoid nested unbounded quantifiers so that matching stays linear.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    """What a reply means (LABELING.md, "Intents")."""
+
+    PROMISE_TO_PAY = "promise_to_pay"
+    PAID = "paid"
+    DISPUTE = "dispute"
+    HARDSHIP = "hardship"
+    REFUSE = "refuse"
+    WRONG_PARTY = "wrong_party"
+    LEGAL = "legal"
+    CALLBACK = "callback"
+    QUESTION = "question"
+    STOP = "stop"
+    OTHER = "other"
+
+
+#: When several intents apply, the first in this order wins.
+PRIORITY: tuple[Intent, ...] = (
+    Intent.LEGAL,
+    Intent.WRONG_PARTY,
+    Intent.DISPUTE,
+    Intent.PROMISE_TO_PAY,
+    Intent.PAID,
+    Intent.HARDSHIP,
+    Intent.REFUSE,
+    Intent.CALLBACK,
+    Intent.QUESTION,
+    Intent.STOP,
+    Intent.OTHER,
+)
+
+
+def _c(*parts: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in parts))
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Compiled cue patterns for one language."""
+
+    legal: re.Pattern[str]
+    legal_not: re.Pattern[str]  # spans where a legal word means something else
+    wrong_party: re.Pattern[str]
+    dispute: re.Pattern[str]
+    fraud: re.Pattern[str]
+    paid: re.Pattern[str]
+    hardship: re.Pattern[str]
+    refuse: re.Pattern[str]
+    callback: re.Pattern[str]
+    question: re.Pattern[str]
+    wh: re.Pattern[str]
+    promise: re.Pattern[str]
+    offer_question: re.Pattern[str]
+    time_request: re.Pattern[str]
+    cant_until: re.Pattern[str]
+    uncertain: re.Pattern[str]
+    negated_before: re.Pattern[str]
+    block: re.Pattern[str]  # clause cues that stop an amount+date clause being an offer
+    ack: re.Pattern[str]
+    auto_reply: re.Pattern[str]
+    clause_split: re.Pattern[str]
+    then: re.Pattern[str]
+
+
+# ----------------------------------------------------------------------------- English
+
+_CANT = r"(?:can'?t|cannot|can\s+not|cnt|couldn'?t|could\s+not|couldnt)"
+_I = r"(?:i|we)"
+_IM = r"(?:i'?m|im|i\s+am|we'?re|we\s+are)"
+_WILL = r"(?:i'?ll|i\s+will|i\s+shall|we'?ll|we\s+will|will|wil|imma|i'?mma|ima)"
+_PAYV = (
+    r"(?:pay|payin[g']?|send|sendin[g']?|transfer|transferring|do|make|have|get|put|wire|mail|drop|"
+    r"deposit|settle|clear|cover|manage|afford|sort|handle|take\s+care|bring|give|set\s+up|schedule|"
+    r"arrange|throw|pop|venmo|zelle|cashapp|paypal|e-?transfer|knock\s+out|try|start)"
+)
+_ADV = (
+    r"(?:(?:definitely|def|defo|deffo|probably|prob|prolly|just|still|also|only|then|gladly|happily|"
+    r"hopefully|surely|finally|actually|really|totally|certainly|at\s+least|try\s+(?:to|and)|"
+    r"be\s+able\s+to|be|able\s+to|going\s+to|gonna|start|at\s+most|like)\s+)*"
+)
+
+EN = Lexicon(
+    legal=_c(
+        r"\bbankrupt\w*",
+        r"\bchapter\s*(?:7|11|13|seven|eleven|thirteen)\b",
+        r"\bch\.?\s*(?:7|13)\b",
+        r"\binsolven\w*",
+        r"\biva\b",
+        r"\bdebt\s+relief\s+order",
+        r"\bsequestration\b",
+        r"\blawyer",
+        r"(?<!power\sof\s)\battorney",
+        r"\bsolicitor",
+        r"\blegal\s+(?:counsel|aid|advice|team|rep\w*|action|department|help|proceedings)",
+        r"\bcounsel\b",
+        r"\blaw\s*(?:firm|office|yer)",
+        r"\brepresented\s+by",
+        r"\bparalegal",
+        r"\bsue\b(?!\s+me)",
+        r"\bsuing\b",
+        r"\bsued\b",
+        r"\blaw\s*suit",
+        r"\bcourt\b",
+        r"\bsmall\s+claims",
+        r"\blitigat\w*",
+        r"\bcfpb\b",
+        r"\bftc\b",
+        r"\bfca\b",
+        r"\bombudsman",
+        r"\battorney\s+general",
+        r"\bbbb\b",
+        r"\bbetter\s+business\s+bureau",
+        r"\bconsumer\s+(?:protection|financial|rights)",
+        r"\bregulator",
+        r"\bfdcpa\b",
+        r"\bfcra\b",
+        r"\btcpa\b",
+        r"\bcease\s+(?:and|&)\s+desist",
+        r"\bc\s*&\s*d\b",
+        r"\b(?:report|reporting|reported)\s+(?:you|this|your\s+\w+|u)\s+(?:to|with)\b",
+        r"\b(?:file|filed|filing|make|made|lodge|lodged|submit|submitted|raise|raised)\s+(?:a\s+)?"
+        r"(?:formal\s+)?complaint",
+        r"\bcomplain(?:ing|ed)?\s+(?:to|with)\s+(?:the\s+)?(?:cfpb|ftc|fca|ombudsman|regulator|"
+        r"attorney|state|bbb|police|authorities)",
+        r"\b(?:call|calling|contact|get|involve|ring|phone)\s+(?:the\s+)?(?:police|cops)\b",
+        r"\bharassment\s+(?:claim|complaint|lawsuit|case)",
+    ),
+    legal_not=_c(
+        r"\b(?:company|employer|firm|business|boss|work|job|shop|store|factory|workplace|restaurant)"
+        r"\s+(?:\w+\s+){0,3}?(?:went\s+|is\s+|was\s+|has\s+gone\s+|filed\s+for\s+)?bankrupt\w*",
+    ),
+    wrong_party=_c(
+        r"\bwrong\s+(?:(?:number|no|person|guy|girl|lady|man|woman|name|individual|customer|"
+        r"contact|phone|cell|email|e-mail|address|house|one|people|mobile)\b|#)",
+        r"\b(?:got|have|has|'ve\s+got|texted|texting|messaged|contacted|emailed|reached|"
+        r"calling|called)\s+(?:the\s+)?wrong\b",
+        r"^\W*not\s+me\b",
+        r"\b(?:it'?s|this\s+is|that'?s|that\s+is)\s+not\s+me\b",
+        r"\bnot\s+(?:the\s+(?:right\s+)?person|who\s+you(?:'re|\s+are)\s+looking\s+for)\b",
+        r"\bno\s+(?:one|body)\s+(?:by\s+that\s+name|here\s+(?:by|named|called)|named|called|lives\s+here)",
+        r"\bnobody\s+(?:by\s+that\s+name|here\s+(?:by|named|called)|named|called|lives\s+here)",
+        r"\b(?:doesn'?t|does\s+not|don'?t|do\s+not|no\s+longer|never)\s+live[sd]?\s+"
+        r"(?:here|with\s+(?:me|us)|at\s+this)",
+        r"\bmoved\s+out\b",
+        r"\bnot\s+(?:my|his|her)\s+name\b",
+        r"\bmy\s+name\s+(?:isn'?t|is\s+not|aint)\b",
+        r"\b(?:this|it)\s+(?:is\s+not|isn'?t|'s\s+not|aint)\s+\w+'s\s+(?:number|phone|cell|email|account)",
+        r"\bnot\s+\w+'s\s+(?:number|phone|cell|email|mobile)",
+        r"\b(?:just\s+)?got\s+this\s+(?:number|phone)",
+        r"\b(?:this|my)\s+(?:is\s+a\s+)?new\s+(?:number|phone\s+number)\b",
+        r"\bthis\s+(?:number|phone)\s+(?:has\s+been|is|was)\s+mine",
+        r"\bbusiness\s+(?:line|number)\b",
+        r"\b(?:sent|send|texted|emailed)\s+(?:to\s+(?:me|the\s+wrong\s+\w+)\s+)?(?:by|in)\s+(?:mistake|error)",
+        r"\bsent\s+to\s+the\s+wrong",
+        r"\b(?:i'?m|im|i\s+am|this\s+is)\s+(?:his|her|their|the\s+\w+'s|\w+'s)\s+(?:wife|husband|mother|"
+        r"mom|mum|father|dad|son|daughter|brother|sister|partner|girlfriend|boyfriend|friend|fianc\w*|"
+        r"carer|caregiver|guardian|aunt|uncle|grand\w+|roommate|flatmate|landlord|landlady|boss|"
+        r"employer|neighbou?r|cousin|niece|nephew|spouse|ex|ex-\w+|coworker|colleague|mate)\b",
+        r"\b(?:passed\s+away|died|deceased|is\s+dead|has\s+died|passed\s+on|no\s+longer\s+with\s+us|"
+        r"funeral|estate\s+of|death\s+certificate)\b",
+        r"\bpower\s+of\s+attorney",
+        r"\bon\s+behalf\s+of\s+(?:my|his|her)",
+        r"\b(?:my|his|her)\s+(?:late\s+)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
+        r"brother|sister|partner|ex|ex-\w+|grand\w+|aunt|uncle|cousin)'?s\s+(?:debt|loan|card|account|bill)",
+        r"\b(?:was|is)\s+(?:hers|his|theirs)\b",
+        r"\b(?:don'?t|do\s+not|dont)\s+know\s+(?:any(?:one|body)?|a|an|who)\b\s*(?:named|called|by\s+that)?",
+    ),
+    dispute=_c(
+        r"\bnot\s+(?:my|mine)\s+(?:debt|loan|account|card|bill|charge|purchase|signature|balance|"
+        r"contract|credit\s+card|responsibility)",
+        r"\b(?:isn'?t|is\s+not|not|aint|ain'?t)\s+mine\b",
+        r"\bnever\s+(?:borrowed|opened|had|signed|took\s+out|taken\s+out|applied|used|owed|received|"
+        r"ordered|bought|agreed|authori[sz]ed|got|made|did\s+business|had\s+an?\s+account)",
+        r"\bnever\s+heard\s+of\s+(?:this|your|the|you|that|them|it)\b",
+        r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not)\s+(?:even\s+)?(?:owe|recogni[sz]e)",
+        r"\bowe\s+(?:you\s+|u\s+|y'?all\s+)?(?:nothing|not\s+a\s+thing)\b",
+        r"\bdisput\w*",
+        r"\bcontest\w*",
+        r"\bwrong\s+(?:amount|balance|figure|total|charge|fee|sum|bill|interest)",
+        r"\b(?:amount|balance|bill|charges?|fees?|interest|total|figure|number|statement|"
+        r"calculation|math|sum|rate)\s+(?:is|are|was|were|'s|seems?|looks?)\s+(?:\w+\s+)?(?:wrong|"
+        r"incorrect|not\s+right|off|too\s+high|inflated|made\s+up|bogus|fake|ridiculous|outrageous|"
+        r"illegal|not\s+legit|a\s+mistake|in\s+error|false|excessive|a\s+joke|a\s+scam)",
+        r"\bincorrect\b",
+        r"\bnot\s+(?:legit|legitimate|correct|accurate)\b",
+        r"\bnot\s+what\s+i\s+(?:owe|agreed|signed|borrowed)",
+        r"\bnever\s+agreed|\bnot\s+agreed|\bdidn'?t\s+agree|\bdid\s+not\s+agree",
+        r"\b(?:didn'?t|did\s+not)\s+(?:sign|borrow|authori[sz]e|order|receive|take\s+out|open|make\s+"
+        r"(?:this|that|these)|buy|apply|spend)",
+        r"\bscam\w*\b",
+        r"\bfraud\w*",
+        r"\bidentity\s+theft|\bstole\s+my|\bstolen\b|\bhacked\b",
+        r"\bunauthori[sz]ed",
+        r"\b(?:charged|billed|debited|taken|took)\b[^.?!]{0,25}?\b(?:twice|two\s+times|double|again)\b",
+        r"\bdouble[-\s]?(?:charged|billed|charge)|\bduplicate",
+        r"\bprove\b|\bproof\b(?!\s+of\s+payment)",
+        r"\bvalidat\w*|\bverif(?:y|ication)\s+(?:of\s+)?(?:this|the)\s+debt",
+        r"\bsend\s+(?:me\s+)?(?:the\s+|a\s+copy\s+of\s+(?:the\s+)?|copies\s+of\s+(?:the\s+)?)?"
+        r"(?:paperwork|contract|agreement|documents?|documentation|evidence|original)",
+        r"\bsigned\s+(?:agreement|contract)",
+        r"\bover-?\s?charg\w*",
+        r"\b(?:only|just)\s+(?:owe|borrowed|took\s+out|spent|used|had)\b",
+        r"\bshould\s+(?:only\s+)?be\s+(?:[$£€]\s*)?\d",
+        r"\bi\s+was\s+told\b",
+        r"\bhow\s+is\s+it\s+(?:[$£€]\s*)?\d",
+        r"\bwhere\s+(?:did|does)\s+(?:this|that|the)\s+(?:number|amount|fee|figure|charge)",
+        r"\bshould(?:n'?t|\s+not)\s+(?:be\s+)?(?:charged|billed|owe)",
+        r"\breturned\s+(?:the|it|my|them)\b",
+        r"\brefund\b",
+        r"\bcancell?ed\b[^.?!]{0,40}?\b(?:charg|bill)",
+        r"\b(?:charged|billed)\b[^.?!]{0,40}?\bcancell?",
+        r"\bpaid\s+(?:it\s+|this\s+)?on\s+time",
+        r"\b(?:still|then)\s+(?:added|charged|billed)",
+        r"\bwhy\s+(?:is\s+there|was\s+i|am\s+i|did\s+you|do\s+i\s+have|are\s+you|the\s+\w+)\b"
+        r"[^.?!]{0,30}?\b(?:fees?|charges?|charged|interest)",
+        r"\bwhy\s+(?:did|do)\s+(?:you|u)\s+(?:take|charge|bill|add)",
+        r"\bnot\s+(?:my|mine)\b[^.?!]{0,8}?$",
+        r"\bnever\s+signed",
+        r"\bnot\s+responsible\s+for",
+    ),
+    fraud=_c(r"\bfraud\w*|\bidentity\s+theft|\bstole\w*|\bstolen\b|\bhacked\b|\bunauthori[sz]ed"),
+    paid=_c(
+        r"(?<!get\s)(?<!got\s)(?<!gets\s)(?<!getting\s)(?<!be\s)(?<!being\s)(?<!not\s)(?<!n't\s)"
+        r"(?<!never\s)(?<!nt\s)\bpaid\b(?!\s+(?:weekly|monthly|biweekly|bi-weekly|every|fortnightly))",
+        r"\bpayed\b",
+        r"\balready\s+(?:sent|paid|payed|transferred|made|settled|cleared|mailed|submitted|took\s+care|"
+        r"taken\s+care|done|did|zelle|venmo|wired|deposited|handled|sorted)",
+        r"\b(?:i|we|my\s+\w+|he|she|they)\s+(?:just\s+)?(?:sent|transferred|wired|mailed|zelled|"
+        r"venmoed|dropped\s+off|deposited|posted|cleared|settled)\s+(?:over\s+)?(?:it|the\s+(?:money|"
+        r"payment|funds|check|cheque|balance|amount|full|whole|rest)|a\s+(?:check|cheque|payment|"
+        r"money\s+order)|payment|you\s+(?:the|a|\$|£|€|\d|it|payment|money)|\$|£|€|\d)",
+        r"\b(?:payment|transfer|money|check|cheque|it|transaction|funds)\s+(?:already\s+)?(?:went\s+"
+        r"through|cleared|was\s+(?:made|sent|processed|submitted|taken|completed|received)|"
+        r"has\s+(?:been\s+|already\s+been\s+)?(?:made|sent|processed|cleared|gone\s+through|posted|"
+        r"received)|is\s+(?:done|complete|processed|made|sent)|posted|got\s+sent)",
+        r"\bmade\s+(?:the|a|my|that)\s+(?:payment|transfer)|\bmade\s+payment",
+        r"\b(?:was|were|been|is|'s|has\s+been|have\s+been)\s+(?:already\s+)?settled",
+        r"\bcheck\s+is\s+in\s+the\s+mail",
+        r"\b(?:took|taken)\s+care\s+of\s+(?:it|this|that|the)\b(?<!will\stake)",
+        r"\bit'?s\s+(?:been\s+)?(?:done|settled|sorted)\b",
+    ),
+    hardship=_c(
+        r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
+        r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
+        r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",
+        r"\b(?:can'?t|cannot|cant)\s+(?:right\s+now|at\s+the\s+moment|atm|now|this\s+month|yet|rn)\b",
+        r"\bjust\s+can'?t\b",
+        r"\bno\s+(?:money|income|cash|funds|job|work|savings)\b",
+        r"\bbroke\b(?!\s+down)",
+        r"\blost\s+(?:my|our|his|her)\s+(?:job|work|income|house|home|business)",
+        r"\blaid\s+off|\blay\s*off|\bunemployed|\bout\s+of\s+(?:work|a\s+job)|\bjobless|\bfired\b",
+        r"\bfurlough\w*|\bredundan\w*",
+        r"\bhours?\s+(?:got\s+|were\s+|have\s+been\s+|been\s+)?(?:cut|reduced)",
+        r"\bsick\b|\bhospital\w*|\bsurgery|\bcancer|\bmedical|\bdisabilit\w*|\bdisabled|\bchemo",
+        r"\bbenefits\s+(?:were\s+|got\s+|have\s+been\s+|been\s+)?(?:stopped|cut|suspended|delayed|sanctioned)",
+        r"\bstruggl\w*",
+        r"\b(?:money|things|finances|cash)\s+(?:is|are|'s|has\s+been)\s+(?:\w+\s+)?tight",
+        r"\btight\s+(?:right\s+now|this\s+month|on\s+money|at\s+the\s+moment)",
+        r"\bbehind\s+on\b|\bdrowning\b|\bswamped\b|\bfalling\s+behind",
+        r"\bpayment\s+plan|\bplan\b",
+        r"\binstall?ments?\b|\binstal(?:l)?ments?\b",
+        r"\bextension\b",
+        r"\bmore\s+time\b|\bextra\s+time\b|\bsome\s+time\b(?!\s+(?:this|next|tomorrow|today))",
+        r"\b(?:bit|little|tad)\s+(?:longer|more\s+time)",
+        r"\bbreathing\s+room|\bhardship",
+        r"\breduc\w*",
+        r"\blower\s+(?:the\s+|my\s+)?(?:payments?|amount|balance|interest|monthly)",
+        r"\bless\s+(?:each|per|a|every)\s+(?:month|week)|\bpay\s+less\b|\bsmaller\s+(?:payments?|amounts?)",
+        r"\bskip\s+(?:a|this|next|one|the)\b",
+        r"\bwaive|\bforgive|\bsettle\s+for\s+less|\bsettlement|\bdiscount",
+        r"\b(?:stop|freeze|pause|remove|drop|knock\s+off|take\s+off|cancel|write\s+off)\s+(?:\w+\s+)?"
+        r"(?:interest|late\s+fees?|fees|charges)",
+        r"\bwork\s+(?:something|it|this)\s+out|\bwork\s+with\s+me",
+        r"\b(?:all|everything|it|the\s+whole\s+\w+)\s+at\s+once",
+        r"\bdivorc\w*|\bsingle\s+(?:mom|mum|mother|dad|parent)|\bwidow\w*",
+        r"\bcar\s+broke|\brepairs?\b|\bevict\w*|\bpaycheck\s+to\s+paycheck",
+        r"\bback\s+on\s+my\s+feet",
+        r"\bdefer\w*|\bpostpon\w*|\bpush\s+(?:it|this|that|the\s+\w+)\s+back|\bforbearance",
+        r"\bhold\s+off|\bpause\s+(?:the|my|payments|it|this)",
+        r"\bgive\s+me\s+(?:a\s+)?(?:bit|little|while|break|chance|some\s+time|more\s+time|time)",
+        r"\bwent\s+bust|\bwent\s+under|\bclosed\s+down|\bshut\s+down",
+        r"\bwhen\s+i\s+can\b|\bwhen\s+(?:i\s+have|i\s+get)\s+(?:the\s+)?(?:money|funds|cash|a\s+job|work)",
+        r"\b(?:once|when|until|till)\s+i\s+(?:find|get)\s+(?:a\s+)?(?:new\s+)?(?:job|work)",
+        r"\brent\b|\bbills\s+(?:to\s+pay|piling|are)",
+    ),
+    refuse=_c(
+        r"\b" + _IM + r"\s+not\s+(?:\w+\s+)?(?:paying|gonna\s+pay|going\s+to\s+pay|giving|payin)",
+        r"\bnot\s+(?:paying|gonna\s+pay|going\s+to\s+pay|payin)\b",
+        r"\bnever\s+(?:paying|gonna\s+pay|going\s+to\s+pay|pay(?!\s+(?:late|on)))\b",
+        r"\b(?:won'?t|will\s+not|wont|refuse\s+to|refusing\s+to|ain'?t|aint)\s+(?:\w+\s+)?(?:pay|paying|give)\b",
+        r"\bno\s+way\s+(?:i'?m|i\s+am|im|i'?ll|i\s+will|in\s+hell)\b",
+        r"\bdone\s+paying",
+        r"\b(?:not|never)\s+(?:getting|gonna\s+get|going\s+to\s+get|seeing|get)\s+(?:a|one|another|any)\s+"
+        r"(?:cent|penny|dime|dollar|thing|red\s+cent|more|nickel)",
+        r"\bnot\s+(?:a|one)\s+(?:cent|penny|dime|red\s+cent|nickel)\b",
+        r"\bno\s+intention\s+of\s+paying|\bnot\s+interested\s+in\s+paying",
+        r"^\W*(?:forget\s+it|forget\s+about\s+it)\b",
+        r"\bforget\s+it\b",
+        r"\bnot\s+my\s+problem|\bsue\s+me\b|\bgood\s+luck\s+(?:with\s+that|collecting|getting)",
+        r"\bcome\s+and\s+get\s+it|\btry\s+(?:and|to)\s+(?:make\s+me|collect)",
+        r"\bscrew\s+you|\bget\s+lost\b|\bpiss\s+off",
+    ),
+    callback=_c(
+        r"\b(?:call|ring|phone|telephone|buzz)\s+(?:me|us)\b",
+        r"\bcall\s+(?:me\s+)?back\b|\bcallback\b|\bcall\s+my\s+(?:cell|phone|mobile|number)",
+        r"\bgive\s+(?:me|us)\s+a\s+(?:call|ring|bell)",
+        r"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a|an|someone|somebody|some\s+one|a\s+real|a\s+live|"
+        r"the|your|a\s+human|an\s+actual|one\s+of\s+your|a\s+person)\b",
+        r"\b(?:real|live|actual)\s+(?:person|human|agent)|\bhuman\b",
+        r"\b(?:an?|your|the)\s+(?:agent|representative|operator|supervisor|manager|rep)\b",
+        r"\bwhat\s+(?:number|phone\s+number|#)\s+(?:do|can|should)\s+i\s+call|\bnumber\s+(?:to|i\s+can)\s+call",
+        r"\b(?:talk|speak|discuss)\s+(?:\w+\s+){0,2}?(?:on|over)\s+the\s+phone|\bprefer\s+(?:to\s+talk\s+)?"
+        r"(?:on\s+the\s+|a\s+)?(?:phone|call)",
+        r"\bphone\s+call\b",
+        r"\b(?:can|could|will|would)\s+(?:someone|somebody|you|u|one\s+of\s+you)\s+(?:please\s+)?"
+        r"(?:call|ring|phone)",
+        r"\b(?:have|get|ask)\s+(?:someone|somebody|a\s+\w+|your\s+\w+)\s+(?:to\s+)?(?:call|ring|phone|"
+        r"contact)\s+me",
+        r"\breach\s+me\s+(?:at|on)|\bmy\s+(?:number|cell|phone)\s+is|\bcontact\s+me\s+(?:at|on|by\s+phone)",
+        r"\bplease\s+call\b",
+    ),
+    question=_c(
+        r"\?",
+        r"^\W*(?:how|what|whats|when|where|who|whos|why|which|is\s+(?:this|there|it)|are\s+you|"
+        r"do\s+(?:you|i)|does|did\s+you|can\s+(?:i|you)|could\s+(?:i|you)|will\s+(?:i|you))\b",
+        r"\bhow\s+(?:much|do|can|did|does|to|is|long|many)\b",
+        r"\bwhat\s+(?:is|are|do|does|company|happens|happen|'s)\b|\bwhat'?s\b",
+        r"\bwho\s+(?:is|are|r)\b|\bwhere\s+(?:do|can|is|should|are)\b|\bwhen\s+(?:is|do|does|are)\b",
+        r"\btell\s+me\s+(?:the|my|how|what|where|who|when)|\blet\s+me\s+know\s+(?:the|my|how|what|where)",
+        r"\b(?:want|need|would\s+like|like)\s+to\s+know\b|\bwondering\b",
+        r"\bsend\s+me\s+(?:a|the|my)\s+(?:statement|link|bill|invoice|details|breakdown)",
+        r"\baccount\s+number|\bsort\s+code|\brouting\s+number|\bpayoff\s+amount|\bminimum\s+payment",
+        r"\bdue\s+date|\bopening\s+hours|\bwebsite\b",
+    ),
+    wh=re.compile(r"\b(?:how|where|what|which|who|whom|why|whether)\b"),
+    promise=_c(
+        r"\b(?:" + _WILL + r"|i\s+can|we\s+can|can|i\s+could|could|i'?d|i\s+would|"
+        + _IM + r"\s+(?:going\s+to|gonna|able\s+to|planning\s+(?:on|to)|trying\s+to|about\s+to|happy\s+to|"
+        r"willing\s+to|ready\s+to|hoping\s+to|aiming\s+to|looking\s+to)|gonna|going\s+to|"
+        r"i\s+(?:plan|intend|want|hope|promise|aim|expect|mean|wanna|wish)\s+to|"
+        r"let\s+me|i'?d\s+(?:like|love|be\s+happy|be\s+able|prefer)\s+to|"
+        r"(?:i|we)\s+should|should\s+be\s+able\s+to|able\s+to|i\s+(?:may|might)|wanna|"
+        r"i\s+can\s+only|can\s+only|i\s+said\s+i'?d|i\s+said\s+i\s+would)\s+" + _ADV + _PAYV + r"\b",
+        r"\b" + _IM + r"\s+(?:(?:just|still|also|definitely|gonna\s+be|going\s+to\s+be)\s+)?(?:paying|"
+        r"sending|transferring|wiring|mailing|putting|making\s+(?:a|the)\s+payment)\b",
+        r"^\W*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:paying|sending|transferring|"
+        r"wiring|will\s+pay|will\s+send|can\s+pay|can\s+do|could\s+do)\b",
+        r"\byou'?ll\s+(?:have|get|see|receive)\b|\byou\s+will\s+(?:have|get|see|receive)\b",
+        r"\b(?:payment|it|money|check|cheque|transfer)\s+(?:will|should|is\s+going\s+to|'ll|is\s+gonna)\s+"
+        r"(?:go\s+out|be\s+(?:made|sent|there|in|paid|done|settled|cleared)|come|hit|arrive|post|clear|"
+        r"reach)",
+        r"\b(?:it|this|the\s+(?:balance|debt|rest|bill))\s+(?:will|'ll|should)\s+be\s+(?:paid|sent|"
+        r"settled|cleared|taken\s+care\s+of|sorted)",
+        r"\bexpect\s+(?:the\s+|my\s+|a\s+)?(?:payment|money|funds|transfer)|\bpayment\s+(?:is\s+)?coming",
+        r"\bwill\s+do\b|\bworking\s+on\s+(?:it|this|that|paying|the\s+payment|getting)|"
+        r"\b(?:i'?m|im|i\s+am)\s+on\s+it\b|^\W*on\s+it\b",
+        r"^\W*(?:yes\W+)?i\s+will\W*$",
+        r"\bif\s+(?:i|we)\s+(?:pay|send|paid|sent|can\s+pay|do)\b",
+        r"\bi\s+promise\b",
+    ),
+    offer_question=_c(
+        r"\b(?:can|could|may|might|shall)\s+(?:i|we)\s+(?:just\s+|please\s+|maybe\s+)?(?:pay|send|do|make|"
+        r"give|transfer|settle|clear|start)\b",
+        r"\b(?:is|would|will)\s+(?:it|that)\s+be\s+(?:ok|okay|alright|possible|fine)\s+(?:if|to)\b",
+        r"\b(?:can|could|would|will)\s+(?:you|u)\s+(?:accept|take|do|settle\s+for|work\s+with)\b",
+        r"\b(?:is|would|does)\s+(?:\$|£|€)?\d[\d,.]*\s*(?:k\s+)?(?:ok|okay|enough|fine|work|do|good)\b",
+        r"\bhow\s+about\b|\bwhat\s+about\b|\bwould\s+(?:that|this|it)\s+(?:be\s+)?(?:ok|okay|work|do|help)",
+        r"\b(?:that|this|it)\s+(?:ok|okay|work|good|fine)\s*\?|\bok\s*\?|\bdeal\s*\?",
+    ),
+    time_request=_c(
+        r"\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get|wait|do\s+it|pay\s+it)\s+"
+        r"(?:until|till|til|by|to)\b",
+        r"\b(?:give|grant|allow|let)\s+(?:me|us)\s+(?:\w+\s+)?(?:until|till|til|to)\b",
+        r"\bextension\s+(?:until|till|to)\b",
+        r"\b(?:defer|postpone|push|move|delay)\b",
+        r"\b(?:need|want|have)\s+(?:until|till|til)\b",
+        r"\bwait\s+(?:until|till|til)\b",
+    ),
+    cant_until=_c(
+        r"\b(?:can'?t|cannot|cant|can\s+not|won'?t\s+be\s+able\s+to|unable\s+to|not\s+able\s+to|"
+        r"won'?t|will\s+not|not\s+(?:till|until))\b[^.?!,]{0,40}?\b(?:until|till|til|before)\b",
+    ),
+    uncertain=_c(
+        r"\b(?:when|once|whenever|as\s+soon\s+as|soon\s+as|until|till|after)\s+(?:i|we)\s+(?:have|got|find|"
+        r"can|land|save|recover|win|sell|am\s+able|'m\s+able|'m\s+back|am\s+back|'m\s+working|"
+        r"am\s+working|start\s+working|get\s+(?:a|some|the|back|money|work|more|better|on)|"
+        r"have\s+(?:the\s+)?money|'m\s+(?:better|employed|on\s+my\s+feet)|am\s+(?:better|employed))\b",
+        r"\bback\s+on\s+my\s+feet|\bwhen\s+things\s+(?:get\s+better|improve|pick\s+up|settle)",
+        r"\bwhen\s+possible\b|\bif\s+(?:and\s+when|ever)\b|\bsomeday|\bone\s+day\b",
+    ),
+    negated_before=re.compile(
+        r"(?:\bnot|n't|\bnever|\bno\s+way|\bnor|\brefuse\s+to|\bwon'?t|\bcannot|\bcant|\bdont|\bwont|"
+        r"\bunable\s+to|\bno\s+intention\s+of|\bnot\s+going\s+to|\bwhat\s+if)\s+(?:\w+\s+)?$"
+    ),
+    block=_c(
+        r"(?<!get\s)(?<!got\s)(?<!be\s)\bpaid\b|\balready\b|\bsent\b|\bcharged\b|\bfee\b|\bfees\b",
+        r"\b(?:call|ring|phone|text|email)\s+(?:me|us)\b|\bcall\b",
+        r"\bstop\b|\bquit\b|\bleave\b|\bremove\b|\bunsubscribe\b|\bless\b|\blower\b|\breduce",
+        r"\bcan'?t\b|\bcannot\b|\bcant\b|\bwon'?t\b|\bnot\b|\bnever\b|\bno\b",
+        r"\bowe\b|\bborrowed\b|\bloan\s+was\b|\bbalance\s+(?:is|was|should)\b|\bhow\b|\bwhat\b|\bwhy\b|"
+        r"\bwho\b|\bwhere\b|\bwas\b|\bwere\b|\bhave\s+to\b|\bneed\s+to\b",
+    ),
+    ack=_c(
+        r"^\W*(?:ok(?:ay)?|k|kk|okie|okey|got\s+it|gotcha|noted|received|thanks?|thank\s+(?:you|u)|thx|ty|tq|"
+        r"cheers|hi|hello|hey|yo|yes|yeah|yep|yup|ya|no|nope|nah|sure|fine|cool|lol|lmao|haha+|hmm+|"
+        r"merry\s+christmas|happy\s+(?:new\s+year|holidays|thanksgiving|easter)|good\s+(?:morning|"
+        r"afternoon|evening|night)|have\s+a\s+(?:good|nice|great)\s+(?:day|one|weekend)|you\s+too|"
+        r"same\s+to\s+you|bye|see\s+you|understood|alright|right|great|perfect|will\s+check|"
+        r"who\s+cares|sorry|oops|wow|what|huh|ok\s+thanks?|thanks?\s+ok)\b",
+        r"\b(?:thanks?|thank\s+you|thx|ty)\b",
+    ),
+    auto_reply=_c(
+        r"\bautomatic\s+reply\b|\bauto-?\s?reply\b|\bautoreply\b|\bout\s+of\s+(?:the\s+)?office\b|"
+        r"\bthis\s+is\s+an\s+automated\b|\bauto-?generated\b|\bon\s+(?:annual\s+)?leave\s+until\b",
+        r"^\W*(?:liked|loved|laughed\s+at|emphasi[sz]ed|disliked|questioned)\s+[\"']",
+    ),
+    clause_split=re.compile(
+        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|\b(?:and|but|so|though|although|because|cause|cuz|coz|"
+        r"plus|then|also|however|except|unless|otherwise|whereas|while|if)\b"
+    ),
+    then=re.compile(r"\b(?:then|that\s+day|at\s+that\s+point|after\s+that)\b"),
+)
+
+
+# ----------------------------------------------------------------------------- Chinese
+
+_SURNAMES = (
+    "张王李赵刘陈杨黄周吴徐孙马胡朱郭何罗高林郑梁谢唐许冯宋韩邓彭曹曾田萧肖潘袁蔡蒋余于杜叶程魏苏吕丁"
+    "任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱"
+    "戴严莫孔向常汤康易乔赖文施洪辛柯庄欧阳上官司马诸葛"
+)
+_PAY_ZH = r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|汇|结清|补上|补齐)"
+_STOPZH = r"[^，,。.!?！？；;\n]"
+
+ZH = Lexicon(
+    legal=_c(
+        r"律师|律所|法务|起诉|上诉|法院|法庭|诉讼|打官司|告你们|告到|去告|我要告|告上|传票|仲裁|立案",
+        r"破产|清算",
+        r"投诉|举报|银保监|银监|保监|金融监管|监管部门|监管局|人民银行|人行|12378|12363|12315|消协|"
+        r"消费者协会|曝光|媒体",
+        r"报警|警察|公安|110",
+        r"律师函",
+    ),
+    legal_not=_c(r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"),
+    wrong_party=_c(
+        r"打错|发错|找错人|弄错人|认错人|错号|搞错人|不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
+        r"不是本人(?!办|借|申请|操作|消费|签|刷|用|开)|本人不是",
+        r"不认识(?:这个人|此人|他|她|[" + _SURNAMES + r"])",
+        r"查无此人|没有这个人|没这个人|没有此人|我不姓",
+        r"(?:这|这个)?不是" + _STOPZH + r"{1,4}的(?:手机|电话|号码|号)",
+        r"(?:号码?|手机号?)(?:是)?(?:我)?(?:刚|新|才)(?:办|买|换|注册)的|新办的号|刚办的号|刚换的号|换号了|"
+        r"号码?(?:已经)?换人了|号码是我(?:刚|新)",
+        r"我是(?:他|她|" + _STOPZH + r"{1,3}的)(?:妈|爸|妈妈|爸爸|母亲|父亲|老婆|老公|妻子|丈夫|爱人|媳妇|"
+        r"儿子|女儿|哥|姐|弟|妹|朋友|同事|家人|亲戚|室友|房东|领导|老板|邻居|女朋友|男朋友|对象|嫂子|舅|姨|"
+        r"叔|姑|婶|外婆|奶奶|爷爷|外公|孙)",
+        r"去世|过世|离世|已故|身故|病逝|(?:他|她|人)(?:已经)?死了|不在人世",
+        r"(?:借钱|借款|欠钱|贷款|欠款|欠债)的(?:人)?是(?:我|他|她)(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|"
+        r"女儿|父亲|母亲|丈夫|妻子|前夫|前妻|家人|亲戚|朋友)",
+        r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
+        r"我不是[" + _SURNAMES + r"]",
+        r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
+    ),
+    dispute=_c(
+        r"不是我借的|不是我的(?:钱|账|债|贷款|卡|欠款|账户)?|不是我(?:本人)?(?:办|借|刷|消费|申请|开通|签|用|花|操作|开)的",
+        r"没借过|从来?没(?:有)?" + _STOPZH + r"{0,8}?(?:借|办|申请|用|开通|签)过",
+        r"没有(?:这笔|这个|此|什么)(?:贷款|借款|欠款|账|钱|账户|卡)|没欠(?:过|你们|这么多)|不欠",
+        r"不认(?!识)|不认可|不承认",
+        r"金额(?:不对|有误|错了)|数额不对|数目不对|算错|乱算|乱收|多收|多扣|重复扣|扣了两次|扣两次|重复收|乱扣",
+        r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗|借)|被骗",
+        r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同|凭证|依据|凭什么",
+        r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
+        r"不是我开通|没开通|没有开通|没申请过|没有申请",
+        r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
+    ),
+    fraud=_c(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
+    paid=_c(
+        r"(?:已经?|早就|早已|刚刚?|之前就)" + _STOPZH + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇)",
+        r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
+        r"结清了|还过|转过|付过|已还|已付|已转|已缴|已结清|已处理",
+        r"(?:还|转|付|交)的(?!话|时候)",
+    ),
+    hardship=_c(
+        r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)",
+        r"没钱|没有钱|没(?:有)?收入|没工作|没有工作|失业|下岗|裁员|被辞|辞退|被开除|找不到工作|工作丢了",
+        r"生病|住院|医院|手术|病了|看病|治病",
+        r"困难|手头紧|手头紧张|资金紧张|周转不|紧张|压力(?:很|太|好)?大",
+        r"分期|分\s*[0-9一二两三四五六七八九十]+\s*期|延期|延迟|推迟|宽限|缓(?:几天|一缓|一下|缓|一段)|晚(?:几天|点|些|一点|一些|几个)|"
+        r"协商|方案|商量",
+        r"减免|免息|停息|挂账|免(?:了|掉|除|一点|些)|能不能免|只还本金|少还|减少|降低|打折|优惠|便宜",
+        r"亏了|亏损|倒闭|工资(?:都)?没发|没发工资|拖欠工资|欠薪",
+        r"有钱(?:了)?(?:再|就)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|缓过来|实在没办法|没办法|"
+        r"出了事|出事了|家里有事",
+        r"给(?:我)?(?:点|一点|些|一些|一段|多点|多些)时间|再给我(?:点|些)?时间|多给(?:点|些)?时间|"
+        r"通融|帮帮忙|揭不开锅|吃不上饭|离婚|车祸",
+    ),
+    refuse=_c(
+        r"(?<!不是)(?<!如果)(?<!要是)(?<!若)不还(?!款日|不)",
+        r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
+        r"一分(?:钱)?(?:都|也)(?:不|没)|随便你们|随你们|爱咋|有本事|告去吧|你们看着办|休想|没门|做梦",
+    ),
+    callback=_c(
+        r"(?:打|回)(?:我|个|一下|给我)?(?:的)?(?:电话|手机)|给我(?:打|回)(?:个)?电话|打电话给我|打给我",
+        r"回电|来电|打我(?:这个)?(?:号|手机)|打这个(?:号|电话)|电话(?:沟通|联系|说|里说|谈|详谈)",
+        r"打电话(?!.{0,2}骚扰)",
+        r"人工|客服|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
+    ),
+    question=_c(
+        r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"
+        r"是不是|请问|咋",
+    ),
+    wh=re.compile(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
+    promise=_c(
+        r"(?:会|能|可以|一定|肯定|保证|争取|尽量|准备|打算|计划|想|要|就|先|再|马上|立刻|尽快|这就|才能|"
+        r"必须|努力)" + _STOPZH + r"{0,6}?" + _PAY_ZH,
+        r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清)",
+        r"(?:还|转|付|交|缴|打|汇|给)(?:你们?|给你们?|上|清|款|钱|过去|您)?\s*"
+        r"(?:[0-9]|[一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]|半|¥|\$)",
+        r"会处理|会尽快|会还|还上|还清|结清|处理一下|马上处理|尽快处理|会想办法|想办法还",
+    ),
+    offer_question=_c(r"能不能|可不可以|可以吗|行不行|行吗|好吗|可以不|能否|可否|吗|\?"),
+    time_request=_c(
+        r"(?:等|宽限|延|推|拖|缓)(?:到|至)",
+        r"给(?:我)?(?:到|至)",
+    ),
+    cant_until=_c(r"才能|才可以|才有钱|才会有|之后才|以后才"),
+    uncertain=_c(
+        r"有钱(?:了)?(?:再|就)|等我有钱|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
+        r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
+    ),
+    negated_before=re.compile(r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝)$"),
+    block=_c(
+        r"已|了(?:$|[，,。])|过了|的$",
+        r"电话|打我|回电",
+        r"不|没|别",
+        r"欠|借|利息|费用|违约金|多少|怎么|吗|工资|收入|月薪|才|花",
+    ),
+    ack=_c(
+        r"^\W*(?:好的?|好吧|好滴|收到|知道了?|嗯+|恩+|谢谢|多谢|感谢|你好|您好|ok|okay|是的?|对|行|明白|了解|"
+        r"哦+|噢+|喔+|哈+|呵+|\[[^\]]{1,6}\]|在开车|在忙|不方便|稍等|新年快乐|节日快乐|晚安|早上好|"
+        r"辛苦了|麻烦了|再见|拜拜)",
+        r"谢谢|多谢|感谢",
+    ),
+    auto_reply=_c(r"自动回复|【自动回复】|休假中|不在办公室"),
+    clause_split=re.compile(
+        r"[，,。.!?！？;；:：\n、~～]+|\s{2,}|但是|但|可是|不过|然后|所以|因为|如果|而且|另外|并且"
+    ),
+    then=re.compile(r"到时候?|那天|就"),
+)
+
+LEXICONS: dict[str, Lexicon] = {"en": EN, "zh": ZH}

@@ -1,0 +1,111 @@
+"""The ``duebot parse`` protocol: JSON Lines in, JSON Lines out.
+
+Each input line is an object with ``text``, ``now`` (ISO-8601 with offset) and
+optionally ``balance``, ``currency`` and ``lang``. Each output line, in the same
+order, has ``intent``, ``opt_out``, ``promises`` (``amount`` "D.DD" or null,
+``date`` YYYY-MM-DD or null), ``lang`` and ``confidence`` (plus ``id`` when the
+input had one). A malformed line yields ``{"error": ..., "line": n}`` and the
+exit status is 1 at the end; the other lines are still answered. Blank lines
+are skipped. Output is buffered and written in chunks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any, TextIO
+
+from bot.replies.parser import parse_reply
+
+_CHUNK = 2000
+
+
+class _BadLine(ValueError):
+    pass
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _BadLine("balance must be a number or a decimal string")
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise _BadLine("balance is not a number") from exc
+    if not d.is_finite():
+        raise _BadLine("balance is not finite")
+    return d
+
+
+def _now(value: Any) -> dt.datetime:
+    if not isinstance(value, str):
+        raise _BadLine("now must be an ISO-8601 string")
+    try:
+        return dt.datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise _BadLine("now is not ISO-8601") from exc
+
+
+def answer(record: Any) -> dict[str, Any]:
+    """The output object for one decoded input record (raises ``ValueError`` if malformed)."""
+    if not isinstance(record, dict):
+        raise _BadLine("line is not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str):
+        raise _BadLine("text must be a string")
+    now = _now(record.get("now"))
+    balance = _decimal(record.get("balance"))
+    currency = record.get("currency")
+    if currency is not None and not isinstance(currency, str):
+        raise _BadLine("currency must be a string")
+    lang = record.get("lang")
+    if lang is not None and lang not in ("en", "zh"):
+        raise _BadLine("lang must be en or zh")
+    reply = parse_reply(text, now, balance, currency, lang)
+    out: dict[str, Any] = {}
+    if "id" in record:
+        out["id"] = record["id"]
+    out["intent"] = reply.intent.value
+    out["opt_out"] = reply.opt_out
+    out["promises"] = [
+        {
+            "amount": None if p.amount is None else f"{p.amount:.2f}",
+            "date": None if p.date is None else p.date.isoformat(),
+        }
+        for p in reply.promises
+    ]
+    out["lang"] = reply.lang
+    out["confidence"] = reply.confidence
+    return out
+
+
+def run(stdin: TextIO, stdout: TextIO) -> int:
+    """Answer every line of ``stdin`` on ``stdout``; 0 if all lines were well formed, else 1."""
+    loads = json.loads
+    dumps = json.dumps
+    buf: list[str] = []
+    failed = 0
+    n = 0
+    for raw in stdin:
+        n += 1
+        if not raw.strip():
+            continue
+        try:
+            out = answer(loads(raw))
+        except (ValueError, TypeError, RecursionError) as exc:
+            failed += 1
+            reason = str(exc) if isinstance(exc, _BadLine) else type(exc).__name__
+            out = {"error": reason, "line": n}
+        except Exception as exc:  # a parser bug must not lose the other lines
+            failed += 1
+            out = {"error": f"internal error: {type(exc).__name__}", "line": n}
+        buf.append(dumps(out, ensure_ascii=True, default=str))
+        if len(buf) >= _CHUNK:
+            stdout.write("\n".join(buf) + "\n")
+            buf.clear()
+    if buf:
+        stdout.write("\n".join(buf) + "\n")
+    stdout.flush()
+    return 1 if failed else 0

@@ -1,0 +1,59 @@
+"""Result types of reply parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.replies.intents import Intent
+
+#: Below this confidence a reply goes to a human instead of being acted on.
+LOW_CONFIDENCE: float = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseTerm:
+    """One instalment of a promise: amount and date, each possibly unknown."""
+
+    amount: Decimal | None
+    date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A piece of the reply the parser read, as offsets into ``Reply.text``.
+
+    ``kind`` is ``intent``, ``opt_out``, ``amount`` or ``date``; ``value`` is the
+    intent name, the amount as "D.DD", the ISO date, or ``None`` when the phrase
+    has no value (an amount marker without balance, "soon").
+    """
+
+    start: int
+    end: int
+    kind: str
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a customer's reply says."""
+
+    intent: Intent
+    opt_out: bool
+    promises: tuple[PromiseTerm, ...]
+    lang: str
+    confidence: float
+    spans: tuple[Span, ...]
+    text: str
+
+    @property
+    def needs_human(self) -> bool:
+        """True when the reply should be routed to a person instead of automated.
+
+        That is when confidence is below :data:`LOW_CONFIDENCE`. The parser gives
+        low confidence to replies with content it could not place (an ``other``
+        reply that is not a greeting, thanks or acknowledgement), to long
+        messages with several competing intents, and to input it had to cut.
+        """
+        return self.confidence < LOW_CONFIDENCE

@@ -1,0 +1,107 @@
+"""Opt-out detection (LABELING.md, "opt_out").
+
+A reply opts out when the whole message is a keyword (STOP, UNSUBSCRIBE, 退订,
+TD, N, ... in any case and with any punctuation), when a keyword stands as its
+own sentence or clause ("STOP. I already paid", "已经还了，退订", "TD 谢谢"), or
+when it asks to stop some or all contact ("stop texting me", "leave me alone",
+"别再发了", "请停止催收"). A keyword inside another sentence ("I want to cancel my
+card") is not an opt-out, nor is a preference that stops nothing ("text me
+instead") or a redirect to a lawyer.
+
+Every check is a single linear scan; nothing here truncates the input.
+"""
+
+from __future__ import annotations
+
+import re
+
+KEYWORDS_EN = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "unsub", "td"}
+)
+_FILLER = frozenset(
+    {"please", "pls", "plz", "plse", "now", "thanks", "thank", "you", "thx", "ty", "all", "it", "me",
+     "just", "ok", "okay", "asap", "immediately", "already", "again", "sms", "texts", "txt", "the"}
+)
+
+_TOKEN = re.compile(r"[a-z]+|[\u4e00-\u9fff]+")
+_CLAUSE = re.compile(r"[.!?;:,\n。！？；：，、]+|\s+-\s+")
+_WHOLE = re.compile(
+    r"\W*(?:stop\s*all|stop|unsubscribe|cancel|end|quit|revoke|opt\s*-?\s*out|unsub|td|n|t\s*d|"
+    r"退订|退訂|取消订阅|停止)\W*",
+)
+_KEY_ZH = re.compile(r"退订|退訂|取消订阅|(?<![a-z])td(?![a-z])")
+
+_CONTACT_EN = (
+    r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|msging|call|calls|"
+    r"calling|contact|contacting|email|emails|emailing|e-?mails?|e-?mailing|letter|letters|writing|write|"
+    r"ring|ringing|phon(?:e|ing)|bother\w*|harr?ass\w*|hassl\w*|pester\w*|bug|bugging|spam\w*|hound\w*|"
+    r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send)"
+)
+_REQUEST_EN = re.compile(
+    r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|"
+    r"with\s+the|all\s+the|all\s+these|all\s+this|trying\s+to|sending\s+me|sending)\s+){0,2}"
+    + _CONTACT_EN + r")"
+    r"|\b(?:do\s+not|don'?t|dont|never|pls\s+don'?t|please\s+don'?t|do\s+not\s+ever)\s+(?:ever\s+)?"
+    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out)"
+    r"\w*\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or)\b"
+    r"|\b(?:do\s+not|don'?t|dont|never)\s+send\s+(?:me\s+)?(?:any\s+more|anymore|more|these|any|another|"
+    r"further)?\s*(?:texts?|messages?|emails?|letters?|mail|sms|notifications?|reminders?)"
+    r"|\bno\s+more\s+(?:texts?|messages?|calls?|emails?|contact|sms|msgs?|reminders?|letters?|"
+    r"harr?ass\w*|notifications?)"
+    r"|\bleave\s+(?:me|us)\s+(?:alone|be)\b|\bgo\s+away\b|\bfuck\s+off|\bf\s*off\b|\bpiss\s+off|\bget\s+lost"
+    r"|\b(?:remove|delete|erase)\s+(?:me|my\s+(?:number|name|email|e-mail|details|info|information|phone|"
+    r"contact\w*|address|cell|mobile|data))\b"
+    r"|\btake\s+(?:me|my\s+(?:number|name|email|details|info))\s+off\b"
+    r"|\bunsubscribe\b|\bunsub\b|\bopt\s*-?\s*(?:me\s+)?out\b|\bstop\s*all\b"
+    r"|\b(?:lose|forget)\s+my\s+number\b"
+    r"|\bcease\s+(?:all\s+)?(?:contact|communication)|\bcease\s+(?:and|&)\s+desist"
+    r"|\b(?:don'?t|do\s+not|dont)\s+want\s+(?:any\s+(?:more\s+)?|these\s+|your\s+|more\s+|to\s+(?:receive|"
+    r"get|hear)\s+(?:any\s+(?:more\s+)?|these\s+|your\s+)?|to\s+be\s+)?(?:texts?|messages?|calls?|emails?|"
+    r"contact(?:ed)?|sms|reminders?|notifications?)"
+    r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
+)
+
+_REQUEST_ZH = re.compile(
+    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)再?(?:给我|跟我|对我)?(?:打|发|联系|催|烦|骚扰|找|"
+    r"来电|打扰|短信|电话|信息|消息|通知)"
+    r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
+    r"|停止(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"
+    r"|拉黑|(?:删|删除)(?:掉)?我的(?:号码|手机号|电话|信息|资料)|不想再?收到|不需要(?:再)?(?:发|打|联系)"
+    r"|请勿打扰|免打扰|勿扰|滚"
+)
+
+
+def _keyword_clause(piece: str) -> bool:
+    toks = _TOKEN.findall(piece)
+    if not toks:
+        return False
+    has_key = False
+    for t in toks:
+        if t in KEYWORDS_EN or t in ("退订", "退訂"):
+            has_key = True
+        elif t not in _FILLER and t not in ("谢谢", "谢谢你", "请", "谢了"):
+            return False
+    return has_key
+
+
+def detect_opt_out(text: str, lang: str) -> tuple[int, int] | None:
+    """Span of the opt-out cue in folded ``text``, or ``None`` if it does not opt out."""
+    if _WHOLE.fullmatch(text):
+        return 0, len(text)
+    m = _REQUEST_ZH.search(text) if lang == "zh" else None
+    if m:
+        return m.span()
+    m = _KEY_ZH.search(text) if lang == "zh" else None
+    if m:
+        return m.span()
+    m = _REQUEST_EN.search(text)
+    if m:
+        return m.span()
+    pos = 0
+    for sep in _CLAUSE.finditer(text):
+        if _keyword_clause(text[pos:sep.start()]):
+            return pos, sep.start()
+        pos = sep.end()
+    if _keyword_clause(text[pos:]):
+        return pos, len(text)
+    return None

@@ -1,0 +1,565 @@
+"""``parse_reply``: intent, opt-out and promised instalments of one reply.
+
+The reply is folded (NFKC, lower case), its dates and amounts are found, and
+it is cut into clauses at punctuation and conjunctions. Intents are found from
+cue lexicons; a promise is decided clause by clause (a future "pay" verb not
+negated, an offer question with a stated amount or time, or an amount with a
+date and nothing else), and its instalments are the amount and date items of
+the promising clauses. The first intent in LABELING.md's priority order wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from bisect import bisect_right
+from decimal import Decimal
+
+from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, find_amounts, resolve
+from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
+from bot.replies.email_cleanup import QUOTE_HINT, mask_quoted
+from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon
+from bot.replies.model import PromiseTerm, Reply, Span
+from bot.replies.normalize import Folded, detect_lang, fold
+from bot.replies.optout import detect_opt_out
+
+_DAY_FIRST = frozenset({"GBP", "EUR"})
+_CONTENT = re.compile(r"[a-z0-9\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
+
+# Words that follow "I'm not" / "no ... here" and are not names.
+_NOT_NAMES = frozenset(
+    """a an the this that it he she they you your my his her our their me him us them one body money
+    problem way need here there home sure able going gonna paying working employed in at on of for to
+    from with by and or but so because if when interested responsible aware happy trying ok okay well
+    available ready rich made liable obligated obliged stupid dumb scared afraid worried dead paid
+    done finished even really just only currently yet allowed certain capable getting taking letting
+    accepting agreeing asking saying kidding joking lying leaving hiding running answering giving
+    sending doing having playing talking speaking calling texting replying coming buying dealing
+    refusing disputing avoiding ignoring earning receiving planning wanting falling all any some no
+    never ever always too very much more less quite exactly fully totally completely entirely
+    necessarily sorry mad angry upset good bad fine alive around here gone anyone anybody someone
+    somebody everyone everybody nobody person guy man woman lady girl boy human customer debtor owner
+    account holder longer single married sick ill well bothered fussed surprised""".split()
+)
+_EN_NAME_CUES = re.compile(
+    r"\b(?:i'?m|im|i\s+am)\s+not\s+(?P<a>[a-z][a-z'-]*)\b"
+    r"|\b(?:there'?s\s+|there\s+is\s+)?no\s+(?P<b>[a-z]+)\s+(?:here|at\s+this\s+(?:number|address)|"
+    r"lives\s+here|living\s+here)\b"
+    r"|\b(?:don'?t|do\s+not|dont)\s+know\s+(?:(?:any|a|an|anyone\s+named|anybody\s+named)\s+)?"
+    r"(?P<c>[a-z]+)\b"
+    r"|\bwho\s+(?:is|'s|the\s+hell\s+is)\s+(?P<d>[a-z]+)\s*\?"
+    r"|\b(?P<e>[a-z]+)\s+(?:doesn'?t|does\s+not|no\s+longer)\s+(?:live|work|stay)"
+)
+_EN_RECEIPT = re.compile(
+    r"\W*(?:\w+\s+){0,3}?(?:receipt|proof|screenshot|screen\s+shot|confirmation|statement|copy|email|"
+    r"letter|details|photo|picture|pic|docs|documents|info|information|number)\b"
+)
+_EN_THIRD = re.compile(r"\b(?:you|u|they|ya|y'all)\s+$")
+_EN_CALL_NEG = re.compile(
+    r"(?:\bdon'?t|\bdo\s+not|\bdont|\bstop|\bquit|\bnever|\bno\s+need\s+to|\bnot|\bno|\bwithout|"
+    r"\brather\s+not|\bnot\s+to)\s+(?:\w+\s+)?$"
+)
+_ZH_CALL_NEG = re.compile(r"(?:不要|别|不用|甭|勿|停止|少|不需要|不必|无需)再?(?:给我|跟我)?$")
+_ZH_FUTURE_MODAL = re.compile(r"(?:会|要|就|再|先|一定|肯定|把|准备|打算|马上|才能|能|可以)")
+_ZH_PAST_STRONG = re.compile(r"已|早就|刚刚?|之前就")
+_ZH_PAY_AFTER_DATE = re.compile(
+    r"还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款"
+)
+_ZH_STILL = re.compile(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
+_OFFER_WORDS_EN = re.compile(
+    r"^\W*(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can)\b"
+    r"|\b(?:ok|okay|work|good|fine|alright|deal)\s*\??\s*$"
+)
+_BARE_AMOUNT_FILL = re.compile(
+    r"(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can|"
+    r"can\s+do|that|is|would|will|work|works|do|be|it|about|around|roughly|approx|approximately|"
+    r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W)*"
+)
+_UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
+
+
+def parse_reply(
+    text: str,
+    now: dt.datetime,
+    balance: Decimal | None = None,
+    currency: str | None = None,
+    lang: str | None = None,
+) -> Reply:
+    """Read one customer reply.
+
+    ``now`` is the customer's local time (tz-aware); dates are relative to its
+    calendar day. ``balance`` resolves "in full"/"half"; ``currency`` GBP or EUR
+    reads numeric dates day/month. ``lang`` ("en"/"zh") skips language detection.
+    Never raises on any ``str`` input; time is linear in its length.
+    """
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    folded = fold(text)
+    t = folded.text
+    if QUOTE_HINT.search(t):
+        t = mask_quoted(t)
+    lg = lang if lang in LEXICONS else detect_lang(t)
+    lex = LEXICONS[lg]
+    if isinstance(now, dt.datetime):
+        today = now.date()
+    elif isinstance(now, dt.date):
+        today = now
+    else:
+        today = dt.date.today()
+    ctx = context(today, (currency or "").upper() in _DAY_FIRST)
+    return _Analysis(folded, t, lg, lex, ctx, balance).run()
+
+
+class _Analysis:
+    """State for one parse; methods are the steps of :func:`parse_reply`."""
+
+    __slots__ = (
+        "amounts", "balance", "clauses", "ctx", "cues", "dates", "folded", "implicit_only", "lex",
+        "lg", "spans", "t",
+    )
+
+    def __init__(self, folded: Folded, t: str, lg: str, lex: Lexicon, ctx: object,
+                 balance: Decimal | None) -> None:
+        self.folded = folded
+        self.t = t
+        self.lg = lg
+        self.lex = lex
+        self.ctx = ctx
+        self.balance = balance
+        self.cues: dict[Intent, tuple[int, int]] = {}
+        self.spans: list[Span] = []
+        self.implicit_only = False
+        self.dates: list[DateHit] = []
+        self.amounts: list[AmountHit] = []
+        self.clauses: list[tuple[int, int]] = []
+
+    # ------------------------------------------------------------------ driver
+    def run(self) -> Reply:
+        t, lex = self.t, self.lex
+        opt = detect_opt_out(t, self.lg)
+        if opt is not None:
+            self._span(opt[0], opt[1], "opt_out", None)
+        if not _CONTENT.search(t):
+            return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
+        if lex.auto_reply.search(t):
+            return self._reply(Intent.OTHER, opt is not None, (), 0.95)
+        self.dates = find_dates(t, self.lg, self.ctx)  # type: ignore[arg-type]
+        self.amounts = find_amounts(t, self.lg, self.dates)
+        self.clauses = self._split()
+        self._find_cues()
+        promise_clauses = self._promise_clauses()
+        promises: tuple[PromiseTerm, ...] = ()
+        if promise_clauses:
+            self.cues.setdefault(Intent.PROMISE_TO_PAY, self.clauses[promise_clauses[0]])
+        present = [i for i in PRIORITY if i in self.cues]
+        if present:
+            intent = present[0]
+        elif opt is not None:
+            intent = Intent.STOP
+        else:
+            intent = Intent.OTHER
+        if intent is Intent.PROMISE_TO_PAY:
+            promises = self._instalments(promise_clauses)
+        conf = self._confidence(intent, present, opt is not None)
+        span = self.cues.get(intent)
+        if span is not None:
+            self._span(span[0], span[1], "intent", intent.value)
+        return self._reply(intent, opt is not None, promises, conf)
+
+    def _reply(self, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...],
+               conf: float) -> Reply:
+        spans = tuple(sorted(self.spans, key=lambda s: (s.start, s.end)))
+        return Reply(intent, opt_out, promises, self.lg, round(conf, 2), spans, self.folded.original)
+
+    def _span(self, start: int, end: int, kind: str, value: str | None) -> None:
+        s, e = self.folded.span(start, end)
+        self.spans.append(Span(s, e, kind, value))
+
+    # ------------------------------------------------------------------ clauses
+    def _split(self) -> list[tuple[int, int]]:
+        t = self.t
+        items = sorted([(d.start, d.end) for d in self.dates] + [(a.start, a.end) for a in self.amounts])
+        starts = [s for s, _ in items]
+        out: list[tuple[int, int]] = []
+        pos = 0
+        for m in self.lex.clause_split.finditer(t):
+            ms, me = m.span()
+            k = bisect_right(starts, ms) - 1
+            if k >= 0 and items[k][0] < me and ms < items[k][1]:
+                continue  # a separator inside "1,240", "two hundred and fifty", "1.5万"
+            word = m.group()[:1].isalpha() or "\u4e00" <= m.group()[:1] <= "\u9fff"
+            if ms > pos:
+                out.append((pos, ms))
+            pos = ms if word else me
+        if pos < len(t):
+            out.append((pos, len(t)))
+        return [c for c in out if t[c[0]:c[1]].strip()] or [(0, len(t))]
+
+    def _clause_of(self, pos: int) -> tuple[int, int]:
+        for c in self.clauses:
+            if c[0] <= pos < c[1]:
+                return c
+        return (0, len(self.t))
+
+    # ------------------------------------------------------------------ cues
+    def _find_cues(self) -> None:
+        t, lex, cues = self.t, self.lex, self.cues
+        fraud = lex.fraud.search(t) is not None
+        not_legal = [m.span() for m in lex.legal_not.finditer(t)]
+        for m in lex.legal.finditer(t):
+            if any(s <= m.start() < e for s, e in not_legal):
+                continue
+            if fraud and re.search(r"police|cops|报警|警察|公安|110", m.group()):
+                continue
+            cues[Intent.LEGAL] = m.span()
+            break
+        if not_legal:
+            cues.setdefault(Intent.HARDSHIP, not_legal[0])
+        m = lex.wrong_party.search(t)
+        if m:
+            cues[Intent.WRONG_PARTY] = m.span()
+        elif self.lg == "en":
+            span = self._name_cue()
+            if span:
+                cues[Intent.WRONG_PARTY] = span
+        m = lex.dispute.search(t)
+        if m:
+            cues[Intent.DISPUTE] = m.span()
+        self._paid_cue()
+        m = lex.hardship.search(t)
+        if m:
+            cues.setdefault(Intent.HARDSHIP, m.span())
+        m = lex.refuse.search(t)
+        if m:
+            cues[Intent.REFUSE] = m.span()
+        neg = _ZH_CALL_NEG if self.lg == "zh" else _EN_CALL_NEG
+        for m in lex.callback.finditer(t):
+            cs = self._clause_of(m.start())[0]
+            if neg.search(t[max(cs, m.start() - 16):m.start()]):
+                continue
+            cues[Intent.CALLBACK] = m.span()
+            break
+        m = lex.question.search(t)
+        if m:
+            if m.group() == "?" and self.lg == "en" and len(_WORD.findall(t)) < 2:
+                pass
+            elif m.group() == "?" and lex.ack.fullmatch(t.replace("?", "").strip() or "x"):
+                pass
+            else:
+                cues[Intent.QUESTION] = m.span()
+
+    def _name_cue(self) -> tuple[int, int] | None:
+        orig = self.folded.original
+        mixed_case = orig != orig.lower() and orig != orig.upper()
+        for m in _EN_NAME_CUES.finditer(self.t):
+            name = m.lastgroup or ""
+            word = m.group(name)
+            if word in _NOT_NAMES or word.endswith(("ing", "ed", "ly", "'s")) or len(word) < 3:
+                continue
+            if mixed_case:
+                o = self.folded.span(m.start(name), m.start(name) + 1)[0]
+                if o >= len(orig) or not orig[o].isupper():
+                    continue
+            return m.span()
+        return None
+
+    def _paid_cue(self) -> None:
+        t, lex = self.t, self.lex
+        for m in lex.paid.finditer(t):
+            ms = m.start()
+            cs, ce = self._clause_of(ms)
+            before = t[max(cs, ms - 16):ms]
+            if lex.negated_before.search(before):
+                continue
+            if self.lg == "en" and re.search(
+                r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$", t[cs:ms]
+            ):
+                continue
+            if self.lg == "zh":
+                g = m.group()
+                if not _ZH_PAST_STRONG.match(g):
+                    clause_dates = [d for d in self.dates if cs <= d.start < ce]
+                    if any(d.kind in (DATE, VAGUE, EVENT) for d in clause_dates) and not any(
+                        d.kind == PAST for d in clause_dates
+                    ):
+                        continue
+                    if g.endswith("的") and re.search(r"(?:会|要|一定|肯定|能|可以)$", t[max(cs, ms - 3):ms]):
+                        continue
+                    if re.search(r"(?:把|再|先|就|会|要|才能)" + r"[^，,。]{0,10}$", t[cs:ms]) and any(
+                        d.kind != PAST for d in clause_dates
+                    ):
+                        continue
+            else:
+                if re.search(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$", before):
+                    continue
+            self.cues[Intent.PAID] = m.span()
+            return
+
+    # ------------------------------------------------------------------ promise
+    def _clause_items(self, s: int, e: int) -> tuple[list[DateHit], list[AmountHit]]:
+        return (
+            [d for d in self.dates if s <= d.start < e],
+            [a for a in self.amounts if s <= a.start < e],
+        )
+
+    def _promise_clauses(self) -> list[int]:
+        t, lex = self.t, self.lex
+        chosen: list[int] = []
+        kinds: dict[int, str] = {}
+        for i, (s, e) in enumerate(self.clauses):
+            c = t[s:e]
+            dates, amts = self._clause_items(s, e)
+            stated = any(d.kind in (DATE, VAGUE, EVENT) for d in dates)
+            concrete = any(d.kind == DATE for d in dates)
+            past = any(d.kind == PAST for d in dates)
+            kind = self._clause_promise(c, s, dates, amts, stated, past)
+            if kind is None:
+                continue
+            if lex.uncertain.search(c) and not concrete:
+                self.cues.setdefault(Intent.HARDSHIP, (s, e))
+                continue
+            chosen.append(i)
+            kinds[i] = kind
+        if chosen:
+            # Continuation clauses: "$75 today, $75 next week" after a promising clause.
+            extra = []
+            for i, (s, e) in enumerate(self.clauses):
+                if i in kinds or i - 1 not in kinds and i - 1 not in extra:
+                    continue
+                dates, amts = self._clause_items(s, e)
+                if not amts:
+                    continue
+                if any(d.kind == PAST for d in dates) or self.lex.block.search(t[s:e]):
+                    continue
+                if self.lex.uncertain.search(t[s:e]):
+                    continue
+                extra.append(i)
+            chosen = sorted(set(chosen) | set(extra))
+            self.implicit_only = all(kinds.get(i) == "implicit" for i in chosen)
+        elif self._bare_amount():
+            chosen = [0] if len(self.clauses) == 1 else list(range(len(self.clauses)))
+            self.implicit_only = True
+        return chosen
+
+    def _bare_amount(self) -> bool:
+        nums = [a for a in self.amounts if a.kind == NUM]
+        if len(nums) != 1 or self.dates and any(d.kind == PAST for d in self.dates):
+            return False
+        a = nums[0]
+        rest = self.t[: a.start] + " " + self.t[a.end:]
+        return _BARE_AMOUNT_FILL.fullmatch(rest) is not None
+
+    def _clause_promise(self, c: str, s: int, dates: list[DateHit], amts: list[AmountHit],
+                        stated: bool, past: bool) -> str | None:
+        lex = self.lex
+        has_amount = bool(amts)
+        zh = self.lg == "zh"
+        question_form = zh and lex.offer_question.search(c) is not None
+        wh = lex.wh.search(c)
+        for m in lex.promise.finditer(c):
+            ms = m.start()
+            before = c[max(0, ms - 20):ms]
+            if lex.negated_before.search(before):
+                continue
+            g = m.group()
+            if zh:
+                if wh:
+                    continue
+                if question_form and not (has_amount or stated):
+                    continue
+                if g[:1] in "还转付交缴打汇给" and not any(
+                    s + ms <= a.start <= s + m.end() + 1 for a in amts
+                ):
+                    continue
+                if self._zh_clause_past(c, dates):
+                    continue
+                core = g.replace("能不能", "").replace("可不可以", "").replace("会不会", "")
+                if "不" in core or "没" in core or "别" in core:
+                    continue
+            else:
+                if wh and wh.start() < ms:
+                    continue
+                if _EN_THIRD.search(before):
+                    continue
+                if re.search(r"\b(?:not|never|n't)\b", g) or "not " in g:
+                    continue
+                if _EN_RECEIPT.match(c, m.end()) and not has_amount:
+                    continue
+                if past and not stated:
+                    continue
+                if lex.paid.search(c) and not re.search(
+                    r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b", c
+                ):
+                    continue
+                if g.startswith("if ") and not (has_amount or stated):
+                    continue
+            return "cue"
+        if not zh:
+            oq = lex.offer_question.search(c)
+            firm = has_amount or any(d.kind in (DATE, EVENT) for d in dates)
+            if oq and firm and not (wh and wh.start() < oq.start()):
+                if not past and not re.search(r"\b(?:less|lower|smaller|reduce\w*)\b", c):
+                    return "offer"
+            if lex.time_request.search(c) and stated:
+                return "offer"
+            cu = lex.cant_until.search(c)
+            if cu and any(d.kind in (DATE, VAGUE, EVENT) and d.start >= s + cu.end() - 8 for d in dates):
+                return "offer"
+        else:
+            if lex.time_request.search(c) and stated:
+                return "offer"
+            if stated and not self._zh_clause_past(c, dates):
+                for d in dates:
+                    if d.kind == PAST:
+                        continue
+                    after = c[d.end - s:]
+                    pm = _ZH_PAY_AFTER_DATE.search(after)
+                    if pm and pm.start() <= 10 and not lex.negated_before.search(after[:pm.start()]):
+                        if not _ZH_STILL.match(after, pm.start()) and not wh:
+                            return "cue"
+        if has_amount and not past:
+            if lex.block.search(_UNTIL_TAIL.sub("", c)):
+                return None
+            if zh:
+                if any(d.kind == DATE for d in dates):
+                    return "implicit"
+            elif stated or _OFFER_WORDS_EN.search(c):
+                return "implicit"
+        return None
+
+    def _zh_clause_past(self, c: str, dates: list[DateHit]) -> bool:
+        if _ZH_PAST_STRONG.search(c) and re.search(r"(?:已|早就|刚刚?|之前就)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)", c):
+            return True
+        if any(d.kind == PAST for d in dates) and not any(d.kind in (DATE, VAGUE) for d in dates):
+            return bool(re.search(r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)", c))
+        return False
+
+    # ------------------------------------------------------------------ instalments
+    def _instalments(self, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
+        rows: list[list[object]] = []  # [amount_hit, date_hit, clause_index]
+        for i in clause_idx:
+            s, e = self.clauses[i]
+            dates, amts = self._clause_items(s, e)
+            dates = [d for d in dates if d.kind != PAST]
+            if any(a.kind == NUM for a in amts):
+                amts = [a for a in amts if a.kind in (NUM, HALF)]
+            items: list[DateHit | AmountHit] = sorted([*dates, *amts], key=lambda h: h.start)
+            cur: list[object] = [None, None, i]
+            for it in items:
+                if isinstance(it, AmountHit):
+                    prev_a = cur[0]
+                    if isinstance(prev_a, AmountHit) and prev_a.kind != NUM and prev_a.kind == it.kind:
+                        continue
+                    if cur[0] is not None:
+                        rows.append(cur)
+                        cur = [None, None, i]
+                    cur[0] = it
+                else:
+                    prev = cur[1]
+                    if isinstance(prev, DateHit) and prev.kind == it.kind and prev.value == it.value:
+                        continue
+                    if isinstance(prev, DateHit):
+                        if prev.kind != DATE and it.kind == DATE:
+                            cur[1] = it
+                            continue
+                        if it.kind != DATE:
+                            continue
+                        rows.append(cur)
+                        cur = [None, None, i]
+                    cur[1] = it
+            rows.append(cur)
+        rows = self._merge_rows(rows)
+        self._attach_event_date(rows, clause_idx)
+        if any(isinstance(r[0], AmountHit) and r[0].kind == NUM for r in rows):
+            rows = [r for r in rows if not (isinstance(r[0], AmountHit) and r[0].kind == FULL
+                                             and not _concrete(r[1]))]
+        if len(rows) > 1:
+            rows = [r for r in rows if r[0] is not None or _concrete(r[1])] or rows[:1]
+        seen: set[tuple[object, object]] = set()
+        terms: list[PromiseTerm] = []
+        for a, d, _ in rows:
+            amount = resolve(a, self.balance) if isinstance(a, AmountHit) else None
+            date = d.value if isinstance(d, DateHit) and d.kind == DATE else None
+            key = (amount, date)
+            if key in seen and amount is None:
+                continue
+            seen.add(key)
+            terms.append(PromiseTerm(amount, date))
+            if isinstance(a, AmountHit):
+                self._span(a.start, a.end, "amount", None if amount is None else f"{amount:.2f}")
+            if isinstance(d, DateHit):
+                self._span(d.start, d.end, "date", None if date is None else date.isoformat())
+        if not terms:
+            terms = [PromiseTerm(None, None)]
+        if all(p.date is not None for p in terms):
+            terms.sort(key=lambda p: p.date or dt.date.max)
+        return tuple(terms)
+
+    def _merge_rows(self, rows: list[list[object]]) -> list[list[object]]:
+        out: list[list[object]] = []
+        for r in rows:
+            if r[0] is None and r[1] is None:
+                out.append(r)
+                continue
+            if out:
+                p = out[-1]
+                if p[0] is None and p[1] is None:
+                    out[-1] = r
+                    continue
+                if p[1] is None and p[0] is not None and r[0] is None and r[1] is not None:
+                    p[1] = r[1]
+                    continue
+                if p[0] is None and p[1] is not None and r[0] is not None and r[1] is None:
+                    p[0] = r[0]
+                    continue
+            out.append(r)
+        return out or [[None, None, 0]]
+
+    def _attach_event_date(self, rows: list[list[object]], clause_idx: list[int]) -> None:
+        if len(rows) != 1 or _concrete(rows[0][1]):
+            return
+        first = clause_idx[0] if clause_idx else 0
+        for i, (s, e) in enumerate(self.clauses):
+            if i in clause_idx or i > first:
+                continue
+            dates = [d for d in self.dates if s <= d.start < e]
+            if any(d.kind == EVENT for d in dates):
+                concrete = [d for d in dates if d.kind == DATE]
+                if concrete:
+                    rows[0][1] = concrete[0]
+                    return
+
+    # ------------------------------------------------------------------ confidence
+    def _confidence(self, intent: Intent, present: list[Intent], opt: bool) -> float:
+        t = self.t
+        if intent is Intent.OTHER:
+            words = len(_WORD.findall(t))
+            if self.lex.ack.search(t) and words <= 8:
+                return 0.9
+            if words <= 3:
+                return 0.6
+            return 0.3
+        if intent is Intent.STOP:
+            return 0.95
+        conf = 0.9
+        if intent is Intent.PROMISE_TO_PAY and self.implicit_only:
+            conf = 0.75
+        if intent is Intent.QUESTION and self.t[self.cues[intent][0]:self.cues[intent][1]] == "?":
+            conf = 0.7
+        others = [i for i in present if i is not intent]
+        if len(others) >= 2:
+            conf -= 0.2
+        elif others:
+            conf -= 0.1
+        if len(t) > 600:
+            conf -= 0.1
+        return max(0.3, conf)
+
+
+def _concrete(d: object) -> bool:
+    return isinstance(d, DateHit) and d.kind == DATE
+
+
+__all__ = ["parse_reply"]
+_ = (REST, VAGUE)
