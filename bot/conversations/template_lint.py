@@ -182,7 +182,7 @@ _DEBT_WORDS_ZH = re.compile(
     r"|律师|滞纳|罚息|利息|结清"
 )
 _MONEY = re.compile(
-    r"(?:[$£¥€₹]|US\$|CN¥|RMB|USD|GBP|CNY|EUR)\s?\d"
+    r"(?:[$£¥€₹]|US\$|CN¥|RMB|USD|GBP|CNY|EUR)\s?\d[\d,.]*"
     r"|\d[\d,.]*\s?(?:USD|GBP|CNY|RMB|EUR|元|块|美元|英镑|人民币|欧元)",
     re.IGNORECASE,
 )

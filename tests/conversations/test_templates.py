@@ -231,7 +231,7 @@ def test_sandbox_escapes_are_rejected_before_running(source):
 def test_sandbox_escape_hidden_in_a_format_string_is_stopped_at_run_time():
     store = one("{{ '{0.__class__.__mro__}'.format(brand_name) }}")
     assert compile_problems(store.get("t")) == []  # nothing visible to a static check
-    with pytest.raises(UnsafeTemplateError, match="unsafe template: .*__class__"):
+    with pytest.raises(UnsafeTemplateError, match=r"unsafe template: .*__class__"):
         render(store)
 
 
@@ -356,7 +356,7 @@ def render_id(store: TemplateStore, tid: str) -> str:
 
 def test_a_broken_override_is_reported_and_never_falls_back(tmp_path: Path):
     (tmp_path / "help.yaml").write_text("id: help\nlevel: [\n", encoding="utf-8")
-    with pytest.raises(TemplateFormatError, match="help.yaml: not valid YAML"):
+    with pytest.raises(TemplateFormatError, match=r"help\.yaml: not valid YAML"):
         TemplateStore.load(tmp_path)
     store = TemplateStore.load(tmp_path, strict=False)
     assert [Path(p.path).name for p in store.problems] == ["help.yaml"]

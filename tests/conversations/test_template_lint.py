@@ -1,0 +1,300 @@
+"""The template linter: one deliberately bad template per issue code, shipped set clean.
+
+Each fault test starts from a template that lints clean (checked below) and breaks one
+thing; it asserts the exact set of codes, so a missing check fails it.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.conversations.template_lint import (
+    CODES,
+    DictProfile,
+    LintIssue,
+    lint_template,
+    lint_templates,
+)
+from bot.conversations.templates import TemplateStore, parse_template
+from bot.policy.profiles import PROFILES
+
+PROFILE = DictProfile(
+    "Test",
+    opt_out={"en": {"sms": "Reply STOP to opt out.", "email": "Unsubscribe below.",
+                    "telegram": "Send /stop."},
+             "zh": {"sms": "回复TD退订", "email": "如需退订请点击下方链接。",
+                    "telegram": "发送 /stop 退订"}},
+    forbidden={"en": ("or else", "liar", "we will sue"), "zh": ("后果自负",)},
+    requires_mini_miranda=True,
+    mini_miranda={"en": "This is a communication from a debt collector.",
+                  "zh": "这是债务催收方的通知。"},
+    sms_segment_budget=1,
+)
+
+CLEAN: dict[str, Any] = {
+    "id": "t",
+    "level": "both",
+    "limited": {
+        "sms": {
+            "en": "Hi {{ customer_name | first_name('there') }}, {{ brand_name }} here. "
+                  "Please call {{ support_phone }}. {{ opt_out }}",
+            "zh": "{{ customer_name | first_name }}您好！这里是{{ brand_name }}，"
+                  "请致电 {{ support_phone }}。{{ opt_out }}",
+        },
+        "email": {
+            "en": {"subject": "A message from {{ brand_name }}",
+                   "body": "Hello,\n\nplease call {{ support_phone }}.\n\n{{ opt_out }}\n"},
+            "zh": {"subject": "来自{{ brand_name }}的消息",
+                   "body": "您好：\n\n请致电 {{ support_phone }}。\n\n{{ opt_out }}\n"},
+        },
+        "telegram": {"en": "Please get in touch: {{ pay_url }}",
+                     "zh": "请与我们联系：{{ pay_url }}"},
+    },
+    "verified": {
+        "telegram": {
+            "en": "Your account {{ account_id | mask }} has a balance of "
+                  "{{ balance_minor | money }}, due {{ due_date | date }}.\n\n{{ mini_miranda }}",
+            "zh": "您的账户 {{ account_id | mask }} 欠款 {{ balance_minor | money }}，"
+                  "{{ due_date | date }} 到期。\n\n{{ mini_miranda }}",
+        },
+    },
+}
+
+
+def lint(data: dict[str, Any], profile: Any = PROFILE) -> list[LintIssue]:
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return lint_template(parse_template(text), profile)
+
+
+def broken(path: str, value: Any) -> dict[str, Any]:
+    """CLEAN with the text at ``path`` (dotted) replaced by ``value``."""
+    data = copy.deepcopy(CLEAN)
+    *head, last = path.split(".")
+    node = data
+    for key in head:
+        node = node[key]
+    if value is None:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+def codes(issues: list[LintIssue]) -> set[str]:
+    return {i.code for i in issues}
+
+
+def test_the_base_template_is_clean():
+    assert lint(CLEAN) == []
+
+
+def test_undefined_variable():
+    issues = lint(broken("limited.telegram.en", "Hello {{ frist_name }}"))
+    assert codes(issues) == {"undefined"}
+    (issue,) = issues
+    assert (issue.template_id, issue.lang, issue.channel, issue.level) == (
+        "t", "en", "telegram", "limited")
+    assert "'frist_name'" in issue.message
+
+
+def test_undefined_variable_in_a_branch_the_samples_never_take():
+    issues = lint(broken("limited.telegram.en", "Hi{% if false %} {{ typo }}{% endif %}"))
+    assert codes(issues) == {"undefined"}
+
+
+def test_undefined_attribute_at_render_time():
+    text = "{% for p in plan_options %}{{ p.months }}{% endfor %}\n\n{{ mini_miranda }}"
+    issues = lint(broken("verified.telegram.en", text))
+    assert codes(issues) == {"undefined"}
+    assert "has no attribute 'months'" in issues[0].message
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_missing_opt_out(channel: str):
+    if channel == "sms":
+        data = broken("limited.sms.zh", "{{ brand_name }}：请致电 {{ support_phone }}。")
+    else:
+        data = broken("limited.email.en.body", "Hello, please call {{ support_phone }}.")
+    issues = lint(data)
+    assert codes(issues) == {"missing_opt_out"}
+    assert "Test opt-out instruction" in issues[0].message
+
+
+def test_opt_out_exempt_template_needs_no_instruction():
+    data = broken("limited.sms.en", "Done. You will get no more texts from {{ brand_name }}.")
+    assert codes(lint(data)) == {"missing_opt_out"}
+    data["opt_out_exempt"] = "confirms an opt-out"
+    assert lint(data) == []
+
+
+def test_sms_too_long_gsm7():
+    long = "Hi, {{ brand_name }} here. " + "Please call us. " * 10 + "{{ opt_out }}"
+    issues = lint(broken("limited.sms.en", long))
+    assert codes(issues) == {"sms_too_long"}
+    assert "needs 2 segments (GSM-7" in issues[0].message and "budget is 1" in issues[0].message
+
+
+def test_sms_too_long_because_one_character_forces_ucs2():
+    # 75 characters: fine as GSM-7, but a curly apostrophe makes it UCS-2 (70 per segment)
+    text = "Hi, it’s {{ brand_name }}. Please call {{ support_phone }}. {{ opt_out }}"
+    issues = lint(broken("limited.sms.en", text))
+    assert codes(issues) == {"sms_too_long"}
+    assert "UCS-2 because of '’'" in issues[0].message
+
+
+def test_sms_too_long_chinese():
+    text = "您好！" + "请尽快与我们联系。" * 8 + "{{ opt_out }}"
+    assert codes(lint(broken("limited.sms.zh", text))) == {"sms_too_long"}
+
+
+@pytest.mark.parametrize(("path", "text", "finding"), [
+    ("limited.sms.en", "Hi, you owe us. Call {{ support_phone }}. {{ opt_out }}", "'owe'"),
+    ("limited.sms.en", "Hi, your account is past due. {{ opt_out }}", "'past due'"),
+    ("limited.telegram.en", "Please pay $50 today.", "amount '$50'"),
+    ("limited.telegram.en", "Please pay £1,240.5 today.", "amount '£1,240.5'"),
+    ("limited.telegram.en", "Please pay 50.00 USD.", "amount '50.00 USD'"),
+    ("limited.telegram.en", "About account ****4821.", "masked account"),
+    ("limited.telegram.en", "About account ACC-00004821.", "account number"),
+    ("limited.telegram.en", "Please pay 1,240.00 soon.", "amount '1,240.00'"),
+    ("limited.telegram.zh", "您的账户已逾期，请联系我们。", "'逾期'"),
+    ("limited.telegram.zh", "请尽快还款：{{ pay_url }}", "'还款'"),
+    ("limited.telegram.zh", "请支付 ¥2,400.00。", "amount"),
+    ("limited.email.en.subject", "Your overdue account", "email subject"),
+    ("verified.telegram.en", None, ""),  # placeholder replaced below
+])
+def test_disclosure_in_limited_content(path: str, text: str | None, finding: str):
+    if text is None:
+        # a verified email's subject is still limited content
+        data = copy.deepcopy(CLEAN)
+        data["verified"]["email"] = {
+            lang: {"subject": "Your debt of {{ brand_name }}" if lang == "en" else "您的债务",
+                   "body": CLEAN["verified"]["telegram"][lang] + "\n\n{{ opt_out }}"}
+            for lang in ("en", "zh")}
+        issues = lint(data)
+        assert codes(issues) == {"disclosure"}
+        assert {(i.level, i.part) for i in issues} == {("verified", "subject")}
+        return
+    issues = lint(broken(path, text))
+    assert codes(issues) == {"disclosure"}, issues
+    assert any(finding in i.message for i in issues), issues
+
+
+def test_disclosure_of_a_verified_variable_in_limited_content():
+    issues = lint(broken("limited.telegram.en", "You have {{ balance_minor | money }} to pay."))
+    assert codes(issues) == {"disclosure"}
+    assert "'balance_minor' is verified-only" in issues[0].message
+
+
+def test_pay_links_and_account_word_are_fine_in_limited_content():
+    text = ("Hi, please get in touch about your account, or pay securely at {{ pay_url }}. "
+            "Payments can be spread over 3, 6 or 12 months.")
+    assert lint(broken("limited.telegram.en", text)) == []
+
+
+def test_forbidden_phrase():
+    text = ("Pay {{ balance_minor | money }} now or else.\n\n{{ mini_miranda }}")
+    issues = lint(broken("verified.telegram.en", text))
+    assert codes(issues) == {"forbidden_phrase"}
+    assert "'or else' is forbidden by Test" in issues[0].message
+
+
+def test_forbidden_phrase_matches_inflections_but_not_inside_words():
+    assert codes(lint(broken("limited.telegram.en", "Don't be liars."))) == {"forbidden_phrase"}
+    assert lint(broken("limited.telegram.en", "A familiar face at {{ pay_url }}.")) == []
+
+
+def test_forbidden_phrase_chinese():
+    text = "请尽快付款，否则后果自负。"
+    assert codes(lint(broken("limited.telegram.zh", text))) == {"forbidden_phrase"}
+
+
+def test_shipped_profiles_forbid_threats():
+    text = "We will sue you unless you pay {{ balance_minor | money }}.\n\n{{ mini_miranda }}"
+    issues = lint(broken("verified.telegram.en", text), PROFILES["US-RegF"])
+    assert codes(issues) == {"forbidden_phrase"}
+
+
+def test_missing_mini_miranda():
+    data = broken("verified.telegram.zh", "您的账户 {{ account_id | mask }} 余额为 "
+                                         "{{ balance_minor | money }}。")
+    issues = lint(data)
+    assert codes(issues) == {"missing_mini_miranda"}
+    assert (issues[0].lang, issues[0].level) == ("zh", "verified")
+    # a profile that does not require it is satisfied
+    not_required = DictProfile("NoMM", PROFILE.opt_out, sms_segment_budget=1)
+    assert lint(data, not_required) == []
+
+
+def test_mini_miranda_in_limited_content_is_a_disclosure():
+    data = broken("limited.telegram.en", "Hello. This is a communication from a debt collector.")
+    assert codes(lint(data)) == {"disclosure"}
+
+
+def test_syntax_error():
+    issues = lint(broken("limited.telegram.en", "Hello {{ brand_name "))
+    assert codes(issues) == {"syntax"}
+    assert "(line 1)" in issues[0].message
+
+
+def test_unsafe_template():
+    issues = lint(broken("limited.telegram.en", "{{ ''.__class__.__mro__ }}"))
+    assert codes(issues) == {"unsafe"}
+    assert "unsafe template: access to attribute" in issues[0].message
+
+
+def test_unsafe_at_run_time():
+    issues = lint(broken("limited.telegram.en", "{{ '{0.__class__}'.format(brand_name) }}"))
+    assert codes(issues) == {"unsafe"}
+
+
+def test_render_error():
+    text = "{{ brand_name | money }}\n\n{{ mini_miranda }}"
+    issues = lint(broken("verified.telegram.en", text))
+    assert codes(issues) == {"render"}
+    assert "money: expected an amount" in issues[0].message
+
+
+def test_missing_language():
+    issues = lint(broken("limited.telegram.zh", None))
+    assert codes(issues) == {"missing_language"}
+    assert (issues[0].lang, issues[0].channel) == ("zh", "telegram")
+
+
+def test_every_code_is_exercised_above():
+    tested = {"undefined", "missing_opt_out", "sms_too_long", "disclosure", "forbidden_phrase",
+              "missing_mini_miranda", "syntax", "unsafe", "render", "missing_language"}
+    assert tested == set(CODES)
+
+
+def test_files_that_fail_to_load_are_issues(tmp_path: Path):
+    (tmp_path / "broken.yaml").write_text("id: broken\nlevel: [\n", encoding="utf-8")
+    (tmp_path / "escape.yaml").write_text(yaml.safe_dump(
+        broken("limited.telegram.en", "{{ cycler.__init__.__globals__ }}") | {"id": "escape"}),
+        encoding="utf-8")
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    store = TemplateStore.load(tmp_path, package_dir=shipped, strict=False)
+    issues = lint_templates(store, PROFILE)
+    assert {(i.template_id, i.code) for i in issues} == {("broken", "syntax"),
+                                                         ("escape", "unsafe")}
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_shipped_templates_lint_clean(name: str):
+    issues = lint_templates(TemplateStore.load(), PROFILES[name])
+    assert issues == [], "\n".join(map(str, issues))
+
+
+def test_shipped_templates_lint_clean_with_a_plain_brand_and_fail_with_a_debt_brand():
+    from bot.conversations.template_lint import sample_contexts
+
+    store = TemplateStore.load()
+    samples = sample_contexts(brand_name="Acme Debt Recovery")
+    issues = lint_templates(store, PROFILES["UK-FCA"], samples=samples)
+    assert codes(issues) == {"disclosure"}
+    assert all(i.level == "limited" or i.part == "subject" for i in issues)
