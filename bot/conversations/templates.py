@@ -521,19 +521,15 @@ class TemplateStore:
                     spec = parse_template(path.read_text(encoding="utf-8"), source=str(path),
                                           expected_id=path.stem)
                     problems = compile_problems(spec)
-                    if problems:
-                        raise problems[0]
                 except TemplateError as err:
-                    if strict:
-                        raise
-                    store.problems.append(LoadProblem(str(path), err))
-                    store._specs.pop(path.stem, None)  # never fall back to a stale copy
-                    continue
+                    problems = [err]
                 except (OSError, UnicodeDecodeError) as exc:
-                    unreadable = TemplateFormatError(f"{path}: cannot read: {exc}")
+                    problems = [TemplateFormatError(f"{path}: cannot read: {exc}")]
+                if problems:
                     if strict:
-                        raise unreadable from exc
-                    store.problems.append(LoadProblem(str(path), unreadable))
+                        raise problems[0]
+                    store.problems.extend(LoadProblem(str(path), p) for p in problems)
+                    store._specs.pop(path.stem, None)  # never fall back to a shipped copy
                     continue
                 store._specs[spec.id] = spec
         return store

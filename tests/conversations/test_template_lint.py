@@ -273,15 +273,16 @@ def test_every_code_is_exercised_above():
 
 def test_files_that_fail_to_load_are_issues(tmp_path: Path):
     (tmp_path / "broken.yaml").write_text("id: broken\nlevel: [\n", encoding="utf-8")
-    (tmp_path / "escape.yaml").write_text(yaml.safe_dump(
-        broken("limited.telegram.en", "{{ cycler.__init__.__globals__ }}") | {"id": "escape"}),
-        encoding="utf-8")
+    escape = broken("limited.telegram.en", "{{ cycler.__init__.__globals__ }}")
+    escape["limited"]["telegram"]["zh"] = "{{ brand_name.__class__ }}"
+    (tmp_path / "escape.yaml").write_text(yaml.safe_dump(escape | {"id": "escape"}),
+                                          encoding="utf-8")
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     store = TemplateStore.load(tmp_path, package_dir=shipped, strict=False)
     issues = lint_templates(store, PROFILE)
-    assert {(i.template_id, i.code) for i in issues} == {("broken", "syntax"),
-                                                         ("escape", "unsafe")}
+    assert sorted((i.template_id, i.code, i.lang) for i in issues) == [
+        ("broken", "syntax", ""), ("escape", "unsafe", "en"), ("escape", "unsafe", "zh")]
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
