@@ -146,6 +146,8 @@ class MessageRow(SQLModel, table=True):
     step_id: str | None = Field(default=None, max_length=64)
     variant: str | None = Field(default=None, max_length=16)
     campaign_id: str | None = Field(default=None, max_length=64)
+    # the event a campaign message is about (promise ref, "silence:<date>"): Decision.ref
+    ref: str | None = Field(default=None, max_length=64)
     purpose: str | None = Field(default=None, max_length=24)  # dunning | reply | ...
     lang: str | None = Field(default=None, max_length=8)
     fallback_channels: list[str] = Field(default_factory=list, sa_type=JSONText)
@@ -194,6 +196,9 @@ class ContactDecisionRow(SQLModel, table=True):
     allowed: bool
     reasons: list[str] = Field(default_factory=list, sa_type=JSONText)
     at: datetime = _dt()
+    # planner decisions: a hash of (case, local date, step, variant, channel, outcome,
+    # reasons), so ticks repeating the same decision on the same day record it once
+    key: str | None = Field(default=None, max_length=64, unique=True)
 
 
 class WorkItemRow(SQLModel, table=True):

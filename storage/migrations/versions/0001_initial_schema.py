@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 16:28:57.142768
+Create Date: 2026-11-28 16:30:40.277013
 """
 from alembic import op
 import sqlalchemy as sa
@@ -188,8 +188,10 @@ def upgrade() -> None:
     sa.Column('allowed', sa.Boolean(), nullable=False),
     sa.Column('reasons', storage.types.JSONText(), nullable=False),
     sa.Column('at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['collection_case.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key')
     )
     with op.batch_alter_table('contact_decision', schema=None) as batch_op:
         batch_op.create_index('ix_decision_case_day', ['case_id', 'local_date'], unique=False)
@@ -231,6 +233,7 @@ def upgrade() -> None:
     sa.Column('step_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('variant', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('campaign_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('ref', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
     sa.Column('lang', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.Column('fallback_channels', storage.types.JSONText(), nullable=False),
