@@ -49,27 +49,60 @@ class CountingLines:
 def read_rows(
     path: Path, stream: TextIO | CountingLines, required: tuple[str, ...], known: frozenset[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line_number, row)`` with stripped values; checks the header first."""
+    """Yield ``(line_number, row)`` with stripped values; checks the header first.
+
+    A row with more cells than the header has its known values plus ``"__extra__"``
+    (the number of surplus cells; see :func:`too_many_cells`). A file that is not UTF-8
+    text or not CSV at all raises :class:`CsvFormatError` naming the line.
+    """
     reader = csv.DictReader(stream)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    if not header:
-        raise CsvFormatError(f"{path}: empty file or no header row")
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise CsvFormatError(f"{path}:1: missing required column(s): {', '.join(missing)}")
-    unknown = [h for h in header if h not in known]
-    if unknown:
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        if not header:
+            raise CsvFormatError(f"{path}: empty file or no header row")
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise CsvFormatError(f"{path}:1: missing required column(s): {', '.join(missing)}")
+        unknown = [h for h in header if h not in known]
+        if unknown:
+            raise CsvFormatError(
+                f"{path}:1: unknown column(s): {', '.join(repr(h) for h in unknown)} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        repeated = sorted({h for h in header if header.count(h) > 1})
+        if repeated:
+            raise CsvFormatError(f"{path}:1: column(s) given twice: {', '.join(repeated)}")
+        reader.fieldnames = header
+        for raw in reader:
+            line = reader.line_num
+            extra = raw.pop(None, None)  # type: ignore[call-overload]
+            row = {k: (v or "").strip() for k, v in raw.items()}
+            if extra is not None:  # more cells than header columns: how many
+                row["__extra__"] = str(len(extra))
+            yield line, row
+    except UnicodeDecodeError as exc:
         raise CsvFormatError(
-            f"{path}:1: unknown column(s): {', '.join(unknown)} "
-            f"(known: {', '.join(sorted(known))})"
-        )
-    reader.fieldnames = header
-    for raw in reader:
-        line = reader.line_num
-        if None in raw:  # more cells than header columns
-            yield line, {"__extra__": "x"}
-            continue
-        yield line, {k: (v or "").strip() for k, v in raw.items()}
+            f"{path}:{_first_undecodable_line(path) or '?'}: the file is not UTF-8 text "
+            f"({exc.reason}); save it as UTF-8 (\"CSV UTF-8\") and import again"
+        ) from None
+    except csv.Error as exc:
+        line = reader.reader.line_num  # the DictReader's own count stops at the last good row
+        raise CsvFormatError(f"{path}:{line}: not readable as CSV: {exc}") from None
+
+
+def too_many_cells(file: str, line: int, row: dict[str, str]) -> RowError:
+    return RowError(file, line, "*", f"{row['__extra__']} more cell(s) than header columns "
+                    "(a stray comma? quote values that contain commas)")
+
+
+def _first_undecodable_line(path: Path) -> int | None:
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
 
 
 Rejects = list[tuple[dict[str, str], list[RowError]]]

@@ -24,6 +24,7 @@ from bot.services.csv_rows import (
     Rejects,
     RowError,
     read_rows,
+    too_many_cells,
     write_rejects,
 )
 from bot.services.portfolio_rows import KNOWN, REQUIRED, CaseRecord, parse_case_row
@@ -132,7 +133,7 @@ def import_payments(
             report.rows += 1
             errors: list[RowError] = []
             if "__extra__" in row:
-                errors.append(RowError(file, line, "*", "more cells than header columns"))
+                errors.append(too_many_cells(file, line, row))
                 rejects.append((row, errors))
                 report.errors.extend(errors)
                 continue

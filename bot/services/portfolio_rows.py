@@ -31,7 +31,7 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import timezone as phone_timezone
 
 from bot.domain.money import MoneyError, to_minor
-from bot.services.csv_rows import RowError
+from bot.services.csv_rows import RowError, too_many_cells
 
 REQUIRED = ("account_id", "name", "balance", "currency", "due_date")
 ADDRESS_COLUMNS = ("phone", "email", "telegram_chat_id")
@@ -173,7 +173,7 @@ def parse_case_row(
     mk = RowErrorFactory(file, line)
     errors: list[RowError] = []
     if "__extra__" in row:
-        return None, [mk("*", "more cells than header columns")]
+        return None, [too_many_cells(file, line, row)]
     for column in REQUIRED:
         if not row.get(column):
             errors.append(mk(column, "required"))
