@@ -186,6 +186,7 @@ _MONEY = re.compile(
     r"|\d[\d,.]*\s?(?:USD|GBP|CNY|RMB|EUR|元|块|美元|英镑|人民币|欧元)",
     re.IGNORECASE,
 )
+_JINJA_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 _MASKED = re.compile(r"[*•xX]{3,}\s?[0-9A-Za-z]{2,4}")
 
 
@@ -207,20 +208,23 @@ def _amount_patterns(ctx: RenderContext) -> list[re.Pattern[str]]:
     return pats
 
 
-def disclosure_findings(text: str, ctx: RenderContext) -> list[str]:
-    """What in ``text`` a stranger must not read (empty when it is fit for limited)."""
+def disclosure_findings(text: str, ctx: RenderContext | None = None) -> list[str]:
+    """What in ``text`` a stranger must not read (empty when it is fit for limited).
+
+    With the sample ``ctx`` it was rendered from, the sample's own amounts and account
+    number are looked for too."""
     found = []
     for pattern, what in ((_DEBT_WORDS_EN, "debt word"), (_DEBT_WORDS_ZH, "debt word"),
                           (_MONEY, "amount")):
         match = pattern.search(text)
         if match:
             found.append(f"{what} {match.group(0)!r}")
-    for pat in _amount_patterns(ctx):
+    for pat in _amount_patterns(ctx) if ctx is not None else ():
         match = pat.search(text)
         if match:
             found.append(f"amount {match.group(0)!r}")
             break
-    if ctx.account_id:
+    if ctx is not None and ctx.account_id:
         last4 = re.sub(r"\D", "", ctx.account_id)[-4:]
         if ctx.account_id.lower() in text.lower():
             found.append("account number")
@@ -267,17 +271,29 @@ def lint_templates(
     for problem in store.problems:
         err = problem.error
         issues.append(LintIssue(err.template_id or Path(problem.path).stem,
-                                err.lang or "", err.channel or "", err.code, str(err),
+                                err.lang or "", err.channel or "", err.code, _message(err),
                                 err.level or "", err.part or "", profile.name))
     for spec in store:
         issues.extend(linter.lint(spec))
     return issues
 
 
-def lint_template(spec: TemplateSpec, profile: LintProfile, **kwargs: object) -> list[LintIssue]:
-    """Lint one parsed template (e.g. an admin's edit before it is saved)."""
-    store = TemplateStore([spec])
-    return lint_templates(store, profile, **kwargs)  # type: ignore[arg-type]
+def lint_template(
+    spec: TemplateSpec,
+    profile: LintProfile,
+    *,
+    samples: Mapping[str, Sequence[RenderContext]] | None = None,
+    languages: Iterable[str] = SHIPPED_LANGUAGES,
+    sms_segment_budget: int | None = None,
+) -> list[LintIssue]:
+    """Lint one parsed template (e.g. an admin's edit, before it is saved); syntax and
+    sandbox problems are issues here, not exceptions."""
+    return lint_templates(TemplateStore([spec]), profile, samples=samples, languages=languages,
+                          sms_segment_budget=sms_segment_budget)
+
+
+def _message(err: TemplateError) -> str:
+    return err.detail + (f" (line {err.line})" if err.line else "")
 
 
 class _Linter:
@@ -319,26 +335,31 @@ class _Linter:
                 for code, message in self._static(source, level, part):
                     static_ok = False
                     add(lang, channel.value, code, message, disclosure.value, part)
-            if not static_ok:
-                continue
-            for sample in self.samples.get(lang, ()):
+            rendered_any = False
+            for sample in self.samples.get(lang, ()) if static_ok else ():
                 try:
                     rendered = renderer.render(spec.id, lang, channel, sample, level=disclosure)
                 except TemplateError as err:
                     add(lang, channel.value, err.code if err.code in CODES else "render",
-                        err.detail + (f" (line {err.line})" if err.line else ""),
-                        disclosure.value, err.part or "")
+                        _message(err), disclosure.value, err.part or "")
                     continue
+                rendered_any = True
                 for code, message, part in self._check(spec, rendered.body, rendered.subject,
                                                        disclosure, channel, lang, sample):
                     add(lang, channel.value, code, message, disclosure.value, part)
+            if not rendered_any:
+                # still report what the literal text says, so one fix-and-rerun shows all
+                for part, source in variant.parts():
+                    literal = _JINJA_TAG.sub(" ", source)
+                    for code, message in self._content(literal, part, disclosure, None):
+                        add(lang, channel.value, code, message, disclosure.value, part)
         return out
 
     def _static(self, source: str, level: Disclosure, part: str) -> list[tuple[str, str]]:
         try:
             compile_text(source)
         except TemplateError as err:
-            return [(err.code, err.detail + (f" (line {err.line})" if err.line else ""))]
+            return [(err.code, _message(err))]
         names = undeclared_variables(source)
         allowed = variables_for(level)
         found = []
@@ -350,6 +371,21 @@ class _Linter:
             else:
                 found.append(("undefined", f"undefined variable {name!r} (not a template "
                                            "variable)"))
+        return found
+
+    def _content(self, text: str, part: str, disclosure: Disclosure,
+                 sample: RenderContext | None) -> list[tuple[str, str]]:
+        """Disclosure (limited content, every subject) and forbidden-phrase findings."""
+        found: list[tuple[str, str]] = []
+        if disclosure is Disclosure.LIMITED or part == "subject":
+            scope = "email subject" if part == "subject" else "limited content"
+            found.extend(("disclosure", f"{scope} reveals a debt: {finding}")
+                         for finding in disclosure_findings(text, sample))
+        for phrase, pattern in self.forbidden:
+            match = pattern.search(text)
+            if match:
+                found.append(("forbidden_phrase", f"{match.group(0)!r} is forbidden by "
+                                                  f"{self.profile.name} (listed as {phrase!r})"))
         return found
 
     def _check(self, spec: TemplateSpec, body: str, subject: str | None,
@@ -377,17 +413,8 @@ class _Linter:
                               f"{self.budget}{why}", "body"))
 
         for part, text in parts:
-            limited = disclosure is Disclosure.LIMITED or part == "subject"
-            if limited:
-                for finding in disclosure_findings(text, sample):
-                    scope = "email subject" if part == "subject" else "limited content"
-                    found.append(("disclosure", f"{scope} reveals a debt: {finding}", part))
-            for phrase, pattern in self.forbidden:
-                match = pattern.search(text)
-                if match:
-                    found.append(("forbidden_phrase",
-                                  f"{match.group(0)!r} is forbidden by {self.profile.name} "
-                                  f"(listed as {phrase!r})", part))
+            found.extend((code, message, part)
+                         for code, message in self._content(text, part, disclosure, sample))
 
         if disclosure is Disclosure.VERIFIED and self.profile.requires_mini_miranda:
             miranda = self.profile.mini_miranda_text(lang)

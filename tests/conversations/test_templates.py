@@ -315,7 +315,7 @@ def test_shipped_store_has_every_template_of_the_issue():
                "unknown_sender", "legal_ack", "callback_ack", "handoff_ack", "how_to_pay",
                "balance_info", "verify_prompt", "verify_failed", "verify_locked",
                "verified_ok", "help", "telegram_invite"]
-    assert store.ids() == sorted(campaign + replies)
+    assert set(campaign + replies) <= set(store.ids())  # others may add more
     everywhere = {ChannelKind.SMS, ChannelKind.EMAIL, ChannelKind.TELEGRAM}
     for tid in campaign:
         spec = store.get(tid)

@@ -47,7 +47,8 @@ def bad_help_template(directory: Path) -> None:
 def test_lint_passes_on_the_shipped_templates(cli: CliRunner):
     result = cli.invoke(app, ["lint"])
     assert result.exit_code == 0, result.output
-    assert "30 templates, 0 issues (US-RegF, UK-FCA, CN)" in result.output
+    shipped = len(TemplateStore.load())
+    assert f"{shipped} templates, 0 issues (US-RegF, UK-FCA, CN)" in result.output
 
 
 def test_lint_fails_listing_issues(cli: CliRunner, tmp_path: Path):
@@ -57,7 +58,7 @@ def test_lint_fails_listing_issues(cli: CliRunner, tmp_path: Path):
     assert "US-RegF help [limited/sms/en/body] missing_opt_out" in result.output
     assert ("US-RegF help [limited/sms/en/body] disclosure: limited content reveals a debt: "
             "debt word 'owe'") in result.output
-    assert "30 templates, 2 issues (US-RegF)" in result.output
+    assert f"{len(TemplateStore.load())} templates, 2 issues (US-RegF)" in result.output
 
 
 def test_lint_reads_the_override_dir_from_the_environment(cli: CliRunner, tmp_path: Path,
