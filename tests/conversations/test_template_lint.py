@@ -299,3 +299,9 @@ def test_shipped_templates_lint_clean_with_a_plain_brand_and_fail_with_a_debt_br
     issues = lint_templates(store, PROFILES["UK-FCA"], samples=samples)
     assert codes(issues) == {"disclosure"}
     assert all(i.level == "limited" or i.part == "subject" for i in issues)
+
+
+def test_literal_text_is_checked_when_a_text_cannot_render():
+    text = "Pay $40 now or else, {{ nmae }}."
+    issues = lint(broken("limited.telegram.en", text))
+    assert codes(issues) == {"undefined", "disclosure", "forbidden_phrase"}
