@@ -58,6 +58,11 @@ def locale_for(language: str, country: str | None = None) -> str:
     return fallback
 
 
+def _kind(value: Any) -> str:
+    """What a bad value is, without showing it (it may be personal data)."""
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
 def _defined(value: Any) -> Any:
     """Raise the undefined error (naming the variable) instead of formatting it."""
     if isinstance(value, Undefined):
@@ -77,7 +82,7 @@ def money(context: Context, minor: Any, currency: str | None = None) -> str:
     """``{{ balance_minor | money }}`` → ``$1,240.00`` (en_US), ``¥2,400.00`` (zh_CN, CNY)."""
     _defined(minor)
     if minor is None or isinstance(minor, bool) or not isinstance(minor, int):
-        raise FilterError(f"money: expected an amount in minor units (int), got {minor!r}")
+        raise FilterError(f"money: expected an amount in minor units (int), got {_kind(minor)}")
     code = (currency or _context_value(context, "currency", "money")).upper()
     locale = _context_value(context, "locale", "money")
     return format_currency(from_minor(minor, code), code, locale=locale)
@@ -92,7 +97,7 @@ def format_day(context: Context, value: Any, fmt: str = "medium") -> str:
     if isinstance(_defined(value), datetime):
         value = value.date()
     if not isinstance(value, date):
-        raise FilterError(f"date: expected a date, got {value!r}")
+        raise FilterError(f"date: expected a date, got {_kind(value)}")
     if fmt not in _DATE_FORMATS:
         raise FilterError(f"date: format must be one of {', '.join(_DATE_FORMATS)}, not {fmt!r}")
     return format_date(value, fmt, locale=_context_value(context, "locale", "date"))
