@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
 
-from bot.domain.case import TransitionError
+from bot.domain.case import CaseStatus, TransitionError
 from bot.domain.money import MoneyError, to_minor
 from bot.services.csv_rows import (
     CountingLines,
@@ -27,7 +27,7 @@ from bot.services.csv_rows import (
     too_many_cells,
     write_rejects,
 )
-from bot.services.portfolio_rows import KNOWN, REQUIRED, CaseRecord, parse_case_row
+from bot.services.portfolio_rows import KNOWN, MAX_MINOR, REQUIRED, CaseRecord, parse_case_row
 from bot.settings import Settings
 from storage.models import CaseRow, PaymentRow
 from storage.portfolio import upsert_cases
@@ -105,6 +105,7 @@ def import_cases(
 
 
 PAYMENT_COLUMNS = ("account_id", "amount", "paid_at", "reference")
+MAX_REFERENCE = 128  # payment.reference
 
 
 def _paid_at(value: str, tz: str) -> datetime:
@@ -127,7 +128,9 @@ def import_payments(
     file = str(path)
     with path.open(newline="", encoding="utf-8-sig") as f, uow:
         stream = CountingLines(f)
-        refs_done: set[str] = set()
+        # reference -> (account, amount) of payments applied earlier in this file
+        refs_done: dict[str, tuple[str, int]] = {}
+        now = uow.clock.now()
         for line, row in read_rows(path, stream, PAYMENT_COLUMNS, frozenset(PAYMENT_COLUMNS)):
             header = header or list(PAYMENT_COLUMNS)
             report.rows += 1
@@ -140,13 +143,12 @@ def import_payments(
             for c in PAYMENT_COLUMNS:
                 if not row.get(c):
                     errors.append(RowError(file, line, c, "required"))
-            ref = row.get("reference", "")
-            if ref and (ref in refs_done or uow.session.exec(
-                    select(PaymentRow.id).where(PaymentRow.reference == ref)).first()):
-                report.duplicates += 1  # already applied: idempotent re-import
-                continue
-            case = uow.cases.get(row["account_id"]) if row.get("account_id") else None
-            if row.get("account_id") and case is None:
+            ref, account = row.get("reference", ""), row.get("account_id", "")
+            if len(ref) > MAX_REFERENCE:
+                errors.append(RowError(file, line, "reference",
+                                       f"longer than {MAX_REFERENCE} characters"))
+            case = uow.cases.get(account) if account else None
+            if account and case is None:
                 errors.append(RowError(file, line, "account_id", "no such account"))
             amount = paid_at = None
             if case is not None and row.get("amount"):
@@ -154,14 +156,31 @@ def import_payments(
                     amount = to_minor(row["amount"], case.currency)
                     if amount <= 0:
                         errors.append(RowError(file, line, "amount", "must be positive"))
+                    elif amount > MAX_MINOR:
+                        errors.append(RowError(file, line, "amount", "implausibly large amount"))
                 except MoneyError as exc:
                     errors.append(RowError(file, line, "amount", str(exc)))
+            if ref and not errors:
+                applied = refs_done.get(ref) or _applied_payment(uow, ref)
+                if applied == (account, amount):
+                    report.duplicates += 1  # already applied: idempotent re-import
+                    continue
+                if applied is not None:
+                    errors.append(RowError(
+                        file, line, "reference",
+                        "already used by a different payment (another account or amount)"))
             if case is not None and row.get("paid_at"):
                 try:
                     paid_at = _paid_at(row["paid_at"], case.timezone)
+                    if paid_at > now + timedelta(days=1):
+                        errors.append(RowError(file, line, "paid_at",
+                                               f"in the future (today is {now.date()})"))
                 except ValueError:
                     errors.append(RowError(file, line, "paid_at",
                                            "expected YYYY-MM-DD or an ISO-8601 date-time"))
+            if not errors and case is not None and case.status is CaseStatus.CLOSED_WRITTEN_OFF:
+                errors.append(RowError(file, line, "account_id",
+                                       "the case is written off: record this payment by hand"))
             if not errors and case is not None and amount and paid_at:
                 try:
                     case.record_payment(ref, amount, paid_at, actor="import")
@@ -171,7 +190,8 @@ def import_payments(
                 report.errors.extend(errors)
                 rejects.append((row, errors))
                 continue
-            refs_done.add(ref)
+            assert amount is not None
+            refs_done[ref] = (account, amount)
             report.applied += 1
             if report.applied % CHUNK == 0:
                 if not report.errors or skip_invalid:
@@ -186,6 +206,16 @@ def import_payments(
         write_rejects(rejects_path, header, rejects)
         report.rejects_path = rejects_path
     return report
+
+
+def _applied_payment(uow: SqlUnitOfWork, reference: str) -> tuple[str, int] | None:
+    """(account, amount) of the payment already stored under ``reference``, if any."""
+    hit = uow.session.exec(
+        select(CaseRow.account_id, PaymentRow.amount_minor)
+        .join(CaseRow, col(CaseRow.id) == col(PaymentRow.case_id))
+        .where(PaymentRow.reference == reference)
+    ).first()
+    return (hit[0], hit[1]) if hit is not None else None
 
 
 def refresh_days_past_due(uow: SqlUnitOfWork, today: date | None = None) -> int:
