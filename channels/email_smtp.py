@@ -419,8 +419,11 @@ class SmtpEmailChannel(Channel):
             if not _TOKEN_RE.match(outbound.reply_token):
                 raise ValueError("reply token has characters not allowed in an address")
             msg["Reply-To"] = f"reply+{outbound.reply_token}@{self.reply_domain}"
+        body = outbound.body
         if outbound.unsubscribe_token and self.unsubscribe_base_url:
             token = urllib.parse.quote(outbound.unsubscribe_token, safe="")
+            # the templates' opt-out line points at "the link below": make it visible too
+            body = f"{body.rstrip()}\n\n{self.unsubscribe_base_url}/{token}\n"
             targets = [f"<{self.unsubscribe_base_url}/{token}>"]
             if self.reply_domain:
                 subject = urllib.parse.quote(f"unsubscribe {outbound.unsubscribe_token}")
@@ -428,7 +431,7 @@ class SmtpEmailChannel(Channel):
             msg["List-Unsubscribe"] = ", ".join(targets)
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(outbound.body)
+        msg.set_content(body)
         if outbound.html_body:
             msg.add_alternative(outbound.html_body, subtype="html")
         return msg

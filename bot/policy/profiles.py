@@ -117,6 +117,7 @@ _FORBIDDEN_ZH = (
 _MINI_MIRANDA = {
     "en": "This is a communication from a debt collector. This is an attempt to collect a "
           "debt and any information obtained will be used for that purpose.",
+    "zh": "这是一封来自债务催收方的通知。本通知旨在催收债务，我们获得的任何信息都将用于此目的。",
     "es": "Esta es una comunicación de un cobrador de deudas. Es un intento de cobrar una "
           "deuda y cualquier información obtenida se utilizará para ese fin.",
 }

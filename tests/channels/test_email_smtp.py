@@ -280,7 +280,8 @@ async def test_threading_reply_address_and_unsubscribe_headers() -> None:
     assert msg.get_content_type() == "multipart/alternative"
     html = msg.get_body(preferencelist=("html",))
     assert html is not None and "<b>Ana</b>" in html.get_content()
-    assert peer.messages[0].text() == "Hello Ana\n"
+    # the List-Unsubscribe target is also shown in the text, under the body
+    assert peer.messages[0].text() == "Hello Ana\n\nhttps://bank.example/unsubscribe/TOKEN_abc-123\n"
 
 
 async def test_bare_thread_ref_gets_brackets_and_optional_headers_are_omitted() -> None:
