@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.replies.dates import DateHit
+from bot.replies.intents import Cues
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
@@ -91,18 +92,28 @@ _EN_WORD_AFTER_BAD = re.compile(
 )
 _EN_CUR_AFTER = re.compile(r"\s*(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
 
-_EN_MARKERS = re.compile(
-    r"(?P<rest>\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
-    r"difference|other\s+(?:part|bit))\b|\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b)"
-    r"|(?P<half>\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))|\b50\s*%)"
-    r"|(?P<full>\bin\s+full\b|\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b|"
-    r"\ball\s+of\s+it\b|\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
-    r"(?:balance|amount|thing|lot|debt|sum|bill)\b|"
-    r"(?<!towards\s)(?<!toward\s)(?<!against\s)(?<!of\s)(?<!off\s)(?<!from\s)\bthe\s+balance\b|"
-    r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:it|this|that|everything|the\s+(?:debt|loan|"
-    r"bill|account|lot))\s+off\b|\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account)|everything|it\s+all)\b|"
-    r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b|\beverything\s+(?:i|that\s+i)\s+owe\b|"
-    r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b|\bpay\s+(?:it|this|that)\s+in\s+full\b)"
+_EN_MARKERS: tuple[tuple[str, Cues], ...] = (
+    (REST, Cues(
+        r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
+        r"difference|other\s+(?:part|bit))\b",
+        r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
+    )),
+    (HALF, Cues(r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
+    (FULL, Cues(
+        r"\bin\s+full\b",
+        r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
+        r"\ball\s+of\s+it\b",
+        r"\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
+        r"(?:balance|amount|thing|lot|debt|sum|bill)\b",
+        r"\bthe\s+balance\b(?<!towards\sthe\sbalance)(?<!toward\sthe\sbalance)(?<!against\sthe\sbalance)"
+        r"(?<!of\sthe\sbalance)(?<!off\sthe\sbalance)(?<!from\sthe\sbalance)",
+        r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:it|this|that|everything|the\s+(?:debt|"
+        r"loan|bill|account|lot))\s+off\b",
+        r"\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account)|everything|it\s+all)\b",
+        r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b",
+        r"\beverything\s+(?:i|that\s+i)\s+owe\b",
+        r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
+    )),
 )
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
@@ -174,10 +185,16 @@ def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
         hits = _zh_numbers(text, blocked) if lang == "zh" else _en_numbers(text, blocked)
         if lang == "en":
             hits += _en_words(text, blocked, hits)
-    markers = _ZH_MARKERS if lang == "zh" else _EN_MARKERS
-    for m in markers.finditer(text):
-        kind = m.lastgroup or FULL
-        hits.append(AmountHit(m.start(), m.end(), None, kind))
+    if lang == "zh":
+        for m in _ZH_MARKERS.finditer(text):
+            hits.append(AmountHit(m.start(), m.end(), None, m.lastgroup or FULL))
+    else:
+        taken: list[tuple[int, int]] = []
+        for kind, cues in _EN_MARKERS:
+            for m in cues.finditer(text):
+                if not _overlaps(m.start(), m.end(), taken):
+                    hits.append(AmountHit(m.start(), m.end(), None, kind))
+                    taken.append(m.span())
     hits.sort(key=lambda h: h.start)
     return _merge_ranges(text, hits)
 

@@ -22,6 +22,14 @@ from functools import lru_cache
 
 from bot.replies.numbers import EN_TENS, EN_UNITS, parse_chinese
 
+
+def word_start(text: str, pos: int) -> bool:
+    """True when ``pos`` starts a word (what a leading ``\\b`` checks)."""
+    if pos == 0:
+        return True
+    c = text[pos - 1]
+    return not (c.isalnum() or c == "_")
+
 DATE, VAGUE, EVENT, PAST = "date", "vague", "event", "past"
 
 
@@ -274,7 +282,28 @@ _EN_PATTERNS: list[tuple[str, str]] = [
      r"in\s+due\s+course)\b"),
 ]
 
-_EN_RE = re.compile("|".join(f"(?P<{n}>{p})" for n, p in _EN_PATTERNS))
+# A leading \b defeats the engine's first-character skipping; it is checked on each hit instead.
+_EN_BOUNDED = frozenset(n for n, p in _EN_PATTERNS if p.startswith("\\b"))
+# Each alternative ends with an empty named group, so ``lastgroup`` names it while
+# the alternative still starts with a literal (a leading group would slow matching).
+_EN_RE = re.compile(
+    "|".join(f"(?:{p[2:] if n in _EN_BOUNDED else p})(?P<{n}>)" for n, p in _EN_PATTERNS)
+)
+
+# Every English date phrase starts with a digit or one of these words; the big
+# alternation is only tried where such a word starts (much faster than a scan).
+_EN_TOKEN = re.compile(r"[a-z0-9]+")
+_EN_TRIGGERS = frozenset(
+    [*_WEEKDAYS, *_MONTHS, *_ORDINALS, *_COUNT_WORDS]
+    + [w.split("-")[0] for w in _ORDINALS]
+    + """yesterday last earlier the just until till by up for week day next nxt early beginning start
+    mid middle late later sometime some end month eom this year eoy christmas xmas in within for after
+    another a an one extra every each per bi biweekly weekly monthly fortnightly following coming
+    upcoming past tomorrow tmrw tmrow tmr tmw tomorow tomorro tommorow tommorrow tommorw tomoro tomoz
+    tomrw tomm today tonight tonite tday right rn eod now immediately straight inside over fortnight
+    couple few several on before when once as soon whenever pay payday paycheck paycheque payroll i
+    we get soonish asap shortly eventually wk wkend wknd eow weekend instant""".split()
+)
 
 # --------------------------------------------------------------------------- Chinese
 
@@ -321,7 +350,7 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ("numeric", r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])"),
 ]
 
-_ZH_RE = re.compile("|".join(f"(?P<{n}>{p})" for n, p in _ZH_PATTERNS))
+_ZH_RE = re.compile("|".join(f"(?:{p})(?P<{n}>)" for n, p in _ZH_PATTERNS))
 
 
 def _count(word: str) -> int | None:
@@ -522,8 +551,22 @@ def find_dates(text: str, lang: str, ctx: DateContext) -> list[DateHit]:
             hits.append(DateHit(m.start(), m.end(), value, kind))
         # English date words inside a Chinese reply ("fri", "tmrw") are rare; ignored.
         return hits
-    for m in _EN_RE.finditer(text):
+    done = 0
+    match = _EN_RE.match
+    for tok in _EN_TOKEN.finditer(text):
+        start = tok.start()
+        if start < done:
+            continue
+        w = tok.group()
+        if not (w[0].isdigit() or w in _EN_TRIGGERS):
+            continue
+        m = match(text, start)
+        if m is None or m.end() == start:
+            continue
         name = m.lastgroup or ""
+        if name in _EN_BOUNDED and not word_start(text, start):
+            continue
+        done = m.end()
         value, kind = _en_value(name, m, ctx)
         if kind == DATE and value is None:
             continue

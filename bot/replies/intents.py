@@ -47,34 +47,301 @@ PRIORITY: tuple[Intent, ...] = (
 )
 
 
-def _c(*parts: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in parts))
+def split_top(pattern: str) -> list[str]:
+    """Split a regex source at its top-level ``|`` (outside groups and classes)."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+def _close_paren(pattern: str, open_at: int) -> int:
+    """Index of the ``)`` closing the group opened at ``open_at`` (-1 if none)."""
+    depth = 0
+    i = open_at
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _expand(alt: str, budget: int = 64) -> list[str]:
+    """Distribute a leading plain group: ``(?:can|could)\\s+pay`` -> two alternatives."""
+    if not alt.startswith("(?:") or budget <= 0:
+        return [alt]
+    close = _close_paren(alt, 0)
+    if close < 0:
+        return [alt]
+    rest = alt[close + 1:]
+    if rest[:1] in ("?", "*", "+", "{"):
+        return [alt]
+    out: list[str] = []
+    for part in split_top(alt[3:close]):
+        out.extend(_expand(part + rest, budget // 2))
+        if len(out) > budget:
+            return [alt]
+    return out
+
+
+def trie_alternation(alts: list[str]) -> str:
+    """Join alternatives grouped by their first literal character.
+
+    The regex engine tries every branch of an alternation at every position,
+    but skips a branch cheaply when its first character does not match; grouping
+    by first character turns ~100 branch checks per position into ~26.
+    Alternatives that may both match at one position keep their relative order.
+    """
+    groups: dict[str, list[str]] = {}
+    order: list[tuple[str, str]] = []  # ("g", char) or ("a", alternative)
+    for alt in alts:
+        for a in _expand(alt):
+            c = a[:1]
+            if c and (c.isalnum() or c == "'") and a[1:2] not in ("?", "*", "+", "{"):
+                if c not in groups:
+                    groups[c] = []
+                    order.append(("g", c))
+                groups[c].append(a[1:])
+            else:
+                order.append(("a", a))
+    parts = []
+    for kind, val in order:
+        if kind == "g":
+            rests = groups[val]
+            parts.append(val + ("(?:" + "|".join(rests) + ")" if len(rests) > 1 or rests[0] else ""))
+        else:
+            parts.append(f"(?:{val})")
+    return "|".join(parts)
+
+
+def word_start(text: str, pos: int) -> bool:
+    """True when ``pos`` is at a word boundary from the left (what a leading ``\\b`` checks)."""
+    if pos == 0:
+        return True
+    c = text[pos - 1]
+    return not (c.isalnum() or c == "_")
+
+
+_PREFIX_LEN = 6
+_TOKEN = re.compile(r"[a-z0-9']+")
+
+
+def _prefixes(items: list[tuple[object, object]], depth: int = 0) -> set[str] | None:
+    """Literal prefixes (up to ``_PREFIX_LEN`` chars of the first word) every match starts with.
+
+    ``None`` when some match may start without a known literal word prefix.
+    """
+    import re._constants as C  # noqa: PLC0415 - private but stable in CPython 3.11+
+
+    if depth > 20:
+        return None
+    out: set[str] = set()
+    acc = [""]
+    for i, (op, av) in enumerate(items):
+        if op is C.AT or op is C.ASSERT or op is C.ASSERT_NOT:
+            continue
+        if op is C.LITERAL:
+            ch = chr(av)  # type: ignore[arg-type]
+            if not (ch.isalnum() or ch == "'"):
+                return {a for a in acc if a} or None if all(acc) else None
+            acc = [a + ch for a in acc]
+            if all(len(a) >= _PREFIX_LEN for a in acc):
+                return {a[:_PREFIX_LEN] for a in acc}
+            continue
+        rest = items[i + 1:]
+        if op is C.SUBPATTERN:
+            inner = list(av[3].data)  # type: ignore[index]
+            sub = _prefixes(inner + rest, depth + 1)
+        elif op is C.BRANCH:
+            sub = set()
+            for alt in av[1]:  # type: ignore[index]
+                s = _prefixes(list(alt.data) + rest, depth + 1)
+                if s is None:
+                    sub = None
+                    break
+                sub |= s
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            lo, _hi, item = av  # type: ignore[misc]
+            once = _prefixes(list(item.data) + rest, depth + 1)
+            sub = once if lo else (None if once is None else once | (_prefixes(rest, depth + 1) or set()))
+            if not lo and _prefixes(rest, depth + 1) is None:
+                sub = None
+        else:
+            sub = None
+        if sub is None:
+            return {a for a in acc} if all(acc) else None
+        return {a + s for a in acc for s in sub} if all(acc) or all(sub) else None
+    return set(acc) if all(acc) else None
+
+
+def _gate(pattern: str) -> frozenset[str] | None:
+    try:
+        import re._parser as P  # noqa: PLC0415
+
+        pre = _prefixes(list(P.parse(pattern).data))
+    except Exception:
+        return None
+    if not pre or any(not p for p in pre):
+        return None
+    return frozenset(p.split(" ")[0][:_PREFIX_LEN] for p in pre)
+
+
+def token_prefixes(text: str) -> frozenset[str]:
+    """Every prefix (1..6 chars) of every word of ``text``, for :class:`Cues` gates."""
+    out: set[str] = set()
+    for tok in _TOKEN.findall(text):
+        for n in range(1, min(len(tok), _PREFIX_LEN) + 1):
+            out.add(tok[:n])
+    return frozenset(out)
+
+
+class Cues:
+    """A set of alternative patterns, searched fast.
+
+    A leading ``\\b`` stops the regex engine from skipping alternatives by their
+    first character, which makes a long alternation slow. Alternatives that start
+    with ``\\b`` are compiled without it and the boundary is checked on each hit.
+    Each half also has a gate: the word prefixes its matches must start with, so
+    that a reply without any of them is skipped with one set test.
+    """
+
+    __slots__ = ("_bounded", "_bounded_gate", "_free", "_free_gate")
+
+    def __init__(self, *parts: str) -> None:
+        bounded: list[str] = []
+        free: list[str] = []
+        for part in parts:
+            for alt in split_top(part):
+                if alt.startswith("\\b"):
+                    bounded.append(alt[2:])
+                else:
+                    free.append(alt)
+        self._bounded = re.compile(trie_alternation(bounded)) if bounded else None
+        self._free = re.compile(trie_alternation(free)) if free else None
+        self._bounded_gate = _gate("|".join(f"(?:{p})" for p in bounded)) if bounded else None
+        self._free_gate = _gate("|".join(f"(?:{p})" for p in free)) if free else None
+
+    def gate(self, prefixes: frozenset[str] | None) -> bool:
+        """False when no hit is possible in a text with these word prefixes."""
+        if prefixes is None:
+            return True
+        if self._bounded is not None and (
+            self._bounded_gate is None or not self._bounded_gate.isdisjoint(prefixes)
+        ):
+            return True
+        return self._free is not None and (
+            self._free_gate is None or not self._free_gate.isdisjoint(prefixes)
+        )
+
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int | None = None, prefixes: frozenset[str] | None = None
+    ) -> list[re.Match[str]]:
+        """All hits, ordered by start (hits of the two halves may overlap)."""
+        if prefixes is not None and not self.gate(prefixes):
+            return []
+        end = len(text) if endpos is None else endpos
+        out: list[re.Match[str]] = []
+        if self._bounded is not None:
+            out.extend(m for m in self._bounded.finditer(text, pos, end) if word_start(text, m.start()))
+        if self._free is not None:
+            out.extend(self._free.finditer(text, pos, end))
+            if self._bounded is not None:
+                out.sort(key=lambda m: m.start())
+        return out
+
+    def search(
+        self, text: str, pos: int = 0, endpos: int | None = None, prefixes: frozenset[str] | None = None
+    ) -> re.Match[str] | None:
+        """The leftmost hit, or None."""
+        if prefixes is not None and not self.gate(prefixes):
+            return None
+        end = len(text) if endpos is None else endpos
+        best: re.Match[str] | None = None
+        if self._bounded is not None:
+            for m in self._bounded.finditer(text, pos, end):
+                if word_start(text, m.start()):
+                    best = m
+                    break
+        if self._free is not None:
+            m2 = self._free.search(text, pos, best.start() + 1 if best is not None else end)
+            if m2 is not None and (best is None or m2.start() < best.start()):
+                best = m2
+        return best
+
+
+def _c(*parts: str) -> Cues:
+    return Cues(*parts)
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """Compiled cue patterns for one language."""
 
-    legal: re.Pattern[str]
-    legal_not: re.Pattern[str]  # spans where a legal word means something else
-    wrong_party: re.Pattern[str]
-    dispute: re.Pattern[str]
-    fraud: re.Pattern[str]
-    paid: re.Pattern[str]
-    hardship: re.Pattern[str]
-    refuse: re.Pattern[str]
-    callback: re.Pattern[str]
-    question: re.Pattern[str]
+    legal: Cues
+    legal_not: Cues  # spans where a legal word means something else
+    wrong_party: Cues
+    dispute: Cues
+    fraud: Cues
+    paid: Cues
+    hardship: Cues
+    refuse: Cues
+    callback: Cues
+    question: Cues
     wh: re.Pattern[str]
-    promise: re.Pattern[str]
-    offer_question: re.Pattern[str]
-    time_request: re.Pattern[str]
-    cant_until: re.Pattern[str]
-    uncertain: re.Pattern[str]
+    promise: Cues
+    offer_question: Cues
+    time_request: Cues
+    cant_until: Cues
+    uncertain: Cues
     negated_before: re.Pattern[str]
-    block: re.Pattern[str]  # clause cues that stop an amount+date clause being an offer
-    ack: re.Pattern[str]
-    auto_reply: re.Pattern[str]
+    block: Cues  # clause cues that stop an amount+date clause being an offer
+    ack: Cues
+    auto_reply: Cues
     clause_split: re.Pattern[str]
     then: re.Pattern[str]
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
 from bot.replies.email_cleanup import QUOTE_HINT, mask_quoted
-from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon
+from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon, token_prefixes
 from bot.replies.model import PromiseTerm, Reply, Span
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out
@@ -116,7 +116,7 @@ class _Analysis:
 
     __slots__ = (
         "amounts", "balance", "clauses", "ctx", "cues", "dates", "folded", "implicit_only", "lex",
-        "lg", "spans", "t",
+        "lg", "pre", "spans", "t",
     )
 
     def __init__(self, folded: Folded, t: str, lg: str, lex: Lexicon, ctx: object,
@@ -133,6 +133,8 @@ class _Analysis:
         self.dates: list[DateHit] = []
         self.amounts: list[AmountHit] = []
         self.clauses: list[tuple[int, int]] = []
+        # Word prefixes gate the English lexicons (Chinese has no word tokens to gate on).
+        self.pre: frozenset[str] | None = token_prefixes(t) if lg == "en" else None
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Reply:
@@ -142,7 +144,7 @@ class _Analysis:
             self._span(opt[0], opt[1], "opt_out", None)
         if not _CONTENT.search(t):
             return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
-        if lex.auto_reply.search(t):
+        if lex.auto_reply.search(t, prefixes=self.pre):
             return self._reply(Intent.OTHER, opt is not None, (), 0.95)
         self.dates = find_dates(t, self.lg, self.ctx)  # type: ignore[arg-type]
         self.amounts = find_amounts(t, self.lg, self.dates)
@@ -205,9 +207,9 @@ class _Analysis:
     # ------------------------------------------------------------------ cues
     def _find_cues(self) -> None:
         t, lex, cues = self.t, self.lex, self.cues
-        fraud = lex.fraud.search(t) is not None
-        not_legal = [m.span() for m in lex.legal_not.finditer(t)]
-        for m in lex.legal.finditer(t):
+        fraud = lex.fraud.search(t, prefixes=self.pre) is not None
+        not_legal = [m.span() for m in lex.legal_not.finditer(t, prefixes=self.pre)]
+        for m in lex.legal.finditer(t, prefixes=self.pre):
             if any(s <= m.start() < e for s, e in not_legal):
                 continue
             if fraud and re.search(r"police|cops|报警|警察|公安|110", m.group()):
@@ -216,35 +218,35 @@ class _Analysis:
             break
         if not_legal:
             cues.setdefault(Intent.HARDSHIP, not_legal[0])
-        m = lex.wrong_party.search(t)
+        m = lex.wrong_party.search(t, prefixes=self.pre)
         if m:
             cues[Intent.WRONG_PARTY] = m.span()
         elif self.lg == "en":
             span = self._name_cue()
             if span:
                 cues[Intent.WRONG_PARTY] = span
-        m = lex.dispute.search(t)
+        m = lex.dispute.search(t, prefixes=self.pre)
         if m:
             cues[Intent.DISPUTE] = m.span()
         self._paid_cue()
-        m = lex.hardship.search(t)
+        m = lex.hardship.search(t, prefixes=self.pre)
         if m:
             cues.setdefault(Intent.HARDSHIP, m.span())
-        m = lex.refuse.search(t)
+        m = lex.refuse.search(t, prefixes=self.pre)
         if m:
             cues[Intent.REFUSE] = m.span()
         neg = _ZH_CALL_NEG if self.lg == "zh" else _EN_CALL_NEG
-        for m in lex.callback.finditer(t):
+        for m in lex.callback.finditer(t, prefixes=self.pre):
             cs = self._clause_of(m.start())[0]
             if neg.search(t[max(cs, m.start() - 16):m.start()]):
                 continue
             cues[Intent.CALLBACK] = m.span()
             break
-        m = lex.question.search(t)
+        m = lex.question.search(t, prefixes=self.pre)
         if m:
             if m.group() == "?" and self.lg == "en" and len(_WORD.findall(t)) < 2:
                 pass
-            elif m.group() == "?" and lex.ack.fullmatch(t.replace("?", "").strip() or "x"):
+            elif m.group() == "?" and len(_WORD.findall(t)) <= 2 and lex.ack.search(t, prefixes=self.pre):
                 pass
             else:
                 cues[Intent.QUESTION] = m.span()
@@ -266,7 +268,7 @@ class _Analysis:
 
     def _paid_cue(self) -> None:
         t, lex = self.t, self.lex
-        for m in lex.paid.finditer(t):
+        for m in lex.paid.finditer(t, prefixes=self.pre):
             ms = m.start()
             cs, ce = self._clause_of(ms)
             before = t[max(cs, ms - 16):ms]
@@ -316,7 +318,7 @@ class _Analysis:
             kind = self._clause_promise(c, s, dates, amts, stated, past)
             if kind is None:
                 continue
-            if lex.uncertain.search(c) and not concrete:
+            if lex.uncertain.search(c, prefixes=self.pre) and not concrete:
                 self.cues.setdefault(Intent.HARDSHIP, (s, e))
                 continue
             chosen.append(i)
@@ -330,9 +332,9 @@ class _Analysis:
                 dates, amts = self._clause_items(s, e)
                 if not amts:
                     continue
-                if any(d.kind == PAST for d in dates) or self.lex.block.search(t[s:e]):
+                if any(d.kind == PAST for d in dates) or self.lex.block.search(t[s:e], prefixes=self.pre):
                     continue
-                if self.lex.uncertain.search(t[s:e]):
+                if self.lex.uncertain.search(t[s:e], prefixes=self.pre):
                     continue
                 extra.append(i)
             chosen = sorted(set(chosen) | set(extra))
@@ -355,9 +357,9 @@ class _Analysis:
         lex = self.lex
         has_amount = bool(amts)
         zh = self.lg == "zh"
-        question_form = zh and lex.offer_question.search(c) is not None
+        question_form = zh and lex.offer_question.search(c, prefixes=self.pre) is not None
         wh = lex.wh.search(c)
-        for m in lex.promise.finditer(c):
+        for m in lex.promise.finditer(c, prefixes=self.pre):
             ms = m.start()
             before = c[max(0, ms - 20):ms]
             if lex.negated_before.search(before):
@@ -388,7 +390,7 @@ class _Analysis:
                     continue
                 if past and not stated:
                     continue
-                if lex.paid.search(c) and not re.search(
+                if lex.paid.search(c, prefixes=self.pre) and not re.search(
                     r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b", c
                 ):
                     continue
@@ -396,18 +398,18 @@ class _Analysis:
                     continue
             return "cue"
         if not zh:
-            oq = lex.offer_question.search(c)
+            oq = lex.offer_question.search(c, prefixes=self.pre)
             firm = has_amount or any(d.kind in (DATE, EVENT) for d in dates)
             if oq and firm and not (wh and wh.start() < oq.start()):
                 if not past and not re.search(r"\b(?:less|lower|smaller|reduce\w*)\b", c):
                     return "offer"
-            if lex.time_request.search(c) and stated:
+            if lex.time_request.search(c, prefixes=self.pre) and stated:
                 return "offer"
-            cu = lex.cant_until.search(c)
+            cu = lex.cant_until.search(c, prefixes=self.pre)
             if cu and any(d.kind in (DATE, VAGUE, EVENT) and d.start >= s + cu.end() - 8 for d in dates):
                 return "offer"
         else:
-            if lex.time_request.search(c) and stated:
+            if lex.time_request.search(c, prefixes=self.pre) and stated:
                 return "offer"
             if stated and not self._zh_clause_past(c, dates):
                 for d in dates:
@@ -419,7 +421,7 @@ class _Analysis:
                         if not _ZH_STILL.match(after, pm.start()) and not wh:
                             return "cue"
         if has_amount and not past:
-            if lex.block.search(_UNTIL_TAIL.sub("", c)):
+            if lex.block.search(_UNTIL_TAIL.sub("", c), prefixes=self.pre):
                 return None
             if zh:
                 if any(d.kind == DATE for d in dates):
@@ -535,7 +537,7 @@ class _Analysis:
         t = self.t
         if intent is Intent.OTHER:
             words = len(_WORD.findall(t))
-            if self.lex.ack.search(t) and words <= 8:
+            if self.lex.ack.search(t, prefixes=self.pre) and words <= 8:
                 return 0.9
             if words <= 3:
                 return 0.6
