@@ -27,11 +27,15 @@ def hash_password(password: str, salt: bytes | None = None) -> str:
 
 
 def check_password(password: str, stored: str) -> bool:
+    """Does ``password`` match the stored hash? A malformed hash never matches."""
     try:
-        _, salt_hex, digest_hex = stored.split("$")
+        scheme, salt_hex, digest_hex = stored.split("$")
+        salt = bytes.fromhex(salt_hex)
     except ValueError:
         return False
-    expected = hash_password(password, bytes.fromhex(salt_hex)).split("$")[2]
+    if scheme != "scrypt" or not salt:
+        return False
+    expected = hash_password(password, salt).split("$")[2]
     return hmac.compare_digest(expected, digest_hex)
 
 
