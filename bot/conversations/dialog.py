@@ -20,8 +20,13 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.replies import Intent, Reply
+from bot.replies.dates import DATE as DATE_HIT
+from bot.replies.dates import context as date_context
+from bot.replies.dates import find_dates
+from bot.replies.normalize import fold
 
 CONVERSATION_TTL = timedelta(hours=24)
 VERIFY_ATTEMPTS = 3
@@ -67,6 +72,8 @@ class CaseFacts:
     contact_opted_out: bool = False
     expected_answer: str | None = None  # normalised (see normalise_answer)
     verify_method: str = "dob"
+    day_first: bool = False  # 05/06/1980 is 5 June (outside the US)
+    timezone: str = "UTC"  # the customer's zone: "call me at 3pm" is their 3pm
 
 
 @dataclass(frozen=True)
@@ -181,15 +188,34 @@ def plan_pick(text: str, counts: list[int]) -> int | None:
 
 
 _DIGITS = re.compile(r"\d+")
+_WORDS = re.compile(r"[a-z]+")
+_MONTHS = {name: i + 1 for i, name in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"))}
+_MONTHS.update({name[:3]: n for name, n in list(_MONTHS.items())})
+_MONTHS["sept"] = 9
 
 
 def normalise_answer(method: str, text: str, day_first: bool = False) -> str | None:
-    """A verification answer in comparable form: ISO date for dob, 4 digits for id_last4."""
+    """A verification answer in comparable form: ISO date for dob, 4 digits for id_last4.
+
+    Dates as people type them: ``1980-12-31``, ``12/31/1980`` (``31/12/1980`` with
+    ``day_first``), ``1980年12月31日``, ``31 December 1980``, ``Dec 31, 1980``.
+    """
     t = unicodedata.normalize("NFKC", text).strip()
     if method == "id_last4":
         digits = "".join(_DIGITS.findall(t))
         return digits[-4:] if len(digits) >= 4 else None
     parts = _DIGITS.findall(t)
+    months = [_MONTHS[w] for w in _WORDS.findall(t.lower()) if w in _MONTHS]
+    if len(months) == 1 and len(parts) == 2:
+        year, day = (parts if len(parts[0]) == 4 else parts[::-1])
+        if len(year) != 4 or len(day) > 2:
+            return None
+        try:
+            return date(int(year), months[0], int(day)).isoformat()
+        except ValueError:
+            return None
     if len(parts) != 3:
         return None
     try:
@@ -207,30 +233,46 @@ def normalise_answer(method: str, text: str, day_first: bool = False) -> str | N
 # ------------------------------------------------------------------ promise rules
 def check_terms(terms: list[tuple[int | None, date | None]], facts: CaseFacts,
                 limits: Limits) -> tuple[list[tuple[int | None, date | None]], list[str]]:
-    """Validate promise terms; returns terms adjusted into policy and what was wrong."""
+    """Validate promise terms; returns terms adjusted into policy and what was wrong.
+
+    One payment: dated from today up to the profile's horizon, at least the case's
+    minimum payment (or the balance, if smaller), at most the balance. Several (a plan):
+    at most ``max_instalments``, together at most the balance, each at least
+    ``min_instalment_percent`` of the balance (the last one may be the remainder); the
+    first is due within the horizon and the last at most ``max_instalments - 1`` months
+    after it (a monthly plan started within the horizon).
+    """
     problems: list[str] = []
     horizon = facts.today + timedelta(days=limits.max_promise_horizon_days)
+    plan = len(terms) > 1
+    last_allowed = _add_months(horizon, limits.max_instalments - 1) if plan else horizon
+    dated = sorted(d for _, d in terms if d is not None)
+    first_due = dated[0] if dated else None
     fixed: list[tuple[int | None, date | None]] = []
     total = sum(a for a, _ in terms if a is not None)
-    minimum = min(facts.minimum_payment_minor or 1, facts.balance_minor) if len(terms) == 1 \
-        else max(1, facts.balance_minor * limits.min_instalment_percent // 100)
+    minimum = max(1, facts.balance_minor * limits.min_instalment_percent // 100) if plan \
+        else min(facts.minimum_payment_minor or 1, facts.balance_minor)
+    last_due = dated[-1] if dated else None
     for amount, due in terms:
+        remainder = plan and total == facts.balance_minor and due == last_due
         if due is not None and due < facts.today:
             problems.append("date_in_past")
             due = facts.today
-        if due is not None and due > horizon:
-            problems.append("date_too_far")
-            due = horizon
+        if due is not None:
+            limit = horizon if (not plan or due == first_due) else last_allowed
+            if due > limit:
+                problems.append("date_too_far")
+                due = limit
         if amount is not None and amount > facts.balance_minor:
             problems.append("amount_above_balance")
             amount = facts.balance_minor
-        if amount is not None and amount < minimum:
+        if amount is not None and amount < minimum and not remainder:
             problems.append("amount_below_minimum")
             amount = minimum
         fixed.append((amount, due))
     if len(terms) > limits.max_instalments:
         problems.append("too_many_instalments")
-    if len(terms) > 1 and total > facts.balance_minor:
+    if plan and total > facts.balance_minor:
         problems.append("instalments_above_balance")
     return fixed, sorted(set(problems))
 
@@ -327,6 +369,35 @@ def _expire(now: datetime) -> datetime:
     return now + CONVERSATION_TTL
 
 
+def _idle(conv: Conversation) -> Conversation:
+    return Conversation(verify_failures=conv.verify_failures)
+
+
+def _dates_in(reply: Reply, facts: CaseFacts) -> list[date]:
+    """Dates the reply gives: the parser's promise dates, else any future date phrase
+    ("next friday" alone is no promise to the parser, but it answers "which date?")."""
+    found = [p.date for p in reply.promises if p.date is not None]
+    if found:
+        return found
+    lang = reply.lang if reply.lang in ("en", "zh") else "en"
+    hits = find_dates(fold(reply.text).text, lang, date_context(facts.today, facts.day_first))
+    return [h.value for h in hits if h.kind == DATE_HIT and h.value is not None]
+
+
+def _plan_offer(turn: Turn, now: datetime, options: list[tuple[int, int, date]],
+                failures: int) -> None:
+    """Show plans the customer can pick with a short answer (verified contact only)."""
+    turn.replies.append(ReplySpec("plan_options", {"plan_options": options}))
+    turn.conversation = Conversation(
+        State.CHOOSE_PLAN, {"options": [(c, a, d.isoformat()) for c, a, d in options]},
+        _expire(now), failures)
+
+
+def _ask_verification(purpose: str, turn: Turn, now: datetime, failures: int) -> None:
+    turn.replies.append(ReplySpec("verify_prompt"))
+    turn.conversation = Conversation(State.VERIFY, {"purpose": purpose}, _expire(now), failures)
+
+
 def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limits,
                 now: datetime, turn: Turn, exp: int) -> bool:
     text = reply.text
@@ -337,25 +408,27 @@ def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limi
                           for a, d in conv.context.get("terms", []))
             turn.commands.append(MakePromise(terms))
             turn.replies.append(ReplySpec("promise_confirmed"))
-            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.conversation = _idle(conv)
             turn.note = "promise_confirmed_in_context"
             return True
         if answer is False:
             turn.commands.append(QueueForHuman("promise_negotiation",
                                                "customer declined the counter-offer"))
             turn.replies.append(ReplySpec("handoff_ack"))
-            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.conversation = _idle(conv)
             turn.note = "counter_offer_declined"
             return True
         return False
     if conv.state is State.ASK_DATE:
-        dates = [p.date for p in reply.promises if p.date is not None]
+        if reply.intent not in (Intent.OTHER, Intent.PROMISE_TO_PAY):
+            return False  # "I already paid", a dispute...: the message itself counts
+        dates = _dates_in(reply, facts)
         if dates:
             amount = conv.context.get("amount")
             amounts = [to_minor(p.amount, exp) for p in reply.promises if p.amount is not None]
             _promise(((amounts[0] if amounts else amount), dates[0]), facts, limits, now,
                      turn, conv)
-            turn.note = "date_given_in_context"
+            turn.note = "date_given_in_context:" + turn.note
             return True
         return False
     if conv.state is State.CHOOSE_PLAN:
@@ -369,31 +442,36 @@ def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limi
             turn.commands.append(MakePromise(plan_terms(pick, each, first,
                                                          facts.balance_minor)))
             turn.replies.append(ReplySpec("promise_confirmed", {"plan_count": pick}))
-            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.conversation = _idle(conv)
             turn.note = f"plan_chosen:{pick}"
             return True
         if yes_no(text) is False:
             turn.commands.append(QueueForHuman("hardship", "no plan suited the customer"))
             turn.replies.append(ReplySpec("handoff_ack"))
-            turn.conversation = Conversation(verify_failures=conv.verify_failures)
+            turn.conversation = _idle(conv)
+            turn.note = "plans_declined"
             return True
         return False
     if conv.state is State.VERIFY:
-        answer = normalise_answer(facts.verify_method, text)
-        if answer is None:
+        given = normalise_answer(facts.verify_method, text, facts.day_first)
+        if given is not None and facts.verify_method == "dob" \
+                and date.fromisoformat(given) >= facts.today:
+            given = None  # "I'll pay on 12/20/2026" is no date of birth
+        if given is None:
             if reply.intent in (Intent.OTHER, Intent.QUESTION) or reply.needs_human:
                 turn.replies.append(ReplySpec("verify_prompt", {"retry": True}))
                 turn.conversation.expires_at = _expire(now)
                 turn.note = "verify_unreadable"
                 return True
             return False  # a real message (dispute, promise...) wins over the question
-        if facts.expected_answer is not None and answer == facts.expected_answer:
+        if facts.expected_answer is not None and given == facts.expected_answer:
             turn.commands.append(MarkVerified())
             purpose = conv.context.get("purpose", "balance")
-            turn.replies.append(ReplySpec("verified_ok"))
-            if purpose == "balance":
-                turn.replies.append(ReplySpec("balance_info"))
+            turn.replies.append(ReplySpec("verified_ok"))  # it shows the balance
             turn.conversation = Conversation()
+            plans = plan_options(facts, limits) if purpose == "plans" else []
+            if plans and not facts.closed:
+                _plan_offer(turn, now, plans, 0)
             turn.note = "verified"
             return True
         failures = conv.verify_failures + 1
@@ -429,42 +507,58 @@ def _act_silently(reply: Reply, facts: CaseFacts, turn: Turn) -> None:
     elif intent is Intent.PAID:
         turn.commands.append(ClaimPayment())
         turn.commands.append(QueueForHuman("payment_claim", "customer says they paid"))
-    elif intent in (Intent.HARDSHIP, Intent.REFUSE, Intent.CALLBACK):
+    elif intent in (Intent.HARDSHIP, Intent.REFUSE, Intent.CALLBACK, Intent.PROMISE_TO_PAY):
+        # a promise cannot be confirmed back any more: a person records it
         turn.commands.append(QueueForHuman(intent.value, "raised with an opt-out"))
 
 
 def _promise(term: tuple[int | None, date | None], facts: CaseFacts, limits: Limits,
              now: datetime, turn: Turn, conv: Conversation,
              more: list[tuple[int | None, date | None]] | None = None) -> None:
+    """Accept terms within policy; else counter-offer or hand to a person.
+
+    A counter-offer is a YES/NO question about terms the customer can read: on a limited
+    contact (SMS, unverified) only a date may be shown, so only a one-payment offer whose
+    amount stays as the customer gave it is countered there. Anything else goes to a
+    person (with the plans a verified customer may pick meanwhile).
+    """
     terms = [term] + (more or [])
     fixed, problems = check_terms(terms, facts, limits)
-    base = Conversation(verify_failures=conv.verify_failures)
+    base = _idle(conv)
     if not problems:
         turn.commands.append(MakePromise(tuple(terms)))
         turn.replies.append(ReplySpec("promise_confirmed"))
         turn.conversation = base
         turn.note = "promise"
         return
-    if "too_many_instalments" in problems or "instalments_above_balance" in problems:
-        turn.commands.append(QueueForHuman("promise_negotiation", ",".join(problems)))
-        turn.replies.append(ReplySpec("handoff_ack"))
-        turn.conversation = base
-        turn.note = "promise_out_of_policy_handoff"
+    amount_changed = any(p.startswith("amount") for p in problems)
+    if len(terms) == 1 and (facts.verified or not amount_changed):
+        proposed = [(a, d.isoformat() if d else None) for a, d in fixed]
+        turn.replies.append(ReplySpec("promise_counter_offer", {"proposed": proposed,
+                                                                "problems": problems}))
+        turn.conversation = Conversation(
+            State.CONFIRM_PROMISE, {"terms": proposed, "problems": problems},
+            _expire(now), conv.verify_failures)
+        turn.note = "counter_offer:" + ",".join(problems)
         return
-    turn.replies.append(ReplySpec("promise_out_of_policy", {
-        "proposed": [(a, d.isoformat() if d else None) for a, d in fixed],
-        "problems": problems}))
-    turn.conversation = Conversation(
-        State.CONFIRM_PROMISE,
-        {"terms": [(a, d.isoformat() if d else None) for a, d in fixed], "problems": problems},
-        _expire(now), conv.verify_failures)
-    turn.note = "counter_offer:" + ",".join(problems)
+    turn.commands.append(QueueForHuman("promise_negotiation", ",".join(problems)))
+    offer = [(a, d.isoformat() if d else None) for a, d in terms]
+    options = plan_options(facts, limits) if facts.verified and not facts.closed else []
+    turn.replies.append(ReplySpec("promise_out_of_policy", {"offer": offer,
+                                                            "plan_options": options}))
+    turn.conversation = base
+    if options:
+        turn.conversation = Conversation(
+            State.CHOOSE_PLAN, {"options": [(c, a, d.isoformat()) for c, a, d in options]},
+            _expire(now), conv.verify_failures)
+    turn.note = "promise_out_of_policy_handoff:" + ",".join(problems)
 
 
 def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, turn: Turn,
                exp: int) -> None:
     intent = reply.intent
-    base_conv = Conversation(verify_failures=turn.conversation.verify_failures)
+    failures = turn.conversation.verify_failures
+    base_conv = Conversation(verify_failures=failures)
     turn.note = intent.value
     if reply.needs_human and intent not in (Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE):
         turn.commands.append(QueueForHuman("low_confidence",
@@ -488,13 +582,12 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         turn.replies.append(ReplySpec("dispute_ack"))
         turn.conversation = base_conv
     elif intent is Intent.PROMISE_TO_PAY:
-        promises = list(reply.promises) or []
-        terms = [(to_minor(p.amount, exp), p.date) for p in promises]
+        terms = [(to_minor(p.amount, exp), p.date) for p in reply.promises]
         if not terms or all(d is None for _, d in terms):
             amount = terms[0][0] if terms else None
             turn.replies.append(ReplySpec("ask_promise_date"))
             turn.conversation = Conversation(State.ASK_DATE, {"amount": amount},
-                                             _expire(now), turn.conversation.verify_failures)
+                                             _expire(now), failures)
             turn.note = "promise_without_date"
             return
         first, *rest = terms
@@ -505,13 +598,19 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         turn.replies.append(ReplySpec("paid_ack"))
         turn.conversation = base_conv
     elif intent is Intent.HARDSHIP:
-        options = plan_options(facts, limits)
-        if options and not facts.closed:
-            turn.replies.append(ReplySpec("plan_options", {"plan_options": options}))
-            turn.conversation = Conversation(
-                State.CHOOSE_PLAN,
-                {"options": [(c, a, d.isoformat()) for c, a, d in options]},
-                _expire(now), turn.conversation.verify_failures)
+        options = plan_options(facts, limits) if not facts.closed else []
+        if options and facts.verified:
+            _plan_offer(turn, now, options, failures)
+        elif options and facts.can_verify:
+            # the plans show amounts: the limited text says help exists, then we verify
+            turn.replies.append(ReplySpec("plan_options"))
+            _ask_verification("plans", turn, now, failures)
+            turn.note = "hardship_needs_verification"
+        elif options:
+            # SMS: the limited text says plans exist and to call; a person follows up
+            turn.commands.append(QueueForHuman("hardship", "plans offered by phone"))
+            turn.replies.append(ReplySpec("plan_options"))
+            turn.conversation = base_conv
         else:
             turn.commands.append(QueueForHuman("hardship", "no plan within policy"))
             turn.replies.append(ReplySpec("handoff_ack"))
@@ -521,8 +620,9 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         turn.replies.append(ReplySpec("handoff_ack"))
         turn.conversation = base_conv
     elif intent is Intent.CALLBACK:
+        local_now = now.astimezone(ZoneInfo(facts.timezone))
         turn.commands.append(QueueForHuman("callback", "customer asks for a call",
-                                           30, callback_time(reply.text, now)))
+                                           30, callback_time(reply.text, local_now)))
         turn.replies.append(ReplySpec("callback_ack"))
         turn.conversation = base_conv
     elif intent is Intent.QUESTION:
@@ -530,9 +630,7 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
             if facts.verified:
                 turn.replies.append(ReplySpec("balance_info"))
             elif facts.can_verify:
-                turn.replies.append(ReplySpec("verify_prompt"))
-                turn.conversation = Conversation(State.VERIFY, {"purpose": "balance"},
-                                                 _expire(now), turn.conversation.verify_failures)
+                _ask_verification("balance", turn, now, failures)
                 turn.note = "question_needs_verification"
             else:
                 turn.commands.append(QueueForHuman("question", "balance asked; cannot verify"))
@@ -541,8 +639,7 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
             turn.replies.append(ReplySpec("how_to_pay"))
     elif intent is Intent.STOP:
         pass  # handled by opt_out above; a STOP the parser did not flag changes nothing
-    else:  # OTHER: thanks, greetings, emoji: nothing to do
-        turn.conversation = turn.conversation
+    # OTHER with confidence (thanks, greetings, emoji): nothing to do
 
 
 _TIME = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)", re.I)
@@ -564,6 +661,8 @@ def callback_time(text: str, now: datetime) -> datetime | None:
     hour = minute = None
     m = _TIME.search(t)
     if m:
+        if not 1 <= int(m[1]) <= 12:  # "25pm", "0am": not a time
+            return None
         hour, minute = int(m[1]) % 12, int(m[2] or 0)
         if m[3].lower().startswith("p"):
             hour += 12
