@@ -123,10 +123,14 @@ class SqlCaseRepository:
         cases = [c for c in (self._load(r) for r in rows) if c is not None]
         return sorted(cases, key=lambda c: c.closed)
 
-    def count(self, status: str | None = None) -> int:
+    def count(self, status: str | None = None,
+              statuses: builtins.list[str] | None = None) -> int:
+        """Cases in ``status`` (or any of ``statuses``); all cases when neither is given."""
         q = select(func.count()).select_from(CaseRow)
         if status:
             q = q.where(CaseRow.status == status)
+        if statuses:
+            q = q.where(col(CaseRow.status).in_(statuses))
         return int(self.session.exec(q).one())
 
     def list(self, statuses: builtins.list[str] | None = None, limit: int = 50,

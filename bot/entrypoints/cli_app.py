@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="duebot: humane, lawful collection conversations.", no_args_is_help=True,
@@ -40,31 +41,48 @@ class UserMistake(Exception):
 @contextmanager
 def user_errors() -> Iterator[None]:
     from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError
 
     from bot.domain.case import TransitionError
     from bot.services.csv_rows import CsvFormatError, ImportRejected
     from bot.services.users import UserError
+    from storage.repositories import ConcurrentUpdateError
 
+    # messages carry file names and values from the user's files: never rich markup
     try:
         yield
     except ImportRejected as exc:
         for e in exc.errors[:50]:
-            err.print(f"[red]error[/red] {e}", highlight=False, soft_wrap=True)
+            err.print(f"[red]error[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         if len(exc.errors) > 50:
             err.print(f"... and {len(exc.errors) - 50} more")
         err.print(f"[red]{exc}[/red] (use --skip-invalid to import the good rows)")
         raise typer.Exit(1) from None
     except (CsvFormatError, UserError, TransitionError, UserMistake) as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] no such file: {exc.filename}")
+        err.print(f"[red]error:[/red] no such file: {escape(str(exc.filename))}",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ConcurrentUpdateError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}: nothing was saved, run the command "
+                  "again", highlight=False)
         raise typer.Exit(1) from None
     except ValidationError as exc:
-        err.print(f"[red]configuration error:[/red] {exc}")
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    except ArgumentError as exc:
+        err.print(f"[red]configuration error:[/red] DUEBOT_DATABASE_URL: {escape(str(exc))}",
+                  highlight=False)
         raise typer.Exit(2) from None
     except UnicodeDecodeError as exc:
         err.print(f"[red]error:[/red] the file is not UTF-8 text ({exc.reason})")
+        raise typer.Exit(1) from None
+    except OSError as exc:  # a directory, no permission, disk full...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[red]error:[/red] {escape(where)}{escape(exc.strerror or str(exc))}",
+                  highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -182,6 +200,7 @@ def case_show(account_id: str,
 
     def go() -> None:
         c = container()
+        _require_schema(c)
         with c.uow() as uow:
             view = case_view(uow, account_id)
         if view is None:
@@ -195,14 +214,17 @@ def case_show(account_id: str,
 
 
 def _render_case(v: dict[str, Any]) -> None:
-    out.print(f"[bold]{v['account_id']}[/bold]  {v['customer']}  status [cyan]{v['status']}[/]"
+    # every value comes from data (names, reasons, bodies): escaped, never rich markup
+    out.print(f"[bold]{escape(v['account_id'])}[/bold]  {escape(v['customer'])}  "
+              f"status [cyan]{v['status']}[/]"
               f"  balance {v['balance']} {v['currency']}  dpd {v['days_past_due']}"
               f" ({v['bucket']})  tz {v['timezone']}"
               + (" [yellow](ambiguous)[/]" if v["timezone_ambiguous"] else ""))
     if v["holds"]:
-        out.print("holds: " + ", ".join(f"{h} ({r})" if r else h for h, r in v["holds"].items()))
+        out.print("holds: " + escape(", ".join(f"{h} ({r})" if r else h
+                                               for h, r in v["holds"].items())))
     if v["held_by"]:
-        out.print(f"conversation held by {v['held_by']}")
+        out.print(f"conversation held by {escape(v['held_by'])}")
     for title, rows, cols in (
         ("contact points", v["contact_points"],
          ["channel", "address", "consent", "usable", "unusable_because", "verified"]),
@@ -218,8 +240,10 @@ def _render_case(v: dict[str, Any]) -> None:
         for col in cols:
             table.add_column(col)
         for r in rows:
-            table.add_row(*(json.dumps(r[col], ensure_ascii=False) if isinstance(r[col], dict)
-                            else str(r[col]) if r[col] is not None else "" for col in cols))
+            table.add_row(*(escape(json.dumps(r[col], ensure_ascii=False))
+                            if isinstance(r[col], dict)
+                            else escape(str(r[col])) if r[col] is not None else ""
+                            for col in cols))
         out.print(table)
 
 
@@ -238,16 +262,19 @@ def case_list(
             if s not in valid:
                 raise UserMistake(f"unknown status {s!r}; one of: {', '.join(sorted(valid))}")
         c = container()
+        _require_schema(c)
+        # the table is built inside the unit of work: its rows expire when it closes
         with c.uow() as uow:
             rows = uow.cases.list(status, limit=limit, offset=offset)
-            total = uow.cases.count(status[0] if status and len(status) == 1 else None)
-        table = Table(title=f"{len(rows)} of {total} cases")
-        for col in ("account", "status", "dpd", "balance", "segment", "risk", "holds"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r.account_id, r.status, str(r.days_past_due),
-                          f"{from_minor(r.balance_minor, r.currency)} {r.currency}",
-                          r.segment or "", r.risk_band or "", ",".join(r.holds or {}))
+            total = uow.cases.count(statuses=status)
+            table = Table(title=f"{len(rows)} of {total} cases")
+            for col in ("account", "status", "dpd", "balance", "segment", "risk", "holds"):
+                table.add_column(col)
+            for r in rows:
+                table.add_row(escape(r.account_id), r.status, str(r.days_past_due),
+                              f"{from_minor(r.balance_minor, r.currency)} {r.currency}",
+                              escape(r.segment or ""), escape(r.risk_band or ""),
+                              ",".join(r.holds or {}))
         out.print(table)
 
     run(go)
@@ -269,7 +296,8 @@ def users_add(
         c = container()
         _require_schema(c)
         token = add_user(c.uow(), username, role, pw)
-        out.print(f"user {username} ({role}) added; API token (shown once): {token}")
+        out.print(f"user {escape(username.strip().lower())} ({escape(role)}) added; "
+                  f"API token (shown once): {token}", highlight=False, soft_wrap=True)
 
     run(go)
 

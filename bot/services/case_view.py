@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.contacts import mask_address
 from bot.domain.money import from_minor
@@ -15,17 +16,28 @@ def mask_account(account_id: str) -> str:
 
 def case_view(uow: SqlUnitOfWork, account_id: str, messages: int = 10,
               events: int | None = 50) -> dict[str, Any] | None:
+    """The case as the CLI and console show it; None when there is no such account.
+
+    Addresses are masked. Days past due are counted on the customer's local date;
+    ``events`` are the last ones recorded (in the order they were written).
+    """
     case = uow.cases.get(account_id)
     if case is None or case.id is None:
         return None
-    today = uow.clock.now().date()
+    try:
+        zone = ZoneInfo(case.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    today = uow.clock.now().astimezone(zone).date()
     cur = case.currency
 
     def money(minor: int | None) -> str | None:
         return None if minor is None else str(from_minor(minor, cur))
 
     msgs = uow.messages.for_case(case.id, limit=messages)
-    evs = uow.events.for_case(case.id)
+    # a payment imported late carries the time it was paid: by ``at`` it would sort
+    # before events recorded earlier and could drop out of "the last N"
+    evs = sorted(uow.events.for_case(case.id), key=lambda e: e.id or 0)
     if events is not None:
         evs = evs[-events:]
     return {
