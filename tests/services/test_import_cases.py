@@ -121,6 +121,8 @@ def test_reimport_upserts_without_duplicates_and_keeps_marks(engine, clock, tmp_
         c1.invalidate_contact(ChannelKind.EMAIL, "c1@example.com", at, "hard bounce")
         c1.make_promise([(5_000, date(2026, 12, 10))], at, "bot")
         c1.place_hold(Hold.VULNERABLE, at, "collector:ann")
+        uow.cases.get("ACC-2").invalidate_contact(ChannelKind.SMS, "+14155550002", at,
+                                                  "says wrong person", wrong_party=True)
         uow.commit()
     clock.advance(timedelta(days=1))
     path2 = write_csv(tmp_path / "book2.csv", HEADER, [
@@ -141,6 +143,8 @@ def test_reimport_upserts_without_duplicates_and_keeps_marks(engine, clock, tmp_
         assert sms.opted_out_at == at and sms.opt_out_source == "STOP"
         assert email.invalid_at == at and email.invalid_reason == "hard bounce"
         assert len(c1.contacts) == 2
+        c2 = uow.cases.get("ACC-2")
+        assert c2.contact(ChannelKind.SMS, "+14155550002").wrong_party_at == at
         types = [e.type for e in uow.events.for_case(c1.id)]
         assert types[0] == "CaseOpened" and types[-1] == "CaseUpdated"
     # the same file again: nothing new but update events
