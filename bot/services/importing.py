@@ -97,10 +97,11 @@ def import_cases(
         report.rejected = len(rejects)
         if report.errors and not skip_invalid:
             raise ImportRejected(report.errors, report.rows)
+        if rejects and rejects_path is not None:
+            # before the commit: if the rejects cannot be written, nothing is imported
+            write_rejects(rejects_path, header, rejects)
+            report.rejects_path = rejects_path
         uow.session.commit()
-    if rejects and rejects_path is not None:
-        write_rejects(rejects_path, header, rejects)
-        report.rejects_path = rejects_path
     return report
 
 
@@ -201,10 +202,11 @@ def import_payments(
         report.rejected = len(rejects)
         if report.errors and not skip_invalid:
             raise ImportRejected(report.errors, report.rows)
+        if rejects and rejects_path is not None:
+            # before the commit: if the rejects cannot be written, nothing is imported
+            write_rejects(rejects_path, header, rejects)
+            report.rejects_path = rejects_path
         uow.commit()
-    if rejects and rejects_path is not None:
-        write_rejects(rejects_path, header, rejects)
-        report.rejects_path = rejects_path
     return report
 
 

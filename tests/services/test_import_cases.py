@@ -256,3 +256,11 @@ def test_import_events_are_one_per_row(engine, clock, tmp_path):
     _import(engine, clock, write_csv(tmp_path / "a.csv", HEADER, [case_row(n) for n in (1, 2)]))
     with Session(engine) as s:
         assert sorted(s.exec(select(CaseEventRow.type)).all()) == ["CaseOpened", "CaseOpened"]
+
+
+def test_unwritable_rejects_file_imports_nothing(engine, clock, tmp_path):
+    path = write_csv(tmp_path / "book.csv", HEADER, [case_row(1), case_row(2, balance="x")])
+    with pytest.raises(OSError):
+        _import(engine, clock, path, skip_invalid=True,
+                rejects_path=tmp_path / "no-such-dir" / "rejects.csv")
+    assert counts(engine)["cases"] == 0
