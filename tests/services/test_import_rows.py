@@ -196,3 +196,9 @@ def test_money_keeps_the_currency_exponent():
     assert ok(currency="JPY", balance="15000").balance_minor == 15000
     assert ok(currency="BHD", balance="12.345").balance_minor == 12345
     assert ok(currency="KWD", balance="0.5").balance_minor == 500
+
+
+def test_email_is_checked_without_the_network():
+    # no DNS here: a deliverability check would fail on a domain nobody registered
+    r = ok(email="jo@unregistered-domain-4b1c9e.com")
+    assert "jo@unregistered-domain-4b1c9e.com" in {c.address for c in r.contacts}
