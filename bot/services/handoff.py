@@ -17,14 +17,19 @@ from bot.domain.contacts import mask_address
 from bot.domain.messages import ChannelKind
 from bot.domain.money import MoneyError, to_minor
 from bot.policy.profiles import JurisdictionProfile
+from bot.services.dispatch import LEGAL_QUEUE
 from bot.services.messages import contact_for
-from storage.models import CaseRow, MessageRow, WorkItemRow
+from storage.models import CaseRow, ConversationRow, MessageRow, WorkItemRow
 from storage.outbox import enqueue_many, outbox_row
 from storage.uow import SqlUnitOfWork
 
 
 class HandoffError(ValueError):
     """A collector action that cannot be done; the message says why."""
+
+
+class NotFound(HandoffError):
+    """The case or work item named does not exist."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,7 @@ class QueueItem:
 def _case(uow: SqlUnitOfWork, account_id: str) -> Case:
     case = uow.cases.get(account_id)
     if case is None:
-        raise HandoffError(f"no case with account id {account_id!r}")
+        raise NotFound(f"no case with account id {account_id!r}")
     return case
 
 
@@ -69,7 +74,7 @@ def queue(uow: SqlUnitOfWork, limit: int = 100) -> list[QueueItem]:
 def close_item(uow: SqlUnitOfWork, item_id: int, collector: str) -> None:
     row = uow.session.get(WorkItemRow, item_id)
     if row is None:
-        raise HandoffError(f"no work item {item_id}")
+        raise NotFound(f"no work item {item_id}")
     if row.done_at is None:
         row.done_at, row.done_by = uow.clock.now(), collector
         uow.session.add(row)
@@ -77,15 +82,31 @@ def close_item(uow: SqlUnitOfWork, item_id: int, collector: str) -> None:
 
 
 def take(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
-    """From now on the bot sends nothing on this case until :func:`release`."""
+    """From now on the bot sends nothing on this case until :func:`release`.
+
+    A case the legal-review queue holds (after a complaint) is taken from that queue:
+    looking at it is what the queue waits for.
+    """
     case = _case(uow, account_id)
-    case.take_over(collector, uow.clock.now())
+    now = uow.clock.now()
+    if case.held_by == LEGAL_QUEUE and collector != LEGAL_QUEUE:
+        case.hand_back(LEGAL_QUEUE, now)
+    case.take_over(collector, now)
     uow.commit()
 
 
 def release(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
+    """Hand the conversation back to the bot, which starts afresh: whatever it last
+    asked is stale, and a verification lock is lifted (the collector dealt with it)."""
     case = _case(uow, account_id)
     case.hand_back(collector, uow.clock.now())
+    conv = uow.session.exec(select(ConversationRow).where(
+        ConversationRow.case_id == case.id)).first()
+    if conv is not None:
+        conv.state, conv.context, conv.expires_at = dialog.State.IDLE.value, {}, None
+        conv.verify_failures, conv.locked_at = 0, None
+        conv.updated_at = uow.clock.now()
+        uow.session.add(conv)
     uow.commit()
 
 
@@ -127,6 +148,19 @@ def reply(uow: SqlUnitOfWork, account_id: str, collector: str, text: str,
     return row
 
 
+_PROBLEMS = {
+    "date_in_past": "a date is before today ({today})",
+    "date_too_far": "a payment is due more than {limits.max_promise_horizon_days} days ahead "
+                    "(a plan: its first payment, and at most {limits.max_instalments} monthly "
+                    "payments)",
+    "amount_above_balance": "an amount is more than the balance",
+    "amount_below_minimum": "an amount is below the minimum payment (a plan: below "
+                            "{limits.min_instalment_percent}% of the balance)",
+    "too_many_instalments": "more than {limits.max_instalments} instalments",
+    "instalments_above_balance": "the instalments add up to more than the balance",
+}
+
+
 def _limits(profile: JurisdictionProfile) -> dialog.Limits:
     return dialog.Limits(profile.max_promise_horizon_days, profile.min_instalment_percent,
                          profile.max_instalments)
@@ -156,9 +190,11 @@ def _promise(uow: SqlUnitOfWork, case: Case, collector: str, profile: Jurisdicti
     today = now.astimezone(ZoneInfo(case.timezone)).date()
     facts = dialog.CaseFacts(balance_minor=case.balance_minor, currency=case.currency,
                              today=today, minimum_payment_minor=case.minimum_payment_minor)
-    _, problems = dialog.check_terms(terms, facts, _limits(profile))
+    limits = _limits(profile)
+    _, problems = dialog.check_terms(terms, facts, limits)
     if problems:
-        raise HandoffError("out of policy: " + ", ".join(problems))
+        raise HandoffError("out of policy: " + "; ".join(
+            _PROBLEMS[p].format(limits=limits, today=today) for p in problems))
     try:
         case.make_promise(terms, now, f"collector:{collector}")
     except TransitionError as exc:

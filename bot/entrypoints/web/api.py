@@ -1,9 +1,12 @@
 """The collectors' JSON API (the console uses it): bearer token from ``duebot users add``.
 
 Routes are thin: authenticate, turn the request into a service call, render JSON.
-"""
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: FastAPI reads the route signatures at
+runtime, and the ``Annotated[..., Depends(...)]`` aliases are local to ``build_router``
+(they close over the unit-of-work factory), so string annotations could not be resolved
+and the dependencies would silently become required query parameters.
+"""
 
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -75,10 +78,10 @@ def build_router(uow_factory: Callable[[], SqlUnitOfWork],
     def act(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
+        except handoff.NotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
         except handoff.HandoffError as exc:
-            code = (status.HTTP_404_NOT_FOUND if str(exc).startswith("no case")
-                    else status.HTTP_409_CONFLICT)
-            raise HTTPException(code, str(exc)) from None
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except TransitionError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
