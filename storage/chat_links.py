@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -77,7 +77,7 @@ class SqlChatLinkStore:
         # the protocol hands back the token itself; only chats that claimed it get here
         return _record(row, self._tokens.get(row.token_hash, row.token_hash))
 
-    def _where(self, token: str) -> object:
+    def _where(self, token: str) -> ColumnElement[bool]:
         # the caller may pass back a hash from pending_token when this process never saw
         # the clear token (another worker claimed it)
         return or_(col(T.token_hash) == _hash(token), col(T.token_hash) == token)

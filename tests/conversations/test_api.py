@@ -306,5 +306,5 @@ def test_cli_take_reply_release_and_queue(sqlite_engine: Engine) -> None:
         rows = uow.session.exec(select(MessageRow).where(
             MessageRow.actor == "collector:ann")).all()
         assert [r.body for r in rows] == ["Hi Sam, Ann here."]
-        case = uow.cases.get(ACCOUNT)
-        assert case is not None and case.held_by is None
+        after = uow.cases.get(ACCOUNT)
+        assert after is not None and after.held_by is None
