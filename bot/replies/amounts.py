@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.replies.dates import DateHit
-from bot.replies.intents import Cues
+from bot.replies.intents import Scanner, trie_alternation
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
+_ANY_DIGIT = re.compile(r"\d")
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 
@@ -80,6 +81,11 @@ _EN_WORD_RUN = re.compile(
     + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
     + r")\b)*+"
 )
+_EN_WORD_GATE = re.compile(
+    r"(?<![a-z0-9_])(?:"
+    + trie_alternation(sorted([*EN_NUMBER_WORDS, "tenner", "fiver", "couple"], key=len, reverse=True))
+    + r")(?![a-z0-9])"
+)
 _EN_WORD_RANGE = re.compile(
     r"\b(?P<a>" + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
     + r"|\d)\s+(?:or|to|-)\s+(?:" + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
@@ -92,14 +98,14 @@ _EN_WORD_AFTER_BAD = re.compile(
 )
 _EN_CUR_AFTER = re.compile(r"\s*(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
 
-_EN_MARKERS: tuple[tuple[str, Cues], ...] = (
-    (REST, Cues(
+_EN_MARKERS = Scanner([
+    (REST, (
         r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
         r"difference|other\s+(?:part|bit))\b",
         r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
     )),
-    (HALF, Cues(r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
-    (FULL, Cues(
+    (HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
+    (FULL, (
         r"\bin\s+full\b",
         r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
         r"\ball\s+of\s+it\b",
@@ -114,7 +120,7 @@ _EN_MARKERS: tuple[tuple[str, Cues], ...] = (
         r"\beverything\s+(?:i|that\s+i)\s+owe\b",
         r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
     )),
-)
+])
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = re.compile(
@@ -177,7 +183,7 @@ def _phones(text: str) -> list[tuple[int, int]]:
 
 def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
     """All amount hits in folded ``text``, left to right, ranges merged."""
-    if not any(c.isdigit() for c in text) and lang == "en":
+    if lang == "en" and not _ANY_DIGIT.search(text):
         hits = _en_words(text, [(d.start, d.end) for d in dates], [])
     else:
         blocked = [(d.start, d.end) for d in dates]
@@ -189,12 +195,14 @@ def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
         for m in _ZH_MARKERS.finditer(text):
             hits.append(AmountHit(m.start(), m.end(), None, m.lastgroup or FULL))
     else:
+        found: dict[str, list[tuple[int, int]]] = {}
+        _EN_MARKERS.scan(text, found)
         taken: list[tuple[int, int]] = []
-        for kind, cues in _EN_MARKERS:
-            for m in cues.finditer(text):
-                if not _overlaps(m.start(), m.end(), taken):
-                    hits.append(AmountHit(m.start(), m.end(), None, kind))
-                    taken.append(m.span())
+        for kind in (REST, HALF, FULL):
+            for s, e in found.get(kind, ()):
+                if not _overlaps(s, e, taken):
+                    hits.append(AmountHit(s, e, None, kind))
+                    taken.append((s, e))
     hits.sort(key=lambda h: h.start)
     return _merge_ranges(text, hits)
 
@@ -262,6 +270,8 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
 def _en_words(
     text: str, blocked: list[tuple[int, int]], numeric: list[AmountHit]
 ) -> list[AmountHit]:
+    if not _EN_WORD_GATE.search(text):
+        return []
     taken = blocked + [(h.start, h.end) for h in numeric]
     hits: list[AmountHit] = []
     for m in _EN_WORD_RANGE.finditer(text):

@@ -305,6 +305,15 @@ _EN_TRIGGERS = frozenset(
     we get soonish asap shortly eventually wk wkend wknd eow weekend instant""".split()
 )
 
+def _trigger_regex() -> re.Pattern[str]:
+    from bot.replies.intents import trie_alternation  # noqa: PLC0415 - avoids an import cycle
+
+    words = sorted(_EN_TRIGGERS, key=len, reverse=True)
+    return re.compile(r"(?<![a-z0-9_])(?:\d|(?:" + trie_alternation(words) + r")(?![a-z0-9]))")
+
+
+_EN_TRIGGER_RE = _trigger_regex()
+
 # --------------------------------------------------------------------------- Chinese
 
 _CN_N = r"[0-9零〇一二两三四五六七八九十]{1,3}"
@@ -553,12 +562,9 @@ def find_dates(text: str, lang: str, ctx: DateContext) -> list[DateHit]:
         return hits
     done = 0
     match = _EN_RE.match
-    for tok in _EN_TOKEN.finditer(text):
+    for tok in _EN_TRIGGER_RE.finditer(text):
         start = tok.start()
         if start < done:
-            continue
-        w = tok.group()
-        if not (w[0].isdigit() or w in _EN_TRIGGERS):
             continue
         m = match(text, start)
         if m is None or m.end() == start:

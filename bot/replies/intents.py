@@ -140,7 +140,7 @@ def trie_alternation(alts: list[str]) -> str:
     groups: dict[str, list[str]] = {}
     order: list[tuple[str, str]] = []  # ("g", char) or ("a", alternative)
     for alt in alts:
-        for a in _expand(alt):
+        for a in (alt,):
             c = a[:1]
             if c and (c.isalnum() or c == "'") and a[1:2] not in ("?", "*", "+", "{"):
                 if c not in groups:
@@ -167,181 +167,118 @@ def word_start(text: str, pos: int) -> bool:
     return not (c.isalnum() or c == "_")
 
 
-_PREFIX_LEN = 6
-_TOKEN = re.compile(r"[a-z0-9']+")
 
 
-def _prefixes(items: list[tuple[object, object]], depth: int = 0) -> set[str] | None:
-    """Literal prefixes (up to ``_PREFIX_LEN`` chars of the first word) every match starts with.
+Parts = tuple[str, ...]
 
-    ``None`` when some match may start without a known literal word prefix.
-    """
-    import re._constants as C  # noqa: PLC0415 - private but stable in CPython 3.11+
-
-    if depth > 20:
-        return None
-    out: set[str] = set()
-    acc = [""]
-    for i, (op, av) in enumerate(items):
-        if op is C.AT or op is C.ASSERT or op is C.ASSERT_NOT:
-            continue
-        if op is C.LITERAL:
-            ch = chr(av)  # type: ignore[arg-type]
-            if not (ch.isalnum() or ch == "'"):
-                return {a for a in acc if a} or None if all(acc) else None
-            acc = [a + ch for a in acc]
-            if all(len(a) >= _PREFIX_LEN for a in acc):
-                return {a[:_PREFIX_LEN] for a in acc}
-            continue
-        rest = items[i + 1:]
-        if op is C.SUBPATTERN:
-            inner = list(av[3].data)  # type: ignore[index]
-            sub = _prefixes(inner + rest, depth + 1)
-        elif op is C.BRANCH:
-            sub = set()
-            for alt in av[1]:  # type: ignore[index]
-                s = _prefixes(list(alt.data) + rest, depth + 1)
-                if s is None:
-                    sub = None
-                    break
-                sub |= s
-        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
-            lo, _hi, item = av  # type: ignore[misc]
-            once = _prefixes(list(item.data) + rest, depth + 1)
-            sub = once if lo else (None if once is None else once | (_prefixes(rest, depth + 1) or set()))
-            if not lo and _prefixes(rest, depth + 1) is None:
-                sub = None
-        else:
-            sub = None
-        if sub is None:
-            return {a for a in acc} if all(acc) else None
-        return {a + s for a in acc for s in sub} if all(acc) or all(sub) else None
-    return set(acc) if all(acc) else None
+#: Categories read per clause: in these, a leading "^" anchors at each clause start.
+CLAUSE_CATEGORIES = frozenset({"promise", "time_request", "cant_until", "uncertain", "offer_question", "block"})
 
 
-def _gate(pattern: str) -> frozenset[str] | None:
-    try:
-        import re._parser as P  # noqa: PLC0415
-
-        pre = _prefixes(list(P.parse(pattern).data))
-    except Exception:
-        return None
-    if not pre or any(not p for p in pre):
-        return None
-    return frozenset(p.split(" ")[0][:_PREFIX_LEN] for p in pre)
+def _c(*parts: str) -> Parts:
+    return tuple(parts)
 
 
-def token_prefixes(text: str) -> frozenset[str]:
-    """Every prefix (1..6 chars) of every word of ``text``, for :class:`Cues` gates."""
-    out: set[str] = set()
-    for tok in _TOKEN.findall(text):
-        for n in range(1, min(len(tok), _PREFIX_LEN) + 1):
-            out.add(tok[:n])
-    return frozenset(out)
+_z = _c
 
 
-class Cues:
-    """A set of alternative patterns, searched fast.
+class Scanner:
+    """Finds the cues of several categories in one pass over a text.
 
-    A leading ``\\b`` stops the regex engine from skipping alternatives by their
-    first character, which makes a long alternation slow. Alternatives that start
-    with ``\\b`` are compiled without it and the boundary is checked on each hit.
-    Each half also has a gate: the word prefixes its matches must start with, so
-    that a reply without any of them is skipped with one set test.
+    All alternatives of all categories go into one regex, grouped by their first
+    literal character (the engine skips a branch cheaply when its first character
+    does not match, so grouping makes a long alternation fast). The regex sits in
+    a lookahead, so hits starting at different positions may overlap; at one
+    position the first alternative in category order wins. A leading ``\\b`` is
+    removed from alternatives (it would defeat the first-character skipping) and
+    checked on each hit instead. Each alternative ends in an empty named group
+    that says which category it belongs to.
     """
 
-    __slots__ = ("_bounded", "_bounded_gate", "_free", "_free_gate")
+    __slots__ = ("_anchored_clause", "_anchored_text", "_meta", "_rxs")
 
-    def __init__(self, *parts: str) -> None:
+    def __init__(self, categories: list[tuple[str, Parts]]) -> None:
         bounded: list[str] = []
         free: list[str] = []
-        for part in parts:
-            for alt in split_top(part):
-                if alt.startswith("\\b"):
-                    bounded.append(alt[2:])
-                else:
-                    free.append(alt)
-        self._bounded = re.compile(trie_alternation(bounded)) if bounded else None
-        self._free = re.compile(trie_alternation(free)) if free else None
-        self._bounded_gate = _gate("|".join(f"(?:{p})" for p in bounded)) if bounded else None
-        self._free_gate = _gate("|".join(f"(?:{p})" for p in free)) if free else None
+        at_text: list[str] = []
+        at_clause: list[str] = []
+        self._meta: dict[str, str] = {}
+        for cat, parts in categories:
+            for part in parts:
+                for alt in split_top(part):
+                    name = f"g{len(self._meta)}"
+                    self._meta[name] = cat
+                    if alt.startswith("^"):
+                        # "^" means the start of the reply, or of each clause for clause cues.
+                        dest = at_clause if cat in CLAUSE_CATEGORIES else at_text
+                        dest.append(f"(?:{alt[1:]})(?P<{name}>)")
+                        continue
+                    is_bounded = alt.startswith("\\b")
+                    body = alt[2:] if is_bounded else alt
+                    for x in _expand(body):
+                        name = f"g{len(self._meta)}"
+                        self._meta[name] = cat
+                        (bounded if is_bounded else free).append(f"{x}(?P<{name}>)")
+        self._anchored_text = re.compile("|".join(at_text)) if at_text else None
+        self._anchored_clause = re.compile("|".join(at_clause)) if at_clause else None
+        rxs = []
+        if bounded:
+            # (?<!\w) fails fast inside words, so the trie is only tried at word starts.
+            rxs.append(re.compile(r"(?<!\w)(?=" + trie_alternation(bounded) + ")"))
+        if free:
+            rxs.append(re.compile("(?=" + trie_alternation(free) + ")"))
+        self._rxs = tuple(rxs)
 
-    def gate(self, prefixes: frozenset[str] | None) -> bool:
-        """False when no hit is possible in a text with these word prefixes."""
-        if prefixes is None:
-            return True
-        if self._bounded is not None and (
-            self._bounded_gate is None or not self._bounded_gate.isdisjoint(prefixes)
-        ):
-            return True
-        return self._free is not None and (
-            self._free_gate is None or not self._free_gate.isdisjoint(prefixes)
-        )
-
-    def finditer(
-        self, text: str, pos: int = 0, endpos: int | None = None, prefixes: frozenset[str] | None = None
-    ) -> list[re.Match[str]]:
-        """All hits, ordered by start (hits of the two halves may overlap)."""
-        if prefixes is not None and not self.gate(prefixes):
-            return []
-        end = len(text) if endpos is None else endpos
-        out: list[re.Match[str]] = []
-        if self._bounded is not None:
-            out.extend(m for m in self._bounded.finditer(text, pos, end) if word_start(text, m.start()))
-        if self._free is not None:
-            out.extend(self._free.finditer(text, pos, end))
-            if self._bounded is not None:
-                out.sort(key=lambda m: m.start())
-        return out
-
-    def search(
-        self, text: str, pos: int = 0, endpos: int | None = None, prefixes: frozenset[str] | None = None
-    ) -> re.Match[str] | None:
-        """The leftmost hit, or None."""
-        if prefixes is not None and not self.gate(prefixes):
-            return None
-        end = len(text) if endpos is None else endpos
-        best: re.Match[str] | None = None
-        if self._bounded is not None:
-            for m in self._bounded.finditer(text, pos, end):
-                if word_start(text, m.start()):
-                    best = m
-                    break
-        if self._free is not None:
-            m2 = self._free.search(text, pos, best.start() + 1 if best is not None else end)
-            if m2 is not None and (best is None or m2.start() < best.start()):
-                best = m2
-        return best
-
-
-def _c(*parts: str) -> Cues:
-    return Cues(*parts)
+    def scan(
+        self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
+    ) -> None:
+        """Append ``(start, end)`` of every hit to ``into[category]`` (not sorted)."""
+        meta = self._meta
+        rx = self._anchored_text
+        if rx is not None:
+            m = rx.match(text)
+            if m is not None and m.lastgroup is not None:
+                into.setdefault(meta[m.lastgroup], []).append((0, m.start(m.lastgroup)))
+        rx = self._anchored_clause
+        if rx is not None:
+            for a in clause_starts or (0,):
+                m = rx.match(text, a)
+                if m is not None and m.lastgroup is not None:
+                    into.setdefault(meta[m.lastgroup], []).append((a, m.start(m.lastgroup)))
+        for rx in self._rxs:
+            for m in rx.finditer(text):
+                name = m.lastgroup
+                if name is not None:
+                    end = m.start(name)
+                    start = m.start()
+                    if end > start:
+                        into.setdefault(meta[name], []).append((start, end))
 
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
     """Compiled cue patterns for one language."""
 
-    legal: Cues
-    legal_not: Cues  # spans where a legal word means something else
-    wrong_party: Cues
-    dispute: Cues
-    fraud: Cues
-    paid: Cues
-    hardship: Cues
-    refuse: Cues
-    callback: Cues
-    question: Cues
+    legal: Parts
+    legal_not: Parts  # spans where a legal word means something else
+    wrong_party: Parts
+    dispute: Parts
+    fraud: Parts
+    paid: Parts
+    hardship: Parts
+    refuse: Parts
+    callback: Parts
+    question: Parts
     wh: re.Pattern[str]
-    promise: Cues
-    offer_question: Cues
-    time_request: Cues
-    cant_until: Cues
-    uncertain: Cues
+    promise: Parts
+    offer_question: Parts
+    time_request: Parts
+    cant_until: Parts
+    uncertain: Parts
     negated_before: re.Pattern[str]
-    block: Cues  # clause cues that stop an amount+date clause being an offer
-    ack: Cues
-    auto_reply: Cues
+    block: Parts  # clause cues that stop an amount+date clause being an offer
+    ack: Parts
+    auto_reply: Parts
     clause_split: re.Pattern[str]
     then: re.Pattern[str]
 
@@ -373,7 +310,7 @@ EN = Lexicon(
         r"\bdebt\s+relief\s+order",
         r"\bsequestration\b",
         r"\blawyer",
-        r"(?<!power\sof\s)\battorney",
+        r"\battorney(?<!power\sof\sattorney)",
         r"\bsolicitor",
         r"\blegal\s+(?:counsel|aid|advice|team|rep\w*|action|department|help|proceedings)",
         r"\bcounsel\b",
@@ -430,7 +367,7 @@ EN = Lexicon(
         r"\bmy\s+name\s+(?:isn'?t|is\s+not|aint)\b",
         r"\b(?:this|it)\s+(?:is\s+not|isn'?t|'s\s+not|aint)\s+\w+'s\s+(?:number|phone|cell|email|account)",
         r"\bnot\s+\w+'s\s+(?:number|phone|cell|email|mobile)",
-        r"\b(?:just\s+)?got\s+this\s+(?:number|phone)",
+        r"\bjust\s+got\s+this\s+(?:number|phone)|\bgot\s+this\s+(?:number|phone)",
         r"\b(?:this|my)\s+(?:is\s+a\s+)?new\s+(?:number|phone\s+number)\b",
         r"\bthis\s+(?:number|phone)\s+(?:has\s+been|is|was)\s+mine",
         r"\bbusiness\s+(?:line|number)\b",
@@ -504,8 +441,9 @@ EN = Lexicon(
     ),
     fraud=_c(r"\bfraud\w*|\bidentity\s+theft|\bstole\w*|\bstolen\b|\bhacked\b|\bunauthori[sz]ed"),
     paid=_c(
-        r"(?<!get\s)(?<!got\s)(?<!gets\s)(?<!getting\s)(?<!be\s)(?<!being\s)(?<!not\s)(?<!n't\s)"
-        r"(?<!never\s)(?<!nt\s)\bpaid\b(?!\s+(?:weekly|monthly|biweekly|bi-weekly|every|fortnightly))",
+        r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!gets\spaid)(?<!getting\spaid)(?<!be\spaid)"
+        r"(?<!being\spaid)(?<!not\spaid)(?<!n't\spaid)(?<!never\spaid)(?<!nt\spaid)"
+        r"(?!\s+(?:weekly|monthly|biweekly|bi-weekly|every|fortnightly))",
         r"\bpayed\b",
         r"\balready\s+(?:sent|paid|payed|transferred|made|settled|cleared|mailed|submitted|took\s+care|"
         r"taken\s+care|done|did|zelle|venmo|wired|deposited|handled|sorted)",
@@ -627,8 +565,8 @@ EN = Lexicon(
         r"i\s+can\s+only|can\s+only|i\s+said\s+i'?d|i\s+said\s+i\s+would)\s+" + _ADV + _PAYV + r"\b",
         r"\b" + _IM + r"\s+(?:(?:just|still|also|definitely|gonna\s+be|going\s+to\s+be)\s+)?(?:paying|"
         r"sending|transferring|wiring|mailing|putting|making\s+(?:a|the)\s+payment)\b",
-        r"^\W*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:paying|sending|transferring|"
-        r"wiring|will\s+pay|will\s+send|can\s+pay|can\s+do|could\s+do)\b",
+        r"^[\s\W]*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:paying|sending|"
+        r"transferring|wiring|will\s+pay|will\s+send|can\s+pay|can\s+do|could\s+do)\b",
         r"\byou'?ll\s+(?:have|get|see|receive)\b|\byou\s+will\s+(?:have|get|see|receive)\b",
         r"\b(?:payment|it|money|check|cheque|transfer)\s+(?:will|should|is\s+going\s+to|'ll|is\s+gonna)\s+"
         r"(?:go\s+out|be\s+(?:made|sent|there|in|paid|done|settled|cleared)|come|hit|arrive|post|clear|"
@@ -637,7 +575,7 @@ EN = Lexicon(
         r"settled|cleared|taken\s+care\s+of|sorted)",
         r"\bexpect\s+(?:the\s+|my\s+|a\s+)?(?:payment|money|funds|transfer)|\bpayment\s+(?:is\s+)?coming",
         r"\bwill\s+do\b|\bworking\s+on\s+(?:it|this|that|paying|the\s+payment|getting)|"
-        r"\b(?:i'?m|im|i\s+am)\s+on\s+it\b|^\W*on\s+it\b",
+        r"\b(?:i'?m|im|i\s+am)\s+on\s+it\b|^[\s\W]*on\s+it\b",
         r"^\W*(?:yes\W+)?i\s+will\W*$",
         r"\bif\s+(?:i|we)\s+(?:pay|send|paid|sent|can\s+pay|do)\b",
         r"\bi\s+promise\b",
@@ -677,7 +615,7 @@ EN = Lexicon(
         r"\bunable\s+to|\bno\s+intention\s+of|\bnot\s+going\s+to|\bwhat\s+if)\s+(?:\w+\s+)?$"
     ),
     block=_c(
-        r"(?<!get\s)(?<!got\s)(?<!be\s)\bpaid\b|\balready\b|\bsent\b|\bcharged\b|\bfee\b|\bfees\b",
+        r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!be\spaid)|\balready\b|\bsent\b|\bcharged\b|\bfee\b|\bfees\b",
         r"\b(?:call|ring|phone|text|email)\s+(?:me|us)\b|\bcall\b",
         r"\bstop\b|\bquit\b|\bleave\b|\bremove\b|\bunsubscribe\b|\bless\b|\blower\b|\breduce",
         r"\bcan'?t\b|\bcannot\b|\bcant\b|\bwon'?t\b|\bnot\b|\bnever\b|\bno\b",
@@ -699,8 +637,8 @@ EN = Lexicon(
         r"^\W*(?:liked|loved|laughed\s+at|emphasi[sz]ed|disliked|questioned)\s+[\"']",
     ),
     clause_split=re.compile(
-        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|\b(?:and|but|so|though|although|because|cause|cuz|coz|"
-        r"plus|then|also|however|except|unless|otherwise|whereas|while|if)\b"
+        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|(?<![a-z0-9_])(?:and|but|so|though|although|because|cause|cuz|"
+        r"coz|plus|then|also|however|except|unless|otherwise|whereas|while|if)(?![a-z0-9_])"
     ),
     then=re.compile(r"\b(?:then|that\s+day|at\s+that\s+point|after\s+that)\b"),
 )
@@ -717,7 +655,7 @@ _PAY_ZH = r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说�
 _STOPZH = r"[^，,。.!?！？；;\n]"
 
 ZH = Lexicon(
-    legal=_c(
+    legal=_z(
         r"律师|律所|法务|起诉|上诉|法院|法庭|诉讼|打官司|告你们|告到|去告|我要告|告上|传票|仲裁|立案",
         r"破产|清算",
         r"投诉|举报|银保监|银监|保监|金融监管|监管部门|监管局|人民银行|人行|12378|12363|12315|消协|"
@@ -725,13 +663,13 @@ ZH = Lexicon(
         r"报警|警察|公安|110",
         r"律师函",
     ),
-    legal_not=_c(r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"),
-    wrong_party=_c(
+    legal_not=_z(r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"),
+    wrong_party=_z(
         r"打错|发错|找错人|弄错人|认错人|错号|搞错人|不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
         r"不是本人(?!办|借|申请|操作|消费|签|刷|用|开)|本人不是",
         r"不认识(?:这个人|此人|他|她|[" + _SURNAMES + r"])",
         r"查无此人|没有这个人|没这个人|没有此人|我不姓",
-        r"(?:这|这个)?不是" + _STOPZH + r"{1,4}的(?:手机|电话|号码|号)",
+        r"不是" + _STOPZH + r"{1,4}的(?:手机|电话|号码|号)",
         r"(?:号码?|手机号?)(?:是)?(?:我)?(?:刚|新|才)(?:办|买|换|注册)的|新办的号|刚办的号|刚换的号|换号了|"
         r"号码?(?:已经)?换人了|号码是我(?:刚|新)",
         r"我是(?:他|她|" + _STOPZH + r"{1,3}的)(?:妈|爸|妈妈|爸爸|母亲|父亲|老婆|老公|妻子|丈夫|爱人|媳妇|"
@@ -744,7 +682,7 @@ ZH = Lexicon(
         r"我不是[" + _SURNAMES + r"]",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
     ),
-    dispute=_c(
+    dispute=_z(
         r"不是我借的|不是我的(?:钱|账|债|贷款|卡|欠款|账户)?|不是我(?:本人)?(?:办|借|刷|消费|申请|开通|签|用|花|操作|开)的",
         r"没借过|从来?没(?:有)?" + _STOPZH + r"{0,8}?(?:借|办|申请|用|开通|签)过",
         r"没有(?:这笔|这个|此|什么)(?:贷款|借款|欠款|账|钱|账户|卡)|没欠(?:过|你们|这么多)|不欠",
@@ -756,14 +694,14 @@ ZH = Lexicon(
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
     ),
-    fraud=_c(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
-    paid=_c(
+    fraud=_z(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
+    paid=_z(
         r"(?:已经?|早就|早已|刚刚?|之前就)" + _STOPZH + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇)",
         r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
         r"结清了|还过|转过|付过|已还|已付|已转|已缴|已结清|已处理",
         r"(?:还|转|付|交)的(?!话|时候)",
     ),
-    hardship=_c(
+    hardship=_z(
         r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)",
         r"没钱|没有钱|没(?:有)?收入|没工作|没有工作|失业|下岗|裁员|被辞|辞退|被开除|找不到工作|工作丢了",
         r"生病|住院|医院|手术|病了|看病|治病",
@@ -777,23 +715,23 @@ ZH = Lexicon(
         r"给(?:我)?(?:点|一点|些|一些|一段|多点|多些)时间|再给我(?:点|些)?时间|多给(?:点|些)?时间|"
         r"通融|帮帮忙|揭不开锅|吃不上饭|离婚|车祸",
     ),
-    refuse=_c(
-        r"(?<!不是)(?<!如果)(?<!要是)(?<!若)不还(?!款日|不)",
+    refuse=_z(
+        r"不还(?<!不是不还)(?<!如果不还)(?<!要是不还)(?<!若不还)(?!款日|不)",
         r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
         r"一分(?:钱)?(?:都|也)(?:不|没)|随便你们|随你们|爱咋|有本事|告去吧|你们看着办|休想|没门|做梦",
     ),
-    callback=_c(
+    callback=_z(
         r"(?:打|回)(?:我|个|一下|给我)?(?:的)?(?:电话|手机)|给我(?:打|回)(?:个)?电话|打电话给我|打给我",
         r"回电|来电|打我(?:这个)?(?:号|手机)|打这个(?:号|电话)|电话(?:沟通|联系|说|里说|谈|详谈)",
         r"打电话(?!.{0,2}骚扰)",
         r"人工|客服|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
     ),
-    question=_c(
+    question=_z(
         r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"
         r"是不是|请问|咋",
     ),
     wh=re.compile(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
-    promise=_c(
+    promise=_z(
         r"(?:会|能|可以|一定|肯定|保证|争取|尽量|准备|打算|计划|想|要|就|先|再|马上|立刻|尽快|这就|才能|"
         r"必须|努力)" + _STOPZH + r"{0,6}?" + _PAY_ZH,
         r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清)",
@@ -801,30 +739,30 @@ ZH = Lexicon(
         r"(?:[0-9]|[一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]|半|¥|\$)",
         r"会处理|会尽快|会还|还上|还清|结清|处理一下|马上处理|尽快处理|会想办法|想办法还",
     ),
-    offer_question=_c(r"能不能|可不可以|可以吗|行不行|行吗|好吗|可以不|能否|可否|吗|\?"),
-    time_request=_c(
+    offer_question=_z(r"能不能|可不可以|可以吗|行不行|行吗|好吗|可以不|能否|可否|吗|\?"),
+    time_request=_z(
         r"(?:等|宽限|延|推|拖|缓)(?:到|至)",
         r"给(?:我)?(?:到|至)",
     ),
-    cant_until=_c(r"才能|才可以|才有钱|才会有|之后才|以后才"),
-    uncertain=_c(
+    cant_until=_z(r"才能|才可以|才有钱|才会有|之后才|以后才"),
+    uncertain=_z(
         r"有钱(?:了)?(?:再|就)|等我有钱|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
     negated_before=re.compile(r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝)$"),
-    block=_c(
+    block=_z(
         r"已|了(?:$|[，,。])|过了|的$",
         r"电话|打我|回电",
         r"不|没|别",
         r"欠|借|利息|费用|违约金|多少|怎么|吗|工资|收入|月薪|才|花",
     ),
-    ack=_c(
+    ack=_z(
         r"^\W*(?:好的?|好吧|好滴|收到|知道了?|嗯+|恩+|谢谢|多谢|感谢|你好|您好|ok|okay|是的?|对|行|明白|了解|"
         r"哦+|噢+|喔+|哈+|呵+|\[[^\]]{1,6}\]|在开车|在忙|不方便|稍等|新年快乐|节日快乐|晚安|早上好|"
         r"辛苦了|麻烦了|再见|拜拜)",
         r"谢谢|多谢|感谢",
     ),
-    auto_reply=_c(r"自动回复|【自动回复】|休假中|不在办公室"),
+    auto_reply=_z(r"自动回复|【自动回复】|休假中|不在办公室"),
     clause_split=re.compile(
         r"[，,。.!?！？;；:：\n、~～]+|\s{2,}|但是|但|可是|不过|然后|所以|因为|如果|而且|另外|并且"
     ),
@@ -832,3 +770,31 @@ ZH = Lexicon(
 )
 
 LEXICONS: dict[str, Lexicon] = {"en": EN, "zh": ZH}
+
+#: Categories scanned together; categories that may match at the same position
+#: and are both needed are in different scanners.
+SCAN_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("legal", "legal_not", "wrong_party", "dispute", "paid", "hardship", "refuse", "callback",
+     "question"),
+    ("promise", "time_request", "cant_until", "uncertain"),
+    ("block", "fraud", "ack", "auto_reply"),
+    ("offer_question",),
+)
+
+
+def _scanners(lex: Lexicon) -> tuple[Scanner, ...]:
+    return tuple(Scanner([(c, getattr(lex, c)) for c in group]) for group in SCAN_GROUPS)
+
+
+SCANNERS: dict[str, tuple[Scanner, ...]] = {"en": _scanners(EN), "zh": _scanners(ZH)}
+
+
+def scan(text: str, lang: str, clause_starts: list[int] | None = None) -> dict[str, list[tuple[int, int]]]:
+    """Every cue hit in folded ``text``: category -> list of (start, end), by start."""
+    hits: dict[str, list[tuple[int, int]]] = {}
+    for sc in SCANNERS[lang]:
+        sc.scan(text, hits, clause_starts)
+    for lst in hits.values():
+        if len(lst) > 1:
+            lst.sort()
+    return hits

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 # Same-length folds applied after NFKC: typographic quotes and dashes.
 _QUOTES = str.maketrans(
@@ -35,14 +34,19 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
 
 
-@dataclass(frozen=True, slots=True)
 class Folded:
-    """A reply folded for matching, with a map back to the original text."""
+    """A reply folded for matching, with a map back to the original text.
 
-    text: str
-    original: str
-    # index[i] is the offset in ``original`` of folded character i; None means identity.
-    index: tuple[int, ...] | None = None
+    ``index[i]`` is the offset in ``original`` of folded character ``i``; ``None``
+    means the two have the same offsets.
+    """
+
+    __slots__ = ("index", "original", "text")
+
+    def __init__(self, text: str, original: str, index: tuple[int, ...] | None = None) -> None:
+        self.text = text
+        self.original = original
+        self.index = index
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a ``[start, end)`` range of the folded text to the original text."""
@@ -63,8 +67,8 @@ def _fold_char(ch: str) -> str:
 def fold(text: str) -> Folded:
     """NFKC-fold, lower-case and quote-fold ``text``, keeping an offset map."""
     if text.isascii():
-        low = text.lower().translate(_QUOTES)
-        return Folded(low, text)
+        low = text.lower()
+        return Folded(low.translate(_QUOTES) if "`" in low else low, text)
     if unicodedata.is_normalized("NFKC", text):
         low = text.lower()
         if len(low) == len(text):

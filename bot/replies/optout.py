@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from bot.replies.intents import Scanner
+
 KEYWORDS_EN = frozenset(
     {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "unsub", "td"}
 )
@@ -37,7 +39,7 @@ _CONTACT_EN = (
     r"ring|ringing|phon(?:e|ing)|bother\w*|harr?ass\w*|hassl\w*|pester\w*|bug|bugging|spam\w*|hound\w*|"
     r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send)"
 )
-_REQUEST_EN = re.compile(
+_REQUEST_EN_SRC = (
     r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|"
     r"with\s+the|all\s+the|all\s+these|all\s+this|trying\s+to|sending\s+me|sending)\s+){0,2}"
     + _CONTACT_EN + r")"
@@ -59,6 +61,10 @@ _REQUEST_EN = re.compile(
     r"get|hear)\s+(?:any\s+(?:more\s+)?|these\s+|your\s+)?|to\s+be\s+)?(?:texts?|messages?|calls?|emails?|"
     r"contact(?:ed)?|sms|reminders?|notifications?)"
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
+)
+_REQUEST_EN = Scanner([("optout", (_REQUEST_EN_SRC,))])
+_KEY_ANY = re.compile(
+    r"(?<![a-z0-9_])(?:stop|stopall|unsubscribe|cancel|end|quit|revoke|optout|unsub|td)(?![a-z0-9])|退订|退訂"
 )
 
 _REQUEST_ZH = re.compile(
@@ -94,9 +100,12 @@ def detect_opt_out(text: str, lang: str) -> tuple[int, int] | None:
     m = _KEY_ZH.search(text) if lang == "zh" else None
     if m:
         return m.span()
-    m = _REQUEST_EN.search(text)
-    if m:
-        return m.span()
+    found: dict[str, list[tuple[int, int]]] = {}
+    _REQUEST_EN.scan(text, found)
+    if found:
+        return found["optout"][0]
+    if not _KEY_ANY.search(text):
+        return None
     pos = 0
     for sep in _CLAUSE.finditer(text):
         if _keyword_clause(text[pos:sep.start()]):

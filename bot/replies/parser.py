@@ -18,7 +18,7 @@ from decimal import Decimal
 from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
 from bot.replies.email_cleanup import QUOTE_HINT, mask_quoted
-from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon, token_prefixes
+from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon, scan
 from bot.replies.model import PromiseTerm, Reply, Span
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out
@@ -43,13 +43,13 @@ _NOT_NAMES = frozenset(
     account holder longer single married sick ill well bothered fussed surprised""".split()
 )
 _EN_NAME_CUES = re.compile(
-    r"\b(?:i'?m|im|i\s+am)\s+not\s+(?P<a>[a-z][a-z'-]*)\b"
-    r"|\b(?:there'?s\s+|there\s+is\s+)?no\s+(?P<b>[a-z]+)\s+(?:here|at\s+this\s+(?:number|address)|"
+    r"(?<![a-z0-9_])(?:(?:i'?m|im|i\s+am)\s+not\s+(?P<a>[a-z][a-z'-]*)\b"
+    r"|(?:there'?s\s+|there\s+is\s+)?no\s+(?P<b>[a-z]+)\s+(?:here|at\s+this\s+(?:number|address)|"
     r"lives\s+here|living\s+here)\b"
-    r"|\b(?:don'?t|do\s+not|dont)\s+know\s+(?:(?:any|a|an|anyone\s+named|anybody\s+named)\s+)?"
+    r"|(?:don'?t|do\s+not|dont)\s+know\s+(?:(?:any|a|an|anyone\s+named|anybody\s+named)\s+)?"
     r"(?P<c>[a-z]+)\b"
-    r"|\bwho\s+(?:is|'s|the\s+hell\s+is)\s+(?P<d>[a-z]+)\s*\?"
-    r"|\b(?P<e>[a-z]+)\s+(?:doesn'?t|does\s+not|no\s+longer)\s+(?:live|work|stay)"
+    r"|who\s+(?:is|'s|the\s+hell\s+is)\s+(?P<d>[a-z]+)\s*\?"
+    r"|(?P<e>[a-z]+)\s+(?:doesn'?t|does\s+not|no\s+longer)\s+(?:live|work|stay))"
 )
 _EN_RECEIPT = re.compile(
     r"\W*(?:\w+\s+){0,3}?(?:receipt|proof|screenshot|screen\s+shot|confirmation|statement|copy|email|"
@@ -76,6 +76,7 @@ _BARE_AMOUNT_FILL = re.compile(
     r"can\s+do|that|is|would|will|work|works|do|be|it|about|around|roughly|approx|approximately|"
     r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W)*"
 )
+_POLICE = re.compile(r"police|cops|报警|警察|公安|110")
 _UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
@@ -115,8 +116,8 @@ class _Analysis:
     """State for one parse; methods are the steps of :func:`parse_reply`."""
 
     __slots__ = (
-        "amounts", "balance", "clauses", "ctx", "cues", "dates", "folded", "implicit_only", "lex",
-        "lg", "pre", "spans", "t",
+        "amounts", "balance", "clauses", "ctx", "cues", "dates", "folded", "hits", "implicit_only",
+        "lex", "lg", "spans", "t",
     )
 
     def __init__(self, folded: Folded, t: str, lg: str, lex: Lexicon, ctx: object,
@@ -133,8 +134,7 @@ class _Analysis:
         self.dates: list[DateHit] = []
         self.amounts: list[AmountHit] = []
         self.clauses: list[tuple[int, int]] = []
-        # Word prefixes gate the English lexicons (Chinese has no word tokens to gate on).
-        self.pre: frozenset[str] | None = token_prefixes(t) if lg == "en" else None
+        self.hits: dict[str, list[tuple[int, int]]] = {}
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Reply:
@@ -144,11 +144,12 @@ class _Analysis:
             self._span(opt[0], opt[1], "opt_out", None)
         if not _CONTENT.search(t):
             return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
-        if lex.auto_reply.search(t, prefixes=self.pre):
-            return self._reply(Intent.OTHER, opt is not None, (), 0.95)
         self.dates = find_dates(t, self.lg, self.ctx)  # type: ignore[arg-type]
         self.amounts = find_amounts(t, self.lg, self.dates)
         self.clauses = self._split()
+        self.hits = scan(t, self.lg, [s for s, _ in self.clauses])
+        if "auto_reply" in self.hits:
+            return self._reply(Intent.OTHER, opt is not None, (), 0.95)
         self._find_cues()
         promise_clauses = self._promise_clauses()
         promises: tuple[PromiseTerm, ...] = ()
@@ -204,52 +205,66 @@ class _Analysis:
                 return c
         return (0, len(self.t))
 
+    # ------------------------------------------------------------------ hits
+    def _hits(self, cat: str, s: int = 0, e: int | None = None) -> list[tuple[int, int]]:
+        """Hits of a category lying within ``[s, e)``."""
+        found = self.hits.get(cat)
+        if not found:
+            return []
+        if s == 0 and e is None:
+            return found
+        end = len(self.t) if e is None else e
+        return [h for h in found if s <= h[0] and h[1] <= end]
+
+    def _first(self, cat: str, s: int = 0, e: int | None = None) -> tuple[int, int] | None:
+        found = self._hits(cat, s, e)
+        return found[0] if found else None
+
     # ------------------------------------------------------------------ cues
     def _find_cues(self) -> None:
         t, lex, cues = self.t, self.lex, self.cues
-        fraud = lex.fraud.search(t, prefixes=self.pre) is not None
-        not_legal = [m.span() for m in lex.legal_not.finditer(t, prefixes=self.pre)]
-        for m in lex.legal.finditer(t, prefixes=self.pre):
-            if any(s <= m.start() < e for s, e in not_legal):
+        fraud = "fraud" in self.hits
+        not_legal = self._hits("legal_not")
+        for h in self._hits("legal"):
+            if any(s <= h[0] < e for s, e in not_legal):
                 continue
-            if fraud and re.search(r"police|cops|报警|警察|公安|110", m.group()):
+            if fraud and _POLICE.search(t, h[0], h[1]):
                 continue
-            cues[Intent.LEGAL] = m.span()
+            cues[Intent.LEGAL] = h
             break
         if not_legal:
             cues.setdefault(Intent.HARDSHIP, not_legal[0])
-        m = lex.wrong_party.search(t, prefixes=self.pre)
-        if m:
-            cues[Intent.WRONG_PARTY] = m.span()
-        elif self.lg == "en":
-            span = self._name_cue()
-            if span:
-                cues[Intent.WRONG_PARTY] = span
-        m = lex.dispute.search(t, prefixes=self.pre)
-        if m:
-            cues[Intent.DISPUTE] = m.span()
+        h = self._first("wrong_party")
+        if h is None and self.lg == "en":
+            h = self._name_cue()
+        if h is not None:
+            cues[Intent.WRONG_PARTY] = h
+        h = self._first("dispute")
+        if h is not None:
+            cues[Intent.DISPUTE] = h
         self._paid_cue()
-        m = lex.hardship.search(t, prefixes=self.pre)
-        if m:
-            cues.setdefault(Intent.HARDSHIP, m.span())
-        m = lex.refuse.search(t, prefixes=self.pre)
-        if m:
-            cues[Intent.REFUSE] = m.span()
+        h = self._first("hardship")
+        if h is not None:
+            cues.setdefault(Intent.HARDSHIP, h)
+        h = self._first("refuse")
+        if h is not None:
+            cues[Intent.REFUSE] = h
         neg = _ZH_CALL_NEG if self.lg == "zh" else _EN_CALL_NEG
-        for m in lex.callback.finditer(t, prefixes=self.pre):
-            cs = self._clause_of(m.start())[0]
-            if neg.search(t[max(cs, m.start() - 16):m.start()]):
+        for h in self._hits("callback"):
+            cs = self._clause_of(h[0])[0]
+            if neg.search(t[max(cs, h[0] - 16):h[0]]):
                 continue
-            cues[Intent.CALLBACK] = m.span()
+            cues[Intent.CALLBACK] = h
             break
-        m = lex.question.search(t, prefixes=self.pre)
-        if m:
-            if m.group() == "?" and self.lg == "en" and len(_WORD.findall(t)) < 2:
+        h = self._first("question")
+        if h is not None:
+            q = t[h[0]:h[1]]
+            if q == "?" and self.lg == "en" and len(_WORD.findall(t)) < 2:
                 pass
-            elif m.group() == "?" and len(_WORD.findall(t)) <= 2 and lex.ack.search(t, prefixes=self.pre):
+            elif q == "?" and len(_WORD.findall(t)) <= 2 and "ack" in self.hits:
                 pass
             else:
-                cues[Intent.QUESTION] = m.span()
+                cues[Intent.QUESTION] = h
 
     def _name_cue(self) -> tuple[int, int] | None:
         orig = self.folded.original
@@ -268,8 +283,7 @@ class _Analysis:
 
     def _paid_cue(self) -> None:
         t, lex = self.t, self.lex
-        for m in lex.paid.finditer(t, prefixes=self.pre):
-            ms = m.start()
+        for ms, me in self._hits("paid"):
             cs, ce = self._clause_of(ms)
             before = t[max(cs, ms - 16):ms]
             if lex.negated_before.search(before):
@@ -279,7 +293,7 @@ class _Analysis:
             ):
                 continue
             if self.lg == "zh":
-                g = m.group()
+                g = t[ms:me]
                 if not _ZH_PAST_STRONG.match(g):
                     clause_dates = [d for d in self.dates if cs <= d.start < ce]
                     if any(d.kind in (DATE, VAGUE, EVENT) for d in clause_dates) and not any(
@@ -295,7 +309,7 @@ class _Analysis:
             else:
                 if re.search(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$", before):
                     continue
-            self.cues[Intent.PAID] = m.span()
+            self.cues[Intent.PAID] = (ms, me)
             return
 
     # ------------------------------------------------------------------ promise
@@ -318,7 +332,7 @@ class _Analysis:
             kind = self._clause_promise(c, s, dates, amts, stated, past)
             if kind is None:
                 continue
-            if lex.uncertain.search(c, prefixes=self.pre) and not concrete:
+            if self._hits("uncertain", s, e) and not concrete:
                 self.cues.setdefault(Intent.HARDSHIP, (s, e))
                 continue
             chosen.append(i)
@@ -332,9 +346,9 @@ class _Analysis:
                 dates, amts = self._clause_items(s, e)
                 if not amts:
                     continue
-                if any(d.kind == PAST for d in dates) or self.lex.block.search(t[s:e], prefixes=self.pre):
+                if any(d.kind == PAST for d in dates) or self._hits("block", s, e):
                     continue
-                if self.lex.uncertain.search(t[s:e], prefixes=self.pre):
+                if self._hits("uncertain", s, e):
                     continue
                 extra.append(i)
             chosen = sorted(set(chosen) | set(extra))
@@ -357,22 +371,21 @@ class _Analysis:
         lex = self.lex
         has_amount = bool(amts)
         zh = self.lg == "zh"
-        question_form = zh and lex.offer_question.search(c, prefixes=self.pre) is not None
+        e = s + len(c)
+        question_form = zh and bool(self._hits("offer_question", s, e))
         wh = lex.wh.search(c)
-        for m in lex.promise.finditer(c, prefixes=self.pre):
-            ms = m.start()
+        for hs, he in self._hits("promise", s, e):
+            ms = hs - s
             before = c[max(0, ms - 20):ms]
             if lex.negated_before.search(before):
                 continue
-            g = m.group()
+            g = c[ms:he - s]
             if zh:
                 if wh:
                     continue
                 if question_form and not (has_amount or stated):
                     continue
-                if g[:1] in "还转付交缴打汇给" and not any(
-                    s + ms <= a.start <= s + m.end() + 1 for a in amts
-                ):
+                if g[:1] in "还转付交缴打汇给" and not any(hs <= a.start <= he + 1 for a in amts):
                     continue
                 if self._zh_clause_past(c, dates):
                     continue
@@ -386,11 +399,11 @@ class _Analysis:
                     continue
                 if re.search(r"\b(?:not|never|n't)\b", g) or "not " in g:
                     continue
-                if _EN_RECEIPT.match(c, m.end()) and not has_amount:
+                if _EN_RECEIPT.match(c, he - s) and not has_amount:
                     continue
                 if past and not stated:
                     continue
-                if lex.paid.search(c, prefixes=self.pre) and not re.search(
+                if self._hits("paid", s, e) and not re.search(
                     r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b", c
                 ):
                     continue
@@ -398,18 +411,18 @@ class _Analysis:
                     continue
             return "cue"
         if not zh:
-            oq = lex.offer_question.search(c, prefixes=self.pre)
+            oq = self._first("offer_question", s, e)
             firm = has_amount or any(d.kind in (DATE, EVENT) for d in dates)
-            if oq and firm and not (wh and wh.start() < oq.start()):
+            if oq and firm and not (wh and wh.start() < oq[0] - s):
                 if not past and not re.search(r"\b(?:less|lower|smaller|reduce\w*)\b", c):
                     return "offer"
-            if lex.time_request.search(c, prefixes=self.pre) and stated:
+            if self._hits("time_request", s, e) and stated:
                 return "offer"
-            cu = lex.cant_until.search(c, prefixes=self.pre)
-            if cu and any(d.kind in (DATE, VAGUE, EVENT) and d.start >= s + cu.end() - 8 for d in dates):
+            cu = self._first("cant_until", s, e)
+            if cu and any(d.kind in (DATE, VAGUE, EVENT) and d.start >= cu[1] - 8 for d in dates):
                 return "offer"
         else:
-            if lex.time_request.search(c, prefixes=self.pre) and stated:
+            if self._hits("time_request", s, e) and stated:
                 return "offer"
             if stated and not self._zh_clause_past(c, dates):
                 for d in dates:
@@ -421,7 +434,8 @@ class _Analysis:
                         if not _ZH_STILL.match(after, pm.start()) and not wh:
                             return "cue"
         if has_amount and not past:
-            if lex.block.search(_UNTIL_TAIL.sub("", c), prefixes=self.pre):
+            tail = _UNTIL_TAIL.search(c)
+            if self._hits("block", s, s + tail.start() if tail else e):
                 return None
             if zh:
                 if any(d.kind == DATE for d in dates):
@@ -537,7 +551,7 @@ class _Analysis:
         t = self.t
         if intent is Intent.OTHER:
             words = len(_WORD.findall(t))
-            if self.lex.ack.search(t, prefixes=self.pre) and words <= 8:
+            if "ack" in self.hits and words <= 8:
                 return 0.9
             if words <= 3:
                 return 0.6
