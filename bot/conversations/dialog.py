@@ -32,6 +32,8 @@ CONVERSATION_TTL = timedelta(hours=24)
 VERIFY_ATTEMPTS = 3
 PAYMENT_CLAIM_GRACE_DAYS = 5
 PLAN_COUNTS = (3, 6, 12)
+#: the parser is this sure of an OTHER only for thanks, greetings, emoji, auto-replies
+ACKNOWLEDGEMENT = 0.9
 
 
 class State(StrEnum):
@@ -639,7 +641,10 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
             turn.replies.append(ReplySpec("how_to_pay"))
     elif intent is Intent.STOP:
         pass  # handled by opt_out above; a STOP the parser did not flag changes nothing
-    # OTHER with confidence (thanks, greetings, emoji): nothing to do
+    elif reply.confidence < ACKNOWLEDGEMENT:
+        # OTHER the parser could not place, short enough not to count as unsure
+        turn.commands.append(QueueForHuman("other", "message the bot could not place"))
+    # else thanks, greetings, emoji, auto-replies: nothing to do
 
 
 _TIME = re.compile(r"(?<![\d:])(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)", re.I)

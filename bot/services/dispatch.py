@@ -43,6 +43,8 @@ log = logging.getLogger("duebot.dispatch")
 #: purposes outside the campaign policy's own vocabulary
 CONFIRMATION = "confirmation"  # opt-out / wrong-party / unknown-sender answers: exactly once
 COLLECTOR = "collector"  # a collector's own message while holding the conversation
+#: the pseudo-collector holding a case after a complaint, until a person looks at it
+LEGAL_QUEUE = "legal-review"
 SENT_STATUSES = (OutboxStatus.SENT, OutboxStatus.DELIVERED)
 
 
@@ -218,7 +220,13 @@ class Dispatcher:
         purpose = row.purpose or Purpose.DUNNING.value
         if purpose == CONFIRMATION:
             # answering the customer's own request (opt-out, wrong number): only a third
-            # party or an address that cannot receive is refused
+            # party, an address that cannot receive, or a collector holding the
+            # conversation (the bot is silent then, even for a reply queued before the
+            # take-over) refuse it. The legal-review queue's own hold, placed by the very
+            # message this acknowledges, does not silence its acknowledgement.
+            if case.held_by is not None and not (
+                    case.held_by == LEGAL_QUEUE and row.template_id == "legal_ack"):
+                return [ReasonCode.HOLD_HUMAN.value], None
             if cp.role != "customer":
                 return [ReasonCode.THIRD_PARTY.value], None
             if cp.invalid_at is not None:

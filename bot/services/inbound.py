@@ -42,6 +42,7 @@ from bot.domain.money import exponent, from_minor
 from bot.policy.profiles import JurisdictionProfile
 from bot.replies import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind, VerificationMethod
+from bot.services.dispatch import LEGAL_QUEUE
 from bot.settings import Settings
 from storage.models import (
     ConversationRow,
@@ -54,7 +55,6 @@ from storage.outbox import enqueue_many, outbox_row
 from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger("duebot.inbound")
-LEGAL_QUEUE = "legal-review"
 
 _RECEIPT_STATUS = {
     ReceiptStatus.DELIVERED: "delivered",
@@ -260,20 +260,31 @@ class InboundService:
         conv = dialog.Conversation() if conv_row is None else dialog.Conversation(
             dialog.State(conv_row.state), dict(conv_row.context or {}), conv_row.expires_at,
             conv_row.verify_failures)
+        expected = self._expected(uow, case)
         facts = dialog.CaseFacts(
             balance_minor=case.balance_minor, currency=case.currency, today=local_now.date(),
             minimum_payment_minor=case.minimum_payment_minor, closed=case.closed,
             verified=bool(cp and cp.verified and cp.channel is not ChannelKind.SMS),
-            can_verify=self._expected(uow, case) is not None,
+            # SMS is never verified (lock screens): there is no verification text for it
+            can_verify=expected is not None and event.channel is not ChannelKind.SMS,
             contact_opted_out=bool(cp and cp.opted_out_at is not None),
-            expected_answer=self._expected(uow, case),
-            verify_method=self.settings.telegram_verification)
+            expected_answer=expected,
+            verify_method=self.settings.telegram_verification,
+            day_first=self.settings.default_region not in ("US",),
+            timezone=case.timezone)
         turn = dialog.decide(reply, conv, facts, self.limits, now,
                              exp=exponent(case.currency))
         plan: list[tuple[int, int, Any]] = []
         for spec in turn.replies:
             plan = spec.values.get("plan_options", plan)
-        self._apply(uow, case, cp, event, turn, now, msg)
+        failed = self._apply(uow, case, cp, event, turn, now, msg)
+        if failed:
+            # never confirm what was not recorded (a promise on a disputed case...)
+            turn.replies = [dialog.ReplySpec("handoff_ack") if s.template_id in
+                            ("promise_confirmed", "promise_counter_offer") else s
+                            for s in turn.replies]
+            turn.conversation = dialog.Conversation(
+                verify_failures=turn.conversation.verify_failures)
         self._save_conversation(uow, case, conv_row, turn.conversation, now)
         self._queue_replies(uow, case, cp, event, turn, now, msg, plan)
         log.info("inbound %s on case ****%s: %s", event.channel, case.account_id[-4:],
@@ -289,16 +300,20 @@ class InboundService:
 
     def _apply(self, uow: SqlUnitOfWork, case: Case, cp: ContactPoint | None,
                event: InboundMessage, turn: dialog.Turn, now: datetime,
-               msg: MessageRow) -> None:
+               msg: MessageRow) -> bool:
+        """Carry out the turn's commands; True when a promise could not be recorded."""
         actor = "customer"
+        promise_failed = False
         for command in turn.commands:
             try:
                 self._apply_one(uow, case, cp, event, command, now, msg, actor)
             except TransitionError as exc:
                 # e.g. a promise on a disputed case: a person sorts it out
+                promise_failed |= isinstance(command, dialog.MakePromise)
                 uow.session.add(WorkItemRow(case_id=case.id, message_id=msg.id,
                                             kind="needs_review", detail=str(exc)[:500],
                                             created_at=now))
+        return promise_failed
 
     def _apply_one(self, uow: SqlUnitOfWork, case: Case, cp: ContactPoint | None,
                    event: InboundMessage, command: dialog.Command, now: datetime,
@@ -368,8 +383,9 @@ class InboundService:
         base = self.context_for(case, cp, plan)
         for i, spec in enumerate(turn.replies):
             ctx = base
-            if spec.values.get("proposed"):
-                amount, due = spec.values["proposed"][0]
+            terms = spec.values.get("proposed") or spec.values.get("offer")
+            if terms:
+                amount, due = terms[0]
                 ctx = dataclasses.replace(ctx, promise_amount_minor=amount,
                                           promise_date=date.fromisoformat(due) if due else None)
             if "attempts_left" in spec.values:

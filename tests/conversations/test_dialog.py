@@ -146,10 +146,15 @@ def test_question_how_to_pay_is_answered_without_verification() -> None:
     assert templates(turn) == ["how_to_pay"] and not turn.commands
 
 
-def test_other_with_confidence_changes_nothing() -> None:
-    turn = run(rep(Intent.OTHER, "thanks"))
+def test_an_acknowledgement_changes_nothing() -> None:
+    turn = run(rep(Intent.OTHER, "thanks", confidence=0.9))
     assert turn.commands == [] and turn.replies == []
     assert turn.conversation.state is State.IDLE
+
+
+def test_other_the_parser_could_not_place_goes_to_a_person() -> None:
+    turn = run(rep(Intent.OTHER, "asdf qwerty", confidence=0.6))
+    assert queued(turn) == ["other"] and turn.replies == []
 
 
 @pytest.mark.parametrize("intent", [Intent.OTHER, Intent.PROMISE_TO_PAY, Intent.PAID,
