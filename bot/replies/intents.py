@@ -387,8 +387,8 @@ EN = Lexicon(
         r"\b(?:don'?t|do\s+not|dont)\s+know\s+(?:any(?:one|body)?|a|an|who)\b\s*(?:named|called|by\s+that)?",
     ),
     dispute=_c(
-        r"\bnot\s+(?:my|mine)\s+(?:debt|loan|account|card|bill|charge|purchase|signature|balance|"
-        r"contract|credit\s+card|responsibility)",
+        r"\b(?:not|isn'?t|wasn'?t|aint|ain'?t|never\s+was)\s+(?:my|mine)\s+(?:debt|loan|account|card|bill|"
+        r"charge|purchase|signature|balance|contract|credit\s+card|responsibility)",
         r"\b(?:isn'?t|is\s+not|not|aint|ain'?t)\s+mine\b",
         r"\bnever\s+(?:borrowed|opened|had|signed|took\s+out|taken\s+out|applied|used|owed|received|"
         r"ordered|bought|agreed|authori[sz]ed|got|made|did\s+business|had\s+an?\s+account)",
@@ -456,6 +456,8 @@ EN = Lexicon(
         r"has\s+(?:been\s+|already\s+been\s+)?(?:made|sent|processed|cleared|gone\s+through|posted|"
         r"received)|is\s+(?:done|complete|processed|made|sent)|posted|got\s+sent)",
         r"\bmade\s+(?:the|a|my|that)\s+(?:payment|transfer)|\bmade\s+payment",
+        r"\b(?:payment|money|funds|check|cheque|transfer)\s+(?:already\s+|was\s+|has\s+been\s+)?(?:sent|made|"
+        r"done|submitted|processed|completed|transferred|mailed|posted|deposited|received)\b",
         r"\b(?:was|were|been|is|'s|has\s+been|have\s+been)\s+(?:already\s+)?settled",
         r"\bcheck\s+is\s+in\s+the\s+mail",
         r"\b(?:took|taken)\s+care\s+of\s+(?:it|this|that|the)\b(?<!will\stake)",
@@ -512,6 +514,7 @@ EN = Lexicon(
         r"\b(?:won'?t|will\s+not|wont|refuse\s+to|refusing\s+to|ain'?t|aint)\s+(?:\w+\s+)?(?:pay|paying|give)\b",
         r"\bno\s+way\s+(?:i'?m|i\s+am|im|i'?ll|i\s+will|in\s+hell)\b",
         r"\bdone\s+paying",
+        r"\bi\s+refuse\b",
         r"\b(?:not|never)\s+(?:getting|gonna\s+get|going\s+to\s+get|seeing|get)\s+(?:a|one|another|any)\s+"
         r"(?:cent|penny|dime|dollar|thing|red\s+cent|more|nickel)",
         r"\bnot\s+(?:a|one)\s+(?:cent|penny|dime|red\s+cent|nickel)\b",
@@ -670,6 +673,7 @@ ZH = Lexicon(
         r"不认识(?:这个人|此人|他|她|[" + _SURNAMES + r"])",
         r"查无此人|没有这个人|没这个人|没有此人|我不姓",
         r"不是" + _STOPZH + r"{1,4}的(?:手机|电话|号码|号)",
+        r"(?:号码|手机号?|电话)(?:也|都)?(?:已经)?不是(?:他|她|" + _STOPZH + r"{1,4})的",
         r"(?:号码?|手机号?)(?:是)?(?:我)?(?:刚|新|才)(?:办|买|换|注册)的|新办的号|刚办的号|刚换的号|换号了|"
         r"号码?(?:已经)?换人了|号码是我(?:刚|新)",
         r"我是(?:他|她|" + _STOPZH + r"{1,3}的)(?:妈|爸|妈妈|爸爸|母亲|父亲|老婆|老公|妻子|丈夫|爱人|媳妇|"
@@ -696,7 +700,9 @@ ZH = Lexicon(
     ),
     fraud=_z(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
     paid=_z(
-        r"(?:已经?|早就|早已|刚刚?|之前就)" + _STOPZH + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇)",
+        r"(?:已经?|早就|早已|刚刚?|之前就)" + _STOPZH + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|"
+        r"打给你们|打到)",
+        r"打过去了|打到你们|汇过去了",
         r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
         r"结清了|还过|转过|付过|已还|已付|已转|已缴|已结清|已处理",
         r"(?:还|转|付|交)的(?!话|时候)",

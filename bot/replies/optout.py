@@ -63,6 +63,14 @@ _REQUEST_EN_SRC = (
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
 )
 _REQUEST_EN = Scanner([("optout", (_REQUEST_EN_SRC,))])
+# "stop" opening or closing a message without punctuation: "wrong number stop", "stop i paid".
+_EDGE_STOP = re.compile(
+    r"^\W*(?P<k>stop|unsubscribe|stopall)\s+(?!(?:the|your|these|this|that|charging|adding|taking|my|"
+    r"all|any|with|by|at|in|on|to|being|it\s+from|interest|fees?|payments?)\b)[a-z]"
+    r"|(?<!can't\s)(?<!cant\s)(?<!won't\s)(?<!wont\s)(?<!don't\s)(?<!dont\s)(?<!not\s)(?<!never\s)"
+    r"(?<!to\s)(?<!will\s)(?<!'ll\s)(?<!gonna\s)(?<!full\s)(?<!bus\s)(?<!a\s)(?<!the\s)(?<!no\s)"
+    r"(?<!cannot\s)(?<!didn't\s)(?<!would\s)(?<!pls\s)(?<!please\s)(?<=\s)(?P<k2>stop|unsubscribe|stopall)\W*$"
+)
 _KEY_ANY = re.compile(
     r"(?<![a-z0-9_])(?:stop|stopall|unsubscribe|cancel|end|quit|revoke|optout|unsub|td)(?![a-z0-9])|退订|退訂"
 )
@@ -106,6 +114,9 @@ def detect_opt_out(text: str, lang: str) -> tuple[int, int] | None:
         return found["optout"][0]
     if not _KEY_ANY.search(text):
         return None
+    m = _EDGE_STOP.search(text)
+    if m:
+        return m.span(m.lastgroup or 0)
     pos = 0
     for sep in _CLAUSE.finditer(text):
         if _keyword_clause(text[pos:sep.start()]):

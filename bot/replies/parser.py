@@ -383,7 +383,7 @@ class _Analysis:
             if zh:
                 if wh:
                     continue
-                if question_form and not (has_amount or stated):
+                if question_form and not (has_amount or any(d.kind in (DATE, EVENT) for d in dates)):
                     continue
                 if g[:1] in "还转付交缴打汇给" and not any(hs <= a.start <= he + 1 for a in amts):
                     continue
