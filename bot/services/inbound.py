@@ -43,6 +43,7 @@ from bot.policy.profiles import JurisdictionProfile
 from bot.replies import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind, VerificationMethod
 from bot.services.dispatch import LEGAL_QUEUE
+from bot.services.messages import contact_for
 from bot.settings import Settings
 from storage.models import (
     ConversationRow,
@@ -266,7 +267,8 @@ class InboundService:
             minimum_payment_minor=case.minimum_payment_minor, closed=case.closed,
             verified=bool(cp and cp.verified and cp.channel is not ChannelKind.SMS),
             # SMS is never verified (lock screens): there is no verification text for it
-            can_verify=expected is not None and event.channel is not ChannelKind.SMS,
+            can_verify=(expected is not None and cp is not None
+                        and event.channel is not ChannelKind.SMS),
             contact_opted_out=bool(cp and cp.opted_out_at is not None),
             expected_answer=expected,
             verify_method=self.settings.telegram_verification,
@@ -379,9 +381,23 @@ class InboundService:
     def _queue_replies(self, uow: SqlUnitOfWork, case: Case, cp: ContactPoint | None,
                        event: InboundMessage, turn: dialog.Turn, now: datetime,
                        msg: MessageRow, plan: list[tuple[int, int, Any]]) -> None:
+        # A message from an address not on file (matched by its reply token) is answered
+        # on the case's own contact point for that channel: the dispatcher can only check
+        # consent and opt-outs of an address we know. A confirmation (opt-out, wrong
+        # party) concerns the address that wrote, so it never goes to another one.
+        target = cp if cp is not None else contact_for(case, event.channel)
+        if target is None:
+            if turn.replies:
+                uow.session.add(WorkItemRow(case_id=case.id, message_id=msg.id,
+                                            kind="reply_undeliverable", priority=40,
+                                            detail=f"no usable {event.channel} contact point "
+                                                   "to answer on", created_at=now))
+            return
         rows = []
-        base = self.context_for(case, cp, plan)
+        base = self.context_for(case, target, plan)
         for i, spec in enumerate(turn.replies):
+            if spec.confirmation and cp is None:
+                continue
             ctx = base
             terms = spec.values.get("proposed") or spec.values.get("offer")
             if terms:
@@ -390,9 +406,6 @@ class InboundService:
                                           promise_date=date.fromisoformat(due) if due else None)
             if "attempts_left" in spec.values:
                 ctx = dataclasses.replace(ctx, verify_attempts_left=spec.values["attempts_left"])
-            if spec.template_id in ("balance_info", "verified_ok") and cp is not None \
-                    and cp.verified and cp.channel is not ChannelKind.SMS:
-                ctx = dataclasses.replace(ctx, disclosure=Disclosure.VERIFIED)
             try:
                 rendered = self.renderer.render(spec.template_id, case.language, event.channel,
                                                 ctx)
@@ -403,8 +416,8 @@ class InboundService:
                                             created_at=now))
                 continue
             rows.append(outbox_row(
-                case_id=case.id, contact_point_id=cp.id if cp else None,
-                channel=event.channel.value, address=event.sender, body=rendered.body,
+                case_id=case.id, contact_point_id=target.id,
+                channel=event.channel.value, address=target.address, body=rendered.body,
                 subject=rendered.subject, idempotency_key=f"reply:{msg.id}:{i}", now=now,
                 purpose="confirmation" if spec.confirmation else "reply",
                 template_id=spec.template_id, lang=case.language,
