@@ -54,7 +54,7 @@ async def test_a_reply_to_a_bot_email_is_matched_by_its_token(sqlite_engine: Eng
         # the answer goes to the address on file (consent and opt-outs are known for it
         # only), in the same thread, limited
         assert w.mail_to("jordan.work@corp.example") == []
-        first_again, answer = w.mail_to(EMAIL)
+        _, answer = w.mail_to(EMAIL)
         assert answer["In-Reply-To"] == f"<{customer_mid}>"
         assert answer["From"] == FROM_EMAIL
         assert "December 10, 2026" in answer.get_content()
