@@ -67,9 +67,10 @@ _EN_ID_BEFORE = re.compile(
     r"card|case|chapter|ch\.?|receipt|confirmation|conf|ref|reference|order|invoice|ticket|id|policy|"
     r"loan|member|phone|tel|mobile|cell|number|no\.?|#|room|apt|suite|unit|route|ext|extension|zip|"
     r"code|pin|box|flight|version|call(?:\s+me)?(?:\s+(?:at|on))?|text(?:\s+me)?(?:\s+(?:at|on))?|"
-    r"reach\s+me\s+(?:at|on)|is|was|were|since|in|of|from|year|borrowed|owe|owed|only\s+owe|"
+    r"reach\s+me\s+(?:at|on)|is|was|were|year|borrowed|owe|owed|only\s+owe|"
     r"charged|fee\s+of|late\s+fee|balance|balance\s+(?:is|was|of)|total|paid|sent|lent)\W{0,3}$"
 )
+_YEAR_BEFORE = re.compile(r"(?:\bin|\bsince|\bfrom|\bof|\byear|\bby|\buntil|\bbefore|\bafter)\s+$")
 _TIME_BEFORE = re.compile(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
 _PHONE = re.compile(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
@@ -252,6 +253,8 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
         except InvalidOperation:
             continue
         if not has_cur and not cur_after and not mult:
+            if 1900 <= value <= 2099 and len(digits) == 4 and _YEAR_BEFORE.search(before):
+                continue
             if value == value.to_integral_value() and value <= 24:
                 if _TIME_BEFORE.search(before) or _BETWEEN_BEFORE.search(before):
                     continue

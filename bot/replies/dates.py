@@ -234,7 +234,9 @@ _EN_PATTERNS: list[tuple[str, str]] = [
      r"later\s+this\s+month|the\s+month'?s\s+end|end\s+of\s+mo)\b"),
     ("end_of_mon", r"\b(?:the\s+)?end\s+of\s+(?P<eo_m>" + _MON + r")\b"),
     ("eoy", r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?year|year[-\s]?end|eoy|this\s+year|"
-     r"later\s+this\s+year|christmas|xmas)\b"),
+     r"later\s+this\s+year)\b"),
+    ("xmas", r"\b(?:by|before|on|for|at|until|till)\s+(?:christmas|xmas)(?:\s+day)?\b"),
+    ("after_xmas", r"\b(?:after|past)\s+(?:christmas|xmas|the\s+holidays|new\s+year'?s?)\b"),
     ("vague_span", r"\b(?:next\s+year|(?:in|within|for|after)\s+(?:a|one|\d{1,2}|two|three|four|six|"
      r"a\s+few|few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several)\s+(?:more\s+)?(?:months?|years?)|"
      r"(?:another|a|one\s+more|an\s+extra|extra)\s+(?:couple(?:\s+of)?\s+|few\s+)?months?|"
@@ -301,7 +303,7 @@ _EN_TRIGGERS = frozenset(
     another a an one extra every each per bi biweekly weekly monthly fortnightly following coming
     upcoming past tomorrow tmrw tmrow tmr tmw tomorow tomorro tommorow tommorrow tommorw tomoro tomoz
     tomrw tomm today tonight tonite tday right rn eod now immediately straight inside over fortnight
-    couple few several on before when once as soon whenever pay payday paycheck paycheque payroll i
+    couple few several on before when once as soon whenever pay payday at paycheck paycheque payroll i
     we get soonish asap shortly eventually wk wkend wknd eow weekend instant""".split()
 )
 
@@ -412,6 +414,10 @@ def _en_value(name: str, m: re.Match[str], ctx: DateContext) -> tuple[dt.date | 
         return ctx.month_last(_MONTHS[g("eo_m")]), DATE
     if name == "eoy":
         return dt.date(ctx.today.year, 12, 31), DATE
+    if name == "xmas":
+        return ctx.calendar_date(12, 25), DATE
+    if name == "after_xmas":
+        return None, VAGUE
     if name == "next_week":
         return ctx.sunday(1), DATE
     if name == "this_week":

@@ -399,7 +399,8 @@ EN = Lexicon(
         r"\bcontest\w*",
         r"\bwrong\s+(?:amount|balance|figure|total|charge|fee|sum|bill|interest)",
         r"\b(?:amount|balance|bill|charges?|fees?|interest|total|figure|number|statement|"
-        r"calculation|math|sum|rate)\s+(?:is|are|was|were|'s|seems?|looks?)\s+(?:\w+\s+)?(?:wrong|"
+        r"calculation|math|sum|rate|records?|system)\s+(?:is|are|was|were|'s|seems?|looks?)\s+(?:(?:totally|"
+        r"completely|way|clearly|obviously|just|all|so|too|really|very|definitely|simply)\s+)?(?:wrong|"
         r"incorrect|not\s+right|off|too\s+high|inflated|made\s+up|bogus|fake|ridiculous|outrageous|"
         r"illegal|not\s+legit|a\s+mistake|in\s+error|false|excessive|a\s+joke|a\s+scam)",
         r"\bincorrect\b",
@@ -460,6 +461,10 @@ EN = Lexicon(
         r"done|submitted|processed|completed|transferred|mailed|posted|deposited|received)\b",
         r"\b(?:was|were|been|is|'s|has\s+been|have\s+been)\s+(?:already\s+)?settled",
         r"\bcheck\s+is\s+in\s+the\s+mail",
+        r"^[\s\W]*(?:just\s+|already\s+)?(?:sent|transferred|mailed|wired|zelled|venmoed)\s+(?:it|the|you|"
+        r"\$|£|€|\d|payment|over|via|through|by|this|yesterday|last)",
+        r"\bsent\s+(?:it|the\s+(?:money|payment|funds|check|cheque))\s+(?:via|through|by|on|over|yesterday|"
+        r"this|last|already)",
         r"\b(?:took|taken)\s+care\s+of\s+(?:it|this|that|the)\b(?<!will\stake)",
         r"\bit'?s\s+(?:been\s+)?(?:done|settled|sorted)\b",
     ),
@@ -546,7 +551,7 @@ EN = Lexicon(
     ),
     question=_c(
         r"\?",
-        r"^\W*(?:how|what|whats|when|where|who|whos|why|which|is\s+(?:this|there|it)|are\s+you|"
+        r"^\W*(?:how|what|whats|when|where|who(?!\s+cares)|whos|why|which|is\s+(?:this|there|it)|are\s+you|"
         r"do\s+(?:you|i)|does|did\s+you|can\s+(?:i|you)|could\s+(?:i|you)|will\s+(?:i|you))\b",
         r"\bhow\s+(?:much|do|can|did|does|to|is|long|many)\b",
         r"\bwhat\s+(?:is|are|do|does|company|happens|happen|'s)\b|\bwhat'?s\b",
@@ -571,7 +576,8 @@ EN = Lexicon(
         r"^[\s\W]*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:paying|sending|"
         r"transferring|wiring|will\s+pay|will\s+send|can\s+pay|can\s+do|could\s+do)\b",
         r"\byou'?ll\s+(?:have|get|see|receive)\b|\byou\s+will\s+(?:have|get|see|receive)\b",
-        r"\b(?:payment|it|money|check|cheque|transfer)\s+(?:will|should|is\s+going\s+to|'ll|is\s+gonna)\s+"
+        r"\b(?:payment|it|money|check|cheque|transfer)(?:\s+of\s+\S+)?\s+(?:will|should|is\s+going\s+to|'ll|"
+        r"is\s+gonna)\s+"
         r"(?:go\s+out|be\s+(?:made|sent|there|in|paid|done|settled|cleared)|come|hit|arrive|post|clear|"
         r"reach)",
         r"\b(?:it|this|the\s+(?:balance|debt|rest|bill))\s+(?:will|'ll|should)\s+be\s+(?:paid|sent|"
@@ -640,7 +646,7 @@ EN = Lexicon(
         r"^\W*(?:liked|loved|laughed\s+at|emphasi[sz]ed|disliked|questioned)\s+[\"']",
     ),
     clause_split=re.compile(
-        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|(?<![a-z0-9_])(?:and|but|so|though|although|because|cause|cuz|"
+        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|(?<![a-z0-9_])(?:and(?<!try\sand)(?<!go\sand)(?<!come\sand)|but|so|though|although|because|cause|cuz|"
         r"coz|plus|then|also|however|except|unless|otherwise|whereas|while|if)(?![a-z0-9_])"
     ),
     then=re.compile(r"\b(?:then|that\s+day|at\s+that\s+point|after\s+that)\b"),
@@ -680,6 +686,9 @@ ZH = Lexicon(
         r"儿子|女儿|哥|姐|弟|妹|朋友|同事|家人|亲戚|室友|房东|领导|老板|邻居|女朋友|男朋友|对象|嫂子|舅|姨|"
         r"叔|姑|婶|外婆|奶奶|爷爷|外公|孙)",
         r"去世|过世|离世|已故|身故|病逝|(?:他|她|人)(?:已经)?死了|不在人世",
+        r"(?:他|她)(?:已经|去年|前年|上个月|今年|早就)走(?:了|的)",
+        r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻|爷爷|奶奶)的(?:卡|贷款|"
+        r"账户|账号|钱|债|欠款)",
         r"(?:借钱|借款|欠钱|贷款|欠款|欠债)的(?:人)?是(?:我|他|她)(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|"
         r"女儿|父亲|母亲|丈夫|妻子|前夫|前妻|家人|亲戚|朋友)",
         r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
@@ -688,7 +697,7 @@ ZH = Lexicon(
     ),
     dispute=_z(
         r"不是我借的|不是我的(?:钱|账|债|贷款|卡|欠款|账户)?|不是我(?:本人)?(?:办|借|刷|消费|申请|开通|签|用|花|操作|开)的",
-        r"没借过|从来?没(?:有)?" + _STOPZH + r"{0,8}?(?:借|办|申请|用|开通|签)过",
+        r"没借过|(?:从来?)?没(?:有)?" + _STOPZH + r"{0,8}?(?:借|贷|办|申请|用|开通|签)过",
         r"没有(?:这笔|这个|此|什么)(?:贷款|借款|欠款|账|钱|账户|卡)|没欠(?:过|你们|这么多)|不欠",
         r"不认(?!识)|不认可|不承认",
         r"金额(?:不对|有误|错了)|数额不对|数目不对|算错|乱算|乱收|多收|多扣|重复扣|扣了两次|扣两次|重复收|乱扣",
@@ -731,6 +740,7 @@ ZH = Lexicon(
         r"回电|来电|打我(?:这个)?(?:号|手机)|打这个(?:号|电话)|电话(?:沟通|联系|说|里说|谈|详谈)",
         r"打电话(?!.{0,2}骚扰)",
         r"人工|客服|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
+        r"(?:找|让|叫)(?:你们)?(?:的)?(?:领导|经理|主管|负责人|上级|老板)",
     ),
     question=_z(
         r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"
