@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -29,6 +30,14 @@ _CASE_FIELDS = (
     "timezone", "timezone_candidates", "language", "country", "assigned_collector", "held_by",
     "payment_claim_until",
 )
+
+
+def _state(case: Case) -> tuple[object, ...]:
+    """Everything the repository writes for a case, to tell whether it changed."""
+    fields = tuple(getattr(case, name) for name in _CASE_FIELDS if name != "holds")
+    return (fields, tuple(sorted(case.holds.items())),
+            tuple(dataclasses.astuple(c) for c in case.contacts),
+            tuple(dataclasses.astuple(p) for p in case.promises), len(case.payments))
 
 
 class ConcurrentUpdateError(RuntimeError):
@@ -86,7 +95,7 @@ class SqlCaseRepository:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
         self.now = now
-        self._seen: dict[str, tuple[Case, int]] = {}
+        self._seen: dict[str, tuple[Case, int, tuple[object, ...]]] = {}
 
     # -------------------------------------------------------------- loading
     def _load(self, row: CaseRow | None) -> Case | None:
@@ -102,7 +111,7 @@ class SqlCaseRepository:
         promises = s.exec(select(PromiseRow).where(PromiseRow.case_id == row.id)).all()
         payments = s.exec(select(PaymentRow).where(PaymentRow.case_id == row.id)).all()
         case = case_from_rows(row, customer, contacts, promises, payments)
-        self._seen[row.account_id] = (case, row.version)
+        self._seen[row.account_id] = (case, row.version, _state(case))
         return case
 
     def get(self, account_id: str) -> Case | None:
@@ -163,7 +172,7 @@ class SqlCaseRepository:
         case.id, case.customer_id = row.id, customer.id
         case.events.insert(0, ev.CaseOpened(case.account_id, self.now, "system",
                                             case.balance_minor, case.currency))
-        self._seen[case.account_id] = (case, row.version)
+        self._seen[case.account_id] = (case, row.version, ())
         return case
 
     # -------------------------------------------------------------- saving
@@ -197,8 +206,10 @@ class SqlCaseRepository:
         """
         s = self.session
         published: builtins.list[ev.Event] = []
-        for case, version in list(self._seen.values()):
+        for case, version, loaded in list(self._seen.values()):
             assert case.id is not None and case.customer_id is not None
+            if not case.events and _state(case) == loaded:
+                continue  # untouched: no write, no version bump, no false conflicts
             probe = CaseRow(account_id=case.account_id, customer_id=case.customer_id,
                             currency=case.currency, balance_minor=case.balance_minor,
                             due_date=case.due_date)
@@ -220,7 +231,7 @@ class SqlCaseRepository:
                                    actor=e.actor, at=e.at))
             published.extend(case.events)
             case.events.clear()
-            self._seen[case.account_id] = (case, version + 1)
+            self._seen[case.account_id] = (case, version + 1, _state(case))
         s.flush()
         return published
 

@@ -38,7 +38,8 @@ class SqlUnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.session.rollback()
+        # close() rolls back an open transaction without expiring loaded objects, so
+        # values read inside the block stay readable after it
         self.session.close()
 
     def flush(self) -> None:

@@ -223,6 +223,8 @@ class InboundService:
 
     def _message(self, uow: SqlUnitOfWork, event: InboundMessage, now: datetime,
                  result: SinkResult) -> None:
+        if event.channel is ChannelKind.EMAIL and event.sender != event.sender.lower():
+            event = dataclasses.replace(event, sender=event.sender.lower())  # as imported
         case = self._match(uow, event)
         msg = uow.messages.add(MessageRow(
             case_id=case.id if case else None, direction="in", channel=event.channel.value,
