@@ -1,0 +1,294 @@
+"""Long-running processes: the scheduler, dispatch workers, the web server — or all three.
+
+* **Scheduler** (exactly one process): an APScheduler 3 ``AsyncIOScheduler`` with an
+  in-memory job store (never shared between processes, as APScheduler's FAQ requires)
+  runs the planning tick every ``tick_minutes`` (coalesced, one instance at a time, a
+  misfire grace of one interval) and the daily jobs — hourly, because a customer's day
+  ends at their own midnight: days past due and broken promises; the legal-review sweep
+  once a day — and nothing else. A second scheduler on the same database refuses to
+  start (a lock file next to a SQLite database, a PostgreSQL advisory lock otherwise).
+* **Worker**: claims due outbox rows and sends them (``Dispatcher.run_forever``). Several
+  may run on PostgreSQL (``FOR UPDATE SKIP LOCKED``); on SQLite one does (a lock file).
+* **Web**: the FastAPI app (webhooks, API) under uvicorn.
+
+``duebot run`` puts all three on one event loop; ``duebot scheduler``, ``worker`` and
+``serve`` run them separately for scale-out. SIGINT/SIGTERM stop everything gracefully:
+the tick stops after its current batch, the worker after its current batch, the web
+server after its open requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import signal
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from bot.bootstrap import Container
+from bot.campaigns import load_campaigns
+from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
+from bot.services.planning import CampaignBook, PlanningService, TickReport
+
+log = logging.getLogger("duebot.runner")
+
+TICK_JOB = "planning-tick"
+DAILY_JOB = "daily-jobs"  # days past due + broken promises, hourly
+LEGAL_JOB = "legal-sweep"
+LEGAL_SWEEP_HOUR_UTC = 6
+
+
+class RunnerError(RuntimeError):
+    """A runner cannot start (another scheduler holds the lock, no campaigns...)."""
+
+
+# ---------------------------------------------------------------------------- jobs
+@dataclass
+class Runtime:
+    """The scheduler's jobs over one container."""
+
+    container: Container
+    planning: PlanningService
+    plan_workers: int = 1
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def load(cls, container: Container, *, plan_workers: int = 1) -> Runtime:
+        """Load the campaigns (all or nothing: a bad file raises ``CampaignError``)."""
+        settings = container.settings
+        directory = Path(settings.campaign_dir)
+        if not directory.is_dir():
+            raise RunnerError(f"campaign directory {directory} does not exist "
+                              "(DUEBOT_CAMPAIGN_DIR)")
+        book = CampaignBook(load_campaigns(directory), settings.jurisdiction)
+        if not len(book):
+            log.warning("no enabled campaign in %s: the tick will plan nothing", directory)
+        planning = PlanningService(container.engine, container.clock, settings,
+                                   container.renderer, book,
+                                   batch_size=max(100, settings.worker_batch * 10))
+        return cls(container, planning, plan_workers)
+
+    def tick(self) -> TickReport:
+        return self.planning.tick(stop=self.stopping, workers=self.plan_workers)
+
+    def daily(self) -> tuple[int, BrokenReport]:
+        now = self.container.clock.now()
+        changed = update_days_past_due(self.container.engine, now)
+        broken = break_overdue_promises(self.container.engine, self.container.clock, now)
+        log.info("daily jobs: %d days-past-due changes, %d promises broken", changed,
+                 broken.promises)
+        return changed, broken
+
+    def legal_sweep(self) -> TickReport:
+        return self.planning.tick(legal_only=True, stop=self.stopping)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.planning.close()
+
+
+def build_scheduler(runtime: Runtime, *, tick_minutes: int,
+                    start_now: bool = True) -> AsyncIOScheduler:
+    """The scheduler with its three jobs (not started)."""
+    if tick_minutes < 1:
+        raise RunnerError(f"tick_minutes must be at least 1 (DUEBOT_TICK_MINUTES), "
+                          f"got {tick_minutes}")
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": MemoryJobStore()},
+        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        job_defaults={"coalesce": True, "max_instances": 1},
+        timezone=UTC,
+    )
+    first = datetime.now(UTC) if start_now else None
+    scheduler.add_job(runtime.tick, IntervalTrigger(minutes=tick_minutes, timezone=UTC),
+                      id=TICK_JOB, name="planning tick", coalesce=True, max_instances=1,
+                      misfire_grace_time=tick_minutes * 60,
+                      **({"next_run_time": first} if first else {}))
+    scheduler.add_job(runtime.daily, CronTrigger(minute=1, timezone=UTC), id=DAILY_JOB,
+                      name="days past due and broken promises (hourly)", coalesce=True,
+                      max_instances=1, misfire_grace_time=3600,
+                      **({"next_run_time": first} if first else {}))
+    scheduler.add_job(runtime.legal_sweep,
+                      CronTrigger(hour=LEGAL_SWEEP_HOUR_UTC, minute=30, timezone=UTC),
+                      id=LEGAL_JOB, name="legal-review sweep", coalesce=True, max_instances=1,
+                      misfire_grace_time=6 * 3600)
+    return scheduler
+
+
+# ---------------------------------------------------------------------------- locks
+class SingletonLock:
+    """"Only one of these per database": a lock file beside a SQLite database, a session
+    advisory lock on PostgreSQL. Released on :meth:`release` or process exit."""
+
+    def __init__(self, engine: Engine, role: str) -> None:
+        self.engine = engine
+        self.role = role
+        self._file: IO[str] | None = None
+        self._conn: Connection | None = None
+
+    def acquire(self) -> bool:
+        if self.engine.dialect.name == "sqlite":
+            db = self.engine.url.database
+            if not db or db == ":memory:":
+                return True
+            path = Path(f"{db}.{self.role}.lock")
+            f = path.open("a+")
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                f.close()
+                return False
+            f.seek(0)
+            f.truncate()
+            f.write(f"{os.getpid()}\n")
+            f.flush()
+            self._file = f
+            return True
+        key = zlib.crc32(f"duebot:{self.role}".encode())
+        conn = self.engine.connect()
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
+        if not got:
+            conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        if self._conn is not None:
+            self._conn.close()  # the session ends: the advisory lock goes with it
+            self._conn = None
+
+
+@contextlib.contextmanager
+def singleton(engine: Engine, role: str, what: str) -> Iterator[None]:
+    lock = SingletonLock(engine, role)
+    if not lock.acquire():
+        raise RunnerError(f"another {what} is already running on this database")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# ---------------------------------------------------------------------------- components
+async def scheduler_component(container: Container, stop: asyncio.Event, *,
+                              plan_workers: int = 1) -> None:
+    runtime = Runtime.load(container, plan_workers=plan_workers)
+    with singleton(container.engine, "scheduler", "scheduler"):
+        scheduler = build_scheduler(runtime, tick_minutes=container.settings.tick_minutes)
+        scheduler.start()
+        log.info("scheduler started: tick every %d min", container.settings.tick_minutes)
+        try:
+            await stop.wait()
+        finally:
+            runtime.close()  # a running tick stops after its current batch
+            await asyncio.to_thread(scheduler.shutdown, True)
+            log.info("scheduler stopped")
+
+
+async def worker_component(container: Container, stop: asyncio.Event) -> None:
+    sqlite = container.engine.dialect.name == "sqlite"
+    lock = singleton(container.engine, "worker", "worker (SQLite allows one)") if sqlite \
+        else contextlib.nullcontext()
+    with lock:
+        channels = list({id(c): c for c in container.channels.values()}.values())
+        for channel in channels:
+            await channel.start()
+        log.info("worker started: %s", ", ".join(f"{k}={c.name}" for k, c in
+                                                  container.channels.items()))
+        try:
+            await container.dispatcher.run_forever(stop, idle_seconds=1.0,
+                                                   limit=container.settings.worker_batch)
+        finally:
+            for channel in channels:
+                with contextlib.suppress(Exception):
+                    await channel.aclose()
+            log.info("worker stopped")
+
+
+class _Server:
+    """uvicorn without its own signal handling: the runner owns SIGINT/SIGTERM."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self) -> Iterator[None]:
+                yield
+
+        self.server = Server(uvicorn.Config(app, host=host, port=port, log_level="info",
+                                            lifespan="on"))
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        task = asyncio.create_task(self.server.serve())
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        self.server.should_exit = True
+        stopper.cancel()
+        await task
+        if not stop.is_set():
+            raise RunnerError("the web server stopped (is the port in use?)")
+
+
+async def web_component(container: Container, stop: asyncio.Event) -> None:
+    from bot.entrypoints.web.app import create_app
+
+    settings = container.settings
+    server = _Server(create_app(container), settings.host, settings.port)
+    await server.serve(stop)
+
+
+# ---------------------------------------------------------------------------- running
+async def run_components(container: Container, *, scheduler: bool = False,
+                         worker: bool = False, web: bool = False, plan_workers: int = 1,
+                         stop: asyncio.Event | None = None) -> None:
+    """Run the chosen components on this loop until SIGINT/SIGTERM (or ``stop``)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    tasks: list[asyncio.Task[None]] = []
+    if scheduler:
+        tasks.append(asyncio.create_task(
+            scheduler_component(container, stop, plan_workers=plan_workers)))
+    if worker:
+        tasks.append(asyncio.create_task(worker_component(container, stop)))
+    if web:
+        tasks.append(asyncio.create_task(web_component(container, stop)))
+    try:
+        # a component that fails (lock taken, port in use) stops the others
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            if task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop.set()
+        for sig in installed:
+            loop.remove_signal_handler(sig)

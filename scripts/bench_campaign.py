@@ -1,0 +1,388 @@
+#!/usr/bin/env python
+"""Benchmark the planning tick and the dispatch workers, each against a baseline.
+
+1. **Planning.** Generate ``--cases`` synthetic open cases (default 1,000,000) straight
+   into a fresh database, run one planning tick over all of them (stream, plan, render,
+   queue, record decisions) and time it. Then take the outbox rows that tick wrote, delete
+   them, and time a bare bulk insert of the very same rows into the same table (SQLAlchemy
+   Core ``executemany`` in chunks of the tick's batch size; reading them back is not
+   timed). ``plan_ratio`` = tick time / bulk-insert time (goal <= 2). Peak RSS of the whole
+   run is reported (goal <= 1 GiB: everything streams).
+2. **Dispatch.** Queue ``--emails`` (default 20,000) email messages for generated cases
+   and drain them with the real dispatcher (claim, policy re-check, SMTP channel with a
+   pooled aiosmtplib connection, record) into an aiosmtpd server on loopback running in
+   another process; then send the same number of messages with a bare aiosmtplib loop
+   over one connection to the same server. ``dispatch_ratio`` = baseline time /
+   dispatcher time (goal >= 0.8). The email channel's production rate limit (5/s) would
+   make this a measurement of the limit, so the channel is given 100,000/s here.
+
+The last line is machine-readable::
+
+    bench_campaign: cases=N plan_ratio=X peak_rss_mb=Y dispatch_ratio=Z ...
+
+Usage: ``python scripts/bench_campaign.py [--cases N] [--emails M] [--db URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import multiprocessing
+import pickle
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import delete, func, select, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
+from storage.models import (  # noqa: E402
+    CaseRow,
+    ContactDecisionRow,
+    ContactPointRow,
+    CustomerRow,
+    MessageRow,
+)
+
+TODAY = date(2026, 12, 1)  # a Tuesday; no public holiday in the US, GB or CN
+NOW = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)  # 11:00 New York, 16:00 London
+CA = CaseRow.__table__  # type: ignore[attr-defined]
+CU = CustomerRow.__table__  # type: ignore[attr-defined]
+CP = ContactPointRow.__table__  # type: ignore[attr-defined]
+MS = MessageRow.__table__  # type: ignore[attr-defined]
+CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
+
+# (country, currency, language, timezones, share)
+MARKETS = [
+    ("US", "USD", "en", ["America/New_York", "America/Chicago", "America/Denver",
+                         "America/Los_Angeles"], 0.55),
+    ("GB", "GBP", "en", ["Europe/London"], 0.15),
+    ("CN", "CNY", "zh", ["Asia/Shanghai"], 0.30),
+]
+DPDS = [-3, -1, 0, 1, 3, 5, 8, 15, 22, 30, 40, 45, 60, 75]
+FIRST = ["James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda",
+         "David", "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica",
+         "Thomas", "Sarah", "Charles", "Karen", "Oliver", "Amelia", "George", "Isla"]
+LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis",
+        "Rodriguez", "Martinez", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee"]
+ZH = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄强", "周杰", "吴芳"]
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ---------------------------------------------------------------------------- portfolio
+def generate(engine: Engine, n: int, seed: int = 7, chunk: int = 5000) -> None:
+    """Insert ``n`` customers, open cases and contact points (Core bulk inserts)."""
+    rng = random.Random(seed)
+    weights = [m[4] for m in MARKETS]
+    created = datetime(2026, 11, 30, tzinfo=UTC)
+    for start in range(0, n, chunk):
+        size = min(chunk, n - start)
+        customers, cases, contacts = [], [], []
+        for i in range(start + 1, start + size + 1):
+            country, currency, lang, zones, _ = rng.choices(MARKETS, weights)[0]
+            name = rng.choice(ZH) if lang == "zh" else f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+            balance = int(rng.lognormvariate(6.5, 1.0) * 100) + 100
+            dpd = rng.choice(DPDS)
+            customers.append({"id": i, "external_ref": f"C{i:09d}", "name": name,
+                              "date_of_birth": date(1960, 1, 1) + timedelta(days=i % 15000),
+                              "id_last4": f"{i % 10000:04d}", "created_at": created,
+                              "updated_at": created})
+            cases.append({
+                "id": i, "account_id": f"ACC{i:09d}", "customer_id": i,
+                "product": rng.choice(["card", "personal_loan", "overdraft"]),
+                "currency": currency, "balance_minor": balance,
+                "minimum_payment_minor": max(2500, balance // 20),
+                "due_date": TODAY - timedelta(days=dpd), "days_past_due": dpd,
+                "status": "active", "holds": {}, "segment": rng.choice(
+                    ["prime", "near_prime", "subprime"]),
+                "risk_band": None, "risk_band_override": None, "timezone": rng.choice(zones),
+                "timezone_candidates": [], "language": lang, "country": country,
+                "assigned_collector": None, "held_by": None, "payment_claim_until": None,
+                "version": 1, "created_at": created, "updated_at": created,
+            })
+            phone = {"US": f"+1212{i % 10_000_000:07d}", "GB": f"+4474{i % 100_000_000:08d}",
+                     "CN": f"+86139{i % 100_000_000:08d}"}[country]
+            contacts.append(_contact(i, "sms", phone, created))
+            if rng.random() < 0.7:
+                contacts.append(_contact(i, "email", f"user{i}@example.com", created))
+            if rng.random() < 0.2:
+                contacts.append(_contact(i, "telegram", str(10**9 + i), created))
+        with engine.begin() as conn:
+            conn.execute(CU.insert(), customers)
+            conn.execute(CA.insert(), cases)
+            conn.execute(CP.insert(), contacts)
+
+
+def _contact(customer_id: int, channel: str, address: str, at: datetime) -> dict[str, Any]:
+    return {"customer_id": customer_id, "channel": channel, "address": address,
+            "role": "customer", "consent": True, "consent_source": "import",
+            "opted_out_at": None, "opt_out_source": None, "invalid_at": None,
+            "invalid_reason": None, "wrong_party_at": None, "preferred_start": None,
+            "preferred_end": None, "forbidden_start": None, "forbidden_end": None,
+            "verified": False, "created_at": at}
+
+
+# ---------------------------------------------------------------------------- planning
+def export_outbox(engine: Engine, path: Path, chunk: int) -> int:
+    """Write the tick's outbox rows to ``path`` (pickled chunks); returns the count."""
+    cols = [c for c in MS.c if c.name != "id"]
+    count, last = 0, 0
+    with path.open("wb") as f:
+        while True:
+            with engine.connect() as conn:
+                rows = conn.execute(select(MS.c.id, *cols).where(MS.c.id > last)
+                                    .order_by(MS.c.id).limit(chunk)).all()
+            if not rows:
+                return count
+            last = rows[-1][0]
+            pickle.dump([{c.name: r[i + 1] for i, c in enumerate(cols)} for r in rows], f)
+            count += len(rows)
+
+
+def chunks_from(path: Path) -> Iterator[list[dict[str, Any]]]:
+    with path.open("rb") as f:
+        while True:
+            try:
+                yield pickle.load(f)
+            except EOFError:
+                return
+
+
+def bench_planning(engine: Engine, batch: int, workdir: Path) -> dict[str, Any]:
+    from bot.bootstrap import bootstrap
+    from bot.campaigns import load_campaigns
+    from bot.domain.clock import FixedClock
+    from bot.services.planning import CampaignBook, PlanningService
+    from bot.settings import Settings
+
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
+    clock = FixedClock(NOW)
+    container = bootstrap(settings, clock=clock, engine=engine)
+    book = CampaignBook(load_campaigns(ROOT / "campaigns"), settings.jurisdiction)
+    planning = PlanningService(engine, clock, settings, container.renderer, book,
+                               batch_size=batch)
+    gc.collect()
+    start = time.perf_counter()
+    report = planning.tick(NOW)
+    tick_s = time.perf_counter() - start
+    print(f"tick: {report.summary()}; {report.decisions_recorded} decisions recorded",
+          flush=True)
+
+    dump = workdir / "outbox.pickle"
+    rows = export_outbox(engine, dump, batch)
+    with engine.begin() as conn:
+        conn.execute(delete(MS))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE message"))
+    insert_s = 0.0
+    for chunk in chunks_from(dump):
+        start = time.perf_counter()
+        with engine.begin() as conn:
+            conn.execute(MS.insert(), chunk)
+        insert_s += time.perf_counter() - start
+    dump.unlink()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(MS)).scalar_one() == rows
+    print(f"bulk insert of the same {rows} outbox rows: {insert_s:.1f}s", flush=True)
+    return {"tick_s": tick_s, "insert_s": insert_s, "rows": rows,
+            "decisions": report.decisions_recorded, "planned": report.cases}
+
+
+# ---------------------------------------------------------------------------- dispatch
+def _smtp_server(port_q: Any, stop: Any) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Sink:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            return "250 OK"
+
+    controller = Controller(Sink(), hostname="127.0.0.1", port=0)
+    controller.start()
+    port_q.put(controller.server.sockets[0].getsockname()[1])
+    stop.wait()
+    controller.stop()
+
+
+@contextlib.contextmanager
+def smtp_server() -> Iterator[int]:
+    ctx = multiprocessing.get_context("spawn")
+    q, stop = ctx.Queue(), ctx.Event()
+    proc = ctx.Process(target=_smtp_server, args=(q, stop), daemon=True)
+    proc.start()
+    try:
+        yield int(q.get(timeout=30))
+    finally:
+        stop.set()
+        proc.join(10)
+
+
+def _message(i: int) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "collections@example.com"
+    msg["To"] = f"user{i}@example.com"
+    msg["Subject"] = "A message from Duebot Bank"
+    msg["Message-ID"] = f"<bench-{i}@example.com>"
+    msg.set_content("Hello, this is Duebot Bank. Please get in touch about your account.\n")
+    return msg
+
+
+async def raw_loop(port: int, n: int) -> float:
+    import aiosmtplib
+
+    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, start_tls=False,
+                           use_tls=False)
+    await smtp.connect()
+    start = time.perf_counter()
+    for i in range(n):
+        await smtp.send_message(_message(i), sender="collections@example.com",
+                                recipients=[f"user{i}@example.com"])
+    elapsed = time.perf_counter() - start
+    await smtp.quit()
+    return elapsed
+
+
+def queue_emails(engine: Engine, n: int) -> int:
+    """Leave exactly ``n`` due email rows in the outbox (others are parked)."""
+    from storage.outbox import enqueue_many, outbox_row
+
+    with engine.begin() as conn:
+        conn.execute(MS.update().values(status="parked"))
+        emails = conn.execute(
+            select(CP.c.id, CP.c.address, CA.c.id)
+            .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
+            .where(CP.c.channel == "email", CA.c.status == "active",
+                   CA.c.timezone.in_(["America/New_York", "Europe/London"]))
+            .order_by(CA.c.id).limit(n)).all()
+        rows = [outbox_row(
+            case_id=case_id, contact_point_id=cp_id, channel="email", address=address,
+            body="Hello, this is Duebot Bank. Please get in touch about your account.\n",
+            subject="A message from Duebot Bank", idempotency_key=f"bench-{cp_id}",
+            now=NOW, purpose="dunning", template_id="first_notice", lang="en",
+            step_id="first_notice", campaign_id="bench") for cp_id, address, case_id in emails]
+        for i in range(0, len(rows), 2000):
+            enqueue_many(conn, rows[i:i + 2000])
+    return len(rows)
+
+
+async def dispatch_run(engine: Engine, port: int, batch: int) -> tuple[float, Any]:
+    from bot.bootstrap import bootstrap
+    from bot.domain.clock import FixedClock
+    from bot.settings import Settings
+    from channels.email_smtp import SmtpEmailChannel
+
+    settings = Settings(database_url=engine.url.render_as_string(hide_password=False),
+                        smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none")
+    clock = FixedClock(NOW)
+    channel = SmtpEmailChannel.from_settings(settings)
+    channel.rate_per_sec = 100_000.0  # type: ignore[misc]  # measure dispatch, not the cap
+    container = bootstrap(settings, clock=clock, engine=engine,
+                          channels={**_sandboxes(engine, clock), channel.kind: channel})
+    await channel.start()
+    dispatcher = container.dispatcher
+    start = time.perf_counter()
+    stats = await dispatcher.drain(limit=batch)
+    elapsed = time.perf_counter() - start
+    await channel.aclose()
+    return elapsed, stats
+
+
+def _sandboxes(engine: Engine, clock: Any) -> dict[Any, Any]:
+    from bot.domain.messages import ChannelKind
+    from channels.sandbox import MemorySandboxStore, SandboxChannel
+
+    store = MemorySandboxStore()
+    return {k: SandboxChannel(k, store, clock=clock) for k in ChannelKind}
+
+
+def bench_dispatch(engine: Engine, n: int, batch: int) -> dict[str, Any]:
+    queued = queue_emails(engine, n)
+    with smtp_server() as port:
+        dispatch_s, stats = asyncio.run(dispatch_run(engine, port, batch))
+        print(f"dispatcher: {queued} emails in {dispatch_s:.1f}s "
+              f"({queued / dispatch_s:.0f}/s): {stats}", flush=True)
+        raw_s = asyncio.run(raw_loop(port, queued))
+        print(f"raw aiosmtplib loop: {queued} emails in {raw_s:.1f}s "
+              f"({queued / raw_s:.0f}/s)", flush=True)
+    return {"dispatch_s": dispatch_s, "raw_s": raw_s, "emails": queued,
+            "sent": stats.sent}
+
+
+# ---------------------------------------------------------------------------- main
+def make_db(url: str | None, workdir: Path) -> Engine:
+    from storage.db import make_engine
+    from storage.migrate import upgrade
+
+    engine = make_engine(url or f"sqlite:///{workdir / 'bench.db'}")
+    if engine.dialect.name == "postgresql":
+        from sqlmodel import SQLModel
+
+        with engine.begin() as conn:
+            names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+            conn.execute(text(f"DROP TABLE IF EXISTS {names}, alembic_version CASCADE"))
+    upgrade(engine)
+    return engine
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--cases", type=int, default=1_000_000)
+    p.add_argument("--emails", type=int, default=20_000)
+    p.add_argument("--batch", type=int, default=1000, help="planning/dispatch batch size")
+    p.add_argument("--db", help="database URL (default: a SQLite file in a temp dir); "
+                                "a PostgreSQL database is emptied first")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--skip-dispatch", action="store_true")
+    args = p.parse_args(argv)
+    if args.cases < 1:
+        p.error("--cases must be at least 1")
+
+    workdir = Path(tempfile.mkdtemp(prefix="duebot-bench-"))
+    try:
+        engine = make_db(args.db, workdir)
+        start = time.perf_counter()
+        generate(engine, args.cases, args.seed)
+        print(f"generated {args.cases} cases in {time.perf_counter() - start:.1f}s "
+              f"({engine.dialect.name})", flush=True)
+        plan = bench_planning(engine, args.batch, workdir)
+        plan_ratio = plan["tick_s"] / plan["insert_s"] if plan["insert_s"] else float("inf")
+        print(f"planning tick {plan['tick_s']:.1f}s for {plan['planned']} cases "
+              f"({plan['planned'] / plan['tick_s']:.0f} cases/s), bulk insert "
+              f"{plan['insert_s']:.1f}s: ratio {plan_ratio:.2f} (goal <= 2)", flush=True)
+        extra = (f"tick_s={plan['tick_s']:.1f} insert_s={plan['insert_s']:.1f} "
+                 f"outbox_rows={plan['rows']} decisions={plan['decisions']}")
+        dispatch_ratio = "skipped"
+        if not args.skip_dispatch:
+            d = bench_dispatch(engine, args.emails, args.batch)
+            dispatch_ratio = f"{d['raw_s'] / d['dispatch_s']:.2f}"
+            extra += (f" dispatch_s={d['dispatch_s']:.1f} raw_s={d['raw_s']:.1f} "
+                      f"emails={d['emails']} sent={d['sent']}")
+        backend = engine.dialect.name
+        engine.dispose()
+        print(f"bench_campaign: cases={args.cases} plan_ratio={plan_ratio:.2f} "
+              f"peak_rss_mb={rss_mb():.0f} dispatch_ratio={dispatch_ratio} {extra} "
+              f"backend={backend}", flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
