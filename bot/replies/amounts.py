@@ -188,7 +188,7 @@ def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
         hits = _en_words(text, [(d.start, d.end) for d in dates], [])
     else:
         blocked = [(d.start, d.end) for d in dates]
-        blocked += _phones(text)
+        blocked += [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)]
         hits = _zh_numbers(text, blocked) if lang == "zh" else _en_numbers(text, blocked)
         if lang == "en":
             hits += _en_words(text, blocked, hits)
