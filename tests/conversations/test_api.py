@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm.exc import DetachedInstanceError
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -261,11 +260,6 @@ async def test_case_view_is_masked(api: Api) -> None:
 
 
 # ------------------------------------------------------------------ CLI
-@pytest.mark.xfail(
-    strict=True, raises=DetachedInstanceError,
-    reason="bot/entrypoints/cli_app.py _collector() reads UserRow.active after its unit of "
-           "work rolled back and closed; it must read the row inside the `with` block "
-           "(not this engineer's file: reported)")
 def test_cli_take_reply_release_and_queue(sqlite_engine: Engine) -> None:
     runner = CliRunner()
     env = {"DUEBOT_DATABASE_URL": str(sqlite_engine.url), "DUEBOT_NEW_USER_PASSWORD": PASSWORD}
