@@ -102,6 +102,7 @@ class CasePlan:
     decisions: list[Decision]
     now: datetime
     error: str | None = None
+    inbound: list[datetime] = field(default_factory=list)  # when the customer wrote to us
 
     @property
     def chosen(self) -> Decision | None:
@@ -183,14 +184,15 @@ class PlanningService:
         case = bundle.case
         campaign = self.campaigns.for_case(case)
         if campaign is None:
-            return CasePlan(case, None, [], now)
+            return CasePlan(case, None, [], now, inbound=bundle.inbound)
         try:
             decisions = plan_case(case, campaign, None, bundle.history, now,
                                   inbound=bundle.inbound)
         except Exception as exc:  # one bad case must not stop the tick
             log.exception("planning failed for case ****%s", case.account_id[-4:])
-            return CasePlan(case, campaign, [], now, error=f"{type(exc).__name__}: {exc}")
-        return CasePlan(case, campaign, decisions, now)
+            return CasePlan(case, campaign, [], now, error=f"{type(exc).__name__}: {exc}",
+                            inbound=bundle.inbound)
+        return CasePlan(case, campaign, decisions, now, inbound=bundle.inbound)
 
     def plans(self, *, now: datetime | None = None, on_date: date | None = None,
               limit: int | None = None) -> Iterator[CasePlan]:

@@ -1,0 +1,384 @@
+"""CLI commands for planning and running: ``plan``, ``run``, ``scheduler``, ``worker``,
+``serve``, ``simulate`` and ``sandbox inbox|reply``.
+
+``register(app)`` adds them to the main ``duebot`` application; ``app`` here is the same
+set as a Typer app of its own (tests, embedding).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(help="Planning, runners and the simulation.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+sandbox_app = typer.Typer(help="Play the customer on the sandbox channel.",
+                          no_args_is_help=True)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class RuntimeMistake(Exception):
+    """A problem the user can fix; printed without a traceback."""
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    from bot.campaigns.loader import CampaignError
+    from bot.entrypoints.cli_app import user_errors
+    from bot.entrypoints.runners import RunnerError
+    from bot.sim.simulation import SimulationError
+    from channels.base import ChannelConfigError
+
+    with user_errors():
+        try:
+            yield
+        except CampaignError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+        except (RuntimeMistake, RunnerError, SimulationError, ChannelConfigError) as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+
+
+def _container() -> Any:
+    from bot.bootstrap import bootstrap
+    from storage.migrate import current_revision, head_revision
+
+    c = bootstrap()
+    if current_revision(c.engine) != head_revision():
+        raise RuntimeMistake("the database schema is missing or old: run `duebot db upgrade`")
+    return c
+
+
+def _logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+# ---------------------------------------------------------------------------- plan
+def plan_cmd(
+    on_date: Annotated[str | None, typer.Option(
+        "--date", help="YYYY-MM-DD: plan each case as of noon that day in its own timezone "
+                       "(default: now)")] = None,
+    explain: Annotated[bool, typer.Option(
+        "--explain", help="every reason, the risk score and the next possible time")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="only the first N open cases")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per case")] = False,
+) -> None:
+    """Dry run: who would be contacted by which step, variant, channel and template, and
+    who not, with the reasons. Nothing is sent and nothing is written."""
+    from bot.campaigns.risk import assess
+    from bot.entrypoints.runners import Runtime
+    from bot.policy.engine import local_date
+
+    with _errors():
+        day = None
+        if on_date is not None:
+            try:
+                day = date.fromisoformat(on_date)
+            except ValueError:
+                raise RuntimeMistake(f"--date must be YYYY-MM-DD, got {on_date!r}") from None
+        c = _container()
+        planning = Runtime.load(c).planning
+        summary = PlanSummary()
+        if not as_json and not explain:
+            out.print(f"{'account':<16} {'action':<6} {'step':<24} {'channel':<9} "
+                      f"{'to / why not':<28} template", style="bold", highlight=False)
+        for plan in planning.plans(on_date=day, limit=limit):
+            summary.add(plan)
+            case = plan.case
+            if as_json:
+                today = local_date(case, plan.now)
+                risk = assess(case, today, plan.now, plan.inbound)
+                sys.stdout.write(json.dumps({
+                    "account_id": case.account_id, "status": case.status.value,
+                    "campaign_id": plan.campaign.id if plan.campaign else None,
+                    "at": plan.now.isoformat(), "local_date": today.isoformat(),
+                    "risk": {"band": risk.band.value, "score": risk.score,
+                             "source": risk.source},
+                    "error": plan.error,
+                    "decisions": [d.to_record() for d in plan.decisions],
+                }, ensure_ascii=False) + "\n")
+            elif explain:
+                _explain(plan, assess(case, local_date(case, plan.now), plan.now,
+                                      plan.inbound).explain())
+            else:
+                _line(plan)
+        if not as_json:
+            summary.print()
+
+
+def _line(plan: Any) -> None:
+    account = plan.case.account_id
+    if plan.error:
+        out.print(f"{account:<16} ERROR  {plan.error}", highlight=False)
+        return
+    if not plan.decisions:
+        why = "no campaign" if plan.campaign is None else "nothing due"
+        out.print(f"{account:<16} {'-':<6} {'':<24} {'':<9} {why}", highlight=False)
+        return
+    for d in plan.decisions:
+        step = d.step_id + (f" {d.variant}" if d.variant else "") if d.step_id else ""
+        if d.action.value == "legal_review":
+            action = "LEGAL" if d.allowed else "DENY"
+            rest = "" if d.allowed else ", ".join(dict.fromkeys(r.code.value for r in d.reasons))
+            out.print(f"{account:<16} {action:<6} {step:<24} {'':<9} {rest}", highlight=False)
+        elif d.allowed:
+            out.print(f"{account:<16} {'SEND':<6} {step:<24} {d.channel or '':<9} "
+                      f"{d.masked_address or '':<28} {d.template_id}", highlight=False)
+        else:
+            codes = ", ".join(dict.fromkeys(r.code.value for r in d.reasons))
+            out.print(f"{account:<16} {'DENY':<6} {step:<24} {'':<9} {codes}",
+                      highlight=False)
+
+
+def _explain(plan: Any, risk: str) -> None:
+    case = plan.case
+    campaign = plan.campaign.id if plan.campaign else "(none)"
+    out.print(f"[bold]{case.account_id}[/bold]  {case.status}  dpd "
+              f"{case.compute_days_past_due(plan.now.astimezone(_zone(case)).date())}  "
+              f"tz {case.timezone}  campaign {campaign}  at {plan.now.isoformat()}",
+              highlight=False)
+    out.print(f"  {risk}", highlight=False)
+    if plan.error:
+        out.print(f"  ERROR {plan.error}", highlight=False)
+    elif not plan.decisions:
+        out.print("  nothing due" if plan.campaign else "  no enabled campaign",
+                  highlight=False)
+    for d in plan.decisions:
+        for line in d.explain().splitlines():
+            out.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def _zone(case: Any) -> Any:
+    from bot.policy.engine import case_zone
+
+    return case_zone(case)
+
+
+class PlanSummary:
+    """Counts for the end of ``duebot plan``."""
+
+    def __init__(self) -> None:
+        self.cases = self.send = self.legal = self.denied = self.nothing = self.errors = 0
+        self.by_step: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+
+    def add(self, plan: Any) -> None:
+        self.cases += 1
+        if plan.error:
+            self.errors += 1
+        chosen = plan.chosen
+        if chosen is None:
+            if plan.decisions:
+                self.denied += 1
+                for d in plan.decisions:
+                    self.reasons.update(dict.fromkeys(r.code.value for r in d.reasons))
+            elif not plan.error:
+                self.nothing += 1
+        elif chosen.action.value == "legal_review":
+            self.legal += 1
+        else:
+            self.send += 1
+            key = f"{chosen.step_id}{' ' + chosen.variant if chosen.variant else ''}" \
+                  f" via {chosen.channel}"
+            self.by_step[key] += 1
+
+    def print(self) -> None:
+        out.print(f"\n{self.cases} open cases: {self.send} would get a message, "
+                  f"{self.legal} would go to legal review, {self.denied} denied, "
+                  f"{self.nothing} with nothing due"
+                  + (f", {self.errors} errors" if self.errors else ""), highlight=False)
+        if self.by_step:
+            out.print("messages: " + ", ".join(f"{k} {n}" for k, n in
+                                               sorted(self.by_step.items())), highlight=False)
+        if self.reasons:
+            out.print("denied because: " + ", ".join(f"{k} {n}" for k, n in
+                                                     self.reasons.most_common()),
+                      highlight=False)
+        out.print("dry run: nothing was sent or recorded", style="dim")
+
+
+# ---------------------------------------------------------------------------- runners
+PlanWorkers = Annotated[int, typer.Option(
+    "--plan-workers", min=1, help="processes planning the tick in parallel")]
+
+
+def _run(**components: Any) -> None:
+    from bot.entrypoints.runners import run_components
+
+    with _errors():
+        _logging()
+        c = _container()
+        asyncio.run(run_components(c, **components))
+
+
+def run_cmd(plan_workers: PlanWorkers = 1) -> None:
+    """Scheduler, dispatch worker and web server in one process (the embedded default)."""
+    _run(scheduler=True, worker=True, web=True, plan_workers=plan_workers)
+
+
+def scheduler_cmd(plan_workers: PlanWorkers = 1) -> None:
+    """The planning tick and the daily jobs (run exactly one per database)."""
+    _run(scheduler=True, plan_workers=plan_workers)
+
+
+def worker_cmd() -> None:
+    """Send due outbox messages (several on PostgreSQL; one on SQLite)."""
+    _run(worker=True)
+
+
+def serve_cmd() -> None:
+    """The web server: provider webhooks and the API."""
+    _run(web=True)
+
+
+# ---------------------------------------------------------------------------- simulate
+def simulate_cmd(
+    days: Annotated[int, typer.Option(min=1, max=3650, help="simulated days")] = 60,
+    cases: Annotated[int, typer.Option(min=1, max=1_000_000, help="synthetic cases")] = 300,
+    seed: Annotated[int, typer.Option(help="same seed, same run")] = 7,
+    db: Annotated[Path | None, typer.Option(
+        help="keep the simulation database here (a new file); default: a temporary one")]
+    = None,
+) -> None:
+    """Run the campaigns over a synthetic portfolio on a simulated clock (sandbox channel,
+    its own SQLite database: your configured database is never touched) and print the
+    outcomes per step and variant."""
+    from bot.settings import Settings
+    from bot.sim.simulation import Simulation, render_table
+
+    with _errors():
+        _logging(logging.WARNING)
+        width = Console(stderr=True)
+
+        def progress(done: int, total: int) -> None:
+            if width.is_terminal:
+                width.print(f"day {done}/{total}", end="\r", highlight=False)
+
+        sim = Simulation(days=days, cases=cases, seed=seed, db_path=db, settings=Settings(),
+                         progress=progress)
+        result = asyncio.run(sim.run())
+        console = Console(width=max(out.width, 110)) if not out.is_terminal else out
+        console.print(render_table(result))
+        d = result.dispatch
+        console.print(f"messages sent {d.sent}, failed {d.failed} (fallbacks {d.fallbacks}), "
+                      f"suppressed at send time {d.suppressed}; customer messages "
+                      f"{result.inbound}; payments {result.payments}; database "
+                      f"{result.database}", highlight=False)
+        sys.stdout.flush()
+        print(result.line(), flush=True)
+
+
+# ---------------------------------------------------------------------------- sandbox
+def _case_addresses(c: Any, account: str) -> dict[Any, str]:
+    with c.uow() as uow:
+        case = uow.cases.get(account)
+        if case is None:
+            raise RuntimeMistake(f"no case with account id {account!r}")
+        return {cp.channel: cp.address for cp in case.contacts}
+
+
+@sandbox_app.command("inbox")
+def sandbox_inbox(
+    account: Annotated[str | None, typer.Option(help="only this case's addresses")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="the last N messages")] = 20,
+) -> None:
+    """What the sandbox delivered to customers (and what they answered), oldest first."""
+    from bot.domain.contacts import mask_address
+
+    with _errors():
+        c = _container()
+        addresses = set(_case_addresses(c, account).values()) if account else None
+        entries = [e for e in c.sandbox_store.list()
+                   if addresses is None or e.address in addresses][-limit:]
+        if not entries:
+            out.print("the sandbox is empty" + (f" for {account}" if account else ""))
+            return
+        for e in entries:
+            arrow = "bot →" if e.direction.value == "out" else "→ bot"
+            out.print(f"[dim]{e.at:%Y-%m-%d %H:%M}[/dim] {e.channel.value:<8} {arrow} "
+                      f"{mask_address(e.address)}"
+                      + (f"  [bold]{e.subject}[/bold]" if e.subject else ""), highlight=False)
+            for line in e.body.splitlines() or [""]:
+                out.print(f"    {line}", highlight=False, soft_wrap=True)
+
+
+@sandbox_app.command("reply")
+def sandbox_reply(
+    account: Annotated[str, typer.Argument(help="the case whose customer answers")],
+    text: Annotated[str, typer.Argument(help="what the customer writes")],
+    channel: Annotated[str, typer.Option(help="sms, email or telegram")] = "sms",
+    send_now: Annotated[bool, typer.Option(
+        "--send-now", help="also send the bot's queued answer now (needs no worker running "
+                           "on SQLite)")] = False,
+) -> None:
+    """Answer as the customer of ACCOUNT; the bot handles it like a real inbound message."""
+    from bot.domain.messages import ChannelKind
+    from bot.entrypoints.runners import singleton
+    from channels.sandbox import SandboxChannel
+
+    with _errors():
+        try:
+            kind = ChannelKind(channel)
+        except ValueError:
+            raise RuntimeMistake("--channel must be sms, email or telegram") from None
+        c = _container()
+        address = _case_addresses(c, account).get(kind)
+        if address is None:
+            raise RuntimeMistake(f"case {account} has no {kind} contact point")
+        sandbox = c.channels.get(kind)
+        if not isinstance(sandbox, SandboxChannel):
+            raise RuntimeMistake(f"{kind} goes through a real provider here, not the sandbox")
+
+        async def go() -> None:
+            result = await sandbox.receive(address, text, c.inbound)
+            for reply in result.replies:
+                out.print(f"bot (in-band): {reply}", highlight=False)
+            if send_now:
+                sqlite = c.engine.dialect.name == "sqlite"
+                if sqlite:
+                    with singleton(c.engine, "worker", "worker (SQLite allows one)"):
+                        stats = await c.dispatcher.drain(limit=c.settings.worker_batch)
+                else:
+                    stats = await c.dispatcher.drain(limit=c.settings.worker_batch)
+                out.print(f"sent {stats.sent} queued message(s)")
+
+        asyncio.run(go())
+        out.print("delivered; see the answer with `duebot sandbox inbox --account "
+                  f"{account}`" + ("" if send_now else " once a worker has sent it"))
+
+
+# ---------------------------------------------------------------------------- wiring
+COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
+    ("plan", plan_cmd),
+    ("run", run_cmd),
+    ("scheduler", scheduler_cmd),
+    ("worker", worker_cmd),
+    ("serve", serve_cmd),
+    ("simulate", simulate_cmd),
+)
+
+
+def register(main: typer.Typer) -> None:
+    """Add ``plan``, ``run``, ``scheduler``, ``worker``, ``serve``, ``simulate`` and the
+    ``sandbox`` group to the main ``duebot`` app."""
+    for name, fn in COMMANDS:
+        main.command(name)(fn)
+    main.add_typer(sandbox_app, name="sandbox")
+
+
+register(app)
