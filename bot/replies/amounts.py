@@ -11,6 +11,7 @@ times, phone and account digits are not amounts.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right, insort
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -19,6 +20,7 @@ from bot.replies.intents import Scanner, trie_alternation
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
+_INF = 1 << 62
 _ANY_DIGIT = re.compile(r"\d")
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
@@ -150,10 +152,21 @@ _CN_HAS_UNIT = set("十百千万亿拾佰仟萬億kw")
 
 
 def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
-    for s, e in spans:
-        if start < e and s < end:
-            return True
-    return False
+    """True when ``[start, end)`` overlaps a span; ``spans`` sorted by start, non-overlapping."""
+    k = bisect_right(spans, (start, _INF)) - 1
+    if k >= 0 and spans[k][1] > start:
+        return True
+    return k + 1 < len(spans) and spans[k + 1][0] < end
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out and s < out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
 def _valid(value: Decimal | None) -> Decimal | None:
@@ -188,7 +201,7 @@ def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
         hits = _en_words(text, [(d.start, d.end) for d in dates], [])
     else:
         blocked = [(d.start, d.end) for d in dates]
-        blocked += [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)]
+        blocked = _merge_spans(blocked + [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)])
         hits = _zh_numbers(text, blocked) if lang == "zh" else _en_numbers(text, blocked)
         if lang == "en":
             hits += _en_words(text, blocked, hits)
@@ -203,7 +216,7 @@ def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
             for s, e in found.get(kind, ()):
                 if not _overlaps(s, e, taken):
                     hits.append(AmountHit(s, e, None, kind))
-                    taken.append((s, e))
+                    insort(taken, (s, e))
     hits.sort(key=lambda h: h.start)
     return _merge_ranges(text, hits)
 
@@ -275,7 +288,7 @@ def _en_words(
 ) -> list[AmountHit]:
     if not _EN_WORD_GATE.search(text):
         return []
-    taken = blocked + [(h.start, h.end) for h in numeric]
+    taken = _merge_spans(blocked + [(h.start, h.end) for h in numeric])
     hits: list[AmountHit] = []
     for m in _EN_WORD_RANGE.finditer(text):
         if _overlaps(m.start(), m.end(), taken):
@@ -286,7 +299,7 @@ def _en_words(
         v = _valid(Decimal(base * scale))
         if v is not None:
             hits.append(AmountHit(m.start(), m.end(), v, NUM))
-            taken.append(m.span())
+            insort(taken, m.span())
     for m in _EN_WORD_RUN.finditer(text):
         if _overlaps(m.start(), m.end(), taken):
             continue

@@ -41,6 +41,9 @@ _HEADER_LINES = (
 _HEADER = re.compile("|".join(f"(?:{p})" for p in _HEADER_LINES), re.M | re.I)
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*", re.M)
 
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
+_HR_LINE = re.compile(r"^[ \t]*(?:\* \* \*|-{3,}|_{3,})[ \t]*$", re.M)
+
 #: Cheap test for "this reply may carry quoted history".
 QUOTE_HINT = re.compile(
     r"wrote\s*:|写道|original message|原始邮件|原邮件|^[ \t]*>|from\s*:|发件人|sent from|sent via|发自|来自|"
@@ -89,7 +92,9 @@ def html_to_text(html: str) -> str:
     conv.ignore_emphasis = True
     conv.ignore_tables = False
     conv.unicode_snob = True
-    return conv.handle(html)
+    out = conv.handle(html)
+    out = _MD_ESCAPE.sub(r"\1", out)  # html2text escapes markdown; we want plain text
+    return _HR_LINE.sub("", out)
 
 
 def clean_email_reply(text: str | None = None, html: str | None = None) -> str:

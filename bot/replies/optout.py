@@ -42,7 +42,7 @@ _CONTACT_EN = (
 _REQUEST_EN_SRC = (
     r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|"
     r"with\s+the|all\s+the|all\s+these|all\s+this|trying\s+to|sending\s+me|sending)\s+){0,2}"
-    + _CONTACT_EN + r")"
+    + _CONTACT_EN + r"\w*(?:\s+(?:me|us)\b)?)"
     r"|\b(?:do\s+not|don'?t|dont|never|pls\s+don'?t|please\s+don'?t|do\s+not\s+ever)\s+(?:ever\s+)?"
     r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out)"
     r"\w*\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or)\b"

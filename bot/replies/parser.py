@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from decimal import Decimal
 
 from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, find_amounts, resolve
@@ -116,8 +116,8 @@ class _Analysis:
     """State for one parse; methods are the steps of :func:`parse_reply`."""
 
     __slots__ = (
-        "amounts", "balance", "clauses", "ctx", "cues", "dates", "folded", "hits", "implicit_only",
-        "lex", "lg", "spans", "t",
+        "amount_starts", "amounts", "balance", "clause_starts", "clauses", "ctx", "cues", "date_starts",
+        "dates", "folded", "hit_starts", "hits", "implicit_only", "lex", "lg", "spans", "t",
     )
 
     def __init__(self, folded: Folded, t: str, lg: str, lex: Lexicon, ctx: object,
@@ -134,6 +134,11 @@ class _Analysis:
         self.dates: list[DateHit] = []
         self.amounts: list[AmountHit] = []
         self.clauses: list[tuple[int, int]] = []
+        # Sorted start offsets, for bisect lookups that keep long replies linear.
+        self.date_starts: list[int] = []
+        self.amount_starts: list[int] = []
+        self.clause_starts: list[int] = []
+        self.hit_starts: dict[str, list[int]] = {}
         self.hits: dict[str, list[tuple[int, int]]] = {}
 
     # ------------------------------------------------------------------ driver
@@ -146,8 +151,12 @@ class _Analysis:
             return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
         self.dates = find_dates(t, self.lg, self.ctx)  # type: ignore[arg-type]
         self.amounts = find_amounts(t, self.lg, self.dates)
+        self.date_starts = [d.start for d in self.dates]
+        self.amount_starts = [a.start for a in self.amounts]
         self.clauses = self._split()
-        self.hits = scan(t, self.lg, [s for s, _ in self.clauses])
+        self.clause_starts = [s for s, _ in self.clauses]
+        self.hits = scan(t, self.lg, self.clause_starts)
+        self.hit_starts = {k: [h[0] for h in v] for k, v in self.hits.items()}
         if "auto_reply" in self.hits:
             return self._reply(Intent.OTHER, opt is not None, (), 0.95)
         self._find_cues()
@@ -200,10 +209,10 @@ class _Analysis:
         return [c for c in out if t[c[0]:c[1]].strip()] or [(0, len(t))]
 
     def _clause_of(self, pos: int) -> tuple[int, int]:
-        for c in self.clauses:
-            if c[0] <= pos < c[1]:
-                return c
-        return (0, len(self.t))
+        k = bisect_right(self.clause_starts, pos) - 1
+        if k >= 0 and pos < self.clauses[k][1]:
+            return self.clauses[k]
+        return (pos, pos + 1)
 
     # ------------------------------------------------------------------ hits
     def _hits(self, cat: str, s: int = 0, e: int | None = None) -> list[tuple[int, int]]:
@@ -214,7 +223,10 @@ class _Analysis:
         if s == 0 and e is None:
             return found
         end = len(self.t) if e is None else e
-        return [h for h in found if s <= h[0] and h[1] <= end]
+        starts = self.hit_starts[cat]
+        lo = bisect_left(starts, s)
+        hi = bisect_left(starts, end, lo)
+        return [h for h in found[lo:hi] if h[1] <= end]
 
     def _first(self, cat: str, s: int = 0, e: int | None = None) -> tuple[int, int] | None:
         found = self._hits(cat, s, e)
@@ -295,7 +307,7 @@ class _Analysis:
             if self.lg == "zh":
                 g = t[ms:me]
                 if not _ZH_PAST_STRONG.match(g):
-                    clause_dates = [d for d in self.dates if cs <= d.start < ce]
+                    clause_dates = self._clause_items(cs, ce)[0]
                     if any(d.kind in (DATE, VAGUE, EVENT) for d in clause_dates) and not any(
                         d.kind == PAST for d in clause_dates
                     ):
@@ -314,9 +326,10 @@ class _Analysis:
 
     # ------------------------------------------------------------------ promise
     def _clause_items(self, s: int, e: int) -> tuple[list[DateHit], list[AmountHit]]:
+        ds, as_ = self.date_starts, self.amount_starts
         return (
-            [d for d in self.dates if s <= d.start < e],
-            [a for a in self.amounts if s <= a.start < e],
+            self.dates[bisect_left(ds, s):bisect_left(ds, e)],
+            self.amounts[bisect_left(as_, s):bisect_left(as_, e)],
         )
 
     def _promise_clauses(self) -> list[int]:
@@ -339,7 +352,7 @@ class _Analysis:
             kinds[i] = kind
         if chosen:
             # Continuation clauses: "$75 today, $75 next week" after a promising clause.
-            extra = []
+            extra: set[int] = set()
             for i, (s, e) in enumerate(self.clauses):
                 if i in kinds or i - 1 not in kinds and i - 1 not in extra:
                     continue
@@ -350,8 +363,8 @@ class _Analysis:
                     continue
                 if self._hits("uncertain", s, e):
                     continue
-                extra.append(i)
-            chosen = sorted(set(chosen) | set(extra))
+                extra.add(i)
+            chosen = sorted(set(chosen) | extra)
             self.implicit_only = all(kinds.get(i) == "implicit" for i in chosen)
         elif self._bare_amount():
             chosen = [0] if len(self.clauses) == 1 else list(range(len(self.clauses)))
@@ -539,7 +552,7 @@ class _Analysis:
         for i, (s, e) in enumerate(self.clauses):
             if i in clause_idx or i > first:
                 continue
-            dates = [d for d in self.dates if s <= d.start < e]
+            dates = self._clause_items(s, e)[0]
             if any(d.kind == EVENT for d in dates):
                 concrete = [d for d in dates if d.kind == DATE]
                 if concrete:

@@ -1,0 +1,114 @@
+"""Robustness: never raises on arbitrary text, and time stays linear in the input length."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.replies import LOW_CONFIDENCE, Intent, Reply, parse_reply
+
+NOW = dt.datetime(2026, 12, 9, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+
+_ALPHABET = st.characters(codec="utf-8")
+_PIECES = st.sampled_from(
+    ["$", "1,", "1.", "0", "9", "周", "五", "还", "万", "千", " ", "\n", "，", "pay", " i'll ", "stop",
+     "next ", "friday", "the ", "15th", "号", "?", "not ", "在", "写道", "wrote:", ">", "-- ", "half",
+     "全部", "k", "w", "－", "／", "２", "Ｓ", "İ", "ß", "ﬁ", "\u0301", "\ud7ff", "😀"]
+)
+
+
+def _check(reply: Reply, text: str) -> None:
+    assert isinstance(reply.intent, Intent)
+    assert reply.lang in ("en", "zh")
+    assert 0.0 <= reply.confidence <= 1.0
+    assert reply.text == text
+    for span in reply.spans:
+        assert 0 <= span.start <= span.end <= len(text)
+    if reply.intent is not Intent.PROMISE_TO_PAY:
+        assert reply.promises == ()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(_ALPHABET, max_size=10_000),
+       balance=st.one_of(st.none(), st.decimals(min_value=0, max_value=10**9, places=2)),
+       currency=st.sampled_from([None, "USD", "GBP", "EUR", "CNY", "xx"]))
+def test_never_raises_on_arbitrary_unicode(text, balance, currency):
+    _check(parse_reply(text, NOW, balance, currency), text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=400).map("".join))
+def test_never_raises_on_reply_like_noise(text):
+    _check(parse_reply(text, NOW, Decimal("100.00"), "USD"), text)
+    _check(parse_reply(text, NOW, None, None, lang="zh"), text)
+
+
+ADVERSARIAL = {
+    "digits": "1" * 10_000,
+    "zhou": "周" * 10_000,
+    "dollar-comma": "$1," * 3_334,
+    "spaces": " " * 10_000,
+    "digit-space": "1 " * 5_000,
+    "decimal": "1." * 5_000,
+    "dash-digits": "1-" * 5_000,
+    "cn-numerals": "一二三四五六七八九十百千万" * 770,
+    "words": "i will pay " * 910,
+    "not": "not " * 2_500,
+    "ordinal": "15th " * 2_000,
+    "quotes": "> wrote:\n" * 1_100,
+    "mixed": "下周五还500 next friday $1,2 " * 400,
+    "newlines": "\n" * 10_000,
+    "stop": "stop " * 2_000,
+    "and": "and " * 2_500,
+    "zh-pay": "还" * 10_000,
+    "question": "?" * 10_000,
+    "letters": "a" * 10_000,
+    "apostrophes": "'" * 10_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_adversarial_input_parses_in_under_50ms(name):
+    text = ADVERSARIAL[name][:10_000]
+    parse_reply(text, NOW, Decimal("100.00"), "USD")  # warm up caches
+    best = min(_timed(text) for _ in range(3))
+    assert best < 0.050, f"{name}: {best * 1000:.1f} ms"
+
+
+def _timed(text: str) -> float:
+    start = time.perf_counter()
+    parse_reply(text, NOW, Decimal("100.00"), "USD")
+    return time.perf_counter() - start
+
+
+def test_spans_point_into_the_original_text():
+    text = "ＯＫ，明天还１２００"
+    reply = parse_reply(text, NOW, None, "CNY")
+    amounts = [s for s in reply.spans if s.kind == "amount"]
+    assert amounts and text[amounts[0].start:amounts[0].end] == "１２００"
+    assert amounts[0].value == "1200.00"
+    dates = [s for s in reply.spans if s.kind == "date"]
+    assert text[dates[0].start:dates[0].end] == "明天" and dates[0].value == "2026-12-10"
+    reply = parse_reply("I'll pay $80 tomorrow, STOP texting me", NOW)
+    kinds = {s.kind: reply.text[s.start:s.end] for s in reply.spans}
+    assert kinds["amount"] == "$80" and kinds["date"] == "tomorrow"
+    assert kinds["opt_out"].lower().startswith("stop texting")
+    assert kinds["intent"]
+
+
+def test_low_confidence_routes_to_a_human():
+    unclear = parse_reply("The weather here has been strange and my cousin visited on Sunday", NOW)
+    assert unclear.intent is Intent.OTHER and unclear.needs_human
+    assert unclear.confidence < LOW_CONFIDENCE
+    for text in ("ok", "thanks", "👍", "STOP", "I'll pay $50 on Friday", "wrong number"):
+        assert not parse_reply(text, NOW).needs_human, text
+
+
+def test_none_and_empty_text():
+    assert parse_reply("", NOW).intent is Intent.OTHER
+    assert parse_reply(None, NOW).intent is Intent.OTHER  # type: ignore[arg-type]
