@@ -161,19 +161,28 @@ class InboundService:
                 result.replies.append(self._help_text())
             return
         cases = uow.cases.find_by_contact(event.channel, event.address)
+        confirm: Case | None = None
         for case in cases:
             if case.closed and event.kind is not SignalKind.OPT_OUT:
                 continue
             if event.kind is SignalKind.OPT_OUT:
                 changed = case.opt_out(event.channel, event.address, now, event.source)
-                if changed and event.channel is ChannelKind.TELEGRAM \
-                        and event.source == "telegram-stop" and not result.replies:
-                    result.replies.append(self._render_text(case, "opt_out_confirmed",
-                                                            event.channel))
+                if changed and case.held_by is not None:
+                    uow.session.add(WorkItemRow(
+                        case_id=case.id, kind="held_conversation", priority=10,
+                        detail=f"opted out ({event.source}) while held by {case.held_by}",
+                        created_at=now))
+                elif changed and confirm is None and event.channel is ChannelKind.TELEGRAM \
+                        and event.source == "telegram-stop":
+                    confirm = case
             elif event.kind is SignalKind.OPT_IN:
                 case.opt_in(event.channel, event.address, now, event.source)
             elif event.kind is SignalKind.INVALID:
                 case.invalidate_contact(event.channel, event.address, now, event.source)
+        # the in-band answer to /stop is the bot speaking: not while a person holds a case
+        if confirm is not None and not any(c.held_by is not None for c in cases):
+            result.replies.append(self._render_text(confirm, "opt_out_confirmed",
+                                                    event.channel))
         if not cases:
             log.info("%s signal for an unknown %s address %s", event.kind, event.channel,
                      mask_address(event.address))
@@ -242,22 +251,25 @@ class InboundService:
             self._unknown_sender(uow, event, now, msg)
             return
         cp = case.contact(event.channel, event.sender)
-        if case.held_by is not None or Hold.HUMAN in case.holds:
-            uow.session.add(WorkItemRow(case_id=case.id, message_id=msg.id,
-                                        kind="held_conversation", priority=10,
-                                        detail=f"new message for {case.held_by}",
-                                        created_at=now))
-            return
-        if Hold.VULNERABLE in case.holds:
-            uow.session.add(WorkItemRow(case_id=case.id, message_id=msg.id, kind="vulnerable",
-                                        priority=10, detail="vulnerable customer wrote",
-                                        created_at=now))
-            return
         zone = ZoneInfo(case.timezone)
         local_now = now.astimezone(zone)
         reply = parse_reply(event.text, local_now, from_minor(case.balance_minor, case.currency),
                             case.currency, case.language)
         msg.intent = reply.intent.value
+        person = None
+        if case.held_by is not None or Hold.HUMAN in case.holds:
+            person = ("held_conversation", f"new message for {case.held_by}")
+        elif Hold.VULNERABLE in case.holds:
+            person = ("vulnerable", "vulnerable customer wrote")
+        if person is not None:
+            # a person answers, the bot stays silent; but an opt-out binds the person too
+            kind, detail = person
+            if reply.opt_out and cp is not None and cp.opted_out_at is None:
+                case.opt_out(event.channel, event.sender, now, "reply")
+                detail += "; opt-out recorded"
+            uow.session.add(WorkItemRow(case_id=case.id, message_id=msg.id, kind=kind,
+                                        priority=10, detail=detail, created_at=now))
+            return
         conv_row = uow.session.exec(select(ConversationRow).where(
             ConversationRow.case_id == case.id)).first()
         conv = dialog.Conversation() if conv_row is None else dialog.Conversation(

@@ -19,6 +19,7 @@ from sqlmodel import select
 from bot.campaigns.loader import load_campaigns
 from bot.domain.case import CaseStatus
 from bot.domain.clock import FixedClock
+from bot.domain.messages import ChannelKind
 from bot.services import handoff
 from bot.services.dispatch import LEGAL_QUEUE
 from storage.models import ContactDecisionRow
@@ -218,3 +219,24 @@ async def test_collector_outcomes_record_the_same_events_as_the_bots(
                                                      match="cannot be taken"):
             handoff.record_promise(uow, "ACC-2002", "ann", w.container.profile,
                                    [("200", date(2026, 12, 10))])
+
+
+async def test_an_opt_out_while_held_is_recorded_but_not_answered_by_the_bot(
+        sqlite_engine: Engine, clock: FixedClock) -> None:
+    async with world(sqlite_engine, clock) as w:
+        w.seed(chat=CHAT)
+        take(w)
+        await w.sms(PHONE, "please stop texting me")
+        await w.chat(CHAT, "/stop")  # Telegram's in-band answer is the bot speaking too
+        await w.dispatch()
+        assert w.delivered_count() == 0
+        case = w.case()
+        assert all(cp.opted_out_at is not None for cp in case.contacts)
+        assert w.event_types().count("OptedOut") == 2
+        details = [item.detail for item in w.work()]
+        assert details == ["new message for ann; opt-out recorded",
+                           "opted out (telegram-stop) while held by ann"]
+        # the opt-out binds the collector as well
+        with w.container.uow() as uow, pytest.raises(handoff.HandoffError,
+                                                     match="no usable contact point"):
+            handoff.reply(uow, "ACC-1001", "ann", "Hi, Ann here.", ChannelKind.SMS)
