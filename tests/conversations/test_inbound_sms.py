@@ -380,3 +380,26 @@ async def test_the_same_message_twice_changes_nothing_the_second_time(
         assert w.events() == events
         assert len(w.sms_to(PHONE)) == 1
         assert once["PromiseRow"] == 1 and once["InboundEventRow"] == 1
+
+
+async def test_several_accounts_on_one_number_the_last_one_written_about_answers(
+        sqlite_engine: Engine, clock: FixedClock) -> None:
+    async with world(sqlite_engine, clock) as w:
+        w.seed("ACC-1001", customer_ref="jordan")
+        second = w.seed("ACC-1002", phone=None, customer_ref="jordan")  # same customer
+        cp = w.case("ACC-1002").contact(ChannelKind.SMS, PHONE)
+        assert cp is not None
+        with w.container.uow() as uow:
+            enqueue_many(uow.session.connection(), [outbox_row(
+                case_id=second.id, contact_point_id=cp.id, channel="sms", address=PHONE,
+                body="Acme Bank: please get in touch.", subject=None,
+                idempotency_key="campaign:acc2", now=clock.now(), purpose="dunning",
+                template_id="first_notice", lang="en", campaign_id="c", step_id="s")])
+            uow.session.commit()
+        await w.dispatch()
+        w.later(timedelta(minutes=5))
+        await w.sms(PHONE, "I paid it yesterday")
+        await w.dispatch()
+        assert Hold.PAYMENT_CLAIMED in w.case("ACC-1002").holds
+        assert Hold.PAYMENT_CLAIMED not in w.case("ACC-1001").holds
+        assert w.kinds("ACC-1002") == ["payment_claim"] and w.kinds("ACC-1001") == []
