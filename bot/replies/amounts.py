@@ -24,6 +24,9 @@ _INF = 1 << 62
 _ANY_DIGIT = re.compile(r"\d")
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
+#: A reply is read for at most this many numbers: no real promise has more, and it
+#: bounds the work on pathological input (thousands of digits).
+MAX_CANDIDATES = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +245,9 @@ def _merge_ranges(text: str, hits: list[AmountHit]) -> list[AmountHit]:
 
 def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
     hits: list[AmountHit] = []
-    for m in _EN_NUM.finditer(text):
+    for n, m in enumerate(_EN_NUM.finditer(text)):
+        if n >= MAX_CANDIDATES:
+            break
         start, end = m.span()
         raw = m.group()
         has_cur = raw[0] in "$£€¥"
@@ -300,7 +305,9 @@ def _en_words(
         if v is not None:
             hits.append(AmountHit(m.start(), m.end(), v, NUM))
             insort(taken, m.span())
-    for m in _EN_WORD_RUN.finditer(text):
+    for n, m in enumerate(_EN_WORD_RUN.finditer(text)):
+        if n >= MAX_CANDIDATES:
+            break
         if _overlaps(m.start(), m.end(), taken):
             continue
         words = m.group().replace("-", " ").split()
@@ -329,7 +336,9 @@ def _en_words(
 
 def _zh_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
     hits: list[AmountHit] = []
-    for m in _ZH_RUN.finditer(text):
+    for n, m in enumerate(_ZH_RUN.finditer(text)):
+        if n >= MAX_CANDIDATES:
+            break
         start, end = m.span()
         raw = m.group().rstrip(".")
         end = start + len(raw)

@@ -336,7 +336,14 @@ class _Analysis:
         t, lex = self.t, self.lex
         chosen: list[int] = []
         kinds: dict[int, str] = {}
-        for i, (s, e) in enumerate(self.clauses):
+        # Only clauses with an amount, a date or a promise-like cue can promise.
+        starts = [a.start for a in self.amounts] + [d.start for d in self.dates]
+        for cat in ("promise", "offer_question", "time_request", "cant_until"):
+            starts += self.hit_starts.get(cat, ())
+        cs = self.clause_starts
+        candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1})
+        for i in candidates:
+            s, e = self.clauses[i]
             c = t[s:e]
             dates, amts = self._clause_items(s, e)
             stated = any(d.kind in (DATE, VAGUE, EVENT) for d in dates)
