@@ -9,6 +9,10 @@ send (template ids) and the conversation's next state. The service in
 A short answer ("yes", "2", "6 months", "好的", a date) is read against the question the
 bot asked; otherwise the reply's intent decides. An opt-out is honoured whatever else the
 reply says. A reply the parser is unsure of goes to a person instead of being guessed.
+
+Nothing is agreed that the customer could not read: a counter-offer (YES/NO) is made only
+on terms the contact point may show (a limited one: a date, not an amount), and plans
+(amounts) are offered only to a verified party; otherwise a person follows up.
 """
 
 from __future__ import annotations

@@ -493,3 +493,11 @@ SH = ZoneInfo("Asia/Shanghai")
 ])
 def test_callback_time(text: str, now: datetime, expected: datetime | None) -> None:
     assert callback_time(text, now) == expected
+
+
+def test_verification_by_the_last_four_id_digits() -> None:
+    facts = replace(FACTS, verify_method="id_last4", expected_answer="4321")
+    asked = run(rep(Intent.QUESTION, "what's my balance"), facts=facts).conversation
+    assert run(other("it ends 43 21"), asked, facts=facts).commands == [MarkVerified()]
+    wrong = run(other("1234"), asked, facts=facts)
+    assert templates(wrong) == ["verify_failed"] and not wrong.commands
