@@ -56,13 +56,14 @@ from bot.policy.profiles import get_profile
 from bot.services.messages import disclosure_for
 from bot.settings import Settings
 from storage.case_stream import CLOSED_STATUSES, DEFAULT_BATCH, CaseBundle, stream_open_cases
-from storage.models import CaseEventRow, CaseRow, ContactDecisionRow, WorkItemRow
+from storage.models import CaseEventRow, CaseRow, ContactDecisionRow, MessageRow, WorkItemRow
 from storage.outbox import enqueue_many, outbox_row
 
 log = logging.getLogger("duebot.planning")
 CA = CaseRow.__table__  # type: ignore[attr-defined]
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]
+MS = MessageRow.__table__  # type: ignore[attr-defined]
 WI = WorkItemRow.__table__  # type: ignore[attr-defined]
 #: the reason recorded when an allowed step's template cannot be rendered
 TEMPLATE_ERROR = "template_error"
@@ -144,13 +145,38 @@ def decision_key(case_id: int, day: date, d: Decision) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
+def _unseen(conn: Connection, column: Any, rows: list[dict[str, Any]], key: str
+            ) -> list[dict[str, Any]]:
+    """The rows whose ``key`` value is not in ``column`` yet (one indexed IN query).
+
+    Counting this way works on every driver (``rowcount`` of a bulk insert is -1 on
+    psycopg) and spares inserting rows that would conflict anyway.
+    """
+    if not rows:
+        return []
+    existing = set(conn.execute(select(column).where(column.in_([r[key] for r in rows])))
+                   .scalars())
+    fresh: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r[key] not in existing:
+            fresh.setdefault(r[key], r)
+    return list(fresh.values())
+
+
 def record_decisions(conn: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert decision rows, skipping keys already recorded; returns rows added."""
-    if not rows:
-        return 0
-    ins = postgresql.insert(CD) if conn.dialect.name == "postgresql" else sqlite.insert(CD)
-    result = conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
-    return int(result.rowcount or 0)
+    rows = _unseen(conn, CD.c.key, rows, "key")
+    if rows:
+        ins = postgresql.insert(CD) if conn.dialect.name == "postgresql" else sqlite.insert(CD)
+        conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
+    return len(rows)
+
+
+def enqueue_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Enqueue outbox rows whose idempotency key is new; returns how many were new."""
+    rows = _unseen(conn, MS.c.idempotency_key, rows, "idempotency_key")
+    enqueue_many(conn, rows)  # ON CONFLICT DO NOTHING still guards against a racing writer
+    return len(rows)
 
 
 class PlanningService:
@@ -325,7 +351,7 @@ class PlanningService:
                     report.denied += 1
                 decisions.append(self._decision_row(case.id, day, d, now))
         with self.engine.begin() as conn:
-            added = enqueue_many(conn, outbox)
+            added = enqueue_new(conn, outbox)
             escalated = self._escalate(conn, escalations, now, decisions)
             report.decisions_recorded += record_decisions(conn, decisions)
             if self.before_commit is not None:

@@ -1,0 +1,117 @@
+"""Fixtures for the runtime tests: seeded cases, the planning service, a PostgreSQL engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from bot.bootstrap import Container, bootstrap
+from bot.campaigns import load_campaigns
+from bot.domain.case import Case
+from bot.domain.clock import FixedClock
+from bot.domain.contacts import ContactPoint
+from bot.domain.messages import ChannelKind
+from bot.services.planning import CampaignBook, PlanningService
+from bot.settings import Settings
+from channels.sandbox import MemorySandboxStore, SandboxChannel
+from storage.db import make_engine
+from storage.models import ContactDecisionRow, MessageRow
+from storage.uow import SqlUnitOfWork
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMPAIGNS = ROOT / "campaigns"
+NY = "America/New_York"
+
+
+def settings_for(engine: Engine, **kw: Any) -> Settings:
+    return Settings(_env_file=None,  # type: ignore[call-arg]
+                    database_url=engine.url.render_as_string(hide_password=False),
+                    campaign_dir=CAMPAIGNS, brand_name="Acme Bank", **kw)
+
+
+def make_case(account: str, dpd: int, today: date, *, timezone: str = NY,
+              phone: str | None = "+14155550123", email: str | None = None,
+              balance_minor: int = 120_000, **kw: Any) -> Case:
+    """An active USD case ``dpd`` days past due on ``today`` (local)."""
+    contacts = []
+    if phone:
+        contacts.append(ContactPoint(ChannelKind.SMS, phone))
+    if email:
+        contacts.append(ContactPoint(ChannelKind.EMAIL, email))
+    values: dict[str, Any] = {
+        "account_id": account, "currency": "USD", "balance_minor": balance_minor,
+        "due_date": today - timedelta(days=dpd), "customer_name": "Jordan Example",
+        "minimum_payment_minor": 5_000, "timezone": timezone, "country": "US",
+        "contacts": contacts, "days_past_due": dpd,
+    }
+    values.update(kw)
+    return Case(**values)
+
+
+def seed(engine: Engine, clock: FixedClock, *cases: Case) -> list[Case]:
+    with SqlUnitOfWork(engine, clock) as uow:
+        for case in cases:
+            uow.cases.add(case)
+        uow.commit()
+    return list(cases)
+
+
+def local_today(clock: FixedClock, zone: str = NY) -> date:
+    return clock.now().astimezone(ZoneInfo(zone)).date()
+
+
+def count(engine: Engine, model: Any, *where: Any) -> int:
+    table = model.__table__
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where))
+                   .scalar_one())
+
+
+def outbox(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(select(MessageRow.__table__).order_by(  # type: ignore[attr-defined]
+            MessageRow.__table__.c.id)).mappings())  # type: ignore[attr-defined]
+
+
+def decisions(engine: Engine) -> list[Any]:
+    table = ContactDecisionRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return list(conn.execute(select(table).order_by(table.c.id)).mappings())
+
+
+def sandbox_channels(clock: FixedClock, store: MemorySandboxStore | None = None,
+                     **rules: Any) -> dict[ChannelKind, SandboxChannel]:
+    store = store or MemorySandboxStore()
+    return {k: SandboxChannel(k, store, clock=clock, **rules.get(k.value, {}))
+            for k in ChannelKind}
+
+
+def container_for(engine: Engine, clock: FixedClock, **rules: Any) -> Container:
+    return bootstrap(settings_for(engine), clock=clock, engine=engine,
+                     channels=sandbox_channels(clock, **rules))
+
+
+def planning_for(container: Container, **kw: Any) -> PlanningService:
+    book = CampaignBook(load_campaigns(CAMPAIGNS), container.settings.jurisdiction)
+    return PlanningService(container.engine, container.clock, container.settings,
+                           container.renderer, book, **kw)
+
+
+@pytest.fixture
+def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty PostgreSQL database (skips without a server, as ``engine``)."""
+    from tests.conftest import _truncate_all
+
+    eng = make_engine(request.getfixturevalue("pg_database"))
+    _truncate_all(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
