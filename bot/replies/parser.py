@@ -24,6 +24,17 @@ from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out
 
 _DAY_FIRST = frozenset({"GBP", "EUR"})
+_PRIORITY = tuple(i.value for i in PRIORITY)
+_INTENT = {i.value: i for i in Intent}
+_ACK_WORDS = (
+    r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
+    r"yes|yeah|yep|yup|ya|no|nope|nah|hi|hello|hey|fine|great|perfect|alright|sure|understood|lol|haha+|"
+    r"good\s+(?:morning|afternoon|evening|night)|you\s+too|same\s+to\s+you|bye|"
+    r"好的?|好吧|好滴|收到|谢谢|多谢|感谢|嗯+|恩+|你好|您好|是的?|对|行|明白|了解|知道了?|哦+|噢+|喔+|哈+|呵+"
+)
+# A reply made only of acknowledgements, greetings and emoji.
+# Atomic groups keep this linear ("嗯嗯嗯…" cannot be split in many ways).
+_ACK_ONLY = re.compile(r"[\W_]*+(?>(?:" + _ACK_WORDS + r")(?![a-z0-9])[\W_]*+)++")
 _CONTENT = re.compile(r"[a-z0-9\u3400-\u9fff]")
 _WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
 
@@ -72,9 +83,9 @@ _OFFER_WORDS_EN = re.compile(
     r"|\b(?:ok|okay|work|good|fine|alright|deal)\s*\??\s*$"
 )
 _BARE_AMOUNT_FILL = re.compile(
-    r"(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can|"
+    r"(?>(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can|"
     r"can\s+do|that|is|would|will|work|works|do|be|it|about|around|roughly|approx|approximately|"
-    r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W)*"
+    r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W))*+"
 )
 _POLICE = re.compile(r"police|cops|报警|警察|公安|110")
 _UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
@@ -128,7 +139,8 @@ class _Analysis:
         self.lex = lex
         self.ctx = ctx
         self.balance = balance
-        self.cues: dict[Intent, tuple[int, int]] = {}
+        # Keyed by intent value: hashing a plain str is much cheaper than an Enum member.
+        self.cues: dict[str, tuple[int, int]] = {}
         self.spans: list[Span] = []
         self.implicit_only = False
         self.dates: list[DateHit] = []
@@ -147,8 +159,13 @@ class _Analysis:
         opt = detect_opt_out(t, self.lg)
         if opt is not None:
             self._span(opt[0], opt[1], "opt_out", None)
+            if opt == (0, len(t)):  # the whole reply is an opt-out keyword ("STOP", "退订")
+                self._span(0, len(t), "intent", Intent.STOP.value)
+                return self._reply(Intent.STOP, True, (), 0.95)
         if not _CONTENT.search(t):
             return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
+        if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
+            return self._reply(Intent.OTHER, False, (), 0.9)
         self.dates = find_dates(t, self.lg, self.ctx)  # type: ignore[arg-type]
         self.amounts = find_amounts(t, self.lg, self.dates)
         self.date_starts = [d.start for d in self.dates]
@@ -163,8 +180,9 @@ class _Analysis:
         promise_clauses = self._promise_clauses()
         promises: tuple[PromiseTerm, ...] = ()
         if promise_clauses:
-            self.cues.setdefault(Intent.PROMISE_TO_PAY, self.clauses[promise_clauses[0]])
-        present = [i for i in PRIORITY if i in self.cues]
+            self.cues.setdefault("promise_to_pay", self.clauses[promise_clauses[0]])
+        cues = self.cues
+        present = [_INTENT[v] for v in _PRIORITY if v in cues]
         if present:
             intent = present[0]
         elif opt is not None:
@@ -174,7 +192,7 @@ class _Analysis:
         if intent is Intent.PROMISE_TO_PAY:
             promises = self._instalments(promise_clauses)
         conf = self._confidence(intent, present, opt is not None)
-        span = self.cues.get(intent)
+        span = self.cues.get(intent.value)
         if span is not None:
             self._span(span[0], span[1], "intent", intent.value)
         return self._reply(intent, opt is not None, promises, conf)
@@ -220,9 +238,9 @@ class _Analysis:
         found = self.hits.get(cat)
         if not found:
             return []
-        if s == 0 and e is None:
-            return found
         end = len(self.t) if e is None else e
+        if s == 0 and end >= len(self.t):
+            return found
         starts = self.hit_starts[cat]
         lo = bisect_left(starts, s)
         hi = bisect_left(starts, end, lo)
@@ -242,31 +260,31 @@ class _Analysis:
                 continue
             if fraud and _POLICE.search(t, h[0], h[1]):
                 continue
-            cues[Intent.LEGAL] = h
+            cues["legal"] = h
             break
         if not_legal:
-            cues.setdefault(Intent.HARDSHIP, not_legal[0])
+            cues.setdefault("hardship", not_legal[0])
         h = self._first("wrong_party")
         if h is None and self.lg == "en":
             h = self._name_cue()
         if h is not None:
-            cues[Intent.WRONG_PARTY] = h
+            cues["wrong_party"] = h
         h = self._first("dispute")
         if h is not None:
-            cues[Intent.DISPUTE] = h
+            cues["dispute"] = h
         self._paid_cue()
         h = self._first("hardship")
         if h is not None:
-            cues.setdefault(Intent.HARDSHIP, h)
+            cues.setdefault("hardship", h)
         h = self._first("refuse")
         if h is not None:
-            cues[Intent.REFUSE] = h
+            cues["refuse"] = h
         neg = _ZH_CALL_NEG if self.lg == "zh" else _EN_CALL_NEG
         for h in self._hits("callback"):
             cs = self._clause_of(h[0])[0]
             if neg.search(t[max(cs, h[0] - 16):h[0]]):
                 continue
-            cues[Intent.CALLBACK] = h
+            cues["callback"] = h
             break
         h = self._first("question")
         if h is not None:
@@ -276,7 +294,7 @@ class _Analysis:
             elif q == "?" and len(_WORD.findall(t)) <= 2 and "ack" in self.hits:
                 pass
             else:
-                cues[Intent.QUESTION] = h
+                cues["question"] = h
 
     def _name_cue(self) -> tuple[int, int] | None:
         orig = self.folded.original
@@ -321,7 +339,7 @@ class _Analysis:
             else:
                 if re.search(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$", before):
                     continue
-            self.cues[Intent.PAID] = (ms, me)
+            self.cues["paid"] = (ms, me)
             return
 
     # ------------------------------------------------------------------ promise
@@ -353,7 +371,7 @@ class _Analysis:
             if kind is None:
                 continue
             if self._hits("uncertain", s, e) and not concrete:
-                self.cues.setdefault(Intent.HARDSHIP, (s, e))
+                self.cues.setdefault("hardship", (s, e))
                 continue
             chosen.append(i)
             kinds[i] = kind
@@ -581,7 +599,8 @@ class _Analysis:
         conf = 0.9
         if intent is Intent.PROMISE_TO_PAY and self.implicit_only:
             conf = 0.75
-        if intent is Intent.QUESTION and self.t[self.cues[intent][0]:self.cues[intent][1]] == "?":
+        q = self.cues.get("question")
+        if intent is Intent.QUESTION and q is not None and self.t[q[0]:q[1]] == "?":
             conf = 0.7
         others = [i for i in present if i is not intent]
         if len(others) >= 2:
