@@ -38,8 +38,10 @@ def enqueue_many(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
     if not rows:
         return 0
     ins = postgresql.insert(M) if conn.dialect.name == "postgresql" else sqlite.insert(M)
-    result = conn.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
-    return int(result.rowcount or 0)
+    # RETURNING gives the rows really inserted on both backends (an executemany's
+    # rowcount is -1 on psycopg)
+    stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(M.c.id)
+    return len(conn.execute(stmt, rows).all())
 
 
 def outbox_row(
