@@ -297,7 +297,7 @@ _PAYV = (
 _ADV = (
     r"(?:(?:definitely|def|defo|deffo|probably|prob|prolly|just|still|also|only|then|gladly|happily|"
     r"hopefully|surely|finally|actually|really|totally|certainly|at\s+least|try\s+(?:to|and)|"
-    r"be\s+able\s+to|be|able\s+to|going\s+to|gonna|start|at\s+most|like)\s+)*+"
+    r"be\s+able\s+to|be|able\s+to|going\s+to|gonna|start|at\s+most|like)\s+){0,4}+"
 )
 
 EN = Lexicon(

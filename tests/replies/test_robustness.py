@@ -69,6 +69,12 @@ ADVERSARIAL = {
     "question": "?" * 10_000,
     "letters": "a" * 10_000,
     "apostrophes": "'" * 10_000,
+    "adverbs": "i will " + "be able to " * 908,
+    "modals": "i can " * 1_667,
+    "on-it": "on it, " * 1_429,
+    "if-pay": "if i pay " * 1_112,
+    "ack": "嗯" * 9_999 + "x",
+    "ack-words": "ok thanks " * 999 + "?",
 }
 
 
