@@ -112,18 +112,30 @@ def _close_paren(pattern: str, open_at: int) -> int:
 
 
 def _expand(alt: str, budget: int = 64) -> list[str]:
-    """Distribute a leading plain group: ``(?:can|could)\\s+pay`` -> two alternatives."""
+    """Distribute a leading plain group: ``(?:can|could)\\s+pay`` -> two alternatives.
+
+    A leading optional group ``(?:the\\s+)?end`` becomes ``the\\s+end`` and ``end``.
+    Groups holding named groups are left alone (names must stay unique).
+    """
     if not alt.startswith("(?:") or budget <= 0:
         return [alt]
     close = _close_paren(alt, 0)
-    if close < 0:
+    if close < 0 or "(?P<" in alt[:close]:
         return [alt]
     rest = alt[close + 1:]
-    if rest[:1] in ("?", "*", "+", "{"):
+    optional = False
+    if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
+        optional = True
+        rest = rest[1:]
+    elif rest[:1] in ("?", "*", "+", "{"):
         return [alt]
     out: list[str] = []
     for part in split_top(alt[3:close]):
         out.extend(_expand(part + rest, budget // 2))
+        if len(out) > budget:
+            return [alt]
+    if optional:
+        out.extend(_expand(rest, budget // 2))
         if len(out) > budget:
             return [alt]
     return out
@@ -135,27 +147,26 @@ def trie_alternation(alts: list[str]) -> str:
     The regex engine tries every branch of an alternation at every position,
     but skips a branch cheaply when its first character does not match; grouping
     by first character turns ~100 branch checks per position into ~26.
-    Alternatives that may both match at one position keep their relative order.
+    An alternative that does not start with a literal is a barrier: groups are
+    not moved across it, so alternatives that may match at one position keep
+    their relative order.
     """
+    parts: list[str] = []
     groups: dict[str, list[str]] = {}
-    order: list[tuple[str, str]] = []  # ("g", char) or ("a", alternative)
-    for alt in alts:
-        for a in (alt,):
-            c = a[:1]
-            if c and (c.isalnum() or c == "'") and a[1:2] not in ("?", "*", "+", "{"):
-                if c not in groups:
-                    groups[c] = []
-                    order.append(("g", c))
-                groups[c].append(a[1:])
-            else:
-                order.append(("a", a))
-    parts = []
-    for kind, val in order:
-        if kind == "g":
-            rests = groups[val]
-            parts.append(val + ("(?:" + "|".join(rests) + ")" if len(rests) > 1 or rests[0] else ""))
+
+    def flush() -> None:
+        for c, rests in groups.items():
+            parts.append(c + ("(?:" + "|".join(rests) + ")" if len(rests) > 1 or rests[0] else ""))
+        groups.clear()
+
+    for a in alts:
+        c = a[:1]
+        if c and (c.isalnum() or c == "'") and a[1:2] not in ("?", "*", "+", "{"):
+            groups.setdefault(c, []).append(a[1:])
         else:
-            parts.append(f"(?:{val})")
+            flush()
+            parts.append(f"(?:{a})")
+    flush()
     return "|".join(parts)
 
 
@@ -263,7 +274,7 @@ class Lexicon:
     legal_not: Parts  # spans where a legal word means something else
     wrong_party: Parts
     dispute: Parts
-    fraud: Parts
+    fraud: re.Pattern[str]
     paid: Parts
     hardship: Parts
     refuse: Parts
@@ -440,7 +451,7 @@ EN = Lexicon(
         r"\bnever\s+signed",
         r"\bnot\s+responsible\s+for",
     ),
-    fraud=_c(r"\bfraud\w*|\bidentity\s+theft|\bstole\w*|\bstolen\b|\bhacked\b|\bunauthori[sz]ed"),
+    fraud=re.compile(r"fraud|identity\s+theft|\bstole|hacked|unauthori[sz]ed"),
     paid=_c(
         r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!gets\spaid)(?<!getting\spaid)(?<!be\spaid)"
         r"(?<!being\spaid)(?<!not\spaid)(?<!n't\spaid)(?<!never\spaid)(?<!nt\spaid)"
@@ -707,7 +718,7 @@ ZH = Lexicon(
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
     ),
-    fraud=_z(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
+    fraud=re.compile(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
     paid=_z(
         r"(?:已经?|早就|早已|刚刚?|之前就)" + _STOPZH + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|"
         r"打给你们|打到)",
@@ -790,11 +801,10 @@ LEXICONS: dict[str, Lexicon] = {"en": EN, "zh": ZH}
 #: Categories scanned together; categories that may match at the same position
 #: and are both needed are in different scanners.
 SCAN_GROUPS: tuple[tuple[str, ...], ...] = (
+    # Intent cues first: where a "block" word starts an intent cue, the cue blocks instead.
     ("legal", "legal_not", "wrong_party", "dispute", "paid", "hardship", "refuse", "callback",
-     "question"),
+     "question", "offer_question", "block", "ack", "auto_reply"),
     ("promise", "time_request", "cant_until", "uncertain"),
-    ("block", "fraud", "ack", "auto_reply"),
-    ("offer_question",),
 )
 
 

@@ -25,6 +25,8 @@ from bot.replies.optout import detect_opt_out
 
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
+# Cues that stop "an amount and a date" from being read as an offer in their clause.
+_BLOCKING = ("block", "paid", "callback", "refuse", "dispute", "legal", "wrong_party", "hardship")
 _INTENT = {i.value: i for i in Intent}
 _ACK_WORDS = (
     r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
@@ -79,7 +81,7 @@ _ZH_PAY_AFTER_DATE = re.compile(
 )
 _ZH_STILL = re.compile(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
 _OFFER_WORDS_EN = re.compile(
-    r"^\W*(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can)\b"
+    r"^\W*(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can)\b(?!')"
     r"|\b(?:ok|okay|work|good|fine|alright|deal)\s*\??\s*$"
 )
 _BARE_AMOUNT_FILL = re.compile(
@@ -246,6 +248,10 @@ class _Analysis:
         hi = bisect_left(starts, end, lo)
         return [h for h in found[lo:hi] if h[1] <= end]
 
+    def _blocked(self, s: int, e: int) -> bool:
+        """Whether ``[s, e)`` has a cue that stops an amount and a date being an offer."""
+        return any(self._hits(cat, s, e) for cat in _BLOCKING)
+
     def _first(self, cat: str, s: int = 0, e: int | None = None) -> tuple[int, int] | None:
         found = self._hits(cat, s, e)
         return found[0] if found else None
@@ -253,7 +259,7 @@ class _Analysis:
     # ------------------------------------------------------------------ cues
     def _find_cues(self) -> None:
         t, lex, cues = self.t, self.lex, self.cues
-        fraud = "fraud" in self.hits
+        fraud = lex.fraud.search(t) is not None
         not_legal = self._hits("legal_not")
         for h in self._hits("legal"):
             if any(s <= h[0] < e for s, e in not_legal):
@@ -384,7 +390,7 @@ class _Analysis:
                 dates, amts = self._clause_items(s, e)
                 if not amts:
                     continue
-                if any(d.kind == PAST for d in dates) or self._hits("block", s, e):
+                if any(d.kind == PAST for d in dates) or self._blocked(s, e):
                     continue
                 if self._hits("uncertain", s, e):
                     continue
@@ -410,7 +416,7 @@ class _Analysis:
         has_amount = bool(amts)
         zh = self.lg == "zh"
         e = s + len(c)
-        question_form = zh and bool(self._hits("offer_question", s, e))
+        question_form = zh and bool(self._hits("offer_question", s, e) or self._hits("question", s, e))
         wh = lex.wh.search(c)
         for hs, he in self._hits("promise", s, e):
             ms = hs - s
@@ -473,7 +479,7 @@ class _Analysis:
                             return "cue"
         if has_amount and not past:
             tail = _UNTIL_TAIL.search(c)
-            if self._hits("block", s, s + tail.start() if tail else e):
+            if self._blocked(s, s + tail.start() if tail else e):
                 return None
             if zh:
                 if any(d.kind == DATE for d in dates):
