@@ -186,7 +186,7 @@ class PlanSummary:
             if plan.decisions:
                 self.denied += 1
                 for d in plan.decisions:
-                    self.reasons.update(dict.fromkeys(r.code.value for r in d.reasons))
+                    self.reasons.update(list(dict.fromkeys(r.code.value for r in d.reasons)))
             elif not plan.error:
                 self.nothing += 1
         elif chosen.action.value == "legal_review":

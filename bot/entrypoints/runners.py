@@ -160,9 +160,9 @@ class SingletonLock:
             f.flush()
             self._file = f
             return True
-        key = zlib.crc32(f"duebot:{self.role}".encode())
         conn = self.engine.connect()
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                {"k": self._key}).scalar())
         conn.commit()
         if not got:
             conn.close()
@@ -170,13 +170,20 @@ class SingletonLock:
         self._conn = conn
         return True
 
+    @property
+    def _key(self) -> int:
+        return zlib.crc32(f"duebot:{self.role}".encode())
+
     def release(self) -> None:
         if self._file is not None:
             fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
             self._file.close()
             self._file = None
         if self._conn is not None:
-            self._conn.close()  # the session ends: the advisory lock goes with it
+            # the pool keeps the session open: unlock explicitly (a crash ends the session)
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
+            self._conn.commit()
+            self._conn.close()
             self._conn = None
 
 

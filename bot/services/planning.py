@@ -163,19 +163,16 @@ def _unseen(conn: Connection, column: Any, rows: list[dict[str, Any]], key: str
     return list(fresh.values())
 
 
-def record_decisions(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert decision rows, skipping keys already recorded; returns rows added."""
-    rows = _unseen(conn, CD.c.key, rows, "key")
+def _insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         ins = postgresql.insert(CD) if conn.dialect.name == "postgresql" else sqlite.insert(CD)
         conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
-    return len(rows)
 
 
-def enqueue_new(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Enqueue outbox rows whose idempotency key is new; returns how many were new."""
-    rows = _unseen(conn, MS.c.idempotency_key, rows, "idempotency_key")
-    enqueue_many(conn, rows)  # ON CONFLICT DO NOTHING still guards against a racing writer
+def record_decisions(conn: Connection, rows: list[dict[str, Any]]) -> int:
+    """Insert decision rows, skipping keys already recorded; returns rows added."""
+    rows = _unseen(conn, CD.c.key, rows, "key")
+    _insert_decisions(conn, rows)
     return len(rows)
 
 
@@ -350,15 +347,23 @@ class PlanningService:
                 else:
                     report.denied += 1
                 decisions.append(self._decision_row(case.id, day, d, now))
+        # Which keys are new is read before the write transaction: on SQLite a
+        # transaction that reads first cannot take the write lock once another
+        # process has written (it fails instead of waiting). The inserts still skip
+        # conflicts, so a racing writer changes the counts at most, never the rows.
+        with self.engine.connect() as conn:
+            outbox = _unseen(conn, MS.c.idempotency_key, outbox, "idempotency_key")
+            decisions = _unseen(conn, CD.c.key, decisions, "key")
         with self.engine.begin() as conn:
-            added = enqueue_new(conn, outbox)
+            enqueue_many(conn, outbox)
             escalated = self._escalate(conn, escalations, now, decisions)
-            report.decisions_recorded += record_decisions(conn, decisions)
+            _insert_decisions(conn, decisions)
             if self.before_commit is not None:
                 self.before_commit(number)
-        report.enqueued += added
-        report.already_queued += sends - added
+        report.enqueued += len(outbox)
+        report.already_queued += sends - len(outbox)
         report.escalated += escalated
+        report.decisions_recorded += len(decisions)
 
     def _escalate(self, conn: Connection, escalations: list[tuple[CaseBundle, Decision, date]],
                   now: datetime, decisions: list[dict[str, Any]]) -> int:

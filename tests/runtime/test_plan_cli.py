@@ -1,0 +1,114 @@
+"""``duebot plan``: who would be contacted and who not, with reasons; nothing sent or written."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from bot.domain.case import CaseStatus, Hold
+from bot.domain.clock import FixedClock
+from bot.entrypoints.cli_runtime import app
+from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
+from storage.uow import SqlUnitOfWork
+from tests.runtime.conftest import CAMPAIGNS, count, make_case, seed
+
+DAY = date(2026, 12, 2)  # a Wednesday, no holiday
+runner = CliRunner()
+
+
+@pytest.fixture
+def portfolio(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Engine:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUEBOT_DATABASE_URL", str(sqlite_engine.url))
+    monkeypatch.setenv("DUEBOT_CAMPAIGN_DIR", str(CAMPAIGNS))
+    clock = FixedClock(datetime(2026, 11, 20, tzinfo=UTC))
+    held = make_case("ACC-HELD", 5, DAY, phone="+14155550102")
+    held.place_hold(Hold.CEASE, clock.now(), "customer", "asked to stop")
+    seed(sqlite_engine, clock,
+         make_case("ACC-SEND", 1, DAY, email="send@example.com"),
+         held,
+         make_case("ACC-QUIET", -10, DAY, phone="+14155550103"),
+         make_case("ACC-LEGAL", 60, DAY, phone="+14155550104"),
+         make_case("ACC-SH", 1, DAY, phone="+8613900000001", timezone="Asia/Shanghai",
+                   country="CN", language="zh", currency="CNY"))
+    return sqlite_engine
+
+
+def nothing_written(engine: Engine) -> None:
+    assert count(engine, MessageRow) == 0
+    assert count(engine, ContactDecisionRow) == 0
+    assert count(engine, CaseEventRow, CaseEventRow.__table__.c.type == "EscalatedToLegal") == 0
+    with SqlUnitOfWork(engine, FixedClock(datetime(2026, 12, 2, tzinfo=UTC))) as uow:
+        case = uow.cases.get("ACC-LEGAL")
+        assert case is not None and case.status is CaseStatus.ACTIVE
+
+
+def test_explain_shows_every_decision_with_its_reasons(portfolio: Engine) -> None:
+    result = runner.invoke(app, ["plan", "--explain", "--date", DAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    blocks = {b.split()[0]: b for b in out.split("\nACC-") if b.strip()}
+    send = next(b for k, b in blocks.items() if "SEND" in k)
+    assert "SEND step first_notice template first_notice via email to s***@e***.com" in send
+    assert "risk medium (score 35" in send and "campaign standard-retail-us" in send
+    held = next(b for k, b in blocks.items() if k.endswith("HELD"))
+    assert "DENY step reminder" in held
+    assert "hold_cease: the customer asked us to stop contacting them" in held
+    assert "nothing due" in next(b for k, b in blocks.items() if k.endswith("QUIET"))
+    assert "LEGAL REVIEW step legal_review" in next(b for k, b in blocks.items()
+                                                    if k.endswith("LEGAL"))
+    assert "via sms to +861****0001" in next(b for k, b in blocks.items() if k.endswith("SH"))
+    assert "5 open cases: 2 would get a message, 1 would go to legal review, 1 denied, " \
+           "1 with nothing due" in out
+    assert "denied because: hold_cease 1" in out
+    assert "dry run: nothing was sent or recorded" in out
+    assert "4155550102" not in out and "send@example.com" not in out  # addresses masked
+    nothing_written(portfolio)
+
+
+def test_the_table_lists_who_is_contacted_and_who_not(portfolio: Engine) -> None:
+    result = runner.invoke(app, ["plan", "--date", DAY.isoformat(), "--limit", "3"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line for line in result.output.splitlines()
+             if line.startswith("ACC-")}
+    assert set(lines) == {"ACC-SEND", "ACC-HELD", "ACC-QUIET"}
+    assert lines["ACC-SEND"].split()[1:4] == ["SEND", "first_notice", "email"]
+    assert lines["ACC-SEND"].endswith("first_notice")
+    assert lines["ACC-HELD"].split()[1] == "DENY" and "hold_cease" in lines["ACC-HELD"]
+    assert "nothing due" in lines["ACC-QUIET"]
+    assert "3 open cases" in result.output
+    nothing_written(portfolio)
+
+
+def test_json_gives_one_object_per_case(portfolio: Engine) -> None:
+    result = runner.invoke(app, ["plan", "--json", "--date", DAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    plans = {p["account_id"]: p for p in map(json.loads, result.output.splitlines())}
+    assert len(plans) == 5
+    [send] = plans["ACC-SEND"]["decisions"]
+    assert (send["allowed"], send["step_id"], send["channel"], send["contact"]) == (
+        True, "first_notice", "email", "s***@e***.com")
+    [held] = plans["ACC-HELD"]["decisions"]
+    assert not held["allowed"] and held["reasons"][0]["code"] == "hold_cease"
+    assert plans["ACC-QUIET"]["decisions"] == []
+    assert plans["ACC-SH"]["local_date"] == "2026-12-02"
+    assert plans["ACC-SH"]["at"] == "2026-12-02T04:00:00+00:00"  # noon in Shanghai
+    nothing_written(portfolio)
+
+
+def test_mistakes_are_reported_without_a_traceback(portfolio: Engine, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    result = runner.invoke(app, ["plan", "--date", "02/12/2026"])
+    assert result.exit_code == 1 and "--date must be YYYY-MM-DD" in result.output
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text("id: x\nname: X\nprofile: US-RegF\nsteps: []\n")
+    monkeypatch.setenv("DUEBOT_CAMPAIGN_DIR", str(bad))
+    result = runner.invoke(app, ["plan"])
+    assert result.exit_code == 1
+    assert "broken.yaml" in result.output and "nothing loaded" in result.output

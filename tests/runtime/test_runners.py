@@ -1,0 +1,158 @@
+"""Runners: the scheduler's jobs (coalesced, one instance, memory job store), scheduler +
+worker + web server on one loop, one scheduler per database, graceful SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from bot.bootstrap import bootstrap
+from bot.domain.clock import FixedClock
+from bot.entrypoints.runners import (
+    DAILY_JOB,
+    LEGAL_JOB,
+    TICK_JOB,
+    RunnerError,
+    Runtime,
+    build_scheduler,
+    run_components,
+    scheduler_component,
+)
+from channels.sandbox import Direction
+from tests.runtime.conftest import (
+    CAMPAIGNS,
+    ROOT,
+    container_for,
+    local_today,
+    make_case,
+    planning_for,
+    sandbox_channels,
+    seed,
+    settings_for,
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_scheduler_runs_the_tick_and_daily_jobs_coalesced_in_memory(
+        sqlite_engine: Engine, clock: FixedClock) -> None:
+    runtime = Runtime.load(container_for(sqlite_engine, clock))
+    scheduler = build_scheduler(runtime, tick_minutes=5)
+    scheduler.start(paused=True)
+    try:
+        assert isinstance(scheduler._jobstores["default"], MemoryJobStore)
+        assert len(scheduler._jobstores) == 1  # nothing persistent, nothing shared
+        jobs = {j.id: j for j in scheduler.get_jobs()}
+        assert set(jobs) == {TICK_JOB, DAILY_JOB, LEGAL_JOB}
+        tick = jobs[TICK_JOB]
+        assert isinstance(tick.trigger, IntervalTrigger)
+        assert tick.trigger.interval.total_seconds() == 300
+        assert (tick.coalesce, tick.max_instances, tick.misfire_grace_time) == (True, 1, 300)
+        assert tick.func == runtime.tick and tick.next_run_time is not None
+        daily = jobs[DAILY_JOB]
+        assert isinstance(daily.trigger, CronTrigger) and str(daily.trigger.fields[6]) == "1"
+        assert (daily.coalesce, daily.max_instances) == (True, 1)
+        assert (jobs[LEGAL_JOB].coalesce, jobs[LEGAL_JOB].max_instances) == (True, 1)
+    finally:
+        scheduler.shutdown(wait=False)
+    with pytest.raises(RunnerError, match="at least 1"):
+        build_scheduler(runtime, tick_minutes=0)
+
+
+def test_a_stopped_tick_ends_after_its_batch(sqlite_engine: Engine, clock: FixedClock) -> None:
+    today = local_today(clock)
+    seed(sqlite_engine, clock, *(make_case(f"ACC-{i}", 1, today, phone=f"+1415555011{i}")
+                                 for i in range(3)))
+    stop = threading.Event()
+    stop.set()
+    report = planning_for(container_for(sqlite_engine, clock), batch_size=1).tick(stop=stop)
+    assert (report.cases, report.enqueued) == (1, 1)
+
+
+def test_no_campaign_directory_is_a_clear_error(sqlite_engine: Engine, tmp_path: Path,
+                                                clock: FixedClock) -> None:
+    settings = settings_for(sqlite_engine).model_copy(update={"campaign_dir": tmp_path / "x"})
+    with pytest.raises(RunnerError, match=r"campaign directory .* does not exist"):
+        Runtime.load(bootstrap(settings, clock=clock, engine=sqlite_engine))
+
+
+async def test_scheduler_worker_and_web_share_one_loop(sqlite_engine: Engine,
+                                                       clock: FixedClock) -> None:
+    seed(sqlite_engine, clock, make_case("ACC-1", 1, local_today(clock)))
+    port = free_port()
+    channels = sandbox_channels(clock)
+    settings = settings_for(sqlite_engine, port=port, tick_minutes=1)
+    c = bootstrap(settings, clock=clock, engine=sqlite_engine, channels=channels)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_components(c, scheduler=True, worker=True, web=True,
+                                              stop=stop))
+    store = channels[next(iter(channels))].store
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            deadline = time.monotonic() + 15
+            health = None
+            while time.monotonic() < deadline:
+                sent = [e for e in store.list() if e.direction is Direction.OUT]
+                if health is None:
+                    with contextlib.suppress(httpx.TransportError):
+                        health = (await http.get("/healthz")).status_code
+                if sent and health:
+                    break
+                await asyncio.sleep(0.1)
+        assert health == 200
+        assert [e.address for e in sent] == ["+14155550123"]  # planned, then sent
+        # a second scheduler on the same database refuses to start
+        other = bootstrap(settings, clock=clock, engine=sqlite_engine, channels=channels)
+        with pytest.raises(RunnerError, match="another scheduler"):
+            await scheduler_component(other, asyncio.Event())
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+def test_sigterm_stops_duebot_run_gracefully(tmp_path: Path, sqlite_template: Path) -> None:
+    db = tmp_path / "run.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    port = free_port()
+    env = {**os.environ, "DUEBOT_DATABASE_URL": f"sqlite:///{db}", "DUEBOT_PORT": str(port),
+           "DUEBOT_CAMPAIGN_DIR": str(CAMPAIGNS), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from bot.entrypoints.cli_runtime import app; app(['run'])"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("duebot run did not serve /healthz")
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    for line in ("scheduler started", "worker started", "scheduler stopped", "worker stopped"):
+        assert line in output

@@ -1,0 +1,91 @@
+"""Workers claiming outbox rows: concurrent claimers on PostgreSQL never share a row and
+skip locked rows instead of waiting; on SQLite a second worker refuses to start."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.domain.clock import FixedClock
+from bot.entrypoints.runners import RunnerError, SingletonLock, singleton
+from storage.models import MessageRow
+from storage.outbox import LEASE, claim_due, enqueue_many, outbox_row
+
+M = MessageRow.__table__  # type: ignore[attr-defined]
+
+
+def queue(engine: Engine, clock: FixedClock, n: int) -> None:
+    with engine.begin() as conn:
+        enqueue_many(conn, [outbox_row(
+            case_id=None, contact_point_id=None, channel="sms", address=f"+1415555{i:04d}",
+            body="hello", subject=None, idempotency_key=f"k-{i}", now=clock.now(),
+            purpose="confirmation") for i in range(n)])
+
+
+@pytest.mark.postgres
+def test_concurrent_claimers_never_get_the_same_row(pg_engine: Engine,
+                                                    clock: FixedClock) -> None:
+    queue(pg_engine, clock, 600)
+    start = threading.Barrier(4)
+
+    def claimer() -> list[int]:
+        got: list[int] = []
+        start.wait()
+        while ids := claim_due(pg_engine, clock.now(), 7):
+            got += ids
+        return got
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: claimer(), range(4)))
+    claimed = [i for r in results for i in r]
+    assert len(claimed) == len(set(claimed)) == 600
+    assert all(results), "every claimer got some rows"
+    with pg_engine.connect() as conn:
+        assert set(conn.execute(select(M.c.status)).scalars()) == {"sending"}
+
+
+@pytest.mark.postgres
+def test_a_locked_row_is_skipped_not_waited_for(pg_engine: Engine, clock: FixedClock) -> None:
+    queue(pg_engine, clock, 10)
+    with pg_engine.connect() as holder:
+        holder.begin()
+        held = list(holder.execute(select(M.c.id).order_by(M.c.id).limit(4)
+                                   .with_for_update()).scalars())
+        with ThreadPoolExecutor(1) as pool:  # another worker, while those are locked
+            other = pool.submit(claim_due, pg_engine, clock.now(), 100).result(timeout=10)
+        assert sorted(other) == sorted(set(range(1, 11)) - set(held))
+        holder.rollback()
+    # once released, the held rows are claimable; the others wait for their lease
+    assert sorted(claim_due(pg_engine, clock.now(), 100)) == sorted(held)
+    assert claim_due(pg_engine, clock.now() + LEASE + timedelta(seconds=1), 100) != []
+
+
+def test_sqlite_allows_one_worker(sqlite_engine: Engine) -> None:
+    with singleton(sqlite_engine, "worker", "worker"):
+        with pytest.raises(RunnerError, match="another worker is already running"), \
+                singleton(sqlite_engine, "worker", "worker"):
+            pass
+        other_role = SingletonLock(sqlite_engine, "scheduler")
+        assert other_role.acquire()
+        other_role.release()
+    again = SingletonLock(sqlite_engine, "worker")
+    assert again.acquire()
+    again.release()
+
+
+@pytest.mark.postgres
+def test_postgres_allows_one_scheduler(pg_engine: Engine) -> None:
+    first = SingletonLock(pg_engine, "scheduler")
+    assert first.acquire()
+    try:
+        assert not SingletonLock(pg_engine, "scheduler").acquire()
+    finally:
+        first.release()
+    second = SingletonLock(pg_engine, "scheduler")
+    assert second.acquire()
+    second.release()
