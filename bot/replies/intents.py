@@ -112,10 +112,12 @@ def _close_paren(pattern: str, open_at: int) -> int:
 
 
 def _expand(alt: str, budget: int = 64) -> list[str]:
-    """Distribute a leading plain group: ``(?:can|could)\\s+pay`` -> two alternatives.
+    """Make alternatives start with a literal by distributing a leading group.
 
-    A leading optional group ``(?:the\\s+)?end`` becomes ``the\\s+end`` and ``end``.
-    Groups holding named groups are left alone (names must stay unique).
+    ``(?:can|could|will)\\s+pay`` becomes ``c(?:an|ould)\\s+pay`` and ``will\\s+pay``:
+    parts are grouped by first character so the rest is copied once per character,
+    not once per part. A leading optional group ``(?:the\\s+)?end`` becomes
+    ``the\\s+end`` and ``end``. Groups holding named groups are left alone.
     """
     if not alt.startswith("(?:") or budget <= 0:
         return [alt]
@@ -129,43 +131,69 @@ def _expand(alt: str, budget: int = 64) -> list[str]:
         rest = rest[1:]
     elif rest[:1] in ("?", "*", "+", "{"):
         return [alt]
-    out: list[str] = []
+    parts: list[str] = []
     for part in split_top(alt[3:close]):
-        out.extend(_expand(part + rest, budget // 2))
-        if len(out) > budget:
-            return [alt]
+        parts.extend(_expand(part, budget // 2))
+    by_char: dict[str, list[str]] = {}
+    out: list[str] = []
+    for part in parts:
+        c = _leading_literal(part)
+        if c is None or len(c) != 1:
+            out.append(f"(?:{part}){rest}" if part else rest)
+        else:
+            by_char.setdefault(c, []).append(part[1:])
+    for c, tails in by_char.items():
+        if len(tails) == 1:
+            out.append(c + tails[0] + rest)
+        else:
+            out.append(c + "(?:" + "|".join(tails) + ")" + rest)
     if optional:
         out.extend(_expand(rest, budget // 2))
-        if len(out) > budget:
-            return [alt]
+    if len(out) > budget:
+        return [alt]
     return out
 
 
-def trie_alternation(alts: list[str]) -> str:
-    """Join alternatives grouped by their first literal character.
+def _leading_literal(a: str) -> str | None:
+    """The first character of ``a`` if it is a plain, unquantified literal."""
+    c = a[:1]
+    if c and (c.isalnum() or c == "'" or c == " ") and a[1:2] not in ("?", "*", "+", "{"):
+        return c
+    if c == "\\" and a[1:2] == "s" and a[2:3] == "+" and a[3:4] not in ("?", "+"):
+        return "\\s+"  # "\s+" is a common second element; grouping on it is safe
+    return None
+
+
+def trie_alternation(alts: list[str], depth: int = 3) -> str:
+    """Join alternatives grouped by their first literal characters, recursively.
 
     The regex engine tries every branch of an alternation at every position,
     but skips a branch cheaply when its first character does not match; grouping
-    by first character turns ~100 branch checks per position into ~26.
-    An alternative that does not start with a literal is a barrier: groups are
-    not moved across it, so alternatives that may match at one position keep
-    their relative order.
+    by first character (and again inside each group) turns hundreds of branch
+    checks per position into a few dozen. An alternative that does not start with
+    a literal is a barrier: groups are not moved across it, so alternatives that
+    may match at one position keep their relative order.
     """
     parts: list[str] = []
     groups: dict[str, list[str]] = {}
 
     def flush() -> None:
         for c, rests in groups.items():
-            parts.append(c + ("(?:" + "|".join(rests) + ")" if len(rests) > 1 or rests[0] else ""))
+            if len(rests) == 1:
+                parts.append(c + rests[0])
+            elif depth > 1:
+                parts.append(c + "(?:" + trie_alternation(rests, depth - 1) + ")")
+            else:
+                parts.append(c + "(?:" + "|".join(rests) + ")")
         groups.clear()
 
     for a in alts:
-        c = a[:1]
-        if c and (c.isalnum() or c == "'") and a[1:2] not in ("?", "*", "+", "{"):
-            groups.setdefault(c, []).append(a[1:])
+        c = _leading_literal(a)
+        if c is not None:
+            groups.setdefault(c, []).append(a[len(c):])
         else:
             flush()
-            parts.append(f"(?:{a})")
+            parts.append(f"(?:{a})" if a else "")
     flush()
     return "|".join(parts)
 
@@ -193,52 +221,117 @@ def _c(*parts: str) -> Parts:
 _z = _c
 
 
+def _first_char(alt: str) -> str | None:
+    """The character every match of ``alt`` starts with, if it is a plain literal."""
+    if _leading_literal(alt) is not None and alt[:1] != "\\":
+        return alt[0]
+    if alt[:1] == "\\" and alt[1:2] and not alt[1].isalnum() and alt[2:3] not in ("?", "*", "+", "{"):
+        return alt[1]  # an escaped punctuation literal such as "\\?"
+    return None
+
+
+def _first_two(alt: str) -> str | None:
+    """The two characters every match of ``alt`` starts with (" " for any space), if known."""
+    c = _first_char(alt)
+    if c is None or alt[:1] == "\\":
+        return None
+    nxt = _leading_literal(alt[1:])
+    if nxt is None:
+        return None
+    return c + (" " if nxt == "\\s+" or nxt == " " else nxt)
+
+
+_Entry = tuple[str, "re.Pattern[str] | None", "re.Pattern[str] | None"]
+
+
 class Scanner:
     """Finds the cues of several categories in one pass over a text.
 
-    All alternatives of all categories go into one regex, grouped by their first
-    literal character (the engine skips a branch cheaply when its first character
-    does not match, so grouping makes a long alternation fast). The regex sits in
-    a lookahead, so hits starting at different positions may overlap; at one
-    position the first alternative in category order wins. A leading ``\\b`` is
-    removed from alternatives (it would defeat the first-character skipping) and
-    checked on each hit instead. Each alternative ends in an empty named group
-    that says which category it belongs to.
+    A gate regex holds every alternative of every category, grouped by first
+    literal characters (the engine skips a branch cheaply when its first character
+    does not match, so grouping keeps a long alternation fast); it sits in a
+    lookahead, so it reports every position where some cue starts, overlapping
+    or not. A leading ``\\b`` is removed from alternatives (it would defeat the
+    first-character skipping); ``(?<!\\w)`` on the gate checks it instead. At each
+    reported position, only the categories that can start with the two characters
+    found there are matched, each with its own regex, so every category's hit is
+    found even when several start at the same place.
+
+    Alternatives starting with "^" are anchored: at the start of the reply, or
+    at each clause start for :data:`CLAUSE_CATEGORIES`.
     """
 
-    __slots__ = ("_anchored_clause", "_anchored_text", "_meta", "_rxs")
+    __slots__ = ("_anchored_clause", "_anchored_text", "_any", "_by_one", "_by_two", "_cache",
+                 "_entries", "_gates", "_meta")
 
     def __init__(self, categories: list[tuple[str, Parts]]) -> None:
-        bounded: list[str] = []
-        free: list[str] = []
+        all_bounded: list[str] = []
+        all_free: list[str] = []
         at_text: list[str] = []
         at_clause: list[str] = []
         self._meta: dict[str, str] = {}
+        self._by_one: dict[str, list[int]] = {}
+        self._by_two: dict[str, list[int]] = {}
+        self._any: list[int] = []
+        self._cache: dict[str, list[_Entry]] = {}
+        entries: list[_Entry] = []
         for cat, parts in categories:
+            bounded: list[str] = []
+            free: list[str] = []
             for part in parts:
                 for alt in split_top(part):
-                    name = f"g{len(self._meta)}"
-                    self._meta[name] = cat
                     if alt.startswith("^"):
                         # "^" means the start of the reply, or of each clause for clause cues.
-                        dest = at_clause if cat in CLAUSE_CATEGORIES else at_text
-                        dest.append(f"(?:{alt[1:]})(?P<{name}>)")
-                        continue
-                    is_bounded = alt.startswith("\\b")
-                    body = alt[2:] if is_bounded else alt
-                    for x in _expand(body):
                         name = f"g{len(self._meta)}"
                         self._meta[name] = cat
-                        (bounded if is_bounded else free).append(f"{x}(?P<{name}>)")
+                        dest = at_clause if cat in CLAUSE_CATEGORIES else at_text
+                        dest.append(f"(?:{alt[1:]})(?P<{name}>)")
+                    elif alt.startswith("\\b"):
+                        bounded.extend(_expand(alt[2:]))
+                    else:
+                        free.extend(_expand(alt))
+            if not bounded and not free:
+                continue
+            k = len(entries)
+            entries.append((
+                cat,
+                re.compile(trie_alternation(bounded)) if bounded else None,
+                re.compile(trie_alternation(free)) if free else None,
+            ))
+            for alt in bounded + free:
+                two = _first_two(alt)
+                one = _first_char(alt)
+                if two is not None:
+                    self._by_two.setdefault(two, []).append(k)
+                elif one is not None:
+                    self._by_one.setdefault(one, []).append(k)
+                else:
+                    self._any.append(k)
+            all_bounded += bounded
+            all_free += free
+        self._entries = entries
         self._anchored_text = re.compile("|".join(at_text)) if at_text else None
         self._anchored_clause = re.compile("|".join(at_clause)) if at_clause else None
-        rxs = []
-        if bounded:
-            # (?<!\w) fails fast inside words, so the trie is only tried at word starts.
-            rxs.append(re.compile(r"(?<!\w)(?=" + trie_alternation(bounded) + ")"))
-        if free:
-            rxs.append(re.compile("(?=" + trie_alternation(free) + ")"))
-        self._rxs = tuple(rxs)
+        gates = []
+        if all_bounded:
+            gates.append(re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded) + ")"))
+        if all_free:
+            firsts = {_first_char(a) for a in all_free}
+            pre = ""
+            if None not in firsts:
+                # A one-character test first: most positions fail it at once.
+                pre = "(?=[" + "".join(re.escape(c) for c in sorted(c for c in firsts if c)) + "])"
+            gates.append(re.compile(pre + "(?=" + trie_alternation(all_free) + ")"))
+        self._gates = tuple(gates)
+
+    def _entries_for(self, key: str) -> list[_Entry]:
+        found = self._cache.get(key)
+        if found is None:
+            idx = set(self._by_one.get(key[:1], ())) | set(self._by_two.get(key, ())) | set(self._any)
+            found = [self._entries[i] for i in sorted(idx)]
+            if len(self._cache) < 50_000:
+                self._cache[key] = found
+        return found
 
     def scan(
         self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
@@ -256,14 +349,24 @@ class Scanner:
                 m = rx.match(text, a)
                 if m is not None and m.lastgroup is not None:
                     into.setdefault(meta[m.lastgroup], []).append((a, m.start(m.lastgroup)))
-        for rx in self._rxs:
-            for m in rx.finditer(text):
-                name = m.lastgroup
-                if name is not None:
-                    end = m.start(name)
-                    start = m.start()
-                    if end > start:
-                        into.setdefault(meta[name], []).append((start, end))
+        if len(self._gates) == 1:
+            positions = [m.start() for m in self._gates[0].finditer(text)]
+        else:
+            seen: set[int] = set()
+            for gate in self._gates:
+                seen.update(m.start() for m in gate.finditer(text))
+            positions = sorted(seen)
+        for p in positions:
+            key = text[p:p + 2]
+            if key[1:].isspace():
+                key = key[0] + " "
+            at_word = p == 0 or not (text[p - 1].isalnum() or text[p - 1] == "_")
+            for cat, brx, frx in self._entries_for(key):
+                m = brx.match(text, p) if brx is not None and at_word else None
+                if m is None and frx is not None:
+                    m = frx.match(text, p)
+                if m is not None and m.end() > p:
+                    into.setdefault(cat, []).append((p, m.end()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -801,10 +904,9 @@ LEXICONS: dict[str, Lexicon] = {"en": EN, "zh": ZH}
 #: Categories scanned together; categories that may match at the same position
 #: and are both needed are in different scanners.
 SCAN_GROUPS: tuple[tuple[str, ...], ...] = (
-    # Intent cues first: where a "block" word starts an intent cue, the cue blocks instead.
     ("legal", "legal_not", "wrong_party", "dispute", "paid", "hardship", "refuse", "callback",
-     "question", "offer_question", "block", "ack", "auto_reply"),
-    ("promise", "time_request", "cant_until", "uncertain"),
+     "question", "offer_question", "block", "ack", "auto_reply", "promise", "time_request",
+     "cant_until", "uncertain"),
 )
 
 
