@@ -34,6 +34,7 @@ import pickle
 import random
 import resource
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -82,8 +83,10 @@ ZH = ["王伟", "李娜", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄
 
 
 def rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size so far, in MiB: this process or its largest finished child
+    (the planning processes of a parallel tick)."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 # ---------------------------------------------------------------------------- portfolio
@@ -165,7 +168,7 @@ def chunks_from(path: Path) -> Iterator[list[dict[str, Any]]]:
                 return
 
 
-def bench_planning(engine: Engine, batch: int, workdir: Path) -> dict[str, Any]:
+def bench_planning(engine: Engine, batch: int, workdir: Path, workers: int) -> dict[str, Any]:
     from bot.bootstrap import bootstrap
     from bot.campaigns import load_campaigns
     from bot.domain.clock import FixedClock
@@ -180,7 +183,10 @@ def bench_planning(engine: Engine, batch: int, workdir: Path) -> dict[str, Any]:
                                batch_size=batch)
     gc.collect()
     start = time.perf_counter()
-    report = planning.tick(NOW)
+    try:
+        report = planning.tick(NOW, workers=workers)
+    finally:
+        planning.close()
     tick_s = time.perf_counter() - start
     print(f"tick: {report.summary()}; {report.decisions_recorded} decisions recorded",
           flush=True)
@@ -214,9 +220,12 @@ def _smtp_server(port_q: Any, stop: Any) -> None:
         async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             return "250 OK"
 
-    controller = Controller(Sink(), hostname="127.0.0.1", port=0)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
     controller.start()
-    port_q.put(controller.server.sockets[0].getsockname()[1])
+    port_q.put(port)
     stop.wait()
     controller.stop()
 
@@ -349,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", help="database URL (default: a SQLite file in a temp dir); "
                                 "a PostgreSQL database is emptied first")
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--workers", type=int, default=1,
+                   help="planning processes (the tick's --plan-workers); default 1")
     p.add_argument("--skip-dispatch", action="store_true")
     args = p.parse_args(argv)
     if args.cases < 1:
@@ -361,13 +372,14 @@ def main(argv: list[str] | None = None) -> int:
         generate(engine, args.cases, args.seed)
         print(f"generated {args.cases} cases in {time.perf_counter() - start:.1f}s "
               f"({engine.dialect.name})", flush=True)
-        plan = bench_planning(engine, args.batch, workdir)
+        plan = bench_planning(engine, args.batch, workdir, args.workers)
         plan_ratio = plan["tick_s"] / plan["insert_s"] if plan["insert_s"] else float("inf")
         print(f"planning tick {plan['tick_s']:.1f}s for {plan['planned']} cases "
               f"({plan['planned'] / plan['tick_s']:.0f} cases/s), bulk insert "
               f"{plan['insert_s']:.1f}s: ratio {plan_ratio:.2f} (goal <= 2)", flush=True)
         extra = (f"tick_s={plan['tick_s']:.1f} insert_s={plan['insert_s']:.1f} "
-                 f"outbox_rows={plan['rows']} decisions={plan['decisions']}")
+                 f"outbox_rows={plan['rows']} decisions={plan['decisions']} "
+                 f"plan_workers={args.workers}")
         dispatch_ratio = "skipped"
         if not args.skip_dispatch:
             d = bench_dispatch(engine, args.emails, args.batch)
