@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from bot.replies.dates import DateHit
-from bot.replies.intents import Scanner, trie_alternation
+from bot.replies.scanner import Parts, Scanner, trie_alternation
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
@@ -104,14 +104,15 @@ _EN_WORD_AFTER_BAD = re.compile(
 )
 _EN_CUR_AFTER = re.compile(r"\s*(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
 
-_EN_MARKERS = Scanner([
-    (REST, (
+#: English amount markers for the reply scanner, as (category, cues).
+EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
+    ("amount_" + REST, (
         r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
         r"difference|other\s+(?:part|bit))\b",
         r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
     )),
-    (HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
-    (FULL, (
+    ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
+    ("amount_" + FULL, (
         r"\bin\s+full\b",
         r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
         r"\ball\s+of\s+it\b",
@@ -126,7 +127,8 @@ _EN_MARKERS = Scanner([
         r"\beverything\s+(?:i|that\s+i)\s+owe\b",
         r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
     )),
-])
+)
+_standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = re.compile(
@@ -198,8 +200,13 @@ def _phones(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
-    """All amount hits in folded ``text``, left to right, ranges merged."""
+def find_amounts(
+    text: str, lang: str, dates: list[DateHit], cues: dict[str, list[tuple[int, int]]] | None = None
+) -> list[AmountHit]:
+    """All amount hits in folded ``text``, left to right, ranges merged.
+
+    ``cues`` are the reply scanner's hits (English markers) when the parser has them.
+    """
     if lang == "en" and not _ANY_DIGIT.search(text):
         hits = _en_words(text, [(d.start, d.end) for d in dates], [])
     else:
@@ -212,11 +219,14 @@ def find_amounts(text: str, lang: str, dates: list[DateHit]) -> list[AmountHit]:
         for m in _ZH_MARKERS.finditer(text):
             hits.append(AmountHit(m.start(), m.end(), None, m.lastgroup or FULL))
     else:
-        found: dict[str, list[tuple[int, int]]] = {}
-        _EN_MARKERS.scan(text, found)
+        if cues is None:
+            if not _standalone:
+                _standalone.append(Scanner(list(EN_MARKER_PARTS)))
+            cues = {}
+            _standalone[0].scan_gated(text, cues)
         taken: list[tuple[int, int]] = []
         for kind in (REST, HALF, FULL):
-            for s, e in found.get(kind, ()):
+            for s, e in cues.get("amount_" + kind, ()):
                 if not _overlaps(s, e, taken):
                     hits.append(AmountHit(s, e, None, kind))
                     insort(taken, (s, e))

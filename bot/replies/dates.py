@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bot.replies.numbers import EN_TENS, EN_UNITS, parse_chinese
+from bot.replies.scanner import trie_alternation
 
 
 def word_start(text: str, pos: int) -> bool:
@@ -307,14 +308,31 @@ _EN_TRIGGERS = frozenset(
     we get soonish asap shortly eventually wk wkend wknd eow weekend instant""".split()
 )
 
-def _trigger_regex() -> re.Pattern[str]:
-    from bot.replies.intents import trie_alternation  # noqa: PLC0415 - avoids an import cycle
-
-    words = sorted(_EN_TRIGGERS, key=len, reverse=True)
-    return re.compile(r"(?<![a-z0-9_])(?:\d|(?:" + trie_alternation(words) + r")(?![a-z0-9]))")
+_TRIGGER_RE: list[re.Pattern[str]] = []
 
 
-_EN_TRIGGER_RE = _trigger_regex()
+def _trigger_re() -> re.Pattern[str]:
+    """Positions where an English date may start (used without the reply scanner)."""
+    if not _TRIGGER_RE:
+        words = sorted(_EN_TRIGGERS, key=len, reverse=True)
+        _TRIGGER_RE.append(
+            re.compile(r"(?<![a-z0-9_])(?:\d|(?:" + trie_alternation(words) + r")(?![a-z0-9]))")
+        )
+    return _TRIGGER_RE[0]
+
+
+def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
+    """Leftmost, non-overlapping matches of ``rx`` starting at one of ``starts``."""
+    out = []
+    done = 0
+    for p in starts:
+        if p < done:
+            continue
+        m = rx.match(text, p)
+        if m is not None and m.end() > p:
+            out.append(m)
+            done = m.end()
+    return out
 
 # --------------------------------------------------------------------------- Chinese
 
@@ -554,11 +572,28 @@ def _zh_value(name: str, m: re.Match[str], ctx: DateContext) -> tuple[dt.date | 
     return None, VAGUE
 
 
-def find_dates(text: str, lang: str, ctx: DateContext) -> list[DateHit]:
-    """All date phrases in folded ``text``, left to right, non-overlapping."""
+def gate_parts(lang: str) -> tuple[str, ...]:
+    """The date patterns without group names, for the reply scanner's "date" positions."""
+    patterns = _ZH_PATTERNS if lang == "zh" else _EN_PATTERNS
+    return tuple(_GROUP_NAME.sub("(?:", p) for _, p in patterns)
+
+
+_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+
+
+def find_dates(text: str, lang: str, ctx: DateContext, starts: list[int] | None = None) -> list[DateHit]:
+    """All date phrases in folded ``text``, left to right, non-overlapping.
+
+    ``starts`` (sorted) are positions where a date may start, from the reply
+    scanner; without them the text is scanned here.
+    """
     hits: list[DateHit] = []
     if lang == "zh":
-        for m in _ZH_RE.finditer(text):
+        if starts is None:
+            found = _ZH_RE.finditer(text)
+        else:
+            found = _matches_at(_ZH_RE, text, starts)
+        for m in found:
             name = m.lastgroup or ""
             value, kind = _zh_value(name, m, ctx)
             if kind == DATE and value is None:
@@ -568,8 +603,9 @@ def find_dates(text: str, lang: str, ctx: DateContext) -> list[DateHit]:
         return hits
     done = 0
     match = _EN_RE.match
-    for tok in _EN_TRIGGER_RE.finditer(text):
-        start = tok.start()
+    if starts is None:
+        starts = [m.start() for m in _trigger_re().finditer(text)]
+    for start in starts:
         if start < done:
             continue
         m = match(text, start)

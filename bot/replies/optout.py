@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from bot.replies.intents import Scanner
+from bot.replies.scanner import Parts, Scanner
 
 KEYWORDS_EN = frozenset(
     {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "unsub", "td"}
@@ -62,7 +62,17 @@ _REQUEST_EN_SRC = (
     r"contact(?:ed)?|sms|reminders?|notifications?)"
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
 )
-_REQUEST_EN = Scanner([("optout", (_REQUEST_EN_SRC,))])
+#: English requests to stop contact, for the reply scanner (category "optout").
+REQUEST_EN: Parts = (_REQUEST_EN_SRC,)
+_standalone: list[Scanner] = []
+
+
+def _request_hits(text: str) -> list[tuple[int, int]]:
+    if not _standalone:
+        _standalone.append(Scanner([("optout", REQUEST_EN)]))
+    found: dict[str, list[tuple[int, int]]] = {}
+    _standalone[0].scan_gated(text, found)
+    return found.get("optout", [])
 # "stop" opening or closing a message without punctuation: "wrong number stop", "stop i paid".
 _EDGE_STOP = re.compile(
     r"^\W*(?P<k>stop|unsubscribe|stopall)\s+(?!(?:the|your|these|this|that|charging|adding|taking|my|"
@@ -98,8 +108,13 @@ def _keyword_clause(piece: str) -> bool:
     return has_key
 
 
-def detect_opt_out(text: str, lang: str) -> tuple[int, int] | None:
-    """Span of the opt-out cue in folded ``text``, or ``None`` if it does not opt out."""
+def detect_opt_out(
+    text: str, lang: str, hits: dict[str, list[tuple[int, int]]] | None = None
+) -> tuple[int, int] | None:
+    """Span of the opt-out cue in folded ``text``, or ``None`` if it does not opt out.
+
+    ``hits`` are the reply scanner's hits when the parser already has them.
+    """
     if _WHOLE.fullmatch(text):
         return 0, len(text)
     m = _REQUEST_ZH.search(text) if lang == "zh" else None
@@ -108,10 +123,9 @@ def detect_opt_out(text: str, lang: str) -> tuple[int, int] | None:
     m = _KEY_ZH.search(text) if lang == "zh" else None
     if m:
         return m.span()
-    found: dict[str, list[tuple[int, int]]] = {}
-    _REQUEST_EN.scan(text, found)
-    if found:
-        return found["optout"][0]
+    requests = _request_hits(text) if hits is None else hits.get("optout")
+    if requests:
+        return min(requests)
     if not _KEY_ANY.search(text):
         return None
     m = _EDGE_STOP.search(text)

@@ -18,7 +18,8 @@ from decimal import Decimal
 from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
 from bot.replies.email_cleanup import QUOTE_HINT, mask_quoted
-from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon, scan
+from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon
+from bot.replies.lexical import scan_anchored, scan_gated
 from bot.replies.model import PromiseTerm, Reply, Span
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out
@@ -89,6 +90,15 @@ _BARE_AMOUNT_FILL = re.compile(
     r"can\s+do|that|is|would|will|work|works|do|be|it|about|around|roughly|approx|approximately|"
     r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W))*+"
 )
+_CONDITION_BEFORE = re.compile(r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$")
+_ZH_MODAL_END = re.compile(r"(?:会|要|一定|肯定|能|可以)$")
+_ZH_FUTURE_BEFORE = re.compile(r"(?:把|再|先|就|会|要|才能)[^，,。]{0,10}$")
+_EN_NOT_PAID_BEFORE = re.compile(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$")
+_EN_NEGATION = re.compile(r"\b(?:not|never|n't)\b")
+_EN_LESS = re.compile(r"\b(?:less|lower|smaller|reduce\w*)\b")
+_EN_FUTURE = re.compile(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b")
+_ZH_ALREADY_PAID = re.compile(r"(?:已|早就|刚刚?|之前就)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)")
+_ZH_PAID_PARTICLE = re.compile(r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)")
 _POLICE = re.compile(r"police|cops|报警|警察|公安|110")
 _UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
@@ -158,7 +168,8 @@ class _Analysis:
     # ------------------------------------------------------------------ driver
     def run(self) -> Reply:
         t, lex = self.t, self.lex
-        opt = detect_opt_out(t, self.lg)
+        self.hits = hits = scan_gated(t, self.lg)
+        opt = detect_opt_out(t, self.lg, hits)
         if opt is not None:
             self._span(opt[0], opt[1], "opt_out", None)
             if opt == (0, len(t)):  # the whole reply is an opt-out keyword ("STOP", "退订")
@@ -168,13 +179,16 @@ class _Analysis:
             return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
         if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
             return self._reply(Intent.OTHER, False, (), 0.9)
-        self.dates = find_dates(t, self.lg, self.ctx)  # type: ignore[arg-type]
-        self.amounts = find_amounts(t, self.lg, self.dates)
+        self.dates = find_dates(
+            t, self.lg, self.ctx,  # type: ignore[arg-type]
+            [s for s, _ in hits.get("date", ())] if self.lg == "zh" else None,
+        )
+        self.amounts = find_amounts(t, self.lg, self.dates, hits)
         self.date_starts = [d.start for d in self.dates]
         self.amount_starts = [a.start for a in self.amounts]
         self.clauses = self._split()
         self.clause_starts = [s for s, _ in self.clauses]
-        self.hits = scan(t, self.lg, self.clause_starts)
+        scan_anchored(t, self.lg, hits, self.clause_starts)
         self.hit_starts = {k: [h[0] for h in v] for k, v in self.hits.items()}
         if "auto_reply" in self.hits:
             return self._reply(Intent.OTHER, opt is not None, (), 0.95)
@@ -324,9 +338,7 @@ class _Analysis:
             before = t[max(cs, ms - 16):ms]
             if lex.negated_before.search(before):
                 continue
-            if self.lg == "en" and re.search(
-                r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$", t[cs:ms]
-            ):
+            if self.lg == "en" and _CONDITION_BEFORE.search(t[cs:ms]):
                 continue
             if self.lg == "zh":
                 g = t[ms:me]
@@ -336,14 +348,14 @@ class _Analysis:
                         d.kind == PAST for d in clause_dates
                     ):
                         continue
-                    if g.endswith("的") and re.search(r"(?:会|要|一定|肯定|能|可以)$", t[max(cs, ms - 3):ms]):
+                    if g.endswith("的") and _ZH_MODAL_END.search(t[max(cs, ms - 3):ms]):
                         continue
-                    if re.search(r"(?:把|再|先|就|会|要|才能)" + r"[^，,。]{0,10}$", t[cs:ms]) and any(
+                    if _ZH_FUTURE_BEFORE.search(t[cs:ms]) and any(
                         d.kind != PAST for d in clause_dates
                     ):
                         continue
             else:
-                if re.search(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$", before):
+                if _EN_NOT_PAID_BEFORE.search(before):
                     continue
             self.cues["paid"] = (ms, me)
             return
@@ -441,15 +453,13 @@ class _Analysis:
                     continue
                 if _EN_THIRD.search(before):
                     continue
-                if re.search(r"\b(?:not|never|n't)\b", g) or "not " in g:
+                if _EN_NEGATION.search(g) or "not " in g:
                     continue
                 if _EN_RECEIPT.match(c, he - s) and not has_amount:
                     continue
                 if past and not stated:
                     continue
-                if self._hits("paid", s, e) and not re.search(
-                    r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b", c
-                ):
+                if self._hits("paid", s, e) and not _EN_FUTURE.search(c):
                     continue
                 if g.startswith("if ") and not (has_amount or stated):
                     continue
@@ -458,7 +468,7 @@ class _Analysis:
             oq = self._first("offer_question", s, e)
             firm = has_amount or any(d.kind in (DATE, EVENT) for d in dates)
             if oq and firm and not (wh and wh.start() < oq[0] - s):
-                if not past and not re.search(r"\b(?:less|lower|smaller|reduce\w*)\b", c):
+                if not past and not _EN_LESS.search(c):
                     return "offer"
             if self._hits("time_request", s, e) and stated:
                 return "offer"
@@ -489,10 +499,10 @@ class _Analysis:
         return None
 
     def _zh_clause_past(self, c: str, dates: list[DateHit]) -> bool:
-        if _ZH_PAST_STRONG.search(c) and re.search(r"(?:已|早就|刚刚?|之前就)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)", c):
+        if _ZH_PAST_STRONG.search(c) and _ZH_ALREADY_PAID.search(c):
             return True
         if any(d.kind == PAST for d in dates) and not any(d.kind in (DATE, VAGUE) for d in dates):
-            return bool(re.search(r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)", c))
+            return bool(_ZH_PAID_PARTICLE.search(c))
         return False
 
     # ------------------------------------------------------------------ instalments

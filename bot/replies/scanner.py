@@ -1,0 +1,359 @@
+"""A fast multi-category cue scanner built on ``re``.
+
+Python's regex engine tries every branch of an alternation at every position,
+so a lexicon of hundreds of phrases is slow as one plain alternation. The
+:class:`Scanner` here keeps it fast: alternatives are grouped by their first
+literal characters (a branch whose first character does not match is skipped
+cheaply), a leading ``\\b`` is replaced by one ``(?<!\\w)`` test, and the whole
+set sits in a lookahead gate that only reports where some cue starts; each
+category is then matched on its own at those few positions.
+"""
+
+from __future__ import annotations
+
+import re
+
+Parts = tuple[str, ...]
+
+
+def split_top(pattern: str) -> list[str]:
+    """Split a regex source at its top-level ``|`` (outside groups and classes)."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return out
+
+
+def _close_paren(pattern: str, open_at: int) -> int:
+    """Index of the ``)`` closing the group opened at ``open_at`` (-1 if none)."""
+    depth = 0
+    i = open_at
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _expand(alt: str, budget: int = 64) -> list[str]:
+    """Make alternatives start with a literal by distributing a leading group.
+
+    ``(?:can|could|will)\\s+pay`` becomes ``c(?:an|ould)\\s+pay`` and ``will\\s+pay``:
+    parts are grouped by first character so the rest is copied once per character,
+    not once per part. A leading optional group ``(?:the\\s+)?end`` becomes
+    ``the\\s+end`` and ``end``. Groups holding named groups are left alone.
+    """
+    if not alt.startswith("(?:") or budget <= 0:
+        return [alt]
+    close = _close_paren(alt, 0)
+    if close < 0 or "(?P<" in alt[:close]:
+        return [alt]
+    rest = alt[close + 1:]
+    optional = False
+    if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
+        optional = True
+        rest = rest[1:]
+    elif rest[:1] in ("?", "*", "+", "{"):
+        return [alt]
+    parts: list[str] = []
+    for part in split_top(alt[3:close]):
+        parts.extend(_expand(part, budget // 2))
+    by_char: dict[str, list[str]] = {}
+    out: list[str] = []
+    for part in parts:
+        c = _leading_literal(part)
+        if c is None or len(c) != 1:
+            out.append(f"(?:{part}){rest}" if part else rest)
+        else:
+            by_char.setdefault(c, []).append(part[1:])
+    for c, tails in by_char.items():
+        if len(tails) == 1:
+            out.append(c + tails[0] + rest)
+        else:
+            out.append(c + "(?:" + "|".join(tails) + ")" + rest)
+    if optional:
+        out.extend(_expand(rest, budget // 2))
+    if len(out) > budget:
+        return [alt]
+    return out
+
+
+def _leading_literal(a: str) -> str | None:
+    """The first character of ``a`` if it is a plain, unquantified literal."""
+    c = a[:1]
+    if c and (c.isalnum() or c == "'" or c == " ") and a[1:2] not in ("?", "*", "+", "{"):
+        return c
+    if c == "\\" and a[1:2] == "s" and a[2:3] == "+" and a[3:4] not in ("?", "+"):
+        return "\\s+"  # "\s+" is a common second element; grouping on it is safe
+    return None
+
+
+def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> str:
+    """Join alternatives grouped by their first literal characters, recursively.
+
+    The regex engine tries every branch of an alternation at every position,
+    but skips a branch cheaply when its first character does not match; grouping
+    by first character (and again inside each group) turns hundreds of branch
+    checks per position into a few dozen. An alternative that does not start with
+    a literal is a barrier: groups are not moved across it, so alternatives that
+    may match at one position keep their relative order. With ``ordered=False``
+    (when only "does some alternative match here" matters) there are no
+    barriers: such alternatives go last.
+    """
+    parts: list[str] = []
+    groups: dict[str, list[str]] = {}
+    tail: list[str] = []
+
+    def flush() -> None:
+        for c, rests in groups.items():
+            if len(rests) == 1:
+                parts.append(c + rests[0])
+            elif depth > 1:
+                parts.append(c + "(?:" + trie_alternation(rests, depth - 1, ordered) + ")")
+            else:
+                parts.append(c + "(?:" + "|".join(rests) + ")")
+        groups.clear()
+
+    for a in alts:
+        c = _leading_literal(a)
+        if c is not None:
+            groups.setdefault(c, []).append(a[len(c):])
+        elif ordered:
+            flush()
+            parts.append(f"(?:{a})" if a else "")
+        else:
+            tail.append(f"(?:{a})" if a else "")
+    flush()
+    return "|".join(parts + tail)
+
+
+def word_start(text: str, pos: int) -> bool:
+    """True when ``pos`` is at a word boundary from the left (what a leading ``\\b`` checks)."""
+    if pos == 0:
+        return True
+    c = text[pos - 1]
+    return not (c.isalnum() or c == "_")
+
+
+
+
+def _first_char(alt: str) -> str | None:
+    """The character every match of ``alt`` starts with, if it is a plain literal."""
+    if _leading_literal(alt) is not None and alt[:1] != "\\":
+        return alt[0]
+    if alt[:1] == "\\" and alt[1:2] and not alt[1].isalnum() and alt[2:3] not in ("?", "*", "+", "{"):
+        return alt[1]  # an escaped punctuation literal such as "\\?"
+    return None
+
+
+def _first_two(alt: str) -> str | None:
+    """The two characters every match of ``alt`` starts with (" " for any space), if known."""
+    c = _first_char(alt)
+    if c is None or alt[:1] == "\\":
+        return None
+    nxt = _leading_literal(alt[1:])
+    if nxt is None:
+        return None
+    return c + (" " if nxt == "\\s+" or nxt == " " else nxt)
+
+
+_Entry = tuple[str, "re.Pattern[str] | None", "re.Pattern[str] | None"]
+
+
+class Scanner:
+    """Finds the cues of several categories in one pass over a text.
+
+    A gate regex holds every alternative of every category, grouped by first
+    literal characters (the engine skips a branch cheaply when its first character
+    does not match, so grouping keeps a long alternation fast); it sits in a
+    lookahead, so it reports every position where some cue starts, overlapping
+    or not. A leading ``\\b`` is removed from alternatives (it would defeat the
+    first-character skipping); ``(?<!\\w)`` on the gate checks it instead. At each
+    reported position, only the categories that can start with the two characters
+    found there are matched, each with its own regex, so every category's hit is
+    found even when several start at the same place.
+
+    Alternatives starting with "^" are anchored: at the start of the reply, or
+    at each clause start for ``clause_categories``. For ``positions_only``
+    categories the scanner records where a match may start, ``(start, start)``,
+    and leaves the matching to the caller.
+    """
+
+    __slots__ = ("_anchored_clause", "_anchored_text", "_any", "_by_one", "_by_two", "_cache",
+                 "_entries", "_gates", "_meta")
+
+    def __init__(
+        self,
+        categories: list[tuple[str, Parts]],
+        clause_categories: frozenset[str] = frozenset(),
+        positions_only: frozenset[str] = frozenset(),
+    ) -> None:
+        all_bounded: list[str] = []
+        all_free: list[str] = []
+        at_text: list[str] = []
+        at_clause: list[str] = []
+        self._meta: dict[str, str] = {}
+        self._by_one: dict[str, list[int]] = {}
+        self._by_two: dict[str, list[int]] = {}
+        self._any: list[int] = []
+        self._cache: dict[str, list[_Entry]] = {}
+        entries: list[_Entry] = []
+        for cat, parts in categories:
+            bounded: list[str] = []
+            free: list[str] = []
+            for part in parts:
+                for alt in split_top(part):
+                    if alt.startswith("^"):
+                        # "^" means the start of the reply, or of each clause for clause cues.
+                        name = f"g{len(self._meta)}"
+                        self._meta[name] = cat
+                        dest = at_clause if cat in clause_categories else at_text
+                        dest.append(f"(?:{alt[1:]})(?P<{name}>)")
+                    elif alt.startswith("\\b"):
+                        bounded.extend(_expand(alt[2:]))
+                    else:
+                        free.extend(_expand(alt))
+            if not bounded and not free:
+                continue
+            k = len(entries)
+            only = cat in positions_only
+            entries.append((
+                cat,
+                re.compile(trie_alternation(bounded)) if bounded and not only else None,
+                re.compile(trie_alternation(free)) if free and not only else None,
+            ))
+            for alt in bounded + free:
+                if only:
+                    # The date gate must not miss a start; key on one character at most.
+                    one = _first_char(alt)
+                    if one is None:
+                        self._any.append(k)
+                    else:
+                        self._by_one.setdefault(one, []).append(k)
+                    continue
+                two = _first_two(alt)
+                one = _first_char(alt)
+                if two is not None:
+                    self._by_two.setdefault(two, []).append(k)
+                elif one is not None:
+                    self._by_one.setdefault(one, []).append(k)
+                else:
+                    self._any.append(k)
+            all_bounded += bounded
+            all_free += free
+        self._entries = entries
+        self._anchored_text = re.compile("|".join(at_text)) if at_text else None
+        self._anchored_clause = re.compile("|".join(at_clause)) if at_clause else None
+        gates = []
+        if all_bounded:
+            gates.append(re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"))
+        if all_free:
+            firsts = {_first_char(a) for a in all_free}
+            pre = ""
+            if None not in firsts:
+                # A one-character test first: most positions fail it at once.
+                pre = "(?=[" + "".join(re.escape(c) for c in sorted(c for c in firsts if c)) + "])"
+            gates.append(re.compile(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"))
+        self._gates = tuple(gates)
+
+    def _entries_for(self, key: str) -> list[_Entry]:
+        found = self._cache.get(key)
+        if found is None:
+            idx = set(self._by_one.get(key[:1], ())) | set(self._by_two.get(key, ())) | set(self._any)
+            found = [self._entries[i] for i in sorted(idx)]
+            if len(self._cache) < 50_000:
+                self._cache[key] = found
+        return found
+
+    def scan_anchored(
+        self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
+    ) -> None:
+        """Append hits of "^"-anchored alternatives (reply start; clause starts for clause cues)."""
+        meta = self._meta
+        rx = self._anchored_text
+        if rx is not None:
+            m = rx.match(text)
+            if m is not None and m.lastgroup is not None:
+                into.setdefault(meta[m.lastgroup], []).append((0, m.start(m.lastgroup)))
+        rx = self._anchored_clause
+        if rx is not None:
+            for a in clause_starts or (0,):
+                m = rx.match(text, a)
+                if m is not None and m.lastgroup is not None:
+                    into.setdefault(meta[m.lastgroup], []).append((a, m.start(m.lastgroup)))
+
+    def scan_gated(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
+        """Append ``(start, end)`` of every unanchored hit to ``into[category]``, by start."""
+        if len(self._gates) == 1:
+            positions = [m.start() for m in self._gates[0].finditer(text)]
+        else:
+            seen: set[int] = set()
+            for gate in self._gates:
+                seen.update(m.start() for m in gate.finditer(text))
+            positions = sorted(seen)
+        for p in positions:
+            key = text[p:p + 2]
+            if key[1:].isspace():
+                key = key[0] + " "
+            at_word = p == 0 or not (text[p - 1].isalnum() or text[p - 1] == "_")
+            for cat, brx, frx in self._entries_for(key):
+                if brx is None and frx is None:  # positions only
+                    into.setdefault(cat, []).append((p, p))
+                    continue
+                m = brx.match(text, p) if brx is not None and at_word else None
+                if m is None and frx is not None:
+                    m = frx.match(text, p)
+                if m is not None and m.end() > p:
+                    into.setdefault(cat, []).append((p, m.end()))
+
+    def scan(
+        self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
+    ) -> None:
+        """Both passes: unanchored hits, then anchored ones (lists are not re-sorted)."""
+        self.scan_gated(text, into)
+        self.scan_anchored(text, into, clause_starts)
