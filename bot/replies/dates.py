@@ -297,15 +297,34 @@ _EN_RE = re.compile(
 # alternation is only tried where such a word starts (much faster than a scan).
 _EN_TOKEN = re.compile(r"[a-z0-9]+")
 _EN_TRIGGERS = frozenset(
-    [*_WEEKDAYS, *_MONTHS, *_ORDINALS, *_COUNT_WORDS]
+    [*_WEEKDAYS, *_MONTHS, *_ORDINALS]
     + [w.split("-")[0] for w in _ORDINALS]
-    + """yesterday last earlier the just until till by up for week day next nxt early beginning start
-    mid middle late later sometime some end month eom this year eoy christmas xmas in within for after
-    another a an one extra every each per bi biweekly weekly monthly fortnightly following coming
-    upcoming past tomorrow tmrw tmrow tmr tmw tomorow tomorro tommorow tommorrow tommorw tomoro tomoz
-    tomrw tomm today tonight tonite tday right rn eod now immediately straight inside over fortnight
-    couple few several on before when once as soon whenever pay payday at paycheck paycheque payroll i
-    we get soonish asap shortly eventually wk wkend wknd eow weekend instant""".split()
+    + """yesterday last earlier the until till week day next nxt early beginning start mid middle late
+    later sometime end eom this year eoy christmas xmas in within after another extra every each per
+    bi biweekly weekly monthly fortnightly following coming upcoming past tomorrow tmrw tmrow tmr tmw
+    tomorow tomorro tommorow tommorrow tommorw tomoro tomoz tomrw tomm today tonight tonite tday right
+    rn eod now immediately straight inside over fortnight couple few several before when once soon
+    whenever payday paycheck paycheque payroll soonish asap shortly eventually wk wkend wknd eow
+    weekend instant""".split()
+)
+# Common words that start a date phrase only when followed by certain words.
+_EN_CONDITIONAL_TRIGGERS = (
+    r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|twenty|thirty)"
+    r"(?=\s*(?:couple|few|more\s+|extra\s+|day|week|wk|fortnight|month|year|\.s\.a\.p|s\.a\.p))",
+    r"on(?=\s+(?:the\s+[a-z]|christmas|xmas))",
+    r"at(?=\s+(?:christmas|xmas))",
+    r"by(?=\s+(?:christmas|xmas|now))",
+    r"for(?=\s+(?:now|a|an|one|two|three|four|six|\d|few|couple|several|christmas|xmas)\b)",
+    r"(?:i|we)(?=\s+get\s+paid)",
+    r"get(?=\s+paid)",
+    r"pay(?=\s*(?:day|check|cheque)\b)",
+    r"month(?=[-\s]?end\b)",
+    r"as(?=\s+soon)",
+    r"some(?=\s*(?:time|days|weeks))",
+    r"up(?=\s+to\s+now)",
+    r"just(?=\s+now)",
+    r"\d++(?=[/\-.]\d|(?:st|nd|rd|th)\b|\s*(?:days?|weeks?|wks?|months?|years?|yrs?)\b|\s+(?:of\s+)?(?:"
+    + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b|mor|mo\b|mrw|nite|day\b)",
 )
 
 _TRIGGER_RE: list[re.Pattern[str]] = []
@@ -316,9 +335,15 @@ def _trigger_re() -> re.Pattern[str]:
     if not _TRIGGER_RE:
         words = sorted(_EN_TRIGGERS, key=len, reverse=True)
         _TRIGGER_RE.append(
-            re.compile(r"(?<![a-z0-9_])(?:\d|(?:" + trie_alternation(words) + r")(?![a-z0-9]))")
+            re.compile(
+                r"(?<![a-z0-9_])(?:(?:" + trie_alternation(words) + r")(?![a-z0-9])|"
+                + "|".join(_EN_CONDITIONAL_TRIGGERS) + ")"
+            )
         )
     return _TRIGGER_RE[0]
+
+
+_TRIGGERS = _trigger_re()
 
 
 def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
@@ -604,7 +629,7 @@ def find_dates(text: str, lang: str, ctx: DateContext, starts: list[int] | None 
     done = 0
     match = _EN_RE.match
     if starts is None:
-        starts = [m.start() for m in _trigger_re().finditer(text)]
+        starts = [m.start() for m in _TRIGGERS.finditer(text)]
     for start in starts:
         if start < done:
             continue

@@ -134,3 +134,38 @@ def test_kinds_of_hits():
              ["yesterday", "soon", "when I get paid", "Friday", "last friday"]}
     assert kinds == {"yesterday": [PAST], "soon": [VAGUE], "when i get paid": [EVENT],
                      "friday": [DATE], "last friday": [PAST]}
+
+
+def test_trigger_gated_search_finds_what_a_full_scan_finds():
+    """English date phrases are only tried where a trigger word starts; none may be missed."""
+    import random
+
+    from bot.replies import dates as d
+
+    phrases = [
+        "today", "tonight", "tmrw", "2morrow", "the day after tomorrow", "friday", "by fri",
+        "this friday", "next friday", "this week", "end of the week", "next weekend",
+        "the week after next", "end of the month", "this month", "next month", "first of next month",
+        "on the first of next month", "the 15th of next month", "end of the year", "in 3 days",
+        "within 3 days", "3 days from now", "a couple of days", "in 2 weeks", "within a week",
+        "on the 15th", "dec 5", "december 5th", "12/5", "2026-12-05", "soon", "when i get paid",
+        "a few days", "asap", "early next month", "mid-month", "in a month", "another month",
+        "next year", "for now", "by christmas", "after christmas", "5 days ago", "last week",
+        "yesterday", "i get paid on the 20th", "pay day", "month end", "some time", "just now",
+        "at xmas", "for a month", "one more week", "two weeks from now", "20 november", "a fortnight",
+    ]
+    fillers = ["i can pay 50", "ok", "and", "the", "$100", "on", "a", "for", "by", "i", "pay"]
+    ctx = d.context(NOW_EN.date(), False)
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = " ".join(rng.choice(phrases + fillers) for _ in range(rng.randint(1, 6)))
+        want = []
+        for m in d._EN_RE.finditer(text):
+            name = m.lastgroup or ""
+            if name in d._EN_BOUNDED and not d.word_start(text, m.start()):
+                continue
+            value, kind = d._en_value(name, m, ctx)
+            if not (kind == DATE and value is None):
+                want.append((m.end(), value, kind))
+        got = [(h.end, h.value, h.kind) for h in find_dates(text, "en", ctx)]
+        assert got == want, text
