@@ -310,7 +310,8 @@ _EN_TRIGGERS = frozenset(
 # Common words that start a date phrase only when followed by certain words.
 _EN_CONDITIONAL_TRIGGERS = (
     r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|twenty|thirty)"
-    r"(?=\s*(?:couple|few|more\s+|extra\s+|day|week|wk|fortnight|month|year|\.s\.a\.p|s\.a\.p))",
+    r"(?=\s*(?:other\s+|(?:two|2|three|3|four|4)\s+)?(?:couple|few|more\s+|extra\s+|day|week|wk|"
+    r"fortnight|month|year|\.s\.a\.p|s\.a\.p|paycheck|pay\s+period))",
     r"on(?=\s+(?:the\s+[a-z]|christmas|xmas))",
     r"at(?=\s+(?:christmas|xmas))",
     r"by(?=\s+(?:christmas|xmas|now))",
