@@ -268,7 +268,7 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ("dm", r"\b(?:the\s+)?(?P<dm_d>" + _DAYNUM + r")(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>" + _MON
      + r")\b\.?(?:,?\s+(?P<dm_y>20\d\d))?"),
     ("month_only", r"\b(?:in|by|until|till|before|early|mid|late)\s+(?:" + _alt(
-        [m for m in _MONTHS if len(m) > 3]) + r")\b"),
+        [m for m in _MONTHS if len(m) > 3]) + r")\b(?!\s*(?:the\s+)?\d)"),
     ("numeric", r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])"),
     ("ord", r"\b(?:the\s+)?(?P<od_d>" + _DAYNUM + r")(?:st|nd|rd|th)\b"),
     ("ord_word", r"\b(?:(?:on|by|before|until|till|after)\s+the\s+(?P<ow_a>" + _ORD
