@@ -289,16 +289,20 @@ class Scanner:
         self._entries = entries
         self._anchored_text = re.compile("|".join(at_text)) if at_text else None
         self._anchored_clause = re.compile("|".join(at_clause)) if at_clause else None
-        gates = []
+        gates: list[tuple[re.Pattern[str], str]] = []
         if all_bounded:
-            gates.append(re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"))
+            gates.append((re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"), ""))
         if all_free:
             firsts = {_first_char(a) for a in all_free}
             pre = ""
+            need = ""
             if None not in firsts:
                 # A one-character test first: most positions fail it at once.
-                pre = "(?=[" + "".join(re.escape(c) for c in sorted(c for c in firsts if c)) + "])"
-            gates.append(re.compile(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"))
+                chars = sorted(c for c in firsts if c)
+                pre = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
+                if len(chars) <= 3:
+                    need = "".join(chars)  # skip the gate when none of these is in the text
+            gates.append((re.compile(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need))
         self._gates = tuple(gates)
 
     def _entries_for(self, key: str) -> list[_Entry]:
@@ -329,27 +333,42 @@ class Scanner:
 
     def scan_gated(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
         """Append ``(start, end)`` of every unanchored hit to ``into[category]``, by start."""
-        if len(self._gates) == 1:
-            positions = [m.start() for m in self._gates[0].finditer(text)]
-        else:
-            seen: set[int] = set()
-            for gate in self._gates:
-                seen.update(m.start() for m in gate.finditer(text))
-            positions = sorted(seen)
+        positions: list[int] = []
+        for gate, need in self._gates:
+            if need and not any(c in text for c in need):
+                continue
+            if positions:
+                positions = sorted({*positions, *(m.start() for m in gate.finditer(text))})
+            else:
+                positions = [m.start() for m in gate.finditer(text)]
+        cache = self._cache
         for p in positions:
             key = text[p:p + 2]
             if key[1:].isspace():
                 key = key[0] + " "
+            entries = cache.get(key)
+            if entries is None:
+                entries = self._entries_for(key)
             at_word = p == 0 or not (text[p - 1].isalnum() or text[p - 1] == "_")
-            for cat, brx, frx in self._entries_for(key):
+            for cat, brx, frx in entries:
                 if brx is None and frx is None:  # positions only
-                    into.setdefault(cat, []).append((p, p))
+                    lst = into.get(cat)
+                    if lst is None:
+                        into[cat] = [(p, p)]
+                    else:
+                        lst.append((p, p))
                     continue
                 m = brx.match(text, p) if brx is not None and at_word else None
                 if m is None and frx is not None:
                     m = frx.match(text, p)
-                if m is not None and m.end() > p:
-                    into.setdefault(cat, []).append((p, m.end()))
+                if m is not None:
+                    end = m.end()
+                    if end > p:
+                        lst = into.get(cat)
+                        if lst is None:
+                            into[cat] = [(p, end)]
+                        else:
+                            lst.append((p, end))
 
     def scan(
         self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
