@@ -67,7 +67,9 @@ def score(gold: list[dict], pred: list[dict]) -> dict[str, float]:
             pd = sorted(x.get("date") or "" for x in p.get("promises") or [])
             d_ok += gd == pd
     out = {f"intent_{k}": h / n for k, (h, n) in sorted(by_lang.items())}
-    out["intent"] = sum(h for h, _ in by_lang.values()) / max(1, sum(n for _, n in by_lang.values()))
+    out["intent"] = sum(h for h, _ in by_lang.values()) / max(
+        1, sum(n for _, n in by_lang.values())
+    )
     out["optout_recall"] = tp / (tp + fn) if tp + fn else float("nan")
     out["optout_precision"] = tp / (tp + fp) if tp + fp else float("nan")
     out["promise"] = p_ok / p_n if p_n else float("nan")
@@ -80,8 +82,10 @@ def _as_json(reply) -> dict:
         "intent": reply.intent.value,
         "opt_out": reply.opt_out,
         "promises": [
-            {"amount": None if t.amount is None else f"{t.amount:.2f}",
-             "date": None if t.date is None else t.date.isoformat()}
+            {
+                "amount": None if t.amount is None else f"{t.amount:.2f}",
+                "date": None if t.date is None else t.date.isoformat(),
+            }
             for t in reply.promises
         ],
     }
@@ -91,8 +95,12 @@ def run_inprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
     from bot.replies import parse_reply
 
     args = [
-        (r["text"], dt.datetime.fromisoformat(r["now"]),
-         Decimal(r["balance"]) if r.get("balance") else None, r.get("currency"))
+        (
+            r["text"],
+            dt.datetime.fromisoformat(r["now"]),
+            Decimal(r["balance"]) if r.get("balance") else None,
+            r.get("currency"),
+        )
         for r in rows
     ]
     start = time.perf_counter()
@@ -103,14 +111,27 @@ def run_inprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
 
 
 def run_subprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
-    payload = "".join(
-        json.dumps({k: r[k] for k in INPUT_KEYS if k in r}, ensure_ascii=False) + "\n" for r in rows
-    ) * repeat
+    payload = (
+        "".join(
+            json.dumps({k: r[k] for k in INPUT_KEYS if k in r}, ensure_ascii=False) + "\n"
+            for r in rows
+        )
+        * repeat
+    )
     exe = shutil.which("duebot")
-    cmd = [exe, "parse"] if exe else [sys.executable, "-c", "from bot.entrypoints.cli import main; main()", "parse"]
+    cmd = (
+        [exe, "parse"]
+        if exe
+        else [sys.executable, "-c", "from bot.entrypoints.cli import main; main()", "parse"]
+    )
     start = time.perf_counter()
-    proc = subprocess.run(cmd, input=payload.encode(), capture_output=True, check=False,
-                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    proc = subprocess.run(
+        cmd,
+        input=payload.encode(),
+        capture_output=True,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(f"duebot parse exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
@@ -130,7 +151,12 @@ _BASE_INTENTS = [
     ("refuse", re.compile(r"not paying|won'?t pay|不还")),
     ("callback", re.compile(r"call|电话|人工")),
     ("question", re.compile(r"\?|？|how|what|怎么|多少")),
-    ("stop", re.compile(r"^\W*(?:stop|unsubscribe|cancel|end|quit|退订|td|n)\W*$|stop texting|不要再|别再")),
+    (
+        "stop",
+        re.compile(
+            r"^\W*(?:stop|unsubscribe|cancel|end|quit|退订|td|n)\W*$|stop texting|不要再|别再"
+        ),
+    ),
 ]
 _BASE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
@@ -150,8 +176,11 @@ def run_baseline(rows: list[dict]) -> tuple[list[dict], float]:
         if intent == "promise_to_pay":
             now = dt.datetime.fromisoformat(r["now"]).replace(tzinfo=None)
             try:
-                found = search_dates(text, languages=["en", "zh"],
-                                     settings={"RELATIVE_BASE": now, "PREFER_DATES_FROM": "future"})
+                found = search_dates(
+                    text,
+                    languages=["en", "zh"],
+                    settings={"RELATIVE_BASE": now, "PREFER_DATES_FROM": "future"},
+                )
             except Exception:
                 found = None
             date = found[0][1].date().isoformat() if found else None
@@ -163,11 +192,17 @@ def run_baseline(rows: list[dict]) -> tuple[list[dict], float]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("corpora", nargs="*", type=Path, default=DEFAULT_CORPORA)
     ap.add_argument("--repeat", type=int, default=50, help="feed the corpus N times for throughput")
-    ap.add_argument("--baseline-limit", type=int, default=0,
-                    help="run the (slow) baseline on the first N records only (0: all)")
+    ap.add_argument(
+        "--baseline-limit",
+        type=int,
+        default=0,
+        help="run the (slow) baseline on the first N records only (0: all)",
+    )
     args = ap.parse_args()
     if not args.corpora:
         sys.exit("no corpora found; pass dev-*.jsonl paths")
@@ -185,18 +220,27 @@ def main() -> None:
     n = len(gold)
     print(f"corpora            {', '.join(p.name for p in args.corpora)} ({n} records)")
     print(f"{'':18s} {'duebot':>10s} {'baseline':>10s}")
-    for key in sorted(k for k in s_sub if k.startswith("intent_")) + [
-        "intent", "optout_recall", "optout_precision", "promise", "date"
-    ]:
+    keys = [
+        *sorted(k for k in s_sub if k.startswith("intent_")),
+        "intent",
+        "optout_recall",
+        "optout_precision",
+        "promise",
+        "date",
+    ]
+    for key in keys:
         print(f"{key:18s} {s_sub[key]:10.3f} {s_base.get(key, float('nan')):10.3f}")
     if s_in != s_sub:
         print("warning: in-process and subprocess results differ")
-    print(f"{'replies/s':18s} {sub_rate:10.0f} {base_rate:10.0f}   "
-          f"(duebot parse x{args.repeat}, process start included; in-process {inproc_rate:.0f}/s)")
     print(
-        f"bench_parse: rate={sub_rate:.0f} baseline_rate={base_rate:.0f} intent={s_sub['intent']:.3f} "
-        f"promise={s_sub['promise']:.3f} date={s_sub['date']:.3f} "
-        f"optout_recall={s_sub['optout_recall']:.3f} optout_precision={s_sub['optout_precision']:.3f} "
+        f"{'replies/s':18s} {sub_rate:10.0f} {base_rate:10.0f}   "
+        f"(duebot parse x{args.repeat}, process start included; in-process {inproc_rate:.0f}/s)"
+    )
+    print(
+        f"bench_parse: rate={sub_rate:.0f} baseline_rate={base_rate:.0f} "
+        f"intent={s_sub['intent']:.3f} promise={s_sub['promise']:.3f} date={s_sub['date']:.3f} "
+        f"optout_recall={s_sub['optout_recall']:.3f} "
+        f"optout_precision={s_sub['optout_precision']:.3f} "
         f"inproc_rate={inproc_rate:.0f} baseline_intent={s_base['intent']:.3f} "
         f"baseline_promise={s_base['promise']:.3f} baseline_date={s_base['date']:.3f}"
     )

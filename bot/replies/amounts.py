@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right, insort
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NamedTuple
 
 from bot.replies.dates import DateHit
-from bot.replies.scanner import Parts, Scanner, trie_alternation
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
+from bot.replies.scanner import Parts, Scanner, trie_alternation
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
 _INF = 1 << 62
@@ -29,8 +29,7 @@ MAX_AMOUNT = Decimal("1000000000")
 MAX_CANDIDATES = 300
 
 
-@dataclass(frozen=True, slots=True)
-class AmountHit:
+class AmountHit(NamedTuple):
     """An amount (or amount marker) found in folded text."""
 
     start: int
@@ -89,12 +88,16 @@ _EN_WORD_RUN = re.compile(
 )
 _EN_WORD_GATE = re.compile(
     r"(?<![a-z0-9_])(?:"
-    + trie_alternation(sorted([*EN_NUMBER_WORDS, "tenner", "fiver", "couple"], key=len, reverse=True))
+    + trie_alternation(
+        sorted([*EN_NUMBER_WORDS, "tenner", "fiver", "couple"], key=len, reverse=True)
+    )
     + r")(?![a-z0-9])"
 )
 _EN_WORD_RANGE = re.compile(
-    r"\b(?P<a>" + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
-    + r"|\d)\s+(?:or|to|-)\s+(?:" + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
+    r"\b(?P<a>"
+    + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
+    + r"|\d)\s+(?:or|to|-)\s+(?:"
+    + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
     + r"|\d{1,2})\s+(?P<s>hundred|thousand|grand)\b"
 )
 _EN_WORD_AFTER_BAD = re.compile(
@@ -106,27 +109,33 @@ _EN_CUR_AFTER = re.compile(r"\s*(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|e
 
 #: English amount markers for the reply scanner, as (category, cues).
 EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
-    ("amount_" + REST, (
-        r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
-        r"difference|other\s+(?:part|bit))\b",
-        r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
-    )),
+    (
+        "amount_" + REST,
+        (
+            r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
+            r"difference|other\s+(?:part|bit))\b",
+            r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
+        ),
+    ),
     ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
-    ("amount_" + FULL, (
-        r"\bin\s+full\b",
-        r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
-        r"\ball\s+of\s+it\b",
-        r"\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
-        r"(?:balance|amount|thing|lot|debt|sum|bill)\b",
-        r"\bthe\s+balance\b(?<!towards\sthe\sbalance)(?<!toward\sthe\sbalance)(?<!against\sthe\sbalance)"
-        r"(?<!of\sthe\sbalance)(?<!off\sthe\sbalance)(?<!from\sthe\sbalance)",
-        r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:it|this|that|everything|the\s+(?:debt|"
-        r"loan|bill|account|lot))\s+off\b",
-        r"\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account)|everything|it\s+all)\b",
-        r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b",
-        r"\beverything\s+(?:i|that\s+i)\s+owe\b",
-        r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
-    )),
+    (
+        "amount_" + FULL,
+        (
+            r"\bin\s+full\b",
+            r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
+            r"\ball\s+of\s+it\b",
+            r"\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
+            r"(?:balance|amount|thing|lot|debt|sum|bill)\b",
+            r"\bthe\s+balance\b(?<!towards\sthe\sbalance)(?<!toward\sthe\sbalance)(?<!against\sthe\sbalance)"
+            r"(?<!of\sthe\sbalance)(?<!off\sthe\sbalance)(?<!from\sthe\sbalance)",
+            r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:it|this|that|everything|the\s+(?:debt|"
+            r"loan|bill|account|lot))\s+off\b",
+            r"\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account)|everything|it\s+all)\b",
+            r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b",
+            r"\beverything\s+(?:i|that\s+i)\s+owe\b",
+            r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
+        ),
+    ),
 )
 _standalone: list[Scanner] = []
 
@@ -191,8 +200,12 @@ def _phones(text: str) -> list[tuple[int, int]]:
         if len(parts) == 2 and " " not in s:
             a, b = parts
             if (
-                a.isdigit() and b.isdigit() and not b.startswith("0")
-                and int(a) < int(b) and len(b) - len(a) <= 1 and not a.startswith("0")
+                a.isdigit()
+                and b.isdigit()
+                and not b.startswith("0")
+                and int(a) < int(b)
+                and len(b) - len(a) <= 1
+                and not a.startswith("0")
                 and b.endswith("0")
             ):
                 continue  # a range such as 1000-2000
@@ -211,7 +224,9 @@ def find_amounts(
         hits = _en_words(text, [(d.start, d.end) for d in dates], [])
     else:
         blocked = [(d.start, d.end) for d in dates]
-        blocked = _merge_spans(blocked + [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)])
+        blocked = _merge_spans(
+            blocked + [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)]
+        )
         hits = _zh_numbers(text, blocked) if lang == "zh" else _en_numbers(text, blocked)
         if lang == "en":
             hits += _en_words(text, blocked, hits)
@@ -243,8 +258,11 @@ def _merge_ranges(text: str, hits: list[AmountHit]) -> list[AmountHit]:
         if out:
             prev = out[-1]
             if (
-                prev.kind == NUM and h.kind == NUM and prev.value is not None
-                and h.value is not None and prev.value <= h.value
+                prev.kind == NUM
+                and h.kind == NUM
+                and prev.value is not None
+                and h.value is not None
+                and prev.value <= h.value
                 and _RANGE_GAP.fullmatch(text, prev.end, h.start)
             ):
                 out[-1] = AmountHit(prev.start, h.end, prev.value, NUM)
@@ -269,9 +287,9 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
         cur_after = after.group("cur") if after else None
         if not mult and not cur_after and _EN_NOT_AFTER.match(text, end):
             continue
-        before = text[max(0, start - 30):start]
+        before = text[max(0, start - 30) : start]
         if not has_cur:
-            prev = text[max(0, start - 4):start].rstrip()
+            prev = text[max(0, start - 4) : start].rstrip()
             if prev.endswith(("usd", "gbp", "eur", "rmb", "cny", "us$")):
                 has_cur = True
         if not has_cur and not cur_after and _EN_ID_BEFORE.search(before):
@@ -283,9 +301,12 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
         if not has_cur and not cur_after and not mult:
             if 1900 <= value <= 2099 and len(digits) == 4 and _YEAR_BEFORE.search(before):
                 continue
-            if value == value.to_integral_value() and value <= 24:
-                if _TIME_BEFORE.search(before) or _BETWEEN_BEFORE.search(before):
-                    continue
+            if (
+                value == value.to_integral_value()
+                and value <= 24
+                and (_TIME_BEFORE.search(before) or _BETWEEN_BEFORE.search(before))
+            ):
+                continue
             if len(digits) >= 7 and "." not in digits:
                 continue
         if mult:
@@ -364,7 +385,7 @@ def _zh_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
                 continue
             if not is_ascii and not has_unit:
                 continue
-        before = text[max(0, start - 8):start]
+        before = text[max(0, start - 8) : start]
         prefix_cur = before.rstrip().endswith(("¥", "$", "rmb", "人民币"))
         if not cur and not prefix_cur and _ZH_ID_BEFORE.search(before):
             continue

@@ -19,6 +19,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from bot.replies.numbers import EN_TENS, EN_UNITS, parse_chinese
 from bot.replies.scanner import trie_alternation
@@ -31,11 +32,11 @@ def word_start(text: str, pos: int) -> bool:
     c = text[pos - 1]
     return not (c.isalnum() or c == "_")
 
+
 DATE, VAGUE, EVENT, PAST = "date", "vague", "event", "past"
 
 
-@dataclass(frozen=True, slots=True)
-class DateHit:
+class DateHit(NamedTuple):
     """A date phrase found in folded text."""
 
     start: int
@@ -178,10 +179,26 @@ for _i, _names in enumerate(
         _MONTHS[_n] = _i
 
 _ORDINALS: dict[str, int] = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12,
-    "thirteenth": 13, "fourteenth": 14, "fifteenth": 15, "sixteenth": 16,
-    "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "eleventh": 11,
+    "twelfth": 12,
+    "thirteenth": 13,
+    "fourteenth": 14,
+    "fifteenth": 15,
+    "sixteenth": 16,
+    "seventeenth": 17,
+    "eighteenth": 18,
+    "nineteenth": 19,
+    "twentieth": 20,
     "thirtieth": 30,
 }
 for _t, _tv in (("twenty", 20), ("thirty", 30)):
@@ -202,9 +219,11 @@ def _alt(words: object) -> str:
 _WD = f"(?:{_alt(_WEEKDAYS)})"
 _MON = f"(?:{_alt(_MONTHS)})"
 _ORD = f"(?:{_alt(_ORDINALS)})"
-_CNT = r"(?:\d{1,3}|a\s+couple(?:\s+of)?|couple(?:\s+of)?|" + _alt(
-    [w for w in _COUNT_WORDS if " " not in w]
-) + ")"
+_CNT = (
+    r"(?:\d{1,3}|a\s+couple(?:\s+of)?|couple(?:\s+of)?|"
+    + _alt([w for w in _COUNT_WORDS if " " not in w])
+    + ")"
+)
 _DAYNUM = r"(?:[12]\d|3[01]|0?[1-9])"
 _TMR = (
     r"(?:tomorrow|tmrw|tmrow|tmr|tmw|tomorow|tomorro|tommorow|tommorrow|tommorw|tomoro|"
@@ -213,76 +232,156 @@ _TMR = (
 
 _EN_PATTERNS: list[tuple[str, str]] = [
     ("iso", r"\b(?P<iso_y>20\d\d)[-/.](?P<iso_m>\d{1,2})[-/.](?P<iso_d>\d{1,2})\b"),
-    ("past_rel", r"\b(?:yesterday|last\s+(?:night|week(?:end)?|month|year|time)|"
-     r"(?:\d{1,3}|a|an|one|two|three|four|five|six|a\s+few|few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several)"
-     r"\s+(?:days?|weeks?|months?|years?)\s+ago|earlier\s+today|the\s+other\s+day|"
-     r"(?:just|until|till|by|up\s+to)\s+now)\b"),
+    (
+        "past_rel",
+        r"\b(?:yesterday|last\s+(?:night|week(?:end)?|month|year|time)|"
+        r"(?:\d{1,3}|a|an|one|two|three|four|five|six|a\s+few|few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several)"
+        r"\s+(?:days?|weeks?|months?|years?)\s+ago|earlier\s+today|the\s+other\s+day|"
+        r"(?:just|until|till|by|up\s+to)\s+now)\b",
+    ),
     ("for_now", r"\bfor\s+now\b"),
     ("wk2", r"\b(?:the\s+)?week\s+after\s+next\b"),
     ("dat", r"\b(?:the\s+)?day\s+after\s+" + _TMR + r"\b"),
-    ("nth_next", r"\b(?:the\s+)?(?P<nn_d>" + _DAYNUM + r"(?:st|nd|rd|th)?|" + _ORD
-     + r")\s+(?:of\s+)?(?:next|the\s+next|the\s+coming|the\s+following)\s+month\b"),
-    ("next_month_nth", r"\bnext\s+month\s+on\s+the\s+(?P<nm_d>" + _DAYNUM + r"(?:st|nd|rd|th)?|"
-     + _ORD + r")\b"),
-    ("vague_next", r"\b(?:early|beginning\s+of|start\s+of|the\s+start\s+of|the\s+beginning\s+of|"
-     r"mid|middle\s+of|the\s+middle\s+of|late|later|sometime|some\s+time|the\s+first\s+week\s+of|"
-     r"the\s+first\s+part\s+of)(?:\s+|-)(?:next|the\s+next|the\s+following)\s+(?:month|week|year)\b"),
-    ("eonm", r"\b(?:(?:by\s+)?(?:the\s+)?end\s+of\s+)?(?:next|the\s+next|the\s+following|nxt)"
-     r"\s+month(?:'?s\s+end|\s+end)?\b"),
-    ("vague_month", r"\b(?:mid(?:-|\s*)month|(?:the\s+)?middle\s+of\s+(?:the\s+|this\s+)?month|"
-     r"early\s+(?:this\s+|the\s+)?month|(?:the\s+)?(?:beginning|start)\s+of\s+(?:the\s+|this\s+)?month)\b"),
-    ("eom", r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month|month[-\s]?end|eom|this\s+month|"
-     r"later\s+this\s+month|the\s+month'?s\s+end|end\s+of\s+mo)\b"),
+    (
+        "nth_next",
+        r"\b(?:the\s+)?(?P<nn_d>"
+        + _DAYNUM
+        + r"(?:st|nd|rd|th)?|"
+        + _ORD
+        + r")\s+(?:of\s+)?(?:next|the\s+next|the\s+coming|the\s+following)\s+month\b",
+    ),
+    (
+        "next_month_nth",
+        r"\bnext\s+month\s+on\s+the\s+(?P<nm_d>" + _DAYNUM + r"(?:st|nd|rd|th)?|" + _ORD + r")\b",
+    ),
+    (
+        "vague_next",
+        r"\b(?:early|beginning\s+of|start\s+of|the\s+start\s+of|the\s+beginning\s+of|"
+        r"mid|middle\s+of|the\s+middle\s+of|late|later|sometime|some\s+time|the\s+first\s+week\s+of|"
+        r"the\s+first\s+part\s+of)(?:\s+|-)(?:next|the\s+next|the\s+following)\s+(?:month|week|year)\b",
+    ),
+    (
+        "eonm",
+        r"\b(?:(?:by\s+)?(?:the\s+)?end\s+of\s+)?(?:next|the\s+next|the\s+following|nxt)"
+        r"\s+month(?:'?s\s+end|\s+end)?\b",
+    ),
+    (
+        "vague_month",
+        r"\b(?:mid(?:-|\s*)month|(?:the\s+)?middle\s+of\s+(?:the\s+|this\s+)?month|"
+        r"early\s+(?:this\s+|the\s+)?month|(?:the\s+)?(?:beginning|start)\s+of\s+(?:the\s+|this\s+)?month)\b",
+    ),
+    (
+        "eom",
+        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month|month[-\s]?end|eom|this\s+month|"
+        r"later\s+this\s+month|the\s+month'?s\s+end|end\s+of\s+mo)\b",
+    ),
     ("end_of_mon", r"\b(?:the\s+)?end\s+of\s+(?P<eo_m>" + _MON + r")\b"),
-    ("eoy", r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?year|year[-\s]?end|eoy|this\s+year|"
-     r"later\s+this\s+year)\b"),
+    (
+        "eoy",
+        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?year|year[-\s]?end|eoy|this\s+year|"
+        r"later\s+this\s+year)\b",
+    ),
     ("xmas", r"\b(?:by|before|on|for|at|until|till)\s+(?:christmas|xmas)(?:\s+day)?\b"),
     ("after_xmas", r"\b(?:after|past)\s+(?:christmas|xmas|the\s+holidays|new\s+year'?s?)\b"),
-    ("vague_span", r"\b(?:next\s+year|(?:in|within|for|after)\s+(?:a|one|\d{1,2}|two|three|four|six|"
-     r"a\s+few|few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several)\s+(?:more\s+)?(?:months?|years?)|"
-     r"(?:another|a|one\s+more|an\s+extra|extra)\s+(?:couple(?:\s+of)?\s+|few\s+)?months?|"
-     r"(?:every|each|per|a)\s+(?:other\s+)?(?:(?:two|2|three|3|four|4|couple(?:\s+of)?)\s+)?"
-     r"(?:weeks?|months?|fortnight|paycheck|pay\s+period)|bi-?weekly|weekly|monthly|fortnightly)\b"),
-    ("next_week", r"\b(?:(?:by\s+)?(?:the\s+)?end\s+of\s+)?(?:next|nxt|the\s+following)\s+"
-     r"(?:week(?:end|\s+end)?|wk(?:nd)?)\b"),
-    ("this_week", r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:week|wk)|this\s+(?:coming\s+)?"
-     r"(?:week(?:end|\s+end)?|wk(?:nd)?)|(?:the\s+|by\s+the\s+)?week[-\s]?end|eow|wkend|wknd)\b"),
-    ("weekday", r"\b(?:(?P<wd_mod>this\s+coming|this|next|nxt|coming|the\s+coming|upcoming|"
-     r"the\s+following|following|last|past|every|each)\s+)?(?P<wd>" + _WD
-     + r")(?:s|\.)?\b(?:\s+(?P<wd_suf>next\s+week|this\s+week|after\s+next|week))?"),
+    (
+        "vague_span",
+        r"\b(?:next\s+year|(?:in|within|for|after)\s+(?:a|one|\d{1,2}|two|three|four|six|"
+        r"a\s+few|few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several)\s+(?:more\s+)?(?:months?|years?)|"
+        r"(?:another|a|one\s+more|an\s+extra|extra)\s+(?:couple(?:\s+of)?\s+|few\s+)?months?|"
+        r"(?:every|each|per|a)\s+(?:other\s+)?(?:(?:two|2|three|3|four|4|couple(?:\s+of)?)\s+)?"
+        r"(?:weeks?|months?|fortnight|paycheck|pay\s+period)|bi-?weekly|weekly|monthly|fortnightly)\b",
+    ),
+    (
+        "next_week",
+        r"\b(?:(?:by\s+)?(?:the\s+)?end\s+of\s+)?(?:next|nxt|the\s+following)\s+"
+        r"(?:week(?:end|\s+end)?|wk(?:nd)?)\b",
+    ),
+    (
+        "this_week",
+        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?(?:week|wk)|this\s+(?:coming\s+)?"
+        r"(?:week(?:end|\s+end)?|wk(?:nd)?)|(?:the\s+|by\s+the\s+)?week[-\s]?end|eow|wkend|wknd)\b",
+    ),
+    (
+        "weekday",
+        r"\b(?:(?P<wd_mod>this\s+coming|this|next|nxt|coming|the\s+coming|upcoming|"
+        r"the\s+following|following|last|past|every|each)\s+)?(?P<wd>"
+        + _WD
+        + r")(?:s|\.)?\b(?:\s+(?P<wd_suf>next\s+week|this\s+week|after\s+next|week))?",
+    ),
     ("tmr", r"\b" + _TMR + r"\b"),
-    ("today", r"\b(?:today|tonight|tonite|2nite|2day|tday|this\s+(?:evening|afternoon|morning|arvo)|"
-     r"right\s+now|rn|later\s+today|(?:the\s+)?end\s+of\s+(?:the\s+)?day|eod|now|immediately|"
-     r"right\s+away|straight\s+away|this\s+instant)\b"),
-    ("in_days", r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after)\s+(?P<ind_n>"
-     + _CNT + r")\s*(?:more\s+|extra\s+)?(?P<ind_u>(?:business\s+|working\s+)?days?|weeks?|wks?|"
-     r"fortnight)\b(?:'?s?\s+time)?"),
-    ("days_from", r"\b(?P<dfn_n>" + _CNT + r")\s*(?P<dfn_u>days?|weeks?|wks?)\s+(?:from\s+(?:now|today)|"
-     r"later|time|out)\b"),
+    (
+        "today",
+        r"\b(?:today|tonight|tonite|2nite|2day|tday|this\s+(?:evening|afternoon|morning|arvo)|"
+        r"right\s+now|rn|later\s+today|(?:the\s+)?end\s+of\s+(?:the\s+)?day|eod|now|immediately|"
+        r"right\s+away|straight\s+away|this\s+instant)\b",
+    ),
+    (
+        "in_days",
+        r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after)\s+(?P<ind_n>"
+        + _CNT
+        + r")\s*(?:more\s+|extra\s+)?(?P<ind_u>(?:business\s+|working\s+)?days?|weeks?|wks?|"
+        r"fortnight)\b(?:'?s?\s+time)?",
+    ),
+    (
+        "days_from",
+        r"\b(?P<dfn_n>" + _CNT + r")\s*(?P<dfn_u>days?|weeks?|wks?)\s+(?:from\s+(?:now|today)|"
+        r"later|time|out)\b",
+    ),
     ("fortnight", r"\b(?:in\s+)?a\s+fortnight\b"),
     ("day_or_two", r"\b(?:in\s+|within\s+)?a\s+(?P<dot_u>day|week)\s+or\s+(?:two|so)\b"),
     ("couple_days", r"\b(?:a\s+)?couple(?:\s+of)?\s+(?P<cd_u>days|weeks)\b"),
     ("few_days", r"\b(?:(?:in\s+)?a\s+few|few|several|some|a\s+few\s+more)\s+(?:days|weeks)\b"),
-    ("md", r"\b(?P<md_m>" + _MON + r")\.?\s+(?:the\s+)?(?P<md_d>" + _DAYNUM
-     + r")(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>20\d\d))?"),
-    ("dm", r"\b(?:the\s+)?(?P<dm_d>" + _DAYNUM + r")(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>" + _MON
-     + r")\b\.?(?:,?\s+(?P<dm_y>20\d\d))?"),
-    ("month_only", r"\b(?:in|by|until|till|before|early|mid|late)\s+(?:" + _alt(
-        [m for m in _MONTHS if len(m) > 3]) + r")\b(?!\s*(?:the\s+)?\d)"),
-    ("numeric", r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])"),
+    (
+        "md",
+        r"\b(?P<md_m>"
+        + _MON
+        + r")\.?\s+(?:the\s+)?(?P<md_d>"
+        + _DAYNUM
+        + r")(?:st|nd|rd|th)?\b(?:,?\s+(?P<md_y>20\d\d))?",
+    ),
+    (
+        "dm",
+        r"\b(?:the\s+)?(?P<dm_d>"
+        + _DAYNUM
+        + r")(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm_m>"
+        + _MON
+        + r")\b\.?(?:,?\s+(?P<dm_y>20\d\d))?",
+    ),
+    (
+        "month_only",
+        r"\b(?:in|by|until|till|before|early|mid|late)\s+(?:"
+        + _alt([m for m in _MONTHS if len(m) > 3])
+        + r")\b(?!\s*(?:the\s+)?\d)",
+    ),
+    (
+        "numeric",
+        r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])",
+    ),
     ("ord", r"\b(?:the\s+)?(?P<od_d>" + _DAYNUM + r")(?:st|nd|rd|th)\b"),
-    ("ord_word", r"\b(?:(?:on|by|before|until|till|after)\s+the\s+(?P<ow_a>" + _ORD
-     + r")|the\s+(?P<ow_b>" + _ORD + r")\s+of\s+(?:the|this)\s+month)\b"
-     r"(?!\s+of\s+(?:next|the\s+next|the\s+following|the\s+coming)\s+month)"),
-    ("event", r"\b(?:(?:when|once|after|as\s+soon\s+as|soon\s+as|the\s+day|whenever|till|until)\s+"
-     r"(?:i|we|my\s+\w+|he|she)\s+(?:get|gets|got|receive|am|is|are|be|get\s+my|receive\s+my)\s+paid|"
-     r"pay\s*day|pay\s*check|pay\s*cheque|payroll|(?:i|we)\s+get\s+paid|get\s+paid|"
-     r"when\s+(?:my\s+|the\s+)?(?:pay|check|cheque|wages?|salary|benefits|ssi|disability|"
-     r"tax\s+refund|refund|stimulus|income|money)\s+(?:comes?|hits?|clears?|arrives?|lands?|"
-     r"is\s+in|goes\s+in|gets?\s+in|drops?|comes\s+in|shows\s+up|posts?))\b"),
-    ("vague", r"\b(?:soon|soonish|asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|i\s+can)|shortly|"
-     r"later|eventually|one\s+of\s+these\s+days|some\s*time|in\s+a\s+bit|in\s+a\s+while|"
-     r"in\s+due\s+course)\b"),
+    (
+        "ord_word",
+        r"\b(?:(?:on|by|before|until|till|after)\s+the\s+(?P<ow_a>"
+        + _ORD
+        + r")|the\s+(?P<ow_b>"
+        + _ORD
+        + r")\s+of\s+(?:the|this)\s+month)\b"
+        r"(?!\s+of\s+(?:next|the\s+next|the\s+following|the\s+coming)\s+month)",
+    ),
+    (
+        "event",
+        r"\b(?:(?:when|once|after|as\s+soon\s+as|soon\s+as|the\s+day|whenever|till|until)\s+"
+        r"(?:i|we|my\s+\w+|he|she)\s+(?:get|gets|got|receive|am|is|are|be|get\s+my|receive\s+my)\s+paid|"
+        r"pay\s*day|pay\s*check|pay\s*cheque|payroll|(?:i|we)\s+get\s+paid|get\s+paid|"
+        r"when\s+(?:my\s+|the\s+)?(?:pay|check|cheque|wages?|salary|benefits|ssi|disability|"
+        r"tax\s+refund|refund|stimulus|income|money)\s+(?:comes?|hits?|clears?|arrives?|lands?|"
+        r"is\s+in|goes\s+in|gets?\s+in|drops?|comes\s+in|shows\s+up|posts?))\b",
+    ),
+    (
+        "vague",
+        r"\b(?:soon|soonish|asap|a\.s\.a\.p|as\s+soon\s+as\s+(?:possible|poss|i\s+can)|shortly|"
+        r"later|eventually|one\s+of\s+these\s+days|some\s*time|in\s+a\s+bit|in\s+a\s+while|"
+        r"in\s+due\s+course)\b",
+    ),
 ]
 
 # A leading \b defeats the engine's first-character skipping; it is checked on each hit instead.
@@ -299,13 +398,99 @@ _EN_TOKEN = re.compile(r"[a-z0-9]+")
 _EN_TRIGGERS = frozenset(
     [*_WEEKDAYS, *_MONTHS, *_ORDINALS]
     + [w.split("-")[0] for w in _ORDINALS]
-    + """yesterday last earlier the until till week day next nxt early beginning start mid middle late
-    later sometime end eom this year eoy christmas xmas in within after another extra every each per
-    bi biweekly weekly monthly fortnightly following coming upcoming past tomorrow tmrw tmrow tmr tmw
-    tomorow tomorro tommorow tommorrow tommorw tomoro tomoz tomrw tomm today tonight tonite tday right
-    rn eod now immediately straight inside over fortnight couple few several before when once soon
-    whenever payday paycheck paycheque payroll soonish asap shortly eventually wk wkend wknd eow
-    weekend instant""".split()
+    + [
+        "yesterday",
+        "last",
+        "earlier",
+        "the",
+        "until",
+        "till",
+        "week",
+        "day",
+        "next",
+        "nxt",
+        "early",
+        "beginning",
+        "start",
+        "mid",
+        "middle",
+        "late",
+        "later",
+        "sometime",
+        "end",
+        "eom",
+        "this",
+        "year",
+        "eoy",
+        "christmas",
+        "xmas",
+        "in",
+        "within",
+        "after",
+        "another",
+        "extra",
+        "every",
+        "each",
+        "per",
+        "bi",
+        "biweekly",
+        "weekly",
+        "monthly",
+        "fortnightly",
+        "following",
+        "coming",
+        "upcoming",
+        "past",
+        "tomorrow",
+        "tmrw",
+        "tmrow",
+        "tmr",
+        "tmw",
+        "tomorow",
+        "tomorro",
+        "tommorow",
+        "tommorrow",
+        "tommorw",
+        "tomoro",
+        "tomoz",
+        "tomrw",
+        "tomm",
+        "today",
+        "tonight",
+        "tonite",
+        "tday",
+        "right",
+        "rn",
+        "eod",
+        "now",
+        "immediately",
+        "straight",
+        "inside",
+        "over",
+        "fortnight",
+        "couple",
+        "few",
+        "several",
+        "before",
+        "when",
+        "once",
+        "soon",
+        "whenever",
+        "payday",
+        "paycheck",
+        "paycheque",
+        "payroll",
+        "soonish",
+        "asap",
+        "shortly",
+        "eventually",
+        "wk",
+        "wkend",
+        "wknd",
+        "eow",
+        "weekend",
+        "instant",
+    ]
 )
 # Common words that start a date phrase only when followed by certain words.
 _EN_CONDITIONAL_TRIGGERS = (
@@ -325,7 +510,8 @@ _EN_CONDITIONAL_TRIGGERS = (
     r"up(?=\s+to\s+now)",
     r"just(?=\s+now)",
     r"\d++(?=[/\-.]\d|(?:st|nd|rd|th)\b|\s*(?:days?|weeks?|wks?|months?|years?|yrs?)\b|\s+(?:of\s+)?(?:"
-    + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\b|mor|mo\b|mrw|nite|day\b)",
+    + "|".join(sorted(_MONTHS, key=len, reverse=True))
+    + r")\b|mor|mo\b|mrw|nite|day\b)",
 )
 
 _TRIGGER_RE: list[re.Pattern[str]] = []
@@ -337,8 +523,11 @@ def _trigger_re() -> re.Pattern[str]:
         words = sorted(_EN_TRIGGERS, key=len, reverse=True)
         _TRIGGER_RE.append(
             re.compile(
-                r"(?<![a-z0-9_])(?:(?:" + trie_alternation(words) + r")(?![a-z0-9])|"
-                + "|".join(_EN_CONDITIONAL_TRIGGERS) + ")"
+                r"(?<![a-z0-9_])(?:(?:"
+                + trie_alternation(words)
+                + r")(?![a-z0-9])|"
+                + "|".join(_EN_CONDITIONAL_TRIGGERS)
+                + ")"
             )
         )
     return _TRIGGER_RE[0]
@@ -360,24 +549,53 @@ def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> list[re.Ma
             done = m.end()
     return out
 
+
 # --------------------------------------------------------------------------- Chinese
 
 _CN_N = r"[0-9零〇一二两三四五六七八九十]{1,3}"
 _CN_WD = r"[一二三四五六日天七1-7]"
-_CN_WDMAP = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6,
-             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
+_CN_WDMAP = {
+    "一": 0,
+    "二": 1,
+    "三": 2,
+    "四": 3,
+    "五": 4,
+    "六": 5,
+    "日": 6,
+    "天": 6,
+    "七": 6,
+    "1": 0,
+    "2": 1,
+    "3": 2,
+    "4": 3,
+    "5": 4,
+    "6": 5,
+    "7": 6,
+}
 _WEEK = r"(?:周|星期|礼拜|个星期|个礼拜)"
 
 _ZH_PATTERNS: list[tuple[str, str]] = [
-    ("iso", r"(?P<iso_y>20\d\d)\s*[-/.年]\s*(?P<iso_m>\d{1,2})\s*[-/.月]\s*(?P<iso_d>\d{1,2})(?![\d])[日号]?"),
-    ("z_past", r"(?:昨天|昨晚|昨日|昨儿|前天|前晚|刚才|刚刚|前几天|前两天|上次|之前|早就|"
-     r"上(?:个|一)?(?:周|星期|礼拜)(?:" + _CN_WD + r"|末)?|上(?:个|一)?月(?:底|末|初)?|去年|"
-     + _CN_N + r"(?:天|个?星期|个?礼拜|周|个?月)前)"),
+    (
+        "iso",
+        r"(?P<iso_y>20\d\d)\s*[-/.年]\s*(?P<iso_m>\d{1,2})\s*[-/.月]\s*(?P<iso_d>\d{1,2})(?![\d])[日号]?",
+    ),
+    (
+        "z_past",
+        r"(?:昨天|昨晚|昨日|昨儿|前天|前晚|刚才|刚刚|前几天|前两天|上次|之前|早就|"
+        r"上(?:个|一)?(?:周|星期|礼拜)(?:"
+        + _CN_WD
+        + r"|末)?|上(?:个|一)?月(?:底|末|初)?|去年|"
+        + _CN_N
+        + r"(?:天|个?星期|个?礼拜|周|个?月)前)",
+    ),
     ("z_md", r"(?P<zmd_m>" + _CN_N + r")\s*月\s*(?P<zmd_d>" + _CN_N + r")\s*(?:日|号)"),
     ("z_mend", r"(?P<zme_m>" + _CN_N + r")\s*月(?:底|末|尾)"),
     ("z_next_nth", r"下(?:个|一个)?月(?:的)?\s*(?P<znn_d>" + _CN_N + r")\s*(?:号|日)"),
-    ("z_vague_next", r"下(?:个|一个)?月(?:初|中|上旬|中旬|下旬|头)|(?:这个?|本)?月(?:初|中|上旬|中旬)|"
-     r"明年|来年|下一年|年后|过年后|年初"),
+    (
+        "z_vague_next",
+        r"下(?:个|一个)?月(?:初|中|上旬|中旬|下旬|头)|(?:这个?|本)?月(?:初|中|上旬|中旬)|"
+        r"明年|来年|下一年|年后|过年后|年初",
+    ),
     ("z_nn_month", r"下下(?:个)?月(?:底|末)?"),
     ("z_eonm", r"下(?:个|一个)?月(?:底|末|尾)?"),
     ("z_recurring", r"每(?:个)?(?:月|天|日|周|星期|礼拜)(?!" + _CN_WD + r")|按月|按周"),
@@ -389,20 +607,36 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ("z_next_week", r"下(?:个|一个)?" + _WEEK + r"末?"),
     ("z_this_wd", r"(?:这|本|这个)" + _WEEK + r"(?P<ztw_w>" + _CN_WD + r")"),
     ("z_this_week", r"(?:这|本|这个)" + _WEEK + r"末?|周末"),
-    ("z_ndays", r"(?P<znd_n>" + _CN_N + r"|几|两三|三五|一两|两)\s*(?P<znd_u>个?(?:天|日|周|星期|礼拜|工作日))"
-     r"(?:后|之后|以后|内|之内|以内|左右)"),
+    (
+        "z_ndays",
+        r"(?P<znd_n>"
+        + _CN_N
+        + r"|几|两三|三五|一两|两)\s*(?P<znd_u>个?(?:天|日|周|星期|礼拜|工作日))"
+        r"(?:后|之后|以后|内|之内|以内|左右)",
+    ),
     ("z_bare_wd", r"(?:周|星期|礼拜)(?P<zbw_w>" + _CN_WD + r")"),
     ("z_guo", r"过(?P<zg_n>" + _CN_N + r"|几|两)天"),
-    ("z_vague", r"这两天|这几天|近两天|近几天|最近几天|过段时间|过一段时间|过阵子|过些天|过些日子|改天|回头|"
-     r"晚点|晚些|尽快|尽早|早日|以后|很快|迟些|等有钱|几天后|" + _CN_N + r"个月(?:后|之后|以后|内|之内)"),
-    ("z_event", r"发工资|发薪|工资到账|工资下来|工资发了|发了工资|领工资|拿到工资|发工钱|出粮|工资到了|"
-     r"工资一到|发了薪水|薪水到账|发钱"),
+    (
+        "z_vague",
+        r"这两天|这几天|近两天|近几天|最近几天|过段时间|过一段时间|过阵子|过些天|过些日子|改天|回头|"
+        r"晚点|晚些|尽快|尽早|早日|以后|很快|迟些|等有钱|几天后|"
+        + _CN_N
+        + r"个月(?:后|之后|以后|内|之内)",
+    ),
+    (
+        "z_event",
+        r"发工资|发薪|工资到账|工资下来|工资发了|发了工资|领工资|拿到工资|发工钱|出粮|工资到了|"
+        r"工资一到|发了薪水|薪水到账|发钱",
+    ),
     ("z_dat3", r"大后天"),
     ("z_dat2", r"后天"),
     ("z_tmr", r"明天|明日|明早|明晚|明儿"),
     ("z_today", r"今天|今日|今晚|今早|今儿|当天|马上|立刻|立即|现在|即刻|今夜|这会儿"),
     ("z_day", r"(?P<zd_d>" + _CN_N + r")\s*(?:号|日)(?!元)"),
-    ("numeric", r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])"),
+    (
+        "numeric",
+        r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])",
+    ),
 ]
 
 _ZH_RE = re.compile("|".join(f"(?:{p})(?P<{n}>)" for n, p in _ZH_PATTERNS))
@@ -438,8 +672,15 @@ def _en_value(name: str, m: re.Match[str], ctx: DateContext) -> tuple[dt.date | 
         return ctx.calendar_date(int(g("iso_m")), int(g("iso_d")), int(g("iso_y"))), DATE
     if name == "past_rel":
         return None, PAST
-    if name in ("for_now", "vague_next", "vague_month", "vague_span", "vague", "few_days",
-                "month_only"):
+    if name in (
+        "for_now",
+        "vague_next",
+        "vague_month",
+        "vague_span",
+        "vague",
+        "few_days",
+        "month_only",
+    ):
         return None, VAGUE
     if name == "event":
         return None, EVENT
@@ -478,12 +719,12 @@ def _en_value(name: str, m: re.Match[str], ctx: DateContext) -> tuple[dt.date | 
             return ctx.week_day(1, wd), DATE
         if suf == "this week" or mod == "this":
             return ctx.this_weekday(wd), DATE
-        d = ctx.bare_weekday(wd)
+        day = ctx.bare_weekday(wd)
         if suf == "after next":
-            d = ctx.week_day(2, wd)
+            day = ctx.week_day(2, wd)
         elif suf == "week":
-            d = d + dt.timedelta(days=7)
-        return d, DATE
+            day = day + dt.timedelta(days=7)
+        return day, DATE
     if name == "tmr":
         return ctx.plus(1), DATE
     if name == "today":
@@ -569,7 +810,9 @@ def _zh_value(name: str, m: re.Match[str], ctx: DateContext) -> tuple[dt.date | 
         return ctx.sunday(0), DATE
     if name == "z_ndays":
         raw = g("znd_n")
-        n = {"两三": 2, "三五": 3, "一两": 1, "两": 2}.get(raw) or (_cn_int(raw) if raw != "几" else None)
+        n = {"两三": 2, "三五": 3, "一两": 1, "两": 2}.get(raw) or (
+            _cn_int(raw) if raw != "几" else None
+        )
         if n is None or n > 400:
             return None, VAGUE
         unit = g("znd_u")
@@ -607,7 +850,9 @@ def gate_parts(lang: str) -> tuple[str, ...]:
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
 
 
-def find_dates(text: str, lang: str, ctx: DateContext, starts: list[int] | None = None) -> list[DateHit]:
+def find_dates(
+    text: str, lang: str, ctx: DateContext, starts: list[int] | None = None
+) -> list[DateHit]:
     """All date phrases in folded ``text``, left to right, non-overlapping.
 
     ``starts`` (sorted) are positions where a date may start, from the reply
@@ -615,10 +860,7 @@ def find_dates(text: str, lang: str, ctx: DateContext, starts: list[int] | None 
     """
     hits: list[DateHit] = []
     if lang == "zh":
-        if starts is None:
-            found = _ZH_RE.finditer(text)
-        else:
-            found = _matches_at(_ZH_RE, text, starts)
+        found = _ZH_RE.finditer(text) if starts is None else _matches_at(_ZH_RE, text, starts)
         for m in found:
             name = m.lastgroup or ""
             value, kind = _zh_value(name, m, ctx)
@@ -634,15 +876,15 @@ def find_dates(text: str, lang: str, ctx: DateContext, starts: list[int] | None 
     for start in starts:
         if start < done:
             continue
-        m = match(text, start)
-        if m is None or m.end() == start:
+        found_at = match(text, start)
+        if found_at is None or found_at.end() == start:
             continue
-        name = m.lastgroup or ""
+        name = found_at.lastgroup or ""
         if name in _EN_BOUNDED and not word_start(text, start):
             continue
-        done = m.end()
-        value, kind = _en_value(name, m, ctx)
+        done = found_at.end()
+        value, kind = _en_value(name, found_at, ctx)
         if kind == DATE and value is None:
             continue
-        hits.append(DateHit(m.start(), m.end(), value, kind))
+        hits.append(DateHit(found_at.start(), found_at.end(), value, kind))
     return hits

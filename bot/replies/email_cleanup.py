@@ -27,16 +27,18 @@ _HEADER_LINES = (
     r"转发的邮件|邮件原文)[ \t\u00a0]*-{2,}",
     r"^[ \t]*_{8,}[ \t]*$",
     # Outlook header block: "From: …" followed within a few lines by "Sent:"/"Date:"/"To:"
-    r"^[ \t*>]*(?:from|发件人|寄件者)[ \t*]*[:：][^\n]*\n(?:[^\n]*\n){0,3}?[ \t*>]*(?:sent|date|发送时间|"
-    r"时间|日期|寄件日期|to|收件人|subject|主题)[ \t*]*[:：]",
+    r"^[ \t*>]*(?:from|发件人|寄件者)[ \t*]*[:：][^\n]*\n(?:[^\n]*\n){0,3}?[ \t*>]*"
+    r"(?:sent|date|发送时间|时间|日期|寄件日期|to|收件人|subject|主题)[ \t*]*[:：]",
     # QQ mail puts the whole header on one line: "发件人: x; 发送时间: …"
     r"^[ \t*>]*发件人[:：][^\n]{0,300}发送时间[:：]",
     # Signatures and mobile tails
     r"^-- ?$",
-    r"^[ \t]*(?:sent\s+from\s+my\s+[^\n]{1,40}|sent\s+from\s+(?:outlook|mail\s+for\s+windows|yahoo\s+mail|"
-    r"gmail|my\s+mobile)[^\n]{0,40}|get\s+outlook\s+for\s+[^\n]{1,20}|sent\s+via\s+[^\n]{1,40})[ \t]*$",
-    r"^[ \t]*(?:发自我的[^\n]{1,20}|发自网易邮箱[^\n]{0,20}|来自网易邮箱[^\n]{0,20}|发自\s*qq\s*邮箱[^\n]{0,20}|"
-    r"来自我的[^\n]{1,20}|发自[^\n]{1,12}(?:手机|客户端|邮箱)[^\n]{0,10}|来自[^\n]{1,12}(?:手机|客户端))[ \t]*$",
+    r"^[ \t]*(?:sent\s+from\s+my\s+[^\n]{1,40}|sent\s+from\s+(?:outlook|mail\s+for\s+windows|"
+    r"yahoo\s+mail|gmail|my\s+mobile)[^\n]{0,40}|get\s+outlook\s+for\s+[^\n]{1,20}|"
+    r"sent\s+via\s+[^\n]{1,40})[ \t]*$",
+    r"^[ \t]*(?:发自我的[^\n]{1,20}|发自网易邮箱[^\n]{0,20}|来自网易邮箱[^\n]{0,20}|"
+    r"发自\s*qq\s*邮箱[^\n]{0,20}|来自我的[^\n]{1,20}|发自[^\n]{1,12}(?:手机|客户端|邮箱)[^\n]{0,10}|"
+    r"来自[^\n]{1,12}(?:手机|客户端))[ \t]*$",
 )
 _HEADER = re.compile("|".join(f"(?:{p})" for p in _HEADER_LINES), re.M | re.I)
 _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*", re.M)
@@ -46,8 +48,8 @@ _HR_LINE = re.compile(r"^[ \t]*(?:\* \* \*|-{3,}|_{3,})[ \t]*$", re.M)
 
 #: Cheap test for "this reply may carry quoted history".
 QUOTE_HINT = re.compile(
-    r"wrote\s*:|写道|original message|原始邮件|原邮件|^[ \t]*>|from\s*:|发件人|sent from|sent via|发自|来自|"
-    r"^-- ?$|_{8,}",
+    r"wrote\s*:|写道|original message|原始邮件|原邮件|^[ \t]*>|from\s*:|发件人|sent from|sent via|"
+    r"发自|来自|^-- ?$|_{8,}",
     re.M | re.I,
 )
 
@@ -60,11 +62,8 @@ def _cut_point(text: str) -> int:
 def mask_quoted(text: str) -> str:
     """Blank quoted history, quoted lines and signatures with spaces (same length)."""
     cut = _cut_point(text)
-    if cut == 0 and text.strip():
-        # The whole text looks like a header: leave it, there is nothing else to read.
-        head = text
-    else:
-        head = text[:cut]
+    # When the whole text looks like a header, leave it: there is nothing else to read.
+    head = text if cut == 0 and text.strip() else text[:cut]
     head = _QUOTED_LINE.sub(lambda m: " " * len(m.group()), head)
     if not head.strip():
         return text

@@ -49,9 +49,10 @@ PRIORITY: tuple[Intent, ...] = (
 )
 
 
-
 #: Categories read per clause: in these, a leading "^" anchors at each clause start.
-CLAUSE_CATEGORIES = frozenset({"promise", "time_request", "cant_until", "uncertain", "offer_question", "block"})
+CLAUSE_CATEGORIES = frozenset(
+    {"promise", "time_request", "cant_until", "uncertain", "offer_question", "block"}
+)
 
 
 def _c(*parts: str) -> Parts:
@@ -370,14 +371,22 @@ EN = Lexicon(
     ),
     wh=re.compile(r"\b(?:how|where|what|which|who|whom|why|whether)\b"),
     promise=_c(
-        r"\b(?:" + _WILL + r"|i\s+can|we\s+can|can|i\s+could|could|i'?d|i\s+would|"
-        + _IM + r"\s+(?:going\s+to|gonna|able\s+to|planning\s+(?:on|to)|trying\s+to|about\s+to|happy\s+to|"
-        r"willing\s+to|ready\s+to|hoping\s+to|aiming\s+to|looking\s+to)|gonna|going\s+to|"
+        r"\b(?:"
+        + _WILL
+        + r"|i\s+can|we\s+can|can|i\s+could|could|i'?d|i\s+would|"
+        + _IM
+        + r"\s+(?:going\s+to|gonna|able\s+to|planning\s+(?:on|to)|trying\s+to|about\s+to|"
+        r"happy\s+to|willing\s+to|ready\s+to|hoping\s+to|aiming\s+to|looking\s+to)|gonna|going\s+to|"
         r"i\s+(?:plan|intend|want|hope|promise|aim|expect|mean|wanna|wish)\s+to|"
         r"let\s+me|i'?d\s+(?:like|love|be\s+happy|be\s+able|prefer)\s+to|"
         r"(?:i|we)\s+should|should\s+be\s+able\s+to|able\s+to|i\s+(?:may|might)|wanna|"
-        r"i\s+can\s+only|can\s+only|i\s+said\s+i'?d|i\s+said\s+i\s+would)\s+" + _ADV + _PAYV + r"\b",
-        r"\b" + _IM + r"\s+(?:(?:just|still|also|definitely|gonna\s+be|going\s+to\s+be)\s+)?(?:paying|"
+        r"i\s+can\s+only|can\s+only|i\s+said\s+i'?d|i\s+said\s+i\s+would)\s+"
+        + _ADV
+        + _PAYV
+        + r"\b",
+        r"\b"
+        + _IM
+        + r"\s+(?:(?:just|still|also|definitely|gonna\s+be|going\s+to\s+be)\s+)?(?:paying|"
         r"sending|transferring|wiring|mailing|putting|making\s+(?:a|the)\s+payment)\b",
         r"^[\s\W]*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:paying|sending|"
         r"transferring|wiring|will\s+pay|will\s+send|can\s+pay|can\s+do|could\s+do)\b",
@@ -466,7 +475,11 @@ _SURNAMES = (
     "任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱"
     "戴严莫孔向常汤康易乔赖文施洪辛柯庄欧阳上官司马诸葛"
 )
-_PAY_ZH = r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|汇|结清|补上|补齐)"
+# "还" is "pay back" unless it means "still" (还有, 还是, 还在, 还没 ...).
+_PAY_ZH = (
+    r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|汇|结清|"
+    r"补上|补齐)"
+)
 _STOPZH = r"[^，,。.!?！？；;\n]"
 
 ZH = Lexicon(
@@ -478,7 +491,9 @@ ZH = Lexicon(
         r"报警|警察|公安|110",
         r"律师函",
     ),
-    legal_not=_z(r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"),
+    legal_not=_z(
+        r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"
+    ),
     wrong_party=_z(
         r"打错|发错|找错人|弄错人|认错人|错号|搞错人|不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
         r"不是本人(?!办|借|申请|操作|消费|签|刷|用|开)|本人不是",
@@ -488,7 +503,9 @@ ZH = Lexicon(
         r"(?:号码|手机号?|电话)(?:也|都)?(?:已经)?不是(?:他|她|" + _STOPZH + r"{1,4})的",
         r"(?:号码?|手机号?)(?:是)?(?:我)?(?:刚|新|才)(?:办|买|换|注册)的|新办的号|刚办的号|刚换的号|换号了|"
         r"号码?(?:已经)?换人了|号码是我(?:刚|新)",
-        r"我是(?:他|她|" + _STOPZH + r"{1,3}的)(?:妈|爸|妈妈|爸爸|母亲|父亲|老婆|老公|妻子|丈夫|爱人|媳妇|"
+        r"我是(?:他|她|"
+        + _STOPZH
+        + r"{1,3}的)(?:妈|爸|妈妈|爸爸|母亲|父亲|老婆|老公|妻子|丈夫|爱人|媳妇|"
         r"儿子|女儿|哥|姐|弟|妹|朋友|同事|家人|亲戚|室友|房东|领导|老板|邻居|女朋友|男朋友|对象|嫂子|舅|姨|"
         r"叔|姑|婶|外婆|奶奶|爷爷|外公|孙)",
         r"去世|过世|离世|已故|身故|病逝|(?:他|她|人)(?:已经)?死了|不在人世",
@@ -515,7 +532,9 @@ ZH = Lexicon(
     ),
     fraud=re.compile(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
     paid=_z(
-        r"(?:已经?|早就|早已|刚刚?|之前就)" + _STOPZH + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|"
+        r"(?:已经?|早就|早已|刚刚?|之前就)"
+        + _STOPZH
+        + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|"
         r"打给你们|打到)",
         r"打过去了|打到你们|汇过去了",
         r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
@@ -571,7 +590,9 @@ ZH = Lexicon(
         r"有钱(?:了)?(?:再|就)|等我有钱|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
-    negated_before=re.compile(r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝)$"),
+    negated_before=re.compile(
+        r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝)$"
+    ),
     block=_z(
         r"已|了(?:$|[，,。])|过了|的$",
         r"电话|打我|回电",
@@ -595,7 +616,21 @@ LEXICONS: dict[str, Lexicon] = {"en": EN, "zh": ZH}
 
 #: The lexicon categories, in the order the parser reads them.
 CATEGORIES: tuple[str, ...] = (
-    "legal", "legal_not", "wrong_party", "dispute", "paid", "hardship", "refuse", "callback",
-    "question", "offer_question", "block", "ack", "auto_reply", "promise", "time_request",
-    "cant_until", "uncertain",
+    "legal",
+    "legal_not",
+    "wrong_party",
+    "dispute",
+    "paid",
+    "hardship",
+    "refuse",
+    "callback",
+    "question",
+    "offer_question",
+    "block",
+    "ack",
+    "auto_reply",
+    "promise",
+    "time_request",
+    "cant_until",
+    "uncertain",
 )

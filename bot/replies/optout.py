@@ -21,8 +21,32 @@ KEYWORDS_EN = frozenset(
     {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "unsub", "td"}
 )
 _FILLER = frozenset(
-    {"please", "pls", "plz", "plse", "now", "thanks", "thank", "you", "thx", "ty", "all", "it", "me",
-     "just", "ok", "okay", "asap", "immediately", "already", "again", "sms", "texts", "txt", "the"}
+    {
+        "please",
+        "pls",
+        "plz",
+        "plse",
+        "now",
+        "thanks",
+        "thank",
+        "you",
+        "thx",
+        "ty",
+        "all",
+        "it",
+        "me",
+        "just",
+        "ok",
+        "okay",
+        "asap",
+        "immediately",
+        "already",
+        "again",
+        "sms",
+        "texts",
+        "txt",
+        "the",
+    }
 )
 
 _TOKEN = re.compile(r"[a-z]+|[\u4e00-\u9fff]+")
@@ -42,7 +66,8 @@ _CONTACT_EN = (
 _REQUEST_EN_SRC = (
     r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|"
     r"with\s+the|all\s+the|all\s+these|all\s+this|trying\s+to|sending\s+me|sending)\s+){0,2}"
-    + _CONTACT_EN + r"\w*(?:\s+(?:me|us)\b)?)"
+    + _CONTACT_EN
+    + r"\w*(?:\s+(?:me|us)\b)?)"
     r"|\b(?:do\s+not|don'?t|dont|never|pls\s+don'?t|please\s+don'?t|do\s+not\s+ever)\s+(?:ever\s+)?"
     r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out)"
     r"\w*\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or)\b"
@@ -73,6 +98,8 @@ def _request_hits(text: str) -> list[tuple[int, int]]:
     found: dict[str, list[tuple[int, int]]] = {}
     _standalone[0].scan_gated(text, found)
     return found.get("optout", [])
+
+
 # "stop" opening or closing a message without punctuation: "wrong number stop", "stop i paid".
 _EDGE_STOP = re.compile(
     r"^\W*(?P<k>stop|unsubscribe|stopall)\s+(?!(?:the|your|these|this|that|charging|adding|taking|my|"
@@ -133,7 +160,7 @@ def detect_opt_out(
         return m.span(m.lastgroup or 0)
     pos = 0
     for sep in _CLAUSE.finditer(text):
-        if _keyword_clause(text[pos:sep.start()]):
+        if _keyword_clause(text[pos : sep.start()]):
             return pos, sep.start()
         pos = sep.end()
     if _keyword_clause(text[pos:]):

@@ -43,18 +43,188 @@ _WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
 
 # Words that follow "I'm not" / "no ... here" and are not names.
 _NOT_NAMES = frozenset(
-    """a an the this that it he she they you your my his her our their me him us them one body money
-    problem way need here there home sure able going gonna paying working employed in at on of for to
-    from with by and or but so because if when interested responsible aware happy trying ok okay well
-    available ready rich made liable obligated obliged stupid dumb scared afraid worried dead paid
-    done finished even really just only currently yet allowed certain capable getting taking letting
-    accepting agreeing asking saying kidding joking lying leaving hiding running answering giving
-    sending doing having playing talking speaking calling texting replying coming buying dealing
-    refusing disputing avoiding ignoring earning receiving planning wanting falling all any some no
-    never ever always too very much more less quite exactly fully totally completely entirely
-    necessarily sorry mad angry upset good bad fine alive around here gone anyone anybody someone
-    somebody everyone everybody nobody person guy man woman lady girl boy human customer debtor owner
-    account holder longer single married sick ill well bothered fussed surprised""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "it",
+        "he",
+        "she",
+        "they",
+        "you",
+        "your",
+        "my",
+        "his",
+        "her",
+        "our",
+        "their",
+        "me",
+        "him",
+        "us",
+        "them",
+        "one",
+        "body",
+        "money",
+        "problem",
+        "way",
+        "need",
+        "here",
+        "there",
+        "home",
+        "sure",
+        "able",
+        "going",
+        "gonna",
+        "paying",
+        "working",
+        "employed",
+        "in",
+        "at",
+        "on",
+        "of",
+        "for",
+        "to",
+        "from",
+        "with",
+        "by",
+        "and",
+        "or",
+        "but",
+        "so",
+        "because",
+        "if",
+        "when",
+        "interested",
+        "responsible",
+        "aware",
+        "happy",
+        "trying",
+        "ok",
+        "okay",
+        "well",
+        "available",
+        "ready",
+        "rich",
+        "made",
+        "liable",
+        "obligated",
+        "obliged",
+        "stupid",
+        "dumb",
+        "scared",
+        "afraid",
+        "worried",
+        "dead",
+        "paid",
+        "done",
+        "finished",
+        "even",
+        "really",
+        "just",
+        "only",
+        "currently",
+        "yet",
+        "allowed",
+        "certain",
+        "capable",
+        "getting",
+        "taking",
+        "letting",
+        "accepting",
+        "agreeing",
+        "asking",
+        "saying",
+        "kidding",
+        "joking",
+        "lying",
+        "leaving",
+        "hiding",
+        "running",
+        "answering",
+        "giving",
+        "sending",
+        "doing",
+        "having",
+        "playing",
+        "talking",
+        "speaking",
+        "calling",
+        "texting",
+        "replying",
+        "coming",
+        "buying",
+        "dealing",
+        "refusing",
+        "disputing",
+        "avoiding",
+        "ignoring",
+        "earning",
+        "receiving",
+        "planning",
+        "wanting",
+        "falling",
+        "all",
+        "any",
+        "some",
+        "no",
+        "never",
+        "ever",
+        "always",
+        "too",
+        "very",
+        "much",
+        "more",
+        "less",
+        "quite",
+        "exactly",
+        "fully",
+        "totally",
+        "completely",
+        "entirely",
+        "necessarily",
+        "sorry",
+        "mad",
+        "angry",
+        "upset",
+        "good",
+        "bad",
+        "fine",
+        "alive",
+        "around",
+        "here",
+        "gone",
+        "anyone",
+        "anybody",
+        "someone",
+        "somebody",
+        "everyone",
+        "everybody",
+        "nobody",
+        "person",
+        "guy",
+        "man",
+        "woman",
+        "lady",
+        "girl",
+        "boy",
+        "human",
+        "customer",
+        "debtor",
+        "owner",
+        "account",
+        "holder",
+        "longer",
+        "single",
+        "married",
+        "sick",
+        "ill",
+        "well",
+        "bothered",
+        "fussed",
+        "surprised",
+    ]
 )
 _EN_NAME_CUES = re.compile(
     r"(?<![a-z0-9_])(?:(?:i'?m|im|i\s+am)\s+not\s+(?P<a>[a-z][a-z'-]*)\b"
@@ -90,7 +260,9 @@ _BARE_AMOUNT_FILL = re.compile(
     r"can\s+do|that|is|would|will|work|works|do|be|it|about|around|roughly|approx|approximately|"
     r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W))*+"
 )
-_CONDITION_BEFORE = re.compile(r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$")
+_CONDITION_BEFORE = re.compile(
+    r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$"
+)
 _ZH_MODAL_END = re.compile(r"(?:会|要|一定|肯定|能|可以)$")
 _ZH_FUTURE_BEFORE = re.compile(r"(?:把|再|先|就|会|要|才能)[^，,。]{0,10}$")
 _EN_NOT_PAID_BEFORE = re.compile(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$")
@@ -139,12 +311,28 @@ class _Analysis:
     """State for one parse; methods are the steps of :func:`parse_reply`."""
 
     __slots__ = (
-        "amount_starts", "amounts", "balance", "clause_starts", "clauses", "ctx", "cues", "date_starts",
-        "dates", "folded", "hit_starts", "hits", "implicit_only", "lex", "lg", "spans", "t",
+        "amount_starts",
+        "amounts",
+        "balance",
+        "clause_starts",
+        "clauses",
+        "ctx",
+        "cues",
+        "date_starts",
+        "dates",
+        "folded",
+        "hit_starts",
+        "hits",
+        "implicit_only",
+        "lex",
+        "lg",
+        "spans",
+        "t",
     )
 
-    def __init__(self, folded: Folded, t: str, lg: str, lex: Lexicon, ctx: object,
-                 balance: Decimal | None) -> None:
+    def __init__(
+        self, folded: Folded, t: str, lg: str, lex: Lexicon, ctx: object, balance: Decimal | None
+    ) -> None:
         self.folded = folded
         self.t = t
         self.lg = lg
@@ -167,7 +355,7 @@ class _Analysis:
 
     # ------------------------------------------------------------------ driver
     def run(self) -> Reply:
-        t, lex = self.t, self.lex
+        t = self.t
         self.hits = hits = scan_gated(t, self.lg)
         opt = detect_opt_out(t, self.lg, hits)
         if opt is not None:
@@ -180,7 +368,9 @@ class _Analysis:
         if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
             return self._reply(Intent.OTHER, False, (), 0.9)
         self.dates = find_dates(
-            t, self.lg, self.ctx,  # type: ignore[arg-type]
+            t,
+            self.lg,
+            self.ctx,  # type: ignore[arg-type]
             [s for s, _ in hits.get("date", ())] if self.lg == "zh" else None,
         )
         self.amounts = find_amounts(t, self.lg, self.dates, hits)
@@ -213,10 +403,13 @@ class _Analysis:
             self._span(span[0], span[1], "intent", intent.value)
         return self._reply(intent, opt is not None, promises, conf)
 
-    def _reply(self, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...],
-               conf: float) -> Reply:
+    def _reply(
+        self, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
+    ) -> Reply:
         spans = tuple(sorted(self.spans, key=lambda s: (s.start, s.end)))
-        return Reply(intent, opt_out, promises, self.lg, round(conf, 2), spans, self.folded.original)
+        return Reply(
+            intent, opt_out, promises, self.lg, round(conf, 2), spans, self.folded.original
+        )
 
     def _span(self, start: int, end: int, kind: str, value: str | None) -> None:
         s, e = self.folded.span(start, end)
@@ -225,7 +418,9 @@ class _Analysis:
     # ------------------------------------------------------------------ clauses
     def _split(self) -> list[tuple[int, int]]:
         t = self.t
-        items = sorted([(d.start, d.end) for d in self.dates] + [(a.start, a.end) for a in self.amounts])
+        items = sorted(
+            [(d.start, d.end) for d in self.dates] + [(a.start, a.end) for a in self.amounts]
+        )
         starts = [s for s, _ in items]
         out: list[tuple[int, int]] = []
         pos = 0
@@ -240,7 +435,7 @@ class _Analysis:
             pos = ms if word else me
         if pos < len(t):
             out.append((pos, len(t)))
-        return [c for c in out if t[c[0]:c[1]].strip()] or [(0, len(t))]
+        return [c for c in out if t[c[0] : c[1]].strip()] or [(0, len(t))]
 
     def _clause_of(self, pos: int) -> tuple[int, int]:
         k = bisect_right(self.clause_starts, pos) - 1
@@ -284,37 +479,37 @@ class _Analysis:
             break
         if not_legal:
             cues.setdefault("hardship", not_legal[0])
-        h = self._first("wrong_party")
-        if h is None and self.lg == "en":
-            h = self._name_cue()
-        if h is not None:
-            cues["wrong_party"] = h
-        h = self._first("dispute")
-        if h is not None:
-            cues["dispute"] = h
+        first = self._first("wrong_party")
+        if first is None and self.lg == "en":
+            first = self._name_cue()
+        if first is not None:
+            cues["wrong_party"] = first
+        first = self._first("dispute")
+        if first is not None:
+            cues["dispute"] = first
         self._paid_cue()
-        h = self._first("hardship")
-        if h is not None:
-            cues.setdefault("hardship", h)
-        h = self._first("refuse")
-        if h is not None:
-            cues["refuse"] = h
+        first = self._first("hardship")
+        if first is not None:
+            cues.setdefault("hardship", first)
+        first = self._first("refuse")
+        if first is not None:
+            cues["refuse"] = first
         neg = _ZH_CALL_NEG if self.lg == "zh" else _EN_CALL_NEG
         for h in self._hits("callback"):
             cs = self._clause_of(h[0])[0]
-            if neg.search(t[max(cs, h[0] - 16):h[0]]):
+            if neg.search(t[max(cs, h[0] - 16) : h[0]]):
                 continue
             cues["callback"] = h
             break
-        h = self._first("question")
-        if h is not None:
-            q = t[h[0]:h[1]]
-            if q == "?" and self.lg == "en" and len(_WORD.findall(t)) < 2:
-                pass
-            elif q == "?" and len(_WORD.findall(t)) <= 2 and "ack" in self.hits:
-                pass
-            else:
-                cues["question"] = h
+        first = self._first("question")
+        if first is not None:
+            q = t[first[0] : first[1]]
+            bare = q == "?" and (
+                (self.lg == "en" and len(_WORD.findall(t)) < 2)
+                or (len(_WORD.findall(t)) <= 2 and "ack" in self.hits)
+            )
+            if not bare:  # a lone "?" after "ok" or one word is not a question
+                cues["question"] = first
 
     def _name_cue(self) -> tuple[int, int] | None:
         orig = self.folded.original
@@ -335,7 +530,7 @@ class _Analysis:
         t, lex = self.t, self.lex
         for ms, me in self._hits("paid"):
             cs, ce = self._clause_of(ms)
-            before = t[max(cs, ms - 16):ms]
+            before = t[max(cs, ms - 16) : ms]
             if lex.negated_before.search(before):
                 continue
             if self.lg == "en" and _CONDITION_BEFORE.search(t[cs:ms]):
@@ -348,7 +543,7 @@ class _Analysis:
                         d.kind == PAST for d in clause_dates
                     ):
                         continue
-                    if g.endswith("的") and _ZH_MODAL_END.search(t[max(cs, ms - 3):ms]):
+                    if g.endswith("的") and _ZH_MODAL_END.search(t[max(cs, ms - 3) : ms]):
                         continue
                     if _ZH_FUTURE_BEFORE.search(t[cs:ms]) and any(
                         d.kind != PAST for d in clause_dates
@@ -364,12 +559,12 @@ class _Analysis:
     def _clause_items(self, s: int, e: int) -> tuple[list[DateHit], list[AmountHit]]:
         ds, as_ = self.date_starts, self.amount_starts
         return (
-            self.dates[bisect_left(ds, s):bisect_left(ds, e)],
-            self.amounts[bisect_left(as_, s):bisect_left(as_, e)],
+            self.dates[bisect_left(ds, s) : bisect_left(ds, e)],
+            self.amounts[bisect_left(as_, s) : bisect_left(as_, e)],
         )
 
     def _promise_clauses(self) -> list[int]:
-        t, lex = self.t, self.lex
+        t = self.t
         chosen: list[int] = []
         kinds: dict[int, str] = {}
         # Only clauses with an amount, a date or a promise-like cue can promise.
@@ -397,7 +592,7 @@ class _Analysis:
             # Continuation clauses: "$75 today, $75 next week" after a promising clause.
             extra: set[int] = set()
             for i, (s, e) in enumerate(self.clauses):
-                if i in kinds or i - 1 not in kinds and i - 1 not in extra:
+                if i in kinds or (i - 1 not in kinds and i - 1 not in extra):
                     continue
                 dates, amts = self._clause_items(s, e)
                 if not amts:
@@ -416,30 +611,35 @@ class _Analysis:
 
     def _bare_amount(self) -> bool:
         nums = [a for a in self.amounts if a.kind == NUM]
-        if len(nums) != 1 or self.dates and any(d.kind == PAST for d in self.dates):
+        if len(nums) != 1 or (self.dates and any(d.kind == PAST for d in self.dates)):
             return False
         a = nums[0]
-        rest = self.t[: a.start] + " " + self.t[a.end:]
+        rest = self.t[: a.start] + " " + self.t[a.end :]
         return _BARE_AMOUNT_FILL.fullmatch(rest) is not None
 
-    def _clause_promise(self, c: str, s: int, dates: list[DateHit], amts: list[AmountHit],
-                        stated: bool, past: bool) -> str | None:
+    def _clause_promise(
+        self, c: str, s: int, dates: list[DateHit], amts: list[AmountHit], stated: bool, past: bool
+    ) -> str | None:
         lex = self.lex
         has_amount = bool(amts)
         zh = self.lg == "zh"
         e = s + len(c)
-        question_form = zh and bool(self._hits("offer_question", s, e) or self._hits("question", s, e))
+        question_form = zh and bool(
+            self._hits("offer_question", s, e) or self._hits("question", s, e)
+        )
         wh = lex.wh.search(c)
         for hs, he in self._hits("promise", s, e):
             ms = hs - s
-            before = c[max(0, ms - 20):ms]
+            before = c[max(0, ms - 20) : ms]
             if lex.negated_before.search(before):
                 continue
-            g = c[ms:he - s]
+            g = c[ms : he - s]
             if zh:
                 if wh:
                     continue
-                if question_form and not (has_amount or any(d.kind in (DATE, EVENT) for d in dates)):
+                if question_form and not (
+                    has_amount or any(d.kind in (DATE, EVENT) for d in dates)
+                ):
                     continue
                 if g[:1] in "还转付交缴打汇给" and not any(hs <= a.start <= he + 1 for a in amts):
                     continue
@@ -467,9 +667,14 @@ class _Analysis:
         if not zh:
             oq = self._first("offer_question", s, e)
             firm = has_amount or any(d.kind in (DATE, EVENT) for d in dates)
-            if oq and firm and not (wh and wh.start() < oq[0] - s):
-                if not past and not _EN_LESS.search(c):
-                    return "offer"
+            if (
+                oq
+                and firm
+                and not (wh and wh.start() < oq[0] - s)
+                and not past
+                and not _EN_LESS.search(c)
+            ):
+                return "offer"
             if self._hits("time_request", s, e) and stated:
                 return "offer"
             cu = self._first("cant_until", s, e)
@@ -482,11 +687,16 @@ class _Analysis:
                 for d in dates:
                     if d.kind == PAST:
                         continue
-                    after = c[d.end - s:]
+                    after = c[d.end - s :]
                     pm = _ZH_PAY_AFTER_DATE.search(after)
-                    if pm and pm.start() <= 10 and not lex.negated_before.search(after[:pm.start()]):
-                        if not _ZH_STILL.match(after, pm.start()) and not wh:
-                            return "cue"
+                    if (
+                        pm
+                        and pm.start() <= 10
+                        and not lex.negated_before.search(after[: pm.start()])
+                        and not _ZH_STILL.match(after, pm.start())
+                        and not wh
+                    ):
+                        return "cue"
         if has_amount and not past:
             tail = _UNTIL_TAIL.search(c)
             if self._blocked(s, s + tail.start() if tail else e):
@@ -519,7 +729,11 @@ class _Analysis:
             for it in items:
                 if isinstance(it, AmountHit):
                     prev_a = cur[0]
-                    if isinstance(prev_a, AmountHit) and prev_a.kind != NUM and prev_a.kind == it.kind:
+                    if (
+                        isinstance(prev_a, AmountHit)
+                        and prev_a.kind != NUM
+                        and prev_a.kind == it.kind
+                    ):
                         continue
                     if cur[0] is not None:
                         rows.append(cur)
@@ -527,7 +741,11 @@ class _Analysis:
                     cur[0] = it
                 else:
                     prev = cur[1]
-                    if isinstance(prev, DateHit) and prev.kind == it.kind and prev.value == it.value:
+                    if (
+                        isinstance(prev, DateHit)
+                        and prev.kind == it.kind
+                        and prev.value == it.value
+                    ):
                         continue
                     if isinstance(prev, DateHit):
                         if prev.kind != DATE and it.kind == DATE:
@@ -542,8 +760,11 @@ class _Analysis:
         rows = self._merge_rows(rows)
         self._attach_event_date(rows, clause_idx)
         if any(isinstance(r[0], AmountHit) and r[0].kind == NUM for r in rows):
-            rows = [r for r in rows if not (isinstance(r[0], AmountHit) and r[0].kind == FULL
-                                             and not _concrete(r[1]))]
+            rows = [
+                r
+                for r in rows
+                if not (isinstance(r[0], AmountHit) and r[0].kind == FULL and not _concrete(r[1]))
+            ]
         if len(rows) > 1:
             rows = [r for r in rows if r[0] is not None or _concrete(r[1])] or rows[:1]
         seen: set[tuple[object, object]] = set()
@@ -616,7 +837,7 @@ class _Analysis:
         if intent is Intent.PROMISE_TO_PAY and self.implicit_only:
             conf = 0.75
         q = self.cues.get("question")
-        if intent is Intent.QUESTION and q is not None and self.t[q[0]:q[1]] == "?":
+        if intent is Intent.QUESTION and q is not None and self.t[q[0] : q[1]] == "?":
             conf = 0.7
         others = [i for i in present if i is not intent]
         if len(others) >= 2:

@@ -93,7 +93,7 @@ def _expand(alt: str, budget: int = 64) -> list[str]:
     close = _close_paren(alt, 0)
     if close < 0 or "(?P<" in alt[:close]:
         return [alt]
-    rest = alt[close + 1:]
+    rest = alt[close + 1 :]
     optional = False
     if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
         optional = True
@@ -162,7 +162,7 @@ def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> s
     for a in alts:
         c = _leading_literal(a)
         if c is not None:
-            groups.setdefault(c, []).append(a[len(c):])
+            groups.setdefault(c, []).append(a[len(c) :])
         elif ordered:
             flush()
             parts.append(f"(?:{a})" if a else "")
@@ -180,13 +180,16 @@ def word_start(text: str, pos: int) -> bool:
     return not (c.isalnum() or c == "_")
 
 
-
-
 def _first_char(alt: str) -> str | None:
     """The character every match of ``alt`` starts with, if it is a plain literal."""
     if _leading_literal(alt) is not None and alt[:1] != "\\":
         return alt[0]
-    if alt[:1] == "\\" and alt[1:2] and not alt[1].isalnum() and alt[2:3] not in ("?", "*", "+", "{"):
+    if (
+        alt[:1] == "\\"
+        and alt[1:2]
+        and not alt[1].isalnum()
+        and alt[2:3] not in ("?", "*", "+", "{")
+    ):
         return alt[1]  # an escaped punctuation literal such as "\\?"
     return None
 
@@ -224,8 +227,17 @@ class Scanner:
     and leaves the matching to the caller.
     """
 
-    __slots__ = ("_anchored_clause", "_anchored_text", "_any", "_by_one", "_by_two", "_cache",
-                 "_entries", "_gates", "_meta")
+    __slots__ = (
+        "_anchored_clause",
+        "_anchored_text",
+        "_any",
+        "_by_one",
+        "_by_two",
+        "_cache",
+        "_entries",
+        "_gates",
+        "_meta",
+    )
 
     def __init__(
         self,
@@ -262,11 +274,13 @@ class Scanner:
                 continue
             k = len(entries)
             only = cat in positions_only
-            entries.append((
-                cat,
-                re.compile(trie_alternation(bounded)) if bounded and not only else None,
-                re.compile(trie_alternation(free)) if free and not only else None,
-            ))
+            entries.append(
+                (
+                    cat,
+                    re.compile(trie_alternation(bounded)) if bounded and not only else None,
+                    re.compile(trie_alternation(free)) if free and not only else None,
+                )
+            )
             for alt in bounded + free:
                 if only:
                     # The date gate must not miss a start; key on one character at most.
@@ -291,7 +305,9 @@ class Scanner:
         self._anchored_clause = re.compile("|".join(at_clause)) if at_clause else None
         gates: list[tuple[re.Pattern[str], str]] = []
         if all_bounded:
-            gates.append((re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"), ""))
+            gates.append(
+                (re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"), "")
+            )
         if all_free:
             firsts = {_first_char(a) for a in all_free}
             pre = ""
@@ -302,20 +318,27 @@ class Scanner:
                 pre = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
                 if len(chars) <= 3:
                     need = "".join(chars)  # skip the gate when none of these is in the text
-            gates.append((re.compile(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need))
+            gates.append(
+                (re.compile(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need)
+            )
         self._gates = tuple(gates)
 
     def _entries_for(self, key: str) -> list[_Entry]:
         found = self._cache.get(key)
         if found is None:
-            idx = set(self._by_one.get(key[:1], ())) | set(self._by_two.get(key, ())) | set(self._any)
+            idx = (
+                set(self._by_one.get(key[:1], ())) | set(self._by_two.get(key, ())) | set(self._any)
+            )
             found = [self._entries[i] for i in sorted(idx)]
             if len(self._cache) < 50_000:
                 self._cache[key] = found
         return found
 
     def scan_anchored(
-        self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
+        self,
+        text: str,
+        into: dict[str, list[tuple[int, int]]],
+        clause_starts: list[int] | None = None,
     ) -> None:
         """Append hits of "^"-anchored alternatives (reply start; clause starts for clause cues)."""
         meta = self._meta
@@ -343,7 +366,7 @@ class Scanner:
                 positions = [m.start() for m in gate.finditer(text)]
         cache = self._cache
         for p in positions:
-            key = text[p:p + 2]
+            key = text[p : p + 2]
             if key[1:].isspace():
                 key = key[0] + " "
             entries = cache.get(key)
@@ -371,7 +394,10 @@ class Scanner:
                             lst.append((p, end))
 
     def scan(
-        self, text: str, into: dict[str, list[tuple[int, int]]], clause_starts: list[int] | None = None
+        self,
+        text: str,
+        into: dict[str, list[tuple[int, int]]],
+        clause_starts: list[int] | None = None,
     ) -> None:
         """Both passes: unanchored hits, then anchored ones (lists are not re-sorted)."""
         self.scan_gated(text, into)

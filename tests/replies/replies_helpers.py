@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-
 from bot.replies import Reply, parse_reply
 
 # Wednesday 9 December 2026, mid-morning, in New York and in Shanghai.
@@ -16,13 +15,21 @@ NOW_ZH = dt.datetime(2026, 12, 9, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=
 def terms(reply: Reply) -> list[tuple[str | None, str | None]]:
     """Promises as (amount "D.DD", ISO date) pairs."""
     return [
-        (None if p.amount is None else f"{p.amount:.2f}", None if p.date is None else p.date.isoformat())
+        (
+            None if p.amount is None else f"{p.amount:.2f}",
+            None if p.date is None else p.date.isoformat(),
+        )
         for p in reply.promises
     ]
 
 
-def parse(text: str, *, balance: str | None = "1000.00", currency: str | None = None,
-          now: dt.datetime | None = None) -> Reply:
+def parse(
+    text: str,
+    *,
+    balance: str | None = "1000.00",
+    currency: str | None = None,
+    now: dt.datetime | None = None,
+) -> Reply:
     """Parse with the fixed ``now`` of the reply's script (Chinese if it has Han characters)."""
     zh = any("\u4e00" <= c <= "\u9fff" for c in text)
     return parse_reply(
@@ -31,5 +38,3 @@ def parse(text: str, *, balance: str | None = "1000.00", currency: str | None = 
         Decimal(balance) if balance is not None else None,
         currency or ("CNY" if zh else "USD"),
     )
-
-

@@ -22,30 +22,52 @@ def promised_amount(text: str, balance: str | None = "1000.00") -> str | None:
     ("text", "want"),
     [
         # numerals, with or without currency
-        ("I can pay $200 on Friday", "200.00"), ("I'll pay 200 bucks friday", "200.00"),
-        ("will pay USD 200 tomorrow", "200.00"), ("I'll send 1,200.50 on the 15th", "1200.50"),
-        ("I can do 1.2k next week", "1200.00"), ("明天还500元", "500.00"), ("明天还500块", "500.00"),
-        ("I can pay 5k next month", "5000.00"), ("I'll pay £75 tomorrow", "75.00"),
-        ("I'll transfer €250 tomorrow", "250.00"), ("明天还¥300", "300.00"),
-        ("I'll pay 95.00 tomorrow", "95.00"), ("I'll pay 200 dollars tomorrow", "200.00"),
+        ("I can pay $200 on Friday", "200.00"),
+        ("I'll pay 200 bucks friday", "200.00"),
+        ("will pay USD 200 tomorrow", "200.00"),
+        ("I'll send 1,200.50 on the 15th", "1200.50"),
+        ("I can do 1.2k next week", "1200.00"),
+        ("明天还500元", "500.00"),
+        ("明天还500块", "500.00"),
+        ("I can pay 5k next month", "5000.00"),
+        ("I'll pay £75 tomorrow", "75.00"),
+        ("I'll transfer €250 tomorrow", "250.00"),
+        ("明天还¥300", "300.00"),
+        ("I'll pay 95.00 tomorrow", "95.00"),
+        ("I'll pay 200 dollars tomorrow", "200.00"),
         # number words
-        ("I'll pay two hundred next week", "200.00"), ("I'll pay fifty tomorrow", "50.00"),
+        ("I'll pay two hundred next week", "200.00"),
+        ("I'll pay fifty tomorrow", "50.00"),
         ("I will pay twenty-five dollars friday", "25.00"),
-        ("明天还五百", "500.00"), ("明天还两千", "2000.00"), ("后天还两千五", "2500.00"),
-        ("明天还一千二", "1200.00"), ("下个月还一万", "10000.00"), ("下个月还1万", "10000.00"),
+        ("明天还五百", "500.00"),
+        ("明天还两千", "2000.00"),
+        ("后天还两千五", "2500.00"),
+        ("明天还一千二", "1200.00"),
+        ("下个月还一万", "10000.00"),
+        ("下个月还1万", "10000.00"),
         ("明天还3千", "3000.00"),
         # colloquial
-        ("can do a grand next friday", "1000.00"), ("I can pay a hundred tomorrow", "100.00"),
-        ("two fifty tmrw?", "250.00"), ("I'll send a tenner tomorrow", "10.00"),
-        ("下周一先还1千5", "1500.00"), ("2w 年底前还上", "20000.00"), ("下周还1.5万", "15000.00"),
-        ("明天先还伍佰元", "500.00"), ("明天还八百块", "800.00"),
+        ("can do a grand next friday", "1000.00"),
+        ("I can pay a hundred tomorrow", "100.00"),
+        ("two fifty tmrw?", "250.00"),
+        ("I'll send a tenner tomorrow", "10.00"),
+        ("下周一先还1千5", "1500.00"),
+        ("2w 年底前还上", "20000.00"),
+        ("下周还1.5万", "15000.00"),
+        ("明天先还伍佰元", "500.00"),
+        ("明天还八百块", "800.00"),
         # approximations are the number
-        ("I can pay about 500 friday", "500.00"), ("500ish this weekend", "500.00"),
-        ("月底还500左右", "500.00"), ("月底还500多", "500.00"), ("月底大概还500", "500.00"),
+        ("I can pay about 500 friday", "500.00"),
+        ("500ish this weekend", "500.00"),
+        ("月底还500左右", "500.00"),
+        ("月底还500多", "500.00"),
+        ("月底大概还500", "500.00"),
         ("I can pay around 300 tomorrow", "300.00"),
         # ranges are their lower bound
-        ("500-600 on friday", "500.00"), ("I can do five or six hundred next month", "500.00"),
-        ("这周先还五六百", "500.00"), ("过两天还一两千", "1000.00"),
+        ("500-600 on friday", "500.00"),
+        ("I can do five or six hundred next month", "500.00"),
+        ("这周先还五六百", "500.00"),
+        ("过两天还一两千", "1000.00"),
         ("I can pay 150 to 200 friday", "150.00"),
     ],
 )
@@ -55,9 +77,19 @@ def test_amount_forms(text, want):
 
 @pytest.mark.parametrize(
     "text",
-    ["I'll pay it in full on Friday", "I'll pay the full amount on friday", "I'll pay all of it friday",
-     "I'll pay the whole balance friday", "I'll pay the balance on friday", "I'll pay it off friday",
-     "周五全部还了", "周五全额还", "周五还清", "周五结清", "周五一次性还清"],
+    [
+        "I'll pay it in full on Friday",
+        "I'll pay the full amount on friday",
+        "I'll pay all of it friday",
+        "I'll pay the whole balance friday",
+        "I'll pay the balance on friday",
+        "I'll pay it off friday",
+        "周五全部还了",
+        "周五全额还",
+        "周五还清",
+        "周五结清",
+        "周五一次性还清",
+    ],
 )
 def test_full_balance(text):
     assert promised_amount(text, balance="1240.50") == "1240.50"
@@ -72,7 +104,10 @@ def test_half_rounds_half_up(text):
 
 
 def test_the_rest_is_null():
-    assert terms(parse("300 now and the rest next month")) == [("300.00", "2026-12-09"), (None, "2027-01-31")]
+    assert terms(parse("300 now and the rest next month")) == [
+        ("300.00", "2026-12-09"),
+        (None, "2027-01-31"),
+    ]
     assert terms(parse("先还3000，剩下的下个月还")) == [("3000.00", None), (None, "2027-01-31")]
     assert terms(parse("先还3000，其余的月底还")) == [("3000.00", None), (None, "2026-12-31")]
 
@@ -95,10 +130,22 @@ def test_days_times_and_account_digits_are_not_amounts(text, want):
 
 @pytest.mark.parametrize(
     ("words", "want"),
-    [("two hundred", 200), ("two hundred and fifty", 250), ("twenty five", 25), ("fifty", 50),
-     ("a grand", 1000), ("two grand", 2000), ("a hundred", 100), ("two fifty", 250),
-     ("one twenty five", 125), ("a tenner", 10), ("a fiver", 5), ("one thousand two hundred", 1200),
-     ("nineteen", 19), ("ninety nine", 99)],
+    [
+        ("two hundred", 200),
+        ("two hundred and fifty", 250),
+        ("twenty five", 25),
+        ("fifty", 50),
+        ("a grand", 1000),
+        ("two grand", 2000),
+        ("a hundred", 100),
+        ("two fifty", 250),
+        ("one twenty five", 125),
+        ("a tenner", 10),
+        ("a fiver", 5),
+        ("one thousand two hundred", 1200),
+        ("nineteen", 19),
+        ("ninety nine", 99),
+    ],
 )
 def test_english_number_words(words, want):
     assert parse_english(words.split()) == want
@@ -106,10 +153,31 @@ def test_english_number_words(words, want):
 
 @pytest.mark.parametrize(
     ("text", "want"),
-    [("五百", 500), ("两千", 2000), ("两千五", 2500), ("一千二", 1200), ("一万", 10000), ("1万", 10000),
-     ("3千", 3000), ("1千5", 1500), ("2w", 20000), ("1.5万", 15000), ("伍佰", 500), ("五六百", 500),
-     ("一两千", 1000), ("十五", 15), ("二十", 20), ("一百五", 150), ("一千零五十", 1050), ("三万五", 35000),
-     ("一万二", 12000), ("两万三千", 23000), ("壹仟贰佰", 1200), ("3000", 3000), ("十", 10)],
+    [
+        ("五百", 500),
+        ("两千", 2000),
+        ("两千五", 2500),
+        ("一千二", 1200),
+        ("一万", 10000),
+        ("1万", 10000),
+        ("3千", 3000),
+        ("1千5", 1500),
+        ("2w", 20000),
+        ("1.5万", 15000),
+        ("伍佰", 500),
+        ("五六百", 500),
+        ("一两千", 1000),
+        ("十五", 15),
+        ("二十", 20),
+        ("一百五", 150),
+        ("一千零五十", 1050),
+        ("三万五", 35000),
+        ("一万二", 12000),
+        ("两万三千", 23000),
+        ("壹仟贰佰", 1200),
+        ("3000", 3000),
+        ("十", 10),
+    ],
 )
 def test_chinese_numerals(text, want):
     assert parse_chinese(text) == Decimal(want)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from replies_helpers import NOW_EN
 
 from bot.replies import clean_email_reply, parse_reply
 from bot.replies.email_cleanup import mask_quoted
-from replies_helpers import NOW_EN
 
 REMINDER = (
     "Hi Jenny, this is a reminder from Acme Finance that your payment of $120.00 is past due.\n"
@@ -111,31 +111,41 @@ Senior Analyst | Example Corp
 +1 555 0100
 """
 
-GMAIL_HTML = """<div dir="ltr">I&#39;ll pay $120 on Friday.<div><br></div><div>Thanks,<br>Jenny</div></div>
-<br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Dec 7, 2026 at 10:02 AM Acme Finance
+GMAIL_HTML = """<div dir="ltr">I&#39;ll pay $120 on Friday.<div><br></div>
+<div>Thanks,<br>Jenny</div></div>
+<br><div class="gmail_quote">
+<div dir="ltr" class="gmail_attr">On Mon, Dec 7, 2026 at 10:02 AM Acme Finance
 &lt;<a href="mailto:reminders@acme.example">reminders@acme.example</a>&gt; wrote:<br></div>
-<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204)">
+<blockquote class="gmail_quote" style="margin:0px 0px 0px 0.8ex;border-left:1px solid
+rgb(204,204,204)">
 Hi Jenny, this is a reminder from Acme Finance that your payment of $120.00 is past due.
 Reply STOP to opt out.</blockquote></div>"""
 
 OUTLOOK_HTML = """<html><body><div>Payment was made this morning via the app.</div>
 <div>Kind regards,<br>Ellen</div>
 <hr style="display:inline-block;width:98%" tabindex="-1">
-<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri, sans-serif" style="font-size:11pt"><b>From:</b>
+<div id="divRplyFwdMsg" dir="ltr"><font face="Calibri, sans-serif" style="font-size:11pt">
+<b>From:</b>
 Acme Finance &lt;reminders@acme.example&gt;<br><b>Sent:</b> Monday, December 7, 2026 10:02 AM<br>
 <b>To:</b> Ellen Brooks<br><b>Subject:</b> Payment reminder</font><div>&nbsp;</div></div>
 <div>Hi Ellen, your payment of $120.00 is past due. Reply STOP to opt out.</div></body></html>"""
 
 QQ_HTML = """<div>已经还了，请查收。</div><div><br></div><div><br></div>
-<div style="font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px 0;">------------------&nbsp;原始邮件&nbsp;------------------</div>
-<div style="font-size: 12px;background:#efefef;padding:8px;"><div><b>发件人:</b>&nbsp;"Acme 金融"&lt;reminders@acme.example&gt;;</div>
-<div><b>发送时间:</b>&nbsp;2026年12月7日(星期一) 上午10:02</div><div><b>收件人:</b>&nbsp;"张伟"&lt;zhangwei@qq.com&gt;;</div>
+<div style="font-size: 12px;font-family: Arial Narrow;padding:2px 0 2px
+0;">------------------&nbsp;原始邮件&nbsp;------------------</div>
+<div style="font-size: 12px;background:#efefef;padding:8px;"><div>
+<b>发件人:</b>&nbsp;"Acme 金融"&lt;reminders@acme.example&gt;;</div>
+<div><b>发送时间:</b>&nbsp;2026年12月7日(星期一) 上午10:02</div><div>
+<b>收件人:</b>&nbsp;"张伟"&lt;zhangwei@qq.com&gt;;</div>
 <div><b>主题:</b>&nbsp;还款提醒</div></div><div><br></div>您的账单已逾期，回复TD退订。"""
 
-MAIL_163_HTML = """<div style="line-height:1.7;color:#000000;font-size:14px;font-family:Arial">我不是张伟，你们发错人了。</div>
+MAIL_163_HTML = """<div style="line-height:1.7;color:#000000;font-size:14px;font-family:Arial">
+我不是张伟，你们发错人了。</div>
 <br><br><div style="position:relative;zoom:1"></div>
-<div id="divNeteaseMailCard"></div><br>在 2026-12-07 10:02:11，"Acme 金融"&nbsp;&lt;reminders@acme.example&gt;&nbsp;写道：<br>
-<blockquote id="isReplyContent" style="PADDING-LEFT: 1ex; MARGIN: 0px 0px 0px 0.8ex; BORDER-LEFT: #ccc 1px solid">
+<div id="divNeteaseMailCard"></div>
+<br>在 2026-12-07 10:02:11，"Acme 金融"&nbsp;&lt;reminders@acme.example&gt;&nbsp;写道：<br>
+<blockquote id="isReplyContent" style="PADDING-LEFT: 1ex; MARGIN: 0px 0px 0px 0.8ex; BORDER-LEFT:
+#ccc 1px solid">
 您的账单已逾期，回复TD退订。</blockquote>"""
 
 
@@ -144,7 +154,12 @@ MAIL_163_HTML = """<div style="line-height:1.7;color:#000000;font-size:14px;font
     [
         ("gmail", GMAIL, "I'll pay $120 on Friday.\n\nThanks,\nJenny", "wrote"),
         ("gmail wrapped header", GMAIL_WRAPPED, "I'll pay $120 on Friday.", "wrote"),
-        ("outlook", OUTLOOK, "Payment was made this morning via the app.\n\nKind regards,\nEllen Brooks", "From:"),
+        (
+            "outlook",
+            OUTLOOK,
+            "Payment was made this morning via the app.\n\nKind regards,\nEllen Brooks",
+            "From:",
+        ),
         ("outlook original message", OUTLOOK_ORIGINAL, "I do not recognise this debt.", "Original"),
         ("apple mail", APPLE, "Can I pay half next Monday?", "iPhone"),
         ("apple mail chinese", APPLE_ZH, "下周五还500", "写道"),
@@ -164,7 +179,11 @@ def test_text_parts(name, body, want, gone):
     ("name", "html", "want"),
     [
         ("gmail", GMAIL_HTML, "I'll pay $120 on Friday.\n\nThanks,\nJenny"),
-        ("outlook", OUTLOOK_HTML, "Payment was made this morning via the app.\n\nKind regards,\nEllen"),
+        (
+            "outlook",
+            OUTLOOK_HTML,
+            "Payment was made this morning via the app.\n\nKind regards,\nEllen",
+        ),
         ("qq mail", QQ_HTML, "已经还了，请查收。"),
         ("163", MAIL_163_HTML, "我不是张伟，你们发错人了。"),
     ],
@@ -172,7 +191,10 @@ def test_text_parts(name, body, want, gone):
 def test_html_parts(name, html, want):
     out = clean_email_reply(html=html)
     assert out == want, (name, out)
-    assert "STOP" not in out and "TD" not in out and "写道" not in out and "wrote" not in out, (name, out)
+    assert "STOP" not in out and "TD" not in out and "写道" not in out and "wrote" not in out, (
+        name,
+        out,
+    )
 
 
 def test_text_part_preferred_and_empty_inputs():

@@ -18,19 +18,40 @@ def _run(lines: list[str]) -> tuple[int, list[dict]]:
 
 def test_answers_each_line_in_order():
     lines = [
-        json.dumps({"text": "ok i can do $200 on friday", "now": "2026-11-25T14:05:00-05:00",
-                    "balance": "1240.00", "currency": "USD"}) + "\n",
+        json.dumps(
+            {
+                "text": "ok i can do $200 on friday",
+                "now": "2026-11-25T14:05:00-05:00",
+                "balance": "1240.00",
+                "currency": "USD",
+            }
+        )
+        + "\n",
         json.dumps({"text": "STOP", "now": "2026-11-25T14:05:00-05:00"}) + "\n",
-        json.dumps({"text": "下周五还两千", "now": "2026-12-06T10:00:00+08:00", "lang": "zh",
-                    "id": "zh-1"}, ensure_ascii=False) + "\n",
+        json.dumps(
+            {
+                "text": "下周五还两千",
+                "now": "2026-12-06T10:00:00+08:00",
+                "lang": "zh",
+                "id": "zh-1",
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
     ]
     code, out = _run(lines)
     assert code == 0
-    assert out[0] == {"intent": "promise_to_pay", "opt_out": False,
-                      "promises": [{"amount": "200.00", "date": "2026-11-27"}], "lang": "en",
-                      "confidence": out[0]["confidence"]}
+    assert out[0] == {
+        "intent": "promise_to_pay",
+        "opt_out": False,
+        "promises": [{"amount": "200.00", "date": "2026-11-27"}],
+        "lang": "en",
+        "confidence": out[0]["confidence"],
+    }
     assert out[1]["intent"] == "stop" and out[1]["opt_out"] is True and out[1]["promises"] == []
-    assert out[2]["id"] == "zh-1" and out[2]["promises"] == [{"amount": "2000.00", "date": "2026-12-11"}]
+    assert out[2]["id"] == "zh-1" and out[2]["promises"] == [
+        {"amount": "2000.00", "date": "2026-12-11"}
+    ]
     assert all(0.0 <= o["confidence"] <= 1.0 for o in out)
 
 
@@ -57,8 +78,20 @@ def test_malformed_lines_yield_errors_and_nonzero_exit_but_keep_the_rest():
 
 
 def test_balance_as_number_and_null_fields():
-    code, out = _run([json.dumps({"text": "I'll pay half friday", "now": "2026-12-07T09:00:00+00:00",
-                                  "balance": 845.35, "currency": None, "lang": None}) + "\n"])
+    code, out = _run(
+        [
+            json.dumps(
+                {
+                    "text": "I'll pay half friday",
+                    "now": "2026-12-07T09:00:00+00:00",
+                    "balance": 845.35,
+                    "currency": None,
+                    "lang": None,
+                }
+            )
+            + "\n"
+        ]
+    )
     assert code == 0 and out[0]["promises"] == [{"amount": "422.68", "date": "2026-12-11"}]
 
 
@@ -72,7 +105,9 @@ def test_cli_entry_point():
     payload = json.dumps({"text": "wrong number", "now": "2026-12-07T09:00:00+00:00"}) + "\n{bad\n"
     proc = subprocess.run(
         [sys.executable, "-c", "from bot.entrypoints.cli import main; main(['parse'])"],
-        input=payload.encode(), capture_output=True, check=False,
+        input=payload.encode(),
+        capture_output=True,
+        check=False,
     )
     assert proc.returncode == 1
     lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]

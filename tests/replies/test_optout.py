@@ -1,11 +1,23 @@
-"""opt_out (LABELING.md): keywords, keyword clauses, requests to stop some contact, and non-opt-outs."""
+"""opt_out (LABELING.md): keywords, keyword clauses, requests to stop contact, non-opt-outs."""
 
 from __future__ import annotations
 
 import pytest
 from replies_helpers import parse
 
-KEYWORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT", "退订", "TD", "N"]
+KEYWORDS = [
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+    "退订",
+    "TD",
+    "N",
+]
 
 
 @pytest.mark.parametrize("word", KEYWORDS)
@@ -25,9 +37,14 @@ def test_full_width_keywords(text):
 @pytest.mark.parametrize(
     ("text", "intent"),
     [
-        ("STOP. I already paid", "paid"), ("已经还了，退订", "paid"), ("TD 谢谢", "stop"),
-        ("我要退订", "stop"), ("Paid it Tuesday. STOP", "paid"), ("Unsubscribe, thanks", "stop"),
-        ("退订！", "stop"), ("cancel, I paid", "paid"),
+        ("STOP. I already paid", "paid"),
+        ("已经还了，退订", "paid"),
+        ("TD 谢谢", "stop"),
+        ("我要退订", "stop"),
+        ("Paid it Tuesday. STOP", "paid"),
+        ("Unsubscribe, thanks", "stop"),
+        ("退订！", "stop"),
+        ("cancel, I paid", "paid"),
     ],
 )
 def test_keyword_as_its_own_clause(text, intent):
@@ -38,13 +55,34 @@ def test_keyword_as_its_own_clause(text, intent):
 @pytest.mark.parametrize(
     "text",
     [
-        "stop texting me", "don't contact me again", "remove me from your list", "leave me alone",
-        "不要再联系我", "别再发了", "别烦我", "stop calling my work", "leave me alone for now",
-        "stop harassing me", "别催了", "请停止催收", "别发短信了，打电话给我", "Please don't text me anymore",
-        "No more texts please", "quit texting me", "Take me off your mailing list", "remove my number please",
-        "I don't want these messages anymore", "Do not contact me again by phone, text or email",
-        "stop sending these", "never contact me again", "不要再打我电话，也别发短信", "请不要再发这类信息",
-        "以后别再发了", "opt me out", "stop emailing me", "lose my number",
+        "stop texting me",
+        "don't contact me again",
+        "remove me from your list",
+        "leave me alone",
+        "不要再联系我",
+        "别再发了",
+        "别烦我",
+        "stop calling my work",
+        "leave me alone for now",
+        "stop harassing me",
+        "别催了",
+        "请停止催收",
+        "别发短信了，打电话给我",
+        "Please don't text me anymore",
+        "No more texts please",
+        "quit texting me",
+        "Take me off your mailing list",
+        "remove my number please",
+        "I don't want these messages anymore",
+        "Do not contact me again by phone, text or email",
+        "stop sending these",
+        "never contact me again",
+        "不要再打我电话，也别发短信",
+        "请不要再发这类信息",
+        "以后别再发了",
+        "opt me out",
+        "stop emailing me",
+        "lose my number",
     ],
 )
 def test_requests_to_stop_contact(text):
@@ -54,11 +92,23 @@ def test_requests_to_stop_contact(text):
 @pytest.mark.parametrize(
     "text",
     [
-        "I want to cancel my card", "我想取消自动扣款", "text me instead", "talk to my lawyer",
-        "you can just text me instead", "How do I cancel autopay?", "can you stop the late fees?",
-        "I can't stop worrying about this", "the end of the month", "I'll pay by the end of the week",
-        "No", "no thanks", "Keep texting all you want, I'm not paying", "能不能停息挂账",
-        "I paid via TD bank", "Call me", "send me a statement",
+        "I want to cancel my card",
+        "我想取消自动扣款",
+        "text me instead",
+        "talk to my lawyer",
+        "you can just text me instead",
+        "How do I cancel autopay?",
+        "can you stop the late fees?",
+        "I can't stop worrying about this",
+        "the end of the month",
+        "I'll pay by the end of the week",
+        "No",
+        "no thanks",
+        "Keep texting all you want, I'm not paying",
+        "能不能停息挂账",
+        "I paid via TD bank",
+        "Call me",
+        "send me a statement",
     ],
 )
 def test_not_opt_outs(text):
@@ -69,8 +119,11 @@ def test_opt_out_is_reported_whatever_the_intent():
     assert parse("I'll pay $80 tomorrow, stop texting me").intent == "promise_to_pay"
     assert parse("wrong number, remove me from your list").intent == "wrong_party"
     assert parse("Chapter 13 filed, stop contacting me").intent == "legal"
-    for text in ("I'll pay $80 tomorrow, stop texting me", "wrong number, remove me from your list",
-                 "Chapter 13 filed, stop contacting me"):
+    for text in (
+        "I'll pay $80 tomorrow, stop texting me",
+        "wrong number, remove me from your list",
+        "Chapter 13 filed, stop contacting me",
+    ):
         assert parse(text).opt_out
 
 

@@ -16,9 +16,50 @@ NOW = dt.datetime(2026, 12, 9, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)
 
 _ALPHABET = st.characters(codec="utf-8")
 _PIECES = st.sampled_from(
-    ["$", "1,", "1.", "0", "9", "周", "五", "还", "万", "千", " ", "\n", "，", "pay", " i'll ", "stop",
-     "next ", "friday", "the ", "15th", "号", "?", "not ", "在", "写道", "wrote:", ">", "-- ", "half",
-     "全部", "k", "w", "－", "／", "２", "Ｓ", "İ", "ß", "ﬁ", "\u0301", "\ud7ff", "😀"]
+    [
+        "$",
+        "1,",
+        "1.",
+        "0",
+        "9",
+        "周",
+        "五",
+        "还",
+        "万",
+        "千",
+        " ",
+        "\n",
+        "，",
+        "pay",
+        " i'll ",
+        "stop",
+        "next ",
+        "friday",
+        "the ",
+        "15th",
+        "号",
+        "?",
+        "not ",
+        "在",
+        "写道",
+        "wrote:",
+        ">",
+        "-- ",
+        "half",
+        "全部",
+        "k",
+        "w",
+        "－",
+        "／",
+        "２",
+        "Ｓ",
+        "İ",
+        "ß",
+        "ﬁ",
+        "\u0301",
+        "\ud7ff",
+        "😀",
+    ]
 )
 
 
@@ -34,9 +75,11 @@ def _check(reply: Reply, text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(text=st.text(_ALPHABET, max_size=10_000),
-       balance=st.one_of(st.none(), st.decimals(min_value=0, max_value=10**9, places=2)),
-       currency=st.sampled_from([None, "USD", "GBP", "EUR", "CNY", "xx"]))
+@given(
+    text=st.text(_ALPHABET, max_size=10_000),
+    balance=st.one_of(st.none(), st.decimals(min_value=0, max_value=10**9, places=2)),
+    currency=st.sampled_from([None, "USD", "GBP", "EUR", "CNY", "xx"]),
+)
 def test_never_raises_on_arbitrary_unicode(text, balance, currency):
     _check(parse_reply(text, NOW, balance, currency), text)
 
@@ -96,12 +139,12 @@ def test_spans_point_into_the_original_text():
     text = "ＯＫ，明天还１２００"
     reply = parse_reply(text, NOW, None, "CNY")
     amounts = [s for s in reply.spans if s.kind == "amount"]
-    assert amounts and text[amounts[0].start:amounts[0].end] == "１２００"
+    assert amounts and text[amounts[0].start : amounts[0].end] == "１２００"
     assert amounts[0].value == "1200.00"
     dates = [s for s in reply.spans if s.kind == "date"]
-    assert text[dates[0].start:dates[0].end] == "明天" and dates[0].value == "2026-12-10"
+    assert text[dates[0].start : dates[0].end] == "明天" and dates[0].value == "2026-12-10"
     reply = parse_reply("I'll pay $80 tomorrow, STOP texting me", NOW)
-    kinds = {s.kind: reply.text[s.start:s.end] for s in reply.spans}
+    kinds = {s.kind: reply.text[s.start : s.end] for s in reply.spans}
     assert kinds["amount"] == "$80" and kinds["date"] == "tomorrow"
     assert kinds["opt_out"].lower().startswith("stop texting")
     assert kinds["intent"]
