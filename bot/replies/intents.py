@@ -187,6 +187,7 @@ EN = Lexicon(
         r"\b(?:passed\s+away|died|deceased|is\s+dead|has\s+died|passed\s+on|no\s+longer\s+with\s+us|"
         r"funeral|estate\s+of|death\s+certificate)\b",
         r"\bpower\s+of\s+attorney",
+        r"\b(?:phone|number|mobile|cell)\s+(?:now\s+)?belongs\s+to|\bbelongs\s+to\s+(?:my|someone|somebody)",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)",
         r"\b(?:my|his|her)\s+(?:late\s+)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
         r"brother|sister|partner|ex|ex-\w+|grand\w+|aunt|uncle|cousin)'?s\s+(?:debt|loan|card|account|bill)",
@@ -203,6 +204,7 @@ EN = Lexicon(
         r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not)\s+(?:even\s+)?(?:owe|recogni[sz]e)",
         r"\bowe\s+(?:you\s+|u\s+|y'?all\s+)?(?:nothing|not\s+a\s+thing)\b",
         r"\bdisput\w*",
+        r"\bdisagree\b",
         r"\bcontest\w*",
         r"\bwrong\s+(?:amount|balance|figure|total|charge|fee|sum|bill|interest)",
         r"\b(?:amount|balance|bill|charges?|fees?|interest|total|figure|number|statement|"
@@ -268,6 +270,8 @@ EN = Lexicon(
         r"done|submitted|processed|completed|transferred|mailed|posted|deposited|received)\b",
         r"\b(?:was|were|been|is|'s|has\s+been|have\s+been)\s+(?:already\s+)?settled",
         r"\bcheck\s+is\s+in\s+the\s+mail",
+        r"\b(?:i|we)\s+did\s+pay\b|\b(?:i|we)\s+(?:have|'ve)\s+(?:already\s+)?(?:settled|cleared)\b",
+        r"\b(?:i|we)\s+(?:settled|cleared)\s+(?:the|my|this|that|it)\b",
         r"^[\s\W]*(?:just\s+|already\s+)?(?:sent|transferred|mailed|wired|zelled|venmoed)\s+(?:it|the|you|"
         r"\$|£|€|\d|payment|over|via|through|by|this|yesterday|last)",
         r"\bsent\s+(?:it|the\s+(?:money|payment|funds|check|cheque))\s+(?:via|through|by|on|over|yesterday|"
@@ -299,6 +303,12 @@ EN = Lexicon(
         r"\bmore\s+time\b|\bextra\s+time\b|\bsome\s+time\b(?!\s+(?:this|next|tomorrow|today))",
         r"\b(?:bit|little|tad)\s+(?:longer|more\s+time)",
         r"\bbreathing\s+room|\bhardship",
+        r"\b(?:tough|hard|difficult|rough)\s+(?:time|times|patch|period)|\bfinancial(?:ly)?\s+"
+        r"(?:difficult|hardship|struggl|trouble|stress)|\bmoney\s+is\s+(?:short|tight|tough)|"
+        r"\bshort\s+on\s+(?:money|cash)|\bmaternity|\bpaternity|\bsick\s+leave",
+        r"\bdebt\s+(?:advisor|adviser|advice|charity|counsel\w*|management)|\bstepchange|"
+        r"\bcitizens\s+advice|\bnational\s+debtline|\bcredit\s+counsel\w*|\bdmp\b",
+        r"\b(?:a\s+)?(?:few|couple(?:\s+of)?)\s+more\s+(?:days|weeks|months)\b",
         r"\breduc\w*",
         r"\blower\s+(?:the\s+|my\s+)?(?:payments?|amount|balance|interest|monthly)",
         r"\bless\s+(?:each|per|a|every)\s+(?:month|week)|\bpay\s+less\b|\bsmaller\s+(?:payments?|amounts?)",
@@ -327,6 +337,8 @@ EN = Lexicon(
         r"\bno\s+way\s+(?:i'?m|i\s+am|im|i'?ll|i\s+will|in\s+hell)\b",
         r"\bdone\s+paying",
         r"\bi\s+refuse\b",
+        r"\b(?:won'?t|will\s+not|wont|never\s+gonna|not\s+gonna)\s+(?:see|get|receive)\s+(?:a|one|another|any)\s+"
+        r"(?:cent|penny|dime|dollar|thing|red\s+cent|nickel)",
         r"\b(?:not|never)\s+(?:getting|gonna\s+get|going\s+to\s+get|seeing|get)\s+(?:a|one|another|any)\s+"
         r"(?:cent|penny|dime|dollar|thing|red\s+cent|more|nickel)",
         r"\bnot\s+(?:a|one)\s+(?:cent|penny|dime|red\s+cent|nickel)\b",
@@ -346,6 +358,7 @@ EN = Lexicon(
         r"\b(?:real|live|actual)\s+(?:person|human|agent)|\bhuman\b",
         r"\b(?:an?|your|the)\s+(?:agent|representative|operator|supervisor|manager|rep)\b",
         r"\bwhat\s+(?:number|phone\s+number|#)\s+(?:do|can|should)\s+i\s+call|\bnumber\s+(?:to|i\s+can)\s+call",
+        r"\bwho\s+(?:can|do|should|could)\s+i\s+(?:call|ring|phone|speak\s+to|talk\s+to)",
         r"\b(?:talk|speak|discuss)\s+(?:\w+\s+){0,2}?(?:on|over)\s+the\s+phone|\bprefer\s+(?:to\s+talk\s+)?"
         r"(?:on\s+the\s+|a\s+)?(?:phone|call)",
         r"\bphone\s+call\b",
@@ -403,6 +416,8 @@ EN = Lexicon(
         r"^\W*(?:yes\W+)?i\s+will\W*$",
         r"\bif\s+(?:i|we)\s+(?:pay|send|paid|sent|can\s+pay|do)\b",
         r"\bi\s+promise\b",
+        r"\b(?:i'?ll|i\s+will|will|gonna|going\s+to)\s+(?:call|ring|phone|go|stop\s+by|come\s+in)\s+"
+        r"(?:\w+\s+){0,3}?to\s+(?:pay|make\s+(?:a|the)\s+payment|settle)",
     ),
     offer_question=_c(
         r"\b(?:can|could|may|might|shall)\s+(?:i|we)\s+(?:just\s+|please\s+|maybe\s+)?(?:pay|send|do|make|"
@@ -517,6 +532,8 @@ ZH = Lexicon(
         r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
         r"我不是[" + _SURNAMES + r"]",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
+        r"(?:帮|替)(?:我)?(?:的)?(?:老公|老婆|丈夫|妻子|爱人|爸|妈|儿子|女儿|哥|姐|弟|妹|朋友|家人|同事)"
+        r"(?:回复|回|说|转告|处理)",
     ),
     dispute=_z(
         r"不是我借的|不是我的(?:钱|账|债|贷款|卡|欠款|账户)?|不是我(?:本人)?(?:办|借|刷|消费|申请|开通|签|用|花|操作|开)的",
@@ -529,6 +546,7 @@ ZH = Lexicon(
         r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
+        r"(?:这么|那么|太)(?:多|高)(?:的)?(?:利息|费用|违约金|手续费|罚息)",
     ),
     fraud=re.compile(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
     paid=_z(
@@ -546,7 +564,8 @@ ZH = Lexicon(
         r"没钱|没有钱|没(?:有)?收入|没工作|没有工作|失业|下岗|裁员|被辞|辞退|被开除|找不到工作|工作丢了",
         r"生病|住院|医院|手术|病了|看病|治病",
         r"困难|手头紧|手头紧张|资金紧张|周转不|紧张|压力(?:很|太|好)?大",
-        r"分期|分\s*[0-9一二两三四五六七八九十]+\s*期|延期|延迟|推迟|宽限|缓(?:几天|一缓|一下|缓|一段)|晚(?:几天|点|些|一点|一些|几个)|"
+        r"分期|分\s*[0-9一二两三四五六七八九十]+\s*期|延期|延迟|推迟|宽限|缓(?:几天|一缓|一下|缓|一段)|晚(?:几天|几个)|"
+        r"晚(?:点|些|一点|一些)(?:再)?(?:还|给|交|付)|"
         r"协商|方案|商量",
         r"减免|免息|停息|挂账|免(?:了|掉|除|一点|些)|能不能免|只还本金|少还|减少|降低|打折|优惠|便宜",
         r"亏了|亏损|倒闭|工资(?:都)?没发|没发工资|拖欠工资|欠薪",

@@ -504,9 +504,13 @@ class _Analysis:
         first = self._first("question")
         if first is not None:
             q = t[first[0] : first[1]]
-            bare = q == "?" and (
-                (self.lg == "en" and len(_WORD.findall(t)) < 2)
-                or (len(_WORD.findall(t)) <= 2 and "ack" in self.hits)
+            bare = (
+                q == "?"
+                and not lex.wh.search(t)
+                and (
+                    (self.lg == "en" and len(_WORD.findall(t)) < 2)
+                    or (len(_WORD.findall(t)) <= 2 and "ack" in self.hits)
+                )
             )
             if not bare:  # a lone "?" after "ok" or one word is not a question
                 cues["question"] = first
