@@ -302,6 +302,11 @@ _EN_PATTERNS: list[tuple[str, str]] = [
         r"(?:week(?:end|\s+end)?|wk(?:nd)?)|(?:the\s+|by\s+the\s+)?week[-\s]?end|eow|wkend|wknd)\b",
     ),
     (
+        # "Friday 11th", "fri the 11th": the day number is the more precise part.
+        "wd_day",
+        r"\b(?:" + _WD + r")\.?,?\s+(?:the\s+)?(?P<wdd_d>" + _DAYNUM + r")(?:st|nd|rd|th)\b",
+    ),
+    (
         "weekday",
         r"\b(?:(?P<wd_mod>this\s+coming|this|next|nxt|coming|the\s+coming|upcoming|"
         r"the\s+following|following|last|past|every|each)\s+)?(?P<wd>"
@@ -707,6 +712,8 @@ def _en_value(name: str, m: re.Match[str], ctx: DateContext) -> tuple[dt.date | 
         return ctx.sunday(1), DATE
     if name == "this_week":
         return ctx.sunday(0), DATE
+    if name == "wd_day":
+        return ctx.day_of_month(int(g("wdd_d"))), DATE
     if name == "weekday":
         wd = _WEEKDAYS[g("wd")]
         mod = " ".join((g("wd_mod") or "").split())

@@ -187,6 +187,7 @@ EN = Lexicon(
         r"\b(?:passed\s+away|died|deceased|is\s+dead|has\s+died|passed\s+on|no\s+longer\s+with\s+us|"
         r"funeral|estate\s+of|death\s+certificate)\b",
         r"\bpower\s+of\s+attorney",
+        r"\bnot\s+the\s+(?:account\s+)?(?:holder|owner|borrower|card\s*holder)\b|\bbelongs\s+to\s+me,?\s+not\b",
         r"\b(?:phone|number|mobile|cell)\s+(?:now\s+)?belongs\s+to|\bbelongs\s+to\s+(?:my|someone|somebody)",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)",
         r"\b(?:my|his|her)\s+(?:late\s+)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
@@ -237,7 +238,7 @@ EN = Lexicon(
         r"\bwhere\s+(?:did|does)\s+(?:this|that|the)\s+(?:number|amount|fee|figure|charge)",
         r"\bshould(?:n'?t|\s+not)\s+(?:be\s+)?(?:charged|billed|owe)",
         r"\breturned\s+(?:the|it|my|them)\b",
-        r"\brefund\b",
+        r"\brefund\b(?<!tax\srefund)",
         r"\bcancell?ed\b[^.?!]{0,40}?\b(?:charg|bill)",
         r"\b(?:charged|billed)\b[^.?!]{0,40}?\bcancell?",
         r"\bpaid\s+(?:it\s+|this\s+)?on\s+time",
@@ -266,7 +267,8 @@ EN = Lexicon(
         r"has\s+(?:been\s+|already\s+been\s+)?(?:made|sent|processed|cleared|gone\s+through|posted|"
         r"received)|is\s+(?:done|complete|processed|made|sent)|posted|got\s+sent)",
         r"\bmade\s+(?:the|a|my|that)\s+(?:payment|transfer)|\bmade\s+payment",
-        r"\b(?:payment|money|funds|check|cheque|transfer)\s+(?:already\s+|was\s+|has\s+been\s+)?(?:sent|made|"
+        r"\b(?:payment|money|funds|check|cheque|transfer)(?:\s+of\s+\S+)?\s+(?:already\s+|was\s+|"
+        r"has\s+been\s+)?(?:sent|made|"
         r"done|submitted|processed|completed|transferred|mailed|posted|deposited|received)\b",
         r"\b(?:was|were|been|is|'s|has\s+been|have\s+been)\s+(?:already\s+)?settled",
         r"\bcheck\s+is\s+in\s+the\s+mail",
@@ -283,6 +285,9 @@ EN = Lexicon(
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
         r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
         r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",
+        r"^\W*(?:no\W+|sorry\W+)?(?:i\s+)?(?:just\s+)?(?:can'?t|cannot|cant)\W*$",
+        r"\b(?:can'?t|cannot|cant|unable\s+to)\s+(?:deal|cope|handle|think\s+about|face)\b|\bbad\s+place\b|"
+        r"\bmental\s+health|\bdepress\w*|\banxiety|\bgrie(?:f|ving)|\bbereave\w*|\bcarer\b|\bcaring\s+for",
         r"\b(?:can'?t|cannot|cant)\s+(?:right\s+now|at\s+the\s+moment|atm|now|this\s+month|yet|rn)\b",
         r"\bjust\s+can'?t\b",
         r"\bno\s+(?:money|income|cash|funds|job|work|savings)\b",
@@ -493,7 +498,7 @@ _SURNAMES = (
 # "还" is "pay back" unless it means "still" (还有, 还是, 还在, 还没 ...).
 _PAY_ZH = (
     r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|汇|结清|"
-    r"补上|补齐)"
+    r"补上|补齐|到账)"
 )
 _STOPZH = r"[^，,。.!?！？；;\n]"
 
@@ -532,6 +537,7 @@ ZH = Lexicon(
         r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
         r"我不是[" + _SURNAMES + r"]",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
+        r"不是(?:他|她|本人|机主)(?:在)?用|(?:他|她)(?:已经)?不用这个(?:号|手机|电话)",
         r"(?:帮|替)(?:我)?(?:的)?(?:老公|老婆|丈夫|妻子|爱人|爸|妈|儿子|女儿|哥|姐|弟|妹|朋友|家人|同事)"
         r"(?:回复|回|说|转告|处理)",
     ),
@@ -550,10 +556,10 @@ ZH = Lexicon(
     ),
     fraud=re.compile(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
     paid=_z(
-        r"(?:已经?|早就|早已|刚刚?|之前就)"
+        # "已经说了月底还" (I already said I'd pay) is not paid; "一早就转" is "first thing".
+        r"(?:已经?|(?<!一)早就|早已|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺|跟你们说)"
         + _STOPZH
-        + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|"
-        r"打给你们|打到)",
+        + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|打给你们|打到|到账)",
         r"打过去了|打到你们|汇过去了",
         r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
         r"结清了|还过|转过|付过|已还|已付|已转|已缴|已结清|已处理",

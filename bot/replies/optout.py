@@ -86,6 +86,8 @@ _REQUEST_EN_SRC = (
     r"get|hear)\s+(?:any\s+(?:more\s+)?|these\s+|your\s+)?|to\s+be\s+)?(?:texts?|messages?|calls?|emails?|"
     r"contact(?:ed)?|sms|reminders?|notifications?)"
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
+    r"|\bremove\s+(?:it|this|me|my\s+\w+(?:\s+\w+)?)\s+from\s+your\s+(?:system|list|records|database|"
+    r"mailing\s+list|contacts)"
 )
 #: English requests to stop contact, for the reply scanner (category "optout").
 REQUEST_EN: Parts = (_REQUEST_EN_SRC,)
@@ -113,7 +115,8 @@ _KEY_ANY = re.compile(
 )
 
 _REQUEST_ZH = re.compile(
-    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)再?(?:给我|跟我|对我)?(?:打|发|联系|催|烦|骚扰|找|"
+    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:再|一直|老是|总是|天天|老)?(?:给我|跟我|对我)?"
+    r"(?:打|发|联系|催|烦|骚扰|找|"
     r"来电|打扰|短信|电话|信息|消息|通知)"
     r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
     r"|停止(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"

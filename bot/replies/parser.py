@@ -27,7 +27,7 @@ from bot.replies.optout import detect_opt_out
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
 # Cues that stop "an amount and a date" from being read as an offer in their clause.
-_BLOCKING = ("block", "paid", "callback", "refuse", "dispute", "legal", "wrong_party", "hardship")
+_BLOCKING = ("block", "paid", "callback", "refuse", "dispute", "legal", "wrong_party")
 _INTENT = {i.value: i for i in Intent}
 _ACK_WORDS = (
     r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
@@ -246,7 +246,7 @@ _EN_CALL_NEG = re.compile(
 )
 _ZH_CALL_NEG = re.compile(r"(?:不要|别|不用|甭|勿|停止|少|不需要|不必|无需)再?(?:给我|跟我)?$")
 _ZH_FUTURE_MODAL = re.compile(r"(?:会|要|就|再|先|一定|肯定|把|准备|打算|马上|才能|能|可以)")
-_ZH_PAST_STRONG = re.compile(r"已|早就|刚刚?|之前就")
+_ZH_PAST_STRONG = re.compile(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
 _ZH_PAY_AFTER_DATE = re.compile(
     r"还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款"
 )
@@ -269,8 +269,20 @@ _EN_NOT_PAID_BEFORE = re.compile(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\
 _EN_NEGATION = re.compile(r"\b(?:not|never|n't)\b")
 _EN_LESS = re.compile(r"\b(?:less|lower|smaller|reduce\w*)\b")
 _EN_FUTURE = re.compile(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b")
-_ZH_ALREADY_PAID = re.compile(r"(?:已|早就|刚刚?|之前就)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)")
+_ZH_ALREADY_PAID = re.compile(
+    r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)"
+)
 _ZH_PAID_PARTICLE = re.compile(r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)")
+_DESIRE = re.compile(r"\b(?:want|wanna|would\s+like|'d\s+like|wish|hope|hoping|trying|try)\b")
+_CANT_NOW = re.compile(r"\b(?:can'?t|cannot|cant|unable|not\s+able|no\s+money)\b")
+_DEATH = re.compile(
+    r"passed\s+away|\bdied\b|deceased|\bdead\b|funeral|passed\s+on|去世|过世|离世|已故|身故|病逝"
+)
+_THEIR_DEBT = re.compile(
+    r"\b(?:his|hers|her|their|he|she|they)\b[^.?!]{0,40}\b(?:account|card|debt|loan|bill|name|estate)|"
+    r"\b(?:account|card|debt|loan|bill)\b[^.?!]{0,30}\b(?:his|hers|her|theirs)\b|\bestate\b|"
+    r"他的|她的|他借|她借|他欠|她欠|卡|账户|贷款|欠款"
+)
 _POLICE = re.compile(r"police|cops|报警|警察|公安|110")
 _UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
@@ -482,6 +494,15 @@ class _Analysis:
         first = self._first("wrong_party")
         if first is None and self.lg == "en":
             first = self._name_cue()
+        if (
+            first is not None
+            and _DEATH.search(t, first[0], first[1])
+            and "hardship" in self.hits
+            and not _THEIR_DEBT.search(t)
+        ):
+            # "my mum just died and I can't deal with this": the customer's own hardship.
+            cues.setdefault("hardship", first)
+            first = None
         if first is not None:
             cues["wrong_party"] = first
         first = self._first("dispute")
@@ -588,6 +609,10 @@ class _Analysis:
             if kind is None:
                 continue
             if self._hits("uncertain", s, e) and not concrete:
+                self.cues.setdefault("hardship", (s, e))
+                continue
+            if not amts and not concrete and _DESIRE.search(c) and _CANT_NOW.search(t, e):
+                # "I want to pay but I can't right now": a wish, not an offer.
                 self.cues.setdefault("hardship", (s, e))
                 continue
             chosen.append(i)

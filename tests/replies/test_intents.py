@@ -19,6 +19,103 @@ MON_EN = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-
 MON_ZH = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 EN_CASES = [
+    (
+        "Dear Sir or Madam,\n\nThank you for your letter. I am writing to confirm that I will pay £250 on 18 December and a further £250 on 18 January.\n\nYours faithfully,\nMargaret Hill",
+        "promise_to_pay",
+        False,
+        [("250.00", "2026-12-18"), ("250.00", "2027-01-18")],
+    ),
+    (
+        "Hi team,\n\nI lost my job in October and I am struggling to keep up with my bills. Is there any possibility of a reduced payment plan?\n\nKind regards,\nDaniel",
+        "hardship",
+        False,
+        [],
+    ),
+    (
+        "Hello,\n\nI believe this debt is statute barred and I do not acknowledge it. Please send me a copy of the original credit agreement.\n\nRegards",
+        "dispute",
+        False,
+        [],
+    ),
+    (
+        "Good afternoon,\n\nPlease note that my client has instructed us in relation to this account. All further correspondence should be directed to this office.\n\nSmith & Co Solicitors",
+        "legal",
+        False,
+        [],
+    ),
+    (
+        "Hi,\n\nThe payment of $420.50 was made on November 30 via online banking. Please update your records.\n\nThanks,\nLuis",
+        "paid",
+        False,
+        [],
+    ),
+    (
+        "Hello,\n\nI am not the account holder. This email address belongs to me, not to Mr. Harris. Please remove it from your system.\n\nBest",
+        "wrong_party",
+        True,
+        [],
+    ),
+    (
+        "Hi, can someone please call me on 07700 900 456 after 5pm? I want to discuss my options. Thanks",
+        "callback",
+        False,
+        [],
+    ),
+    (
+        "Hi,\n\nCould you please confirm the total amount outstanding and the bank details for payment?\n\nMany thanks,\nAisha",
+        "question",
+        False,
+        [],
+    ),
+    (
+        "Hi, I received your message. I will pay the full balance once my bonus comes in on the 20th. Thanks",
+        "promise_to_pay",
+        False,
+        [("1000.00", "2026-12-20")],
+    ),
+    ("Please stop emailing me, I have already paid this.", "paid", True, []),
+    (
+        "I'm in a really bad place at the moment, my mum just died and I can't deal with this right now",
+        "hardship",
+        False,
+        [],
+    ),
+    (
+        "Hi sorry I missed the payment, I'll pay double next week",
+        "promise_to_pay",
+        False,
+        [(None, "2026-12-20")],
+    ),
+    ("Yes please set up a plan for 50 a month", "promise_to_pay", False, [("50.00", None)]),
+    (
+        "I can't do 200 but I can do 100 on friday",
+        "promise_to_pay",
+        False,
+        [("100.00", "2026-12-11")],
+    ),
+    ("Why are you texting me at 10pm?", "question", False, []),
+    ("I told you last week I'd pay on the 15th", "promise_to_pay", False, [(None, "2026-12-15")]),
+    (
+        "Just sent $50, will send another $50 next friday",
+        "promise_to_pay",
+        False,
+        [("50.00", "2026-12-18")],
+    ),
+    (
+        "I'm waiting on my tax refund, should be in a couple of weeks, then I'll pay it all",
+        "promise_to_pay",
+        False,
+        [("1000.00", None)],
+    ),
+    ("no", "other", False, []),
+    ("No I can't", "hardship", False, []),
+    ("Who is this", "question", False, []),
+    ("is this a scam?", "dispute", False, []),
+    ("pls stop", "stop", True, []),
+    ("I want to pay but I can't right now", "hardship", False, []),
+    ("I will pay when I can", "hardship", False, []),
+    ("I'll pay next friday if that's ok", "promise_to_pay", False, [(None, "2026-12-18")]),
+    ("what if I pay 300 now?", "promise_to_pay", False, [("300.00", "2026-12-07")]),
     ("ill send 60 on thurs", "promise_to_pay", False, [("60.00", "2026-12-10")]),
     (
         "Could I pay £50 this Friday and £50 next Friday?",
@@ -464,6 +561,22 @@ EN_CASES = [
 ]
 
 ZH_CASES = [
+    ("您好，本人于12月5日已通过银行转账还款3000元，请核实。", "paid", False, []),
+    ("你好，我目前在外地出差，下周回来就去还款。", "promise_to_pay", False, [(None, "2026-12-20")]),
+    ("我已经说了月底还，别一直打电话了", "promise_to_pay", True, [(None, "2026-12-31")]),
+    (
+        "我下周一先还1000，剩下的分三个月还完",
+        "promise_to_pay",
+        False,
+        [("1000.00", "2026-12-14"), (None, None)],
+    ),
+    ("明天一早就转", "promise_to_pay", False, [(None, "2026-12-08")]),
+    ("没钱，等年底发了年终奖再说", "hardship", False, []),
+    ("还有多少没还？", "question", False, []),
+    ("你们是正规公司吗？", "question", False, []),
+    ("这个号码已经不是他在用了", "wrong_party", False, []),
+    ("我妈住院了，这几天实在没办法", "hardship", False, []),
+    ("周三前一定到账", "promise_to_pay", False, [(None, "2026-12-09")]),
     ("明天下午转你们800", "promise_to_pay", False, [("800.00", "2026-12-08")]),
     ("下周三之前还清", "promise_to_pay", False, [("1000.00", "2026-12-16")]),
     (
