@@ -20,62 +20,95 @@ MON_ZH = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8
 
 EN_CASES = [
     (
-        "Dear Sir or Madam,\n\nThank you for your letter. I am writing to confirm that I will pay £250 on 18 December and a further £250 on 18 January.\n\nYours faithfully,\nMargaret Hill",
+        (
+            "Dear Sir or Madam,\n\nThank you for your letter. I am writing to confirm that "
+            "I will pay £250 on 18 December and a further £250 on 18 January.\n\nYours "
+            "faithfully,\nMargaret Hill"
+        ),
         "promise_to_pay",
         False,
         [("250.00", "2026-12-18"), ("250.00", "2027-01-18")],
     ),
     (
-        "Hi team,\n\nI lost my job in October and I am struggling to keep up with my bills. Is there any possibility of a reduced payment plan?\n\nKind regards,\nDaniel",
+        (
+            "Hi team,\n\nI lost my job in October and I am struggling to keep up with my "
+            "bills. Is there any possibility of a reduced payment plan?\n\nKind "
+            "regards,\nDaniel"
+        ),
         "hardship",
         False,
         [],
     ),
     (
-        "Hello,\n\nI believe this debt is statute barred and I do not acknowledge it. Please send me a copy of the original credit agreement.\n\nRegards",
+        (
+            "Hello,\n\nI believe this debt is statute barred and I do not acknowledge it. "
+            "Please send me a copy of the original credit agreement.\n\nRegards"
+        ),
         "dispute",
         False,
         [],
     ),
     (
-        "Good afternoon,\n\nPlease note that my client has instructed us in relation to this account. All further correspondence should be directed to this office.\n\nSmith & Co Solicitors",
+        (
+            "Good afternoon,\n\nPlease note that my client has instructed us in relation to "
+            "this account. All further correspondence should be directed to this "
+            "office.\n\nSmith & Co Solicitors"
+        ),
         "legal",
         False,
         [],
     ),
     (
-        "Hi,\n\nThe payment of $420.50 was made on November 30 via online banking. Please update your records.\n\nThanks,\nLuis",
+        (
+            "Hi,\n\nThe payment of $420.50 was made on November 30 via online banking. "
+            "Please update your records.\n\nThanks,\nLuis"
+        ),
         "paid",
         False,
         [],
     ),
     (
-        "Hello,\n\nI am not the account holder. This email address belongs to me, not to Mr. Harris. Please remove it from your system.\n\nBest",
+        (
+            "Hello,\n\nI am not the account holder. This email address belongs to me, not "
+            "to Mr. Harris. Please remove it from your system.\n\nBest"
+        ),
         "wrong_party",
         True,
         [],
     ),
     (
-        "Hi, can someone please call me on 07700 900 456 after 5pm? I want to discuss my options. Thanks",
+        (
+            "Hi, can someone please call me on 07700 900 456 after 5pm? I want to discuss "
+            "my options. Thanks"
+        ),
         "callback",
         False,
         [],
     ),
     (
-        "Hi,\n\nCould you please confirm the total amount outstanding and the bank details for payment?\n\nMany thanks,\nAisha",
+        (
+            "Hi,\n\nCould you please confirm the total amount outstanding and the bank "
+            "details for payment?\n\nMany thanks,\nAisha"
+        ),
         "question",
         False,
         [],
     ),
     (
-        "Hi, I received your message. I will pay the full balance once my bonus comes in on the 20th. Thanks",
+        (
+            "Hi, I received your message. I will pay the full balance once my bonus comes "
+            "in on the 20th. Thanks"
+        ),
         "promise_to_pay",
         False,
         [("1000.00", "2026-12-20")],
     ),
     ("Please stop emailing me, I have already paid this.", "paid", True, []),
     (
-        "I'm in a really bad place at the moment, my mum just died and I can't deal with this right now",
+        (
+            "I'm in a really bad place at the moment, my mum just died and I can't deal "
+            "with this right now"
+        ),
         "hardship",
         False,
         [],
