@@ -481,8 +481,33 @@ EN = Lexicon(
         r"^\W*(?:liked|loved|laughed\s+at|emphasi[sz]ed|disliked|questioned)\s+[\"']",
     ),
     clause_split=re.compile(
-        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|(?<![a-z0-9_])(?:and(?<!try\sand)(?<!go\sand)(?<!come\sand)|but|so|though|although|because|cause|cuz|"
-        r"coz|plus|then|also|however|except|unless|otherwise|whereas|while|if)(?![a-z0-9_])"
+        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|"
+        # Conjunctions; each starts with its literal first letter (fast to skip), then
+        # checks it starts a word. "try and pay" is one clause.
+        + "|".join(
+            w[0] + r"(?<![a-z0-9_]" + w[0] + ")" + w[1:] + r"(?![a-z0-9_])"
+            for w in (
+                "and",
+                "but",
+                "so",
+                "though",
+                "although",
+                "because",
+                "cause",
+                "cuz",
+                "coz",
+                "plus",
+                "then",
+                "also",
+                "however",
+                "except",
+                "unless",
+                "otherwise",
+                "whereas",
+                "while",
+                "if",
+            )
+        ).replace(r"nd(?![a-z0-9_])", r"nd(?<!try\sand)(?<!go\sand)(?<!come\sand)(?![a-z0-9_])", 1)
     ),
     then=re.compile(r"\b(?:then|that\s+day|at\s+that\s+point|after\s+that)\b"),
 )

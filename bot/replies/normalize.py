@@ -73,6 +73,14 @@ def fold(text: str) -> Folded:
         low = text.lower()
         if len(low) == len(text):
             return Folded(low.translate(_QUOTES), text)
+    else:
+        # Full-width forms fold one character to one: when the lengths agree, offsets are
+        # kept (a length-changing fold elsewhere in the same text is rare enough to accept).
+        nfkc = unicodedata.normalize("NFKC", text)
+        if len(nfkc) == len(text):
+            low = nfkc.lower()
+            if len(low) == len(text):
+                return Folded(low.translate(_QUOTES), text)
     parts: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):

@@ -537,6 +537,9 @@ class _Analysis:
                 cues["question"] = first
 
     def _name_cue(self) -> tuple[int, int] | None:
+        t = self.t
+        if not ("not " in t or "no " in t or "know" in t or "who" in t or "live" in t):
+            return None
         orig = self.folded.original
         mixed_case = orig != orig.lower() and orig != orig.upper()
         for m in _EN_NAME_CUES.finditer(self.t):
