@@ -84,7 +84,8 @@ def answer(record: Any) -> dict[str, Any]:
 def run(stdin: TextIO, stdout: TextIO) -> int:
     """Answer every line of ``stdin`` on ``stdout``; 0 if all lines were well formed, else 1."""
     loads = json.loads
-    dumps = json.dumps
+    # One encoder for all lines: json.dumps with options builds a new encoder per call.
+    dumps = json.JSONEncoder(ensure_ascii=True, default=str).encode
     buf: list[str] = []
     failed = 0
     n = 0
@@ -101,7 +102,7 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         except Exception as exc:  # a parser bug must not lose the other lines
             failed += 1
             out = {"error": f"internal error: {type(exc).__name__}", "line": n}
-        buf.append(dumps(out, ensure_ascii=True, default=str))
+        buf.append(dumps(out))
         if len(buf) >= _CHUNK:
             stdout.write("\n".join(buf) + "\n")
             buf.clear()
