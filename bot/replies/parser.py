@@ -26,6 +26,23 @@ from bot.replies.optout import detect_opt_out
 
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
+_TOP = ("legal", "wrong_party", "dispute")
+_OFFER_CUES = (
+    "promise",
+    "offer_question",
+    "time_request",
+    "cant_until",
+    "amount_half",
+    "amount_full",
+    "amount_rest",
+)
+_ANY_NUMBER = re.compile(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
+_ZH_PAY_CHAR = re.compile(r"还|转|付|交|缴|结清|到账|打款|汇")
+_EN_NUMBER_WORD = re.compile(
+    r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|ten|eleven|twelve|fifteen)\b"
+)
+_RAW_OTHERS = ("promise", "paid", "hardship", "refuse", "callback", "question")
 # Cues that stop "an amount and a date" from being read as an offer in their clause.
 _BLOCKING = ("block", "paid", "callback", "refuse", "dispute", "legal", "wrong_party")
 _INTENT = {i.value: i for i in Intent}
@@ -379,13 +396,30 @@ class _Analysis:
             return self._reply(Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
         if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
             return self._reply(Intent.OTHER, False, (), 0.9)
-        self.dates = find_dates(
-            t,
-            self.lg,
-            self.ctx,  # type: ignore[arg-type]
-            [s for s, _ in hits.get("date", ())] if self.lg == "zh" else None,
-        )
-        self.amounts = find_amounts(t, self.lg, self.dates, hits)
+        self._find_top_cues()
+        cues = self.cues
+        top = next((v for v in _TOP if v in cues), None)
+        if top is not None and "auto_reply" not in hits:
+            # Legal, wrong party and dispute outrank everything a clause analysis could find.
+            intent = _INTENT[top]
+            present = [intent] + [
+                _INTENT["promise_to_pay" if v == "promise" else v]
+                for v in _RAW_OTHERS
+                if v in hits or v in cues
+            ]
+            span = cues[top]
+            self._span(span[0], span[1], "intent", top)
+            return self._reply(
+                intent, opt is not None, (), self._confidence(intent, present, False)
+            )
+        if self._may_promise():
+            self.dates = find_dates(
+                t,
+                self.lg,
+                self.ctx,  # type: ignore[arg-type]
+                [s for s, _ in hits.get("date", ())] if self.lg == "zh" else None,
+            )
+            self.amounts = find_amounts(t, self.lg, self.dates, hits)
         self.date_starts = [d.start for d in self.dates]
         self.amount_starts = [a.start for a in self.amounts]
         self.clauses = self._split()
@@ -414,6 +448,15 @@ class _Analysis:
         if span is not None:
             self._span(span[0], span[1], "intent", intent.value)
         return self._reply(intent, opt is not None, promises, conf)
+
+    def _may_promise(self) -> bool:
+        """Whether the reply could hold an offer at all (else dates and amounts are skipped)."""
+        hits, t = self.hits, self.t
+        if any(c in hits for c in _OFFER_CUES) or _ANY_NUMBER.search(t):
+            return True
+        if self.lg == "zh":
+            return "date" in hits and _ZH_PAY_CHAR.search(t) is not None
+        return _EN_NUMBER_WORD.search(t) is not None
 
     def _reply(
         self, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
@@ -478,7 +521,8 @@ class _Analysis:
         return found[0] if found else None
 
     # ------------------------------------------------------------------ cues
-    def _find_cues(self) -> None:
+    def _find_top_cues(self) -> None:
+        """Cues of the intents that outrank a promise: legal, wrong party, dispute."""
         t, lex, cues = self.t, self.lex, self.cues
         fraud = lex.fraud.search(t) is not None
         not_legal = self._hits("legal_not")
@@ -508,6 +552,10 @@ class _Analysis:
         first = self._first("dispute")
         if first is not None:
             cues["dispute"] = first
+
+    def _find_cues(self) -> None:
+        """Cues of the other intents (paid, hardship, refuse, callback, question)."""
+        t, lex, cues = self.t, self.lex, self.cues
         self._paid_cue()
         first = self._first("hardship")
         if first is not None:

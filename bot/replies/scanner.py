@@ -340,13 +340,8 @@ class Scanner:
         into: dict[str, list[tuple[int, int]]],
         clause_starts: list[int] | None = None,
     ) -> None:
-        """Append hits of "^"-anchored alternatives (reply start; clause starts for clause cues)."""
+        """Append hits of "^"-anchored clause alternatives, matched at each clause start."""
         meta = self._meta
-        rx = self._anchored_text
-        if rx is not None:
-            m = rx.match(text)
-            if m is not None and m.lastgroup is not None:
-                into.setdefault(meta[m.lastgroup], []).append((0, m.start(m.lastgroup)))
         rx = self._anchored_clause
         if rx is not None:
             for a in clause_starts or (0,):
@@ -355,7 +350,12 @@ class Scanner:
                     into.setdefault(meta[m.lastgroup], []).append((a, m.start(m.lastgroup)))
 
     def scan_gated(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
-        """Append ``(start, end)`` of every unanchored hit to ``into[category]``, by start."""
+        """Append every hit except clause-anchored ones to ``into[category]``, by start."""
+        rx = self._anchored_text
+        if rx is not None:
+            m = rx.match(text)
+            if m is not None and m.lastgroup is not None:
+                into.setdefault(self._meta[m.lastgroup], []).append((0, m.start(m.lastgroup)))
         positions: list[int] = []
         for gate, need in self._gates:
             if need and not any(c in text for c in need):

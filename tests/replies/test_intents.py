@@ -957,3 +957,18 @@ def test_promises_only_for_promise_to_pay():
 def test_instalments_in_time_order():
     reply = parse_reply("200 next friday and 100 tomorrow", MON_EN, None, "USD")
     assert terms(reply) == [("100.00", "2026-12-08"), ("200.00", "2026-12-18")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Liked “I'm going to sue you”",
+        'Loved "not my debt"',
+        "Automatic reply: I am out of the office until Monday. For urgent matters contact my attorney.",
+        "自动回复：您好，我现在休假中",
+    ],
+)
+def test_reactions_and_auto_replies_are_other(text):
+    zh = any("\u4e00" <= c <= "\u9fff" for c in text)
+    reply = parse_reply(text, MON_ZH if zh else MON_EN, Decimal("1000.00"), "CNY" if zh else "USD")
+    assert reply.intent is Intent.OTHER
