@@ -444,9 +444,9 @@ class _Analysis:
         if intent is Intent.PROMISE_TO_PAY:
             promises = self._instalments(promise_clauses)
         conf = self._confidence(intent, present, opt is not None)
-        span = self.cues.get(intent.value)
-        if span is not None:
-            self._span(span[0], span[1], "intent", intent.value)
+        cue = self.cues.get(intent.value)
+        if cue is not None:
+            self._span(cue[0], cue[1], "intent", intent.value)
         return self._reply(intent, opt is not None, promises, conf)
 
     def _may_promise(self) -> bool:

@@ -964,7 +964,7 @@ def test_instalments_in_time_order():
     [
         "Liked “I'm going to sue you”",
         'Loved "not my debt"',
-        "Automatic reply: I am out of the office until Monday. For urgent matters contact my attorney.",
+        "Automatic reply: I am out of the office until Monday. Urgent? Contact my attorney.",
         "自动回复：您好，我现在休假中",
     ],
 )
