@@ -20,12 +20,13 @@ What a :class:`CaseBundle` carries:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Text, and_, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
@@ -60,8 +61,10 @@ DEFAULT_BATCH = 1000
 _CASE_COLUMNS = (
     CA.c.id, CA.c.account_id, CA.c.customer_id, CA.c.product, CA.c.currency,
     CA.c.balance_minor, CA.c.minimum_payment_minor, CA.c.due_date, CA.c.days_past_due,
-    CA.c.status, CA.c.holds, CA.c.segment, CA.c.risk_band, CA.c.risk_band_override,
-    CA.c.timezone, CA.c.timezone_candidates, CA.c.language, CA.c.country,
+    # JSON read as text: most cases have no holds and one zone, so most need no parsing
+    CA.c.status, type_coerce(CA.c.holds, Text), CA.c.segment, CA.c.risk_band,
+    CA.c.risk_band_override, CA.c.timezone, type_coerce(CA.c.timezone_candidates, Text),
+    CA.c.language, CA.c.country,
     CA.c.assigned_collector, CA.c.held_by, CA.c.payment_claim_until, CA.c.version,
     CU.c.name,
 )
@@ -83,6 +86,12 @@ class CaseBundle:
     inbound: list[datetime] = field(default_factory=list)
 
 
+def _json(text: str | None, empty: Any) -> Any:
+    if not text or text in ("{}", "[]", "null"):
+        return empty
+    return json.loads(text)
+
+
 def _case(row: Any) -> Case:
     (cid, account_id, customer_id, product, currency, balance, minimum, due_date, dpd,
      status, holds, segment, risk_band, risk_override, timezone, candidates, language,
@@ -90,9 +99,9 @@ def _case(row: Any) -> Case:
     return Case(
         account_id=account_id, currency=currency, balance_minor=balance, due_date=due_date,
         customer_name=name, product=product, minimum_payment_minor=minimum,
-        status=CaseStatus(status), holds={Hold(k): v for k, v in (holds or {}).items()},
+        status=CaseStatus(status), holds={Hold(k): v for k, v in _json(holds, {}).items()},
         segment=segment, risk_band=risk_band, risk_band_override=risk_override,
-        timezone=timezone, timezone_candidates=tuple(candidates or ()), language=language,
+        timezone=timezone, timezone_candidates=tuple(_json(candidates, [])), language=language,
         country=country, assigned_collector=collector, held_by=held_by,
         days_past_due=dpd, payment_claim_until=claim_until, id=cid, customer_id=customer_id,
     )
