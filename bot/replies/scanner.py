@@ -150,6 +150,28 @@ def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> s
     tail: list[str] = []
 
     def flush() -> None:
+        if not ordered and len(groups) > 40 and all(len(c) == 1 for c in groups):
+            # Many first characters (Chinese): test a character class per bucket first,
+            # then dispatch inside the bucket on the character just read.
+            chars = sorted(groups)
+            size = max(8, int(len(chars) ** 0.5))
+            for k in range(0, len(chars), size):
+                bucket = chars[k : k + size]
+                inner = []
+                for c in bucket:
+                    rests = groups[c]
+                    body = (
+                        rests[0]
+                        if len(rests) == 1
+                        else trie_alternation(rests, depth - 1, ordered)
+                        if depth > 1
+                        else "|".join(rests)
+                    )
+                    inner.append("(?<=" + re.escape(c) + ")(?:" + body + ")")
+                cls = "".join(re.escape(c) for c in bucket)
+                parts.append("[" + cls + "](?:" + "|".join(inner) + ")")
+            groups.clear()
+            return
         for c, rests in groups.items():
             if len(rests) == 1:
                 parts.append(c + rests[0])
