@@ -124,6 +124,8 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bin\s+full\b",
             r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
             r"\ball\s+of\s+it\b",
+            r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:off\s+)?(?:my|this|that|your)\s+"
+            r"(?:whole\s+|full\s+|entire\s+|total\s+|outstanding\s+)?balance\b",
             r"\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
             r"(?:balance|amount|thing|lot|debt|sum|bill)\b",
             r"\bthe\s+balance\b(?<!towards\sthe\sbalance)(?<!toward\sthe\sbalance)(?<!against\sthe\sbalance)"

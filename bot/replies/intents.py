@@ -158,7 +158,7 @@ EN = Lexicon(
         r"\s+(?:\w+\s+){0,3}?(?:went\s+|is\s+|was\s+|has\s+gone\s+|filed\s+for\s+)?bankrupt\w*",
     ),
     wrong_party=_c(
-        r"\bwrong\s+(?:(?:number|no|person|guy|girl|lady|man|woman|name|individual|customer|"
+        r"\b(?:wrong|wrng|rong|wron)\s+(?:(?:number|no|person|guy|girl|lady|man|woman|name|individual|customer|"
         r"contact|phone|cell|email|e-mail|address|house|one|people|mobile)\b|#)",
         r"\b(?:got|have|has|'ve\s+got|texted|texting|messaged|contacted|emailed|reached|"
         r"calling|called)\s+(?:the\s+)?wrong\b",
@@ -523,7 +523,7 @@ _SURNAMES = (
 # "还" is "pay back" unless it means "still" (还有, 还是, 还在, 还没 ...).
 _PAY_ZH = (
     r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|汇|结清|"
-    r"补上|补齐|到账)"
+    r"补上|补齐|到账|打过去|打给你们|打到)"
 )
 _STOPZH = r"[^，,。.!?！？；;\n]"
 
@@ -562,6 +562,7 @@ ZH = Lexicon(
         r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
         r"我不是[" + _SURNAMES + r"]",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
+        r"(?:他|她)是我(?:的)?(?:儿子|女儿|老公|老婆|丈夫|妻子|爸|妈|父亲|母亲|哥|姐|弟|妹|朋友|亲戚)",
         r"不是(?:他|她|本人|机主)(?:在)?用|(?:他|她)(?:已经)?不用这个(?:号|手机|电话)",
         r"(?:帮|替)(?:我)?(?:的)?(?:老公|老婆|丈夫|妻子|爱人|爸|妈|儿子|女儿|哥|姐|弟|妹|朋友|家人|同事)"
         r"(?:回复|回|说|转告|处理)",
@@ -625,7 +626,7 @@ ZH = Lexicon(
     promise=_z(
         r"(?:会|能|可以|一定|肯定|保证|争取|尽量|准备|打算|计划|想|要|就|先|再|马上|立刻|尽快|这就|才能|"
         r"必须|努力)" + _STOPZH + r"{0,6}?" + _PAY_ZH,
-        r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清)",
+        r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清|打过去|打给|打到|汇)",
         r"(?:还|转|付|交|缴|打|汇|给)(?:你们?|给你们?|上|清|款|钱|过去|您)?\s*"
         r"(?:[0-9]|[一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]|半|¥|\$)",
         r"会处理|会尽快|会还|还上|还清|结清|处理一下|马上处理|尽快处理|会想办法|想办法还",
