@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from bot.replies.parser import parse_reply
@@ -81,6 +82,16 @@ def answer(record: Any) -> dict[str, Any]:
     return out
 
 
+def _lines(stdin: TextIO) -> Iterator[str]:
+    """Lines of ``stdin`` decoded as UTF-8; undecodable bytes become surrogates, not a crash."""
+    binary = getattr(stdin, "buffer", None)
+    if binary is None:
+        yield from stdin
+        return
+    for raw in binary:
+        yield raw.decode("utf-8", "surrogateescape")
+
+
 def run(stdin: TextIO, stdout: TextIO) -> int:
     """Answer every line of ``stdin`` on ``stdout``; 0 if all lines were well formed, else 1."""
     loads = json.loads
@@ -89,11 +100,13 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
     buf: list[str] = []
     failed = 0
     n = 0
-    for raw in stdin:
+    for raw in _lines(stdin):
         n += 1
         if not raw.strip():
             continue
         try:
+            if "\udc80" <= max(raw) and any("\udc80" <= c <= "\udcff" for c in raw):
+                raise _BadLine("line is not valid UTF-8")
             out = answer(loads(raw))
         except (ValueError, TypeError, RecursionError) as exc:
             failed += 1

@@ -112,3 +112,20 @@ def test_cli_entry_point():
     assert proc.returncode == 1
     lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
     assert lines[0]["intent"] == "wrong_party" and "error" in lines[1]
+
+
+def test_invalid_utf8_line_is_an_error_not_a_crash():
+    payload = (
+        b'{"text":"ok","now":"2026-12-07T10:00:00+00:00"}\n'
+        b'{"text":"\xff\xfe bad","now":"2026-12-07T10:00:00+00:00"}\n'
+        b'{"text":"paid","now":"2026-12-07T10:00:00+00:00"}\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", "from bot.entrypoints.cli import main; main(['parse'])"],
+        input=payload,
+        capture_output=True,
+        check=False,
+    )
+    lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert proc.returncode == 1
+    assert lines[0]["intent"] == "other" and "error" in lines[1] and lines[2]["intent"] == "paid"
