@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from decimal import Decimal, InvalidOperation
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
 from bot.replies.parser import parse_reply
@@ -105,7 +105,7 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         if not raw.strip():
             continue
         try:
-            if "\udc80" <= max(raw) and any("\udc80" <= c <= "\udcff" for c in raw):
+            if max(raw) >= "\udc80" and any("\udc80" <= c <= "\udcff" for c in raw):
                 raise _BadLine("line is not valid UTF-8")
             out = answer(loads(raw))
         except (ValueError, TypeError, RecursionError) as exc:
