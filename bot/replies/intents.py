@@ -87,7 +87,6 @@ class Lexicon:
     ack: Parts
     auto_reply: Parts
     clause_split: re.Pattern[str]
-    then: re.Pattern[str]
 
 
 # ----------------------------------------------------------------------------- English
@@ -509,7 +508,6 @@ EN = Lexicon(
             )
         ).replace(r"nd(?![a-z0-9_])", r"nd(?<!try\sand)(?<!go\sand)(?<!come\sand)(?![a-z0-9_])", 1)
     ),
-    then=re.compile(r"\b(?:then|that\s+day|at\s+that\s+point|after\s+that)\b"),
 )
 
 
@@ -660,7 +658,6 @@ ZH = Lexicon(
     clause_split=re.compile(
         r"[，,。.!?！？;；:：\n、~～]+|\s{2,}|但是|但|可是|不过|然后|所以|因为|如果|而且|另外|并且"
     ),
-    then=re.compile(r"到时候?|那天|就"),
 )
 
 LEXICONS: dict[str, Lexicon] = {"en": EN, "zh": ZH}

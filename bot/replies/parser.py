@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left, bisect_right
 from decimal import Decimal
 
-from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, find_amounts, resolve
+from bot.replies.amounts import FULL, HALF, NUM, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
 from bot.replies.email_cleanup import QUOTE_HINT, mask_quoted
 from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon
@@ -935,4 +935,3 @@ def _concrete(d: object) -> bool:
 
 
 __all__ = ["parse_reply"]
-_ = (REST, VAGUE)
