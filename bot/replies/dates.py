@@ -288,6 +288,7 @@ _EN_PATTERNS: list[tuple[str, str]] = [
         r"\b(?:next\s+year|(?:in|within|for|after)\s+(?:a|one|\d{1,2}|two|three|four|six|"
         r"a\s+few|few|a\s+couple(?:\s+of)?|couple(?:\s+of)?|several)\s+(?:more\s+)?(?:months?|years?)|"
         r"(?:another|a|one\s+more|an\s+extra|extra)\s+(?:couple(?:\s+of)?\s+|few\s+)?months?|"
+        r"(?:another|one\s+more|an\s+extra)\s+(?:days?|weeks?)|"
         r"(?:every|each|per|a)\s+(?:other\s+)?(?:(?:two|2|three|3|four|4|couple(?:\s+of)?)\s+)?"
         r"(?:weeks?|months?|fortnight|paycheck|pay\s+period)|bi-?weekly|weekly|monthly|fortnightly)\b",
     ),

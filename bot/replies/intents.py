@@ -440,6 +440,12 @@ EN = Lexicon(
         r"\b(?:defer|postpone|push|move|delay)\b",
         r"\b(?:need|want|have)\s+(?:until|till|til)\b",
         r"\bwait\s+(?:until|till|til)\b",
+        # "can I have another month?", "give me one more week": a stated span
+        r"\b(?:can|could|may)\s+(?:i|we)\s+(?:please\s+)?(?:have|get)\s+(?:another|one\s+more|an\s+extra|"
+        r"a|an)\s+(?:day|week|month|couple|fortnight)",
+        r"\b(?:give|grant|allow)\s+(?:me|us)\s+(?:another|one\s+more|an\s+extra|a|an)\s+"
+        r"(?:day|week|month|fortnight)",
+        r"\b(?:i|we)\s+(?:need|just\s+need)\s+(?:another|one\s+more|an\s+extra)\s+(?:day|week|month)",
     ),
     cant_until=_c(
         r"\b(?:can'?t|cannot|cant|can\s+not|won'?t\s+be\s+able\s+to|unable\s+to|not\s+able\s+to|"

@@ -1037,3 +1037,21 @@ def test_reactions_and_auto_replies_are_other(text):
     zh = any("\u4e00" <= c <= "\u9fff" for c in text)
     reply = parse_reply(text, MON_ZH if zh else MON_EN, Decimal("1000.00"), "CNY" if zh else "USD")
     assert reply.intent is Intent.OTHER
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("Can I have another month?", "promise_to_pay"),
+        ("can i push it back a month", "promise_to_pay"),
+        ("I need another month please", "promise_to_pay"),
+        ("Could I have a few more weeks?", "hardship"),
+        ("can I have more time?", "hardship"),
+        ("could you give me a bit longer?", "hardship"),
+    ],
+)
+def test_asking_for_a_stated_span_is_an_offer(text, intent):
+    reply = parse_reply(text, MON_EN, Decimal("1000.00"), "USD")
+    assert reply.intent.value == intent
+    if intent == "promise_to_pay":
+        assert terms(reply) == [(None, None)]
