@@ -559,7 +559,8 @@ def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> list[re.Ma
 # --------------------------------------------------------------------------- Chinese
 
 _CN_N = r"[0-9零〇一二两俩三四五六七八九十]{1,3}"
-_CN_WD = r"[一二三四五六日天七1-7]"
+# A weekday character; "一" is not Monday in "一定" (definitely) or "一直" (always).
+_CN_WD = r"(?:一(?![定直起样点下些般共切次])|[二三四五六日天七1-7])"
 _CN_WDMAP = {
     "一": 0,
     "二": 1,

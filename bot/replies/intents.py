@@ -127,7 +127,9 @@ EN = Lexicon(
         r"\bsuing\b",
         r"\bsued\b",
         r"\blaw\s*suit",
-        r"\bcourt\b",
+        r"\b(?:see\s+you|meet\s+you|(?:take|taking|took)\s+(?:you|this|them|it|your\s+\w+)|go(?:ing)?|went|"
+        r"drag(?:ging)?\s+you)\s+"
+        r"(?:in|to|into)\s+court\b|\bcourt\s+(?:action|case|claim|proceedings|summons|order|judgment)",
         r"\bsmall\s+claims",
         r"\blitigat\w*",
         r"\bcfpb\b",
@@ -284,6 +286,7 @@ EN = Lexicon(
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
         r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
         r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",
+        r"\b(?:i'?m|im|i\s+am)\s+(?:not|no\s+longer)\s+working\b|\bout\s+of\s+a\s+job\b",
         r"^\W*(?:no\W+|sorry\W+)?(?:i\s+)?(?:just\s+)?(?:can'?t|cannot|cant)\W*$",
         r"\b(?:can'?t|cannot|cant|unable\s+to)\s+(?:deal|cope|handle|think\s+about|face)\b|\bbad\s+place\b|"
         r"\bmental\s+health|\bdepress\w*|\banxiety|\bgrie(?:f|ving)|\bbereave\w*|\bcarer\b|\bcaring\s+for",
@@ -420,6 +423,8 @@ EN = Lexicon(
         r"^\W*(?:yes\W+)?i\s+will\W*$",
         r"\bif\s+(?:i|we)\s+(?:pay|send|paid|sent|can\s+pay|do)\b",
         r"\bi\s+promise\b",
+        r"\b(?:best|easiest|better|good|easier)\s+(?:time\s+)?(?:for\s+me\s+)?to\s+pay\b",
+        r"\b(?:paying|sending|transferring)\s+(?:it|this|that|you|u|the\s+\w+|now|today|tonight|\$|£|€|\d)",
         r"\b(?:i'?ll|i\s+will|will|gonna|going\s+to)\s+(?:call|ring|phone|go|stop\s+by|come\s+in)\s+"
         r"(?:\w+\s+){0,3}?to\s+(?:pay|make\s+(?:a|the)\s+payment|settle)",
     ),
@@ -461,7 +466,8 @@ EN = Lexicon(
     ),
     negated_before=re.compile(
         r"(?:\bnot|n't|\bnever|\bno\s+way|\bnor|\brefuse\s+to|\bwon'?t|\bcannot|\bcant|\bdont|\bwont|"
-        r"\bunable\s+to|\bno\s+intention\s+of|\bnot\s+going\s+to|\bwhat\s+if)\s+(?:\w+\s+)?$"
+        r"\bunable\s+to|\bno\s+intention\s+of|\bnot\s+going\s+to|\bwhat\s+if|\baint|\bain'?t|\bdone|"
+        r"\bstop|\bstopped|\bquit|\bfinished|\bsick\s+of|\btired\s+of)\s+(?:\w+\s+)?$"
     ),
     block=_c(
         r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!be\spaid)|\balready\b|\bsent\b|\bcharged\b|\bfee\b|\bfees\b",
@@ -617,6 +623,7 @@ ZH = Lexicon(
     ),
     callback=_z(
         r"(?:打|回)(?:我|个|一下|给我)?(?:的)?(?:电话|手机)|给我(?:打|回)(?:个)?电话|打电话给我|打给我",
+        r"(?:再|回头|晚点|下班|稍后|等会儿?)(?:我)?(?:打给你|给你打|回你电话|回电话给你)",
         r"回电|来电|打我(?:这个)?(?:号|手机)|打这个(?:号|电话)|电话(?:沟通|联系|说|里说|谈|详谈)",
         r"打电话(?!.{0,2}骚扰)",
         r"人工|客服|经理|主管|负责人|真人|找个人|找人跟我|找人给我",

@@ -36,6 +36,8 @@ _OFFER_CUES = (
     "amount_full",
     "amount_rest",
 )
+# Words that start a clause-anchored promise cue ("paying now", "on it", "will do").
+_CLAUSE_PROMISE = re.compile(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
 _ANY_NUMBER = re.compile(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
 _ZH_PAY_CHAR = re.compile(r"还|转|付|交|缴|结清|到账|打款|汇")
 _EN_NUMBER_WORD = re.compile(
@@ -266,7 +268,7 @@ _ZH_FUTURE_MODAL = re.compile(r"(?:会|要|就|再|先|一定|肯定|把|准备|
 _ZH_PAST_STRONG = re.compile(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
 _ZH_PAY_AFTER_DATE = re.compile(
     r"还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
-    r"打过去|打给|打到|到账"
+    r"打过去|打给|打到|到账|扣(?!了|过)"
 )
 _ZH_STILL = re.compile(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
 _OFFER_WORDS_EN = re.compile(
@@ -453,7 +455,11 @@ class _Analysis:
     def _may_promise(self) -> bool:
         """Whether the reply could hold an offer at all (else dates and amounts are skipped)."""
         hits, t = self.hits, self.t
-        if any(c in hits for c in _OFFER_CUES) or _ANY_NUMBER.search(t):
+        if (
+            any(c in hits for c in _OFFER_CUES)
+            or _ANY_NUMBER.search(t)
+            or _CLAUSE_PROMISE.search(t)
+        ):
             return True
         if self.lg == "zh":
             return "date" in hits and _ZH_PAY_CHAR.search(t) is not None

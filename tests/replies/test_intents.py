@@ -19,6 +19,43 @@ MON_EN = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-
 MON_ZH = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 EN_CASES = [
+    ("No worries here, I'll pay friday", "promise_to_pay", False, [(None, "2026-12-11")]),
+    ("I'm not sure I can pay 100 on friday", "promise_to_pay", False, [("100.00", "2026-12-11")]),
+    ("I'm not ignoring you, I'll pay tomorrow", "promise_to_pay", False, [(None, "2026-12-08")]),
+    (
+        "I'm not happy about the fees but I'll pay 50 next week",
+        "promise_to_pay",
+        False,
+        [("50.00", "2026-12-20")],
+    ),
+    ("Sorry I'm not working at the moment", "hardship", False, []),
+    ("i'm not Gina", "wrong_party", False, []),
+    ("I don't know what this is", "question", False, []),
+    ("call me crazy but I can pay 200 friday", "promise_to_pay", False, [("200.00", "2026-12-11")]),
+    (
+        "i have the money now, can pay 300 today",
+        "promise_to_pay",
+        False,
+        [("300.00", "2026-12-07")],
+    ),
+    (
+        "Stop by the branch? I can pay there tomorrow",
+        "promise_to_pay",
+        False,
+        [(None, "2026-12-08")],
+    ),
+    ("End of the month is best for me to pay", "promise_to_pay", False, [(None, "2026-12-31")]),
+    (
+        "I was in hospital last week, I'll pay 100 on friday",
+        "promise_to_pay",
+        False,
+        [("100.00", "2026-12-11")],
+    ),
+    ("The app isn't working, how else can I pay?", "question", False, []),
+    ("Can I pay by card over the phone?", "question", False, []),
+    ("Can you tell me the balance please", "question", False, []),
+    ("Thanks for being patient, paying now", "promise_to_pay", False, [(None, "2026-12-07")]),
+    ("I'm at the bank now paying it", "promise_to_pay", False, [(None, "2026-12-07")]),
     ("i cnt pay rn", "hardship", False, []),
     ("ill pay wen i get paid", "promise_to_pay", False, [(None, None)]),
     ("gonna send u 100 tmr", "promise_to_pay", False, [("100.00", "2026-12-08")]),
@@ -634,6 +671,13 @@ EN_CASES = [
 ]
 
 ZH_CASES = [
+    ("我不是不想还，是真的没钱", "hardship", False, []),
+    ("我不是故意拖欠的，下周一定还", "promise_to_pay", False, [(None, "2026-12-20")]),
+    ("还没发工资，发了就还", "promise_to_pay", False, [(None, None)]),
+    ("你们还有别的还款方式吗", "question", False, []),
+    ("还是月底还吧", "promise_to_pay", False, [(None, "2026-12-31")]),
+    ("我还在上班，下班打给你", "callback", False, []),
+    ("银行卡里还有钱，明天自动扣吧", "promise_to_pay", False, [(None, "2026-12-08")]),
     ("明天还钱", "promise_to_pay", False, [(None, "2026-12-08")]),
     ("下礼拜还", "promise_to_pay", False, [(None, "2026-12-20")]),
     ("礼拜五还五百", "promise_to_pay", False, [("500.00", "2026-12-11")]),
