@@ -385,6 +385,7 @@ EN = Lexicon(
         r"\bwho\s+(?:is|are|r)\b|\bwhere\s+(?:do|can|is|should|are)\b|\bwhen\s+(?:is|do|does|are)\b",
         r"\btell\s+me\s+(?:the|my|how|what|where|who|when)|\blet\s+me\s+know\s+(?:the|my|how|what|where)",
         r"\b(?:want|need|would\s+like|like)\s+to\s+know\b|\bwondering\b",
+        r"\b(?:don'?t|do\s+not|dont)\s+(?:know|understand|get)\s+what\s+(?:this|that|it)\s+(?:is|'?s|means)",
         r"\bsend\s+me\s+(?:a|the|my)\s+(?:statement|link|bill|invoice|details|breakdown)",
         r"\baccount\s+number|\bsort\s+code|\brouting\s+number|\bpayoff\s+amount|\bminimum\s+payment",
         r"\bdue\s+date|\bopening\s+hours|\bwebsite\b",
