@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
+from bot.replies.model import Reply
 from bot.replies.parser import parse_reply
 
 _CHUNK = 2000
@@ -49,8 +50,8 @@ def _now(value: Any) -> dt.datetime:
         raise _BadLine("now is not ISO-8601") from exc
 
 
-def answer(record: Any) -> dict[str, Any]:
-    """The output object for one decoded input record (raises ``ValueError`` if malformed)."""
+def _reply_of(record: Any) -> Reply:
+    """Parse one decoded input record (raises ``ValueError`` if malformed)."""
     if not isinstance(record, dict):
         raise _BadLine("line is not a JSON object")
     text = record.get("text")
@@ -64,7 +65,12 @@ def answer(record: Any) -> dict[str, Any]:
     lang = record.get("lang")
     if lang is not None and lang not in ("en", "zh"):
         raise _BadLine("lang must be en or zh")
-    reply = parse_reply(text, now, balance, currency, lang)
+    return parse_reply(text, now, balance, currency, lang)
+
+
+def answer(record: Any) -> dict[str, Any]:
+    """The output object for one decoded input record (raises ``ValueError`` if malformed)."""
+    reply = _reply_of(record)
     out: dict[str, Any] = {}
     if "id" in record:
         out["id"] = record["id"]
@@ -80,6 +86,24 @@ def answer(record: Any) -> dict[str, Any]:
     out["lang"] = reply.lang
     out["confidence"] = reply.confidence
     return out
+
+
+def _render(reply: Reply, id_json: str | None) -> str:
+    """The output line for a reply, as ``json.dumps(answer(...))`` would write it (faster)."""
+    terms = ", ".join(
+        '{"amount": '
+        + ("null" if p.amount is None else f'"{p.amount:.2f}"')
+        + ', "date": '
+        + ("null" if p.date is None else f'"{p.date.isoformat()}"')
+        + "}"
+        for p in reply.promises
+    )
+    head = "" if id_json is None else f'"id": {id_json}, '
+    opt_out = "true" if reply.opt_out else "false"
+    return (
+        f'{{{head}"intent": "{reply.intent.value}", "opt_out": {opt_out}, '
+        f'"promises": [{terms}], "lang": "{reply.lang}", "confidence": {reply.confidence!r}}}'
+    )
 
 
 def _lines(stdin: TextIO) -> Iterator[str]:
@@ -107,7 +131,13 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         try:
             if max(raw) >= "\udc80" and any("\udc80" <= c <= "\udcff" for c in raw):
                 raise _BadLine("line is not valid UTF-8")
-            out = answer(loads(raw))
+            record = loads(raw)
+            reply = _reply_of(record)
+            buf.append(_render(reply, dumps(record["id"]) if "id" in record else None))
+            if len(buf) >= _CHUNK:
+                stdout.write("\n".join(buf) + "\n")
+                buf.clear()
+            continue
         except (ValueError, TypeError, RecursionError) as exc:
             failed += 1
             reason = str(exc) if isinstance(exc, _BadLine) else type(exc).__name__

@@ -129,3 +129,18 @@ def test_invalid_utf8_line_is_an_error_not_a_crash():
     lines = [json.loads(x) for x in proc.stdout.decode().splitlines()]
     assert proc.returncode == 1
     assert lines[0]["intent"] == "other" and "error" in lines[1] and lines[2]["intent"] == "paid"
+
+
+def test_fast_rendering_matches_json_dumps():
+    from bot.replies.jsonl import _render, _reply_of, answer
+
+    records = [
+        {"id": "a-1", "text": "I'll pay $80 tomorrow and $20 friday", "now": "2026-12-07T09:00:00+00:00"},
+        {"id": 7, "text": "STOP", "now": "2026-12-07T09:00:00+00:00"},
+        {"text": "下周五还一半", "now": "2026-12-07T09:00:00+08:00", "balance": "845.35"},
+        {"text": "ok", "now": "2026-12-07T09:00:00+00:00", "lang": "en"},
+    ]
+    for rec in records:
+        want = json.dumps(answer(rec))
+        got = _render(_reply_of(rec), json.dumps(rec["id"]) if "id" in rec else None)
+        assert got == want
