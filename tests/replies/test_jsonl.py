@@ -135,7 +135,11 @@ def test_fast_rendering_matches_json_dumps():
     from bot.replies.jsonl import _render, _reply_of, answer
 
     records = [
-        {"id": "a-1", "text": "I'll pay $80 tomorrow and $20 friday", "now": "2026-12-07T09:00:00+00:00"},
+        {
+            "id": "a-1",
+            "text": "I'll pay $80 tomorrow and $20 friday",
+            "now": "2026-12-07T09:00:00+00:00",
+        },
         {"id": 7, "text": "STOP", "now": "2026-12-07T09:00:00+00:00"},
         {"text": "下周五还一半", "now": "2026-12-07T09:00:00+08:00", "balance": "845.35"},
         {"text": "ok", "now": "2026-12-07T09:00:00+00:00", "lang": "en"},
