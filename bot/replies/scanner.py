@@ -108,7 +108,7 @@ def _expand(alt: str, budget: int = 64) -> list[str]:
     for part in parts:
         c = _leading_literal(part)
         if c is None or len(c) != 1:
-            out.append(f"(?:{part}){rest}" if part else rest)
+            out.append(part + rest)  # no top-level "|" in a part: concatenation is safe
         else:
             by_char.setdefault(c, []).append(part[1:])
     for c, tails in by_char.items():
