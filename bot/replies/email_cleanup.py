@@ -54,6 +54,30 @@ QUOTE_HINT = re.compile(
 )
 
 
+_HINT_WORDS = (
+    "wrote",
+    "写道",
+    "original message",
+    "原始邮件",
+    "原邮件",
+    ">",
+    "from:",
+    "from :",
+    "发件人",
+    "sent from",
+    "sent via",
+    "发自",
+    "来自",
+    "--",
+    "________",
+)
+
+
+def may_have_quotes(text: str) -> bool:
+    """Cheap test (substring checks only) for "this folded reply may carry quoted history"."""
+    return any(w in text for w in _HINT_WORDS)
+
+
 def _cut_point(text: str) -> int:
     m = _HEADER.search(text)
     return m.start() if m else len(text)

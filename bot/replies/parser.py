@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from bot.replies.amounts import FULL, HALF, NUM, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
-from bot.replies.email_cleanup import QUOTE_HINT, mask_quoted
+from bot.replies.email_cleanup import mask_quoted, may_have_quotes
 from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon
 from bot.replies.lexical import scan_anchored, scan_gated
 from bot.replies.model import PromiseTerm, Reply, Span
@@ -325,7 +325,7 @@ def parse_reply(
         text = "" if text is None else str(text)
     folded = fold(text)
     t = folded.text
-    if QUOTE_HINT.search(t):
+    if may_have_quotes(t):
         t = mask_quoted(t)
     lg = lang if lang in LEXICONS else detect_lang(t)
     lex = LEXICONS[lg]
