@@ -207,6 +207,8 @@ EN = Lexicon(
         r"\bowe\s+(?:you\s+|u\s+|y'?all\s+)?(?:nothing|not\s+a\s+thing)\b",
         r"\bdisput\w*",
         r"\bdisagree\b",
+        r"\b(?:don'?t|do\s+not|dont|never)\s+(?:have|had)\s+(?:a|an|any)\s+(?:loan|account|debt|card|"
+        r"credit\s+card|agreement|contract)\s+with\b|\balready\s+cancell?ed\b",
         r"\bcontest\w*",
         r"\bwrong\s+(?:amount|balance|figure|total|charge|fee|sum|bill|interest)",
         r"\b(?:amount|balance|bill|charges?|fees?|interest|total|figure|number|statement|"
@@ -344,6 +346,7 @@ EN = Lexicon(
         r"\bno\s+way\s+(?:i'?m|i\s+am|im|i'?ll|i\s+will|in\s+hell)\b",
         r"\bdone\s+paying",
         r"\bi\s+refuse\b",
+        r"\b(?:don'?t|do\s+not|dont)\s+(?:expect|hold\s+your\s+breath)\b",
         r"\b(?:won'?t|will\s+not|wont|never\s+gonna|not\s+gonna)\s+(?:see|get|receive)\s+(?:a|one|another|any)\s+"
         r"(?:cent|penny|dime|dollar|thing|red\s+cent|nickel)",
         r"\b(?:not|never)\s+(?:getting|gonna\s+get|going\s+to\s+get|seeing|get)\s+(?:a|one|another|any)\s+"
@@ -583,7 +586,7 @@ ZH = Lexicon(
         r"没借过|(?:从来?)?没(?:有)?" + _STOPZH + r"{0,8}?(?:借|贷|办|申请|用|开通|签)过",
         r"没有(?:这笔|这个|此|什么)(?:贷款|借款|欠款|账|钱|账户|卡)|没欠(?:过|你们|这么多)|不欠",
         r"不认(?!识)|不认可|不承认",
-        r"金额(?:不对|有误|错了)|数额不对|数目不对|算错|乱算|乱收|多收|多扣|重复扣|扣了两次|扣两次|重复收|乱扣",
+        r"金额(?:算的|算得)?(?:不对|有误|错了)|(?:算|计算)(?:的|得)不对|数额不对|数目不对|算错|乱算|乱收|多收|多扣|重复扣|扣了两次|扣两次|重复收|乱扣",
         r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗|借)|被骗",
         r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同|凭证|依据|凭什么",
         r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
@@ -603,7 +606,7 @@ ZH = Lexicon(
         r"(?:还|转|付|交)的(?!话|时候)",
     ),
     hardship=_z(
-        r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)",
+        r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)|没有?能力|无力偿还|无力",
         r"没钱|没有钱|没(?:有)?收入|没工作|没有工作|失业|下岗|裁员|被辞|辞退|被开除|找不到工作|工作丢了",
         r"生病|住院|医院|手术|病了|看病|治病",
         r"困难|手头紧|手头紧张|资金紧张|周转不|紧张|压力(?:很|太|好)?大",
@@ -654,7 +657,7 @@ ZH = Lexicon(
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
     negated_before=re.compile(
-        r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝)$"
+        r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝|没有?能力|无力|没办法)$"
     ),
     block=_z(
         r"已|了(?:$|[，,。])|过了|的$",
