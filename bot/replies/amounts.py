@@ -57,11 +57,11 @@ def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
 # Digits (possessive quantifiers keep long digit runs linear).
 _EN_NUM = re.compile(r"(?<![\w.:/,$£€¥])(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?")
 _EN_AFTER = re.compile(
-    r"(?P<mult>\s?(?:k|grand|thousand)\b)?(?P<ish>-?ish\b)?\s*"
+    r"(?P<mult>\s?(?:k|grand|thousand)\b)?(?P<ish>-?ish\b)?\s*+"
     r"(?P<cur>dollars?|bucks?|usd|pounds?|quid|euros?|eur|gbp|rmb|cny|yuan|dlls?|dlrs?|cad|aud)?"
 )
 _EN_NOT_AFTER = re.compile(
-    r"\s*(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
+    r"\s*+(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
     r"days?|weeks?|wks?|months?|mos|years?|yrs?|times|x|kids|children|people|installments?|"
     r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
     r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
@@ -101,11 +101,11 @@ _EN_WORD_RANGE = re.compile(
     + r"|\d{1,2})\s+(?P<s>hundred|thousand|grand)\b"
 )
 _EN_WORD_AFTER_BAD = re.compile(
-    r"\s*(?:-\s*)?(?:days?|weeks?|months?|years?|hours?|minutes?|times|of\s+(?:them|us|these|those|my|the)|"
+    r"\s*+(?:-\s*+)?(?:days?|weeks?|months?|years?|hours?|minutes?|times|of\s+(?:them|us|these|those|my|the)|"
     r"more\s+(?:days?|weeks?|months?)|o'?clock|am|pm|kids|children|people|installments?|instalments?|"
     r"payments|parts|ways|things)\b"
 )
-_EN_CUR_AFTER = re.compile(r"\s*(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
+_EN_CUR_AFTER = re.compile(r"\s*+(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
 
 #: English amount markers for the reply scanner, as (category, cues).
 EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
@@ -156,7 +156,7 @@ _ZH_ID_BEFORE = re.compile(
     r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|本金|利息|一共|总共|共|显示|"
     r"已经还了|还了|转了|已还|已转)\s*[:：]?\s*$"
 )
-_ZH_CUR_AFTER = re.compile(r"\s*(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
+_ZH_CUR_AFTER = re.compile(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
 _ZH_MARKERS = re.compile(
     r"(?P<rest>(?:剩下|剩余|其余|余下|其他)(?:的|部分|欠款|款项|全部)*|余款|尾款)"
     r"|(?P<half>一半|半数)"

@@ -46,13 +46,6 @@ _QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*", re.M)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
 _HR_LINE = re.compile(r"^[ \t]*(?:\* \* \*|-{3,}|_{3,})[ \t]*$", re.M)
 
-#: Cheap test for "this reply may carry quoted history".
-QUOTE_HINT = re.compile(
-    r"wrote\s*:|写道|original message|原始邮件|原邮件|^[ \t]*>|from\s*:|发件人|sent from|sent via|"
-    r"发自|来自|^-- ?$|_{8,}",
-    re.M | re.I,
-)
-
 
 _HINT_WORDS = (
     "wrote",
@@ -76,6 +69,29 @@ _HINT_WORDS = (
 def may_have_quotes(text: str) -> bool:
     """Cheap test (substring checks only) for "this folded reply may carry quoted history"."""
     return any(w in text for w in _HINT_WORDS)
+
+
+_SIGN_OFF = re.compile(
+    r"\n[ \t]*+(?:thanks?(?:[ \t]+(?:you|again|so[ \t]+much))?|many[ \t]+thanks|thank[ \t]+you|"
+    r"(?:kind|best|warm|warmest)?[ \t]*regards|best(?:[ \t]+wishes)?|cheers|sincerely|"
+    r"yours(?:[ \t]+(?:sincerely|faithfully|truly))?|respectfully|take[ \t]+care|谢谢|此致|敬礼|祝好)"
+    r"[ \t]*[,.!，。！]*[ \t]*(?=\n|$)",
+    re.I,
+)
+
+
+def mask_signature(text: str) -> str:
+    """Blank what follows an e-mail sign-off line ("Kind regards," then a name), same length.
+
+    Signatures carry names, phone numbers and office hours ("Mon-Fri 9-5") that
+    are not part of the reply.
+    """
+    m = _SIGN_OFF.search(text)
+    if m is None or m.start() == 0:
+        return text
+    end = m.end()
+    tail = text[end:]
+    return text[:end] + "".join(c if c == "\n" else " " for c in tail)
 
 
 def _cut_point(text: str) -> int:

@@ -496,7 +496,8 @@ EN = Lexicon(
         r"^\W*(?:liked|loved|laughed\s+at|emphasi[sz]ed|disliked|questioned)\s+[\"']",
     ),
     clause_split=re.compile(
-        r"[.!?;:\n]+|,|\s+-\s+|\s\+\s?|\s&\s|"
+        # (?<!\s) and possessive runs keep long whitespace runs linear.
+        r"[.!?;:\n]+|,|(?<!\s)\s++-\s|\s\+\s?|\s&\s|"
         # Conjunctions; each starts with its literal first letter (fast to skip), then
         # checks it starts a word. "try and pay" is one clause.
         + "|".join(

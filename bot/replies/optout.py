@@ -50,7 +50,7 @@ _FILLER = frozenset(
 )
 
 _TOKEN = re.compile(r"[a-z]+|[\u4e00-\u9fff]+")
-_CLAUSE = re.compile(r"[.!?;:,\n。！？；：，、]+|\s+-\s+")
+_CLAUSE = re.compile(r"[.!?;:,\n。！？；：，、]+|(?<!\s)\s++-\s")
 _WHOLE = re.compile(
     r"\W*(?:stop\s*all|stop|unsubscribe|cancel|end|quit|revoke|opt\s*-?\s*out|unsub|td|n|t\s*d|"
     r"退订|退訂|取消订阅|停止)\W*",

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from bot.replies.amounts import FULL, HALF, NUM, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
-from bot.replies.email_cleanup import mask_quoted, may_have_quotes
+from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.intents import LEXICONS, PRIORITY, Intent, Lexicon
 from bot.replies.lexical import scan_anchored, scan_gated
 from bot.replies.model import PromiseTerm, Reply, Span
@@ -303,6 +303,7 @@ _THEIR_DEBT = re.compile(
     r"\b(?:account|card|debt|loan|bill)\b[^.?!]{0,30}\b(?:his|hers|her|theirs)\b|\bestate\b|"
     r"他的|她的|他借|她借|他欠|她欠|卡|账户|贷款|欠款"
 )
+_SENTENCE_BREAK = re.compile(r"[.!?。！？\n]")
 _POLICE = re.compile(r"police|cops|报警|警察|公安|110")
 _UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
@@ -327,6 +328,8 @@ def parse_reply(
     t = folded.text
     if may_have_quotes(t):
         t = mask_quoted(t)
+    if "\n" in t:
+        t = mask_signature(t)
     lg = lang if lang in LEXICONS else detect_lang(t)
     lex = LEXICONS[lg]
     if isinstance(now, dt.datetime):
@@ -684,6 +687,8 @@ class _Analysis:
                 dates, amts = self._clause_items(s, e)
                 if not amts:
                     continue
+                if _SENTENCE_BREAK.search(t, self.clauses[i - 1][1], s):
+                    continue  # a new sentence or line is not a continuation
                 if any(d.kind == PAST for d in dates) or self._blocked(s, e):
                     continue
                 if self._hits("uncertain", s, e):

@@ -118,6 +118,9 @@ ADVERSARIAL = {
     "if-pay": "if i pay " * 1_112,
     "ack": "嗯" * 9_999 + "x",
     "ack-words": "ok thanks " * 999 + "?",
+    "whitespace-runs": "\n\t " * 3_333 + "regards",
+    "space-dash": " " * 9_998 + "-x",
+    "sign-offs": "\nthanks" * 1_428,
 }
 
 
@@ -161,3 +164,50 @@ def test_low_confidence_routes_to_a_human():
 def test_none_and_empty_text():
     assert parse_reply("", NOW).intent is Intent.OTHER
     assert parse_reply(None, NOW).intent is Intent.OTHER  # type: ignore[arg-type]
+
+
+def test_random_reply_noise_stays_fast():
+    """Random mixes of the pieces regexes care about (quotes, signatures, digits, runs of space)."""
+    import random
+
+    pieces = [
+        " ",
+        "\n",
+        "\t",
+        "-",
+        "+",
+        "&",
+        "and ",
+        "1",
+        ",",
+        ".",
+        "$",
+        "周",
+        "还",
+        "?",
+        "'",
+        "stop ",
+        "thanks\n",
+        "regards",
+        "on ",
+        "wrote:",
+        ">",
+        "from: ",
+        "发件人",
+        "--",
+        "> ",
+        "\n> ",
+        "1,",
+        "号",
+        "15th ",
+        "i'll pay ",
+        "not ",
+    ]
+    for seed in range(40):
+        rng = random.Random(seed)
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1_000, 6_000)))[:10_000]
+        for lang in (None, "zh"):
+            parse_reply(text, NOW, None, None, lang)
+            start = time.perf_counter()
+            parse_reply(text, NOW, None, None, lang)
+            assert time.perf_counter() - start < 0.050, (seed, lang)
