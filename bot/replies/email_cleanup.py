@@ -74,7 +74,8 @@ def may_have_quotes(text: str) -> bool:
 _SIGN_OFF = re.compile(
     r"\n[ \t]*+(?:thanks?(?:[ \t]+(?:you|again|so[ \t]+much))?|many[ \t]+thanks|thank[ \t]+you|"
     r"(?:kind|best|warm|warmest)?[ \t]*regards|best(?:[ \t]+wishes)?|cheers|sincerely|"
-    r"yours(?:[ \t]+(?:sincerely|faithfully|truly))?|respectfully|take[ \t]+care|谢谢|此致|敬礼|祝好)"
+    r"yours(?:[ \t]+(?:sincerely|faithfully|truly))?|respectfully|take[ \t]+care|"
+    r"谢谢|此致|敬礼|祝好)"
     r"[ \t]*[,.!，。！]*[ \t]*(?=\n|$)",
     re.I,
 )
