@@ -81,6 +81,11 @@ _SIGN_OFF = re.compile(
 )
 
 
+_NOT_SIGNATURE = re.compile(
+    r"\b(?:i|i'?ll|i'?m|we|pay|paid|will|can|can'?t|call|stop|please|sorry|not)\b|还|转|付|不|别"
+)
+
+
 def mask_signature(text: str) -> str:
     """Blank what follows an e-mail sign-off line ("Kind regards," then a name), same length.
 
@@ -92,6 +97,10 @@ def mask_signature(text: str) -> str:
         return text
     end = m.end()
     tail = text[end:]
+    lines = [ln for ln in tail.split("\n") if ln.strip()]
+    # A signature is a few short lines (name, title, phone), not more of the message.
+    if len(lines) > 5 or any(len(ln) > 80 or _NOT_SIGNATURE.search(ln) for ln in lines):
+        return text
     return text[:end] + "".join(c if c == "\n" else " " for c in tail)
 
 

@@ -218,3 +218,17 @@ def test_parser_masks_quoted_history_keeping_offsets():
     masked = mask_quoted(GMAIL.lower())
     assert len(masked) == len(GMAIL)
     assert "wrote" not in masked and masked.startswith("i'll pay $120")
+
+
+def test_signature_lines_are_not_read_but_later_content_is():
+    from bot.replies.email_cleanup import mask_signature
+
+    text = "I'll pay 100 on friday\n\nThanks,\nJohn Smith\nMon-Fri 9-5\nTel 555 123 4567"
+    masked = mask_signature(text)
+    assert len(masked) == len(text) and "9-5" not in masked and masked.startswith("I'll pay 100")
+    reply = parse_reply(text, NOW_EN)
+    assert [(str(p.amount), p.date.isoformat() if p.date else None) for p in reply.promises] == [
+        ("100.00", "2026-12-11")
+    ]
+    kept = "Hi,\nThanks\nI'll pay 50 friday"
+    assert mask_signature(kept) == kept
