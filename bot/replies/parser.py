@@ -39,7 +39,7 @@ _OFFER_CUES = (
 # Words that start a clause-anchored promise cue ("paying now", "on it", "will do").
 _CLAUSE_PROMISE = re.compile(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
 _ANY_NUMBER = re.compile(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
-_ZH_PAY_CHAR = re.compile(r"还|转|付|交|缴|结清|到账|打款|汇")
+_ZH_PAY_CHAR = re.compile(r"还|转|付|交|缴|结清|到账|打|汇|存|银行|扣")
 _EN_NUMBER_WORD = re.compile(
     r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|seventy|"
     r"eighty|ninety|ten|eleven|twelve|fifteen)\b"
@@ -268,7 +268,7 @@ _ZH_FUTURE_MODAL = re.compile(r"(?:会|要|就|再|先|一定|肯定|把|准备|
 _ZH_PAST_STRONG = re.compile(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
 _ZH_PAY_AFTER_DATE = re.compile(
     r"还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
-    r"打过去|打给|打到|到账|扣(?!了|过)"
+    r"打过去|打给|打到|到账|扣(?!了|过)|存进去|存钱|去银行"
 )
 _ZH_STILL = re.compile(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
 _OFFER_WORDS_EN = re.compile(
@@ -292,7 +292,11 @@ _EN_FUTURE = re.compile(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|wou
 _ZH_ALREADY_PAID = re.compile(
     r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)"
 )
-_ZH_PAID_PARTICLE = re.compile(r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)")
+_ZH_PAID_PARTICLE = re.compile(
+    r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)|(?:打|存|汇)(?:给你们|过去|进去|到账)(?:了|的)"
+)
+_DESIRE_ZH = re.compile(r"想|希望|愿意")
+_CANT_NOW_ZH = re.compile(r"没钱|没有钱|还不起|还不上|还不了|没有?能力|拿不出|困难|没办法")
 _DESIRE = re.compile(r"\b(?:want|wanna|would\s+like|'d\s+like|wish|hope|hoping|trying|try)\b")
 _CANT_NOW = re.compile(r"\b(?:can'?t|cannot|cant|unable|not\s+able|no\s+money)\b")
 _DEATH = re.compile(
@@ -672,7 +676,8 @@ class _Analysis:
             if self._hits("uncertain", s, e) and not concrete:
                 self.cues.setdefault("hardship", (s, e))
                 continue
-            if not amts and not concrete and _DESIRE.search(c) and _CANT_NOW.search(t, e):
+            desire, cant = (_DESIRE_ZH, _CANT_NOW_ZH) if self.lg == "zh" else (_DESIRE, _CANT_NOW)
+            if not amts and not concrete and desire.search(c) and cant.search(t, s):
                 # "I want to pay but I can't right now": a wish, not an offer.
                 self.cues.setdefault("hardship", (s, e))
                 continue
