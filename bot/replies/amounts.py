@@ -57,7 +57,7 @@ def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
 # Digits (possessive quantifiers keep long digit runs linear).
 _EN_NUM = re.compile(r"(?<![\w.:/,$£€¥])(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?")
 _EN_AFTER = re.compile(
-    r"(?P<mult>\s?(?:k|grand|thousand)\b)?(?P<ish>-?ish\b)?\s*+"
+    r"(?P<mult>\s?(?:k|grand|thousand|hundred)\b)?(?P<ish>-?ish\b)?\s*+"
     r"(?P<cur>dollars?|bucks?|usd|pounds?|quid|euros?|eur|gbp|rmb|cny|yuan|dlls?|dlrs?|cad|aud)?"
 )
 _EN_NOT_AFTER = re.compile(
@@ -124,6 +124,7 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bin\s+full\b",
             r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
             r"\ball\s+of\s+it\b",
+            r"\b(?:have|get|got)\s+(?:it|this|that|everything)\s+paid\s+off\b",
             r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:off\s+)?(?:my|this|that|your)\s+"
             r"(?:whole\s+|full\s+|entire\s+|total\s+|outstanding\s+)?balance\b",
             r"\b(?:the\s+|my\s+|this\s+)?(?:whole|entire|total|complete|outstanding)\s+"
@@ -312,7 +313,7 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
             if len(digits) >= 7 and "." not in digits:
                 continue
         if mult:
-            value *= 1000
+            value *= 100 if mult.strip() == "hundred" else 1000
         v = _valid(value)
         if v is None:
             continue

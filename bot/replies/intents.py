@@ -188,6 +188,7 @@ EN = Lexicon(
         r"\b(?:passed\s+away|died|deceased|is\s+dead|has\s+died|passed\s+on|no\s+longer\s+with\s+us|"
         r"funeral|estate\s+of|death\s+certificate)\b",
         r"\bpower\s+of\s+attorney",
+        r"\bnot\s+the\s+right\s+(?:number|person|phone|address|email|contact)\b",
         r"\bnot\s+the\s+(?:account\s+)?(?:holder|owner|borrower|card\s*holder)\b|\bbelongs\s+to\s+me,?\s+not\b",
         r"\b(?:phone|number|mobile|cell)\s+(?:now\s+)?belongs\s+to|\bbelongs\s+to\s+(?:my|someone|somebody)",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)",
@@ -234,13 +235,14 @@ EN = Lexicon(
         r"(?:paperwork|contract|agreement|documents?|documentation|evidence|original)",
         r"\bsigned\s+(?:agreement|contract)",
         r"\bover-?\s?charg\w*",
-        r"\b(?:only|just)\s+(?:owe|borrowed|took\s+out|spent|used|had)\b",
+        r"\b(?:only|just)\s+(?:owe|borrowed|took\s+out|spent|used)\b",
+        r"\bowe\s+(?:you\s+)?(?:[$£€]\s*)?\d[\d,.]*\s*,?\s*not\s+(?:[$£€]\s*)?\d",
         r"\bshould\s+(?:only\s+)?be\s+(?:[$£€]\s*)?\d",
         r"\bi\s+was\s+told\b",
         r"\bhow\s+is\s+it\s+(?:[$£€]\s*)?\d",
         r"\bwhere\s+(?:did|does)\s+(?:this|that|the)\s+(?:number|amount|fee|figure|charge)",
         r"\bshould(?:n'?t|\s+not)\s+(?:be\s+)?(?:charged|billed|owe)",
-        r"\breturned\s+(?:the|it|my|them)\b",
+        r"\breturned\s+(?:the|it|my|them)\b|\b(?:something|item|order|thing)\s+(?:that\s+)?i\s+returned\b",
         r"\brefund\b(?<!tax\srefund)",
         r"\bcancell?ed\b[^.?!]{0,40}?\b(?:charg|bill)",
         r"\b(?:charged|billed)\b[^.?!]{0,40}?\bcancell?",
@@ -266,7 +268,8 @@ EN = Lexicon(
         r"payment|funds|check|cheque|balance|amount|full|whole|rest)|a\s+(?:check|cheque|payment|"
         r"money\s+order)|payment|you\s+(?:the|a|\$|£|€|\d|it|payment|money)|\$|£|€|\d)",
         r"\b(?:payment|transfer|money|check|cheque|it|transaction|funds)\s+(?:already\s+)?(?:went\s+"
-        r"through|cleared|was\s+(?:made|sent|processed|submitted|taken|completed|received)|"
+        r"through|went\s+in|gone\s+in|went\s+out|came\s+out|cleared|"
+        r"was\s+(?:made|sent|processed|submitted|taken|completed|received)|"
         r"has\s+(?:been\s+|already\s+been\s+)?(?:made|sent|processed|cleared|gone\s+through|posted|"
         r"received)|is\s+(?:done|complete|processed|made|sent)|posted|got\s+sent)",
         r"\bmade\s+(?:the|a|my|that)\s+(?:payment|transfer)|\bmade\s+payment",
@@ -282,6 +285,7 @@ EN = Lexicon(
         r"\bsent\s+(?:it|the\s+(?:money|payment|funds|check|cheque))\s+(?:via|through|by|on|over|yesterday|"
         r"this|last|already)",
         r"\b(?:took|taken)\s+care\s+of\s+(?:it|this|that|the)\b(?<!will\stake)",
+        r"\b(?:been|was|is|'s)\s+(?:already\s+)?taken\s+care\s+of\b",
         r"\bit'?s\s+(?:been\s+)?(?:done|settled|sorted)\b",
     ),
     hardship=_c(
@@ -289,6 +293,8 @@ EN = Lexicon(
         r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
         r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",
         r"\b(?:i'?m|im|i\s+am)\s+(?:not|no\s+longer)\s+working\b|\bout\s+of\s+a\s+job\b",
+        r"\bpension\w*|\bfixed\s+income|\bretired\b|\blow\s+income|\bon\s+benefits|\buniversal\s+credit|"
+        r"\bsocial\s+security|\bwelfare\b|\bfood\s+stamps|\bhomeless|\bevicted|\bhad\s+a\s+baby|\bnew\s+baby",
         r"^\W*(?:no\W+|sorry\W+)?(?:i\s+)?(?:just\s+)?(?:can'?t|cannot|cant)\W*$",
         r"\b(?:can'?t|cannot|cant|unable\s+to)\s+(?:deal|cope|handle|think\s+about|face)\b|\bbad\s+place\b|"
         r"\bmental\s+health|\bdepress\w*|\banxiety|\bgrie(?:f|ving)|\bbereave\w*|\bcarer\b|\bcaring\s+for",

@@ -86,6 +86,7 @@ _REQUEST_EN_SRC = (
     r"get|hear)\s+(?:any\s+(?:more\s+)?|these\s+|your\s+)?|to\s+be\s+)?(?:texts?|messages?|calls?|emails?|"
     r"contact(?:ed)?|sms|reminders?|notifications?)"
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
+    r"|\bremove\s+(?:this|the)\s+(?:number|phone\s+number|email(?:\s+address)?|address)\b"
     r"|\bremove\s+(?:it|this|me|my\s+\w+(?:\s+\w+)?)\s+from\s+your\s+(?:system|list|records|database|"
     r"mailing\s+list|contacts)"
 )

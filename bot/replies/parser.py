@@ -302,6 +302,10 @@ _CANT_NOW = re.compile(r"\b(?:can'?t|cannot|cant|unable|not\s+able|no\s+money)\b
 _DEATH = re.compile(
     r"passed\s+away|\bdied\b|deceased|\bdead\b|funeral|passed\s+on|去世|过世|离世|已故|身故|病逝"
 )
+_MY_RELATIVE = re.compile(
+    r"\bmy\s+(?:wife|husband|partner|mum|mom|mother|dad|father|son|daughter|child|kid|baby|brother|"
+    r"sister)\b|我(?:的)?(?:老婆|老公|妈|爸|孩子|儿子|女儿)"
+)
 _THEIR_DEBT = re.compile(
     r"\b(?:his|hers|her|their|he|she|they)\b[^.?!]{0,40}\b(?:account|card|debt|loan|bill|name|estate)|"
     r"\b(?:account|card|debt|loan|bill)\b[^.?!]{0,30}\b(?:his|hers|her|theirs)\b|\bestate\b|"
@@ -554,11 +558,12 @@ class _Analysis:
             first = self._name_cue()
         if (
             first is not None
-            and _DEATH.search(t, first[0], first[1])
+            and (_DEATH.search(t, first[0], first[1]) or _MY_RELATIVE.search(t, 0, first[0]))
             and "hardship" in self.hits
             and not _THEIR_DEBT.search(t)
         ):
-            # "my mum just died and I can't deal with this": the customer's own hardship.
+            # "my mum just died and I can't deal with this", "my wife is sick and I'm her
+            # carer, money is tight": the customer's own hardship, not someone else answering.
             cues.setdefault("hardship", first)
             first = None
         if first is not None:
