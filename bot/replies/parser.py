@@ -910,11 +910,11 @@ class _Analysis:
         return out or [[None, None, 0]]
 
     def _attach_event_date(self, rows: list[list[object]], clause_idx: list[int]) -> None:
-        """ "I get paid on the 25th, I'll send 300 then": the pay day's date becomes the promise's."""
+        """Give a dateless promise the date of an earlier pay-day clause ("I get paid on the 25th")."""
         if len(rows) != 1 or _concrete(rows[0][1]):
             return
         first = clause_idx[0] if clause_idx else 0
-        for i, (s, e) in enumerate(self.clauses[:first]):
+        for s, e in self.clauses[:first]:
             dates = self._clause_items(s, e)[0]
             if any(d.kind == EVENT for d in dates):
                 concrete = [d for d in dates if d.kind == DATE]
