@@ -910,7 +910,7 @@ class _Analysis:
         return out or [[None, None, 0]]
 
     def _attach_event_date(self, rows: list[list[object]], clause_idx: list[int]) -> None:
-        """Give a dateless promise the date of an earlier pay-day clause ("I get paid on the 25th")."""
+        """Give a dateless promise the date of an earlier pay-day clause ("I get paid the 25th")."""
         if len(rows) != 1 or _concrete(rows[0][1]):
             return
         first = clause_idx[0] if clause_idx else 0
