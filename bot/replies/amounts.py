@@ -66,14 +66,87 @@ _EN_NOT_AFTER = re.compile(
     r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
     r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
 )
-_EN_ID_BEFORE = re.compile(
-    r"(?:ending(?:\s+in|\s+with)?|ends\s+(?:in|with)|last\s+(?:4|four)(?:\s+digits)?|acct|account|a/c|"
-    r"card|case|chapter|ch\.?|receipt|confirmation|conf|ref|reference|order|invoice|ticket|id|policy|"
-    r"loan|member|phone|tel|mobile|cell|number|no\.?|#|room|apt|suite|unit|route|ext|extension|zip|"
-    r"code|pin|box|flight|version|call(?:\s+me)?(?:\s+(?:at|on))?|text(?:\s+me)?(?:\s+(?:at|on))?|"
-    r"reach\s+me\s+(?:at|on)|is|was|were|year|borrowed|owe|owed|only\s+owe|"
-    r"charged|fee\s+of|late\s+fee|balance|balance\s+(?:is|was|of)|total|paid|sent|lent)\W{0,3}$"
+# Words right before a number that make it an identifier, a time or a stated balance,
+# not an offer: "card ending 4821", "case number 26-10443", "call me at 555 ...".
+_ID_WORDS = frozenset(
+    [
+        "ending",
+        "ends",
+        "acct",
+        "account",
+        "a/c",
+        "card",
+        "case",
+        "chapter",
+        "ch",
+        "receipt",
+        "confirmation",
+        "conf",
+        "ref",
+        "reference",
+        "order",
+        "invoice",
+        "ticket",
+        "id",
+        "policy",
+        "loan",
+        "member",
+        "phone",
+        "tel",
+        "mobile",
+        "cell",
+        "number",
+        "no",
+        "room",
+        "apt",
+        "suite",
+        "unit",
+        "route",
+        "ext",
+        "extension",
+        "zip",
+        "code",
+        "pin",
+        "box",
+        "flight",
+        "version",
+        "call",
+        "text",
+        "year",
+        "borrowed",
+        "owe",
+        "owed",
+        "charged",
+        "balance",
+        "total",
+        "paid",
+        "sent",
+        "lent",
+        "fee",
+    ]
 )
+_ID_PAIRS = frozenset(
+    {"me at", "me on", "reach me", "last 4", "last four", "4 digits", "four digits"}
+)
+_TAIL_WORDS = re.compile(r"[a-z0-9/]+")
+
+
+def _id_context(before: str) -> bool:
+    """Whether the text just before a number marks it as an identifier or a stated figure."""
+    tail = before.rstrip()
+    stripped = tail.rstrip(":#-.,")
+    if "#" in tail[len(stripped) :] or len(tail) - len(stripped) > 3:
+        return "#" in tail[len(stripped) :]
+    words = _TAIL_WORDS.findall(stripped[-30:])
+    if not words:
+        return False
+    if words[-1] in _ID_WORDS or (
+        len(words) > 1 and words[-1] in ("in", "with", "at", "on", "of") and words[-2] in _ID_WORDS
+    ):
+        return True
+    return len(words) > 1 and f"{words[-2]} {words[-1]}" in _ID_PAIRS
+
+
 _YEAR_BEFORE = re.compile(r"(?:\bin|\bsince|\bfrom|\bof|\byear|\bby|\buntil|\bbefore|\bafter)\s+$")
 _TIME_BEFORE = re.compile(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
@@ -295,7 +368,7 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
             prev = text[max(0, start - 4) : start].rstrip()
             if prev.endswith(("usd", "gbp", "eur", "rmb", "cny", "us$")):
                 has_cur = True
-        if not has_cur and not cur_after and _EN_ID_BEFORE.search(before):
+        if not has_cur and not cur_after and _id_context(before):
             continue
         try:
             value = Decimal(digits)

@@ -122,6 +122,8 @@ def test_the_rest_is_null():
         ("本周五下午3点前转3000过去", [("3000.00", "2026-12-11")]),
         ("I can pay 250 5 days from now", [("250.00", "2026-12-14")]),
         ("I'll pay 100 tomorrow, call me on 555-0172 if needed", [("100.00", "2026-12-10")]),
+        ("the most I can do is 150 on friday", [("150.00", "2026-12-11")]),
+        ("my offer is 300 next week", [("300.00", "2026-12-20")]),
     ],
 )
 def test_days_times_and_account_digits_are_not_amounts(text, want):
