@@ -856,6 +856,8 @@ def gate_parts(lang: str) -> tuple[str, ...]:
     return tuple(_GROUP_NAME.sub("(?:", p) for _, p in patterns)
 
 
+# Patterns made only of digits: an impossible value means "not a date", not "no day".
+_DIGIT_ONLY = frozenset({"numeric", "iso"})
 _GROUP_NAME = re.compile(r"\(\?P<\w+>")
 
 
@@ -874,7 +876,10 @@ def find_dates(
             name = m.lastgroup or ""
             value, kind = _zh_value(name, m, ctx)
             if kind == DATE and value is None:
-                continue
+                # "下个月31号" in a 30-day month: a stated time with no valid day.
+                if name in _DIGIT_ONLY:
+                    continue
+                kind = VAGUE
             hits.append(DateHit(m.start(), m.end(), value, kind))
         # English date words inside a Chinese reply ("fri", "tmrw") are rare; ignored.
         return hits
@@ -894,6 +899,8 @@ def find_dates(
         done = found_at.end()
         value, kind = _en_value(name, found_at, ctx)
         if kind == DATE and value is None:
-            continue
+            if name in _DIGIT_ONLY:
+                continue  # "13/45" is not a date at all
+            kind = VAGUE  # "the 31st of next month" in a 30-day month
         hits.append(DateHit(found_at.start(), found_at.end(), value, kind))
     return hits

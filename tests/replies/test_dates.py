@@ -301,3 +301,26 @@ def test_trigger_gated_search_finds_what_a_full_scan_finds():
                 want.append((m.end(), value, kind))
         got = [(h.end, h.value, h.kind) for h in find_dates(text, "en", ctx)]
         assert got == want, text
+
+
+@pytest.mark.parametrize(
+    ("text", "now", "want"),
+    [
+        ("I'll pay 500 this sunday", (2026, 12, 13), "2026-12-13"),
+        ("I'll pay 500 next week", (2026, 12, 13), "2026-12-20"),
+        ("I'll pay 500 by the end of the month", (2026, 12, 31), "2026-12-31"),
+        ("I'll pay 500 next month", (2026, 12, 31), "2027-01-31"),
+        ("I'll pay 500 on 12/31", (2027, 1, 1), "2027-12-31"),
+        ("I'll pay 500 friday", (2027, 1, 1), "2027-01-08"),
+        ("I'll pay 500 this friday", (2027, 1, 1), "2027-01-01"),
+        ("I'll pay 500 in 3 days", (2026, 12, 30), "2027-01-02"),
+        ("I'll pay 500 on the 31st of next month", (2027, 1, 15), None),
+        ("下个月31号还500", (2027, 1, 15), None),
+        ("月底还500", (2027, 2, 28), "2027-02-28"),
+        ("周日还500", (2026, 12, 13), "2026-12-20"),
+        ("这周日还500", (2026, 12, 13), "2026-12-13"),
+    ],
+)
+def test_calendar_edges(text, now, want):
+    at = dt.datetime(*now, 12, 0, tzinfo=dt.timezone.utc)
+    assert terms(parse(text, now=at)) == [("500.00", want)]
