@@ -322,5 +322,5 @@ def test_trigger_gated_search_finds_what_a_full_scan_finds():
     ],
 )
 def test_calendar_edges(text, now, want):
-    at = dt.datetime(*now, 12, 0, tzinfo=dt.timezone.utc)
+    at = dt.datetime(*now, 12, 0, tzinfo=dt.UTC)
     assert terms(parse(text, now=at)) == [("500.00", want)]
