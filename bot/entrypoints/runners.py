@@ -214,14 +214,76 @@ async def scheduler_component(container: Container, stop: asyncio.Event, *,
             log.info("scheduler stopped")
 
 
+_START_LOCKS: dict[int, asyncio.Lock] = {}
+_STARTED: set[int] = set()
+
+
+async def ensure_started(channel: Any, container: Container) -> bool:
+    """Start a channel once per process (worker and web may both need it in ``run``).
+
+    Returns True when this call started it (and so should close it). Telegram in polling
+    mode gets the inbound sink: its updates go straight to the application.
+    """
+    lock = _START_LOCKS.setdefault(id(channel), asyncio.Lock())
+    async with lock:
+        if id(channel) in _STARTED:
+            return False
+        from channels.telegram_chat import TelegramChatChannel
+
+        if isinstance(channel, TelegramChatChannel):
+            await channel.start(sink=container.inbound if channel.polling else None)
+        else:
+            await channel.start()
+        _STARTED.add(id(channel))
+        return True
+
+
+async def inbound_component(container: Container, stop: asyncio.Event) -> None:
+    """Receive on the channels that are not webhooks: SMTP listener, IMAP, Telegram.
+
+    Telegram in webhook mode: tell Telegram where to post (``public_url``); in polling
+    mode the channel polls and feeds the inbound sink itself.
+    """
+    from bot.domain.messages import ChannelKind
+    from channels.email_inbound import ImapPoller, SmtpInboundListener
+    from channels.telegram_chat import TelegramChatChannel
+
+    settings = container.settings
+    sink = container.inbound
+    closers: list[Any] = []
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        if settings.inbound_smtp_host:
+            listener = SmtpInboundListener.from_settings(settings, sink)
+            await listener.start()
+            closers.append(listener.aclose)
+        if settings.imap_host:
+            poller = ImapPoller.from_settings(settings, sink)
+            tasks.append(asyncio.create_task(poller.run(stop)))
+        chat = container.channels.get(ChannelKind.TELEGRAM)
+        if isinstance(chat, TelegramChatChannel):
+            if await ensure_started(chat, container):
+                closers.append(chat.aclose)
+            if not chat.polling and settings.telegram_webhook_secret is not None:
+                url = f"{settings.public_url.rstrip('/')}/webhooks/telegram"
+                await chat.set_webhook(url, settings.telegram_webhook_secret)
+        await stop.wait()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for close in reversed(closers):
+            with contextlib.suppress(Exception):
+                await close()
+
+
 async def worker_component(container: Container, stop: asyncio.Event) -> None:
     sqlite = container.engine.dialect.name == "sqlite"
     lock = singleton(container.engine, "worker", "worker (SQLite allows one)") if sqlite \
         else contextlib.nullcontext()
     with lock:
-        channels = list({id(c): c for c in container.channels.values()}.values())
-        for channel in channels:
-            await channel.start()
+        channels = [c for c in {id(c): c for c in container.channels.values()}.values()
+                    if await ensure_started(c, container)]
         log.info("worker started: %s", ", ".join(f"{k}={c.name}" for k, c in
                                                   container.channels.items()))
         try:
@@ -287,6 +349,7 @@ async def run_components(container: Container, *, scheduler: bool = False,
         tasks.append(asyncio.create_task(worker_component(container, stop)))
     if web:
         tasks.append(asyncio.create_task(web_component(container, stop)))
+        tasks.append(asyncio.create_task(inbound_component(container, stop)))
     try:
         # a component that fails (lock taken, port in use) stops the others
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
