@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     tick_minutes: int = 5
     worker_batch: int = 100
     worker_concurrency: int = 8
+    plan_workers: int = Field(default=1, ge=1, description="processes planning each tick")
 
     def has_twilio(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)

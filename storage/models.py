@@ -104,7 +104,7 @@ class PromiseRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16, index=True)
     paid_minor: int = Field(default=0, sa_type=BigInteger)
     made_at: datetime | None = _dt(default=None)
-    source_message_id: int | None = Field(default=None, foreign_key="message.id")
+    source_message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
 
 
 class PaymentRow(SQLModel, table=True):
@@ -208,7 +208,7 @@ class WorkItemRow(SQLModel, table=True):
     __table_args__ = (Index("ix_work_item_open", "done_at", "priority"),)
     id: int | None = Field(default=None, primary_key=True)
     case_id: int | None = Field(default=None, foreign_key="collection_case.id")
-    message_id: int | None = Field(default=None, foreign_key="message.id")
+    message_id: int | None = Field(default=None, foreign_key="message.id", index=True)
     kind: str = Field(max_length=32)  # dispute | legal | callback | low_confidence | ...
     detail: str = Field(default="", max_length=500)
     priority: int = 50

@@ -213,8 +213,9 @@ class PlanSummary:
 
 
 # ---------------------------------------------------------------------------- runners
-PlanWorkers = Annotated[int, typer.Option(
-    "--plan-workers", min=1, help="processes planning the tick in parallel")]
+PlanWorkers = Annotated[int | None, typer.Option(
+    "--plan-workers", min=1,
+    help="processes planning the tick in parallel (default DUEBOT_PLAN_WORKERS)")]
 
 
 def _run(**components: Any) -> None:
@@ -223,15 +224,17 @@ def _run(**components: Any) -> None:
     with _errors():
         _logging()
         c = _container()
+        if components.get("plan_workers", 0) is None:
+            components["plan_workers"] = c.settings.plan_workers
         asyncio.run(run_components(c, **components))
 
 
-def run_cmd(plan_workers: PlanWorkers = 1) -> None:
+def run_cmd(plan_workers: PlanWorkers = None) -> None:
     """Scheduler, dispatch worker and web server in one process (the embedded default)."""
     _run(scheduler=True, worker=True, web=True, plan_workers=plan_workers)
 
 
-def scheduler_cmd(plan_workers: PlanWorkers = 1) -> None:
+def scheduler_cmd(plan_workers: PlanWorkers = None) -> None:
     """The planning tick and the daily jobs (run exactly one per database)."""
     _run(scheduler=True, plan_workers=plan_workers)
 

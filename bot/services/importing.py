@@ -218,21 +218,3 @@ def _applied_payment(uow: SqlUnitOfWork, reference: str) -> tuple[str, int] | No
         .where(PaymentRow.reference == reference)
     ).first()
     return (hit[0], hit[1]) if hit is not None else None
-
-
-def refresh_days_past_due(uow: SqlUnitOfWork, today: date | None = None) -> int:
-    """Recompute days past due for open cases (the daily job); returns cases changed."""
-    changed = 0
-    with uow:
-        ids = uow.session.exec(select(CaseRow.account_id).where(
-            col(CaseRow.status).not_in(["closed_paid", "closed_written_off"]))).all()
-        for account in ids:
-            case = uow.cases.get(account)
-            assert case is not None
-            local_today = today or uow.clock.now().astimezone(ZoneInfo(case.timezone)).date()
-            dpd = case.compute_days_past_due(local_today)
-            if dpd != case.days_past_due:
-                case.days_past_due = dpd
-                changed += 1
-        uow.commit()
-    return changed

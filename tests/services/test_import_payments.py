@@ -211,16 +211,16 @@ def test_flushes_in_chunks_and_still_rolls_back_everything(book, clock, tmp_path
 def test_daily_refresh_of_days_past_due(book, clock, tmp_path):
     from datetime import timedelta
 
-    from bot.services.importing import refresh_days_past_due
+    from bot.services.daily import update_days_past_due
 
     _pay(book, clock, write_csv(tmp_path / "pay.csv", PAY, [
         ["ACC-2", "100.00", "2026-11-28", "ALL-2"],  # closed: left alone
         ["ACC-3", "1.00", "2026-11-28", "SOME-3"],  # no minimum: still late
     ]))
     clock.advance(timedelta(days=10))
-    assert refresh_days_past_due(SqlUnitOfWork(book, clock)) == 3  # ACC-1, ACC-3, ACC-4
+    assert update_days_past_due(book, clock.now()) == 3  # ACC-1, ACC-3, ACC-4
     with SqlUnitOfWork(book, clock) as uow:
         assert uow.cases.get("ACC-1").days_past_due == 40
         assert uow.cases.get("ACC-3").days_past_due == 40
         assert uow.cases.get("ACC-2").days_past_due == 30  # as imported
-    assert refresh_days_past_due(SqlUnitOfWork(book, clock)) == 0
+    assert update_days_past_due(book, clock.now()) == 0
