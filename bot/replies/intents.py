@@ -98,7 +98,8 @@ _WILL = r"(?:i'?ll|i\s+will|i\s+shall|we'?ll|we\s+will|will|wil|imma|i'?mma|ima)
 _PAYV = (
     r"(?:pay|payin[g']?|send|sendin[g']?|transfer|transferring|do|make|have|get|put|wire|mail|drop|"
     r"deposit|settle|clear|cover|manage|afford|sort|handle|take\s+care|bring|give|set\s+up|schedule|"
-    r"arrange|throw|pop|venmo|zelle|cashapp|paypal|e-?transfer|knock\s+out|try|start)"
+    r"arrange|throw|pop|venmo|zelle|cashapp|paypal|e-?transfer|knock\s+out|try|start|stop\s+by|swing\s+by|"
+    r"drop\s+by|come\s+in|head\s+(?:in|over))"
 )
 _ADV = (
     r"(?:(?:definitely|def|defo|deffo|probably|prob|prolly|just|still|also|only|then|gladly|happily|"
@@ -189,6 +190,12 @@ EN = Lexicon(
         r"funeral|estate\s+of|death\s+certificate)\b",
         r"\bpower\s+of\s+attorney",
         r"\bnot\s+the\s+right\s+(?:number|person|phone|address|email|contact)\b",
+        r"\bnot\s+(?:that|this|the)\s+(?:person|guy|lady|man|woman|individual|customer|gentleman)\b",
+        r"\b(?:i'?m|im|i\s+am)\s+not\s+(?:him|her|them|he|she)\b",
+        r"\b(?:don'?t|do\s+not|dont)\s+know\s+(?:this|that|the|any|your)\s+(?:person|customer|guy|lady|name|"
+        r"individual|man|woman|client)\b",
+        r"\b(?:this\s+is|you'?ve\s+reached|you\s+have\s+reached)\s+(?:a|the|an)\s+(?:business|office|"
+        r"dental|clinic|company|restaurant|shop|store|salon|church|school)\b|\bgot\s+this\s+number\s+recently",
         r"\bnot\s+the\s+(?:account\s+)?(?:holder|owner|borrower|card\s*holder)\b|\bbelongs\s+to\s+me,?\s+not\b",
         r"\b(?:phone|number|mobile|cell)\s+(?:now\s+)?belongs\s+to|\bbelongs\s+to\s+(?:my|someone|somebody)",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)",
@@ -223,7 +230,7 @@ EN = Lexicon(
         r"\bnever\s+agreed|\bnot\s+agreed|\bdidn'?t\s+agree|\bdid\s+not\s+agree",
         r"\b(?:didn'?t|did\s+not)\s+(?:sign|borrow|authori[sz]e|order|receive|take\s+out|open|make\s+"
         r"(?:this|that|these)|buy|apply|spend)",
-        r"\bscam\w*\b",
+        r"\bscam(?:s|mers?|my)?\b(?<!or\sa\sscam)(?<!or\sjust\sa\sscam)",
         r"\bfraud\w*",
         r"\bidentity\s+theft|\bstole\s+my|\bstolen\b|\bhacked\b",
         r"\bunauthori[sz]ed",
@@ -254,8 +261,20 @@ EN = Lexicon(
         r"\bnot\s+(?:my|mine)\b[^.?!]{0,8}?$",
         r"\bnever\s+signed",
         r"\bnot\s+responsible\s+for",
+        r"\b(?:someone|somebody|some\s+one|a\s+stranger|my\s+ex|an?\s+ex)\b[^.?!]{0,30}?\b(?:opened|took\s+out|"
+        r"used|applied|signed\s+up|stole|impersonat\w*)",
+        r"\b(?:opened|taken\s+out|took\s+out|applied\s+for|signed\s+up)\b[^.?!]{0,20}?\bin\s+my\s+name\b",
+        r"\bused\s+my\s+(?:identity|name|id|ssn|social|details|information|info|documents?)\b",
+        r"\bmy\s+(?:identity|id|ssn|details|information|info)\s+(?:was|were|got|has\s+been)\s+"
+        r"(?:stolen|used|compromised|hacked)",
+        r"\bwithout\s+my\s+(?:knowledge|consent|permission|authori[sz]ation)",
+        r"\bpolice\s+report\b",
+        r"\bcharged\s+(?:me\s+)?(?:for\s+)?(?:the\s+same|it)\s+(?:\w+\s+)?(?:twice|again)",
     ),
-    fraud=re.compile(r"fraud|identity\s+theft|\bstole|hacked|unauthori[sz]ed"),
+    fraud=re.compile(
+        r"fraud|identity\s+theft|\bstole|hacked|unauthori[sz]ed|in\s+my\s+name|used\s+my\s+"
+        r"(?:identity|name|id|ssn|details)|without\s+my\s+(?:knowledge|consent)|police\s+report"
+    ),
     paid=_c(
         r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!gets\spaid)(?<!getting\spaid)(?<!be\spaid)"
         r"(?<!being\spaid)(?<!not\spaid)(?<!n't\spaid)(?<!never\spaid)(?<!nt\spaid)"
@@ -265,7 +284,7 @@ EN = Lexicon(
         r"taken\s+care|done|did|zelle|venmo|wired|deposited|handled|sorted)",
         r"\b(?:i|we|my\s+\w+|he|she|they)\s+(?:just\s+)?(?:sent|transferred|wired|mailed|zelled|"
         r"venmoed|dropped\s+off|deposited|posted|cleared|settled)\s+(?:over\s+)?(?:it|the\s+(?:money|"
-        r"payment|funds|check|cheque|balance|amount|full|whole|rest)|a\s+(?:check|cheque|payment|"
+        r"payment|funds|check|cheque|balance|amount|full|whole|rest|\$|£|€|\d)|a\s+(?:check|cheque|payment|"
         r"money\s+order)|payment|you\s+(?:the|a|\$|£|€|\d|it|payment|money)|\$|£|€|\d)",
         r"\b(?:payment|transfer|money|check|cheque|it|transaction|funds)\s+(?:already\s+)?(?:went\s+"
         r"through|went\s+in|gone\s+in|went\s+out|came\s+out|cleared|"
@@ -343,6 +362,14 @@ EN = Lexicon(
         r"\bwhen\s+i\s+can\b|\bwhen\s+(?:i\s+have|i\s+get)\s+(?:the\s+)?(?:money|funds|cash|a\s+job|work)",
         r"\b(?:once|when|until|till)\s+i\s+(?:find|get)\s+(?:a\s+)?(?:new\s+)?(?:job|work)",
         r"\brent\b|\bbills\s+(?:to\s+pay|piling|are)",
+        r"\bbad\s+(?:spot|way|situation|position|state)|\bfreez\w*|\bpause\b|\bput\s+(?:it|this|the\s+\w+)\s+on\s+hold",
+        r"\bflood\w*|\bhouse\s+fire|\bfire\s+(?:at|in|destroyed|took)|\bthere\s+was\s+a\s+fire|\bburn(?:ed|t)\s+down|"
+        r"\blost\s+everything|\bhurricane|\bstorm\s+damage|\bearthquake|\btornado",
+        r"\b(?:business|company|shop|store|restaurant)\s+(?:\w+\s+)?(?:failed|folded|collapsed|closed|went\s+under)",
+        r"\bnothing\s+(?:in\s+(?:my|the)\s+(?:account|bank)|left\s+(?:after|in))|\bin\s+(?:the\s+)?hospital|"
+        r"\bhospitali[sz]ed|\binjur\w*|\baccident\b|\billness|\bpregnan\w*|\bon\s+(?:unpaid\s+)?leave\b",
+        r"\b(?:hours|pay|wages|salary|income)\s+(?:got\s+|were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
+        r"(?:cut|reduced|slashed|halved|stopped)|\bcut\s+my\s+(?:hours|pay|wages|salary)|\bbe\s+patient",
     ),
     refuse=_c(
         r"\b" + _IM + r"\s+not\s+(?:\w+\s+)?(?:paying|gonna\s+pay|going\s+to\s+pay|giving|payin)",
@@ -364,6 +391,10 @@ EN = Lexicon(
         r"\bnot\s+my\s+problem|\bsue\s+me\b|\bgood\s+luck\s+(?:with\s+that|collecting|getting)",
         r"\bcome\s+and\s+get\s+it|\btry\s+(?:and|to)\s+(?:make\s+me|collect)",
         r"\bscrew\s+you|\bget\s+lost\b|\bpiss\s+off",
+        r"\b(?:you'?ll|you\s+will|u\s+will|u'?ll|you'?re|you\s+are)\s+never\s+(?:see|get|receive|getting|seeing)\b",
+        r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"
+        r"in\s+your\s+dreams|no\s+chance)\W*$",
+        r"\bnot\s+a\s+chance\b|\bfat\s+chance\b|\bdream\s+on\b|\bin\s+your\s+dreams\b|\bhell\s+no\b",
     ),
     callback=_c(
         r"\b(?:call|ring|phone|telephone|buzz)\s+(?:me|us)\b",
@@ -384,6 +415,8 @@ EN = Lexicon(
         r"contact)\s+me",
         r"\breach\s+me\s+(?:at|on)|\bmy\s+(?:number|cell|phone)\s+is|\bcontact\s+me\s+(?:at|on|by\s+phone)",
         r"\bplease\s+call\b",
+        r"^\W*(?:an?\s+|the\s+)?(?:agent|human|operator|representative|rep|real\s+person|live\s+agent)\W*$",
+        r"\b(?:call|ring|phone)\s+(?:me\s+)?(?:at\s+|on\s+)?\+?\(?\d",
     ),
     question=_c(
         r"\?",
@@ -482,7 +515,7 @@ EN = Lexicon(
     block=_c(
         r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!be\spaid)|\balready\b|\bsent\b|\bcharged\b|\bfee\b|\bfees\b",
         r"\b(?:call|ring|phone|text|email)\s+(?:me|us)\b|\bcall\b",
-        r"\bstop\b|\bquit\b|\bleave\b|\bremove\b|\bunsubscribe\b|\bless\b|\blower\b|\breduce",
+        r"\bstop\b(?!\s+by)|\bquit\b|\bleave\b|\bremove\b|\bunsubscribe\b|\bless\b|\blower\b|\breduce",
         r"\bcan'?t\b|\bcannot\b|\bcant\b|\bwon'?t\b|\bnot\b|\bnever\b|\bno\b",
         r"\bowe\b|\bborrowed\b|\bloan\s+was\b|\bbalance\s+(?:is|was|should)\b|\bhow\b|\bwhat\b|\bwhy\b|"
         r"\bwho\b|\bwhere\b|\bwas\b|\bwere\b|\bhave\s+to\b|\bneed\s+to\b",
@@ -543,7 +576,7 @@ _SURNAMES = (
 )
 # "还" is "pay back" unless it means "still" (还有, 还是, 还在, 还没 ...).
 _PAY_ZH = (
-    r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|汇|结清|"
+    r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好催])|转|付(?!房租|学费|医药)|交(?!学费|房租|医药)|缴(?!学费)|打款|打钱|汇款|汇|结清|"
     r"补上|补齐|到账|打过去|打给你们|打到|存进去|存钱|去银行)"
 )
 _STOPZH = r"[^，,。.!?！？；;\n]"
@@ -581,7 +614,8 @@ ZH = Lexicon(
         r"(?:借钱|借款|欠钱|贷款|欠款|欠债)的(?:人)?是(?:我|他|她)(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|"
         r"女儿|父亲|母亲|丈夫|妻子|前夫|前妻|家人|亲戚|朋友)",
         r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
-        r"我不是[" + _SURNAMES + r"]",
+        r"我不是[" + _SURNAMES + r"]|我不叫|我(?:也)?不姓",
+        r"没有?(?:这个|此|这位)(?:员工|同事|人|客户)|(?:公司|单位|办公室|门店|店里|医院|诊所)(?:的)?(?:座机|电话|号码|固话)",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
         r"(?:他|她)是我(?:的)?(?:儿子|女儿|老公|老婆|丈夫|妻子|爸|妈|父亲|母亲|哥|姐|弟|妹|朋友|亲戚)",
         r"不是(?:他|她|本人|机主)(?:在)?用|(?:他|她)(?:已经)?不用这个(?:号|手机|电话)",
@@ -595,13 +629,16 @@ ZH = Lexicon(
         r"不认(?!识)|不认可|不承认",
         r"金额(?:算的|算得)?(?:不对|有误|错了)|(?:算|计算)(?:的|得)不对|数额不对|数目不对|算错|乱算|乱收|多收|多扣|重复扣|扣了两次|扣两次|重复收|乱扣|扣错|收错|弄错",
         r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗|借)|被骗",
-        r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同|凭证|依据|凭什么",
+        r"用我(?:的)?(?:身份证|身份|名字|名义|信息|证件|资料)|(?:身份证|身份|信息|证件)(?:被|让人)|以我的名义|我的名义",
+        r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
+        r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
+        r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同(?!编号|号|编码|期限|到期)|凭证|依据|凭什么",
         r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
         r"(?:这么|那么|太)(?:多|高)(?:的)?(?:利息|费用|违约金|手续费|罚息)",
     ),
-    fraud=re.compile(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗"),
+    fraud=re.compile(r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗|身份证|名义|用我(?:的)?(?:身份|名字|信息)"),
     paid=_z(
         # "已经说了月底还" (I already said I'd pay) is not paid; "一早就转" is "first thing".
         r"(?:已经?|(?<!一)早就|早已|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺|跟你们说)"
@@ -622,16 +659,22 @@ ZH = Lexicon(
         r"分期|分\s*[0-9一二两三四五六七八九十]+\s*期|延期|延迟|推迟|宽限|缓(?:几天|一缓|一下|缓|一段)|晚(?:几天|几个)|"
         r"晚(?:点|些|一点|一些)(?:再)?(?:还|给|交|付)|"
         r"协商|方案|商量",
-        r"减免|免息|停息|挂账|免(?:了|掉|除|一点|些)|能不能免|只还本金|少还|减少|降低|打折|优惠|便宜",
+        r"减免|免息|停息|挂账|免(?:了|掉|除|一点|些)|能不能免|只还本金|少还|减少|降低|打折|便宜|"
+        r"(?:给|给我|能不能|可不可以|可以)(?:个|点|一点|些)?优惠|优惠(?:一点|一些|点)",
         r"亏了|亏损|倒闭|工资(?:都)?没发|没发工资|拖欠工资|欠薪",
         r"有钱(?:了)?(?:再|就)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|缓过来|实在没办法|没办法|"
         r"出了事|出事了|家里有事",
         r"给(?:我)?(?:点|一点|些|一些|一段|多点|多些)时间|再给我(?:点|些)?时间|多给(?:点|些)?时间|"
         r"通融|帮帮忙|揭不开锅|吃不上饭|离婚|车祸",
+        r"生意(?:失败|不好|黄了|垮了|赔了)|失败了|(?:一屁股|一身|好多)(?:的)?债|负债|被裁|裁了|没了工作|工作没了|停工|停产|"
+        r"降薪|减薪|工资(?:降|减|少)|孩子上学|学费|房租|手头(?:真的|实在|有点|比较)?(?:不行|不方便|不宽裕)|"
+        r"生病|病倒|住院|做(?:完)?手术|出院|怀孕|坐月子|产假|火灾|着火|水灾|淹了|地震|家里出事|家里有人",
+        r"冻结|暂停|停一停|个性化|延期|展期|缓一缓|缓缓|(?:降低|减少|调低|少)(?:一点|一些)?(?:每月|每个月|月)?(?:的)?还款",
     ),
     refuse=_z(
         r"不还(?<!不是不还)(?<!如果不还)(?<!要是不还)(?<!若不还)(?!款日|不)",
         r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
+        r"想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
         r"一分(?:钱)?(?:都|也)(?:不(?:会|给|还|想|可能)|没(?:打算|想))|随便你们|随你们|爱咋|有本事|告去吧|你们看着办|休想|没门|做梦",
     ),
     callback=_z(
@@ -639,6 +682,7 @@ ZH = Lexicon(
         r"(?:再|回头|晚点|下班|稍后|等会儿?)(?:我)?(?:打给你|给你打|回你电话|回电话给你)",
         r"回电|来电|打我(?:这个)?(?:号|手机)|打这个(?:号|电话)|电话(?:沟通|联系|说|里说|谈|详谈)",
         r"打电话(?!.{0,2}骚扰)",
+        r"拨打|打(?:我)?(?:另一个|另外一个|另外的|其他|别的|这个)(?:号|电话|手机)|(?:联系|找)我(?=.{0,3}$)|(?:号码|电话|手机)(?:是)?\s*1[3-9]\d{9}",
         r"人工|客服|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
         r"(?:找|让|叫)(?:你们)?(?:的)?(?:领导|经理|主管|负责人|上级|老板)",
     ),
@@ -662,7 +706,7 @@ ZH = Lexicon(
     ),
     cant_until=_z(r"才能|才可以|才有钱|才会有|之后才|以后才"),
     uncertain=_z(
-        r"有钱(?:了)?(?:再|就)|等我有钱|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
+        r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
     negated_before=re.compile(
