@@ -41,17 +41,15 @@ from typing import Any, Protocol
 from bot.domain.clock import Clock, SystemClock, ensure_utc
 from bot.domain.messages import (
     ChannelKind,
-    ContactSignal,
     DeliveryResult,
     FailureReason,
     InboundEvent,
     InboundMessage,
     OutboundMessage,
-    SignalKind,
     SinkResult,
 )
 from channels.base import Channel, InboundSink
-from channels.sms_segments import CarrierKeyword, carrier_keyword
+from channels.sms_segments import carrier_keyword, keyword_signal
 
 PROVIDER_PREFIX = "sbx-"
 
@@ -128,11 +126,6 @@ class SandboxPayloadError(ValueError):
     """A raw payload that is not a sandbox inbound message for this channel's kind."""
 
 
-_SIGNALS = {
-    CarrierKeyword.OPT_OUT: (SignalKind.OPT_OUT, "carrier-stop"),
-    CarrierKeyword.OPT_IN: (SignalKind.OPT_IN, "carrier-start"),
-    CarrierKeyword.HELP: (SignalKind.HELP, "carrier-help"),
-}
 
 
 def new_provider_id() -> str:
@@ -315,17 +308,7 @@ class SandboxChannel(Channel):
         events: list[InboundEvent] = []
         keyword = carrier_keyword(text) if self.kind is ChannelKind.SMS else None
         if keyword is not None:
-            signal_kind, source = _SIGNALS[keyword]
-            events.append(
-                ContactSignal(
-                    channel=self.kind,
-                    address=address,
-                    kind=signal_kind,
-                    received_at=received_at,
-                    source=source,
-                    provider_id=provider_id,
-                )
-            )
+            events.append(keyword_signal(keyword, address, received_at, provider_id))
         events.append(
             InboundMessage(
                 channel=self.kind,

@@ -22,8 +22,11 @@ Carrier keywords
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
+
+from bot.domain.messages import ChannelKind, ContactSignal, SignalKind
 
 # GSM 03.38 default alphabet (the escape code 0x1B itself is not a character).
 GSM7_BASIC = frozenset(
@@ -109,3 +112,19 @@ def carrier_keyword(body: str) -> CarrierKeyword | None:
     if word in HELP_KEYWORDS:
         return CarrierKeyword.HELP
     return None
+
+
+_KEYWORD_SIGNALS = {
+    CarrierKeyword.OPT_OUT: (SignalKind.OPT_OUT, "carrier-stop"),
+    CarrierKeyword.OPT_IN: (SignalKind.OPT_IN, "carrier-start"),
+    CarrierKeyword.HELP: (SignalKind.HELP, "carrier-help"),
+}
+
+
+def keyword_signal(keyword: CarrierKeyword, address: str, received_at: datetime,
+                   provider_id: str | None, detail: str = "") -> ContactSignal:
+    """The contact-point signal a carrier keyword (STOP, START, HELP) stands for."""
+    kind, source = _KEYWORD_SIGNALS[keyword]
+    return ContactSignal(channel=ChannelKind.SMS, address=address, kind=kind,
+                         received_at=received_at, source=source, provider_id=provider_id,
+                         detail=detail)

@@ -73,7 +73,12 @@ from bot.domain.messages import (
     SignalKind,
 )
 from channels.base import Channel, ChannelConfigError
-from channels.sms_segments import CarrierKeyword, carrier_keyword, count_segments
+from channels.sms_segments import (
+    CarrierKeyword,
+    carrier_keyword,
+    count_segments,
+    keyword_signal,
+)
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -174,11 +179,6 @@ _OPT_OUT_TYPE = {
     "STOP": CarrierKeyword.OPT_OUT,
     "START": CarrierKeyword.OPT_IN,
     "HELP": CarrierKeyword.HELP,
-}
-_SIGNAL_FOR_KEYWORD = {
-    CarrierKeyword.OPT_OUT: (SignalKind.OPT_OUT, "carrier-stop"),
-    CarrierKeyword.OPT_IN: (SignalKind.OPT_IN, "carrier-start"),
-    CarrierKeyword.HELP: (SignalKind.HELP, "carrier-help"),
 }
 
 
@@ -514,18 +514,8 @@ class TwilioSmsChannel(Channel):
         opt_out_type = form.get("OptOutType", "").strip().upper()
         keyword = _OPT_OUT_TYPE.get(opt_out_type) if opt_out_type else carrier_keyword(body)
         if keyword is not None:
-            signal_kind, source = _SIGNAL_FOR_KEYWORD[keyword]
-            events.append(
-                ContactSignal(
-                    channel=ChannelKind.SMS,
-                    address=sender,
-                    kind=signal_kind,
-                    received_at=now,
-                    source=source,
-                    provider_id=sid,
-                    detail=ANSWERED_BY_TWILIO if opt_out_type else "",
-                )
-            )
+            events.append(keyword_signal(keyword, sender, now, sid,
+                                         ANSWERED_BY_TWILIO if opt_out_type else ""))
         events.append(
             InboundMessage(
                 channel=ChannelKind.SMS,
