@@ -19,6 +19,7 @@ from storage.models import (
     CaseRow,
     ContactPointRow,
     CustomerRow,
+    DisputeRow,
     MessageRow,
     PaymentRow,
     PromiseRow,
@@ -229,11 +230,25 @@ class SqlCaseRepository:
             for e in case.events:
                 s.add(CaseEventRow(case_id=case.id, type=e.type, payload=e.payload(),
                                    actor=e.actor, at=e.at))
+                self._record_dispute(case.id, e)
             published.extend(case.events)
             case.events.clear()
             self._seen[case.account_id] = (case, version + 1, _state(case))
         s.flush()
         return published
+
+    def _record_dispute(self, case_id: int, e: ev.Event) -> None:
+        """Keep the ``dispute`` table (one row per dispute) in step with the events."""
+        if isinstance(e, ev.DisputeOpened):
+            self.session.add(DisputeRow(case_id=case_id, reason=e.reason[:500], opened_at=e.at))
+        elif isinstance(e, ev.DisputeResolved):
+            self.session.flush()
+            row = self.session.exec(select(DisputeRow).where(
+                DisputeRow.case_id == case_id, col(DisputeRow.resolved_at).is_(None))
+                .order_by(col(DisputeRow.id).desc())).first()
+            if row is not None:
+                row.resolved_at, row.outcome = e.at, e.outcome
+                self.session.add(row)
 
     def _save_contacts(self, case: Case) -> None:
         s = self.session

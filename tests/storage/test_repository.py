@@ -135,3 +135,19 @@ def test_balance_is_big_integer(engine, clock):
         assert conn.execute(text("select balance_minor from collection_case")).scalar() == big
     with SqlUnitOfWork(engine, clock) as uow:
         assert uow.session.exec(select(CaseRow)).one().balance_minor == big
+
+
+def test_disputes_are_kept_in_the_dispute_table(engine, clock):
+    from storage.models import DisputeRow
+
+    with SqlUnitOfWork(engine, clock) as uow:
+        case = uow.cases.add(_case())
+        case.open_dispute(clock.now(), "customer", "not my loan")
+        uow.commit()
+    with SqlUnitOfWork(engine, clock) as uow:
+        case = uow.cases.get("ACC-1")
+        case.resolve_dispute("verified", clock.now(), "collector:ann")
+        uow.commit()
+        rows = uow.session.exec(select(DisputeRow)).all()
+    assert [(r.reason, r.outcome) for r in rows] == [("not my loan", "verified")]
+    assert rows[0].resolved_at == clock.now()
