@@ -41,8 +41,9 @@ def _holiday_calendar(country: str, year: int) -> holidays.HolidayBase:
     return holidays.country_holidays(country, years=year)
 
 
+@lru_cache(maxsize=8192)
 def holiday_name(country: str, day: date) -> str | None:
-    """The public holiday on ``day`` in ``country`` (cached per country and year)."""
+    """The public holiday on ``day`` in ``country`` (cached per country and day)."""
     return _holiday_calendar(country.upper(), day.year).get(day)
 
 
@@ -65,6 +66,13 @@ def holiday_country(case_country: str | None, profile: JurisdictionProfile) -> s
 def resolve_zones(timezone: str, candidates: Sequence[str] = ()) -> tuple[list[ZoneInfo],
                                                                           list[Reason]]:
     """The zones to check: every candidate when there are any, else ``timezone``."""
+    zones, reasons = _resolve_zones(timezone, tuple(candidates))
+    return list(zones), list(reasons)
+
+
+@lru_cache(maxsize=1024)
+def _resolve_zones(timezone: str, candidates: tuple[str, ...]
+                   ) -> tuple[tuple[ZoneInfo, ...], tuple[Reason, ...]]:
     names = list(dict.fromkeys(candidates)) or [timezone]
     zones: list[ZoneInfo] = []
     reasons: list[Reason] = []
@@ -73,7 +81,7 @@ def resolve_zones(timezone: str, candidates: Sequence[str] = ()) -> tuple[list[Z
             zones.append(ZoneInfo(name))
         except (ZoneInfoNotFoundError, ValueError):
             reasons.append(Reason(ReasonCode.UNKNOWN_TIMEZONE, f"unknown timezone {name!r}"))
-    return zones, reasons
+    return tuple(zones), tuple(reasons)
 
 
 def _secs(t: time) -> int:
@@ -110,18 +118,32 @@ def _between(start: time | None, end: time | None) -> list[Span]:
     return [(0, hi), (lo, _DAY_SECONDS)]
 
 
-def _preferred_spans(cp: ContactPoint | None) -> list[Span]:
-    whole: list[Span] = [(0, _DAY_SECONDS)]
+_Hours = tuple[time | None, time | None, time | None, time | None]
+_NO_HOURS: _Hours = (None, None, None, None)
+
+
+def _stated_hours(cp: ContactPoint | None) -> _Hours:
+    """The contact point's stated hours, as a hashable key (preferred, forbidden)."""
     if cp is None:
-        return whole
-    spans = whole
-    if cp.preferred_start is not None or cp.preferred_end is not None:
-        spans = _between(cp.preferred_start, cp.preferred_end)
-    f_start, f_end = getattr(cp, "forbidden_start", None), getattr(cp, "forbidden_end", None)
+        return _NO_HOURS
+    return (cp.preferred_start, cp.preferred_end, getattr(cp, "forbidden_start", None),
+            getattr(cp, "forbidden_end", None))
+
+
+def _preferred_spans(cp: ContactPoint | None) -> list[Span]:
+    return list(_stated_spans(_stated_hours(cp)))
+
+
+@lru_cache(maxsize=1024)
+def _stated_spans(hours: _Hours) -> tuple[Span, ...]:
+    p_start, p_end, f_start, f_end = hours
+    spans: list[Span] = [(0, _DAY_SECONDS)]
+    if p_start is not None or p_end is not None:
+        spans = _between(p_start, p_end)
     if f_start is not None and f_end is not None:
         allowed_by_forbidden = _between(f_end, f_start)  # the complement of [start, end)
         spans = _intersect(spans, allowed_by_forbidden)
-    return spans
+    return tuple(spans)
 
 
 def _allowed_spans(profile: JurisdictionProfile, cp: ContactPoint | None) -> list[Span]:
@@ -143,8 +165,28 @@ def check_hours(
 ) -> list[Reason]:
     """Reasons ``now`` is not a good time in at least one of ``zones`` (empty = fine)."""
     country = country or profile.holiday_country
-    window = [(_secs(profile.window_start), _secs(profile.window_end))]
-    preferred = _preferred_spans(cp)
+    reasons, not_preferred = _hours_facts(
+        now, tuple(zones), profile.window_start, profile.window_end, profile.name,
+        _stated_hours(cp), country)
+    if not not_preferred:
+        return list(reasons)
+    ch = cp.channel if cp is not None else None
+    masked = cp.masked if cp is not None else None
+    return [*reasons, Reason(
+        ReasonCode.PREFERRED_HOURS,
+        f"{not_preferred}; outside the customer's stated hours", ch, masked,
+    )]
+
+
+@lru_cache(maxsize=4096)
+def _hours_facts(
+    now: datetime, zones: tuple[ZoneInfo, ...], window_start: time, window_end: time,
+    profile_name: str, hours: _Hours, country: str,
+) -> tuple[tuple[Reason, ...], str]:
+    """The window and holiday reasons, and the stamps outside the stated hours ("" if
+    none): pure in its arguments, so a tick asks once per zone set and stated hours."""
+    window = [(_secs(window_start), _secs(window_end))]
+    preferred = list(_stated_spans(hours))
     outside: list[str] = []
     holiday: list[str] = []
     not_preferred: list[str] = []
@@ -162,19 +204,12 @@ def check_hours(
     if outside:
         reasons.append(Reason(
             ReasonCode.OUTSIDE_HOURS,
-            f"{'; '.join(outside)}; window {_fmt(profile.window_start)}–"
-            f"{_fmt(profile.window_end)} ({profile.name})",
+            f"{'; '.join(outside)}; window {_fmt(window_start)}–"
+            f"{_fmt(window_end)} ({profile_name})",
         ))
     if holiday:
         reasons.append(Reason(ReasonCode.HOLIDAY, "; ".join(holiday)))
-    if not_preferred:
-        ch = cp.channel if cp is not None else None
-        masked = cp.masked if cp is not None else None
-        reasons.append(Reason(
-            ReasonCode.PREFERRED_HOURS,
-            f"{'; '.join(not_preferred)}; outside the customer's stated hours", ch, masked,
-        ))
-    return reasons
+    return tuple(reasons), "; ".join(not_preferred)
 
 
 def _utc_spans(
@@ -207,14 +242,25 @@ def next_allowed(
     country: str | None = None,
     horizon_days: int = 21,
 ) -> datetime | None:
-    """The earliest instant ``>= now`` allowed in every zone; None within the horizon."""
+    """The earliest instant ``>= now`` allowed in every zone; None within the horizon.
+
+    Depends only on its arguments' values (instant, zones, window, stated hours, holiday
+    country), so it is memoised: a tick asks the same question for many cases.
+    """
     if not zones:
         return None
-    country = country or profile.holiday_country
-    spans = _allowed_spans(profile, cp)
+    return _next_allowed(now.astimezone(UTC), tuple(zones), profile.window_start,
+                         profile.window_end, _stated_hours(cp),
+                         country or profile.holiday_country, horizon_days)
+
+
+@lru_cache(maxsize=4096)
+def _next_allowed(now: datetime, zones: tuple[ZoneInfo, ...], window_start: time,
+                  window_end: time, hours: _Hours, country: str, horizon_days: int
+                  ) -> datetime | None:
+    spans = _intersect([(_secs(window_start), _secs(window_end))], list(_stated_spans(hours)))
     if not spans:
         return None
-    now = now.astimezone(UTC)
     common: list[tuple[datetime, datetime]] | None = None
     for zone in zones:
         first = now.astimezone(zone).date() - timedelta(days=1)
