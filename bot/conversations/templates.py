@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
@@ -441,7 +442,7 @@ class RenderContext:
             support_email=settings.support_email,
             disclosure=disclosure,
             language=case.language,
-            locale=locale_for(case.language, case.country),
+            locale=_locale_for(case.language, case.country),
             customer_name=case.customer_name,
             deep_link=deep_link,
             verify_method=settings.telegram_verification,
@@ -631,6 +632,11 @@ def undeclared_variables(source: str) -> frozenset[str]:
 
 
 # ---------------------------------------------------------------------------- renderer
+#: Babel's locale lookup is pure and slow next to a render; cases repeat a few pairs
+_locale_for = lru_cache(maxsize=256)(locale_for)
+#: limited renders by everything that can reach the text (see ``TemplateRenderer.render``)
+_RENDERED_MAX = 8192
+
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 
 
@@ -644,6 +650,7 @@ class TemplateRenderer:
     def __init__(self, store: TemplateStore, profile: RenderProfile) -> None:
         self.store = store
         self.profile = profile
+        self._rendered: dict[tuple[Any, ...], Rendered] = {}
 
     def render(self, template_id: str, lang: str, channel: ChannelKind | str,
                ctx: RenderContext, *, level: Disclosure | str | None = None) -> Rendered:
@@ -660,23 +667,45 @@ class TemplateRenderer:
         disclosure = self._choose(spec, lang, kind, ctx.disclosure, wanted)
         variant = spec.variant(disclosure, kind, lang)
         assert variant is not None  # _choose only returns a level that has this variant
+        variables = self._variables(ctx, disclosure, lang, kind)
+        # A limited text sees nothing account-specific, so a planning tick renders the
+        # same few (text, variables) pairs over and over: the result is cached by the
+        # texts and every variable handed to them (filters read the context too).
+        # Verified texts carry account data and are never kept.
+        key: tuple[Any, ...] | None = None
+        if disclosure is Disclosure.LIMITED:
+            key = (spec.id, lang, kind, variant.subject, variant.body,
+                   tuple(sorted(variables.items())))
+            try:
+                hit = self._rendered.get(key)
+            except TypeError:  # an unhashable value: render without the cache
+                key, hit = None, None
+            if hit is not None:
+                return hit
         where = {"template_id": spec.id, "lang": lang, "channel": kind.value,
                  "level": disclosure.value}
 
         subject = None
         if variant.subject is not None:
             # the subject shows in inbox lists and notifications: always limited
+            limited = variables if disclosure is Disclosure.LIMITED else \
+                self._variables(ctx, Disclosure.LIMITED, lang, kind)
             subject = " ".join(self._render_text(
-                variant.subject, self._variables(ctx, Disclosure.LIMITED, lang, kind),
-                {**where, "part": "subject"}, Disclosure.LIMITED).split())
-        body = self._render_text(variant.body, self._variables(ctx, disclosure, lang, kind),
-                                 {**where, "part": "body"}, disclosure)
+                variant.subject, limited, {**where, "part": "subject"},
+                Disclosure.LIMITED).split())
+        body = self._render_text(variant.body, dict(variables), {**where, "part": "body"},
+                                 disclosure)
         sms = None
         if kind is ChannelKind.SMS:
             from channels.sms_segments import count_segments
 
             sms = count_segments(body)
-        return Rendered(spec.id, lang, kind, disclosure, body, subject, sms)
+        rendered = Rendered(spec.id, lang, kind, disclosure, body, subject, sms)
+        if key is not None:
+            if len(self._rendered) >= _RENDERED_MAX:
+                self._rendered.clear()
+            self._rendered[key] = rendered
+        return rendered
 
     def _choose(self, spec: TemplateSpec, lang: str, channel: ChannelKind,
                 allowed: Disclosure, wanted: Disclosure | None) -> Disclosure:
