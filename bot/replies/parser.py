@@ -252,7 +252,8 @@ _EN_NAME_CUES = re.compile(
     r"|(?:don'?t|do\s+not|dont)\s+know\s+(?:(?:any|a|an|anyone\s+named|anybody\s+named)\s+)?"
     r"(?P<c>[a-z]+)\b"
     r"|who\s+(?:is|'s|the\s+hell\s+is)\s+(?P<d>[a-z]+)\s*\?"
-    r"|(?P<e>[a-z]+)\s+(?:doesn'?t|does\s+not|no\s+longer)\s+(?:live|work|stay))"
+    r"|(?P<e>[a-z]+)\s+(?:doesn'?t|does\s+not|no\s+longer)\s+(?:live|work|stay)"
+    r"|^\W*not\s+(?P<f>[a-z][a-z'-]*)\s*(?:[.!,;]|$))"
 )
 _EN_RECEIPT = re.compile(
     r"\W*(?:\w+\s+){0,3}?(?:receipt|proof|screenshot|screen\s+shot|confirmation|statement|copy|email|"
@@ -267,7 +268,7 @@ _ZH_CALL_NEG = re.compile(r"(?:不要|别|不用|甭|勿|停止|少|不需要|�
 _ZH_FUTURE_MODAL = re.compile(r"(?:会|要|就|再|先|一定|肯定|把|准备|打算|马上|才能|能|可以)")
 _ZH_PAST_STRONG = re.compile(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
 _ZH_PAY_AFTER_DATE = re.compile(
-    r"还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
+    r"给(?:你们|您|你)|还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
     r"打过去|打给|打到|到账|扣(?!了|过)|存进去|存钱|去银行"
 )
 _ZH_STILL = re.compile(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
@@ -293,12 +294,42 @@ _ZH_ALREADY_PAID = re.compile(
     r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)"
 )
 _ZH_PAID_PARTICLE = re.compile(
-    r"(?:还|转|付|交|缴)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)|(?:打|存|汇)(?:给你们|过去|进去|到账)(?:了|的)"
+    r"(?:还|转|付|交|缴|结)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)|(?:打|存|汇)(?:给你们|过去|进去|到账)(?:了|的)"
 )
 _DESIRE_ZH = re.compile(r"想|希望|愿意")
 _CANT_NOW_ZH = re.compile(r"没钱|没有钱|还不起|还不上|还不了|没有?能力|拿不出|困难|没办法")
-_DESIRE = re.compile(r"\b(?:want|wanna|would\s+like|'d\s+like|wish|hope|hoping|trying|try)\b")
-_CANT_NOW = re.compile(r"\b(?:can'?t|cannot|cant|unable|not\s+able|no\s+money)\b")
+_DESIRE = re.compile(
+    r"\b(?:want|wanna|would\s+(?:like|love)|'d\s+(?:like|love)|love\s+to|wish|hope|hoping|trying|try)\b"
+)
+_CANT_NOW = re.compile(
+    r"\b(?:can'?t|cannot|cant|unable|not\s+able|no\s+money|nothing\s+(?:in|left)|broke|"
+    r"(?:don'?t|do\s+not|dont)\s+have\s+(?:the\s+|any\s+)?(?:money|funds|cash|it))\b"
+)
+# A request for relief: with nothing stated it is hardship, whatever "can I"/"能不能" cue it has.
+_RELIEF_EN = re.compile(
+    r"\b(?:more|extra|some)\s+time\b|\bextension\b|\blower\b|\breduc\w*|\bfreez\w*|\bpause\b|\bwaive|"
+    r"\bsmaller\s+payments?|\bpay\s+less\b|\bpayment\s+plan|\binstal+ments?\b"
+)
+_RELIEF_ZH = re.compile(r"降低|减少|减免|少还|分期|延期|展期|停息|挂账|宽限|免息|调低|冻结|暂停")
+_ZH_INFO_Q = re.compile(r"有(?!钱)[^，,。？?]{0,6}?(?:吗|么)|有没有")
+_ZH_PAST_WORD = re.compile(r"上个?月|上周|上星期|上礼拜|昨天|前天|去年|上次|之前")
+_ZH_DE_PAST = re.compile(
+    r"(?<![会要能再就肯定])(?:还|转|付|交|缴|汇|打)(?:款|钱|过去|清|完|上)?的(?![话时])"
+)
+_ZH_HOURS = re.compile(r"[^，,。]{0,4}?(?:几点|什么时候|上班|下班|营业|工作时间|休息)")
+_ZH_THEN = re.compile(
+    r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)"
+)
+# "this saturday instead of friday": the day after these is not promised.
+_EXCLUDED_BEFORE = re.compile(
+    r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$"
+)
+_SPAN = re.compile(
+    r"\b(?:a|an|one|two|three|four|six|\d+|another|a\s+couple\s+of|couple\s+of|few)\s+(?:more\s+)?"
+    r"(?:days?|weeks?|months?)\b"
+)
+_DEFER = re.compile(r"\b(?:defer|postpone|push|delay|move)\b")
+_SHORT_FILL = re.compile(r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on)?\W*$")
 _DEATH = re.compile(
     r"passed\s+away|\bdied\b|deceased|\bdead\b|funeral|passed\s+on|去世|过世|离世|已故|身故|病逝"
 )
@@ -584,6 +615,8 @@ class _Analysis:
             cues["refuse"] = first
         neg = _ZH_CALL_NEG if self.lg == "zh" else _EN_CALL_NEG
         for h in self._hits("callback"):
+            if self.lg == "zh" and _ZH_HOURS.match(t, h[1]):
+                continue  # "你们客服几点下班": asks the hours
             cs = self._clause_of(h[0])[0]
             if neg.search(t[max(cs, h[0] - 16) : h[0]]):
                 continue
@@ -614,7 +647,7 @@ class _Analysis:
             word = m.group(name)
             if word in _NOT_NAMES or word.endswith(("ing", "ed", "ly", "'s")) or len(word) < 3:
                 continue
-            if mixed_case:
+            if mixed_case or name == "f":  # "Not Carlos." needs a capital; "not payin" is no name
                 o = self.folded.span(m.start(name), m.start(name) + 1)[0]
                 if o >= len(orig) or not orig[o].isupper():
                     continue
@@ -632,7 +665,14 @@ class _Analysis:
                 continue
             if self.lg == "zh":
                 g = t[ms:me]
-                if not _ZH_PAST_STRONG.match(g):
+                if not _ZH_PAST_STRONG.match(g) and not (
+                    (
+                        g.endswith("的")
+                        and not _ZH_FUTURE_BEFORE.search(t[cs:ms])
+                        and not _DESIRE_ZH.search(t, cs, ms)
+                    )
+                    or _ZH_PAST_WORD.search(t, cs, ms)
+                ):
                     clause_dates = self._clause_items(cs, ce)[0]
                     if any(d.kind in (DATE, VAGUE, EVENT) for d in clause_dates) and not any(
                         d.kind == PAST for d in clause_dates
@@ -666,8 +706,12 @@ class _Analysis:
         starts = [a.start for a in self.amounts] + [d.start for d in self.dates]
         for cat in ("promise", "offer_question", "time_request", "cant_until"):
             starts += self.hit_starts.get(cat, ())
+        if self.lg == "zh" and self.dates:
+            starts += [m.start() for m in _ZH_THEN.finditer(t)]
         cs = self.clause_starts
         candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1})
+        relief_rx = _RELIEF_ZH if self.lg == "zh" else _RELIEF_EN
+        relief = relief_rx.search(t) is not None
         for i in candidates:
             s, e = self.clauses[i]
             c = t[s:e]
@@ -678,7 +722,19 @@ class _Analysis:
             kind = self._clause_promise(c, s, dates, amts, stated, past)
             if kind is None:
                 continue
-            if self._hits("uncertain", s, e) and not concrete:
+            if not concrete and (
+                self._hits("uncertain", s, e) or (not amts and "uncertain" in self.hits)
+            ):
+                self.cues.setdefault("hardship", (s, e))
+                continue
+            if (
+                not amts
+                and not concrete
+                and kind != "offer"
+                and relief
+                and relief_rx.search(t, s, e)
+            ):
+                # "can I get a little more time?", "能不能降低每月还款额": relief, nothing offered.
                 self.cues.setdefault("hardship", (s, e))
                 continue
             desire, cant = (_DESIRE_ZH, _CANT_NOW_ZH) if self.lg == "zh" else (_DESIRE, _CANT_NOW)
@@ -704,12 +760,69 @@ class _Analysis:
                 if self._hits("uncertain", s, e):
                     continue
                 extra.add(i)
+            self._neighbour_clauses(chosen, extra)
             chosen = sorted(set(chosen) | extra)
             self.implicit_only = all(kinds.get(i) == "implicit" for i in chosen)
+        elif self._short_offer():
+            chosen = list(range(len(self.clauses)))
+            self.implicit_only = True
         elif self._bare_amount():
             chosen = [0] if len(self.clauses) == 1 else list(range(len(self.clauses)))
             self.implicit_only = True
         return chosen
+
+    def _neighbour_clauses(self, chosen: list[int], extra: set[int]) -> None:
+        """Clauses that only complete a promising neighbour in the same sentence.
+
+        "八百多，明天还" (an amount alone before a dated promise) and "500ish after xmas,
+        say the 28th" (a day alone after a promise with no day).
+        """
+        t = self.t
+        for i in chosen:
+            s, e = self.clauses[i]
+            dates, amts = self._clause_items(s, e)
+            if not amts and i > 0 and i - 1 not in chosen:
+                ps, pe = self.clauses[i - 1]
+                pd, pa = self._clause_items(ps, pe)
+                if (
+                    len(pa) == 1
+                    and pa[0].kind in (NUM, FULL, HALF)
+                    and not pd
+                    and not _SENTENCE_BREAK.search(t, pe, s)
+                    and not self._blocked(ps, pe)
+                    and not any(self._hits(c, ps, pe) for c in ("hardship", "question"))
+                    and len(t[ps:pe].strip()) <= 12
+                ):
+                    extra.add(i - 1)
+            if (
+                amts
+                and not any(d.kind == DATE for d in dates)
+                and i + 1 < len(self.clauses)
+                and i + 1 not in chosen
+            ):
+                ns, ne = self.clauses[i + 1]
+                nd, na = self._clause_items(ns, ne)
+                if (
+                    not na
+                    and len(nd) == 1
+                    and nd[0].kind == DATE
+                    and not _SENTENCE_BREAK.search(t, e, ns)
+                    and _SHORT_FILL.fullmatch(t[ns : nd[0].start]) is not None
+                    and not t[nd[0].end : ne].strip(" .!,")
+                ):
+                    extra.add(i + 1)
+
+    def _short_offer(self) -> bool:
+        """A short Chinese reply of an amount and a day with a pay verb: "全额还款，下个月1号"."""
+        if self.lg != "zh" or len(self.t) > 24 or len(self.clauses) > 3:
+            return False
+        if not self.amounts or not any(d.kind == DATE for d in self.dates):
+            return False
+        if any(d.kind == PAST for d in self.dates) or self._blocked(0, len(self.t)):
+            return False
+        if any(c in self.hits for c in ("hardship", "question", "uncertain", "cant_until")):
+            return False
+        return _ZH_PAY_CHAR.search(self.t) is not None
 
     def _bare_amount(self) -> bool:
         nums = [a for a in self.amounts if a.kind == NUM]
@@ -743,6 +856,8 @@ class _Analysis:
                     has_amount or any(d.kind in (DATE, EVENT) for d in dates)
                 ):
                     continue
+                if question_form and _ZH_INFO_Q.search(c):
+                    continue  # "提前还清有优惠吗": asks about information
                 if g[:1] in "还转付交缴打汇给" and not any(hs <= a.start <= he + 1 for a in amts):
                     continue
                 if self._zh_clause_past(c, dates):
@@ -777,14 +892,18 @@ class _Analysis:
                 and not _EN_LESS.search(c)
             ):
                 return "offer"
-            if self._hits("time_request", s, e) and stated:
-                return "offer"
+            if self._hits("time_request", s, e) and (
+                stated or (_DEFER.search(c) and _SPAN.search(c))
+            ):
+                return "offer"  # "can I defer it 2 months?": a span with no day
             cu = self._first("cant_until", s, e)
             if cu and any(d.kind in (DATE, VAGUE, EVENT) and d.start >= cu[1] - 8 for d in dates):
                 return "offer"
         else:
             if self._hits("time_request", s, e) and stated:
                 return "offer"
+            if _ZH_THEN.search(c) and self._earlier_date(s) is not None:
+                return "cue"
             if stated and not self._zh_clause_past(c, dates):
                 for d in dates:
                     if d.kind == PAST:
@@ -813,6 +932,11 @@ class _Analysis:
     def _zh_clause_past(self, c: str, dates: list[DateHit]) -> bool:
         if _ZH_PAST_STRONG.search(c) and _ZH_ALREADY_PAID.search(c):
             return True
+        de = _ZH_DE_PAST.search(c)
+        if (de and not _ZH_FUTURE_BEFORE.search(c, 0, de.start())) or (
+            _ZH_PAST_WORD.search(c) and _ZH_PAID_PARTICLE.search(c)
+        ):
+            return True  # "12月3号还的", "上个月就结清了"
         if any(d.kind == PAST for d in dates) and not any(d.kind in (DATE, VAGUE) for d in dates):
             return bool(_ZH_PAID_PARTICLE.search(c))
         return False
@@ -823,7 +947,12 @@ class _Analysis:
         for i in clause_idx:
             s, e = self.clauses[i]
             dates, amts = self._clause_items(s, e)
-            dates = [d for d in dates if d.kind != PAST]
+            dates = [
+                d
+                for d in dates
+                if d.kind != PAST
+                and not _EXCLUDED_BEFORE.search(self.t, max(0, d.start - 14), d.start)
+            ]
             if any(a.kind == NUM for a in amts):
                 amts = [a for a in amts if a.kind in (NUM, HALF)]
             items: list[DateHit | AmountHit] = sorted([*dates, *amts], key=lambda h: h.start)
@@ -903,17 +1032,35 @@ class _Analysis:
                 if p[1] is None and p[0] is not None and r[0] is None and r[1] is not None:
                     p[1] = r[1]
                     continue
+                if p[0] is not None and not _concrete(p[1]) and r[0] is None and _concrete(r[1]):
+                    p[1] = r[1]  # "500ish after xmas, say the 28th"
+                    continue
                 if p[0] is None and p[1] is not None and r[0] is not None and r[1] is None:
                     p[0] = r[0]
                     continue
             out.append(r)
         return out or [[None, None, 0]]
 
+    def _earlier_date(self, pos: int) -> DateHit | None:
+        """The last concrete date before ``pos`` in the same sentence."""
+        k = bisect_left(self.date_starts, pos)
+        for d in reversed(self.dates[:k]):
+            if d.kind == DATE and not _SENTENCE_BREAK.search(self.t, d.end, pos):
+                return d
+        return None
+
     def _attach_event_date(self, rows: list[list[object]], clause_idx: list[int]) -> None:
         """Give a dateless promise the date of an earlier pay-day clause ("I get paid the 25th")."""
         if len(rows) != 1 or _concrete(rows[0][1]):
             return
         first = clause_idx[0] if clause_idx else 0
+        if clause_idx and self.lg == "zh":
+            s, e = self.clauses[first]
+            if _ZH_THEN.search(self.t, s, e):
+                d = self._earlier_date(s)
+                if d is not None:  # "下个月才有钱，到时候还": then = the stated time
+                    rows[0][1] = d
+                    return
         for s, e in self.clauses[:first]:
             dates = self._clause_items(s, e)[0]
             if any(d.kind == EVENT for d in dates):
