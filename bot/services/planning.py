@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -67,6 +67,11 @@ MS = MessageRow.__table__  # type: ignore[attr-defined]
 WI = WorkItemRow.__table__  # type: ignore[attr-defined]
 #: the reason recorded when an allowed step's template cannot be rendered
 TEMPLATE_ERROR = "template_error"
+#: the legal-review status change, guarded by the version read with the case (one
+#: statement compiled once, executed per case: each needs its own rowcount)
+_MOVE_CASE = (update(CA).where(CA.c.id == bindparam("b_id"), CA.c.version == bindparam("b_version"))
+              .values(status=bindparam("b_status"), version=bindparam("b_new_version"),
+                      updated_at=bindparam("b_at")))
 
 
 class CampaignBook:
@@ -387,9 +392,9 @@ class PlanningService:
             except TransitionError as exc:
                 log.info("no legal review for case ****%s: %s", case.account_id[-4:], exc)
                 continue
-            result = conn.execute(
-                update(CA).where(CA.c.id == case.id, CA.c.version == bundle.version)
-                .values(status=case.status.value, version=bundle.version + 1, updated_at=now))
+            result = conn.execute(_MOVE_CASE, {
+                "b_id": case.id, "b_version": bundle.version, "b_status": case.status.value,
+                "b_new_version": bundle.version + 1, "b_at": now})
             if result.rowcount != 1:
                 log.info("case ****%s changed while planning; legal review left for the next "
                          "tick", case.account_id[-4:])
