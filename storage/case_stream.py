@@ -20,14 +20,16 @@ What a :class:`CaseBundle` carries:
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, select, type_coerce
-from sqlalchemy.engine import Engine
+from sqlalchemy import ColumnElement, Text, and_, select, type_coerce
+from sqlalchemy.engine import Connection, Engine
 
 from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
 from bot.domain.clock import ensure_utc
@@ -127,27 +129,40 @@ def load_batch(engine: Engine, case_rows: list[Any]) -> list[CaseBundle]:
         return []
     bundles = {r[0]: CaseBundle(_case(r), r[21]) for r in case_rows}
     lo, hi = case_rows[0][0], case_rows[-1][0]
-    in_range = CA.c.id.between(lo, hi)
     with engine.connect() as conn:
-        contacts = conn.execute(
-            select(*_CONTACT_COLUMNS)
-            .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
-            .where(in_range).order_by(CA.c.id, CP.c.id)).all()
-        promises = conn.execute(
-            select(PR.c.case_id, PR.c.ref, PR.c.amount_minor, PR.c.due, PR.c.status,
-                   PR.c.made_at, PR.c.paid_minor, PR.c.source_message_id, PR.c.id)
-            .where(PR.c.case_id.between(lo, hi)).order_by(PR.c.id)).all()
-        payments = conn.execute(
-            select(PA.c.case_id, PA.c.reference, PA.c.amount_minor, PA.c.paid_at, PA.c.id)
-            .where(PA.c.case_id.between(lo, hi)).order_by(PA.c.paid_at, PA.c.id)).all()
+        _fill(conn, bundles, lambda column: column.between(lo, hi), with_messages=True)
+    return list(bundles.values())
+
+
+def _fill(conn: Connection, bundles: dict[int, CaseBundle],
+          cases: Callable[[Any], ColumnElement[bool]], *, with_messages: bool) -> None:
+    """Read the child rows of ``bundles`` (one query per table) into them.
+
+    ``cases(column)`` is the condition selecting the bundles' case ids on ``column``; rows
+    of other cases it lets through are ignored.
+    """
+    contacts = conn.execute(
+        select(*_CONTACT_COLUMNS)
+        .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
+        .where(cases(CA.c.id)).order_by(CA.c.id, CP.c.id)).all()
+    promises = conn.execute(
+        select(PR.c.case_id, PR.c.ref, PR.c.amount_minor, PR.c.due, PR.c.status,
+               PR.c.made_at, PR.c.paid_minor, PR.c.source_message_id, PR.c.id)
+        .where(cases(PR.c.case_id)).order_by(PR.c.id)).all()
+    payments = conn.execute(
+        select(PA.c.case_id, PA.c.reference, PA.c.amount_minor, PA.c.paid_at, PA.c.id)
+        .where(cases(PA.c.case_id)).order_by(PA.c.paid_at, PA.c.id)).all()
+    messages: Sequence[Any] = ()
+    escalations: Sequence[Any] = ()
+    if with_messages:
         messages = conn.execute(
             select(MS.c.case_id, MS.c.direction, MS.c.channel, MS.c.status, MS.c.step_id,
                    MS.c.campaign_id, MS.c.variant, MS.c.ref, MS.c.address, MS.c.created_at,
                    MS.c.sent_at)
-            .where(MS.c.case_id.between(lo, hi))).all()
+            .where(cases(MS.c.case_id))).all()
         escalations = conn.execute(
             select(CD.c.case_id, CD.c.step_id, CD.c.campaign_id, CD.c.at)
-            .where(and_(CD.c.case_id.between(lo, hi), CD.c.allowed.is_(True),
+            .where(and_(cases(CD.c.case_id), CD.c.allowed.is_(True),
                         CD.c.channel.is_(None)))).all()
 
     for row in contacts:
@@ -180,7 +195,6 @@ def load_batch(engine: Engine, case_rows: list[Any]) -> list[CaseBundle]:
         if bundle is not None:
             bundle.history.append(SentRecord(None, ensure_utc(at), step_id=step_id,
                                              campaign_id=campaign_id))
-    return list(bundles.values())
 
 
 def stream_open_cases(
@@ -234,4 +248,36 @@ def load_cases(engine: Engine, case_ids: list[int]) -> dict[int, CaseBundle]:
         for bundle in load_batch(engine, list(rows)):
             assert bundle.case.id is not None
             out[bundle.case.id] = bundle
+    return out
+
+
+def _in_list(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    return column.in_(ids)  # type: ignore[no-any-return]
+
+
+def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
+                     with_messages: bool = True) -> dict[int, CaseBundle]:
+    """Bundles for specific cases (open or closed, ids spread anywhere), keyed by case id.
+
+    Unlike :func:`load_cases`, child rows are read by id list, not id range, so a handful
+    of far-apart ids costs a handful of rows. ``source`` may be a connection inside the
+    caller's transaction. ``with_messages=False`` skips the message and escalation reads
+    (``history`` and ``inbound`` stay empty) for callers that only need the cases.
+    """
+    ids = sorted(set(case_ids))
+    out: dict[int, CaseBundle] = {}
+    if not ids:
+        return out
+    ctx = source.connect() if isinstance(source, Engine) else contextlib.nullcontext(source)
+    with ctx as conn:
+        for i in range(0, len(ids), DEFAULT_BATCH):
+            chunk = ids[i:i + DEFAULT_BATCH]
+            rows = conn.execute(
+                select(*_CASE_COLUMNS).select_from(CA.join(CU, CU.c.id == CA.c.customer_id))
+                .where(CA.c.id.in_(chunk)).order_by(CA.c.id)).all()
+            bundles = {r[0]: CaseBundle(_case(r), r[21]) for r in rows}
+            if bundles:
+                _fill(conn, bundles, functools.partial(_in_list, ids=chunk),
+                      with_messages=with_messages)
+            out.update(bundles)
     return out

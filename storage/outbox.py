@@ -51,6 +51,7 @@ def outbox_row(
     step_id: str | None = None, variant: str | None = None, campaign_id: str | None = None,
     fallback_channels: Sequence[str] = (), not_before: datetime | None = None,
     reply_token: str | None = None, thread_ref: str | None = None, actor: str = "bot",
+    ref: str | None = None,
 ) -> dict[str, Any]:
     return {
         "case_id": case_id, "contact_point_id": contact_point_id, "direction": "out",
@@ -60,23 +61,33 @@ def outbox_row(
         "status": OutboxStatus.QUEUED, "idempotency_key": idempotency_key,
         "subject": subject, "body": body, "attempts": 0,
         "next_attempt_at": not_before or now, "created_at": now, "reply_token": reply_token,
-        "thread_ref": thread_ref, "actor": actor,
+        "thread_ref": thread_ref, "actor": actor, "ref": ref,
     }
 
 
 def claim_due(engine: Engine, now: datetime, limit: int) -> list[int]:
-    """Take up to ``limit`` due rows for this worker; returns their ids (now ``sending``)."""
+    """Take up to ``limit`` due rows for this worker; returns their ids (now ``sending``).
+
+    PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE``, in the order due.
+    SQLite: one ``UPDATE ... WHERE id IN (SELECT ... LIMIT n) RETURNING id`` — a write
+    from its first statement, so a concurrent writer makes it wait (busy timeout) instead
+    of failing as a read transaction upgraded to a write would; ids come back ascending.
+    """
+    if limit < 1:
+        return []
     due = or_(M.c.status == OutboxStatus.QUEUED, M.c.status == OutboxStatus.SENDING)
     q = (select(M.c.id).where(due, M.c.direction == "out", M.c.next_attempt_at <= now)
          .order_by(M.c.next_attempt_at, M.c.id).limit(limit))
+    claim = dict(status=OutboxStatus.SENDING, next_attempt_at=now + LEASE,
+                 attempts=M.c.attempts + 1)
     with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        ids = list(conn.execute(q).scalars())
+        if conn.dialect.name != "postgresql":
+            return sorted(conn.execute(
+                update(M).where(M.c.id.in_(q.scalar_subquery())).values(**claim)
+                .returning(M.c.id)).scalars())
+        ids = list(conn.execute(q.with_for_update(skip_locked=True)).scalars())
         if ids:
-            conn.execute(update(M).where(M.c.id.in_(ids)).values(
-                status=OutboxStatus.SENDING, next_attempt_at=now + LEASE,
-                attempts=M.c.attempts + 1))
+            conn.execute(update(M).where(M.c.id.in_(ids)).values(**claim))
     return ids
 
 

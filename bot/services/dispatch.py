@@ -17,7 +17,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import case as sql_case
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from bot.domain.case import Case
@@ -34,6 +38,7 @@ from bot.policy.engine import check_contact, local_date
 from bot.policy.history import SentRecord
 from bot.policy.profiles import JurisdictionProfile
 from channels.base import Channel
+from storage.case_stream import load_cases_by_id
 from storage.models import ContactDecisionRow, MessageRow
 from storage.outbox import OutboxStatus, claim_due, enqueue_many, outbox_row
 from storage.uow import SqlUnitOfWork
@@ -46,6 +51,19 @@ COLLECTOR = "collector"  # a collector's own message while holding the conversat
 #: the pseudo-collector holding a case after a complaint, until a person looks at it
 LEGAL_QUEUE = "legal-review"
 SENT_STATUSES = (OutboxStatus.SENT, OutboxStatus.DELIVERED)
+CAPPED_PURPOSES = (Purpose.DUNNING.value, Purpose.PROMISE_REMINDER.value)
+HISTORY_WINDOW = timedelta(days=8)
+M = MessageRow.__table__  # type: ignore[attr-defined]
+CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
+#: what the dispatcher reads of a claimed row (prepare and record)
+_ROW_COLUMNS = (
+    M.c.id, M.c.case_id, M.c.contact_point_id, M.c.channel, M.c.address, M.c.purpose,
+    M.c.template_id, M.c.actor, M.c.created_at, M.c.campaign_id, M.c.step_id, M.c.variant,
+    M.c.idempotency_key, M.c.body, M.c.subject, M.c.reply_token, M.c.thread_ref,
+    M.c.attempts, M.c.fallback_channels,
+)
+#: failures that change the case (the contact point) when they are final
+_CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
 
 
 class RateLimiter:
@@ -90,6 +108,7 @@ class DispatchStats:
 @dataclass
 class _Job:
     row_id: int
+    row: Any = None  # the claimed row as read by _prepare (columns of _ROW_COLUMNS)
     outbound: OutboundMessage | None = None
     result: DeliveryResult | None = None
     skip_reason: str | None = None
@@ -103,12 +122,28 @@ def history_for(uow: SqlUnitOfWork, case_id: int, now: datetime,
         select(MessageRow.channel, MessageRow.sent_at, MessageRow.step_id, MessageRow.id)
         .where(MessageRow.case_id == case_id, MessageRow.direction == "out",
                col(MessageRow.status).in_(SENT_STATUSES),
-               col(MessageRow.purpose).in_([Purpose.DUNNING.value,
-                                            Purpose.PROMISE_REMINDER.value]),
-               col(MessageRow.sent_at) >= now - timedelta(days=8))
+               col(MessageRow.purpose).in_(CAPPED_PURPOSES),
+               col(MessageRow.sent_at) >= now - HISTORY_WINDOW)
     ).all()
     return [SentRecord(ChannelKind(ch), at, step) for ch, at, step, rid in rows
             if at is not None and rid != exclude_id]
+
+
+def histories_for(conn: Connection, case_ids: list[int], now: datetime,
+                  ) -> dict[int, list[tuple[int, SentRecord]]]:
+    """:func:`history_for` of many cases in one query: ``{case_id: [(message id, record)]}``
+    (the message id lets the caller leave out the message being checked)."""
+    out: dict[int, list[tuple[int, SentRecord]]] = defaultdict(list)
+    for i in range(0, len(case_ids), 1000):
+        rows = conn.execute(
+            core_select(M.c.case_id, M.c.channel, M.c.sent_at, M.c.step_id, M.c.id)
+            .where(M.c.case_id.in_(case_ids[i:i + 1000]), M.c.direction == "out",
+                   M.c.status.in_(SENT_STATUSES), M.c.purpose.in_(CAPPED_PURPOSES),
+                   M.c.sent_at >= now - HISTORY_WINDOW))
+        for case_id, ch, at, step, rid in rows:
+            if at is not None:
+                out[case_id].append((rid, SentRecord(ChannelKind(ch), at, step)))
+    return out
 
 
 class Dispatcher:
@@ -174,21 +209,36 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ phase 1
     def _prepare(self, ids: list[int], stats: DispatchStats) -> list[_Job]:
+        """Read the claimed rows, their cases (contacts, promises, payments) and the cases'
+        frequency history set-based, and re-check the policy for each row."""
         jobs: list[_Job] = []
+        decisions: list[dict[str, Any]] = []
         with self.uow_factory() as uow:
             now = uow.clock.now()
+            conn = uow.session.connection()
+            rows: dict[int, Any] = {}
+            for i in range(0, len(ids), 1000):
+                rows.update((r.id, r) for r in conn.execute(
+                    core_select(*_ROW_COLUMNS).where(M.c.id.in_(ids[i:i + 1000]))))
+            case_ids = sorted({r.case_id for r in rows.values() if r.case_id is not None})
+            cases = load_cases_by_id(conn, case_ids, with_messages=False)
+            checked = sorted({r.case_id for r in rows.values() if r.case_id in cases
+                              and (r.purpose or Purpose.DUNNING.value) != CONFIRMATION})
+            histories = histories_for(conn, checked, now)
             for row_id in ids:
-                job = _Job(row_id)
+                row = rows[row_id]
+                job = _Job(row_id, row)
                 jobs.append(job)
-                row = uow.session.get(MessageRow, row_id)
-                assert row is not None
-                case = uow.cases.get_by_id(row.case_id) if row.case_id is not None else None
+                bundle = cases.get(row.case_id) if row.case_id is not None else None
+                case = bundle.case if bundle is not None else None
                 cp = _contact(case, row) if case is not None else None
                 if case is not None and cp is None:
                     job.skip_reason = "no_contact_point"
                     continue
                 if case is not None and cp is not None:
-                    verdict = self._check(uow, case, cp, row, now)
+                    history = [rec for rid, rec in histories.get(row.case_id, ())
+                               if rid != row.id]
+                    verdict = self._check(case, cp, row, history, now)
                     if verdict is not None:
                         codes, not_before = verdict
                         if not_before is not None:
@@ -197,11 +247,12 @@ class Dispatcher:
                         else:
                             job.skip_reason = "suppressed"
                         job.extra["codes"] = codes
-                        uow.session.add(ContactDecisionRow(
-                            case_id=case.id or 0, local_date=local_date(case, now),
-                            campaign_id=row.campaign_id or "-", step_id=row.step_id,
-                            variant=row.variant, channel=row.channel, allowed=False,
-                            reasons=list(codes), at=now))
+                        decisions.append({
+                            "case_id": case.id or 0, "local_date": local_date(case, now),
+                            "campaign_id": row.campaign_id or "-", "step_id": row.step_id,
+                            "variant": row.variant, "channel": row.channel,
+                            "allowed": False, "reasons": list(codes), "at": now,
+                            "key": None})
                         continue
                 kind = ChannelKind(row.channel)
                 unsubscribe = (self.unsubscribe_token(row.address)
@@ -211,12 +262,16 @@ class Dispatcher:
                     to=row.address, body=row.body, subject=row.subject,
                     reply_token=row.reply_token, thread_ref=row.thread_ref,
                     unsubscribe_token=unsubscribe)
+            if decisions:
+                conn.execute(insert(CD), decisions)
             uow.commit()
         return jobs
 
-    def _check(self, uow: SqlUnitOfWork, case: Case, cp: ContactPoint, row: MessageRow,
+    def _check(self, case: Case, cp: ContactPoint, row: Any, history: list[SentRecord],
                now: datetime) -> tuple[list[str], datetime | None] | None:
-        """None when the message may go now; else the reason codes and a retry time."""
+        """None when the message may go now; else the reason codes and a retry time.
+
+        ``history`` is the case's frequency history without ``row`` itself."""
         purpose = row.purpose or Purpose.DUNNING.value
         if purpose == CONFIRMATION:
             # answering the customer's own request (opt-out, wrong number): only a third
@@ -235,9 +290,8 @@ class Dispatcher:
         policy_purpose = Purpose.REPLY if purpose in (COLLECTOR, Purpose.REPLY.value) \
             else Purpose(purpose)
         assert case.id is not None
-        decision = check_contact(case, cp, self.profile,
-                                 history_for(uow, case.id, now, exclude_id=row.id), now,
-                                 policy_purpose, inbound_at=row.created_at)
+        decision = check_contact(case, cp, self.profile, history, now, policy_purpose,
+                                 inbound_at=row.created_at)
         codes = [r.code.value for r in decision.reasons]
         if purpose == COLLECTOR and case.held_by == (row.actor or "").removeprefix("collector:"):
             codes = [c for c in codes if c != ReasonCode.HOLD_HUMAN.value]
@@ -276,28 +330,67 @@ class Dispatcher:
         return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
 
     def _record(self, jobs: list[_Job], stats: DispatchStats) -> None:
+        """Write every outcome: bulk ``UPDATE ... WHERE id = :id`` per kind of outcome; only
+        final failures that change the case (opt-out, invalid address, fallback) load the
+        case through the repository, so its domain events are recorded."""
+        # (columns set, decrement attempts?) -> parameter sets
+        groups: dict[tuple[tuple[str, ...], bool], list[dict[str, Any]]] = defaultdict(list)
+        slow: list[_Job] = []
+
+        def put(job: _Job, *, decrement: bool = False, **values: Any) -> None:
+            groups[(tuple(sorted(values)), decrement)].append(
+                {"b_id": job.row_id, **{f"b_{k}": v for k, v in values.items()}})
+
         with self.uow_factory() as uow:
             now = uow.clock.now()
             for job in jobs:
-                row = uow.session.get(MessageRow, job.row_id)
-                assert row is not None
+                row = job.row
                 if job.skip_reason == "deferred":
-                    row.status = OutboxStatus.QUEUED
-                    row.next_attempt_at = job.extra["not_before"]  # type: ignore[assignment]
-                    row.attempts = max(0, row.attempts - 1)
-                    row.error_reason = "deferred"
-                    row.error_code = ",".join(job.extra["codes"])[:32]  # type: ignore[arg-type]
+                    put(job, decrement=True, status=OutboxStatus.QUEUED,
+                        next_attempt_at=job.extra["not_before"], error_reason="deferred",
+                        error_code=",".join(job.extra["codes"])[:32])  # type: ignore[arg-type]
                     stats.deferred += 1
-                elif job.skip_reason is not None:
-                    row.status = OutboxStatus.SUPPRESSED
-                    row.error_reason = "policy"
+                    continue
+                if job.skip_reason is not None:
                     codes = job.extra.get("codes") or [job.skip_reason]
-                    row.error_code = ",".join(codes)[:32]  # type: ignore[arg-type]
+                    put(job, status=OutboxStatus.SUPPRESSED, error_reason="policy",
+                        error_code=",".join(codes)[:32])  # type: ignore[arg-type]
                     stats.suppressed += 1
+                    continue
+                result = job.result
+                assert result is not None
+                error: dict[str, Any] = {"error_code": result.code,
+                         "error_reason": result.reason.value if result.reason else None}
+                if result.status is DeliveryStatus.ACCEPTED:
+                    put(job, status=OutboxStatus.SENT, provider_id=result.provider_id,
+                        sent_at=now, next_attempt_at=None, **error)
+                    stats.sent += 1
+                elif (result.status is DeliveryStatus.TRANSIENT
+                      and row.attempts < self.max_attempts):
+                    put(job, status=OutboxStatus.QUEUED,
+                        next_attempt_at=now + self._backoff(row.attempts), **error)
+                    stats.retried += 1
+                    log.info("transient failure on %s to %s, retry %d", row.channel,
+                             mask_address(row.address), row.attempts)
+                elif row.case_id is not None and (
+                        result.reason in _CASE_CHANGING
+                        or (self.rerender is not None and row.fallback_channels)):
+                    slow.append(job)
                 else:
-                    assert job.result is not None
-                    self._apply_result(uow, row, job.result, now, stats)
-                uow.session.add(row)
+                    put(job, status=OutboxStatus.FAILED, next_attempt_at=None, **error)
+                    stats.failed += 1
+            conn = uow.session.connection()
+            for (names, decrement), params in groups.items():
+                values: dict[str, Any] = {n: bindparam(f"b_{n}") for n in names}
+                if decrement:
+                    values["attempts"] = sql_case((M.c.attempts > 0, M.c.attempts - 1), else_=0)
+                conn.execute(update(M).where(M.c.id == bindparam("b_id")).values(values),
+                             params)
+            for job in slow:
+                message = uow.session.get(MessageRow, job.row_id)
+                assert message is not None and job.result is not None
+                self._apply_result(uow, message, job.result, now, stats)
+                uow.session.add(message)
             uow.commit()
 
     def _apply_result(self, uow: SqlUnitOfWork, row: MessageRow, result: DeliveryResult,
@@ -351,12 +444,12 @@ class Dispatcher:
                 purpose=row.purpose or Purpose.DUNNING.value, template_id=row.template_id,
                 lang=row.lang, step_id=row.step_id, variant=row.variant,
                 campaign_id=row.campaign_id, fallback_channels=remaining,
-                reply_token=new.reply_token, actor=row.actor or "bot")])
+                reply_token=new.reply_token, actor=row.actor or "bot", ref=row.ref)])
             stats.fallbacks += added
             return
 
 
-def _contact(case: Case, row: MessageRow) -> ContactPoint | None:
+def _contact(case: Case, row: Any) -> ContactPoint | None:
     for cp in case.contacts:
         if (row.contact_point_id is not None and cp.id == row.contact_point_id) or (
             cp.channel.value == row.channel and cp.address == row.address
