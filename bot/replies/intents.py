@@ -98,8 +98,8 @@ _WILL = r"(?:i'?ll|i\s+will|i\s+shall|we'?ll|we\s+will|will|wil|imma|i'?mma|ima)
 _PAYV = (
     r"(?:pay|payin[g']?|send|sendin[g']?|transfer|transferring|do|make|have|get|put|wire|mail|drop|"
     r"deposit|settle|clear|cover|manage|afford|sort|handle|take\s+care|bring|give|set\s+up|schedule|"
-    r"arrange|throw|pop|venmo|zelle|cashapp|paypal|e-?transfer|knock\s+out|try|start|stop\s+by|swing\s+by|"
-    r"drop\s+by|come\s+in|head\s+(?:in|over))"
+    r"arrange|throw|pop|venmo|zelle|cashapp|paypal|e-?transfer|knock\s+out|try|start|stop\s+(?:by|in)|"
+    r"swing\s+by|come\s+by|pop\s+in|drop\s+in|drop\s+by|come\s+in|head\s+(?:in|over))"
 )
 _ADV = (
     r"(?:(?:definitely|def|defo|deffo|probably|prob|prolly|just|still|also|only|then|gladly|happily|"
@@ -370,6 +370,8 @@ EN = Lexicon(
         r"\bhospitali[sz]ed|\binjur\w*|\baccident\b|\billness|\bpregnan\w*|\bon\s+(?:unpaid\s+)?leave\b",
         r"\b(?:hours|pay|wages|salary|income)\s+(?:got\s+|were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
         r"(?:cut|reduced|slashed|halved|stopped)|\bcut\s+my\s+(?:hours|pay|wages|salary)|\bbe\s+patient",
+        r"\bstroke\b|\bheart\s+attack|\brecover\w*|\btreatment\b|\bdiagnos\w*|\bbetween\s+jobs|\boff\s+work\b|"
+        r"\bpay\s+for\s+(?:the|a|his|her|my\s+\w+'s)\s+funeral|\bfuneral\s+(?:costs?|expenses|bills?)",
     ),
     refuse=_c(
         r"\b" + _IM + r"\s+not\s+(?:\w+\s+)?(?:paying|gonna\s+pay|going\s+to\s+pay|giving|payin)",
@@ -390,7 +392,8 @@ EN = Lexicon(
         r"\bforget\s+it\b",
         r"\bnot\s+my\s+problem|\bsue\s+me\b|\bgood\s+luck\s+(?:with\s+that|collecting|getting)",
         r"\bcome\s+and\s+get\s+it|\btry\s+(?:and|to)\s+(?:make\s+me|collect)",
-        r"\bscrew\s+you|\bget\s+lost\b|\bpiss\s+off",
+        r"\bscrew\s+you|\bget\s+lost\b|\bpiss\s+off|\bgo\s+to\s+hell\b",
+        r"\b(?:you|u)(?:'ll|\s+will|\s+are|'re)?\s+(?:get|getting|gonna\s+get)\s+nothing\b",
         r"\b(?:you'?ll|you\s+will|u\s+will|u'?ll|you'?re|you\s+are)\s+never\s+(?:see|get|receive|getting|seeing)\b",
         r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"
         r"in\s+your\s+dreams|no\s+chance)\W*$",
@@ -506,6 +509,8 @@ EN = Lexicon(
         r"have\s+(?:the\s+)?money|'m\s+(?:better|employed|on\s+my\s+feet)|am\s+(?:better|employed))\b",
         r"\bback\s+on\s+my\s+feet|\bwhen\s+things\s+(?:get\s+better|improve|pick\s+up|settle)",
         r"\bwhen\s+possible\b|\bif\s+(?:and\s+when|ever)\b|\bsomeday|\bone\s+day\b",
+        r"\b(?:if|when|once)\s+(?:i|we)\s+(?:ever\s+)?win\b|\blottery\b|\bif\s+(?:i|we)\s+(?:ever\s+)?(?:get|have)\s+"
+        r"(?:the\s+|any\s+|some\s+)?(?:money|cash|funds|a\s+job|work)\b",
     ),
     negated_before=re.compile(
         r"(?:\bnot|n't|\bnever|\bno\s+way|\bnor|\brefuse\s+to|\bwon'?t|\bcannot|\bcant|\bdont|\bwont|"
@@ -615,6 +620,9 @@ ZH = Lexicon(
         r"女儿|父亲|母亲|丈夫|妻子|前夫|前妻|家人|亲戚|朋友)",
         r"是我(?:的)?(?:爸|妈|老公|老婆|哥|姐|弟|妹|儿子|女儿|父亲|母亲|丈夫|妻子|前夫|前妻)(?:借|欠|办)的",
         r"我不是[" + _SURNAMES + r"]|我不叫|我(?:也)?不姓",
+        r"^(?:你好\W?|您好\W?)?这(?:里|边)?是"
+        + _STOPZH
+        + r"{0,10}?(?:诊所|医院|公司|餐厅|饭店|酒店|学校|物业|办公室|门店|超市)",
         r"没有?(?:这个|此|这位)(?:员工|同事|人|客户)|(?:公司|单位|办公室|门店|店里|医院|诊所)(?:的)?(?:座机|电话|号码|固话)",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
         r"(?:他|她)是我(?:的)?(?:儿子|女儿|老公|老婆|丈夫|妻子|爸|妈|父亲|母亲|哥|姐|弟|妹|朋友|亲戚)",
@@ -632,7 +640,7 @@ ZH = Lexicon(
         r"用我(?:的)?(?:身份证|身份|名字|名义|信息|证件|资料)|(?:身份证|身份|信息|证件)(?:被|让人)|以我的名义|我的名义",
         r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
         r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
-        r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同(?!编号|号|编码|期限|到期)|凭证|依据|凭什么",
+        r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同(?!编号|号|编码|期限|到期|在哪)|凭证|依据|凭什么",
         r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
@@ -671,12 +679,13 @@ ZH = Lexicon(
         r"生意(?:失败|不好|黄了|垮了|赔了)|失败了|(?:一屁股|一身|好多)(?:的)?债|负债|被裁|裁了|没了工作|工作没了|停工|停产|"
         r"降薪|减薪|工资(?:降|减|少)|孩子上学|学费|房租|手头(?:真的|实在|有点|比较)?(?:不行|不方便|不宽裕)|"
         r"生病|病倒|住院|做(?:完)?手术|出院|怀孕|坐月子|产假|火灾|着火|水灾|淹了|地震|家里出事|家里有人",
+        r"生(?:完)?(?:孩子|小孩|宝宝)|没(?:有)?上班|不能上班|上不了班|病好|康复|治疗|化疗|等我(?:出院|好了|回来)",
         r"冻结|暂停|停一停|个性化|延期|展期|缓一缓|缓缓|(?:降低|减少|调低|少)(?:一点|一些)?(?:每月|每个月|月)?(?:的)?还款",
     ),
     refuse=_z(
         r"不还(?<!不是不还)(?<!如果不还)(?<!要是不还)(?<!若不还)(?!款日|不)",
         r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
-        r"想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
+        r"爱怎么(?:样|办|着)|不给(?:了)?(?=$|[，,。!！\s])|想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
         r"一分(?:钱)?(?:都|也)(?:不(?:会|给|还|想|可能)|没(?:打算|想))|随便你们|随你们|爱咋|有本事|告去吧|你们看着办|休想|没门|做梦",
     ),
     callback=_z(
@@ -708,7 +717,7 @@ ZH = Lexicon(
     ),
     cant_until=_z(r"才能|才可以|才有钱|才会有|之后才|以后才"),
     uncertain=_z(
-        r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
+        r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
     negated_before=re.compile(
