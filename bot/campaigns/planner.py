@@ -39,17 +39,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.campaigns.model import Campaign, EventKind, Step
-from bot.campaigns.risk import RiskBand, assess
+from bot.campaigns.risk import RiskBand, assess_band
 from bot.campaigns.variants import choose_variant
 from bot.domain.case import Case, Promise, PromiseStatus
 from bot.domain.clock import ensure_utc
 from bot.policy.decision import Action, Decision, Purpose, Reason, ReasonCode
-from bot.policy.engine import case_zone, check_contact
+from bot.policy.engine import case_zone, contact_decision
 from bot.policy.hard_stops import check_case
 from bot.policy.history import HistoryItem, SentRecord, normalise
 from bot.policy.profiles import JurisdictionProfile, get_profile
@@ -135,10 +136,10 @@ def plan_case(
     zone = case_zone(case)
     today = now.astimezone(zone).date()
     inbound_utc = sorted(ensure_utc(t) for t in inbound)
-    risk = assess(case, today, now, inbound_utc)
+    risk = assess_band(case, today, now, inbound_utc)
     ctx = _Ctx(case, campaign, profile or get_profile(campaign.profile),
                [r for r in normalise(history) if r.sent_at <= now], inbound_utc, now, zone,
-               today, risk.band)
+               today, risk)
 
     due = [d for d in (_reminder_due(ctx), _broken_due(ctx), _dpd_due(ctx),
                        _no_response_due(ctx)) if d is not None]
@@ -278,22 +279,23 @@ def _pick_step(ctx: _Ctx, due: _Due) -> tuple[Step | None, list[tuple[Step, list
     return None, unmet
 
 
-def _base(ctx: _Ctx, due: _Due, step: Step) -> Decision:
-    """The fields every decision about ``step`` carries (allowed, to be replaced)."""
+def _base(ctx: _Ctx, due: _Due, step: Step) -> dict[str, Any]:
+    """The fields every decision about ``step`` carries (a Decision is built once, from
+    these and the outcome)."""
     variant = choose_variant(step.variants, ctx.campaign.id, step.id, ctx.case.account_id)
     vid = variant.id if variant else None
-    return Decision(
-        allowed=True,
-        action=step.action,
-        purpose=due.purpose,
-        campaign_id=ctx.campaign.id,
-        step_id=step.id,
-        variant=vid,
-        template_id=step.template_for(variant),
-        ref=due.ref,
-        idempotency_key=idempotency_key(ctx.case.account_id, step.id, vid, ctx.today, due.ref),
-        risk_band=ctx.risk.value,
-    )
+    return {
+        "action": step.action,
+        "purpose": due.purpose,
+        "campaign_id": ctx.campaign.id,
+        "step_id": step.id,
+        "variant": vid,
+        "template_id": step.template_for(variant),
+        "ref": due.ref,
+        "idempotency_key": idempotency_key(ctx.case.account_id, step.id, vid, ctx.today,
+                                           due.ref),
+        "risk_band": ctx.risk.value,
+    }
 
 
 def _condition_denial(ctx: _Ctx, due: _Due, unmet: list[tuple[Step, list[str]]]) -> Decision:
@@ -302,26 +304,29 @@ def _condition_denial(ctx: _Ctx, due: _Due, unmet: list[tuple[Step, list[str]]])
         Reason(ReasonCode.CONDITION_NOT_MET, f"step {step.id}: {why}")
         for step, failing in unmet for why in failing
     )
-    return replace(_base(ctx, due, first), allowed=False, reasons=reasons, variant=None,
-                   template_id=None)
+    base = _base(ctx, due, first)
+    base.update(variant=None, template_id=None)
+    return Decision(allowed=False, reasons=reasons, **base)
+
+
+_SUPERSEDED = (Reason(ReasonCode.SUPERSEDED, "another message for this case was chosen"),)
 
 
 def _superseded(ctx: _Ctx, due: _Due, step: Step) -> Decision:
-    return replace(_base(ctx, due, step), allowed=False, reasons=(
-        Reason(ReasonCode.SUPERSEDED, "another message for this case was chosen"),))
+    return Decision(allowed=False, reasons=_SUPERSEDED, **_base(ctx, due, step))
 
 
 def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
     base = _base(ctx, due, step)
     if step.action is Action.LEGAL_REVIEW:
         stops = check_case(ctx.case, Purpose.DUNNING, ctx.today)
-        return replace(base, allowed=not stops, reasons=tuple(stops))
+        return Decision(allowed=not stops, reasons=tuple(stops), **base)
 
     stops = check_case(ctx.case, due.purpose, ctx.today)
     if stops:
-        return replace(base, allowed=False, reasons=tuple(stops))
+        return Decision(allowed=False, reasons=tuple(stops), **base)
 
-    variant = next((v for v in step.variants if v.id == base.variant), None)
+    variant = next((v for v in step.variants if v.id == base["variant"]), None)
     channels = step.channels_for(variant)
     failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed]
     reasons: list[Reason] = []
@@ -337,19 +342,21 @@ def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
                 reasons.append(Reason(ReasonCode.DELIVERY_FAILED,
                                       f"step {step.id} already failed here", channel, cp.masked))
                 continue
-            d = check_contact(ctx.case, cp, ctx.profile, ctx.records, ctx.now, due.purpose)
+            # the case's hard stops for this purpose were checked above (none)
+            d = contact_decision(ctx.case, cp, ctx.profile, ctx.records, ctx.now,
+                                 due.purpose, ())
             if d.allowed:
-                key = base.idempotency_key
                 if failed:  # a fallback is a new message, not a duplicate of the failed one
-                    key = idempotency_key(ctx.case.account_id, step.id, base.variant, ctx.today,
-                                          f"{due.ref or ''}#fallback{len(failed)}")
-                return replace(base, channel=d.channel, address=d.address,
-                               contact_id=d.contact_id, idempotency_key=key)
+                    base["idempotency_key"] = idempotency_key(
+                        ctx.case.account_id, step.id, base["variant"], ctx.today,
+                        f"{due.ref or ''}#fallback{len(failed)}")
+                return Decision(allowed=True, channel=d.channel, address=d.address,
+                                contact_id=d.contact_id, **base)
             reasons.extend(d.reasons)
             if d.not_before is not None:
                 not_before.append(d.not_before)
     unique = list(dict.fromkeys(reasons))
     unique.append(Reason(ReasonCode.NO_CHANNEL,
                          f"no allowed contact on {', '.join(str(c) for c in channels)}"))
-    return replace(base, allowed=False, reasons=tuple(unique),
-                   not_before=min(not_before) if not_before else None)
+    return Decision(allowed=False, reasons=tuple(unique),
+                    not_before=min(not_before) if not_before else None, **base)

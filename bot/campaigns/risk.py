@@ -133,3 +133,31 @@ def assess(
     if case.risk_band_override:
         return RiskAssessment(parse_band(case.risk_band_override), score, points, "override")
     return RiskAssessment(band_for(score), score, points, "score")
+
+
+def assess_band(
+    case: Case,
+    today: date,
+    now: datetime,
+    inbound: Iterable[datetime] = (),
+    *,
+    balance_thresholds: Sequence[tuple[Decimal, int]] = BALANCE_POINTS,
+    balance_top: int = BALANCE_POINTS_MAX,
+) -> RiskBand:
+    """``assess(...).band`` without the explanation (the planner's per-case path).
+
+    Same points, same override rule, same :class:`RiskBandError` for a bad override.
+    """
+    if case.risk_band_override:
+        return parse_band(case.risk_band_override)
+    now = ensure_utc(now)
+    broken = sum(1 for p in case.promises if p.status is PromiseStatus.BROKEN)
+    replied = any(now - RESPONSE_WINDOW < ensure_utc(t) <= now for t in inbound)
+    score = (
+        dpd_points(case.compute_days_past_due(today))
+        + balance_points(from_minor(max(case.balance_minor, 0), case.currency),
+                         balance_thresholds, balance_top)
+        + min(broken * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_MAX)
+        + (0 if replied else NO_RESPONSE_POINTS)
+    )
+    return band_for(score)

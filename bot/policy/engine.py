@@ -21,7 +21,7 @@ Pure: no clock, no I/O. ``now`` must be timezone-aware.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -32,7 +32,7 @@ from bot.policy.contact_point import check_contact_point
 from bot.policy.decision import Decision, Purpose, Reason, ReasonCode, only_time_bound
 from bot.policy.frequency import evaluate as evaluate_frequency
 from bot.policy.hard_stops import check_case
-from bot.policy.history import HistoryItem, normalise
+from bot.policy.history import HistoryItem, SentRecord, normalise
 from bot.policy.profiles import JurisdictionProfile
 
 _FREQUENCY = frozenset({ReasonCode.FREQUENCY_CHANNEL, ReasonCode.FREQUENCY_TOTAL})
@@ -78,8 +78,28 @@ def check_contact(
     now = _aware(now)
     records = normalise(history)
     today = local_date(case, now)
-    reasons: list[Reason] = []
-    reasons += check_case(case, purpose, today)
+    return contact_decision(case, contact_point, profile, records, now, purpose,
+                            check_case(case, purpose, today), inbound_at=inbound_at)
+
+
+def contact_decision(
+    case: Case,
+    contact_point: ContactPoint,
+    profile: JurisdictionProfile,
+    records: Sequence[SentRecord],
+    now: datetime,
+    purpose: Purpose,
+    case_reasons: Sequence[Reason],
+    *,
+    inbound_at: datetime | None = None,
+) -> Decision:
+    """:func:`check_contact` for a caller that already has the pieces it shares between
+    contact points: ``records`` normalised (:func:`~bot.policy.history.normalise`),
+    ``now`` aware, and ``case_reasons`` = :func:`~bot.policy.hard_stops.check_case` for
+    ``purpose`` on the case's local day. Every other rule runs here.
+    """
+    now = _aware(now)
+    reasons: list[Reason] = list(case_reasons)
     reasons += check_contact_point(contact_point, purpose)
 
     zones, tz_reasons = resolve_zones(case.timezone, case.timezone_candidates)

@@ -58,6 +58,9 @@ def evaluate(
     cap is zero)."""
     now = ensure_utc(now)
     records = normalise(history)
+    if not records and all(c.max_count > 0 for c in (*profile.caps_for(channel),
+                                                     *profile.total_caps)):
+        return [], None  # nothing sent yet and no cap forbids the channel outright
     reasons: list[Reason] = []
     frees: list[datetime] = []
     never = False

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.domain.clock import ensure_utc
 from bot.domain.messages import ChannelKind
@@ -47,5 +47,7 @@ def normalise(history: Iterable[HistoryItem]) -> list[SentRecord]:
         else:
             channel, sent_at = item
             rec = SentRecord(ChannelKind(channel), sent_at)
-        out.append(replace(rec, sent_at=ensure_utc(rec.sent_at)))
+        if rec.sent_at.tzinfo is not UTC:  # already-normalised records pass as they are
+            rec = replace(rec, sent_at=ensure_utc(rec.sent_at))
+        out.append(rec)
     return out
