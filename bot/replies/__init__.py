@@ -10,6 +10,10 @@ from bot.replies.intents import PRIORITY, Intent
 from bot.replies.model import LOW_CONFIDENCE, PromiseTerm, Reply, Span
 from bot.replies.parser import parse_reply
 
+from bot.replies import _rx  # isort: skip
+
+_rx.save()  # keep the compiled lexicons for the next process start
+
 __all__ = [
     "LOW_CONFIDENCE",
     "PRIORITY",

@@ -10,18 +10,18 @@ times, phone and account digits are not amounts.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right, insort
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
+from bot.replies._rx import rx
 from bot.replies.dates import DateHit
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
 from bot.replies.scanner import Parts, Scanner, trie_alternation
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
 _INF = 1 << 62
-_ANY_DIGIT = re.compile(r"\d")
+_ANY_DIGIT = rx(r"\d")
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1000000000")
 #: A reply is read for at most this many numbers: no real promise has more, and it
@@ -55,12 +55,12 @@ def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
 
 
 # Digits (possessive quantifiers keep long digit runs linear).
-_EN_NUM = re.compile(r"(?<![\w.:/,$£€¥])(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?")
-_EN_AFTER = re.compile(
+_EN_NUM = rx(r"(?<![\w.:/,$£€¥])(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?")
+_EN_AFTER = rx(
     r"(?P<mult>\s?(?:k|grand|thousand|hundred)\b)?(?P<ish>-?ish\b)?\s*+"
     r"(?P<cur>dollars?|bucks?|usd|pounds?|quid|euros?|eur|gbp|rmb|cny|yuan|dlls?|dlrs?|cad|aud)?"
 )
-_EN_NOT_AFTER = re.compile(
+_EN_NOT_AFTER = rx(
     r"\s*+(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
     r"days?|weeks?|wks?|months?|mos|years?|yrs?|times|x|kids|children|people|installments?|"
     r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
@@ -128,7 +128,7 @@ _ID_WORDS = frozenset(
 _ID_PAIRS = frozenset(
     {"me at", "me on", "reach me", "last 4", "last four", "4 digits", "four digits"}
 )
-_TAIL_WORDS = re.compile(r"[a-z0-9/]+")
+_TAIL_WORDS = rx(r"[a-z0-9/]+")
 
 
 def _id_context(before: str) -> bool:
@@ -147,38 +147,38 @@ def _id_context(before: str) -> bool:
     return len(words) > 1 and f"{words[-2]} {words[-1]}" in _ID_PAIRS
 
 
-_YEAR_BEFORE = re.compile(r"(?:\bin|\bsince|\bfrom|\bof|\byear|\bby|\buntil|\bbefore|\bafter)\s+$")
-_TIME_BEFORE = re.compile(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
-_BETWEEN_BEFORE = re.compile(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
-_PHONE = re.compile(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
+_YEAR_BEFORE = rx(r"(?:\bin|\bsince|\bfrom|\bof|\byear|\bby|\buntil|\bbefore|\bafter)\s+$")
+_TIME_BEFORE = rx(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
+_BETWEEN_BEFORE = rx(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
+_PHONE = rx(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
 
-_EN_WORD_RUN = re.compile(
+_EN_WORD_RUN = rx(
     r"\b(?:(?:a|an)\s+)?(?:couple(?:\s+of)?\s+)?(?:"
     + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
     + r"|tenner|fiver)\b(?:(?:\s+|-)(?:and\s+)?(?:"
     + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
     + r")\b)*+"
 )
-_EN_WORD_GATE = re.compile(
+_EN_WORD_GATE = rx(
     r"(?<![a-z0-9_])(?:"
     + trie_alternation(
         sorted([*EN_NUMBER_WORDS, "tenner", "fiver", "couple"], key=len, reverse=True)
     )
     + r")(?![a-z0-9])"
 )
-_EN_WORD_RANGE = re.compile(
+_EN_WORD_RANGE = rx(
     r"\b(?P<a>"
     + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
     + r"|\d)\s+(?:or|to|-)\s+(?:"
     + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
     + r"|\d{1,2})\s+(?P<s>hundred|thousand|grand)\b"
 )
-_EN_WORD_AFTER_BAD = re.compile(
+_EN_WORD_AFTER_BAD = rx(
     r"\s*+(?:-\s*+)?(?:days?|weeks?|months?|years?|hours?|minutes?|times|of\s+(?:them|us|these|those|my|the)|"
     r"more\s+(?:days?|weeks?|months?)|o'?clock|am|pm|kids|children|people|installments?|instalments?|"
     r"payments|parts|ways|things)\b"
 )
-_EN_CUR_AFTER = re.compile(r"\s*+(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
+_EN_CUR_AFTER = rx(r"\s*+(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
 
 #: English amount markers for the reply scanner, as (category, cues).
 EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
@@ -216,22 +216,22 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
 _standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
-_ZH_RUN = re.compile(
+_ZH_RUN = rx(
     r"(?<![0-9a-z.,:/])(?:[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
     r"[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
-_ZH_NOT_AFTER = re.compile(
+_ZH_NOT_AFTER = rx(
     r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
 )
-_ZH_ID_BEFORE = re.compile(
+_ZH_ID_BEFORE = rx(
     r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|打|拨|分|号|"
     r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|(?<!把)本金|(?<!把)利息|一共|总共|共|显示|"
     r"已经还了|还了|转了|已还|已转)\s*[:：]?\s*$"
 )
-_ZH_CUR_AFTER = re.compile(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
-_ZH_MARKERS = re.compile(
+_ZH_CUR_AFTER = rx(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
+_ZH_MARKERS = rx(
     r"(?P<rest>(?:剩下|剩余|其余|余下|其他)(?:的|部分|欠款|款项|全部)*|余款|尾款)"
     r"|(?P<half>一半|半数)"
     r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|"
@@ -325,7 +325,7 @@ def find_amounts(
     return _merge_ranges(text, hits)
 
 
-_RANGE_GAP = re.compile(r"\s*(?:-|~|to|or|到|至|或|—)\s*(?:[$£€¥]\s*)?")
+_RANGE_GAP = rx(r"\s*(?:-|~|to|or|到|至|或|—)\s*(?:[$£€¥]\s*)?")
 
 
 def _merge_ranges(text: str, hits: list[AmountHit]) -> list[AmountHit]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+from bot.replies._rx import rx
 from bot.replies.numbers import EN_TENS, EN_UNITS, parse_chinese
 from bot.replies.scanner import trie_alternation
 
@@ -394,13 +395,11 @@ _EN_PATTERNS: list[tuple[str, str]] = [
 _EN_BOUNDED = frozenset(n for n, p in _EN_PATTERNS if p.startswith("\\b"))
 # Each alternative ends with an empty named group, so ``lastgroup`` names it while
 # the alternative still starts with a literal (a leading group would slow matching).
-_EN_RE = re.compile(
-    "|".join(f"(?:{p[2:] if n in _EN_BOUNDED else p})(?P<{n}>)" for n, p in _EN_PATTERNS)
-)
+_EN_RE = rx("|".join(f"(?:{p[2:] if n in _EN_BOUNDED else p})(?P<{n}>)" for n, p in _EN_PATTERNS))
 
 # Every English date phrase starts with a digit or one of these words; the big
 # alternation is only tried where such a word starts (much faster than a scan).
-_EN_TOKEN = re.compile(r"[a-z0-9]+")
+_EN_TOKEN = rx(r"[a-z0-9]+")
 _EN_TRIGGERS = frozenset(
     [*_WEEKDAYS, *_MONTHS, *_ORDINALS]
     + [w.split("-")[0] for w in _ORDINALS]
@@ -528,7 +527,7 @@ def _trigger_re() -> re.Pattern[str]:
     if not _TRIGGER_RE:
         words = sorted(_EN_TRIGGERS, key=len, reverse=True)
         _TRIGGER_RE.append(
-            re.compile(
+            rx(
                 r"(?<![a-z0-9_])(?:(?:"
                 + trie_alternation(words)
                 + r")(?![a-z0-9])|"
@@ -646,7 +645,7 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ),
 ]
 
-_ZH_RE = re.compile("|".join(f"(?:{p})(?P<{n}>)" for n, p in _ZH_PATTERNS))
+_ZH_RE = rx("|".join(f"(?:{p})(?P<{n}>)" for n, p in _ZH_PATTERNS))
 
 
 def _count(word: str) -> int | None:
@@ -858,7 +857,7 @@ def gate_parts(lang: str) -> tuple[str, ...]:
 
 # Patterns made only of digits: an impossible value means "not a date", not "no day".
 _DIGIT_ONLY = frozenset({"numeric", "iso"})
-_GROUP_NAME = re.compile(r"\(\?P<\w+>")
+_GROUP_NAME = rx(r"\(\?P<\w+>")
 
 
 def find_dates(

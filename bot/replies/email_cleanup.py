@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import re
 
+from bot.replies._rx import rx
+
 _HEADER_LINES = (
     # Gmail / Apple Mail / Thunderbird: "On Mon, 7 Dec 2026 at 10:00, Duebot <x@y> wrote:"
     r"^[ \t>]*on\b[^\n]{0,250}(?:\n[^\n]{0,250}){0,2}?\bwrote\s*:",
@@ -40,11 +42,11 @@ _HEADER_LINES = (
     r"发自\s*qq\s*邮箱[^\n]{0,20}|来自我的[^\n]{1,20}|发自[^\n]{1,12}(?:手机|客户端|邮箱)[^\n]{0,10}|"
     r"来自[^\n]{1,12}(?:手机|客户端))[ \t]*$",
 )
-_HEADER = re.compile("|".join(f"(?:{p})" for p in _HEADER_LINES), re.M | re.I)
-_QUOTED_LINE = re.compile(r"^[ \t]*>[^\n]*", re.M)
+_HEADER = rx("|".join(f"(?:{p})" for p in _HEADER_LINES), re.M | re.I)
+_QUOTED_LINE = rx(r"^[ \t]*>[^\n]*", re.M)
 
-_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
-_HR_LINE = re.compile(r"^[ \t]*(?:\* \* \*|-{3,}|_{3,})[ \t]*$", re.M)
+_MD_ESCAPE = rx(r"\\([\\`*_{}\[\]()#+\-.!>|~])")
+_HR_LINE = rx(r"^[ \t]*(?:\* \* \*|-{3,}|_{3,})[ \t]*$", re.M)
 
 
 _HINT_WORDS = (
@@ -71,7 +73,7 @@ def may_have_quotes(text: str) -> bool:
     return any(w in text for w in _HINT_WORDS)
 
 
-_SIGN_OFF = re.compile(
+_SIGN_OFF = rx(
     r"\n[ \t]*+(?:thanks?(?:[ \t]+(?:you|again|so[ \t]+much))?|many[ \t]+thanks|thank[ \t]+you|"
     r"(?:kind|best|warm|warmest)?[ \t]*regards|best(?:[ \t]+wishes)?|cheers|sincerely|"
     r"yours(?:[ \t]+(?:sincerely|faithfully|truly))?|respectfully|take[ \t]+care|"
@@ -81,7 +83,7 @@ _SIGN_OFF = re.compile(
 )
 
 
-_NOT_SIGNATURE = re.compile(
+_NOT_SIGNATURE = rx(
     r"\b(?:i|i'?ll|i'?m|we|pay|paid|will|can|can'?t|call|stop|please|sorry|not)\b|还|转|付|不|别"
 )
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.replies._rx import rx
 from bot.replies.scanner import Parts
 
 
@@ -271,7 +272,7 @@ EN = Lexicon(
         r"\bpolice\s+report\b",
         r"\bcharged\s+(?:me\s+)?(?:for\s+)?(?:the\s+same|it)\s+(?:\w+\s+)?(?:twice|again)",
     ),
-    fraud=re.compile(
+    fraud=rx(
         r"fraud|identity\s+theft|\bstole|hacked|unauthori[sz]ed|in\s+my\s+name|used\s+my\s+"
         r"(?:identity|name|id|ssn|details)|without\s+my\s+(?:knowledge|consent)|police\s+report"
     ),
@@ -435,7 +436,7 @@ EN = Lexicon(
         r"\baccount\s+number|\bsort\s+code|\brouting\s+number|\bpayoff\s+amount|\bminimum\s+payment",
         r"\bdue\s+date|\bopening\s+hours|\bwebsite\b",
     ),
-    wh=re.compile(r"\b(?:how|where|what|which|who|whom|why|whether)\b"),
+    wh=rx(r"\b(?:how|where|what|which|who|whom|why|whether)\b"),
     promise=_c(
         r"\b(?:"
         + _WILL
@@ -512,7 +513,7 @@ EN = Lexicon(
         r"\b(?:if|when|once)\s+(?:i|we)\s+(?:ever\s+)?win\b|\blottery\b|\bif\s+(?:i|we)\s+(?:ever\s+)?(?:get|have)\s+"
         r"(?:the\s+|any\s+|some\s+)?(?:money|cash|funds|a\s+job|work)\b",
     ),
-    negated_before=re.compile(
+    negated_before=rx(
         r"(?:\bnot|n't|\bnever|\bno\s+way|\bnor|\brefuse\s+to|\bwon'?t|\bcannot|\bcant|\bdont|\bwont|"
         r"\bunable\s+to|\bno\s+intention\s+of|\bnot\s+going\s+to|\bwhat\s+if|\baint|\bain'?t|\bdone|"
         r"\bstop|\bstopped|\bquit|\bfinished|\bsick\s+of|\btired\s+of)\s+(?:\w+\s+)?$"
@@ -539,7 +540,7 @@ EN = Lexicon(
         r"\bthis\s+is\s+an\s+automated\b|\bauto-?generated\b|\bon\s+(?:annual\s+)?leave\s+until\b",
         r"^\W*(?:liked|loved|laughed\s+at|emphasi[sz]ed|disliked|questioned)\s+[\"']",
     ),
-    clause_split=re.compile(
+    clause_split=rx(
         # (?<!\s) and possessive runs keep long whitespace runs linear.
         r"[.!?;:\n]+|,|(?<!\s)\s++-\s|\s\+\s?|\s&\s|"
         # Conjunctions; each starts with its literal first letter (fast to skip), then
@@ -646,7 +647,7 @@ ZH = Lexicon(
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
         r"(?:这么|那么|太)(?:多|高)(?:的)?(?:利息|费用|违约金|手续费|罚息)",
     ),
-    fraud=re.compile(
+    fraud=rx(
         r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗|身份证|名义|用我(?:的)?(?:身份|名字|信息)"
     ),
     paid=_z(
@@ -701,7 +702,7 @@ ZH = Lexicon(
         r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"
         r"是不是|请问|咋",
     ),
-    wh=re.compile(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
+    wh=rx(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
     promise=_z(
         r"(?:会|能|可以|一定|肯定|保证|争取|尽量|准备|打算|计划|想|要|就|先|再|马上|立刻|尽快|这就|才能|"
         r"必须|努力)" + _STOPZH + r"{0,6}?" + _PAY_ZH,
@@ -720,7 +721,7 @@ ZH = Lexicon(
         r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
-    negated_before=re.compile(
+    negated_before=rx(
         r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝|没有?能力|无力|没办法)$"
     ),
     block=_z(
@@ -736,7 +737,7 @@ ZH = Lexicon(
         r"谢谢|多谢|感谢",
     ),
     auto_reply=_z(r"自动回复|【自动回复】|休假中|不在办公室"),
-    clause_split=re.compile(
+    clause_split=rx(
         r"[，,。.!?！？;；:：\n、~～]+|\s{2,}|但是|但|可是|不过|然后|所以|因为|如果|而且|另外|并且"
     ),
 )

@@ -8,8 +8,9 @@ offsets into the text the caller passed in.
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from bot.replies._rx import rx
 
 # Same-length folds applied after NFKC: typographic quotes and dashes.
 _QUOTES = str.maketrans(
@@ -30,8 +31,8 @@ _QUOTES = str.maketrans(
     }
 )
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[a-z]{2,}")
+_HAN = rx(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = rx(r"[a-z]{2,}")
 
 
 class Folded:

@@ -13,8 +13,7 @@ Every check is a single linear scan; nothing here truncates the input.
 
 from __future__ import annotations
 
-import re
-
+from bot.replies._rx import rx
 from bot.replies.scanner import Parts, Scanner
 
 KEYWORDS_EN = frozenset(
@@ -49,13 +48,13 @@ _FILLER = frozenset(
     }
 )
 
-_TOKEN = re.compile(r"[a-z]+|[\u4e00-\u9fff]+")
-_CLAUSE = re.compile(r"[.!?;:,\n。！？；：，、]+|(?<!\s)\s++-\s")
-_WHOLE = re.compile(
+_TOKEN = rx(r"[a-z]+|[\u4e00-\u9fff]+")
+_CLAUSE = rx(r"[.!?;:,\n。！？；：，、]+|(?<!\s)\s++-\s")
+_WHOLE = rx(
     r"\W*(?:stop\s*all|stop|unsubscribe|cancel|end|quit|revoke|opt\s*-?\s*out|unsub|td|n|t\s*d|"
     r"退订|退訂|取消订阅|停止)\W*",
 )
-_KEY_ZH = re.compile(r"退订|退訂|取消订阅|(?<![a-z])td(?![a-z])")
+_KEY_ZH = rx(r"退订|退訂|取消订阅|(?<![a-z])td(?![a-z])")
 
 _CONTACT_EN = (
     r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|msging|call|calls|"
@@ -104,18 +103,18 @@ def _request_hits(text: str) -> list[tuple[int, int]]:
 
 
 # "stop" opening or closing a message without punctuation: "wrong number stop", "stop i paid".
-_EDGE_STOP = re.compile(
+_EDGE_STOP = rx(
     r"^\W*(?P<k>stop|unsubscribe|stopall)\s+(?!(?:the|your|these|this|that|charging|adding|taking|my|"
     r"all|any|with|by|at|in|on|to|being|it\s+from|interest|fees?|payments?)\b)[a-z]"
     r"|(?<!can't\s)(?<!cant\s)(?<!won't\s)(?<!wont\s)(?<!don't\s)(?<!dont\s)(?<!not\s)(?<!never\s)"
     r"(?<!to\s)(?<!will\s)(?<!'ll\s)(?<!gonna\s)(?<!full\s)(?<!bus\s)(?<!a\s)(?<!the\s)(?<!no\s)"
     r"(?<!cannot\s)(?<!didn't\s)(?<!would\s)(?<!pls\s)(?<!please\s)(?<=\s)(?P<k2>stop|unsubscribe|stopall)\W*$"
 )
-_KEY_ANY = re.compile(
+_KEY_ANY = rx(
     r"(?<![a-z0-9_])(?:stop|stopall|unsubscribe|cancel|end|quit|revoke|optout|unsub|td)(?![a-z0-9])|退订|退訂"
 )
 
-_REQUEST_ZH = re.compile(
+_REQUEST_ZH = rx(
     r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:再|一直|老是|总是|天天|老)?(?:给我|跟我|对我)?"
     r"(?:打|发|联系|催|烦|骚扰|找|"
     r"来电|打扰|短信|电话|信息|消息|通知)"

@@ -11,10 +11,10 @@ the promising clauses. The first intent in LABELING.md's priority order wins.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from bisect import bisect_left, bisect_right
 from decimal import Decimal
 
+from bot.replies._rx import rx
 from bot.replies.amounts import FULL, HALF, NUM, AmountHit, find_amounts, resolve
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit, context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
@@ -37,10 +37,10 @@ _OFFER_CUES = (
     "amount_rest",
 )
 # Words that start a clause-anchored promise cue ("paying now", "on it", "will do").
-_CLAUSE_PROMISE = re.compile(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
-_ANY_NUMBER = re.compile(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
-_ZH_PAY_CHAR = re.compile(r"还|转|付|交|缴|结清|到账|打|汇|存|银行|扣")
-_EN_NUMBER_WORD = re.compile(
+_CLAUSE_PROMISE = rx(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
+_ANY_NUMBER = rx(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
+_ZH_PAY_CHAR = rx(r"还|转|付|交|缴|结清|到账|打|汇|存|银行|扣")
+_EN_NUMBER_WORD = rx(
     r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|seventy|"
     r"eighty|ninety|ten|eleven|twelve|fifteen)\b"
 )
@@ -56,9 +56,9 @@ _ACK_WORDS = (
 )
 # A reply made only of acknowledgements, greetings and emoji.
 # Atomic groups keep this linear ("嗯嗯嗯…" cannot be split in many ways).
-_ACK_ONLY = re.compile(r"[\W_]*+(?>(?:" + _ACK_WORDS + r")(?![a-z0-9])[\W_]*+)++")
-_CONTENT = re.compile(r"[a-z0-9\u3400-\u9fff]")
-_WORD = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]")
+_ACK_ONLY = rx(r"[\W_]*+(?>(?:" + _ACK_WORDS + r")(?![a-z0-9])[\W_]*+)++")
+_CONTENT = rx(r"[a-z0-9\u3400-\u9fff]")
+_WORD = rx(r"[a-z0-9']+|[\u3400-\u9fff]")
 
 # Words that follow "I'm not" / "no ... here" and are not names.
 _NOT_NAMES = frozenset(
@@ -245,7 +245,7 @@ _NOT_NAMES = frozenset(
         "surprised",
     ]
 )
-_EN_NAME_CUES = re.compile(
+_EN_NAME_CUES = rx(
     r"(?<![a-z0-9_])(?:(?:i'?m|im|i\s+am)\s+not\s+(?P<a>[a-z][a-z'-]*)\b"
     r"|(?:there'?s\s+|there\s+is\s+)?no\s+(?P<b>[a-z]+)\s+(?:here|at\s+this\s+(?:number|address)|"
     r"lives\s+here|living\s+here)\b"
@@ -255,96 +255,90 @@ _EN_NAME_CUES = re.compile(
     r"|(?P<e>[a-z]+)\s+(?:doesn'?t|does\s+not|no\s+longer)\s+(?:live|work|stay)"
     r"|^\W*not\s+(?P<f>[a-z][a-z'-]*)\s*(?:[.!,;]|$))"
 )
-_EN_RECEIPT = re.compile(
+_EN_RECEIPT = rx(
     r"\W*(?:\w+\s+){0,3}?(?:receipt|proof|screenshot|screen\s+shot|confirmation|statement|copy|email|"
     r"letter|details|photo|picture|pic|docs|documents|info|information|number)\b"
 )
-_EN_THIRD = re.compile(r"\b(?:you|u|they|ya|y'all)\s+$")
-_EN_CALL_NEG = re.compile(
+_EN_THIRD = rx(r"\b(?:you|u|they|ya|y'all)\s+$")
+_EN_CALL_NEG = rx(
     r"(?:\bdon'?t|\bdo\s+not|\bdont|\bstop|\bquit|\bnever|\bno\s+need\s+to|\bnot|\bno|\bwithout|"
     r"\brather\s+not|\bnot\s+to)\s+(?:\w+\s+)?$"
 )
-_ZH_CALL_NEG = re.compile(r"(?:不要|别|不用|甭|勿|停止|少|不需要|不必|无需)再?(?:给我|跟我)?$")
-_ZH_FUTURE_MODAL = re.compile(r"(?:会|要|就|再|先|一定|肯定|把|准备|打算|马上|才能|能|可以)")
-_ZH_PAST_STRONG = re.compile(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
-_ZH_PAY_AFTER_DATE = re.compile(
+_ZH_CALL_NEG = rx(r"(?:不要|别|不用|甭|勿|停止|少|不需要|不必|无需)再?(?:给我|跟我)?$")
+_ZH_FUTURE_MODAL = rx(r"(?:会|要|就|再|先|一定|肯定|把|准备|打算|马上|才能|能|可以)")
+_ZH_PAST_STRONG = rx(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
+_ZH_PAY_AFTER_DATE = rx(
     r"给(?:你们|您|你)|还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
     r"打过去|打给|打到|到账|扣(?!了|过)|存进去|存钱|去银行"
 )
-_ZH_STILL = re.compile(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
-_OFFER_WORDS_EN = re.compile(
+_ZH_STILL = rx(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
+_OFFER_WORDS_EN = rx(
     r"^\W*(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can)\b(?!')"
     r"|\b(?:ok|okay|work|good|fine|alright|deal)\s*\??\s*$"
 )
-_BARE_AMOUNT_FILL = re.compile(
+_BARE_AMOUNT_FILL = rx(
     r"(?>(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can|"
     r"can\s+do|that|is|would|will|work|works|do|be|it|about|around|roughly|approx|approximately|"
     r"好的?|可以|行|吧|先|呢|吗|那|就|大概|左右|how|about|then|for\s+now|now|this|time|\W))*+"
 )
-_CONDITION_BEFORE = re.compile(
-    r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$"
-)
-_ZH_MODAL_END = re.compile(r"(?:会|要|一定|肯定|能|可以)$")
-_ZH_FUTURE_BEFORE = re.compile(r"(?:把|再|先|就|会|要|才能)[^，,。]{0,10}$")
-_EN_NOT_PAID_BEFORE = re.compile(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$")
-_EN_NEGATION = re.compile(r"\b(?:not|never|n't)\b")
-_EN_LESS = re.compile(r"\b(?:less|lower|smaller|reduce\w*)\b")
-_EN_FUTURE = re.compile(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b")
-_ZH_ALREADY_PAID = re.compile(
+_CONDITION_BEFORE = rx(r"\b(?:until|till|til|once|when|after|before|unless|if)\b[^.,;!?]{0,20}$")
+_ZH_MODAL_END = rx(r"(?:会|要|一定|肯定|能|可以)$")
+_ZH_FUTURE_BEFORE = rx(r"(?:把|再|先|就|会|要|才能)[^，,。]{0,10}$")
+_EN_NOT_PAID_BEFORE = rx(r"(?:n't|not|never|haven'?t|hasn'?t)\s+(?:been\s+|yet\s+)?$")
+_EN_NEGATION = rx(r"\b(?:not|never|n't)\b")
+_EN_LESS = rx(r"\b(?:less|lower|smaller|reduce\w*)\b")
+_EN_FUTURE = rx(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b")
+_ZH_ALREADY_PAID = rx(
     r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)"
 )
-_ZH_PAID_PARTICLE = re.compile(
+_ZH_PAID_PARTICLE = rx(
     r"(?:还|转|付|交|缴|结)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)|(?:打|存|汇)(?:给你们|过去|进去|到账)(?:了|的)"
 )
-_DESIRE_ZH = re.compile(r"想|希望|愿意")
-_CANT_NOW_ZH = re.compile(r"没钱|没有钱|还不起|还不上|还不了|没有?能力|拿不出|困难|没办法")
-_DESIRE = re.compile(
+_DESIRE_ZH = rx(r"想|希望|愿意")
+_CANT_NOW_ZH = rx(r"没钱|没有钱|还不起|还不上|还不了|没有?能力|拿不出|困难|没办法")
+_DESIRE = rx(
     r"\b(?:want|wanna|would\s+(?:like|love)|'d\s+(?:like|love)|love\s+to|wish|hope|hoping|trying|try)\b"
 )
-_CANT_NOW = re.compile(
+_CANT_NOW = rx(
     r"\b(?:can'?t|cannot|cant|unable|not\s+able|no\s+money|nothing\s+(?:in|left)|broke|"
     r"(?:don'?t|do\s+not|dont)\s+have\s+(?:the\s+|any\s+)?(?:money|funds|cash|it))\b"
 )
 # A request for relief: with nothing stated it is hardship, whatever "can I"/"能不能" cue it has.
-_RELIEF_EN = re.compile(
+_RELIEF_EN = rx(
     r"\b(?:more|extra|some)\s+time\b|\bextension\b|\blower\b|\breduc\w*|\bfreez\w*|\bpause\b|\bwaive|"
     r"\bsmaller\s+payments?|\bpay\s+less\b|\bpayment\s+plan|\binstal+ments?\b"
 )
-_RELIEF_ZH = re.compile(r"降低|减少|减免|少还|分期|延期|展期|停息|挂账|宽限|免息|调低|冻结|暂停")
-_ZH_INFO_Q = re.compile(r"有(?!钱)[^，,。？?]{0,6}?(?:吗|么)|有没有")
-_ZH_PAST_WORD = re.compile(r"上个?月|上周|上星期|上礼拜|昨天|前天|去年|上次|之前")
-_ZH_DE_PAST = re.compile(
+_RELIEF_ZH = rx(r"降低|减少|减免|少还|分期|延期|展期|停息|挂账|宽限|免息|调低|冻结|暂停")
+_ZH_INFO_Q = rx(r"有(?!钱)[^，,。？?]{0,6}?(?:吗|么)|有没有")
+_ZH_PAST_WORD = rx(r"上个?月|上周|上星期|上礼拜|昨天|前天|去年|上次|之前")
+_ZH_DE_PAST = rx(
     r"(?<![会要能再就肯定])(?:还|转|付|交|缴|汇|打)(?:款|钱|过去|清|完|上)?的(?![话时])"
 )
-_ZH_HOURS = re.compile(r"[^，,。]{0,4}?(?:几点|什么时候|上班|下班|营业|工作时间|休息)")
-_ZH_THEN = re.compile(
-    r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)"
-)
+_ZH_HOURS = rx(r"[^，,。]{0,4}?(?:几点|什么时候|上班|下班|营业|工作时间|休息)")
+_ZH_THEN = rx(r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)")
 # "this saturday instead of friday": the day after these is not promised.
-_EXCLUDED_BEFORE = re.compile(
-    r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$"
-)
-_SPAN = re.compile(
+_EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
+_SPAN = rx(
     r"\b(?:a|an|one|two|three|four|six|\d+|another|a\s+couple\s+of|couple\s+of|few)\s+(?:more\s+)?"
     r"(?:days?|weeks?|months?)\b"
 )
-_DEFER = re.compile(r"\b(?:defer|postpone|push|delay|move)\b")
-_SHORT_FILL = re.compile(r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on)?\W*$")
-_DEATH = re.compile(
+_DEFER = rx(r"\b(?:defer|postpone|push|delay|move)\b")
+_SHORT_FILL = rx(r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on)?\W*$")
+_DEATH = rx(
     r"passed\s+away|\bdied\b|deceased|\bdead\b|funeral|passed\s+on|去世|过世|离世|已故|身故|病逝"
 )
-_MY_RELATIVE = re.compile(
+_MY_RELATIVE = rx(
     r"\bmy\s+(?:wife|husband|partner|mum|mom|mother|dad|father|son|daughter|child|kid|baby|brother|"
     r"sister)\b|我(?:的)?(?:老婆|老公|妈|爸|孩子|儿子|女儿)"
 )
-_THEIR_DEBT = re.compile(
+_THEIR_DEBT = rx(
     r"\b(?:his|hers|her|their|he|she|they)\b[^.?!]{0,40}\b(?:account|card|debt|loan|bill|name|estate)|"
     r"\b(?:account|card|debt|loan|bill)\b[^.?!]{0,30}\b(?:his|hers|her|theirs)\b|\bestate\b|"
     r"他的|她的|他借|她借|他欠|她欠|卡|账户|贷款|欠款"
 )
-_SENTENCE_BREAK = re.compile(r"[.!?。！？\n]")
-_POLICE = re.compile(r"police|cops|报警|警察|公安|110")
-_UNTIL_TAIL = re.compile(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
+_SENTENCE_BREAK = rx(r"[.!?。！？\n]")
+_POLICE = rx(r"police|cops|报警|警察|公安|110")
+_UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
 def parse_reply(

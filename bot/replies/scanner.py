@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from bot.replies._rx import rx
+
 Parts = tuple[str, ...]
 
 
@@ -299,8 +301,8 @@ class Scanner:
             entries.append(
                 (
                     cat,
-                    re.compile(trie_alternation(bounded)) if bounded and not only else None,
-                    re.compile(trie_alternation(free)) if free and not only else None,
+                    rx(trie_alternation(bounded)) if bounded and not only else None,
+                    rx(trie_alternation(free)) if free and not only else None,
                 )
             )
             for alt in bounded + free:
@@ -323,12 +325,12 @@ class Scanner:
             all_bounded += bounded
             all_free += free
         self._entries = entries
-        self._anchored_text = re.compile("|".join(at_text)) if at_text else None
-        self._anchored_clause = re.compile("|".join(at_clause)) if at_clause else None
+        self._anchored_text = rx("|".join(at_text)) if at_text else None
+        self._anchored_clause = rx("|".join(at_clause)) if at_clause else None
         gates: list[tuple[re.Pattern[str], str]] = []
         if all_bounded:
             gates.append(
-                (re.compile(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"), "")
+                (rx(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"), "")
             )
         if all_free:
             firsts = {_first_char(a) for a in all_free}
@@ -340,9 +342,7 @@ class Scanner:
                 pre = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
                 if len(chars) <= 3:
                     need = "".join(chars)  # skip the gate when none of these is in the text
-            gates.append(
-                (re.compile(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need)
-            )
+            gates.append((rx(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need))
         self._gates = tuple(gates)
 
     def _entries_for(self, key: str) -> list[_Entry]:
