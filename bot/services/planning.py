@@ -57,7 +57,7 @@ from bot.services.messages import disclosure_for
 from bot.settings import Settings
 from storage.case_stream import CLOSED_STATUSES, DEFAULT_BATCH, CaseBundle, stream_open_cases
 from storage.models import CaseEventRow, CaseRow, ContactDecisionRow, MessageRow, WorkItemRow
-from storage.outbox import enqueue_many, outbox_row
+from storage.outbox import outbox_row
 
 log = logging.getLogger("duebot.planning")
 CA = CaseRow.__table__  # type: ignore[attr-defined]
@@ -172,6 +172,16 @@ def _insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if rows:
         ins = postgresql.insert(CD) if conn.dialect.name == "postgresql" else sqlite.insert(CD)
         conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def _insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert outbox rows whose keys were found new (:func:`_unseen`); a key a racing
+    writer queued meanwhile is skipped. A plain executemany: the tick counts from the
+    keys it checked, so it needs no RETURNING (which would cost a multi-row statement
+    build per batch)."""
+    if rows:
+        ins = postgresql.insert(MS) if conn.dialect.name == "postgresql" else sqlite.insert(MS)
+        conn.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
 
 
 def record_decisions(conn: Connection, rows: list[dict[str, Any]]) -> int:
@@ -360,7 +370,7 @@ class PlanningService:
             outbox = _unseen(conn, MS.c.idempotency_key, outbox, "idempotency_key")
             decisions = _unseen(conn, CD.c.key, decisions, "key")
         with self.engine.begin() as conn:
-            enqueue_many(conn, outbox)
+            _insert_outbox(conn, outbox)
             escalated = self._escalate(conn, escalations, now, decisions)
             _insert_decisions(conn, decisions)
             if self.before_commit is not None:
