@@ -17,10 +17,13 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
+from bot.replies._rx import rx
 from bot.replies.model import Reply
 from bot.replies.parser import parse_reply
 
 _CHUNK = 2000
+# Bytes that were not UTF-8, as decoded with "surrogateescape".
+_SURROGATE = rx("[\udc80-\udcff]")
 
 
 class _BadLine(ValueError):
@@ -129,7 +132,7 @@ def run(stdin: TextIO, stdout: TextIO) -> int:
         if not raw.strip():
             continue
         try:
-            if max(raw) >= "\udc80" and any("\udc80" <= c <= "\udcff" for c in raw):
+            if _SURROGATE.search(raw) is not None:
                 raise _BadLine("line is not valid UTF-8")
             record = loads(raw)
             reply = _reply_of(record)
