@@ -1,0 +1,251 @@
+"""The dispatcher's set-based batch: many cases prepared and recorded at once, each row
+with its own outcome; the batched loaders agree with the repository; the SQLite claim
+waits for a concurrent writer; a fallback keeps the message's ``ref``."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from bot.domain.case import Case, Hold, Payment, Promise, PromiseStatus
+from bot.domain.clock import FixedClock
+from bot.domain.messages import (
+    ChannelKind,
+    DeliveryResult,
+    FailureReason,
+    OutboundMessage,
+)
+from bot.services.dispatch import Dispatcher, histories_for, history_for
+from bot.services.messages import rerender_for_channel
+from channels.sandbox import MemorySandboxStore, SandboxEmailChannel
+from storage.case_stream import load_cases_by_id
+from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
+from storage.outbox import LEASE, claim_due, enqueue_many, outbox_row
+from storage.uow import SqlUnitOfWork
+from tests.runtime.conftest import (
+    container_for,
+    count,
+    local_today,
+    make_case,
+    outbox,
+    planning_for,
+    sandbox_channels,
+    seed,
+)
+
+M = MessageRow.__table__  # type: ignore[attr-defined]
+
+
+class ScriptedEmail(SandboxEmailChannel):
+    """The email sandbox, with addresses whose provider answers 'try again later'."""
+
+    def __init__(self, *args: Any, transient: set[str], **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.transient = transient
+
+    async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        if outbound.to in self.transient:
+            return DeliveryResult.transient(FailureReason.UNAVAILABLE, code="451")
+        return await super().send(outbound)
+
+
+def email_row(case: Case, key: str, clock: FixedClock, **kw: Any) -> dict[str, Any]:
+    cp = next(c for c in case.contacts if c.channel is ChannelKind.EMAIL)
+    values: dict[str, Any] = {
+        "case_id": case.id, "contact_point_id": cp.id, "channel": "email",
+        "address": cp.address, "body": "Hello, please get in touch.", "subject": "Hello",
+        "idempotency_key": key, "now": clock.now(), "purpose": "dunning",
+        "template_id": "first_notice", "lang": "en", "step_id": "first_notice",
+        "campaign_id": "standard-retail-us"}
+    values.update(kw)
+    return outbox_row(**values)
+
+
+async def test_one_batch_many_cases_each_row_gets_its_own_outcome(engine: Engine,
+                                                                  clock: FixedClock) -> None:
+    today = local_today(clock)
+    cases = seed(engine, clock, *[make_case(f"ACC-{i}", 3, today, email=f"c{i}@example.com")
+                                  for i in range(8)])
+    # far-apart case ids in one batch: the loader reads by id list, not by id range
+    held = cases[1]
+    with SqlUnitOfWork(engine, clock) as uow:
+        case = uow.cases.get(held.account_id)
+        assert case is not None
+        case.place_hold(Hold.DISPUTE, clock.now(), "agent:1", "disputed")
+        uow.commit()
+    # case 2 already had a dunning email today: the frequency cap defers its next one
+    with engine.begin() as conn:
+        enqueue_many(conn, [email_row(cases[2], "earlier", clock)])
+        conn.execute(update(M).where(M.c.idempotency_key == "earlier").values(
+            status="sent", sent_at=clock.now() - timedelta(hours=1)))
+        enqueue_many(conn, [email_row(c, f"k-{i}", clock) for i, c in enumerate(cases)])
+    store = MemorySandboxStore()
+    channels: dict[ChannelKind, Any] = dict(sandbox_channels(clock, store))
+    channels[ChannelKind.EMAIL] = ScriptedEmail(
+        ChannelKind.EMAIL, store, clock=clock, transient={"c3@example.com"},
+        opted_out=["c4@example.com"], rejects=["c5@example.com"])
+    c = container_for(engine, clock)
+    dispatcher = Dispatcher(c.uow, channels, c.profile, max_attempts=4)
+
+    stats = await dispatcher.run_once(limit=100)
+
+    assert stats.claimed == 8
+    rows = {r["idempotency_key"]: r for r in outbox(engine)}
+    status = {k: (r["status"], r["error_reason"]) for k, r in rows.items()}
+    assert status["k-0"] == ("sent", None) and rows["k-0"]["sent_at"] == clock.now()
+    assert rows["k-0"]["provider_id"] is not None
+    assert status["k-1"] == ("suppressed", "policy") and "hold" in rows["k-1"]["error_code"]
+    assert status["k-2"][0] == "queued" and status["k-2"][1] == "deferred"
+    assert rows["k-2"]["attempts"] == 0 and rows["k-2"]["next_attempt_at"] > clock.now()
+    assert status["k-3"] == ("queued", "unavailable") and rows["k-3"]["attempts"] == 1
+    assert rows["k-3"]["next_attempt_at"] == clock.now() + timedelta(seconds=30)
+    assert status["k-4"] == ("failed", "opted_out")
+    assert status["k-5"] == ("failed", "invalid_address")
+    assert {status[f"k-{i}"] for i in (6, 7)} == {("sent", None)}
+    assert (stats.sent, stats.suppressed, stats.deferred, stats.retried, stats.failed) == (
+        3, 1, 1, 1, 2)
+    # refusals are logged as decisions; final failures changed the case, with events
+    assert count(engine, ContactDecisionRow, ContactDecisionRow.allowed.is_(False)) == 2
+    with SqlUnitOfWork(engine, clock) as uow:
+        opted = uow.cases.get("ACC-4")
+        invalid = uow.cases.get("ACC-5")
+        assert opted is not None and invalid is not None
+        assert opted.contact(ChannelKind.EMAIL, "c4@example.com").opted_out_at == clock.now()  # type: ignore[union-attr]
+        assert invalid.contact(ChannelKind.EMAIL, "c5@example.com").invalid_at == clock.now()  # type: ignore[union-attr]
+    assert count(engine, CaseEventRow, CaseEventRow.case_id == cases[4].id,
+                 CaseEventRow.type == "OptedOut") == 1
+    assert count(engine, CaseEventRow, CaseEventRow.case_id == cases[5].id,
+                 CaseEventRow.type == "ContactPointInvalidated") == 1
+    assert count(engine, CaseEventRow, CaseEventRow.case_id == cases[0].id) == 1  # opened
+
+
+async def test_a_held_case_in_the_middle_of_a_batch_stays_silent(engine: Engine,
+                                                                 clock: FixedClock) -> None:
+    today = local_today(clock)
+    cases = seed(engine, clock, *[make_case(f"ACC-{i}", 3, today, email=f"h{i}@example.com")
+                                  for i in range(3)])
+    with SqlUnitOfWork(engine, clock) as uow:
+        case = uow.cases.get("ACC-1")
+        assert case is not None
+        case.take_over("alice", clock.now())
+        uow.commit()
+    with engine.begin() as conn:
+        enqueue_many(conn, [email_row(c, f"r-{i}", clock, purpose="reply")
+                            for i, c in enumerate(cases)])
+        enqueue_many(conn, [email_row(c, f"c-{i}", clock, purpose="confirmation")
+                            for i, c in enumerate(cases)])
+    c = container_for(engine, clock)
+    stats = await c.dispatcher.drain()
+    assert (stats.sent, stats.suppressed) == (4, 2)
+    silent = {r["idempotency_key"] for r in outbox(engine) if r["status"] == "suppressed"}
+    assert silent == {"r-1", "c-1"}
+
+
+def test_the_batched_history_is_each_cases_own(engine: Engine, clock: FixedClock) -> None:
+    today = local_today(clock)
+    cases = seed(engine, clock, *[make_case(f"ACC-{i}", 3, today, email=f"y{i}@example.com")
+                                  for i in range(4)])
+    now = clock.now()
+    with engine.begin() as conn:
+        for i, case in enumerate(cases):
+            enqueue_many(conn, [email_row(case, f"m-{i}-{j}", clock) for j in range(i + 1)])
+        # sent, in and out of the window, one reply (not capped), one only queued
+        conn.execute(update(M).values(status="sent", sent_at=now - timedelta(days=1)))
+        conn.execute(update(M).where(M.c.idempotency_key == "m-2-0").values(
+            sent_at=now - timedelta(days=9)))
+        conn.execute(update(M).where(M.c.idempotency_key == "m-3-1").values(purpose="reply"))
+        conn.execute(update(M).where(M.c.idempotency_key == "m-3-2").values(status="queued"))
+        ids = [case.id for case in cases if case.id is not None]
+        batched = histories_for(conn, ids, now)
+    with SqlUnitOfWork(engine, clock) as uow:
+        for case_id in ids:
+            for exclude in (None, *(rid for rid, _ in batched.get(case_id, ()))):
+                one = history_for(uow, case_id, now, exclude_id=exclude)
+                assert one == [rec for rid, rec in batched.get(case_id, ()) if rid != exclude]
+    assert [len(batched.get(i, ())) for i in ids] == [1, 2, 2, 2]
+
+
+def test_load_cases_by_id_matches_the_repository(engine: Engine, clock: FixedClock) -> None:
+    today = local_today(clock)
+    cases = seed(engine, clock, *[make_case(f"ACC-{i}", 3, today, email=f"z{i}@example.com")
+                                  for i in range(30)])
+    with SqlUnitOfWork(engine, clock) as uow:
+        case = uow.cases.get("ACC-29")
+        assert case is not None
+        case.promises.append(Promise("P-1", 5000, today + timedelta(days=3),
+                                     PromiseStatus.PENDING, clock.now()))
+        case.payments.append(Payment("PAY-1", 1000, clock.now()))
+        case.place_hold(Hold.DISPUTE, clock.now(), "agent:1")
+        uow.commit()
+    wanted = [cases[0].id, cases[29].id, 10**9]  # far apart, and one that does not exist
+    with engine.connect() as conn:
+        bundles = load_cases_by_id(conn, [i for i in wanted if i is not None],
+                                   with_messages=False)
+    assert sorted(bundles) == sorted(i for i in wanted[:2] if i is not None)
+    with SqlUnitOfWork(engine, clock) as uow:
+        for case_id, bundle in bundles.items():
+            expected = uow.cases.get_by_id(case_id)
+            assert expected is not None
+            assert bundle.case == expected
+            assert bundle.history == [] and bundle.inbound == []
+    assert [p.ref for p in bundles[cases[29].id or 0].case.promises] == ["P-1"]
+    assert load_cases_by_id(engine, []) == {}
+
+
+def test_sqlite_claim_waits_for_a_concurrent_writer(sqlite_engine: Engine,
+                                                    clock: FixedClock) -> None:
+    [case] = seed(sqlite_engine, clock, make_case("ACC-1", 3, local_today(clock),
+                                                  email="w@example.com"))
+    with sqlite_engine.begin() as conn:
+        enqueue_many(conn, [email_row(case, f"w-{i}", clock) for i in range(5)])
+    writer = sqlite3.connect(sqlite_engine.url.database or "", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE message SET body = body || '.' WHERE idempotency_key = 'w-4'")
+    result: dict[str, Any] = {}
+
+    def claim() -> None:
+        try:
+            result["ids"] = claim_due(sqlite_engine, clock.now(), 3)
+        except Exception as exc:  # reported below
+            result["error"] = exc
+
+    worker = threading.Thread(target=claim)
+    worker.start()
+    time.sleep(0.3)  # the claim is now waiting on the writer's lock
+    writer.execute("COMMIT")
+    writer.close()
+    worker.join(10)
+    assert "error" not in result, result.get("error")
+    assert len(result["ids"]) == 3 and result["ids"] == sorted(result["ids"])
+    rows = {r["id"]: r for r in outbox(sqlite_engine)}
+    for row_id in result["ids"]:
+        assert (rows[row_id]["status"], rows[row_id]["attempts"]) == ("sending", 1)
+        assert rows[row_id]["next_attempt_at"] == clock.now() + LEASE
+    assert len(claim_due(sqlite_engine, clock.now(), 10)) == 2
+    assert claim_due(sqlite_engine, clock.now(), 10) == []
+
+
+async def test_a_fallback_keeps_the_message_ref(engine: Engine, clock: FixedClock) -> None:
+    seed(engine, clock, make_case("ACC-1", 1, local_today(clock), email="f@example.com"))
+    c = container_for(engine, clock, email={"rejects": ["f@example.com"]})
+    planning_for(c).tick()
+    with engine.begin() as conn:
+        conn.execute(update(M).values(ref="promise:P-9"))
+    dispatcher = Dispatcher(
+        c.uow, c.channels, c.profile,
+        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.settings,
+                                                                   case, row, kind))
+    stats = await dispatcher.drain()
+    assert stats.fallbacks == 1
+    rows = {r["channel"]: r for r in outbox(engine)}
+    assert rows["email"]["status"] == "failed"
+    assert rows["sms"]["ref"] == "promise:P-9" and rows["sms"]["status"] == "sent"
+    with engine.connect() as conn:
+        refs = set(conn.execute(select(M.c.ref)).scalars())
+    assert refs == {"promise:P-9"}
