@@ -215,6 +215,7 @@ class PlanningService:
         self.batch_size = batch_size
         self.before_commit = before_commit
         self._pool: ProcessPoolExecutor | None = None
+        self._fallbacks: dict[tuple[int, str, str | None, str], tuple[Campaign, list[str]]] = {}
         self._pool_size = 0
 
     # ------------------------------------------------------------------ deciding
@@ -439,6 +440,17 @@ class PlanningService:
             "at": now, "key": key,
         }
 
+    def _fallback(self, campaign: Campaign, step_id: str, variant_id: str | None,
+                  channel: str) -> list[str]:
+        # campaigns are frozen models; the entry keeps its campaign, so an id is never
+        # mistaken for a later object's
+        key = (id(campaign), step_id, variant_id, channel)
+        hit = self._fallbacks.get(key)
+        if hit is None or hit[0] is not campaign:
+            hit = self._fallbacks[key] = (campaign, _fallback_channels(
+                campaign, step_id, variant_id, channel))
+        return list(hit[1])
+
     def _outbox_row(self, plan: CasePlan, d: Decision, now: datetime
                     ) -> dict[str, Any] | str:
         """The outbox row for an allowed send, or why it cannot be written."""
@@ -454,11 +466,7 @@ class PlanningService:
             log.error("cannot render %s (%s, %s) for case ****%s: %s", d.template_id,
                       case.language, d.channel, case.account_id[-4:], exc)
             return f"{TEMPLATE_ERROR}: {d.template_id} ({case.language}, {d.channel})"
-        step = campaign.step(d.step_id or "")
-        variant = next((v for v in step.variants if v.id == d.variant), None)
-        channels = [c.value for c in step.channels_for(variant)]
-        fallback = channels[channels.index(d.channel.value) + 1:] \
-            if d.channel.value in channels else []
+        fallback = self._fallback(campaign, d.step_id or "", d.variant, d.channel.value)
         row = outbox_row(
             case_id=case.id, contact_point_id=cp.id, channel=d.channel.value,
             address=cp.address, body=rendered.body, subject=rendered.subject,
@@ -469,6 +477,15 @@ class PlanningService:
             actor=f"campaign:{campaign.id}")
         row["ref"] = d.ref
         return row
+
+
+def _fallback_channels(campaign: Campaign, step_id: str, variant_id: str | None,
+                       channel: str) -> list[str]:
+    """The step's channels after ``channel``, in its preference order."""
+    step = campaign.step(step_id)
+    variant = next((v for v in step.variants if v.id == variant_id), None)
+    channels = [c.value for c in step.channels_for(variant)]
+    return channels[channels.index(channel) + 1:] if channel in channels else []
 
 
 def _contact_point(case: Case, d: Decision) -> ContactPoint | None:
