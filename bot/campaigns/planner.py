@@ -72,6 +72,33 @@ def idempotency_key(
 
 
 @dataclass(frozen=True)
+class _StepIndex:
+    """A campaign's steps by trigger, in file order (campaigns are frozen models)."""
+
+    campaign: Campaign  # held, so the id this is cached under is never reused meanwhile
+    dpd: tuple[Step, ...]
+    events: dict[EventKind, tuple[Step, ...]]
+    nudge_ids: frozenset[str]
+
+
+_INDEX: dict[int, _StepIndex] = {}
+
+
+def _steps(campaign: Campaign) -> _StepIndex:
+    hit = _INDEX.get(id(campaign))
+    if hit is not None and hit.campaign is campaign:
+        return hit
+    events = {kind: tuple(campaign.event_steps(kind)) for kind in EventKind}
+    index = _StepIndex(campaign, tuple(campaign.dpd_steps),
+                       {k: v for k, v in events.items() if v},
+                       frozenset(s.id for s in events[EventKind.NO_RESPONSE]))
+    if len(_INDEX) >= 256:
+        _INDEX.clear()
+    _INDEX[id(campaign)] = index
+    return index
+
+
+@dataclass(frozen=True)
 class _Due:
     """A step due now; ``steps`` share the trigger, the first matching one is used."""
 
@@ -175,10 +202,10 @@ def _reminder_due(ctx: _Ctx) -> _Due | None:
         if promise.due != tomorrow:
             continue
         kind = EventKind.PROMISE_DUE_TOMORROW
-        if _is_instalment(ctx.case, promise) and ctx.campaign.event_steps(
+        if _is_instalment(ctx.case, promise) and _steps(ctx.campaign).events.get(
                 EventKind.INSTALMENT_DUE):
             kind = EventKind.INSTALMENT_DUE
-        steps = tuple(ctx.campaign.event_steps(kind))
+        steps = _steps(ctx.campaign).events.get(kind, ())
         if not steps or _sent(ctx.step_records(steps, _EPOCH, promise.ref)):
             return None
         return _Due(steps, Purpose.PROMISE_REMINDER, promise.ref, True, _EPOCH)
@@ -189,7 +216,7 @@ def _event_stage(ctx: _Ctx, kind: EventKind, anchor: date
                  ) -> tuple[tuple[Step, ...], date] | None:
     """The steps of ``kind`` with the latest fire day (``anchor + after_days``) reached."""
     reached = [(anchor + timedelta(days=s.trigger.days), s)
-               for s in ctx.campaign.event_steps(kind)
+               for s in _steps(ctx.campaign).events.get(kind, ())
                if anchor + timedelta(days=s.trigger.days) <= ctx.today]
     if not reached:
         return None
@@ -232,7 +259,7 @@ def _dpd_due(ctx: _Ctx) -> _Due | None:
     calendar_days = (ctx.today - case.due_date).days
     if dpd <= 0 < calendar_days:
         return None  # arrears cured after the due date
-    reached = [s for s in ctx.campaign.dpd_steps if s.trigger.dpd is not None
+    reached = [s for s in _steps(ctx.campaign).dpd if s.trigger.dpd is not None
                and s.trigger.dpd <= dpd]
     if not reached:
         return None
@@ -245,7 +272,7 @@ def _dpd_due(ctx: _Ctx) -> _Due | None:
 
 
 def _no_response_due(ctx: _Ctx) -> _Due | None:
-    nudges = {s.id for s in ctx.campaign.event_steps(EventKind.NO_RESPONSE)}
+    nudges = _steps(ctx.campaign).nudge_ids
     if not nudges:
         return None
     ours = [r for r in ctx.records

@@ -58,9 +58,14 @@ def _supported(country: str) -> bool:
 
 def holiday_country(case_country: str | None, profile: JurisdictionProfile) -> str:
     """The country whose holidays apply: the customer's when known to the package."""
+    return _holiday_country(case_country, profile.holiday_country)
+
+
+@lru_cache(maxsize=1024)
+def _holiday_country(case_country: str | None, fallback: str) -> str:
     if case_country and _supported(case_country.upper()):
         return case_country.upper()
-    return profile.holiday_country
+    return fallback
 
 
 def resolve_zones(timezone: str, candidates: Sequence[str] = ()) -> tuple[list[ZoneInfo],

@@ -14,6 +14,7 @@ Every failing rule adds a reason (not just the first), so ``--explain`` shows th
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.contacts import ContactPoint
 from bot.policy.decision import Purpose, Reason, ReasonCode
@@ -33,10 +34,15 @@ def contact_role(cp: ContactPoint) -> ContactRole | str:
     raw = getattr(cp, "role", None)
     if raw is None or raw == "":
         return ContactRole.CUSTOMER
+    return _role(str(raw))
+
+
+@lru_cache(maxsize=256)
+def _role(raw: str) -> ContactRole | str:
     try:
-        return ContactRole(str(raw).lower())
+        return ContactRole(raw.lower())
     except ValueError:
-        return str(raw)
+        return raw
 
 
 def check_contact_point(cp: ContactPoint, purpose: Purpose) -> list[Reason]:
