@@ -270,6 +270,7 @@ EN = Lexicon(
         r"(?:stolen|used|compromised|hacked)",
         r"\bwithout\s+my\s+(?:knowledge|consent|permission|authori[sz]ation)",
         r"\bpolice\s+report\b",
+        r"\bstatute\s+of\s+limitations|\btime[-\s]barred|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+(?:match|add\s+up)",
         r"\bcharged\s+(?:me\s+)?(?:for\s+)?(?:the\s+same|it)\s+(?:\w+\s+)?(?:twice|again)",
     ),
     fraud=rx(
@@ -371,6 +372,8 @@ EN = Lexicon(
         r"\bhospitali[sz]ed|\binjur\w*|\baccident\b|\billness|\bpregnan\w*|\bon\s+(?:unpaid\s+)?leave\b",
         r"\b(?:hours|pay|wages|salary|income)\s+(?:got\s+|were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
         r"(?:cut|reduced|slashed|halved|stopped)|\bcut\s+my\s+(?:hours|pay|wages|salary)|\bbe\s+patient",
+        r"\bsmaller\b|\bsomething\s+(?:lower|less|manageable|affordable)|\b(?:kids|children)\s+alone|"
+        r"\bsingle\s+parent|\b(?:husband|wife|partner)\s+left\b|\bleft\s+me\b",
         r"\bstroke\b|\bheart\s+attack|\brecover\w*|\btreatment\b|\bdiagnos\w*|\bbetween\s+jobs|\boff\s+work\b|"
         r"\bpay\s+for\s+(?:the|a|his|her|my\s+\w+'s)\s+funeral|\bfuneral\s+(?:costs?|expenses|bills?)",
     ),
@@ -394,6 +397,7 @@ EN = Lexicon(
         r"\bnot\s+my\s+problem|\bsue\s+me\b|\bgood\s+luck\s+(?:with\s+that|collecting|getting)",
         r"\bcome\s+and\s+get\s+it|\btry\s+(?:and|to)\s+(?:make\s+me|collect)",
         r"\bscrew\s+you|\bget\s+lost\b|\bpiss\s+off|\bgo\s+to\s+hell\b",
+        r"^\W*(?:that'?s\s+|it'?s\s+|this\s+is\s+)?not\s+happening\b",
         r"\b(?:you|u)(?:'ll|\s+will|\s+are|'re)?\s+(?:get|getting|gonna\s+get)\s+nothing\b",
         r"\b(?:you'?ll|you\s+will|u\s+will|u'?ll|you'?re|you\s+are)\s+never\s+(?:see|get|receive|getting|seeing)\b",
         r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"
@@ -602,7 +606,9 @@ ZH = Lexicon(
     wrong_party=_z(
         r"打错|发错|找错人|弄错人|认错人|错号|搞错人|不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
         r"不是本人(?!办|借|申请|操作|消费|签|刷|用|开)|本人不是",
-        r"不认识(?:这个人|此人|他|她|[" + _SURNAMES + r"])",
+        r"不认识(?:这个人|此人|他|她|你(?:们)?(?:说|找)的|["
+        + _SURNAMES
+        + r"])|机主(?:已经)?(?:换|不是)|换人了",
         r"查无此人|没有这个人|没这个人|没有此人|我不姓",
         r"不是" + _STOPZH + r"{1,4}的(?:手机|电话|号码|号)",
         r"(?:号码|手机号?|电话)(?:也|都)?(?:已经)?不是(?:他|她|" + _STOPZH + r"{1,4})的",
@@ -638,6 +644,8 @@ ZH = Lexicon(
         r"不认(?!识)|不认可|不承认",
         r"金额(?:算的|算得)?(?:不对|有误|错了)|(?:算|计算)(?:的|得)不对|数额不对|数目不对|算错|乱算|乱收|多收|多扣|重复扣|扣了两次|扣两次|重复收|乱扣|扣错|收错|弄错",
         r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗|借)|被骗",
+        r"(?:拿|用)我(?:的)?(?:身份证|身份|名字|信息|证件|手机号?)|(?:被|让)(?:别人|人|他|她)(?:拿去|拿|冒用|盗用)|"
+        r"还(?:在)?扣(?:我)?|明明(?:已经)?(?:还|转|付)(?:了|过)",
         r"用我(?:的)?(?:身份证|身份|名字|名义|信息|证件|资料)|(?:身份证|身份|信息|证件)(?:被|让人)|以我的名义|我的名义",
         r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
         r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
@@ -655,7 +663,7 @@ ZH = Lexicon(
         r"(?:已经?|早(?<!一早)就|早已|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺|跟你们说)"
         + _STOPZH
         + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|打给你们|打到|到账)",
-        r"打过去了|打到你们|汇过去了",
+        r"打过去了|打到你们|汇过去了|到账了",
         r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
         r"(?:打|存|汇)(?:给你们|过去|到你们\S{0,4}|进去|到账)了",
         r"结清了|还过|转过|付过|已还|已付|已转|已缴|已结清|已处理",
@@ -686,7 +694,7 @@ ZH = Lexicon(
     refuse=_z(
         r"不还(?<!不是不还)(?<!如果不还)(?<!要是不还)(?<!若不还)(?!款日|不)",
         r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
-        r"爱怎么(?:样|办|着)|不给(?:了)?(?=$|[，,。!！\s])|想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
+        r"要钱没有|要命一条|爱怎么(?:样|办|着)|不给(?:了)?(?=$|[，,。!！\s])|想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
         r"一分(?:钱)?(?:都|也)(?:不(?:会|给|还|想|可能)|没(?:打算|想))|随便你们|随你们|爱咋|有本事|告去吧|你们看着办|休想|没门|做梦",
     ),
     callback=_z(
@@ -709,7 +717,7 @@ ZH = Lexicon(
         r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清|打过去|打给|打到|汇)",
         r"(?:还|转|付|交|缴|打|汇|给)(?:你们?|给你们?|上|清|款|钱|过去|您)?\s*"
         r"(?:[0-9]|[一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]|半|¥|\$)",
-        r"会处理|会尽快|会还|还上|还清|结清|处理一下|马上处理|尽快处理|会想办法|想办法还",
+        r"(?:今天|明天|今晚|这两天|回头|我来|我)(?:就)?(?:去)?处理(?!不了)|会处理|会尽快|会还|还上|还清|结清|处理一下|马上处理|尽快处理|会想办法|想办法还",
     ),
     offer_question=_z(r"能不能|可不可以|可以吗|行不行|行吗|好吗|可以不|能否|可否|吗|\?"),
     time_request=_z(
@@ -718,6 +726,7 @@ ZH = Lexicon(
     ),
     cant_until=_z(r"才能|才可以|才有钱|才会有|之后才|以后才"),
     uncertain=_z(
+        r"等(?:我)?" + _STOPZH + r"{0,6}?(?:稳定|好了|好转|找到|有了|宽裕|缓过来)|"
         r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
     ),
