@@ -68,9 +68,12 @@ _HINT_WORDS = (
 )
 
 
+_HINT = rx("|".join(re.escape(w) for w in _HINT_WORDS))
+
+
 def may_have_quotes(text: str) -> bool:
-    """Cheap test (substring checks only) for "this folded reply may carry quoted history"."""
-    return any(w in text for w in _HINT_WORDS)
+    """Cheap test (one literal search) for "this folded reply may carry quoted history"."""
+    return _HINT.search(text) is not None
 
 
 _SIGN_OFF = rx(
