@@ -186,7 +186,9 @@ class Conditions(_Model):
                 out.append(f"language {case.language!r} not in {self.languages}")
         if self.risk_bands is not None and risk_band not in self.risk_bands:
             out.append(f"risk band {risk_band} not in {[str(b) for b in self.risk_bands]}")
-        if self._min_minor is not None or self._max_minor is not None:
+        # the public bounds first: the private minor amounts (set from them by the
+        # validator) are read through pydantic's slow __getattr__
+        if self.balance_min is not None or self.balance_max is not None:
             assert self.currency is not None
             if case.currency.upper() != self.currency.upper():
                 out.append(f"balance bounds are in {self.currency.upper()}, "
