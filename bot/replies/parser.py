@@ -268,7 +268,7 @@ _ZH_CALL_NEG = rx(r"(?:不要|别|不用|甭|勿|停止|少|不需要|不必|无
 _ZH_FUTURE_MODAL = rx(r"(?:会|要|就|再|先|一定|肯定|把|准备|打算|马上|才能|能|可以)")
 _ZH_PAST_STRONG = rx(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
 _ZH_PAY_AFTER_DATE = rx(
-    r"给(?:你们|您|你)|还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
+    r"给(?=你|您|$|[，,。!！吧])|还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
     r"打过去|打给(?!我)|打到|到账|扣(?!了|过)|存进去|存钱|去银行"
 )
 _ZH_STILL = rx(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
@@ -319,6 +319,7 @@ _ZH_DE_PAST = rx(
 _ZH_HOURS = rx(r"[^，,。]{0,4}?(?:几点|什么时候|上班|下班|营业|工作时间|休息)")
 _ZH_THEN = rx(r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)")
 # "this saturday instead of friday": the day after these is not promised.
+_INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
 _EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
 _SPAN = rx(
     r"\b(?:a|an|one|two|three|four|six|\d+|another|a\s+couple\s+of|couple\s+of|few)\s+(?:more\s+)?"
@@ -949,6 +950,11 @@ class _Analysis:
                 if d.kind != PAST
                 and not _EXCLUDED_BEFORE.search(self.t, max(0, d.start - 14), d.start)
             ]
+            ins = _INSTEAD.search(self.t, s, e)
+            if ins is not None and any(h.start < ins.start() for h in (*dates, *amts)):
+                # "200 saturday instead of the 300 on friday": what follows is not offered
+                dates = [d for d in dates if d.start < ins.start()]
+                amts = [a for a in amts if a.start < ins.start()]
             if any(a.kind == NUM for a in amts):
                 amts = [a for a in amts if a.kind in (NUM, HALF)]
             items: list[DateHit | AmountHit] = sorted([*dates, *amts], key=lambda h: h.start)

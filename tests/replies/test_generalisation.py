@@ -377,3 +377,40 @@ MORE: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("text", "intent"), MORE, ids=[c[0] for c in MORE])
 def test_more_phrasings(text: str, intent: str) -> None:
     assert parse(text).intent.value == intent
+
+
+# Amounts and days of offers, as (amount, date) terms; None: the intent only.
+OFFER_TERMS: list[tuple[str, list[tuple[str | None, str | None]] | None]] = [
+    ("I'll pay 4 hundred next friday", [("400.00", "2026-12-18")]),
+    ("can do 1 thousand by the 20th", [("1000.00", "2026-12-20")]),
+    ("sending 60 tonight", [("60.00", "2026-12-09")]),
+    ("paying 30 bucks rn", [("30.00", "2026-12-09")]),
+    ("gonna send 150 in 3 days", [("150.00", "2026-12-12")]),
+    ("I can pay 200 this saturday instead of the 300 on friday", [("200.00", "2026-12-12")]),
+    ("I'll pay on the 22nd, not the 18th", [(None, "2026-12-22")]),
+    ("will pay half on the 15th", [("500.00", "2026-12-15")]),
+    ("I can do like 250ish next week", [("250.00", "2026-12-20")]),
+    ("五百多，后天还", [("500.00", "2026-12-11")]),
+    ("三千左右，月底给", [("3000.00", "2026-12-31")]),
+    ("下周五把剩下的3000还了", [("3000.00", "2026-12-18")]),
+    ("下个月5号还一千", [("1000.00", "2027-01-05")]),
+    ("明天先还500，下周再还500", [("500.00", "2026-12-10"), ("500.00", "2026-12-20")]),
+    ("周六还吧，不是周五", [(None, "2026-12-12")]),
+    ("这个月底之前全部还清", [("1000.00", "2026-12-31")]),
+    ("年底前还", [(None, "2026-12-31")]),
+    ("15号发工资，到时候还你们800", [("800.00", "2026-12-15")]),
+    ("过两天还", [(None, "2026-12-11")]),
+    ("三天内还清", [("1000.00", "2026-12-12")]),
+    ("I'll pay the full amount on the 1st of next month", [("1000.00", "2027-01-01")]),
+    ("can I pay next month instead?", [(None, "2027-01-31")]),
+    ("Can I have until the 23rd?", [(None, "2026-12-23")]),
+    ("I will pay 100 every friday starting next week", None),
+]
+
+
+@pytest.mark.parametrize(("text", "promises"), OFFER_TERMS, ids=[c[0] for c in OFFER_TERMS])
+def test_offer_terms(text: str, promises: list[tuple[str | None, str | None]] | None) -> None:
+    reply = parse(text)
+    assert reply.intent.value == "promise_to_pay"
+    if promises is not None:
+        assert terms(reply) == promises
