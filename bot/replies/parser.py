@@ -951,7 +951,10 @@ class _Analysis:
                 and not _EXCLUDED_BEFORE.search(self.t, max(0, d.start - 14), d.start)
             ]
             ins = _INSTEAD.search(self.t, s, e)
-            if ins is not None and any(h.start < ins.start() for h in (*dates, *amts)):
+            if ins is not None and (
+                any(d.start < ins.start() for d in dates)
+                or any(a.start < ins.start() for a in amts)
+            ):
                 # "200 saturday instead of the 300 on friday": what follows is not offered
                 dates = [d for d in dates if d.start < ins.start()]
                 amts = [a for a in amts if a.start < ins.start()]
