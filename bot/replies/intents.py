@@ -122,7 +122,8 @@ EN = Lexicon(
         r"\bsolicitor",
         r"\blegal\s+(?:counsel|aid|advice|team|rep\w*|action|department|help|proceedings)",
         r"\bcounsel\b",
-        r"\blaw\s*(?:firm|office|yer)",
+        r"\blaw\s*(?:firm|office|yer)(?<!to\sa\slaw\sfirm)(?<!is\sa\slaw\sfirm)(?<!to\sa\slaw\soffice)"
+        r"(?<!is\sa\slaw\soffice)",
         r"\brepresented\s+by",
         r"\bparalegal",
         r"\bsue\b(?!\s+me)",
@@ -177,6 +178,7 @@ EN = Lexicon(
         r"\bmy\s+name\s+(?:isn'?t|is\s+not|aint)\b",
         r"\b(?:this|it)\s+(?:is\s+not|isn'?t|'s\s+not|aint)\s+\w+'s\s+(?:number|phone|cell|email|account)",
         r"\bnot\s+\w+'s\s+(?:number|phone|cell|email|mobile)",
+        r"^\W*(?:sorry\W+)?new\s+(?:number|phone|cell)\b",
         r"\bjust\s+got\s+this\s+(?:number|phone)|\bgot\s+this\s+(?:number|phone)",
         r"\b(?:this|my)\s+(?:is\s+a\s+)?new\s+(?:number|phone\s+number)\b",
         r"\bthis\s+(?:number|phone)\s+(?:has\s+been|is|was)\s+mine",
@@ -397,7 +399,7 @@ EN = Lexicon(
         r"\bnot\s+my\s+problem|\bsue\s+me\b|\bgood\s+luck\s+(?:with\s+that|collecting|getting)",
         r"\bcome\s+and\s+get\s+it|\btry\s+(?:and|to)\s+(?:make\s+me|collect)",
         r"\bscrew\s+you|\bget\s+lost\b|\bpiss\s+off|\bgo\s+to\s+hell\b",
-        r"^\W*(?:that'?s\s+|it'?s\s+|this\s+is\s+)?not\s+happening\b",
+        r"^\W*(?:that'?s\s+|it'?s\s+|this\s+is\s+)?not\s+happening\b|\bkeep\s+dreaming\b",
         r"\b(?:you|u)(?:'ll|\s+will|\s+are|'re)?\s+(?:get|getting|gonna\s+get)\s+nothing\b",
         r"\b(?:you'?ll|you\s+will|u\s+will|u'?ll|you'?re|you\s+are)\s+never\s+(?:see|get|receive|getting|seeing)\b",
         r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"

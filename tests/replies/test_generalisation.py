@@ -414,3 +414,51 @@ def test_offer_terms(text: str, promises: list[tuple[str | None, str | None]] | 
     assert reply.intent.value == "promise_to_pay"
     if promises is not None:
         assert terms(reply) == promises
+
+
+# Wrong party, refusals, callbacks and keyword traps, with opt-out (None: not checked).
+KEYWORD_TRAPS: list[tuple[str, str, bool | None]] = [
+    ("Wrong number. Please remove me", "wrong_party", True),
+    ("Not Jessica. Please stop", "wrong_party", True),
+    ("I'm not Maria, stop messaging me", "wrong_party", True),
+    ("this phone belongs to a law firm", "wrong_party", None),
+    ("new number, who dis", "wrong_party", None),
+    ("I recently got this number", "wrong_party", None),
+    ("这个号是我新办的，请不要再发了", "wrong_party", True),
+    ("打错了，别发了", "wrong_party", True),
+    ("你们发错人了", "wrong_party", None),
+    ("no one named Kevin works here", "wrong_party", None),
+    ("I'm her daughter, she is in hospice", "wrong_party", None),
+    ("you will never get a penny from me", "refuse", None),
+    ("keep dreaming", "refuse", None),
+    ("I ain't paying that", "refuse", None),
+    ("滚，不还", "refuse", None),
+    ("我就不还，爱咋地咋地", "refuse", None),
+    ("have a manager call me", "callback", None),
+    ("I need to speak with a supervisor", "callback", None),
+    ("call me after 5", "callback", None),
+    ("晚上8点后打我电话", "callback", None),
+    ("找个客服跟我说", "callback", None),
+    ("你们几点上班", "question", None),
+    ("how do I stop these late fees?", "hardship", None),
+    ("please stop charging me interest, I'm struggling", "hardship", None),
+    ("STOP. I already paid", "paid", True),
+    ("已经还了，退订", "paid", True),
+    ("别催了，周五还", "promise_to_pay", True),
+    ("stop calling my job, I'll pay friday", "promise_to_pay", True),
+    ("合同编号多少", "question", None),
+    ("where can I see my agreement?", "question", None),
+    ("what's my account number", "question", None),
+    ("I'll swing by the store friday and pay it off", "promise_to_pay", None),
+    ("i will drop off a check monday", "promise_to_pay", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "opt_out"), KEYWORD_TRAPS, ids=[c[0] for c in KEYWORD_TRAPS]
+)
+def test_keyword_traps(text: str, intent: str, opt_out: bool | None) -> None:
+    reply = parse(text)
+    assert reply.intent.value == intent
+    if opt_out is not None:
+        assert reply.opt_out is opt_out
