@@ -374,7 +374,7 @@ EN = Lexicon(
         r"\bhospitali[sz]ed|\binjur\w*|\baccident\b|\billness|\bpregnan\w*|\bon\s+(?:unpaid\s+)?leave\b",
         r"\b(?:hours|pay|wages|salary|income)\s+(?:got\s+|were\s+|was\s+|have\s+been\s+|has\s+been\s+)?"
         r"(?:cut|reduced|slashed|halved|stopped)|\bcut\s+my\s+(?:hours|pay|wages|salary)|\bbe\s+patient",
-        r"\bsmaller\b|\bsomething\s+(?:lower|less|manageable|affordable)|\b(?:kids|children)\s+alone|"
+        r"\bimpossible\b|\bsmaller\b|\bsomething\s+(?:lower|less|manageable|affordable)|\b(?:kids|children)\s+alone|"
         r"\bsingle\s+parent|\b(?:husband|wife|partner)\s+left\b|\bleft\s+me\b",
         r"\bstroke\b|\bheart\s+attack|\brecover\w*|\btreatment\b|\bdiagnos\w*|\bbetween\s+jobs|\boff\s+work\b|"
         r"\bpay\s+for\s+(?:the|a|his|her|my\s+\w+'s)\s+funeral|\bfuneral\s+(?:costs?|expenses|bills?)",
@@ -514,6 +514,8 @@ EN = Lexicon(
         r"can|land|save|recover|win|sell|am\s+able|'m\s+able|'m\s+back|am\s+back|'m\s+working|"
         r"am\s+working|start\s+working|get\s+(?:a|some|the|back|money|work|more|better|on)|"
         r"have\s+(?:the\s+)?money|'m\s+(?:better|employed|on\s+my\s+feet)|am\s+(?:better|employed))\b",
+        r"\b(?:when|once|whenever|as\s+soon\s+as|soon\s+as|until|till|after)\s+(?:i'?m|im|we'?re)\s+(?:back|working|"
+        r"employed|better|on\s+my\s+feet|able|paid\s+again|out\s+of\s+(?:the\s+)?hospital)\b",
         r"\bback\s+on\s+my\s+feet|\bwhen\s+things\s+(?:get\s+better|improve|pick\s+up|settle)",
         r"\bwhen\s+possible\b|\bif\s+(?:and\s+when|ever)\b|\bsomeday|\bone\s+day\b",
         r"\b(?:if|when|once)\s+(?:i|we)\s+(?:ever\s+)?win\b|\blottery\b|\bif\s+(?:i|we)\s+(?:ever\s+)?(?:get|have)\s+"
