@@ -570,13 +570,16 @@ class _Analysis:
     def _find_top_cues(self) -> None:
         """Cues of the intents that outrank a promise: legal, wrong party, dispute."""
         t, lex, cues = self.t, self.lex, self.cues
-        fraud = lex.fraud.search(t) is not None
+        fraud: bool | None = None  # searched only when a legal cue names the police
         not_legal = self._hits("legal_not")
         for h in self._hits("legal"):
             if any(s <= h[0] < e for s, e in not_legal):
                 continue
-            if fraud and _POLICE.search(t, h[0], h[1]):
-                continue
+            if _POLICE.search(t, h[0], h[1]):
+                if fraud is None:
+                    fraud = lex.fraud.search(t) is not None
+                if fraud:
+                    continue
             cues["legal"] = h
             break
         if not_legal:
