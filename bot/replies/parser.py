@@ -711,7 +711,6 @@ class _Analysis:
         cs = self.clause_starts
         candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1})
         relief_rx = _RELIEF_ZH if self.lg == "zh" else _RELIEF_EN
-        relief = relief_rx.search(t) is not None
         for i in candidates:
             s, e = self.clauses[i]
             c = t[s:e]
@@ -727,13 +726,7 @@ class _Analysis:
             ):
                 self.cues.setdefault("hardship", (s, e))
                 continue
-            if (
-                not amts
-                and not concrete
-                and kind != "offer"
-                and relief
-                and relief_rx.search(t, s, e)
-            ):
+            if not amts and not concrete and kind != "offer" and relief_rx.search(t, s, e):
                 # "can I get a little more time?", "能不能降低每月还款额": relief, nothing offered.
                 self.cues.setdefault("hardship", (s, e))
                 continue
