@@ -249,3 +249,35 @@ async def test_a_fallback_keeps_the_message_ref(engine: Engine, clock: FixedCloc
     with engine.connect() as conn:
         refs = set(conn.execute(select(M.c.ref)).scalars())
     assert refs == {"promise:P-9"}
+
+
+def test_the_email_header_caches_do_not_change_the_bytes(clock: FixedClock) -> None:
+    """build_message shares parsed header objects between messages: the bytes must stay
+    what a plain stdlib ``EmailMessage`` gives, message after message, channel by channel."""
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.utils import format_datetime
+
+    from aiosmtplib.email import flatten_message
+
+    from channels.email_smtp import SmtpEmailChannel, message_id_for
+
+    subject = "Über Ihr Konto — 关于您的账户 " * 3
+    for name in ("Acme Bank", "銀行 «Collections», Inc."):
+        channel = SmtpEmailChannel(host="127.0.0.1", tls="none", port=2525, clock=clock,
+                                   from_address="collect@acme.example", from_name=name)
+        for i in range(3):
+            out = OutboundMessage(idempotency_key=f"k-{i}", channel=ChannelKind.EMAIL,
+                                  to=f"p{i}@example.com", body="Hello 你好\n" * 3,
+                                  subject=subject)
+            ref = EmailMessage()
+            ref["From"] = Address(display_name=name, addr_spec="collect@acme.example")
+            ref["To"] = out.to
+            ref["Subject"] = subject
+            ref["Date"] = format_datetime(clock.now())
+            ref["Message-ID"] = f"<{message_id_for(out.idempotency_key, 'acme.example')}>"
+            ref["Auto-Submitted"] = "auto-generated"
+            ref.set_content(out.body)
+            for utf8 in (False, True):
+                assert (flatten_message(channel.build_message(out), utf8=utf8)
+                        == flatten_message(ref, utf8=utf8))
