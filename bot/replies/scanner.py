@@ -329,8 +329,17 @@ class Scanner:
         self._anchored_clause = rx("|".join(at_clause)) if at_clause else None
         gates: list[tuple[re.Pattern[str], str]] = []
         if all_bounded:
+            firsts_b = {_first_char(a) for a in all_bounded}
+            pre_b = ""
+            if None not in firsts_b:
+                # A one-character class first: most positions fail it before the lookbehind.
+                pre_b = "[" + "".join(re.escape(c) for c in sorted(c for c in firsts_b if c)) + "]"
+                pre_b = "(?=" + pre_b + ")"
             gates.append(
-                (rx(r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"), "")
+                (
+                    rx(pre_b + r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"),
+                    "",
+                )
             )
         if all_free:
             firsts = {_first_char(a) for a in all_free}
