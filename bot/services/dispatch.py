@@ -1,10 +1,12 @@
 """Dispatch workers: claim due outbox rows, re-check the policy, send, record the outcome.
 
 Per batch: one transaction prepares every claimed row (policy re-check at send time — a
-hold may have started since planning), the messages go out through their channels
-(rate-limited per channel, no transaction open meanwhile), and one transaction records
-every result. Transient failures are retried with exponential backoff up to a cap;
-permanent ones fall back to the next channel of the step; an opt-out is never retried.
+hold may have started since planning; the rows, their cases and the cases' frequency
+history are read set-based, a few queries per batch), the messages go out through their
+channels (rate-limited per channel, no transaction open meanwhile), and one transaction
+records every result (bulk updates; only outcomes that change a case load it). Transient
+failures are retried with exponential backoff up to a cap; permanent ones fall back to the
+next channel of the step; an opt-out is never retried.
 """
 
 from __future__ import annotations
@@ -226,7 +228,9 @@ class Dispatcher:
                               and (r.purpose or Purpose.DUNNING.value) != CONFIRMATION})
             histories = histories_for(conn, checked, now)
             for row_id in ids:
-                row = rows[row_id]
+                row = rows.get(row_id)
+                if row is None:  # deleted since the claim: nothing to send or record
+                    continue
                 job = _Job(row_id, row)
                 jobs.append(job)
                 bundle = cases.get(row.case_id) if row.case_id is not None else None
