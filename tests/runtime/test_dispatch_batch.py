@@ -111,7 +111,8 @@ async def test_one_batch_many_cases_each_row_gets_its_own_outcome(engine: Engine
     assert (stats.sent, stats.suppressed, stats.deferred, stats.retried, stats.failed) == (
         3, 1, 1, 1, 2)
     # refusals are logged as decisions; final failures changed the case, with events
-    assert count(engine, ContactDecisionRow, ContactDecisionRow.allowed.is_(False)) == 2
+    assert count(engine, ContactDecisionRow,
+                 ContactDecisionRow.__table__.c.allowed.is_(False)) == 2  # type: ignore[attr-defined]
     with SqlUnitOfWork(engine, clock) as uow:
         opted = uow.cases.get("ACC-4")
         invalid = uow.cases.get("ACC-5")
