@@ -39,6 +39,7 @@ from bot.policy.decision import Purpose, ReasonCode
 from bot.policy.engine import check_contact, local_date
 from bot.policy.history import SentRecord
 from bot.policy.profiles import JurisdictionProfile
+from bot.services.messages import quick_replies_for
 from channels.base import Channel
 from storage.case_stream import load_cases_by_id
 from storage.models import ContactDecisionRow, MessageRow
@@ -62,7 +63,7 @@ _ROW_COLUMNS = (
     M.c.id, M.c.case_id, M.c.contact_point_id, M.c.channel, M.c.address, M.c.purpose,
     M.c.template_id, M.c.actor, M.c.created_at, M.c.campaign_id, M.c.step_id, M.c.variant,
     M.c.idempotency_key, M.c.body, M.c.subject, M.c.reply_token, M.c.thread_ref,
-    M.c.attempts, M.c.fallback_channels,
+    M.c.attempts, M.c.fallback_channels, M.c.lang,
 )
 #: failures that change the case (the contact point) when they are final
 _CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
@@ -261,11 +262,14 @@ class Dispatcher:
                 kind = ChannelKind(row.channel)
                 unsubscribe = (self.unsubscribe_token(row.address)
                                if self.unsubscribe_token and kind is ChannelKind.EMAIL else None)
+                buttons = (quick_replies_for(row.lang or "en")
+                           if kind is ChannelKind.TELEGRAM and row.purpose != CONFIRMATION
+                           else ())
                 job.outbound = OutboundMessage(
                     idempotency_key=row.idempotency_key or f"msg-{row.id}", channel=kind,
                     to=row.address, body=row.body, subject=row.subject,
                     reply_token=row.reply_token, thread_ref=row.thread_ref,
-                    unsubscribe_token=unsubscribe)
+                    unsubscribe_token=unsubscribe, quick_replies=buttons)
             if decisions:
                 conn.execute(insert(CD), decisions)
             uow.commit()

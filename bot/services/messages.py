@@ -10,7 +10,7 @@ from bot.conversations.templates import (
 )
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint
-from bot.domain.messages import ChannelKind
+from bot.domain.messages import ChannelKind, QuickReply
 from bot.settings import Settings
 from storage.models import MessageRow
 
@@ -43,3 +43,19 @@ def rerender_for_channel(renderer: TemplateRenderer, settings: Settings, case: C
     return MessageRow(case_id=case.id, contact_point_id=cp.id, direction="out",
                       channel=kind.value, address=cp.address, status="queued",
                       body=rendered.body, subject=rendered.subject, reply_token=row.reply_token)
+
+
+#: Chat buttons under a message: pay, promise, talk to a person. A press comes back as
+#: the payload text, which the reply parser reads like anything the customer types.
+_QUICK_REPLIES = {
+    "en": (QuickReply("How do I pay?", "How do I pay?"),
+           QuickReply("Promise a date", "I will pay, can we agree a date?"),
+           QuickReply("Talk to a person", "I want to talk to a person")),
+    "zh": (QuickReply("如何还款", "怎么还款？"),
+           QuickReply("约定还款日期", "我会还款，想约个还款日期"),
+           QuickReply("转人工", "转人工")),
+}
+
+
+def quick_replies_for(lang: str) -> tuple[QuickReply, ...]:
+    return _QUICK_REPLIES.get(lang, _QUICK_REPLIES["en"])
