@@ -39,7 +39,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
@@ -67,11 +67,27 @@ MS = MessageRow.__table__  # type: ignore[attr-defined]
 WI = WorkItemRow.__table__  # type: ignore[attr-defined]
 #: the reason recorded when an allowed step's template cannot be rendered
 TEMPLATE_ERROR = "template_error"
-#: the legal-review status change, guarded by the version read with the case (one
-#: statement compiled once, executed per case: each needs its own rowcount)
-_MOVE_CASE = (update(CA).where(CA.c.id == bindparam("b_id"), CA.c.version == bindparam("b_version"))
-              .values(status=bindparam("b_status"), version=bindparam("b_new_version"),
-                      updated_at=bindparam("b_at")))
+#: cases per guarded status update (two bound values each)
+_MOVE_CHUNK = 400
+
+
+def _move_cases(conn: Connection, moves: list[tuple[int | None, int, str]], at: datetime
+                ) -> set[int]:
+    """Save status changes guarded by the version read with each case: one UPDATE ...
+    WHERE (id, version) IN (...) RETURNING id per status and chunk. Returns the ids
+    really moved; a case whose version changed since it was read is left alone."""
+    by_status: dict[str, list[tuple[int, int]]] = {}
+    for case_id, version, status in moves:
+        assert case_id is not None
+        by_status.setdefault(status, []).append((case_id, version))
+    moved: set[int] = set()
+    for status, pairs in by_status.items():
+        for i in range(0, len(pairs), _MOVE_CHUNK):
+            stmt = (update(CA).where(tuple_(CA.c.id, CA.c.version).in_(pairs[i:i + _MOVE_CHUNK]))
+                    .values(status=status, version=CA.c.version + 1, updated_at=at)
+                    .returning(CA.c.id))
+            moved.update(conn.execute(stmt).scalars())
+    return moved
 
 
 class CampaignBook:
@@ -392,7 +408,7 @@ class PlanningService:
         """
         events: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
-        moved = 0
+        staged: list[tuple[CaseBundle, Decision, date, str]] = []
         for bundle, d, day in escalations:
             case = bundle.case
             assert case.id is not None
@@ -403,10 +419,14 @@ class PlanningService:
             except TransitionError as exc:
                 log.info("no legal review for case ****%s: %s", case.account_id[-4:], exc)
                 continue
-            result = conn.execute(_MOVE_CASE, {
-                "b_id": case.id, "b_version": bundle.version, "b_status": case.status.value,
-                "b_new_version": bundle.version + 1, "b_at": now})
-            if result.rowcount != 1:
+            staged.append((bundle, d, day, reason))
+        moved_ids = _move_cases(conn, [(b.case.id, b.version, b.case.status.value)
+                                       for b, _, _, _ in staged], now)
+        moved = 0
+        for bundle, d, day, reason in staged:
+            case = bundle.case
+            assert case.id is not None
+            if case.id not in moved_ids:
                 log.info("case ****%s changed while planning; legal review left for the next "
                          "tick", case.account_id[-4:])
                 case.events.clear()
