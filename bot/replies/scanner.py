@@ -12,18 +12,18 @@ category is then matched on its own at those few positions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from bot.replies._rx import rx
 
 Parts = tuple[str, ...]
 
 
-def split_top(pattern: str) -> list[str]:
-    """Split a regex source at its top-level ``|`` (outside groups and classes)."""
-    out: list[str] = []
+def _tokens(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Walk a regex source: ``(index, char, depth)`` for each char outside escapes and
+    character classes, with the group depth after that char."""
     depth = 0
-    start = 0
-    i = 0
+    i = start
     n = len(pattern)
     while i < n:
         ch = pattern[i]
@@ -44,41 +44,27 @@ def split_top(pattern: str) -> list[str]:
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "|" and depth == 0:
+        yield i, ch, depth
+        i += 1
+
+
+def split_top(pattern: str) -> list[str]:
+    """Split a regex source at its top-level ``|`` (outside groups and classes)."""
+    out: list[str] = []
+    start = 0
+    for i, ch, depth in _tokens(pattern):
+        if ch == "|" and depth == 0:
             out.append(pattern[start:i])
             start = i + 1
-        i += 1
     out.append(pattern[start:])
     return out
 
 
 def _close_paren(pattern: str, open_at: int) -> int:
     """Index of the ``)`` closing the group opened at ``open_at`` (-1 if none)."""
-    depth = 0
-    i = open_at
-    n = len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    for i, ch, depth in _tokens(pattern, open_at):
+        if ch == ")" and depth == 0:
+            return i
     return -1
 
 
