@@ -132,10 +132,12 @@ def test_adversarial_input_parses_in_under_50ms(name):
     assert best < 0.050, f"{name}: {best * 1000:.1f} ms"
 
 
-def _timed(text: str) -> float:
-    start = time.perf_counter()
-    parse_reply(text, NOW, Decimal("100.00"), "USD")
-    return time.perf_counter() - start
+def _timed(text: str, *args: object) -> float:
+    """CPU seconds of one parse: immune to other jobs on a shared machine (wall time is not)."""
+    args = args or (Decimal("100.00"), "USD")
+    start = time.process_time()
+    parse_reply(text, NOW, *args)  # type: ignore[arg-type]
+    return time.process_time() - start
 
 
 def test_spans_point_into_the_original_text():
@@ -208,6 +210,5 @@ def test_random_reply_noise_stays_fast():
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1_000, 6_000)))[:10_000]
         for lang in (None, "zh"):
             parse_reply(text, NOW, None, None, lang)
-            start = time.perf_counter()
-            parse_reply(text, NOW, None, None, lang)
-            assert time.perf_counter() - start < 0.050, (seed, lang)
+            best = min(_timed(text, None, None, lang) for _ in range(2))
+            assert best < 0.050, (seed, lang, best)
