@@ -37,7 +37,3 @@ def make_engine(url: str, **kw: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     kw.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kw)
-
-
-def is_postgres(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"

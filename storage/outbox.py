@@ -89,11 +89,3 @@ def claim_due(engine: Engine, now: datetime, limit: int) -> list[int]:
         if ids:
             conn.execute(update(M).where(M.c.id.in_(ids)).values(**claim))
     return ids
-
-
-def pending_count(engine: Engine) -> int:
-    from sqlalchemy import func
-
-    with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(M).where(
-            M.c.status.in_([OutboxStatus.QUEUED, OutboxStatus.SENDING]))).scalar_one())

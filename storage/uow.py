@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -59,5 +58,3 @@ class SqlUnitOfWork:
     def rollback(self) -> None:
         self.session.rollback()
 
-
-UnitOfWorkFactory = Callable[[], SqlUnitOfWork]

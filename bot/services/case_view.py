@@ -10,10 +10,6 @@ from bot.domain.money import from_minor
 from storage.uow import SqlUnitOfWork
 
 
-def mask_account(account_id: str) -> str:
-    return "****" + account_id[-4:] if len(account_id) > 4 else account_id
-
-
 def case_view(uow: SqlUnitOfWork, account_id: str, messages: int = 10,
               events: int | None = 50) -> dict[str, Any] | None:
     """The case as the CLI and console show it; None when there is no such account.

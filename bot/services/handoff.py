@@ -3,6 +3,7 @@ and recording outcomes with the same validation and events as the bot's."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +14,6 @@ from sqlmodel import col, select
 
 from bot.conversations import dialog
 from bot.domain.case import Case, TransitionError
-from bot.domain.contacts import mask_address
 from bot.domain.messages import ChannelKind
 from bot.domain.money import MoneyError, to_minor
 from bot.policy.profiles import JurisdictionProfile
@@ -133,16 +133,13 @@ def reply(uow: SqlUnitOfWork, account_id: str, collector: str, text: str,
     cp = next((c for c in (contact_for(case, k) for k in kinds) if c is not None), None)
     if cp is None:
         raise HandoffError("no usable contact point on that channel (opted out or invalid)")
-    n = uow.session.exec(select(MessageRow.id).where(
-        MessageRow.case_id == case.id, MessageRow.actor == f"collector:{collector}")).all()
+    key = f"collector:{collector}:{case.id}:{uuid.uuid4().hex}"  # every reply is new
     enqueue_many(uow.session.connection(), [outbox_row(
         case_id=case.id, contact_point_id=cp.id, channel=cp.channel.value, address=cp.address,
         body=text, subject="Re: your account" if cp.channel is ChannelKind.EMAIL else None,
-        idempotency_key=f"collector:{collector}:{case.id}:{len(n) + 1}:{now.isoformat()}",
-        now=now, purpose="collector", lang=case.language, actor=f"collector:{collector}")])
-    row = uow.session.exec(select(MessageRow.id).where(
-        MessageRow.case_id == case.id, MessageRow.actor == f"collector:{collector}")
-        .order_by(col(MessageRow.id).desc())).first()
+        idempotency_key=key, now=now, purpose="collector", lang=case.language,
+        actor=f"collector:{collector}")])
+    row = uow.session.exec(select(MessageRow.id).where(MessageRow.idempotency_key == key)).first()
     uow.commit()
     assert row is not None
     return row
@@ -229,7 +226,3 @@ def resolve_dispute(uow: SqlUnitOfWork, account_id: str, collector: str, outcome
     except TransitionError as exc:
         raise HandoffError(str(exc)) from None
     uow.commit()
-
-
-def describe_contact(address: str) -> str:
-    return mask_address(address)
