@@ -11,9 +11,11 @@ and the outcome is written down:
   second tick, or a tick re-run after a crash, queues nothing twice;
 * an allowed **legal review** moves the case to the legal-review queue through the domain
   (:meth:`~bot.domain.case.Case.escalate_to_legal_review`) and opens a work item;
-* every decision, allowed or denied, is recorded in ``contact_decision`` with its
-  reasons, once per case, day and outcome (a keyed insert: ticks repeating the same
-  decision on the same day add nothing).
+* every denial is recorded in ``contact_decision`` with its reasons, and so is every
+  allowed legal review (the history record that keeps a case from being escalated twice
+  in a cycle), once per case, day and outcome (a keyed insert: ticks repeating the same
+  decision on the same day add nothing). An allowed send needs no decision row: its
+  outbox row records the step, variant, channel, template and local day.
 
 Outbox rows and decision rows of a batch are written in one transaction. Nothing is
 sent here: dispatch workers send (and re-check the policy at send time).
@@ -83,7 +85,10 @@ def _move_cases(conn: Connection, moves: list[tuple[int | None, int, str]], at: 
     moved: set[int] = set()
     for status, pairs in by_status.items():
         for i in range(0, len(pairs), _MOVE_CHUNK):
-            stmt = (update(CA).where(tuple_(CA.c.id, CA.c.version).in_(pairs[i:i + _MOVE_CHUNK]))
+            chunk = pairs[i:i + _MOVE_CHUNK]
+            # ``id IN`` lets SQLite use the primary key; a row-value IN alone scans the table
+            stmt = (update(CA).where(CA.c.id.in_([c for c, _ in chunk]),
+                                     tuple_(CA.c.id, CA.c.version).in_(chunk))
                     .values(status=status, version=CA.c.version + 1, updated_at=at)
                     .returning(CA.c.id))
             moved.update(conn.execute(stmt).scalars())
@@ -376,8 +381,8 @@ class PlanningService:
                     sends += 1
                     report.by_step[(d.campaign_id or "", d.step_id or "", d.variant or "",
                                     d.channel.value if d.channel else "")] += 1
-                else:
-                    report.denied += 1
+                    continue  # the outbox row is the record of an allowed send
+                report.denied += 1
                 decisions.append(self._decision_row(case.id, day, d, now))
         # Which keys are new is read before the write transaction: on SQLite a
         # transaction that reads first cannot take the write lock once another
