@@ -38,9 +38,11 @@ Closed cases and disabled campaigns plan nothing.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -50,7 +52,7 @@ from bot.campaigns.variants import choose_variant
 from bot.domain.case import Case, Promise, PromiseStatus
 from bot.domain.clock import ensure_utc
 from bot.policy.decision import Action, Decision, Purpose, Reason, ReasonCode
-from bot.policy.engine import case_zone, contact_decision
+from bot.policy.engine import case_zone, contact_reasons
 from bot.policy.hard_stops import check_case
 from bot.policy.history import HistoryItem, SentRecord, normalise
 from bot.policy.profiles import JurisdictionProfile, get_profile
@@ -79,6 +81,9 @@ class _StepIndex:
     dpd: tuple[Step, ...]
     events: dict[EventKind, tuple[Step, ...]]
     nudge_ids: frozenset[str]
+    #: the distinct dpd triggers, ascending, and the steps of each (file order)
+    stages: tuple[int, ...] = ()
+    stage_steps: tuple[tuple[Step, ...], ...] = ()
 
 
 _INDEX: dict[int, _StepIndex] = {}
@@ -89,9 +94,11 @@ def _steps(campaign: Campaign) -> _StepIndex:
     if hit is not None and hit.campaign is campaign:
         return hit
     events = {kind: tuple(campaign.event_steps(kind)) for kind in EventKind}
-    index = _StepIndex(campaign, tuple(campaign.dpd_steps),
-                       {k: v for k, v in events.items() if v},
-                       frozenset(s.id for s in events[EventKind.NO_RESPONSE]))
+    dpd = tuple(campaign.dpd_steps)
+    stages = tuple(sorted({s.trigger.dpd for s in dpd if s.trigger.dpd is not None}))
+    index = _StepIndex(campaign, dpd, {k: v for k, v in events.items() if v},
+                       frozenset(s.id for s in events[EventKind.NO_RESPONSE]), stages,
+                       tuple(tuple(s for s in dpd if s.trigger.dpd == n) for n in stages))
     if len(_INDEX) >= 256:
         _INDEX.clear()
     _INDEX[id(campaign)] = index
@@ -109,7 +116,13 @@ class _Due:
     since: datetime  # records at or after this instant belong to this occurrence
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=4096)
+def _start_of(day: date, zone: ZoneInfo) -> datetime:
+    """Local midnight of ``day`` in ``zone``, in UTC (many cases share a day and zone)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
 class _Ctx:
     case: Case
     campaign: Campaign
@@ -120,15 +133,18 @@ class _Ctx:
     zone: ZoneInfo
     today: date
     risk: RiskBand
+    dpd: int  # days past due today (0 once cured)
 
     def local(self, t: datetime) -> date:
         return t.astimezone(self.zone).date()
 
     def start_of(self, day: date) -> datetime:
-        return datetime.combine(day, datetime.min.time(), tzinfo=self.zone).astimezone(UTC)
+        return _start_of(day, self.zone)
 
     def step_records(self, steps: Iterable[Step], since: datetime,
                      ref: str | None) -> list[SentRecord]:
+        if not self.records:
+            return []
         ids = {s.id for s in steps}
         return [
             r for r in self.records
@@ -162,11 +178,12 @@ def plan_case(
     now = now.astimezone(UTC)
     zone = case_zone(case)
     today = now.astimezone(zone).date()
-    inbound_utc = sorted(ensure_utc(t) for t in inbound)
-    risk = assess_band(case, today, now, inbound_utc)
-    ctx = _Ctx(case, campaign, profile or get_profile(campaign.profile),
-               [r for r in normalise(history) if r.sent_at <= now], inbound_utc, now, zone,
-               today, risk)
+    inbound_utc = sorted(ensure_utc(t) for t in inbound) if inbound else []
+    dpd = case.compute_days_past_due(today)
+    risk = assess_band(case, today, now, inbound_utc, days_past_due=dpd)
+    records = [r for r in normalise(history) if r.sent_at <= now] if history else []
+    ctx = _Ctx(case, campaign, profile or get_profile(campaign.profile), records,
+               inbound_utc, now, zone, today, risk, dpd)
 
     due = [d for d in (_reminder_due(ctx), _broken_due(ctx), _dpd_due(ctx),
                        _no_response_due(ctx)) if d is not None]
@@ -197,6 +214,8 @@ def _is_instalment(case: Case, promise: Promise) -> bool:
 
 
 def _reminder_due(ctx: _Ctx) -> _Due | None:
+    if not ctx.case.promises:
+        return None
     tomorrow = ctx.today + timedelta(days=1)
     for promise in ctx.case.pending_promises():
         if promise.due != tomorrow:
@@ -231,6 +250,8 @@ def _sent(records: list[SentRecord]) -> bool:
 
 
 def _broken_due(ctx: _Ctx) -> _Due | None:
+    if not ctx.case.promises:
+        return None
     live = [p for p in ctx.case.pending_promises() if p.due is None or p.due >= ctx.today]
     if live:
         return None
@@ -255,16 +276,14 @@ def _broken_due(ctx: _Ctx) -> _Due | None:
 
 def _dpd_due(ctx: _Ctx) -> _Due | None:
     case = ctx.case
-    dpd = case.compute_days_past_due(ctx.today)
-    calendar_days = (ctx.today - case.due_date).days
-    if dpd <= 0 < calendar_days:
+    dpd = ctx.dpd
+    if dpd <= 0 < (ctx.today - case.due_date).days:
         return None  # arrears cured after the due date
-    reached = [s for s in _steps(ctx.campaign).dpd if s.trigger.dpd is not None
-               and s.trigger.dpd <= dpd]
-    if not reached:
+    index = _steps(ctx.campaign)
+    at = bisect_right(index.stages, dpd)  # the stages reached: stages[:at]
+    if at == 0:
         return None
-    stage_dpd = max(s.trigger.dpd for s in reached if s.trigger.dpd is not None)
-    steps = tuple(s for s in reached if s.trigger.dpd == stage_dpd)
+    stage_dpd, steps = index.stages[at - 1], index.stage_steps[at - 1]
     since = ctx.start_of(case.due_date + timedelta(days=stage_dpd))
     if _sent(ctx.step_records(steps, since, None)):
         return None
@@ -273,7 +292,7 @@ def _dpd_due(ctx: _Ctx) -> _Due | None:
 
 def _no_response_due(ctx: _Ctx) -> _Due | None:
     nudges = _steps(ctx.campaign).nudge_ids
-    if not nudges:
+    if not nudges or not ctx.records:
         return None
     ours = [r for r in ctx.records
             if r.is_message and not r.failed and r.step_id not in nudges]
@@ -306,12 +325,14 @@ def _pick_step(ctx: _Ctx, due: _Due) -> tuple[Step | None, list[tuple[Step, list
     return None, unmet
 
 
-def _base(ctx: _Ctx, due: _Due, step: Step) -> dict[str, Any]:
+def _base(ctx: _Ctx, due: _Due, step: Step, *, keep_variant: bool = False
+          ) -> dict[str, Any]:
     """The fields every decision about ``step`` carries (a Decision is built once, from
-    these and the outcome)."""
+    these and the outcome). ``keep_variant``: also return the chosen Variant object
+    under ``_variant`` (the caller pops it)."""
     variant = choose_variant(step.variants, ctx.campaign.id, step.id, ctx.case.account_id)
     vid = variant.id if variant else None
-    return {
+    base = {
         "action": step.action,
         "purpose": due.purpose,
         "campaign_id": ctx.campaign.id,
@@ -323,6 +344,9 @@ def _base(ctx: _Ctx, due: _Due, step: Step) -> dict[str, Any]:
                                            due.ref),
         "risk_band": ctx.risk.value,
     }
+    if keep_variant:
+        base["_variant"] = variant
+    return base
 
 
 def _condition_denial(ctx: _Ctx, due: _Due, unmet: list[tuple[Step, list[str]]]) -> Decision:
@@ -344,18 +368,21 @@ def _superseded(ctx: _Ctx, due: _Due, step: Step) -> Decision:
 
 
 def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
-    base = _base(ctx, due, step)
     if step.action is Action.LEGAL_REVIEW:
+        base = _base(ctx, due, step)
         stops = check_case(ctx.case, Purpose.DUNNING, ctx.today)
         return Decision(allowed=not stops, reasons=tuple(stops), **base)
 
+    base = _base(ctx, due, step, keep_variant=True)
     stops = check_case(ctx.case, due.purpose, ctx.today)
     if stops:
+        del base["_variant"]
         return Decision(allowed=False, reasons=tuple(stops), **base)
 
-    variant = next((v for v in step.variants if v.id == base["variant"]), None)
+    variant = base.pop("_variant")
     channels = step.channels_for(variant)
-    failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed]
+    failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed] \
+        if ctx.records else []
     reasons: list[Reason] = []
     not_before: list[datetime] = []
     for channel in channels:
@@ -365,23 +392,24 @@ def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
                                   f"the case has no {channel} contact point", channel))
             continue
         for cp in points:
-            if any(r.channel == channel and r.address in (None, cp.address) for r in failed):
+            if failed and any(r.channel == channel and r.address in (None, cp.address)
+                              for r in failed):
                 reasons.append(Reason(ReasonCode.DELIVERY_FAILED,
                                       f"step {step.id} already failed here", channel, cp.masked))
                 continue
             # the case's hard stops for this purpose were checked above (none)
-            d = contact_decision(ctx.case, cp, ctx.profile, ctx.records, ctx.now,
-                                 due.purpose, ())
-            if d.allowed:
+            found, when = contact_reasons(ctx.case, cp, ctx.profile, ctx.records, ctx.now,
+                                          due.purpose, ())
+            if not found:
                 if failed:  # a fallback is a new message, not a duplicate of the failed one
                     base["idempotency_key"] = idempotency_key(
                         ctx.case.account_id, step.id, base["variant"], ctx.today,
                         f"{due.ref or ''}#fallback{len(failed)}")
-                return Decision(allowed=True, channel=d.channel, address=d.address,
-                                contact_id=d.contact_id, **base)
-            reasons.extend(d.reasons)
-            if d.not_before is not None:
-                not_before.append(d.not_before)
+                return Decision(allowed=True, channel=cp.channel, address=cp.address,
+                                contact_id=cp.id, **base)
+            reasons.extend(found)
+            if when is not None:
+                not_before.append(when)
     unique = list(dict.fromkeys(reasons))
     unique.append(Reason(ReasonCode.NO_CHANNEL,
                          f"no allowed contact on {', '.join(str(c) for c in channels)}"))

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.case import Case, PromiseStatus
 from bot.domain.clock import ensure_utc
-from bot.domain.money import from_minor
+from bot.domain.money import exponent, from_minor
 
 
 class RiskBand(StrEnum):
@@ -105,6 +106,22 @@ def balance_points(
     return top
 
 
+@lru_cache(maxsize=64)
+def _minor_limits(currency: str, thresholds: tuple[tuple[Decimal, int], ...]
+                  ) -> tuple[tuple[Decimal, int], ...]:
+    return tuple((limit.scaleb(exponent(currency)), pts) for limit, pts in thresholds)
+
+
+def _balance_points_minor(balance_minor: int, currency: str,
+                          thresholds: tuple[tuple[Decimal, int], ...], top: int) -> int:
+    """:func:`balance_points` of ``from_minor(balance_minor)``, comparing in minor units
+    (an int against a Decimal compares exactly)."""
+    for limit, pts in _minor_limits(currency, thresholds):
+        if balance_minor < limit:
+            return pts
+    return top
+
+
 def assess(
     case: Case,
     today: date,
@@ -143,10 +160,12 @@ def assess_band(
     *,
     balance_thresholds: Sequence[tuple[Decimal, int]] = BALANCE_POINTS,
     balance_top: int = BALANCE_POINTS_MAX,
+    days_past_due: int | None = None,
 ) -> RiskBand:
     """``assess(...).band`` without the explanation (the planner's per-case path).
 
     Same points, same override rule, same :class:`RiskBandError` for a bad override.
+    ``days_past_due``: ``case.compute_days_past_due(today)`` when the caller has it.
     """
     if case.risk_band_override:
         return parse_band(case.risk_band_override)
@@ -154,9 +173,10 @@ def assess_band(
     broken = sum(1 for p in case.promises if p.status is PromiseStatus.BROKEN)
     replied = any(now - RESPONSE_WINDOW < ensure_utc(t) <= now for t in inbound)
     score = (
-        dpd_points(case.compute_days_past_due(today))
-        + balance_points(from_minor(max(case.balance_minor, 0), case.currency),
-                         balance_thresholds, balance_top)
+        dpd_points(case.compute_days_past_due(today) if days_past_due is None
+                   else days_past_due)
+        + _balance_points_minor(max(case.balance_minor, 0), case.currency,
+                                tuple(balance_thresholds), balance_top)
         + min(broken * BROKEN_PROMISE_POINTS, BROKEN_PROMISE_MAX)
         + (0 if replied else NO_RESPONSE_POINTS)
     )

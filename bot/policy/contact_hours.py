@@ -75,6 +75,12 @@ def resolve_zones(timezone: str, candidates: Sequence[str] = ()) -> tuple[list[Z
     return list(zones), list(reasons)
 
 
+def resolve_zone_tuple(timezone: str, candidates: tuple[str, ...] = ()
+                       ) -> tuple[tuple[ZoneInfo, ...], tuple[Reason, ...]]:
+    """:func:`resolve_zones` as shared tuples (cached; for the per-case hot path)."""
+    return _resolve_zones(timezone, candidates)
+
+
 @lru_cache(maxsize=1024)
 def _resolve_zones(timezone: str, candidates: tuple[str, ...]
                    ) -> tuple[tuple[ZoneInfo, ...], tuple[Reason, ...]]:

@@ -27,9 +27,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint
-from bot.policy.contact_hours import check_hours, holiday_country, next_allowed, resolve_zones
+from bot.policy.contact_hours import (
+    check_hours,
+    holiday_country,
+    next_allowed,
+    resolve_zone_tuple,
+)
 from bot.policy.contact_point import check_contact_point
 from bot.policy.decision import Decision, Purpose, Reason, ReasonCode, only_time_bound
+from bot.policy.frequency import caps_allow_a_first
 from bot.policy.frequency import evaluate as evaluate_frequency
 from bot.policy.hard_stops import check_case
 from bot.policy.history import HistoryItem, SentRecord, normalise
@@ -98,11 +104,38 @@ def contact_decision(
     ``now`` aware, and ``case_reasons`` = :func:`~bot.policy.hard_stops.check_case` for
     ``purpose`` on the case's local day. Every other rule runs here.
     """
-    now = _aware(now)
+    reasons, not_before = contact_reasons(case, contact_point, profile, records, now,
+                                          purpose, case_reasons, inbound_at=inbound_at)
+    return Decision(
+        allowed=not reasons,
+        reasons=tuple(reasons),
+        purpose=purpose,
+        channel=contact_point.channel,
+        address=contact_point.address,
+        contact_id=contact_point.id,
+        not_before=not_before,
+    )
+
+
+def contact_reasons(
+    case: Case,
+    contact_point: ContactPoint,
+    profile: JurisdictionProfile,
+    records: Sequence[SentRecord],
+    now: datetime,
+    purpose: Purpose,
+    case_reasons: Sequence[Reason],
+    *,
+    inbound_at: datetime | None = None,
+) -> tuple[list[Reason], datetime | None]:
+    """What :func:`contact_decision` decides, as ``(reasons, not_before)`` (no reasons =
+    allowed): for callers that try several contact points and build one Decision."""
+    if now.tzinfo is not UTC:
+        now = _aware(now)
     reasons: list[Reason] = list(case_reasons)
     reasons += check_contact_point(contact_point, purpose)
 
-    zones, tz_reasons = resolve_zones(case.timezone, case.timezone_candidates)
+    zones, tz_reasons = resolve_zone_tuple(case.timezone, case.timezone_candidates)
     reasons += tz_reasons
     country = holiday_country(case.country, profile)
     hours_apply = not (
@@ -114,7 +147,8 @@ def contact_decision(
         reasons += check_hours(now, zones, profile, contact_point, country)
 
     freq_free: datetime | None = None
-    if purpose is not Purpose.REPLY:
+    if purpose is not Purpose.REPLY and (records or not caps_allow_a_first(
+            profile, contact_point.channel)):
         freq_reasons, freq_free = evaluate_frequency(records, contact_point.channel, now,
                                                      profile)
         reasons += freq_reasons
@@ -126,13 +160,4 @@ def contact_decision(
             start = max(now, freq_free) if freq_free else now
             not_before = next_allowed(start, zones, profile, contact_point, country) \
                 if hours_apply else start
-
-    return Decision(
-        allowed=not reasons,
-        reasons=tuple(reasons),
-        purpose=purpose,
-        channel=contact_point.channel,
-        address=contact_point.address,
-        contact_id=contact_point.id,
-        not_before=not_before,
-    )
+    return reasons, not_before

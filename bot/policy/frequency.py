@@ -43,6 +43,14 @@ def _no_zero_cap(*caps: tuple[FrequencyCap, ...]) -> bool:
     return all(c.max_count > 0 for group in caps for c in group)
 
 
+def caps_allow_a_first(profile: JurisdictionProfile, channel: ChannelKind) -> bool:
+    """True when, with nothing sent yet, no cap forbids ``channel`` (no zero cap): the
+    caps then need no evaluation for a customer without history."""
+    # two short loops: cheaper than hashing the caps for a cache lookup
+    return (all(c.max_count > 0 for c in profile.channel_caps.get(channel, ()))
+            and all(c.max_count > 0 for c in profile.total_caps))
+
+
 def check_frequency(
     history: Iterable[HistoryItem],
     channel: ChannelKind,

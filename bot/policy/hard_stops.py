@@ -66,31 +66,36 @@ def check_case(case: Case, purpose: Purpose, today: date) -> list[Reason]:
     """Every case-level reason to stay silent for ``purpose``; ``today`` is the local date."""
     reasons: list[Reason] = []
     reply = purpose is Purpose.REPLY
+    status = case.status
 
-    if case.closed and not reply:
-        reasons.append(Reason(ReasonCode.CLOSED, f"case is {case.status}"))
-    if case.status is CaseStatus.LEGAL_REVIEW and not reply:
-        reasons.append(Reason(ReasonCode.LEGAL_REVIEW, "case waits in the legal-review queue"))
-    if case.status is CaseStatus.LEGAL_HOLD and not (
-        {Hold.ATTORNEY, Hold.BANKRUPTCY} & case.holds.keys()
-    ):
-        reasons.append(Reason(ReasonCode.LEGAL_HOLD, "case is on legal hold"))
-    if case.status is CaseStatus.DISPUTED and Hold.DISPUTE not in case.holds and not reply:
-        reasons.append(Reason(ReasonCode.HOLD_DISPUTE, "case is disputed"))
+    if status is not CaseStatus.ACTIVE and status is not CaseStatus.PROMISED:
+        if status.closed and not reply:
+            reasons.append(Reason(ReasonCode.CLOSED, f"case is {status}"))
+        if status is CaseStatus.LEGAL_REVIEW and not reply:
+            reasons.append(Reason(ReasonCode.LEGAL_REVIEW,
+                                  "case waits in the legal-review queue"))
+        if status is CaseStatus.LEGAL_HOLD and not (
+            {Hold.ATTORNEY, Hold.BANKRUPTCY} & case.holds.keys()
+        ):
+            reasons.append(Reason(ReasonCode.LEGAL_HOLD, "case is on legal hold"))
+        if status is CaseStatus.DISPUTED and Hold.DISPUTE not in case.holds and not reply:
+            reasons.append(Reason(ReasonCode.HOLD_DISPUTE, "case is disputed"))
 
-    for hold in sorted(case.holds, key=lambda h: h.value):
-        if reply and hold in _REPLY_ALLOWED:
-            continue
-        if hold is Hold.HUMAN:
-            who = case.held_by or case.holds[hold] or "a collector"
-            detail = f"held by collector {who}"
-        else:
-            detail = _HOLD_DETAIL[hold]
-        reasons.append(Reason(_HOLD_CODES[hold], detail))
+    if case.holds:
+        for hold in sorted(case.holds, key=lambda h: h.value):
+            if reply and hold in _REPLY_ALLOWED:
+                continue
+            if hold is Hold.HUMAN:
+                who = case.held_by or case.holds[hold] or "a collector"
+                detail = f"held by collector {who}"
+            else:
+                detail = _HOLD_DETAIL[hold]
+            reasons.append(Reason(_HOLD_CODES[hold], detail))
     if case.held_by is not None and Hold.HUMAN not in case.holds:
         reasons.append(Reason(ReasonCode.HOLD_HUMAN, f"held by collector {case.held_by}"))
 
-    if not reply:
+    # without promises dunning has no promise reason (a reminder still has one)
+    if not reply and (case.promises or purpose is not Purpose.DUNNING):
         reasons.extend(_promise_reasons(case, purpose, today))
     return reasons
 
