@@ -332,7 +332,7 @@ def _base(ctx: _Ctx, due: _Due, step: Step, *, keep_variant: bool = False
     under ``_variant`` (the caller pops it)."""
     variant = choose_variant(step.variants, ctx.campaign.id, step.id, ctx.case.account_id)
     vid = variant.id if variant else None
-    base = {
+    base: dict[str, Any] = {
         "action": step.action,
         "purpose": due.purpose,
         "campaign_id": ctx.campaign.id,
