@@ -20,14 +20,15 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import yaml
 from jinja2 import StrictUndefined, Template, nodes
@@ -598,17 +599,39 @@ def compile_problems(spec: TemplateSpec) -> list[TemplateError]:
     return found
 
 
-#: every text compiles once per process: source -> (template, variables it reads)
-_COMPILED: dict[str, tuple[Template, frozenset[str]]] = {}
+#: a filter applied to a variable with constant arguments: (filter name, arguments)
+FilterUse = tuple[str, tuple[Any, ...]]
+#: our filters whose result depends on their arguments only (no context, no state): a
+#: text that reads a variable only through them prints nothing else of it
+_PURE_FILTERS = frozenset({"first_name", "mask"})
+
+
+class TextReads(NamedTuple):
+    """What can change what a text prints (see :func:`text_reads`)."""
+
+    #: the variables it reads; None: any (a filter or test it uses gets the context)
+    names: frozenset[str] | None
+    #: those it reads only as ``name | filter(constants)`` of pure filters, and how
+    filtered: Mapping[str, frozenset[FilterUse]]
+
+
+#: every text compiles once per process: source -> (template, variables it reads, what
+#: can change its output)
+_COMPILED: dict[str, tuple[Template, frozenset[str], TextReads]] = {}
 _COMPILED_MAX = 4096
 
 
 def compile_text(source: str, where: dict[str, Any] | None = None) -> Template:
     """Compile one text in :data:`ENV`, refusing bad syntax and sandbox escapes before
     anything runs. ``where`` names the text in errors."""
+    return _compile(source, where)[0]
+
+
+def _compile(source: str, where: dict[str, Any] | None = None
+             ) -> tuple[Template, frozenset[str], TextReads]:
     hit = _COMPILED.get(source)
     if hit is not None:
-        return hit[0]
+        return hit
     where = where or {}
     try:
         ast = ENV.parse(source)
@@ -621,14 +644,65 @@ def compile_text(source: str, where: dict[str, Any] | None = None) -> Template:
     template = ENV.template_class.from_code(ENV, ENV.compile(ast), ENV.make_globals(None))
     if len(_COMPILED) >= _COMPILED_MAX:
         _COMPILED.clear()
-    _COMPILED[source] = (template, names)
-    return template
+    reads = TextReads(None, {}) if _passes_context(ast) else \
+        TextReads(names, _filtered_reads(ast, names))
+    compiled = _COMPILED[source] = (template, names, reads)
+    return compiled
 
 
 def undeclared_variables(source: str) -> frozenset[str]:
     """Variables a text reads from the context, whatever branch it takes."""
-    compile_text(source)
-    return _COMPILED[source][1]
+    return _compile(source)[1]
+
+
+def text_reads(source: str) -> TextReads:
+    """What can change what a text prints: the variables it reads (undeclared), or any
+    when a filter or test it uses is handed the context (``money`` and ``date`` read
+    ``locale`` and ``currency`` from it); and of those, the ones it prints only through
+    pure filters (``customer_name | first_name('there')``: only the first name counts).
+    """
+    return _compile(source)[2]
+
+
+def _filtered_reads(ast: nodes.Template, names: frozenset[str]
+                    ) -> dict[str, frozenset[FilterUse]]:
+    """The variables of ``names`` that every mention in ``ast`` reads as the input of a
+    :data:`_PURE_FILTERS` filter with constant positional arguments, with those uses. A
+    name the text also assigns (set, for, macro argument) is left out."""
+    loads: Counter[str] = Counter()
+    assigned: set[str] = set()
+    for name in ast.find_all(nodes.Name):
+        if name.ctx == "load":
+            loads[name.name] += 1
+        else:
+            assigned.add(name.name)
+    uses: dict[str, set[FilterUse]] = {}
+    wrapped: Counter[str] = Counter()
+    for flt in ast.find_all(nodes.Filter):
+        var = flt.node
+        args = [a.value for a in flt.args if isinstance(a, nodes.Const) and _constant(a.value)]
+        if isinstance(var, nodes.Name) and var.ctx == "load" and flt.name in _PURE_FILTERS \
+                and len(args) == len(flt.args) and not flt.kwargs \
+                and flt.dyn_args is None and flt.dyn_kwargs is None:
+            uses.setdefault(var.name, set()).add((flt.name, tuple(args)))
+            wrapped[var.name] += 1
+    return {n: frozenset(uses[n]) for n in names
+            if n in uses and n not in assigned and wrapped[n] == loads[n]}
+
+
+def _constant(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
+def _passes_context(ast: nodes.Template) -> bool:
+    """Whether a filter or test the text uses takes the context, eval context or
+    environment (``@pass_context`` etc.); an unknown name counts too."""
+    for node in ast.find_all((nodes.Filter, nodes.Test)):
+        table = ENV.filters if isinstance(node, nodes.Filter) else ENV.tests
+        func = table.get(node.name)
+        if func is None or getattr(func, "jinja_pass_arg", None) is not None:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------- renderer
@@ -636,20 +710,70 @@ def undeclared_variables(source: str) -> frozenset[str]:
 _locale_for = lru_cache(maxsize=256)(locale_for)
 #: limited renders by everything that can reach the text (see ``TemplateRenderer.render``)
 _RENDERED_MAX = 8192
+#: the limited variables the renderer sets, not the context (see ``_variables``)
+_RENDERER_SETS = frozenset({"language", "opt_out"})
+
+
+def _next_promise_date(case: Case) -> date | None:
+    pending = case.pending_promises()
+    return pending[0].due if pending else None
+
+
+#: How :meth:`RenderContext.from_case` fills each limited variable of the context, read
+#: straight from the case and settings (``deep_link`` and ``verify_attempts_left`` are
+#: arguments of ``from_case``, None by default; the renderer sets ``language`` and
+#: ``opt_out``). :meth:`TemplateRenderer.render_case` uses it to find a cached limited
+#: render without building a context; it must agree with ``from_case`` (the tests compare
+#: the two).
+_LIMITED_FROM_CASE: dict[str, Callable[[Case, Settings], Any]] = {
+    "brand_name": lambda case, settings: settings.brand_name,
+    "pay_url": lambda case, settings: settings.pay_url,
+    "support_phone": lambda case, settings: settings.support_phone,
+    "support_email": lambda case, settings: settings.support_email,
+    "locale": lambda case, settings: _locale_for(case.language, case.country),
+    "customer_name": lambda case, settings: case.customer_name,
+    "deep_link": lambda case, settings: None,
+    "verify_method": lambda case, settings: settings.telegram_verification,
+    "verify_attempts_left": lambda case, settings: None,
+    "promise_date": lambda case, settings: _next_promise_date(case),
+}
 
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Choice:
+    """The text :meth:`TemplateRenderer._choose` picked for one template, language,
+    channel, allowed and forced level; compared by identity (a cache key).
+
+    For a limited text, what can change its output besides the choice itself (which
+    fixes ``language``): ``reads``, the context's limited variables it reads, in a fixed
+    order; ``filtered``, for those it reads only through pure filters, their position
+    in ``reads`` and the (filter, constant arguments) applied; ``reads_opt_out``.
+    ``reads`` is None when the text is verified (never cached) or does not compile.
+    """
+
+    spec: TemplateSpec
+    channel: ChannelKind
+    disclosure: Disclosure
+    variant: Variant
+    reads: tuple[str, ...] | None
+    filtered: tuple[tuple[int, tuple[tuple[Callable[..., Any], tuple[Any, ...]], ...]], ...]
+    reads_opt_out: bool
 
 
 class TemplateRenderer:
     """Renders templates from a store for one jurisdiction profile.
 
-    Compiled texts are cached by source, so an edited template takes effect as soon
-    as the store holds the new spec.
+    Compiled texts are cached by source, and the text chosen for a template, language,
+    channel and level by spec, so an edited template takes effect as soon as the store
+    holds the new spec. Limited renders are cached too (see :meth:`render`).
     """
 
     def __init__(self, store: TemplateStore, profile: RenderProfile) -> None:
         self.store = store
         self.profile = profile
+        self._choices: dict[tuple[Any, ...], _Choice] = {}
         self._rendered: dict[tuple[Any, ...], Rendered] = {}
 
     def render(self, template_id: str, lang: str, channel: ChannelKind | str,
@@ -664,24 +788,23 @@ class TemplateRenderer:
         kind = _channel(channel)
         spec = self.store.get(template_id)
         wanted = Disclosure(level) if level is not None else None
-        disclosure = self._choose(spec, lang, kind, ctx.disclosure, wanted)
-        variant = spec.variant(disclosure, kind, lang)
-        assert variant is not None  # _choose only returns a level that has this variant
-        variables = self._variables(ctx, disclosure, lang, kind)
+        choice = self._choice(spec, lang, kind, ctx.disclosure, wanted)
+        disclosure, variant = choice.disclosure, choice.variant
         # A limited text sees nothing account-specific, so a planning tick renders the
         # same few (text, variables) pairs over and over: the result is cached by the
-        # texts and every variable handed to them (filters read the context too).
-        # Verified texts carry account data and are never kept.
+        # chosen text and the values of the variables it reads (filters that are handed
+        # the context make it read them all). Verified texts carry account data and are
+        # never kept.
         key: tuple[Any, ...] | None = None
-        if disclosure is Disclosure.LIMITED:
-            key = (spec.id, lang, kind, variant.subject, variant.body,
-                   tuple(sorted(variables.items())))
+        if choice.reads is not None:
+            key = self._key(choice, lang, [getattr(ctx, name, None) for name in choice.reads])
             try:
-                hit = self._rendered.get(key)
+                hit = self._rendered.get(key) if key is not None else None
             except TypeError:  # an unhashable value: render without the cache
                 key, hit = None, None
             if hit is not None:
                 return hit
+        variables = self._variables(ctx, disclosure, lang, kind)
         where = {"template_id": spec.id, "lang": lang, "channel": kind.value,
                  "level": disclosure.value}
 
@@ -706,6 +829,79 @@ class TemplateRenderer:
                 self._rendered.clear()
             self._rendered[key] = rendered
         return rendered
+
+    def render_case(self, template_id: str, lang: str, channel: ChannelKind | str,
+                    case: Case, settings: Settings, *,
+                    disclosure: Disclosure = Disclosure.LIMITED) -> Rendered:
+        """``render(template_id, lang, channel, RenderContext.from_case(case, settings,
+        disclosure=disclosure))``, without building the context when the render is
+        cached: a planning tick renders the same few limited texts for every case.
+        """
+        # from_case fails on a case language Babel has no locale for: so does this
+        _locale_for(case.language, case.country)
+        member = disclosure is Disclosure.LIMITED or disclosure is Disclosure.VERIFIED
+        choice = self._choices.get((template_id, lang, channel, disclosure, None)) \
+            if member else None
+        if choice is not None and choice.reads is not None \
+                and self.store.get(template_id) is choice.spec:
+            key = self._key(choice, lang, [_LIMITED_FROM_CASE[name](case, settings)
+                                           for name in choice.reads])
+            try:
+                hit = self._rendered.get(key) if key is not None else None
+            except TypeError:  # an unhashable value: render() renders it uncached
+                hit = None
+            if hit is not None:
+                return hit
+        return self.render(template_id, lang, channel,
+                           RenderContext.from_case(case, settings, disclosure=disclosure))
+
+    def _key(self, choice: _Choice, lang: str, values: list[Any]) -> tuple[Any, ...] | None:
+        """The cache key of a limited render: the choice, the opt-out text it prints if
+        it does, and ``values``, those of ``choice.reads`` (None: left out), a value read
+        only through pure filters replaced by their results. None when such a filter
+        fails: the render, uncached, raises the error if the text reaches it."""
+        for i, uses in choice.filtered:
+            value = values[i]
+            if value is not None:
+                try:
+                    values[i] = tuple([flt(value, *args) for flt, args in uses])
+                except Exception:  # reported by the render, if the text reaches it
+                    return None
+        opt_out = self.profile.opt_out_text(lang, choice.channel) if choice.reads_opt_out \
+            else None
+        return (choice, opt_out, *values)
+
+    def _choice(self, spec: TemplateSpec, lang: str, channel: ChannelKind,
+                allowed: Disclosure, wanted: Disclosure | None) -> _Choice:
+        """:meth:`_choose`, kept per spec (a spec the store replaced is chosen again).
+
+        Only a successful choice on a context whose level is a :class:`Disclosure`
+        member is kept: ``_choose`` tests the level by identity, and an equal plain
+        string must not share its entry. Errors are raised afresh every time.
+        """
+        key = (spec.id, lang, channel, allowed, wanted)
+        member = allowed is Disclosure.LIMITED or allowed is Disclosure.VERIFIED
+        hit = self._choices.get(key) if member else None
+        if hit is not None and hit.spec is spec:
+            return hit
+        disclosure = self._choose(spec, lang, channel, allowed, wanted)
+        variant = spec.variant(disclosure, channel, lang)
+        assert variant is not None  # _choose only returns a level that has this variant
+        reads = _limited_reads(variant) if disclosure is Disclosure.LIMITED else None
+        if reads is None:
+            choice = _Choice(spec, channel, disclosure, variant, None, (), False)
+        else:
+            read, only_filtered = reads
+            names = tuple(sorted(read - _RENDERER_SETS))
+            filtered = tuple(
+                (i, tuple((ENV.filters[flt], args) for flt, args in sorted(
+                    only_filtered[name], key=repr)))
+                for i, name in enumerate(names) if name in only_filtered)
+            choice = _Choice(spec, channel, disclosure, variant, names, filtered,
+                             "opt_out" in read)
+        if member:
+            self._choices[key] = choice
+        return choice
 
     def _choose(self, spec: TemplateSpec, lang: str, channel: ChannelKind,
                 allowed: Disclosure, wanted: Disclosure | None) -> Disclosure:
@@ -753,6 +949,32 @@ class TemplateRenderer:
         except (FilterError, TypeError, ValueError, ArithmeticError) as exc:
             raise TemplateRenderError(str(exc), line=_template_line(), **where) from None
         return tidy(text)
+
+
+def _limited_reads(variant: Variant
+                   ) -> tuple[frozenset[str], Mapping[str, frozenset[FilterUse]]] | None:
+    """What can change what a limited variant prints (:func:`text_reads` of its texts
+    together), limited variables only; None when a text does not compile (rendering
+    raises the error, naming the part)."""
+    names: set[str] = set()
+    filtered: dict[str, set[FilterUse]] = {}
+    raw: set[str] = set()
+    for _, source in variant.parts():
+        try:
+            reads = text_reads(source)
+        except TemplateError:
+            return None
+        if reads.names is None:
+            return LIMITED_VARIABLES, {}
+        names |= reads.names
+        for name in reads.names:
+            if name in reads.filtered:
+                filtered.setdefault(name, set()).update(reads.filtered[name])
+            else:
+                raw.add(name)
+    names &= LIMITED_VARIABLES
+    return frozenset(names), {n: frozenset(uses) for n, uses in filtered.items()
+                              if n in names and n not in raw}
 
 
 def _undefined_error(message: str, disclosure: Disclosure, where: dict[str, Any],
