@@ -47,7 +47,7 @@ from sqlalchemy.engine import Engine
 
 from bot.campaigns.model import Campaign
 from bot.campaigns.planner import plan_case
-from bot.conversations.templates import RenderContext, TemplateError, TemplateRenderer
+from bot.conversations.templates import TemplateError, TemplateRenderer
 from bot.domain.case import Case, TransitionError
 from bot.domain.clock import Clock
 from bot.domain.contacts import ContactPoint
@@ -484,24 +484,24 @@ class PlanningService:
         cp = _contact_point(case, d)
         if cp is None:  # the planner only picks the case's own contact points
             return TEMPLATE_ERROR + ": contact point not found"
-        ctx = RenderContext.from_case(case, self.settings, disclosure=disclosure_for(cp))
         try:
-            rendered = self.renderer.render(d.template_id, case.language, d.channel, ctx)
+            rendered = self.renderer.render_case(d.template_id, case.language, d.channel,
+                                                 case, self.settings,
+                                                 disclosure=disclosure_for(cp))
         except TemplateError as exc:
             log.error("cannot render %s (%s, %s) for case ****%s: %s", d.template_id,
                       case.language, d.channel, case.account_id[-4:], exc)
             return f"{TEMPLATE_ERROR}: {d.template_id} ({case.language}, {d.channel})"
-        fallback = self._fallback(campaign, d.step_id or "", d.variant, d.channel.value)
-        row = outbox_row(
-            case_id=case.id, contact_point_id=cp.id, channel=d.channel.value,
+        channel = d.channel.value
+        return outbox_row(
+            case_id=case.id, contact_point_id=cp.id, channel=channel,
             address=cp.address, body=rendered.body, subject=rendered.subject,
             idempotency_key=d.idempotency_key or "", now=now, purpose=d.purpose.value,
             template_id=d.template_id, lang=rendered.lang, step_id=d.step_id,
-            variant=d.variant, campaign_id=d.campaign_id, fallback_channels=fallback,
+            variant=d.variant, campaign_id=d.campaign_id,
+            fallback_channels=self._fallback(campaign, d.step_id or "", d.variant, channel),
             reply_token=secrets.token_urlsafe(18) if d.channel is ChannelKind.EMAIL else None,
-            actor=f"campaign:{campaign.id}")
-        row["ref"] = d.ref
-        return row
+            actor=f"campaign:{campaign.id}", ref=d.ref)
 
 
 def _fallback_channels(campaign: Campaign, step_id: str, variant_id: str | None,
