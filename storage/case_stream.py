@@ -5,7 +5,8 @@ would take hours. Here a batch of open cases is picked by id (keyset pagination:
 last id seen``), and their customers, contact points, promises, payments, messages and
 legal-review escalations are read with one query each over that id range. Only the batch
 is ever in memory, so the portfolio size does not matter; every batch is read on its own
-short connection, so no read transaction stays open while planning writes.
+short connection (one read transaction for the cases and their rows), so no read
+transaction stays open while planning writes.
 
 What a :class:`CaseBundle` carries:
 
@@ -16,20 +17,32 @@ What a :class:`CaseBundle` carries:
   legal-review escalation (``channel=None``, from the decision log).
 * ``inbound``: when the customer wrote to us about this case.
 * ``version``: the case row's optimistic-concurrency version when it was read.
+
+Why it reads rows the way it does: this runs for every open case on every tick, and the
+generic path (a SQLAlchemy ``Result`` with type processors, dataclasses built by keyword)
+cost more CPU than the queries themselves. So the statements are compiled once per
+dialect, executed on the DB-API cursor of the SQLAlchemy connection, and the raw values
+are decoded here exactly as the column types would (:class:`_Decoders`); the domain
+objects are built with positional arguments, whose order is checked against the
+dataclasses when this module is imported.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime, time
+from enum import Enum
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Text, and_, select, type_coerce
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import ColumnElement, and_, bindparam, select
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
 from bot.domain.clock import ensure_utc
@@ -60,23 +73,6 @@ NOT_SENT_STATUSES = frozenset({"suppressed"})
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
 DEFAULT_BATCH = 1000
 
-_CASE_COLUMNS = (
-    CA.c.id, CA.c.account_id, CA.c.customer_id, CA.c.product, CA.c.currency,
-    CA.c.balance_minor, CA.c.minimum_payment_minor, CA.c.due_date, CA.c.days_past_due,
-    # JSON read as text: most cases have no holds and one zone, so most need no parsing
-    CA.c.status, type_coerce(CA.c.holds, Text), CA.c.segment, CA.c.risk_band,
-    CA.c.risk_band_override, CA.c.timezone, type_coerce(CA.c.timezone_candidates, Text),
-    CA.c.language, CA.c.country,
-    CA.c.assigned_collector, CA.c.held_by, CA.c.payment_claim_until, CA.c.version,
-    CU.c.name,
-)
-_CONTACT_COLUMNS = (
-    CA.c.id, CP.c.id, CP.c.channel, CP.c.address, CP.c.consent, CP.c.consent_source,
-    CP.c.opted_out_at, CP.c.opt_out_source, CP.c.invalid_at, CP.c.invalid_reason,
-    CP.c.wrong_party_at, CP.c.preferred_start, CP.c.preferred_end, CP.c.forbidden_start,
-    CP.c.forbidden_end, CP.c.verified, CP.c.role,
-)
-
 
 @dataclass(slots=True)
 class CaseBundle:
@@ -88,113 +84,271 @@ class CaseBundle:
     inbound: list[datetime] = field(default_factory=list)
 
 
-def _json(text: str | None, empty: Any) -> Any:
-    if not text or text in ("{}", "[]", "null"):
-        return empty
-    return json.loads(text)
+# ---------------------------------------------------------------- statements
+# Only the SQL of these statements is used (run on the DB-API cursor): their rows are raw
+# driver values, decoded below.
+_CASE_COLUMNS = (
+    CA.c.id, CA.c.account_id, CA.c.customer_id, CA.c.product, CA.c.currency,
+    CA.c.balance_minor, CA.c.minimum_payment_minor, CA.c.due_date, CA.c.days_past_due,
+    CA.c.status, CA.c.holds, CA.c.segment, CA.c.risk_band, CA.c.risk_band_override,
+    CA.c.timezone, CA.c.timezone_candidates, CA.c.language, CA.c.country,
+    CA.c.assigned_collector, CA.c.held_by, CA.c.payment_claim_until, CA.c.version,
+    CU.c.name,
+)
+# in the order of ContactPoint's fields, after the case id
+_CONTACT_COLUMNS = (
+    CA.c.id, CP.c.channel, CP.c.address, CP.c.consent, CP.c.consent_source,
+    CP.c.opted_out_at, CP.c.opt_out_source, CP.c.invalid_at, CP.c.invalid_reason,
+    CP.c.wrong_party_at, CP.c.preferred_start, CP.c.preferred_end, CP.c.forbidden_start,
+    CP.c.forbidden_end, CP.c.verified, CP.c.role, CP.c.id,
+)
+_PROMISE_COLUMNS = (PR.c.case_id, PR.c.ref, PR.c.amount_minor, PR.c.due, PR.c.status,
+                    PR.c.made_at, PR.c.paid_minor, PR.c.source_message_id, PR.c.id)
+_PAYMENT_COLUMNS = (PA.c.case_id, PA.c.reference, PA.c.amount_minor, PA.c.paid_at, PA.c.id)
+_MESSAGE_COLUMNS = (MS.c.case_id, MS.c.direction, MS.c.channel, MS.c.status, MS.c.step_id,
+                    MS.c.campaign_id, MS.c.variant, MS.c.ref, MS.c.address, MS.c.created_at,
+                    MS.c.sent_at)
+_ESCALATION_COLUMNS = (CD.c.case_id, CD.c.step_id, CD.c.campaign_id, CD.c.at)
 
 
-def _case(row: Any) -> Case:
-    (cid, account_id, customer_id, product, currency, balance, minimum, due_date, dpd,
-     status, holds, segment, risk_band, risk_override, timezone, candidates, language,
-     country, collector, held_by, claim_until, _version, name) = row
-    return Case(
-        account_id=account_id, currency=currency, balance_minor=balance, due_date=due_date,
-        customer_name=name, product=product, minimum_payment_minor=minimum,
-        status=CaseStatus(status), holds={Hold(k): v for k, v in _json(holds, {}).items()},
-        segment=segment, risk_band=risk_band, risk_band_override=risk_override,
-        timezone=timezone, timezone_candidates=tuple(_json(candidates, [])), language=language,
-        country=country, assigned_collector=collector, held_by=held_by,
-        days_past_due=dpd, payment_claim_until=claim_until, id=cid, customer_id=customer_id,
-    )
+def _cases(*where: ColumnElement[bool]) -> Select[Any]:
+    return (select(*_CASE_COLUMNS).select_from(CA.join(CU, CU.c.id == CA.c.customer_id))
+            .where(*where).order_by(CA.c.id))
 
 
-def _contact(row: Any) -> ContactPoint:
-    (_case_id, cp_id, channel, address, consent, consent_source, opted_out_at, opt_out_source,
-     invalid_at, invalid_reason, wrong_party_at, preferred_start, preferred_end,
-     forbidden_start, forbidden_end, verified, role) = row
-    return ContactPoint(
-        channel=ChannelKind(channel), address=address, consent=consent,
-        consent_source=consent_source, opted_out_at=opted_out_at,
-        opt_out_source=opt_out_source, invalid_at=invalid_at, invalid_reason=invalid_reason,
-        wrong_party_at=wrong_party_at, preferred_start=preferred_start,
-        preferred_end=preferred_end, forbidden_start=forbidden_start,
-        forbidden_end=forbidden_end, verified=verified, role=role, id=cp_id,
-    )
-
-
-def load_batch(engine: Engine, case_rows: list[Any]) -> list[CaseBundle]:
-    """Bundles for ``case_rows`` (rows of :data:`_CASE_COLUMNS`, ascending ids)."""
-    if not case_rows:
-        return []
-    bundles = {r[0]: CaseBundle(_case(r), r[21]) for r in case_rows}
-    lo, hi = case_rows[0][0], case_rows[-1][0]
-    with engine.connect() as conn:
-        _fill(conn, bundles, lambda column: column.between(lo, hi), with_messages=True)
-    return list(bundles.values())
-
-
-def _fill(conn: Connection, bundles: dict[int, CaseBundle],
-          cases: Callable[[Any], ColumnElement[bool]], *, with_messages: bool) -> None:
-    """Read the child rows of ``bundles`` (one query per table) into them.
-
-    ``cases(column)`` is the condition selecting the bundles' case ids on ``column``; rows
-    of other cases it lets through are ignored.
-    """
-    contacts = conn.execute(
+def _children(cases: Callable[[Any], ColumnElement[bool]]) -> tuple[Select[Any], ...]:
+    """The contact, promise, payment, message and escalation reads for the cases that
+    ``cases(column)`` selects on ``column``."""
+    return (
         select(*_CONTACT_COLUMNS)
         .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
-        .where(cases(CA.c.id)).order_by(CA.c.id, CP.c.id)).all()
-    promises = conn.execute(
-        select(PR.c.case_id, PR.c.ref, PR.c.amount_minor, PR.c.due, PR.c.status,
-               PR.c.made_at, PR.c.paid_minor, PR.c.source_message_id, PR.c.id)
-        .where(cases(PR.c.case_id)).order_by(PR.c.id)).all()
-    payments = conn.execute(
-        select(PA.c.case_id, PA.c.reference, PA.c.amount_minor, PA.c.paid_at, PA.c.id)
-        .where(cases(PA.c.case_id)).order_by(PA.c.paid_at, PA.c.id)).all()
-    messages: Sequence[Any] = ()
-    escalations: Sequence[Any] = ()
-    if with_messages:
-        messages = conn.execute(
-            select(MS.c.case_id, MS.c.direction, MS.c.channel, MS.c.status, MS.c.step_id,
-                   MS.c.campaign_id, MS.c.variant, MS.c.ref, MS.c.address, MS.c.created_at,
-                   MS.c.sent_at)
-            .where(cases(MS.c.case_id))).all()
-        escalations = conn.execute(
-            select(CD.c.case_id, CD.c.step_id, CD.c.campaign_id, CD.c.at)
-            .where(and_(cases(CD.c.case_id), CD.c.allowed.is_(True),
-                        CD.c.channel.is_(None)))).all()
+        .where(cases(CA.c.id)).order_by(CA.c.id, CP.c.id),
+        select(*_PROMISE_COLUMNS).where(cases(PR.c.case_id)).order_by(PR.c.id),
+        select(*_PAYMENT_COLUMNS).where(cases(PA.c.case_id))
+        .order_by(PA.c.paid_at, PA.c.id),
+        select(*_MESSAGE_COLUMNS).where(cases(MS.c.case_id)),
+        select(*_ESCALATION_COLUMNS).where(and_(
+            cases(CD.c.case_id), CD.c.allowed.is_(True), CD.c.channel.is_(None))),
+    )
 
-    for row in contacts:
-        bundle = bundles.get(row[0])
-        if bundle is not None:
-            bundle.case.contacts.append(_contact(row))
-    for case_id, ref, amount, due, status, made_at, paid, source, pid in promises:
+
+_NOT_CLOSED = CA.c.status.not_in(CLOSED_STATUSES)
+_OPEN_AFTER = _cases(CA.c.id > bindparam("last"), _NOT_CLOSED).limit(bindparam("n"))
+_OPEN_BETWEEN = _cases(CA.c.id > bindparam("last"), CA.c.id <= bindparam("until"),
+                       _NOT_CLOSED).limit(bindparam("n"))
+_CASES_IN = _cases(CA.c.id.in_(bindparam("ids", expanding=True)))
+_CHILDREN_BETWEEN = _children(lambda c: c.between(bindparam("lo"), bindparam("hi")))
+_CHILDREN_IN = _children(lambda c: c.in_(bindparam("ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(dialect: Dialect, statement: Select[Any]) -> SQLCompiler:
+    """One of the statements above compiled for ``dialect`` (once, not per batch)."""
+    return cast(SQLCompiler, statement.compile(dialect=dialect))
+
+
+# ---------------------------------------------------------------- decoding
+def _same(value: Any) -> Any:
+    return value
+
+
+def _sqlite_utc(text: str) -> datetime:
+    return ensure_utc(datetime.fromisoformat(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _Decoders:
+    """Raw DB-API values to what the column types give (never called with None).
+
+    SQLite stores dates, times and datetimes as ISO text (SQLAlchemy parses them with
+    ``fromisoformat`` too) and UTCDateTime stores naive UTC; PostgreSQL's driver returns
+    native values, aware datetimes in the session's zone. Either way datetimes come out
+    aware UTC, as :class:`storage.types.UTCDateTime` gives them. Booleans are decoded with
+    ``bool`` (SQLite returns 0/1) where they are read.
+    """
+
+    date: Callable[[Any], date]
+    time: Callable[[Any], time]
+    utc: Callable[[Any], datetime]
+
+
+_SQLITE = _Decoders(date.fromisoformat, time.fromisoformat, _sqlite_utc)
+_NATIVE = _Decoders(_same, _same, ensure_utc)
+
+
+class _Reader:
+    """Runs this module's statements on the DB-API cursor of one connection."""
+
+    def __init__(self, conn: Connection, cursor: Any) -> None:
+        self.cursor = cursor
+        self.dialect = conn.dialect
+        self.decode = _SQLITE if conn.dialect.name == "sqlite" else _NATIVE
+
+    def rows(self, statement: Select[Any], params: Mapping[str, Any]) -> Iterable[Any]:
+        """The rows (plain tuples) of ``statement`` with ``params``, to iterate once: each
+        row is dropped once used rather than kept in a list for the whole batch."""
+        compiled = _compiled(self.dialect, statement)
+        state = compiled.construct_expanded_state(dict(params))  # renders IN lists
+        args = state.positional_parameters if compiled.positional else state.parameters
+        self.cursor.execute(state.statement, args)
+        return self.cursor  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def _reader(conn: Connection) -> Iterator[_Reader]:
+    """A reader on ``conn``, inside its transaction (begun here when none is).
+
+    The transaction matters on SQLite, whose driver runs in autocommit mode here: its
+    ``BEGIN`` (see storage/db.py) makes the reads of a batch one consistent snapshot.
+    """
+    if not conn.in_transaction():
+        conn.begin()
+    cursor = conn.connection.cursor()
+    try:
+        yield _Reader(conn, cursor)
+    finally:
+        cursor.close()
+
+
+class _EnumLookup(dict[str, Any]):
+    """Value -> member of an enum by dict lookup (calling the enum is several times
+    slower); unknown values still raise the enum's ValueError."""
+
+    def __init__(self, enum: type[Enum]) -> None:
+        super().__init__((m.value, m) for m in enum)
+        self.enum = enum
+
+    def __missing__(self, value: str) -> Any:
+        return self.enum(value)
+
+
+_CASE_STATUS = _EnumLookup(CaseStatus)
+_PROMISE_STATUS = _EnumLookup(PromiseStatus)
+_CHANNEL = _EnumLookup(ChannelKind)
+#: JSON texts that decode to an empty value (most cases: no holds, one zone)
+_EMPTY_JSON = frozenset({"", "{}", "[]", "null"})
+
+
+def _holds(text: str | None) -> dict[Hold, str]:
+    if text is None or text in _EMPTY_JSON:
+        return {}
+    return {Hold(k): v for k, v in json.loads(text).items()}
+
+
+def _zones(text: str | None) -> tuple[str, ...]:
+    if text is None or text in _EMPTY_JSON:
+        return ()
+    return tuple(json.loads(text))
+
+
+def _positional(cls: type, names: str) -> None:
+    """Fail at import if ``cls``'s positional fields no longer start with ``names``: the
+    constructors below pass arguments by position (faster than by keyword)."""
+    fields = [f.name for f in dataclasses.fields(cls) if f.init and not f.kw_only]
+    if fields[:len(names.split())] != names.split():
+        raise RuntimeError(f"{cls.__name__} fields changed; update storage/case_stream.py")
+
+
+_positional(Case, "account_id currency balance_minor due_date customer_name product "
+                  "minimum_payment_minor status holds segment risk_band risk_band_override "
+                  "timezone timezone_candidates language country assigned_collector held_by "
+                  "days_past_due contacts promises payments payment_claim_until id customer_id")
+_positional(ContactPoint, "channel address consent consent_source opted_out_at opt_out_source "
+                          "invalid_at invalid_reason wrong_party_at preferred_start "
+                          "preferred_end forbidden_start forbidden_end verified role id")
+_positional(Promise, "ref amount_minor due status made_at paid_minor source_message_id id")
+_positional(Payment, "reference amount_minor paid_at id")
+
+
+def _bundles(rows: Iterable[Any], d: _Decoders) -> dict[int, CaseBundle]:
+    """Bundles (no child rows yet) keyed by case id, from rows of ``_CASE_COLUMNS``."""
+    day = d.date
+    out: dict[int, CaseBundle] = {}
+    for (cid, account_id, customer_id, product, currency, balance, minimum, due_date, dpd,
+         status, holds, segment, risk_band, risk_override, timezone, zones, language,
+         country, collector, held_by, claim_until, version, name) in rows:
+        out[cid] = CaseBundle(Case(
+            account_id, currency, balance, day(due_date), name, product, minimum,
+            _CASE_STATUS[status], _holds(holds), segment, risk_band, risk_override, timezone,
+            _zones(zones), language, country, collector, held_by, dpd, [], [], [],
+            None if claim_until is None else day(claim_until), cid, customer_id,
+        ), version)
+    return out
+
+
+def _add_contacts(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decoders) -> None:
+    utc, clock = d.utc, d.time
+    for (case_id, channel, address, consent, consent_source, opted_out_at, opt_out_source,
+         invalid_at, invalid_reason, wrong_party_at, preferred_start, preferred_end,
+         forbidden_start, forbidden_end, verified, role, cp_id) in rows:
+        bundle = bundles.get(case_id)
+        if bundle is None:
+            continue
+        bundle.case.contacts.append(ContactPoint(
+            _CHANNEL[channel], address, bool(consent), consent_source,
+            None if opted_out_at is None else utc(opted_out_at), opt_out_source,
+            None if invalid_at is None else utc(invalid_at), invalid_reason,
+            None if wrong_party_at is None else utc(wrong_party_at),
+            None if preferred_start is None else clock(preferred_start),
+            None if preferred_end is None else clock(preferred_end),
+            None if forbidden_start is None else clock(forbidden_start),
+            None if forbidden_end is None else clock(forbidden_end),
+            bool(verified), role, cp_id))
+
+
+def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Select[Any]],
+          params: Mapping[str, Any], *, with_messages: bool) -> None:
+    """Read the child rows of ``bundles`` (one query per table) into them.
+
+    ``children`` are the ``_children`` reads, run with ``params``; rows of other cases
+    they let through are ignored.
+    """
+    contacts, promises, payments, messages, escalations = children
+    d = reader.decode
+    _add_contacts(bundles, reader.rows(contacts, params), d)
+    for (case_id, ref, amount, due, status, made_at, paid, source, pid) in reader.rows(
+            promises, params):
         bundle = bundles.get(case_id)
         if bundle is not None:
-            bundle.case.promises.append(Promise(ref, amount, due, PromiseStatus(status), made_at,
-                                                paid, source, pid))
-    for case_id, reference, amount, paid_at, pay_id in payments:
+            bundle.case.promises.append(Promise(
+                ref, amount, None if due is None else d.date(due), _PROMISE_STATUS[status],
+                None if made_at is None else d.utc(made_at), paid, source, pid))
+    for case_id, reference, amount, paid_at, pay_id in reader.rows(payments, params):
         bundle = bundles.get(case_id)
         if bundle is not None:
-            bundle.case.payments.append(Payment(reference, amount, paid_at, pay_id))
+            bundle.case.payments.append(Payment(reference, amount, d.utc(paid_at), pay_id))
+    if not with_messages:
+        return
     for (case_id, direction, channel, status, step_id, campaign_id, variant, ref, address,
-         created_at, sent_at) in messages:
+         created_at, sent_at) in reader.rows(messages, params):
         bundle = bundles.get(case_id)
         if bundle is None:
             continue
         if direction == "in":
-            bundle.inbound.append(ensure_utc(created_at))
+            bundle.inbound.append(d.utc(created_at))
         elif status not in NOT_SENT_STATUSES:
             bundle.history.append(SentRecord(
-                ChannelKind(channel), ensure_utc(sent_at or created_at), step_id=step_id,
+                _CHANNEL[channel], d.utc(sent_at or created_at), step_id=step_id,
                 campaign_id=campaign_id, variant=variant, ref=ref, address=address,
                 failed=status in FAILED_STATUSES))
-    for case_id, step_id, campaign_id, at in escalations:
+    for case_id, step_id, campaign_id, at in reader.rows(escalations, params):
         bundle = bundles.get(case_id)
         if bundle is not None:
-            bundle.history.append(SentRecord(None, ensure_utc(at), step_id=step_id,
+            bundle.history.append(SentRecord(None, d.utc(at), step_id=step_id,
                                              campaign_id=campaign_id))
+
+
+def _read_range(conn: Connection, cases: Select[Any],
+                params: Mapping[str, Any]) -> list[CaseBundle]:
+    """Bundles (with messages) of the cases the ``cases`` read selects; their child rows
+    are read by the id range of the cases found."""
+    with _reader(conn) as reader:
+        bundles = _bundles(reader.rows(cases, params), reader.decode)
+        if not bundles:
+            return []
+        lo, hi = next(iter(bundles)), next(reversed(bundles))  # ids ascend
+        _fill(reader, bundles, _CHILDREN_BETWEEN, {"lo": lo, "hi": hi}, with_messages=True)
+    return list(bundles.values())
 
 
 def stream_open_cases(
@@ -217,19 +371,18 @@ def stream_open_cases(
     last, left = after_id, limit
     while left is None or left > 0:
         n = batch_size if left is None else min(batch_size, left)
-        q = (select(*_CASE_COLUMNS).select_from(CA.join(CU, CU.c.id == CA.c.customer_id))
-             .where(CA.c.id > last, CA.c.status.not_in(CLOSED_STATUSES))
-             .order_by(CA.c.id).limit(n))
-        if until_id is not None:
-            q = q.where(CA.c.id <= until_id)
         with engine.connect() as conn:
-            rows = conn.execute(q).all()
-        if not rows:
+            if until_id is None:
+                batch = _read_range(conn, _OPEN_AFTER, {"last": last, "n": n})
+            else:
+                batch = _read_range(conn, _OPEN_BETWEEN,
+                                    {"last": last, "until": until_id, "n": n})
+        if not batch:
             return
-        yield load_batch(engine, list(rows))
-        last = rows[-1][0]
+        yield batch
+        last = batch[-1].case.id  # type: ignore[assignment]
         if left is not None:
-            left -= len(rows)
+            left -= len(batch)
 
 
 def load_cases(engine: Engine, case_ids: list[int]) -> dict[int, CaseBundle]:
@@ -240,19 +393,12 @@ def load_cases(engine: Engine, case_ids: list[int]) -> dict[int, CaseBundle]:
     out: dict[int, CaseBundle] = {}
     ids = sorted(set(case_ids))
     for i in range(0, len(ids), DEFAULT_BATCH):
-        chunk = ids[i:i + DEFAULT_BATCH]
         with engine.connect() as conn:
-            rows = conn.execute(
-                select(*_CASE_COLUMNS).select_from(CA.join(CU, CU.c.id == CA.c.customer_id))
-                .where(CA.c.id.in_(chunk)).order_by(CA.c.id)).all()
-        for bundle in load_batch(engine, list(rows)):
+            batch = _read_range(conn, _CASES_IN, {"ids": ids[i:i + DEFAULT_BATCH]})
+        for bundle in batch:
             assert bundle.case.id is not None
             out[bundle.case.id] = bundle
     return out
-
-
-def _in_list(column: Any, ids: list[int]) -> ColumnElement[bool]:
-    return column.in_(ids)  # type: ignore[no-any-return]
 
 
 def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
@@ -269,15 +415,11 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
     if not ids:
         return out
     ctx = source.connect() if isinstance(source, Engine) else contextlib.nullcontext(source)
-    with ctx as conn:
+    with ctx as conn, _reader(conn) as reader:
         for i in range(0, len(ids), DEFAULT_BATCH):
-            chunk = ids[i:i + DEFAULT_BATCH]
-            rows = conn.execute(
-                select(*_CASE_COLUMNS).select_from(CA.join(CU, CU.c.id == CA.c.customer_id))
-                .where(CA.c.id.in_(chunk)).order_by(CA.c.id)).all()
-            bundles = {r[0]: CaseBundle(_case(r), r[21]) for r in rows}
+            params = {"ids": ids[i:i + DEFAULT_BATCH]}
+            bundles = _bundles(reader.rows(_CASES_IN, params), reader.decode)
             if bundles:
-                _fill(conn, bundles, functools.partial(_in_list, ids=chunk),
-                      with_messages=with_messages)
+                _fill(reader, bundles, _CHILDREN_IN, params, with_messages=with_messages)
             out.update(bundles)
     return out
