@@ -164,8 +164,15 @@ def _contact(customer_id: int, channel: str, address: str, at: datetime) -> dict
 
 # ---------------------------------------------------------------------------- planning
 def export_outbox(engine: Engine, path: Path, chunk: int) -> int:
-    """Write the tick's outbox rows to ``path`` (pickled chunks); returns the count."""
-    cols = [c for c in MS.c if c.name != "id"]
+    """Write the tick's outbox rows to ``path`` (pickled chunks); returns the count.
+
+    Each row carries exactly the columns the tick inserts (the keys of
+    :func:`storage.outbox.outbox_row`), so the baseline binds the same parameters."""
+    from storage.outbox import outbox_row
+
+    keys = outbox_row(case_id=None, contact_point_id=None, channel="", address="", body="",
+                      subject=None, idempotency_key="", now=NOW, purpose="").keys()
+    cols = [MS.c[k] for k in keys]
     count, last = 0, 0
     with path.open("wb") as f:
         while True:

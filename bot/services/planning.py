@@ -27,6 +27,8 @@ the configured jurisdiction; else the first by id.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import logging
 import multiprocessing as mp
@@ -93,6 +95,41 @@ def _move_cases(conn: Connection, moves: list[tuple[int | None, int, str]], at: 
                     .returning(CA.c.id))
             moved.update(conn.execute(stmt).scalars())
     return moved
+
+
+_GC_LOCK = threading.Lock()
+_GC_DEPTH = 0
+
+
+@contextlib.contextmanager
+def _batch_friendly_gc() -> Iterator[None]:
+    """Collect garbage less eagerly while a tick runs.
+
+    A batch allocates a few hundred thousand objects (cases, decisions, rows) that all
+    live until the batch is written, so CPython's default thresholds run a collection
+    every 700 allocations, and the full collections rescan the whole start-up heap
+    (templates, campaigns, SQLAlchemy metadata) each time: a third of the cost of
+    streaming cases. The heap present when the tick starts is frozen (left out of
+    collections) and young collections run every 50,000 allocations; both are undone
+    when the last running tick in the process ends. Reference cycles are still
+    collected, just less often.
+    """
+    global _GC_DEPTH
+    with _GC_LOCK:
+        if _GC_DEPTH == 0:
+            saved = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(max(saved[0], 50_000), *saved[1:])
+            _batch_friendly_gc.saved = saved  # type: ignore[attr-defined]
+        _GC_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_DEPTH -= 1
+            if _GC_DEPTH == 0:
+                gc.set_threshold(*_batch_friendly_gc.saved)  # type: ignore[attr-defined]
+                gc.unfreeze()
 
 
 class CampaignBook:
@@ -298,11 +335,12 @@ class PlanningService:
         report = TickReport(started_at=now)
         batches = stream_open_cases(self.engine, batch_size=self.batch_size, after_id=after_id,
                                     until_id=until_id, limit=limit)
-        for number, batch in enumerate(batches):
-            self._tick_batch(number, batch, now, report, legal_only)
-            if stop is not None and stop.is_set():
-                log.info("tick interrupted after %d cases", report.cases)
-                break
+        with _batch_friendly_gc():
+            for number, batch in enumerate(batches):
+                self._tick_batch(number, batch, now, report, legal_only)
+                if stop is not None and stop.is_set():
+                    log.info("tick interrupted after %d cases", report.cases)
+                    break
         return report
 
     def _parallel_tick(self, now: datetime, legal_only: bool, workers: int,

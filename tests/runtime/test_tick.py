@@ -352,3 +352,19 @@ def test_a_parallel_tick_writes_the_same_rows(sqlite_engine: Engine, clock: Fixe
     assert report.enqueued == len(expected) > 0
     assert {r["idempotency_key"] for r in outbox(sqlite_engine)} == expected
     assert planning.tick().enqueued == 0
+
+
+def test_a_tick_restores_the_garbage_collector_settings(engine: Engine,
+                                                         clock: FixedClock) -> None:
+    import gc
+
+    from bot.services.planning import _batch_friendly_gc
+
+    before = gc.get_threshold()
+    seed(engine, clock, make_case("ACC-1", 1, local_today(clock)))
+    planning = planning_for(container_for(engine, clock))
+    with _batch_friendly_gc():  # a tick inside another (e.g. two threads) nests
+        assert gc.get_threshold()[0] >= 50_000 and gc.get_freeze_count() > 0
+        planning.tick()
+        assert gc.get_threshold()[0] >= 50_000  # the inner tick did not undo the outer
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
