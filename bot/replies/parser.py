@@ -771,10 +771,11 @@ class _Analysis:
         say the 28th" (a day alone after a promise with no day).
         """
         t = self.t
+        picked = set(chosen)  # membership per clause: a list made this quadratic
         for i in chosen:
             s, e = self.clauses[i]
             dates, amts = self._clause_items(s, e)
-            if not amts and i > 0 and i - 1 not in chosen:
+            if not amts and i > 0 and i - 1 not in picked:
                 ps, pe = self.clauses[i - 1]
                 pd, pa = self._clause_items(ps, pe)
                 if (
@@ -791,7 +792,7 @@ class _Analysis:
                 amts
                 and not any(d.kind == DATE for d in dates)
                 and i + 1 < len(self.clauses)
-                and i + 1 not in chosen
+                and i + 1 not in picked
             ):
                 ns, ne = self.clauses[i + 1]
                 nd, na = self._clause_items(ns, ne)
