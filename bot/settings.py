@@ -86,7 +86,10 @@ class Settings(BaseSettings):
     tick_minutes: int = 5
     worker_batch: int = 100
     worker_concurrency: int = 8
-    plan_workers: int = Field(default=1, ge=1, description="processes planning each tick")
+    plan_workers: int = Field(
+        default=0, ge=0,
+        description="processes planning each tick; 0: one per CPU core once the open "
+                    "cases span 20,000 ids or more, else 1")
 
     def has_twilio(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)

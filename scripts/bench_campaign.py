@@ -7,8 +7,10 @@
    them, and time a bare bulk insert of the very same rows into the same table (SQLAlchemy
    Core ``executemany`` in chunks of the tick's batch size; reading them back is not
    timed). On SQLite both timings end with a WAL checkpoint (each pays for its own
-   writes) and start from an empty log. ``plan_ratio`` = tick time / bulk-insert time (goal <= 2). Peak RSS of the whole
-   run, this process and its children together, is reported (goal <= 1 GiB: it streams).
+   writes) and start from an empty log. ``plan_ratio`` = tick time / bulk-insert time
+   (goal <= 2). The tick plans in as many processes as ``duebot scheduler`` would by
+   default (one per core for 20,000+ cases; ``--workers`` sets it). Peak RSS of the
+   whole run, this process and its children together, is reported (goal <= 1 GiB).
 2. **Dispatch.** Queue ``--emails`` (default 20,000) email messages for generated cases
    and drain them with the real dispatcher (claim, policy re-check, SMTP channel with a
    pooled aiosmtplib connection, record) into an aiosmtpd server on loopback running in
@@ -271,7 +273,8 @@ def bench_planning(engine: Engine, batch: int, workdir: Path, workers: int) -> d
         assert conn.execute(select(func.count()).select_from(MS)).scalar_one() == rows
     print(f"bulk insert of the same {rows} outbox rows: {insert_s:.1f}s", flush=True)
     return {"tick_s": tick_s, "insert_s": insert_s, "rows": rows,
-            "decisions": report.decisions_recorded, "planned": report.cases}
+            "decisions": report.decisions_recorded, "planned": report.cases,
+            "workers": report.workers}
 
 
 # ---------------------------------------------------------------------------- dispatch
@@ -429,8 +432,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--db", help="database URL (default: a SQLite file in a temp dir); "
                                 "a PostgreSQL database is emptied first")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--workers", type=int, default=1,
-                   help="planning processes (the tick's --plan-workers); default 1")
+    p.add_argument("--workers", type=int, default=0,
+                   help="planning processes (the tick's --plan-workers); default 0: as "
+                        "`duebot scheduler` decides by default (one per core for a "
+                        "portfolio of 20,000+ cases)")
     p.add_argument("--skip-dispatch", action="store_true")
     p.add_argument("--only", choices=["dispatch"],
                    help="run only this part (dispatch: generate 6 cases per email unless "
@@ -461,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{plan['insert_s']:.1f}s: ratio {plan_ratio:.2f} (goal <= 2)", flush=True)
             extra = (f"tick_s={plan['tick_s']:.1f} insert_s={plan['insert_s']:.1f} "
                      f"outbox_rows={plan['rows']} decisions={plan['decisions']} "
-                     f"plan_workers={args.workers}")
+                     f"plan_workers={plan['workers']}")
         dispatch_ratio = "skipped"
         if not args.skip_dispatch:
             d = bench_dispatch(engine, args.emails, args.batch)

@@ -214,8 +214,9 @@ class PlanSummary:
 
 # ---------------------------------------------------------------------------- runners
 PlanWorkers = Annotated[int | None, typer.Option(
-    "--plan-workers", min=1,
-    help="processes planning the tick in parallel (default DUEBOT_PLAN_WORKERS)")]
+    "--plan-workers", min=0,
+    help="processes planning the tick in parallel; 0: one per CPU core for a large "
+         "portfolio (default DUEBOT_PLAN_WORKERS)")]
 
 
 def _run(**components: Any) -> None:

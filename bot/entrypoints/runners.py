@@ -65,11 +65,11 @@ class Runtime:
 
     container: Container
     planning: PlanningService
-    plan_workers: int = 1
+    plan_workers: int = 0  # 0: PlanningService.tick decides (see AUTO_PARALLEL_FROM)
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
-    def load(cls, container: Container, *, plan_workers: int = 1) -> Runtime:
+    def load(cls, container: Container, *, plan_workers: int = 0) -> Runtime:
         """Load the campaigns (all or nothing: a bad file raises ``CampaignError``)."""
         settings = container.settings
         directory = Path(settings.campaign_dir)

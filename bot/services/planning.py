@@ -32,6 +32,7 @@ import gc
 import hashlib
 import logging
 import multiprocessing as mp
+import os
 import secrets
 import threading
 import time
@@ -73,6 +74,24 @@ WI = WorkItemRow.__table__  # type: ignore[attr-defined]
 TEMPLATE_ERROR = "template_error"
 #: cases per guarded status update (two bound values each)
 _MOVE_CHUNK = 400
+#: ``workers=0`` plans in parallel (one process per core) once the open cases span this
+#: many ids; below it, starting processes costs more than it saves
+AUTO_PARALLEL_FROM = 20_000
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def auto_workers(span: int, cores: int | None = None) -> int:
+    """Planning processes for ``workers=0``: one per core when ``span`` (open-case ids
+    from the lowest to the highest) reaches :data:`AUTO_PARALLEL_FROM`, else one."""
+    cores = cpu_cores() if cores is None else cores
+    return max(1, cores) if span >= AUTO_PARALLEL_FROM else 1
 
 
 def _move_cases(conn: Connection, moves: list[tuple[int | None, int, str]], at: datetime
@@ -185,6 +204,7 @@ class TickReport:
     errors: int = 0  # cases the planner failed on (logged, skipped)
     decisions_recorded: int = 0
     seconds: float = 0.0
+    workers: int = 1  # planning processes used
     by_step: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
 
     def merge(self, other: TickReport) -> None:
@@ -210,11 +230,8 @@ def decision_key(case_id: int, day: date, d: Decision) -> str:
 
 def _unseen(conn: Connection, column: Any, rows: list[dict[str, Any]], key: str
             ) -> list[dict[str, Any]]:
-    """The rows whose ``key`` value is not in ``column`` yet (one indexed IN query).
-
-    Counting this way works on every driver (``rowcount`` of a bulk insert is -1 on
-    psycopg) and spares inserting rows that would conflict anyway.
-    """
+    """The rows whose ``key`` value is not in ``column`` yet (one indexed IN query),
+    each key once."""
     if not rows:
         return []
     existing = set(conn.execute(select(column).where(column.in_([r[key] for r in rows])))
@@ -226,27 +243,26 @@ def _unseen(conn: Connection, column: Any, rows: list[dict[str, Any]], key: str
     return list(fresh.values())
 
 
-def _insert_decisions(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        ins = postgresql.insert(CD) if conn.dialect.name == "postgresql" else sqlite.insert(CD)
-        conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
+def _insert_new(conn: Connection, table: Any, rows: list[dict[str, Any]], key: str) -> int:
+    """Insert the rows whose unique ``key`` is not in ``table`` yet; returns how many.
 
-
-def _insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert outbox rows whose keys were found new (:func:`_unseen`); a key a racing
-    writer queued meanwhile is skipped. A plain executemany: the tick counts from the
-    keys it checked, so it needs no RETURNING (which would cost a multi-row statement
-    build per batch)."""
-    if rows:
-        ins = postgresql.insert(MS) if conn.dialect.name == "postgresql" else sqlite.insert(MS)
-        conn.execute(ins.on_conflict_do_nothing(index_elements=["idempotency_key"]), rows)
-
-
-def record_decisions(conn: Connection, rows: list[dict[str, Any]]) -> int:
-    """Insert decision rows, skipping keys already recorded; returns rows added."""
-    rows = _unseen(conn, CD.c.key, rows, "key")
-    _insert_decisions(conn, rows)
-    return len(rows)
+    SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` as one executemany, whose rowcount is
+    the number of rows really inserted. psycopg reports -1 for an executemany, so on
+    PostgreSQL the new keys are read first (one indexed IN query) and only those
+    inserted; a key a racing writer adds in between is still skipped by the conflict
+    clause (the count is then one too high, the rows are right). No RETURNING: it would
+    turn the executemany into multi-row statements built per batch.
+    """
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        rows = _unseen(conn, table.c[key], rows, key)
+        if rows:
+            conn.execute(postgresql.insert(table).on_conflict_do_nothing(
+                index_elements=[key]), rows)
+        return len(rows)
+    return int(conn.execute(sqlite.insert(table).on_conflict_do_nothing(
+        index_elements=[key]), rows).rowcount)
 
 
 class PlanningService:
@@ -315,15 +331,26 @@ class PlanningService:
 
         ``legal_only``: apply legal-review decisions only (the daily legal sweep); sends
         are neither queued nor recorded. ``workers`` > 1 plans id ranges in that many
-        processes (each writes its own batches; keys keep it idempotent). ``stop``: when
-        set, the tick ends after the batch in progress (the next tick carries on).
+        processes (each writes its own batches; keys keep it idempotent); 0 chooses
+        (:func:`auto_workers`). ``stop``: when set, the tick ends after the batch in
+        progress (the next tick carries on).
         """
+        if workers < 0:
+            raise ValueError("workers must be 0 (automatic) or more")
         now = (now or self.clock.now()).astimezone(UTC)
         start = time.perf_counter()
-        if workers > 1 and limit is None:
-            report = self._parallel_tick(now, legal_only, workers, stop)
+        used = 1
+        if workers != 1 and limit is None:
+            with self.engine.connect() as conn:
+                lo, hi = conn.execute(select(func.min(CA.c.id), func.max(CA.c.id)).where(
+                    CA.c.status.not_in(CLOSED_STATUSES))).one()
+            if lo is not None:
+                used = auto_workers(hi - lo + 1) if workers == 0 else workers
+        if used > 1:
+            report = self._parallel_tick(now, legal_only, used, stop, lo, hi)
         else:
             report = self.tick_range(now, legal_only=legal_only, limit=limit, stop=stop)
+        report.workers = used
         report.seconds = time.perf_counter() - start
         log.info("tick: %s", report.summary())
         return report
@@ -344,13 +371,9 @@ class PlanningService:
         return report
 
     def _parallel_tick(self, now: datetime, legal_only: bool, workers: int,
-                       stop: threading.Event | None) -> TickReport:
-        with self.engine.connect() as conn:
-            lo, hi = conn.execute(select(func.min(CA.c.id), func.max(CA.c.id)).where(
-                CA.c.status.not_in(CLOSED_STATUSES))).one()
+                       stop: threading.Event | None, lo: int, hi: int) -> TickReport:
+        """Plan open cases with ids ``lo``..``hi`` in ``workers`` processes."""
         report = TickReport(started_at=now)
-        if lo is None:
-            return report
         # more ranges than processes, so a dense range does not leave the others idle
         parts = workers * 4
         step = max(1, -(-(hi - lo + 1) // parts))
@@ -422,23 +445,19 @@ class PlanningService:
                     continue  # the outbox row is the record of an allowed send
                 report.denied += 1
                 decisions.append(self._decision_row(case.id, day, d, now))
-        # Which keys are new is read before the write transaction: on SQLite a
-        # transaction that reads first cannot take the write lock once another
-        # process has written (it fails instead of waiting). The inserts still skip
-        # conflicts, so a racing writer changes the counts at most, never the rows.
-        with self.engine.connect() as conn:
-            outbox = _unseen(conn, MS.c.idempotency_key, outbox, "idempotency_key")
-            decisions = _unseen(conn, CD.c.key, decisions, "key")
+        # The transaction writes first (on SQLite a transaction that reads first cannot
+        # take the write lock once another process has written: it fails instead of
+        # waiting); keys already there are skipped, so nothing is queued twice.
         with self.engine.begin() as conn:
-            _insert_outbox(conn, outbox)
+            enqueued = _insert_new(conn, MS, outbox, "idempotency_key")
             escalated = self._escalate(conn, escalations, now, decisions)
-            _insert_decisions(conn, decisions)
+            recorded = _insert_new(conn, CD, decisions, "key")
             if self.before_commit is not None:
                 self.before_commit(number)
-        report.enqueued += len(outbox)
-        report.already_queued += sends - len(outbox)
+        report.enqueued += enqueued
+        report.already_queued += sends - enqueued
         report.escalated += escalated
-        report.decisions_recorded += len(decisions)
+        report.decisions_recorded += recorded
 
     def _escalate(self, conn: Connection, escalations: list[tuple[CaseBundle, Decision, date]],
                   now: datetime, decisions: list[dict[str, Any]]) -> int:

@@ -349,9 +349,25 @@ def test_a_parallel_tick_writes_the_same_rows(sqlite_engine: Engine, clock: Fixe
         report = planning.tick(workers=2)
     finally:
         planning.close()
-    assert report.enqueued == len(expected) > 0
+    assert report.enqueued == len(expected) > 0 and report.workers == 2
     assert {r["idempotency_key"] for r in outbox(sqlite_engine)} == expected
     assert planning.tick().enqueued == 0
+
+
+def test_automatic_workers_stay_in_process_for_a_small_portfolio(
+        engine: Engine, clock: FixedClock) -> None:
+    from bot.services.planning import AUTO_PARALLEL_FROM, auto_workers
+
+    assert auto_workers(AUTO_PARALLEL_FROM - 1, cores=8) == 1
+    assert auto_workers(AUTO_PARALLEL_FROM, cores=8) == 8
+    assert auto_workers(10**6, cores=1) == 1
+    seed(engine, clock, make_case("ACC-1", 1, local_today(clock)))
+    planning = planning_for(container_for(engine, clock))
+    report = planning.tick(workers=0)
+    assert (report.workers, report.enqueued) == (1, 1)
+    assert planning.tick(workers=0).workers == 1
+    with pytest.raises(ValueError):
+        planning.tick(workers=-1)
 
 
 def test_a_tick_restores_the_garbage_collector_settings(engine: Engine,
