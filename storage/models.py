@@ -182,7 +182,8 @@ class CaseEventRow(SQLModel, table=True):
 
 
 class ContactDecisionRow(SQLModel, table=True):
-    """What the planner decided for a case on a day, allowed or not, with reasons."""
+    """A planner decision for a case on a day: every denial with its reasons, and each
+    allowed legal review (an allowed send is recorded by its outbox row instead)."""
 
     __tablename__ = "contact_decision"
     __table_args__ = (Index("ix_decision_case_day", "case_id", "local_date"),)
