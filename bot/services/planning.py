@@ -117,7 +117,8 @@ def _move_cases(conn: Connection, moves: list[tuple[int | None, int, str]], at: 
 
 
 _GC_LOCK = threading.Lock()
-_GC_DEPTH = 0
+_GC_DEPTH = 0  # ticks running in this process
+_GC_SAVED: tuple[int, ...] = ()  # the thresholds to restore when the last one ends
 
 
 @contextlib.contextmanager
@@ -133,13 +134,12 @@ def _batch_friendly_gc() -> Iterator[None]:
     when the last running tick in the process ends. Reference cycles are still
     collected, just less often.
     """
-    global _GC_DEPTH
+    global _GC_DEPTH, _GC_SAVED
     with _GC_LOCK:
         if _GC_DEPTH == 0:
-            saved = gc.get_threshold()
+            _GC_SAVED = gc.get_threshold()
             gc.freeze()
-            gc.set_threshold(max(saved[0], 50_000), *saved[1:])
-            _batch_friendly_gc.saved = saved  # type: ignore[attr-defined]
+            gc.set_threshold(max(_GC_SAVED[0], 50_000), *_GC_SAVED[1:])
         _GC_DEPTH += 1
     try:
         yield
@@ -147,7 +147,7 @@ def _batch_friendly_gc() -> Iterator[None]:
         with _GC_LOCK:
             _GC_DEPTH -= 1
             if _GC_DEPTH == 0:
-                gc.set_threshold(*_batch_friendly_gc.saved)  # type: ignore[attr-defined]
+                gc.set_threshold(*_GC_SAVED)
                 gc.unfreeze()
 
 
