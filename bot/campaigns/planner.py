@@ -325,14 +325,12 @@ def _pick_step(ctx: _Ctx, due: _Due) -> tuple[Step | None, list[tuple[Step, list
     return None, unmet
 
 
-def _base(ctx: _Ctx, due: _Due, step: Step, *, keep_variant: bool = False
-          ) -> dict[str, Any]:
+def _base(ctx: _Ctx, due: _Due, step: Step) -> dict[str, Any]:
     """The fields every decision about ``step`` carries (a Decision is built once, from
-    these and the outcome). ``keep_variant``: also return the chosen Variant object
-    under ``_variant`` (the caller pops it)."""
+    these and the outcome)."""
     variant = choose_variant(step.variants, ctx.campaign.id, step.id, ctx.case.account_id)
     vid = variant.id if variant else None
-    base: dict[str, Any] = {
+    return {
         "action": step.action,
         "purpose": due.purpose,
         "campaign_id": ctx.campaign.id,
@@ -344,9 +342,6 @@ def _base(ctx: _Ctx, due: _Due, step: Step, *, keep_variant: bool = False
                                            due.ref),
         "risk_band": ctx.risk.value,
     }
-    if keep_variant:
-        base["_variant"] = variant
-    return base
 
 
 def _condition_denial(ctx: _Ctx, due: _Due, unmet: list[tuple[Step, list[str]]]) -> Decision:
@@ -368,21 +363,18 @@ def _superseded(ctx: _Ctx, due: _Due, step: Step) -> Decision:
 
 
 def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
+    base = _base(ctx, due, step)
     if step.action is Action.LEGAL_REVIEW:
-        base = _base(ctx, due, step)
         stops = check_case(ctx.case, Purpose.DUNNING, ctx.today)
         return Decision(allowed=not stops, reasons=tuple(stops), **base)
 
-    base = _base(ctx, due, step, keep_variant=True)
     stops = check_case(ctx.case, due.purpose, ctx.today)
     if stops:
-        del base["_variant"]
         return Decision(allowed=False, reasons=tuple(stops), **base)
 
-    variant = base.pop("_variant")
+    variant = next((v for v in step.variants if v.id == base["variant"]), None)
     channels = step.channels_for(variant)
-    failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed] \
-        if ctx.records else []
+    failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed]
     reasons: list[Reason] = []
     not_before: list[datetime] = []
     for channel in channels:
@@ -392,8 +384,7 @@ def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
                                   f"the case has no {channel} contact point", channel))
             continue
         for cp in points:
-            if failed and any(r.channel == channel and r.address in (None, cp.address)
-                              for r in failed):
+            if any(r.channel == channel and r.address in (None, cp.address) for r in failed):
                 reasons.append(Reason(ReasonCode.DELIVERY_FAILED,
                                       f"step {step.id} already failed here", channel, cp.masked))
                 continue

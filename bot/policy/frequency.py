@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from functools import lru_cache
 
 from bot.domain.clock import ensure_utc
 from bot.domain.messages import ChannelKind
@@ -36,11 +35,6 @@ def _breach(times: list[datetime], cap: FrequencyCap, now: datetime) -> datetime
         return None  # never allowed: no instant to wait for
     # the oldest (len - max + 1) messages must leave the window
     return in_window[len(in_window) - cap.max_count] + cap.window
-
-
-@lru_cache(maxsize=256)
-def _no_zero_cap(*caps: tuple[FrequencyCap, ...]) -> bool:
-    return all(c.max_count > 0 for group in caps for c in group)
 
 
 def caps_allow_a_first(profile: JurisdictionProfile, channel: ChannelKind) -> bool:
@@ -72,7 +66,7 @@ def evaluate(
     cap is zero)."""
     now = ensure_utc(now)
     records = normalise(history)
-    if not records and _no_zero_cap(profile.caps_for(channel), profile.total_caps):
+    if not records and caps_allow_a_first(profile, channel):
         return [], None  # nothing sent yet and no cap forbids the channel outright
     reasons: list[Reason] = []
     frees: list[datetime] = []
