@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.messages import ChannelKind
+from bot.services.ports import Channel
 from bot.settings import Settings
-from channels.base import Channel
 from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from bot.services.chat_linking import ChatOnboarding
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
-    from channels.sandbox import SandboxStore
+    from bot.services.ports import SandboxStore
 
 log = logging.getLogger("duebot")
 

@@ -11,7 +11,7 @@
 * anything else → an :class:`InboundMessage` with the quoted history stripped.
 
 :class:`SmtpInboundListener` serves SMTP on the application's own event loop and hands
-every event to an :class:`~channels.base.InboundSink`; the sending server gets ``451``
+every event to an :class:`~bot.services.ports.InboundSink`; the sending server gets ``451``
 (try again) if the sink fails, so nothing is lost. :class:`ImapPoller` does the same for
 a mailbox, marking a message ``\\Seen`` only after the sink took it.
 """
@@ -48,7 +48,7 @@ from bot.domain.messages import (
     ReceiptStatus,
     SignalKind,
 )
-from channels.base import ChannelConfigError, InboundSink
+from bot.services.ports import ChannelConfigError, InboundSink
 from channels.email_dsn import PermanentKind, bare_message_id, is_dsn, parse_dsn
 from channels.email_smtp import mask_email, read_unsubscribe_token
 

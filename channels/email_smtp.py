@@ -51,7 +51,7 @@ from bot.domain.messages import (
     InboundEvent,
     OutboundMessage,
 )
-from channels.base import Channel, ChannelConfigError
+from bot.services.ports import Channel, ChannelConfigError
 from channels.email_dsn import PermanentKind, bare_message_id, classify_permanent
 
 if TYPE_CHECKING:

@@ -33,10 +33,8 @@ import builtins
 import threading
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from bot.domain.clock import Clock, SystemClock, ensure_utc
 from bot.domain.messages import (
@@ -48,50 +46,10 @@ from bot.domain.messages import (
     OutboundMessage,
     SinkResult,
 )
-from channels.base import Channel, InboundSink
-from channels.sms_segments import carrier_keyword, keyword_signal
+from bot.domain.sms_segments import carrier_keyword, keyword_signal
+from bot.services.ports import Channel, Direction, InboundSink, SandboxEntry, SandboxStore
 
 PROVIDER_PREFIX = "sbx-"
-
-
-class Direction(StrEnum):
-    OUT = "out"  # the bot wrote to the customer
-    IN = "in"  # the (pretend) customer wrote to the bot
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxEntry:
-    """One message in the sandbox, either way.
-
-    ``address`` is always the customer's side: the recipient of an outbound message, the
-    sender of an inbound one. ``provider_id`` is unique across the store.
-    """
-
-    provider_id: str
-    channel: ChannelKind
-    direction: Direction
-    address: str
-    body: str
-    at: datetime
-    subject: str | None = None
-
-
-class SandboxStore(Protocol):
-    """Where the sandbox keeps its messages (in memory here; a database table in the app).
-
-    Implementations must be safe to call from the event loop and from CLI threads, and
-    must return entries oldest first.
-    """
-
-    def append(self, entry: SandboxEntry) -> None:
-        """Keep one entry; a second entry with the same ``provider_id`` is an error."""
-        ...
-
-    def list(
-        self, address: str | None = None, since: datetime | None = None
-    ) -> builtins.list[SandboxEntry]:
-        """Entries for ``address`` (all addresses if None) at or after ``since``, oldest first."""
-        ...
 
 
 class MemorySandboxStore:

@@ -32,7 +32,7 @@ Inbound (``parse_inbound``)
     ``DeliveryReceipt`` (plus a ``ContactSignal`` when the error code says the number
     opted out or does not exist). Any other form is an inbound message and gives an
     ``InboundMessage``; when its body is a carrier keyword (see
-    :mod:`channels.sms_segments`) a ``ContactSignal`` comes first: the carrier has already
+    :mod:`bot.domain.sms_segments`) a ``ContactSignal`` comes first: the carrier has already
     acted on STOP/START, so our records must mirror it, and it is emitted before the
     message so a reply policy sees the opt-out. The message itself is still emitted so
     the conversation record is complete. Twilio's ``OptOutType`` field (Advanced Opt-Out)
@@ -72,13 +72,8 @@ from bot.domain.messages import (
     ReceiptStatus,
     SignalKind,
 )
-from channels.base import Channel, ChannelConfigError
-from channels.sms_segments import (
-    CarrierKeyword,
-    carrier_keyword,
-    count_segments,
-    keyword_signal,
-)
+from bot.domain.sms_segments import CarrierKeyword, carrier_keyword, count_segments, keyword_signal
+from bot.services.ports import Channel, ChannelConfigError
 
 if TYPE_CHECKING:
     from bot.settings import Settings

@@ -78,7 +78,7 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
-from channels.base import Channel, ChannelConfigError, InboundSink
+from bot.services.ports import Channel, ChannelConfigError, InboundSink
 
 if TYPE_CHECKING:
     from bot.settings import Settings

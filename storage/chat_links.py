@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.domain.clock import ensure_utc
-from bot.services.chat_linking import LinkToken, VerificationMethod
+from bot.domain.verification import LinkToken, VerificationMethod
 from storage.models import ChatLinkRow, ChatLinkTokenRow, ChatLockRow
 
 T = ChatLinkTokenRow

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain.clock import Clock, ensure_utc
 from bot.domain.messages import ChannelKind
-from channels.sandbox import Direction, SandboxEntry
+from bot.services.ports import Direction, SandboxEntry
 from storage.models import SandboxMessageRow
 
 

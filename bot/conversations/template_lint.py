@@ -44,7 +44,7 @@ from bot.conversations.templates import (
 )
 from bot.domain.messages import ChannelKind
 from bot.domain.money import from_minor
-from channels.sms_segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
+from bot.domain.sms_segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
 
 SHIPPED_LANGUAGES = ("en", "zh")
 #: SMS segments a message may use when the profile sets no budget of its own

@@ -41,8 +41,8 @@ from bot.domain.messages import ChannelKind
 
 if TYPE_CHECKING:
     from bot.domain.case import Case
+    from bot.domain.sms_segments import SegmentInfo
     from bot.settings import Settings
-    from channels.sms_segments import SegmentInfo
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "templates"
 TEMPLATE_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -820,7 +820,7 @@ class TemplateRenderer:
                                  disclosure)
         sms = None
         if kind is ChannelKind.SMS:
-            from channels.sms_segments import count_segments
+            from bot.domain.sms_segments import count_segments
 
             sms = count_segments(body)
         rendered = Rendered(spec.id, lang, kind, disclosure, body, subject, sms)

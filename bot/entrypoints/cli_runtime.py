@@ -39,8 +39,8 @@ def _errors() -> Iterator[None]:
     from bot.campaigns.loader import CampaignError
     from bot.entrypoints.cli_app import user_errors
     from bot.entrypoints.runners import RunnerError
+    from bot.services.ports import ChannelConfigError
     from bot.sim.simulation import SimulationError
-    from channels.base import ChannelConfigError
 
     with user_errors():
         try:

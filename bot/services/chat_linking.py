@@ -29,90 +29,13 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.clock import ensure_utc
+from bot.domain.verification import LinkToken, VerificationMethod
+from bot.services.ports import ChatLinkStore
 
 _BOT_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _ISO_DATE_RE = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
 _NUMERIC_DATE_RE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
-
-
-class VerificationMethod(StrEnum):
-    """What the customer is asked (setting ``DUEBOT_TELEGRAM_VERIFICATION``)."""
-
-    DOB = "dob"  # date of birth
-    ID_LAST4 = "id_last4"  # last four digits of an ID number
-
-
-@dataclass(frozen=True, slots=True)
-class LinkToken:
-    """One deep-link token and where its verification stands."""
-
-    token: str
-    case_ref: str
-    method: VerificationMethod
-    created_at: datetime
-    expires_at: datetime
-    chat_id: str | None = None  # the chat that opened the link first; no other chat may
-    claimed_at: datetime | None = None  # last time that chat opened it
-    failures: int = 0
-    used_at: datetime | None = None  # set when verification succeeded
-    locked_at: datetime | None = None  # set after too many failures
-
-    def expired(self, now: datetime) -> bool:
-        return ensure_utc(now) >= ensure_utc(self.expires_at)
-
-    @property
-    def open(self) -> bool:
-        """Neither used nor locked."""
-        return self.used_at is None and self.locked_at is None
-
-
-class ChatLinkStore(Protocol):
-    """Persistence for tokens, chat locks and chat↔case links.
-
-    The operations that decide security (claim, failure count, completion) must be atomic
-    in a shared store: two concurrent answers must never both read ``failures == 0``. An
-    SQL store does each in one ``UPDATE ... WHERE ...`` (or a row lock). Chat ids and
-    tokens are opaque strings.
-    """
-
-    def add_token(self, record: LinkToken) -> None:
-        """Store a new token. Raises ``ValueError`` if the token already exists."""
-        ...
-
-    def get_token(self, token: str) -> LinkToken | None:
-        """The token's record, or ``None`` if it was never issued."""
-        ...
-
-    def claim_token(self, token: str, chat_id: str, now: datetime) -> bool:
-        """Bind the token to ``chat_id`` if it is unbound or already bound to that chat,
-        setting ``claimed_at = now``. False (and no change) if another chat holds it."""
-        ...
-
-    def pending_token(self, chat_id: str) -> LinkToken | None:
-        """The open (not used, not locked) token most recently claimed by the chat."""
-        ...
-
-    def record_failure(self, token: str, now: datetime) -> int:
-        """Add one failed answer to the token; return the new failure count."""
-        ...
-
-    def lock(self, token: str, chat_id: str, now: datetime) -> None:
-        """Lock the token (``locked_at = now``) and the chat (no further link requests)."""
-        ...
-
-    def chat_locked(self, chat_id: str) -> bool:
-        """Whether the chat was locked after failed verifications."""
-        ...
-
-    def complete_link(self, token: str, chat_id: str, now: datetime) -> bool:
-        """If the token is open and bound to ``chat_id``: set ``used_at = now`` and link the
-        chat to the token's case; return True. Otherwise change nothing and return False."""
-        ...
-
-    def linked_cases(self, chat_id: str) -> tuple[str, ...]:
-        """Cases linked to the chat, oldest link first."""
-        ...
 
 
 class MemoryChatLinkStore:

@@ -40,7 +40,7 @@ from bot.policy.engine import check_contact, local_date
 from bot.policy.history import SentRecord
 from bot.policy.profiles import JurisdictionProfile
 from bot.services.messages import quick_replies_for
-from channels.base import Channel
+from bot.services.ports import Channel
 from storage.case_stream import load_cases_by_id
 from storage.models import ContactDecisionRow, MessageRow
 from storage.outbox import OutboxStatus, claim_due, enqueue_many, outbox_row

@@ -39,9 +39,10 @@ from bot.domain.messages import (
     SinkResult,
 )
 from bot.domain.money import exponent, from_minor
+from bot.domain.verification import VerificationMethod
 from bot.policy.profiles import JurisdictionProfile
 from bot.replies import parse_reply
-from bot.services.chat_linking import ChatOnboarding, OutcomeKind, VerificationMethod
+from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dispatch import LEGAL_QUEUE
 from bot.services.messages import contact_for
 from bot.settings import Settings
@@ -98,7 +99,7 @@ class CustomerIdentities:
 
 
 class InboundService:
-    """Implements :class:`channels.base.InboundSink` over the database."""
+    """Implements :class:`bot.services.ports.InboundSink` over the database."""
 
     def __init__(self, uow_factory: Any, settings: Settings, profile: JurisdictionProfile,
                  renderer: TemplateRenderer, onboarding: ChatOnboarding | None = None) -> None:

@@ -47,10 +47,11 @@ from bot.services.daily import break_overdue_promises, update_days_past_due, zon
 from bot.services.dispatch import DispatchStats
 from bot.services.importing import import_cases, import_payments
 from bot.services.planning import CampaignBook, PlanningService
+from bot.services.ports import Direction, SandboxEntry
 from bot.settings import Settings
 from bot.sim.customers import CAMPAIGN, Customer, Pay, Say
 from bot.sim.portfolio import write_portfolio
-from channels.sandbox import Direction, MemorySandboxStore, SandboxChannel, SandboxEntry
+from channels.sandbox import MemorySandboxStore, SandboxChannel
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import (

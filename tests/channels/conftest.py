@@ -5,7 +5,7 @@
 manager. A channel whose harness module is not written yet is skipped (only a missing
 module is skipped: an import error inside an existing module fails loudly).
 
-``RecordingSink`` is an in-memory :class:`~channels.base.InboundSink` for adapter and
+``RecordingSink`` is an in-memory :class:`~bot.services.ports.InboundSink` for adapter and
 webhook tests.
 """
 

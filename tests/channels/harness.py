@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from channels.base import Channel
+from bot.services.ports import Channel
 
 
 @dataclass(frozen=True)

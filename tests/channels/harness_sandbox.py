@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.messages import ChannelKind
-from channels.base import Channel
-from channels.sandbox import Direction, MemorySandboxStore, SandboxChannel
+from bot.services.ports import Channel, Direction
+from channels.sandbox import MemorySandboxStore, SandboxChannel
 from tests.channels.harness import ChannelHarness, PeerDelivery
 
 

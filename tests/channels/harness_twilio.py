@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from channels.base import Channel
+from bot.services.ports import Channel
 from channels.sms_twilio import STATUS_PATH, TwilioSmsChannel
 from tests.channels.harness import ChannelHarness, PeerDelivery
 from tests.peers.twilio_api import TwilioApiPeer, inbound_message_form

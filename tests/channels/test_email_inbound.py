@@ -24,8 +24,8 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
+from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.base import ChannelConfigError
 from channels.email_dsn import PermanentKind, bare_message_id, classify_permanent, parse_dsn
 from channels.email_inbound import (
     EmailParseError,

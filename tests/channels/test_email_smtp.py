@@ -18,8 +18,8 @@ from bot.domain.messages import (
     InboundMessage,
     OutboundMessage,
 )
+from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.base import ChannelConfigError
 from channels.email_smtp import SmtpEmailChannel, mask_email, message_id_for
 from tests.channels.harness_email import harness
 from tests.peers.smtp_server import SmtpPeer

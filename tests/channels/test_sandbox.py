@@ -17,12 +17,11 @@ from bot.domain.messages import (
     OutboundMessage,
     SignalKind,
 )
+from bot.services.ports import Direction, SandboxEntry
 from channels.sandbox import (
-    Direction,
     MemorySandboxStore,
     SandboxChannel,
     SandboxEmailChannel,
-    SandboxEntry,
     SandboxPayloadError,
     SandboxSmsChannel,
     SandboxTelegramChannel,

@@ -22,8 +22,8 @@ from bot.domain.messages import (
     ReceiptStatus,
     SignalKind,
 )
+from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.base import ChannelConfigError
 from channels.sms_twilio import (
     ANSWERED_BY_TWILIO,
     STATUS_PATH,

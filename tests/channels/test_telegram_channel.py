@@ -22,8 +22,8 @@ from bot.domain.messages import (
     QuickReply,
     SignalKind,
 )
+from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.base import ChannelConfigError
 from channels.telegram_chat import TelegramChatChannel, TelegramUpdateError
 from tests.channels.harness_telegram import (
     BLOCKED_CHAT,

@@ -18,12 +18,8 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
-from bot.services.chat_linking import (
-    ChatOnboarding,
-    MemoryChatLinkStore,
-    Outcome,
-    VerificationMethod,
-)
+from bot.domain.verification import VerificationMethod
+from bot.services.chat_linking import ChatOnboarding, MemoryChatLinkStore, Outcome
 from tests.channels.harness_telegram import TelegramHarness, telegram_harness
 from tests.peers.telegram_api import text_update
 

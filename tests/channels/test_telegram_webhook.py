@@ -21,7 +21,7 @@ from bot.domain.messages import (
     SinkResult,
 )
 from bot.entrypoints.web.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH, build_router
-from channels.base import ChannelConfigError
+from bot.services.ports import ChannelConfigError
 from tests.channels.harness_telegram import (
     CUSTOMER_CHAT,
     RecordingSink,

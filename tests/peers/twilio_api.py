@@ -32,7 +32,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from channels.sms_segments import count_segments
+from bot.domain.sms_segments import count_segments
 from tests.peers.twilio_signing import signed_headers
 
 API_VERSION = "2010-04-01"

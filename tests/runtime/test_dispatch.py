@@ -19,7 +19,8 @@ from bot.domain.messages import (
 )
 from bot.services.dispatch import Dispatcher
 from bot.services.messages import rerender_for_channel
-from channels.sandbox import Direction, MemorySandboxStore, SandboxSmsChannel
+from bot.services.ports import Direction
+from channels.sandbox import MemorySandboxStore, SandboxSmsChannel
 from storage.models import ContactDecisionRow
 from storage.outbox import enqueue_many, outbox_row
 from storage.uow import SqlUnitOfWork

@@ -18,7 +18,7 @@ from bot.domain.messages import (
 from bot.replies import Intent, parse_reply
 from bot.services.dispatch import CONFIRMATION
 from bot.services.messages import quick_replies_for
-from channels.base import Channel
+from bot.services.ports import Channel
 from storage.outbox import enqueue_many, outbox_row
 from tests.runtime.conftest import settings_for
 

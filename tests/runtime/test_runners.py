@@ -33,7 +33,7 @@ from bot.entrypoints.runners import (
     run_components,
     scheduler_component,
 )
-from channels.sandbox import Direction
+from bot.services.ports import Direction
 from tests.runtime.conftest import (
     CAMPAIGNS,
     ROOT,

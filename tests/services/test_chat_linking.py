@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.verification import LinkToken, VerificationMethod
 from bot.services.chat_linking import (
     ChatOnboarding,
-    LinkToken,
     MemoryChatLinkStore,
     OutcomeKind,
     PromptKind,
-    VerificationMethod,
     parse_date_answer,
 )
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from bot.domain.messages import ChannelKind
-from channels.sandbox import Direction, SandboxEntry
+from bot.services.ports import Direction, SandboxEntry
 from storage.sandbox_store import SqlSandboxStore
 
 

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.messages import ChannelKind, ContactSignal, SignalKind
-from channels.base import InboundSink
+from bot.services.ports import InboundSink
 from channels.email_smtp import mask_email, read_unsubscribe_token
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 from pydantic import SecretStr
 
-from channels.base import InboundSink
+from bot.services.ports import InboundSink
 
 if TYPE_CHECKING:
     from channels.telegram_chat import TelegramChatChannel

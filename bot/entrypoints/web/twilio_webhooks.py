@@ -34,8 +34,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.domain.messages import ContactSignal, SignalKind
+from bot.services.ports import InboundSink
 from bot.settings import Settings
-from channels.base import InboundSink
 from channels.sms_twilio import (
     ANSWERED_BY_TWILIO,
     INBOUND_PATH,

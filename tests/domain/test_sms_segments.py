@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from channels.sms_segments import (
+from bot.domain.sms_segments import (
     CarrierKeyword,
     SegmentInfo,
     carrier_keyword,
