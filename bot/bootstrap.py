@@ -4,16 +4,18 @@
 sandbox channel standing in for SMS, email and Telegram, the system clock. Tests pass
 fakes (a FixedClock, an engine of their own, channels pointed at loopback peers).
 Everything is built on first use, so a CLI command that only imports a CSV never
-constructs a channel.
+constructs a channel. Services get ports and plain values; only this module and the
+entry points read :class:`~bot.settings.Settings`.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
@@ -25,12 +27,23 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
+    from bot.campaigns.model import Campaign
     from bot.conversations.templates import TemplateRenderer, TemplateStore
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.chat_linking import ChatOnboarding
+    from bot.services.customer_messages import DialogSettings
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
-    from bot.services.ports import SandboxStore
+    from bot.services.planning import PlanningService
+    from bot.services.ports import (
+        CaseMaintenance,
+        DeliveryStore,
+        OutcomeSource,
+        PlanStore,
+        SandboxPhone,
+        SandboxStore,
+    )
+    from bot.services.reply_texts import ReplyTexts
 
 log = logging.getLogger("duebot")
 
@@ -41,24 +54,78 @@ class Container:
     clock: Clock
     engine: Engine
     _channels: dict[ChannelKind, Channel] | None = field(default=None, repr=False)
+    _sandbox_store: SandboxStore | None = field(default=None, repr=False)
+    sandbox_rejects: Mapping[ChannelKind, Collection[str]] = field(default_factory=dict)
+    sandbox_only: bool = False  # the sandbox for every kind, whatever is configured
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock)
 
+    def migrate(self) -> str | None:
+        """Create or upgrade the schema; returns the revision reached."""
+        from storage.migrate import current_revision, upgrade
+
+        upgrade(self.engine)
+        return current_revision(self.engine)
+
+    def schema_current(self) -> bool:
+        """Whether the database is at the latest schema revision."""
+        from storage.migrate import current_revision, head_revision
+
+        return current_revision(self.engine) == head_revision()
+
+    # ------------------------------------------------------------------ stores
+    @cached_property
+    def plan_store(self) -> PlanStore:
+        from storage.plan_store import SqlPlanStore
+
+        return SqlPlanStore(self.engine)
+
+    @cached_property
+    def delivery_store(self) -> DeliveryStore:
+        from storage.delivery_store import SqlDeliveryStore
+
+        return SqlDeliveryStore(self.engine)
+
+    @cached_property
+    def maintenance(self) -> CaseMaintenance:
+        from storage.case_maintenance import SqlCaseMaintenance
+
+        return SqlCaseMaintenance(self.engine)
+
+    @cached_property
+    def outcome_source(self) -> OutcomeSource:
+        from storage.report_facts import SqlOutcomeSource
+
+        return SqlOutcomeSource(self.engine)
+
+    @property
+    def sandbox_store(self) -> SandboxStore:
+        if self._sandbox_store is None:
+            from storage.sandbox_store import SqlSandboxStore
+
+            self._sandbox_store = SqlSandboxStore(self.engine, self.clock)
+        return self._sandbox_store
+
+    # ------------------------------------------------------------------ channels
     @property
     def channels(self) -> dict[ChannelKind, Channel]:
         """Channel adapters, built on first use (the CLI's import commands need none)."""
         if self._channels is None:
             self._channels = build_channels(self.settings, self.engine, self.clock,
-                                            self.sandbox_store)
+                                            self.sandbox_store, self.sandbox_rejects,
+                                            sandbox_only=self.sandbox_only)
         return self._channels
 
-    @cached_property
-    def sandbox_store(self) -> SandboxStore:
-        from storage.sandbox_store import SqlSandboxStore
+    def sandbox_phone(self, kind: ChannelKind) -> SandboxPhone | None:
+        """The sandbox standing in for ``kind``, to answer as the customer (None when a
+        real provider serves ``kind``)."""
+        from bot.services.ports import SandboxPhone
 
-        return SqlSandboxStore(self.engine, self.clock)
+        channel = self.channels.get(kind)
+        return channel if isinstance(channel, SandboxPhone) else None
 
+    # ------------------------------------------------------------------ policy and texts
     @cached_property
     def profile(self) -> JurisdictionProfile:
         from bot.policy.profiles import get_profile
@@ -77,10 +144,34 @@ class Container:
 
         return TemplateRenderer(self.templates, self.profile)
 
+    @property
+    def brand(self) -> Any:
+        """What templates read of the organisation (brand name, support contacts...)."""
+        return self.settings
+
+    @cached_property
+    def reply_texts(self) -> ReplyTexts:
+        from bot.services.reply_texts import ReplyTexts
+
+        return ReplyTexts(self.renderer, self.brand, self.settings.default_language)
+
+    @cached_property
+    def dialog_settings(self) -> DialogSettings:
+        from bot.conversations.dialog import Limits
+        from bot.domain.verification import VerificationMethod
+        from bot.services.customer_messages import DialogSettings
+
+        p = self.profile
+        return DialogSettings(
+            Limits(p.max_promise_horizon_days, p.min_instalment_percent, p.max_instalments),
+            VerificationMethod(self.settings.telegram_verification),
+            day_first=self.settings.default_region not in ("US",))
+
+    # ------------------------------------------------------------------ services
     @cached_property
     def onboarding(self) -> ChatOnboarding:
         from bot.services.chat_linking import ChatOnboarding
-        from bot.services.inbound import CustomerIdentities
+        from bot.services.customer_messages import CustomerIdentities
         from storage.chat_links import SqlChatLinkStore
 
         return ChatOnboarding(SqlChatLinkStore(self.engine), CustomerIdentities(self.uow),
@@ -91,27 +182,63 @@ class Container:
     def inbound(self) -> InboundService:
         from bot.services.inbound import InboundService
 
-        return InboundService(self.uow, self.settings, self.profile, self.renderer,
+        return InboundService(self.uow, self.reply_texts, self.dialog_settings,
                               self.onboarding)
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
         from bot.services.dispatch import Dispatcher
-        from bot.services.messages import rerender_for_channel
+        from bot.services.messages import fallback_message
         from channels.email_smtp import make_unsubscribe_token
 
         secret = self.settings.secret_key.get_secret_value()
+        renderer, brand, clock = self.renderer, self.brand, self.clock
         return Dispatcher(
-            self.uow, self.channels, self.profile,
-            rerender=lambda uow, case, row, kind: rerender_for_channel(
-                self.renderer, self.settings, case, row, kind),
+            self.uow, self.delivery_store, self.clock, self.channels, self.profile,
+            fallback=lambda case, message, kind, remaining: fallback_message(
+                renderer, brand, case, message, kind, remaining, clock.now()),
             concurrency=self.settings.worker_concurrency,
             unsubscribe_token=lambda address: make_unsubscribe_token(secret, address))
 
+    def planning(self, campaigns: Mapping[str, Campaign], *, batch_size: int | None = None
+                 ) -> PlanningService:
+        """The planning service over ``campaigns`` (enabled ones plan), able to plan a
+        tick in several processes."""
+        from bot.services.planning import DEFAULT_BATCH, CampaignBook, PlanningService
+
+        size = batch_size or DEFAULT_BATCH
+        return PlanningService(
+            self.plan_store, self.clock, self.brand, self.renderer,
+            CampaignBook(campaigns, self.settings.jurisdiction), batch_size=size,
+            worker_factory=functools.partial(planning_in_process, self.settings,
+                                             dict(campaigns), size))
+
+
+def planning_in_process(settings: Settings, campaigns: dict[str, Campaign],
+                        batch_size: int) -> PlanningService:
+    """A planning service built from scratch in a planning process (its own engine,
+    templates and campaigns); picklable through :func:`functools.partial`."""
+    from bot.services.planning import CampaignBook, PlanningService
+
+    c = bootstrap(settings)
+    return PlanningService(c.plan_store, c.clock, c.brand, c.renderer,
+                           CampaignBook(campaigns, settings.jurisdiction),
+                           batch_size=batch_size)
+
+
+def memory_sandbox_store() -> SandboxStore:
+    """A sandbox store in memory (the simulation, one-process demos)."""
+    from channels.sandbox import MemorySandboxStore
+
+    return MemorySandboxStore()
+
 
 def build_channels(settings: Settings, engine: Engine, clock: Clock,
-                   store: SandboxStore | None = None) -> dict[ChannelKind, Channel]:
-    """Real adapters where configured, the sandbox for every other kind."""
+                   store: SandboxStore | None = None,
+                   rejects: Mapping[ChannelKind, Collection[str]] | None = None, *,
+                   sandbox_only: bool = False) -> dict[ChannelKind, Channel]:
+    """Real adapters where configured, the sandbox for every other kind (refusing the
+    addresses in ``rejects`` as invalid)."""
     from channels.sandbox import SandboxChannel
 
     if store is None:
@@ -119,20 +246,23 @@ def build_channels(settings: Settings, engine: Engine, clock: Clock,
 
         store = SqlSandboxStore(engine, clock)
     out: dict[ChannelKind, Channel] = {}
-    if settings.has_twilio():
+    if sandbox_only:
+        pass
+    elif settings.has_twilio():
         from channels.sms_twilio import TwilioSmsChannel
 
         out[ChannelKind.SMS] = TwilioSmsChannel.from_settings(settings)
-    if settings.has_smtp():
+    if settings.has_smtp() and not sandbox_only:
         from channels.email_smtp import SmtpEmailChannel
 
         out[ChannelKind.EMAIL] = SmtpEmailChannel.from_settings(settings)
-    if settings.has_telegram():
+    if settings.has_telegram() and not sandbox_only:
         from channels.telegram_chat import TelegramChatChannel
 
         out[ChannelKind.TELEGRAM] = TelegramChatChannel.from_settings(settings)
     for kind in ChannelKind:
-        out.setdefault(kind, SandboxChannel(kind, store, clock=clock))
+        out.setdefault(kind, SandboxChannel(kind, store, clock=clock,
+                                            rejects=(rejects or {}).get(kind, ())))
     return out
 
 
@@ -142,9 +272,15 @@ def bootstrap(
     clock: Clock | None = None,
     engine: Engine | None = None,
     channels: Mapping[ChannelKind, Channel] | None = None,
+    sandbox_store: SandboxStore | None = None,
+    sandbox_rejects: Mapping[ChannelKind, Collection[str]] | None = None,
+    sandbox_only: bool = False,
 ) -> Container:
+    """The application over ``settings``; the keyword arguments replace its parts."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
     return Container(settings=settings, clock=clock, engine=engine,
-                     _channels=dict(channels) if channels is not None else None)
+                     _channels=dict(channels) if channels is not None else None,
+                     _sandbox_store=sandbox_store, sandbox_rejects=sandbox_rejects or {},
+                     sandbox_only=sandbox_only)

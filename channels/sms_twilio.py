@@ -61,6 +61,7 @@ from twilio.rest import Client
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.contacts import mask_address
 from bot.domain.messages import (
+    ANSWERED_BY_PROVIDER,
     ChannelKind,
     ContactSignal,
     DeliveryReceipt,
@@ -88,7 +89,7 @@ TWILIO_API_BASE = "https://api.twilio.com"
 #: Twilio refuses bodies over 1600 characters (error 21617).
 MAX_BODY_LEN = 1600
 #: ``ContactSignal.detail`` when Twilio's Advanced Opt-Out handled the keyword (and replied).
-ANSWERED_BY_TWILIO = "answered-by-twilio"
+ANSWERED_BY_TWILIO = ANSWERED_BY_PROVIDER
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")

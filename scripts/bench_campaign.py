@@ -171,7 +171,7 @@ def export_outbox(engine: Engine, path: Path, chunk: int) -> int:
 
     Each row carries exactly the columns the tick inserts (the keys of
     :func:`storage.outbox.outbox_row`), so the baseline binds the same parameters."""
-    from storage.outbox import outbox_row
+    
 
     keys = outbox_row(case_id=None, contact_point_id=None, channel="", address="", body="",
                       subject=None, idempotency_key="", now=NOW, purpose="").keys()
@@ -346,7 +346,7 @@ async def raw_loop(settings: Any, n: int) -> float:
 
 def queue_emails(engine: Engine, n: int) -> int:
     """Leave exactly ``n`` due email rows in the outbox (others are parked)."""
-    from storage.outbox import enqueue_many, outbox_row
+    
 
     with engine.begin() as conn:
         conn.execute(MS.update().values(status="parked"))

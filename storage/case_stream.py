@@ -34,7 +34,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import Enum
 from typing import Any, cast
@@ -49,6 +49,7 @@ from bot.domain.clock import ensure_utc
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.policy.history import SentRecord
+from bot.services.ports import CaseBundle
 from storage.models import (
     CaseRow,
     ContactDecisionRow,
@@ -72,16 +73,6 @@ CLOSED_STATUSES = (CaseStatus.CLOSED_PAID.value, CaseStatus.CLOSED_WRITTEN_OFF.v
 NOT_SENT_STATUSES = frozenset({"suppressed"})
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
 DEFAULT_BATCH = 1000
-
-
-@dataclass(slots=True)
-class CaseBundle:
-    """One open case and what the planner needs to decide about it."""
-
-    case: Case
-    version: int
-    history: list[SentRecord] = field(default_factory=list)
-    inbound: list[datetime] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- statements

@@ -1,4 +1,4 @@
-"""Unit of work: one transaction, the repositories that share it, commit or roll back."""
+"""The SQL unit of work: one session (one transaction) and the repositories that share it."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ from sqlmodel import Session
 
 from bot.domain import events as ev
 from bot.domain.clock import Clock
-from storage.repositories import (
-    ConcurrentUpdateError,
-    SqlCaseRepository,
-    SqlEventRepository,
-    SqlMessageRepository,
-)
+from bot.services.ports import ConcurrentUpdateError
+from storage.case_import import SqlPortfolioWriter
+from storage.case_repository import SqlCaseRepository, SqlCustomerRepository
+from storage.conversations import SqlConversationRepository
+from storage.logs import SqlDecisionLog, SqlEventLog, SqlInboundLog
+from storage.message_log import SqlMessageLog, SqlOutboxRepository
+from storage.payments import SqlPaymentLedger
+from storage.users import SqlUserRepository
+from storage.work_queue import SqlWorkQueue
 
 
 class SqlUnitOfWork:
@@ -28,11 +31,19 @@ class SqlUnitOfWork:
         self.published: list[ev.Event] = []
 
     def __enter__(self) -> Self:
-        self.session = Session(self.engine, expire_on_commit=False)
-        now = self.clock.now()
-        self.cases = SqlCaseRepository(self.session, now)
-        self.messages = SqlMessageRepository(self.session)
-        self.events = SqlEventRepository(self.session)
+        self.session = s = Session(self.engine, expire_on_commit=False)
+        self.cases = SqlCaseRepository(s, self.clock.now())
+        self.customers = SqlCustomerRepository(s)
+        self.messages = SqlMessageLog(s)
+        self.outbox = SqlOutboxRepository(s)
+        self.work_items = SqlWorkQueue(s)
+        self.conversations = SqlConversationRepository(s)
+        self.decisions = SqlDecisionLog(s)
+        self.events = SqlEventLog(s)
+        self.inbound_events = SqlInboundLog(s)
+        self.payments = SqlPaymentLedger(s)
+        self.portfolio = SqlPortfolioWriter(s)
+        self.users = SqlUserRepository(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -57,4 +68,3 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-

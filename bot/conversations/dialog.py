@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.domain.work_items import WorkItemKind
 from bot.replies import Intent, Reply
 from bot.replies.dates import DATE as DATE_HIT
 from bot.replies.dates import context as date_context
@@ -129,11 +130,14 @@ class MarkVerified:
 
 @dataclass(frozen=True)
 class QueueForHuman:
-    kind: str
+    kind: WorkItemKind
     detail: str = ""
-    priority: int = 50
     due_at: datetime | None = None
 
+
+#: what a person is asked to do when a reply with an opt-out also says more
+_RAISED_KIND = {"hardship": WorkItemKind.HARDSHIP, "refuse": WorkItemKind.REFUSAL,
+                "callback": WorkItemKind.CALLBACK, "promise_to_pay": WorkItemKind.PROMISE_TO_PAY}
 
 Command = (MakePromise | ClaimPayment | OpenDispute | PlaceLegalHold | OptOutContact
            | MarkWrongParty | MarkVerified | QueueForHuman)
@@ -360,7 +364,8 @@ def decide(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limits,
         return turn
 
     if conv.state is State.LOCKED:
-        turn.commands.append(QueueForHuman("verification_locked", "customer wrote while locked"))
+        turn.commands.append(QueueForHuman(WorkItemKind.VERIFICATION_LOCKED,
+                                           "customer wrote while locked"))
         turn.note = "locked"
         return turn
 
@@ -418,7 +423,7 @@ def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limi
             turn.note = "promise_confirmed_in_context"
             return True
         if answer is False:
-            turn.commands.append(QueueForHuman("promise_negotiation",
+            turn.commands.append(QueueForHuman(WorkItemKind.PROMISE_NEGOTIATION,
                                                "customer declined the counter-offer"))
             turn.replies.append(ReplySpec("handoff_ack"))
             turn.conversation = _idle(conv)
@@ -452,7 +457,8 @@ def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limi
             turn.note = f"plan_chosen:{pick}"
             return True
         if yes_no(text) is False:
-            turn.commands.append(QueueForHuman("hardship", "no plan suited the customer"))
+            turn.commands.append(QueueForHuman(WorkItemKind.HARDSHIP,
+                                               "no plan suited the customer"))
             turn.replies.append(ReplySpec("handoff_ack"))
             turn.conversation = _idle(conv)
             turn.note = "plans_declined"
@@ -482,8 +488,8 @@ def _in_context(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limi
             return True
         failures = conv.verify_failures + 1
         if failures >= VERIFY_ATTEMPTS:
-            turn.commands.append(QueueForHuman("verification_locked",
-                                               f"{failures} failed verification attempts", 20))
+            turn.commands.append(QueueForHuman(WorkItemKind.VERIFICATION_LOCKED,
+                                               f"{failures} failed verification attempts"))
             turn.replies.append(ReplySpec("verify_locked"))
             turn.conversation = Conversation(State.LOCKED, {}, None, failures)
             turn.note = "verify_locked"
@@ -500,22 +506,23 @@ def _act_silently(reply: Reply, facts: CaseFacts, turn: Turn) -> None:
     """With an opt-out, still record what the reply says (paid, dispute, legal...)."""
     intent = reply.intent
     if reply.needs_human:
-        turn.commands.append(QueueForHuman("low_confidence", "opt-out with an unclear message"))
+        turn.commands.append(QueueForHuman(WorkItemKind.LOW_CONFIDENCE,
+                                           "opt-out with an unclear message"))
         return
     if intent is Intent.LEGAL:
         turn.commands.append(PlaceLegalHold(legal_kind(reply.text)))
-        turn.commands.append(QueueForHuman("legal", "legal matter raised", 10))
+        turn.commands.append(QueueForHuman(WorkItemKind.LEGAL, "legal matter raised"))
     elif intent is Intent.WRONG_PARTY:
         turn.commands.append(MarkWrongParty())
     elif intent is Intent.DISPUTE:
         turn.commands.append(OpenDispute("customer disputes the debt"))
-        turn.commands.append(QueueForHuman("dispute", "dispute raised", 20))
+        turn.commands.append(QueueForHuman(WorkItemKind.DISPUTE, "dispute raised"))
     elif intent is Intent.PAID:
         turn.commands.append(ClaimPayment())
-        turn.commands.append(QueueForHuman("payment_claim", "customer says they paid"))
+        turn.commands.append(QueueForHuman(WorkItemKind.PAYMENT_CLAIM, "customer says they paid"))
     elif intent in (Intent.HARDSHIP, Intent.REFUSE, Intent.CALLBACK, Intent.PROMISE_TO_PAY):
         # a promise cannot be confirmed back any more: a person records it
-        turn.commands.append(QueueForHuman(intent.value, "raised with an opt-out"))
+        turn.commands.append(QueueForHuman(_RAISED_KIND[intent], "raised with an opt-out"))
 
 
 def _promise(term: tuple[int | None, date | None], facts: CaseFacts, limits: Limits,
@@ -547,7 +554,7 @@ def _promise(term: tuple[int | None, date | None], facts: CaseFacts, limits: Lim
             _expire(now), conv.verify_failures)
         turn.note = "counter_offer:" + ",".join(problems)
         return
-    turn.commands.append(QueueForHuman("promise_negotiation", ",".join(problems)))
+    turn.commands.append(QueueForHuman(WorkItemKind.PROMISE_NEGOTIATION, ",".join(problems)))
     offer = [(a, d.isoformat() if d else None) for a, d in terms]
     options = plan_options(facts, limits) if facts.verified and not facts.closed else []
     turn.replies.append(ReplySpec("promise_out_of_policy", {"offer": offer,
@@ -567,7 +574,7 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
     base_conv = Conversation(verify_failures=failures)
     turn.note = intent.value
     if reply.needs_human and intent not in (Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE):
-        turn.commands.append(QueueForHuman("low_confidence",
+        turn.commands.append(QueueForHuman(WorkItemKind.LOW_CONFIDENCE,
                                            f"parser unsure ({intent.value}, "
                                            f"{reply.confidence:.2f})"))
         turn.conversation = base_conv
@@ -575,7 +582,7 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         return
     if intent is Intent.LEGAL:
         turn.commands.append(PlaceLegalHold(legal_kind(reply.text)))
-        turn.commands.append(QueueForHuman("legal", "legal matter raised", 10))
+        turn.commands.append(QueueForHuman(WorkItemKind.LEGAL, "legal matter raised"))
         turn.replies.append(ReplySpec("legal_ack", confirmation=True))
         turn.conversation = base_conv
     elif intent is Intent.WRONG_PARTY:
@@ -584,7 +591,7 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         turn.conversation = base_conv
     elif intent is Intent.DISPUTE:
         turn.commands.append(OpenDispute("customer disputes the debt"))
-        turn.commands.append(QueueForHuman("dispute", "dispute raised", 20))
+        turn.commands.append(QueueForHuman(WorkItemKind.DISPUTE, "dispute raised"))
         turn.replies.append(ReplySpec("dispute_ack"))
         turn.conversation = base_conv
     elif intent is Intent.PROMISE_TO_PAY:
@@ -600,7 +607,7 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         _promise(first, facts, limits, now, turn, turn.conversation, rest)
     elif intent is Intent.PAID:
         turn.commands.append(ClaimPayment())
-        turn.commands.append(QueueForHuman("payment_claim", "customer says they paid"))
+        turn.commands.append(QueueForHuman(WorkItemKind.PAYMENT_CLAIM, "customer says they paid"))
         turn.replies.append(ReplySpec("paid_ack"))
         turn.conversation = base_conv
     elif intent is Intent.HARDSHIP:
@@ -614,21 +621,21 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
             turn.note = "hardship_needs_verification"
         elif options:
             # SMS: the limited text says plans exist and to call; a person follows up
-            turn.commands.append(QueueForHuman("hardship", "plans offered by phone"))
+            turn.commands.append(QueueForHuman(WorkItemKind.HARDSHIP, "plans offered by phone"))
             turn.replies.append(ReplySpec("plan_options"))
             turn.conversation = base_conv
         else:
-            turn.commands.append(QueueForHuman("hardship", "no plan within policy"))
+            turn.commands.append(QueueForHuman(WorkItemKind.HARDSHIP, "no plan within policy"))
             turn.replies.append(ReplySpec("handoff_ack"))
             turn.conversation = base_conv
     elif intent is Intent.REFUSE:
-        turn.commands.append(QueueForHuman("refusal", "customer refuses to pay"))
+        turn.commands.append(QueueForHuman(WorkItemKind.REFUSAL, "customer refuses to pay"))
         turn.replies.append(ReplySpec("handoff_ack"))
         turn.conversation = base_conv
     elif intent is Intent.CALLBACK:
         local_now = now.astimezone(ZoneInfo(facts.timezone))
-        turn.commands.append(QueueForHuman("callback", "customer asks for a call",
-                                           30, callback_time(reply.text, local_now)))
+        turn.commands.append(QueueForHuman(WorkItemKind.CALLBACK, "customer asks for a call",
+                                           callback_time(reply.text, local_now)))
         turn.replies.append(ReplySpec("callback_ack"))
         turn.conversation = base_conv
     elif intent is Intent.QUESTION:
@@ -639,7 +646,8 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
                 _ask_verification("balance", turn, now, failures)
                 turn.note = "question_needs_verification"
             else:
-                turn.commands.append(QueueForHuman("question", "balance asked; cannot verify"))
+                turn.commands.append(QueueForHuman(WorkItemKind.QUESTION,
+                                                   "balance asked; cannot verify"))
                 turn.replies.append(ReplySpec("handoff_ack"))
         else:
             turn.replies.append(ReplySpec("how_to_pay"))
@@ -647,7 +655,8 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         pass  # handled by opt_out above; a STOP the parser did not flag changes nothing
     elif reply.confidence < ACKNOWLEDGEMENT:
         # OTHER the parser could not place, short enough not to count as unsure
-        turn.commands.append(QueueForHuman("other", "message the bot could not place"))
+        turn.commands.append(QueueForHuman(WorkItemKind.OTHER,
+                                           "message the bot could not place"))
     # else thanks, greetings, emoji, auto-replies: nothing to do
 
 

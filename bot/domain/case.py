@@ -69,6 +69,8 @@ class Hold(StrEnum):
 
 #: holds that put the case on legal hold (status ``legal_hold``)
 LEGAL_HOLDS = frozenset({Hold.ATTORNEY, Hold.BANKRUPTCY})
+#: the pseudo-collector holding a case after a complaint, until a person looks at it
+LEGAL_QUEUE = "legal-review"
 
 
 class PromiseStatus(StrEnum):

@@ -150,6 +150,9 @@ class ContactSignal:
     detail: str = ""
 
 
+#: ``ContactSignal.detail`` of a HELP the provider has already answered itself
+ANSWERED_BY_PROVIDER = "answered-by-provider"
+
 InboundEvent = InboundMessage | DeliveryReceipt | ContactSignal
 
 

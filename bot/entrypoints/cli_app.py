@@ -45,8 +45,8 @@ def user_errors() -> Iterator[None]:
 
     from bot.domain.case import TransitionError
     from bot.services.csv_rows import CsvFormatError, ImportRejected
+    from bot.services.ports import ConcurrentUpdateError
     from bot.services.users import UserError
-    from storage.repositories import ConcurrentUpdateError
 
     # messages carry file names and values from the user's files: never rich markup
     try:
@@ -134,32 +134,40 @@ def _progress(path: Path) -> Any:
 
 
 def _import(kind: str, path: Path, skip_invalid: bool, rejects: Path | None) -> None:
-    from bot.services.importing import import_cases, import_payments
+    from bot.services.importing import ImportDefaults, import_cases, import_payments
 
     def go() -> None:
         c = container()
         _require_schema(c)
         rejects_path = rejects or path.with_name(path.stem + ".rejects.csv")
-        with _progress(path) as progress:
+
+        def open_rejects() -> Any:
+            return rejects_path.open("w", newline="", encoding="utf-8")
+
+        with _progress(path) as progress, path.open("rb") as source:
             task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
 
             def tick(done: int) -> None:
                 progress.update(task, completed=done)
 
             if kind == "cases":
-                report = import_cases(path, c.uow(), c.settings, skip_invalid=skip_invalid,
-                                      rejects_path=rejects_path, progress=tick)
+                s = c.settings
+                defaults = ImportDefaults(s.default_region, s.default_timezone,
+                                          s.default_language)
+                report = import_cases(source, str(path), c.uow(), defaults,
+                                      skip_invalid=skip_invalid, open_rejects=open_rejects,
+                                      progress=tick)
             else:
-                report = import_payments(path, c.uow(), skip_invalid=skip_invalid,
-                                         rejects_path=rejects_path, progress=tick)
+                report = import_payments(source, str(path), c.uow(), skip_invalid=skip_invalid,
+                                         open_rejects=open_rejects, progress=tick)
         if kind == "cases":
             out.print(f"{report.rows} rows: {report.created} cases created, "
                       f"{report.updated} updated, {report.rejected} rejected")
         else:
             out.print(f"{report.rows} rows: {report.applied} payments applied, "
                       f"{report.duplicates} already applied, {report.rejected} rejected")
-        if report.rejects_path:
-            err.print(f"rejected rows with reasons written to {report.rejects_path}")
+        if report.rejects_written:
+            err.print(f"rejected rows with reasons written to {rejects_path}")
 
     run(go)
 
@@ -263,18 +271,17 @@ def case_list(
                 raise UserMistake(f"unknown status {s!r}; one of: {', '.join(sorted(valid))}")
         c = container()
         _require_schema(c)
-        # the table is built inside the unit of work: its rows expire when it closes
         with c.uow() as uow:
-            rows = uow.cases.list(status, limit=limit, offset=offset)
-            total = uow.cases.count(statuses=status)
-            table = Table(title=f"{len(rows)} of {total} cases")
-            for col in ("account", "status", "dpd", "balance", "segment", "risk", "holds"):
-                table.add_column(col)
-            for r in rows:
-                table.add_row(escape(r.account_id), r.status, str(r.days_past_due),
-                              f"{from_minor(r.balance_minor, r.currency)} {r.currency}",
-                              escape(r.segment or ""), escape(r.risk_band or ""),
-                              ",".join(r.holds or {}))
+            rows = uow.cases.summaries(status, limit=limit, offset=offset)
+            total = uow.cases.count(status)
+        table = Table(title=f"{len(rows)} of {total} cases")
+        for col in ("account", "status", "dpd", "balance", "segment", "risk", "holds"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(escape(r.account_id), r.status, str(r.days_past_due),
+                          f"{from_minor(r.balance_minor, r.currency)} {r.currency}",
+                          escape(r.segment or ""), escape(r.risk_band or ""),
+                          ",".join(r.holds))
         out.print(table)
 
     run(go)
@@ -319,15 +326,13 @@ AsUser = Annotated[str, typer.Option("--as", help="collector username", envvar="
 
 
 def _collector(c: Any, username: str) -> str:
-    from sqlmodel import select
-
-    from storage.models import UserRow
+    from bot.services.users import active_user
 
     with c.uow() as uow:
-        row = uow.session.exec(select(UserRow).where(UserRow.username == username)).first()
-    if row is None or not row.active:
+        user = active_user(uow, username)
+    if user is None:
         raise UserMistake(f"no active user {username!r} (add one with `duebot users add`)")
-    return row.username
+    return user.username
 
 
 def _handoff(action: str, account_id: str, who: str, text: str | None = None) -> None:

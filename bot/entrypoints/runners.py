@@ -44,7 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.bootstrap import Container
 from bot.campaigns import load_campaigns
 from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
-from bot.services.planning import CampaignBook, PlanningService, TickReport
+from bot.services.planning import PlanningService, TickReport
 
 log = logging.getLogger("duebot.runner")
 
@@ -76,21 +76,20 @@ class Runtime:
         if not directory.is_dir():
             raise RunnerError(f"campaign directory {directory} does not exist "
                               "(DUEBOT_CAMPAIGN_DIR)")
-        book = CampaignBook(load_campaigns(directory), settings.jurisdiction)
-        if not len(book):
+        planning = container.planning(load_campaigns(directory),
+                                      batch_size=max(100, settings.worker_batch * 10))
+        if not len(planning.campaigns):
             log.warning("no enabled campaign in %s: the tick will plan nothing", directory)
-        planning = PlanningService(container.engine, container.clock, settings,
-                                   container.renderer, book,
-                                   batch_size=max(100, settings.worker_batch * 10))
         return cls(container, planning, plan_workers)
 
     def tick(self) -> TickReport:
         return self.planning.tick(stop=self.stopping, workers=self.plan_workers)
 
     def daily(self) -> tuple[int, BrokenReport]:
-        now = self.container.clock.now()
-        changed = update_days_past_due(self.container.engine, now)
-        broken = break_overdue_promises(self.container.engine, self.container.clock, now)
+        c = self.container
+        now = c.clock.now()
+        changed = update_days_past_due(c.maintenance, now)
+        broken = break_overdue_promises(c.maintenance, c.uow, now)
         log.info("daily jobs: %d days-past-due changes, %d promises broken", changed,
                  broken.promises)
         return changed, broken

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.domain.contacts import mask_address
 from bot.domain.money import from_minor
-from storage.uow import SqlUnitOfWork
+from bot.services.ports import UnitOfWork
 
 
-def case_view(uow: SqlUnitOfWork, account_id: str, messages: int = 10,
+def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
               events: int | None = 50) -> dict[str, Any] | None:
     """The case as the CLI and console show it; None when there is no such account.
 
@@ -31,9 +31,9 @@ def case_view(uow: SqlUnitOfWork, account_id: str, messages: int = 10,
         return None if minor is None else str(from_minor(minor, cur))
 
     msgs = uow.messages.for_case(case.id, limit=messages)
-    # a payment imported late carries the time it was paid: by ``at`` it would sort
-    # before events recorded earlier and could drop out of "the last N"
-    evs = sorted(uow.events.for_case(case.id), key=lambda e: e.id or 0)
+    # in the order written: a payment imported late carries the time it was paid, and
+    # by ``at`` it would sort before events recorded earlier and drop out of "the last N"
+    evs = uow.events.for_case(case.id)
     if events is not None:
         evs = evs[-events:]
     return {
@@ -76,7 +76,8 @@ def case_view(uow: SqlUnitOfWork, account_id: str, messages: int = 10,
             for p in case.payments
         ],
         "messages": [
-            {"at": m.created_at.isoformat(), "direction": m.direction, "channel": m.channel,
+            {"at": m.created_at.isoformat() if m.created_at else None,
+             "direction": m.direction, "channel": m.channel,
              "to_or_from": mask_address(m.address), "template": m.template_id,
              "status": m.status, "intent": m.intent, "body": m.body}
             for m in msgs

@@ -1,12 +1,14 @@
-"""Validation of imported CSV rows: every problem is reported with file, row and column."""
+"""Reading imported CSV rows and writing rejected ones: every problem is reported with
+file, line and column. The entry point opens the files; this reads the bytes it is given
+(UTF-8, with or without a byte-order mark) and names the first line that is not UTF-8."""
 
 from __future__ import annotations
 
+import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 
 @dataclass(frozen=True)
@@ -34,20 +36,34 @@ class CsvFormatError(ValueError):
 
 
 class CountingLines:
-    """Iterate a text stream's lines, counting characters read (for a progress bar)."""
+    """Decode a byte stream's lines as UTF-8, counting bytes read (for a progress bar).
 
-    def __init__(self, stream: TextIO) -> None:
+    A line that is not UTF-8 raises :class:`CsvFormatError` naming it."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
         self.stream = stream
-        self.chars = 0
+        self.name = name
+        self.read = 0
 
     def __iter__(self) -> Iterator[str]:
-        for line in self.stream:
-            self.chars += len(line)
-            yield line
+        number = 0
+        for chunk in self.stream:
+            self.read += len(chunk)
+            # a lone CR ends a line too (as in text mode with newline="")
+            for raw in chunk.splitlines(keepends=True):
+                number += 1
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise CsvFormatError(
+                        f"{self.name}:{number}: the file is not UTF-8 text ({exc.reason}); "
+                        "save it as UTF-8 (\"CSV UTF-8\") and import again") from None
 
 
 def read_rows(
-    path: Path, stream: TextIO | CountingLines, required: tuple[str, ...], known: frozenset[str]
+    path: str, stream: CountingLines, required: tuple[str, ...], known: frozenset[str]
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield ``(line_number, row)`` with stripped values; checks the header first.
 
@@ -55,7 +71,7 @@ def read_rows(
     (the number of surplus cells; see :func:`too_many_cells`). A file that is not UTF-8
     text or not CSV at all raises :class:`CsvFormatError` naming the line.
     """
-    reader = csv.DictReader(stream)
+    reader = csv.DictReader(iter(stream))
     try:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         if not header:
@@ -80,11 +96,6 @@ def read_rows(
             if extra is not None:  # more cells than header columns: how many
                 row["__extra__"] = str(len(extra))
             yield line, row
-    except UnicodeDecodeError as exc:
-        raise CsvFormatError(
-            f"{path}:{_first_undecodable_line(path) or '?'}: the file is not UTF-8 text "
-            f"({exc.reason}); save it as UTF-8 (\"CSV UTF-8\") and import again"
-        ) from None
     except csv.Error as exc:
         line = reader.reader.line_num  # the DictReader's own count stops at the last good row
         raise CsvFormatError(f"{path}:{line}: not readable as CSV: {exc}") from None
@@ -95,22 +106,12 @@ def too_many_cells(file: str, line: int, row: dict[str, str]) -> RowError:
                     "(a stray comma? quote values that contain commas)")
 
 
-def _first_undecodable_line(path: Path) -> int | None:
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
-    return None
-
-
 Rejects = list[tuple[dict[str, str], list[RowError]]]
 
 
-def write_rejects(path: Path, header: list[str], rejects: Rejects) -> None:
+def write_rejects(open_file: Callable[[], TextIO], header: list[str], rejects: Rejects) -> None:
     """Write rejected rows with their reasons, so they can be fixed and re-imported."""
-    with path.open("w", newline="", encoding="utf-8") as f:
+    with open_file() as f:
         writer = csv.writer(f)
         writer.writerow(["line", *header, "errors"])
         for row, errors in rejects:

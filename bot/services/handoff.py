@@ -4,24 +4,19 @@ and recording outcomes with the same validation and events as the bot's."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
 from bot.conversations import dialog
-from bot.domain.case import Case, TransitionError
+from bot.domain.case import LEGAL_QUEUE, Case, TransitionError
 from bot.domain.messages import ChannelKind
 from bot.domain.money import MoneyError, to_minor
+from bot.domain.outbox import MessagePurpose, outbox_message
+from bot.domain.work_items import QueueItem
 from bot.policy.profiles import JurisdictionProfile
-from bot.services.dispatch import LEGAL_QUEUE
 from bot.services.messages import contact_for
-from storage.models import CaseRow, ConversationRow, MessageRow, WorkItemRow
-from storage.outbox import enqueue_many, outbox_row
-from storage.uow import SqlUnitOfWork
+from bot.services.ports import UnitOfWork
 
 
 class HandoffError(ValueError):
@@ -32,56 +27,25 @@ class NotFound(HandoffError):
     """The case or work item named does not exist."""
 
 
-@dataclass(frozen=True)
-class QueueItem:
-    id: int
-    kind: str
-    priority: int
-    account_id: str | None
-    detail: str
-    created_at: datetime
-    due_at: datetime | None
-    held_by: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "priority": self.priority,
-                "account_id": self.account_id, "detail": self.detail,
-                "created_at": self.created_at.isoformat(),
-                "due_at": self.due_at.isoformat() if self.due_at else None,
-                "held_by": self.held_by}
-
-
-def _case(uow: SqlUnitOfWork, account_id: str) -> Case:
+def _case(uow: UnitOfWork, account_id: str) -> Case:
     case = uow.cases.get(account_id)
     if case is None:
         raise NotFound(f"no case with account id {account_id!r}")
     return case
 
 
-def queue(uow: SqlUnitOfWork, limit: int = 100) -> list[QueueItem]:
+def queue(uow: UnitOfWork, limit: int = 100) -> list[QueueItem]:
     """Open work items, most urgent first (priority, then age)."""
-    rows = uow.session.exec(
-        select(WorkItemRow, CaseRow.account_id, CaseRow.held_by)
-        .join(CaseRow, col(CaseRow.id) == col(WorkItemRow.case_id),
-              isouter=True)
-        .where(col(WorkItemRow.done_at).is_(None))
-        .order_by(col(WorkItemRow.priority), col(WorkItemRow.created_at), col(WorkItemRow.id))
-        .limit(limit)).all()
-    return [QueueItem(w.id or 0, w.kind, w.priority, account, w.detail, w.created_at,
-                      w.due_at, held) for w, account, held in rows]
+    return uow.work_items.open_items(limit)
 
 
-def close_item(uow: SqlUnitOfWork, item_id: int, collector: str) -> None:
-    row = uow.session.get(WorkItemRow, item_id)
-    if row is None:
+def close_item(uow: UnitOfWork, item_id: int, collector: str) -> None:
+    if uow.work_items.close(item_id, collector, uow.clock.now()) is None:
         raise NotFound(f"no work item {item_id}")
-    if row.done_at is None:
-        row.done_at, row.done_by = uow.clock.now(), collector
-        uow.session.add(row)
     uow.commit()
 
 
-def take(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
+def take(uow: UnitOfWork, account_id: str, collector: str) -> None:
     """From now on the bot sends nothing on this case until :func:`release`.
 
     A case the legal-review queue holds (after a complaint) is taken from that queue:
@@ -95,24 +59,20 @@ def take(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
     uow.commit()
 
 
-def release(uow: SqlUnitOfWork, account_id: str, collector: str) -> None:
+def release(uow: UnitOfWork, account_id: str, collector: str) -> None:
     """Hand the conversation back to the bot, which starts afresh: whatever it last
     asked is stale, and a verification lock is lifted (the collector dealt with it)."""
     case = _case(uow, account_id)
-    case.hand_back(collector, uow.clock.now())
-    conv = uow.session.exec(select(ConversationRow).where(
-        ConversationRow.case_id == case.id)).first()
-    if conv is not None:
-        conv.state, conv.context, conv.expires_at = dialog.State.IDLE.value, {}, None
-        conv.verify_failures, conv.locked_at = 0, None
-        conv.updated_at = uow.clock.now()
-        uow.session.add(conv)
+    now = uow.clock.now()
+    case.hand_back(collector, now)
+    assert case.id is not None
+    uow.conversations.reset(case.id, now)
     uow.commit()
 
 
-def reply(uow: SqlUnitOfWork, account_id: str, collector: str, text: str,
+def reply(uow: UnitOfWork, account_id: str, collector: str, text: str,
           channel: ChannelKind | None = None) -> int:
-    """Queue the collector's message to the customer; returns the outbox row id.
+    """Queue the collector's message to the customer; returns the outbox message id.
 
     Only the collector holding the conversation may write; the dispatcher still refuses
     opted-out, invalid and third-party contact points and legal holds.
@@ -123,26 +83,22 @@ def reply(uow: SqlUnitOfWork, account_id: str, collector: str, text: str,
     case = _case(uow, account_id)
     if case.held_by != collector:
         raise HandoffError(f"take the conversation first (held by {case.held_by or 'nobody'})")
+    assert case.id is not None
     now = uow.clock.now()
     if channel is None:
-        last_in = uow.session.exec(select(MessageRow.channel).where(
-            MessageRow.case_id == case.id, MessageRow.direction == "in")
-            .order_by(col(MessageRow.created_at).desc())).first()
-        channel = ChannelKind(last_in) if last_in else None
+        channel = uow.messages.last_inbound_channel(case.id)
     kinds = [channel] if channel else [ChannelKind.TELEGRAM, ChannelKind.EMAIL, ChannelKind.SMS]
     cp = next((c for c in (contact_for(case, k) for k in kinds) if c is not None), None)
     if cp is None:
         raise HandoffError("no usable contact point on that channel (opted out or invalid)")
     key = f"collector:{collector}:{case.id}:{uuid.uuid4().hex}"  # every reply is new
-    enqueue_many(uow.session.connection(), [outbox_row(
+    ids = uow.outbox.enqueue([outbox_message(
         case_id=case.id, contact_point_id=cp.id, channel=cp.channel.value, address=cp.address,
         body=text, subject="Re: your account" if cp.channel is ChannelKind.EMAIL else None,
-        idempotency_key=key, now=now, purpose="collector", lang=case.language,
-        actor=f"collector:{collector}")])
-    row = uow.session.exec(select(MessageRow.id).where(MessageRow.idempotency_key == key)).first()
+        idempotency_key=key, now=now, purpose=MessagePurpose.COLLECTOR.value,
+        lang=case.language, actor=f"collector:{collector}")])
     uow.commit()
-    assert row is not None
-    return row
+    return ids[0]
 
 
 _PROBLEMS = {
@@ -163,7 +119,7 @@ def _limits(profile: JurisdictionProfile) -> dialog.Limits:
                          profile.max_instalments)
 
 
-def record_promise(uow: SqlUnitOfWork, account_id: str, collector: str, profile:
+def record_promise(uow: UnitOfWork, account_id: str, collector: str, profile:
                    JurisdictionProfile, instalments: list[tuple[str | Decimal, date]]) -> None:
     """Record a promise (one or more instalments) agreed on the phone or in chat.
 
@@ -179,7 +135,7 @@ def record_promise(uow: SqlUnitOfWork, account_id: str, collector: str, profile:
     _promise(uow, case, collector, profile, terms)
 
 
-def _promise(uow: SqlUnitOfWork, case: Case, collector: str, profile: JurisdictionProfile,
+def _promise(uow: UnitOfWork, case: Case, collector: str, profile: JurisdictionProfile,
              terms: list[tuple[int | None, date | None]]) -> None:
     if not terms:
         raise HandoffError("a promise needs at least one instalment")
@@ -199,7 +155,7 @@ def _promise(uow: SqlUnitOfWork, case: Case, collector: str, profile: Jurisdicti
     uow.commit()
 
 
-def record_plan(uow: SqlUnitOfWork, account_id: str, collector: str,
+def record_plan(uow: UnitOfWork, account_id: str, collector: str,
                 profile: JurisdictionProfile, count: int, first_due: date) -> None:
     """An instalment plan: ``count`` equal payments, monthly from ``first_due``."""
     case = _case(uow, account_id)
@@ -210,7 +166,7 @@ def record_plan(uow: SqlUnitOfWork, account_id: str, collector: str,
              list(dialog.plan_terms(count, each, first_due, case.balance_minor)))
 
 
-def record_dispute(uow: SqlUnitOfWork, account_id: str, collector: str, reason: str) -> None:
+def record_dispute(uow: UnitOfWork, account_id: str, collector: str, reason: str) -> None:
     case = _case(uow, account_id)
     try:
         case.open_dispute(uow.clock.now(), f"collector:{collector}", reason.strip()[:500])
@@ -219,7 +175,7 @@ def record_dispute(uow: SqlUnitOfWork, account_id: str, collector: str, reason: 
     uow.commit()
 
 
-def resolve_dispute(uow: SqlUnitOfWork, account_id: str, collector: str, outcome: str) -> None:
+def resolve_dispute(uow: UnitOfWork, account_id: str, collector: str, outcome: str) -> None:
     case = _case(uow, account_id)
     try:
         case.resolve_dispute(outcome, uow.clock.now(), f"collector:{collector}")

@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
-
-from sqlmodel import col, select
 
 from bot.domain.case import CaseStatus, TransitionError
 from bot.domain.money import MoneyError, to_minor
+from bot.domain.portfolio import CaseRecord
 from bot.services.csv_rows import (
     CountingLines,
     ImportRejected,
@@ -27,14 +26,21 @@ from bot.services.csv_rows import (
     too_many_cells,
     write_rejects,
 )
-from bot.services.portfolio_rows import KNOWN, MAX_MINOR, REQUIRED, CaseRecord, parse_case_row
-from bot.settings import Settings
-from storage.models import CaseRow, PaymentRow
-from storage.portfolio import upsert_cases
-from storage.uow import SqlUnitOfWork
+from bot.services.portfolio_rows import KNOWN, MAX_MINOR, REQUIRED, parse_case_row
+from bot.services.ports import UnitOfWork
 
-Progress = Callable[[int], None]  # called with the number of characters read so far
+Progress = Callable[[int], None]  # called with the number of bytes read so far
+OpenRejects = Callable[[], TextIO]  # opens the rejects CSV for writing, when there are any
 CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class ImportDefaults:
+    """What a row without the column gets (the deployment's settings)."""
+
+    region: str = "US"
+    timezone: str = "America/New_York"
+    language: str = "en"
 
 
 @dataclass
@@ -47,40 +53,41 @@ class ImportReport:
     duplicates: int = 0
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
-    rejects_path: Path | None = None
+    rejects_written: bool = False
 
 
 def import_cases(
-    path: Path, uow: SqlUnitOfWork, settings: Settings, *, skip_invalid: bool = False,
-    rejects_path: Path | None = None, progress: Progress | None = None,
+    source: BinaryIO, name: str, uow: UnitOfWork, defaults: ImportDefaults, *,
+    skip_invalid: bool = False, open_rejects: OpenRejects | None = None,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    report = ImportReport(str(path))
+    """Import or update cases from a portfolio CSV read from ``source`` (``name`` is how
+    errors cite it)."""
+    report = ImportReport(name)
     rejects: Rejects = []
     seen: dict[str, int] = {}
     chunk: list[CaseRecord] = []
     now = uow.clock.now()
-    with path.open(newline="", encoding="utf-8-sig") as f, uow:
-        stream = CountingLines(f)
-        conn = uow.session.connection()
+    with uow:
+        stream = CountingLines(source, name)
         header: list[str] = []
 
         def flush() -> None:
             if chunk and (skip_invalid or not report.errors):
-                created, updated = upsert_cases(conn, chunk, now)
+                created, updated = uow.portfolio.upsert(chunk, now)
                 report.created += created
                 report.updated += updated
             chunk.clear()
 
-        for line, row in read_rows(path, stream, REQUIRED, KNOWN):
+        for line, row in read_rows(name, stream, REQUIRED, KNOWN):
             header = header or [k for k in row if k != "__extra__"]
             report.rows += 1
             record, errors = parse_case_row(
-                str(path), line, row, settings.default_region, settings.default_timezone,
-                settings.default_language,
-            )
+                name, line, row, defaults.region, defaults.timezone, defaults.language,
+                year=now.year)
             if record is not None and record.account_id in seen:
                 first = seen[record.account_id]
-                errors = [RowError(str(path), line, "account_id",
+                errors = [RowError(name, line, "account_id",
                                    f"duplicate account_id (first on line {first})")]
                 record = None
             if record is None:
@@ -92,17 +99,22 @@ def import_cases(
             if len(chunk) >= CHUNK:
                 flush()
                 if progress:
-                    progress(stream.chars)
+                    progress(stream.read)
         flush()
-        report.rejected = len(rejects)
-        if report.errors and not skip_invalid:
-            raise ImportRejected(report.errors, report.rows)
-        if rejects and rejects_path is not None:
-            # before the commit: if the rejects cannot be written, nothing is imported
-            write_rejects(rejects_path, header, rejects)
-            report.rejects_path = rejects_path
-        uow.session.commit()
+        _finish(uow, report, rejects, header, skip_invalid, open_rejects)
     return report
+
+
+def _finish(uow: UnitOfWork, report: ImportReport, rejects: Rejects, header: list[str],
+            skip_invalid: bool, open_rejects: OpenRejects | None) -> None:
+    report.rejected = len(rejects)
+    if report.errors and not skip_invalid:
+        raise ImportRejected(report.errors, report.rows)
+    if rejects and open_rejects is not None:
+        # before the commit: if the rejects cannot be written, nothing is imported
+        write_rejects(open_rejects, header, rejects)
+        report.rejects_written = True
+    uow.commit()
 
 
 PAYMENT_COLUMNS = ("account_id", "amount", "paid_at", "reference")
@@ -119,20 +131,20 @@ def _paid_at(value: str, tz: str) -> datetime:
 
 
 def import_payments(
-    path: Path, uow: SqlUnitOfWork, *, skip_invalid: bool = False,
-    rejects_path: Path | None = None, progress: Progress | None = None,
+    source: BinaryIO, name: str, uow: UnitOfWork, *, skip_invalid: bool = False,
+    open_rejects: OpenRejects | None = None, progress: Progress | None = None,
 ) -> ImportReport:
     """Apply payments: idempotent on ``reference``; balances, promises, closure follow."""
-    report = ImportReport(str(path))
+    report = ImportReport(name)
     rejects: Rejects = []
     header: list[str] = []
-    file = str(path)
-    with path.open(newline="", encoding="utf-8-sig") as f, uow:
-        stream = CountingLines(f)
+    file = name
+    with uow:
+        stream = CountingLines(source, name)
         # reference -> (account, amount) of payments applied earlier in this file
         refs_done: dict[str, tuple[str, int]] = {}
         now = uow.clock.now()
-        for line, row in read_rows(path, stream, PAYMENT_COLUMNS, frozenset(PAYMENT_COLUMNS)):
+        for line, row in read_rows(name, stream, PAYMENT_COLUMNS, frozenset(PAYMENT_COLUMNS)):
             header = header or list(PAYMENT_COLUMNS)
             report.rows += 1
             errors: list[RowError] = []
@@ -162,7 +174,7 @@ def import_payments(
                 except MoneyError as exc:
                     errors.append(RowError(file, line, "amount", str(exc)))
             if ref and not errors:
-                applied = refs_done.get(ref) or _applied_payment(uow, ref)
+                applied = refs_done.get(ref) or uow.payments.applied(ref)
                 if applied == (account, amount):
                     report.duplicates += 1  # already applied: idempotent re-import
                     continue
@@ -198,23 +210,6 @@ def import_payments(
                 if not report.errors or skip_invalid:
                     uow.flush()
                 if progress:
-                    progress(stream.chars)
-        report.rejected = len(rejects)
-        if report.errors and not skip_invalid:
-            raise ImportRejected(report.errors, report.rows)
-        if rejects and rejects_path is not None:
-            # before the commit: if the rejects cannot be written, nothing is imported
-            write_rejects(rejects_path, header, rejects)
-            report.rejects_path = rejects_path
-        uow.commit()
+                    progress(stream.read)
+        _finish(uow, report, rejects, header, skip_invalid, open_rejects)
     return report
-
-
-def _applied_payment(uow: SqlUnitOfWork, reference: str) -> tuple[str, int] | None:
-    """(account, amount) of the payment already stored under ``reference``, if any."""
-    hit = uow.session.exec(
-        select(CaseRow.account_id, PaymentRow.amount_minor)
-        .join(CaseRow, col(CaseRow.id) == col(PaymentRow.case_id))
-        .where(PaymentRow.reference == reference)
-    ).first()
-    return (hit[0], hit[1]) if hit is not None else None

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from bot.conversations.templates import (
     Disclosure,
     RenderContext,
@@ -11,8 +15,9 @@ from bot.conversations.templates import (
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind, QuickReply
-from bot.settings import Settings
-from storage.models import MessageRow
+from bot.domain.outbox import NewOutboxMessage, outbox_message
+from bot.policy.decision import Purpose
+from bot.services.ports import StoredMessage
 
 
 def contact_for(case: Case, kind: ChannelKind) -> ContactPoint | None:
@@ -29,20 +34,28 @@ def disclosure_for(cp: ContactPoint) -> Disclosure:
     return Disclosure.LIMITED
 
 
-def rerender_for_channel(renderer: TemplateRenderer, settings: Settings, case: Case,
-                         row: MessageRow, kind: ChannelKind) -> MessageRow | None:
-    """The same message for another channel (fallback), or None if it cannot go there."""
+def fallback_message(renderer: TemplateRenderer, brand: Any, case: Case,
+                     message: StoredMessage, kind: ChannelKind, remaining: Sequence[str],
+                     now: datetime) -> NewOutboxMessage | None:
+    """The same message re-rendered for another channel (fallback), or None when it
+    cannot go there (no usable contact point, no template for that channel)."""
     cp = contact_for(case, kind)
-    if cp is None or row.template_id is None:
+    if cp is None or message.template_id is None:
         return None
-    ctx = RenderContext.from_case(case, settings, disclosure=disclosure_for(cp))
+    ctx = RenderContext.from_case(case, brand, disclosure=disclosure_for(cp))
     try:
-        rendered = renderer.render(row.template_id, row.lang or case.language, kind, ctx)
+        rendered = renderer.render(message.template_id, message.lang or case.language, kind,
+                                   ctx)
     except TemplateError:
         return None
-    return MessageRow(case_id=case.id, contact_point_id=cp.id, direction="out",
-                      channel=kind.value, address=cp.address, status="queued",
-                      body=rendered.body, subject=rendered.subject, reply_token=row.reply_token)
+    return outbox_message(
+        case_id=message.case_id, contact_point_id=cp.id, channel=kind.value,
+        address=cp.address, body=rendered.body, subject=rendered.subject,
+        idempotency_key=f"{message.idempotency_key}>{kind.value}", now=now,
+        purpose=message.purpose or Purpose.DUNNING.value, template_id=message.template_id,
+        lang=message.lang, step_id=message.step_id, variant=message.variant,
+        campaign_id=message.campaign_id, fallback_channels=remaining,
+        reply_token=message.reply_token, actor=message.actor or "bot", ref=message.ref)
 
 
 #: Chat buttons under a message: pay, promise, talk to a person. A press comes back as

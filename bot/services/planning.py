@@ -42,11 +42,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
+from functools import partial
 from typing import Any
-
-from sqlalchemy import Connection, func, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
 
 from bot.campaigns.model import Campaign
 from bot.campaigns.planner import plan_case
@@ -55,25 +52,19 @@ from bot.domain.case import Case, TransitionError
 from bot.domain.clock import Clock
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
+from bot.domain.outbox import NewOutboxMessage, outbox_message
+from bot.domain.work_items import WorkItemKind, work_item
 from bot.policy.decision import Action, Decision
 from bot.policy.engine import case_zone, local_date
 from bot.policy.profiles import get_profile
 from bot.services.messages import disclosure_for
-from bot.settings import Settings
-from storage.case_stream import CLOSED_STATUSES, DEFAULT_BATCH, CaseBundle, stream_open_cases
-from storage.models import CaseEventRow, CaseRow, ContactDecisionRow, MessageRow, WorkItemRow
-from storage.outbox import outbox_row
+from bot.services.ports import CaseBundle, DecisionRecord, Escalation, PlanStore, TickBatch
 
 log = logging.getLogger("duebot.planning")
-CA = CaseRow.__table__  # type: ignore[attr-defined]
-CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
-EV = CaseEventRow.__table__  # type: ignore[attr-defined]
-MS = MessageRow.__table__  # type: ignore[attr-defined]
-WI = WorkItemRow.__table__  # type: ignore[attr-defined]
 #: the reason recorded when an allowed step's template cannot be rendered
 TEMPLATE_ERROR = "template_error"
-#: cases per guarded status update (two bound values each)
-_MOVE_CHUNK = 400
+#: cases read per batch of the tick
+DEFAULT_BATCH = 1000
 #: ``workers=0`` plans in parallel (one process per core) once the open cases span this
 #: many ids; below it, starting processes costs more than it saves
 AUTO_PARALLEL_FROM = 20_000
@@ -92,28 +83,6 @@ def auto_workers(span: int, cores: int | None = None) -> int:
     from the lowest to the highest) reaches :data:`AUTO_PARALLEL_FROM`, else one."""
     cores = cpu_cores() if cores is None else cores
     return max(1, cores) if span >= AUTO_PARALLEL_FROM else 1
-
-
-def _move_cases(conn: Connection, moves: list[tuple[int | None, int, str]], at: datetime
-                ) -> set[int]:
-    """Save status changes guarded by the version read with each case: one UPDATE ...
-    WHERE (id, version) IN (...) RETURNING id per status and chunk. Returns the ids
-    really moved; a case whose version changed since it was read is left alone."""
-    by_status: dict[str, list[tuple[int, int]]] = {}
-    for case_id, version, status in moves:
-        assert case_id is not None
-        by_status.setdefault(status, []).append((case_id, version))
-    moved: set[int] = set()
-    for status, pairs in by_status.items():
-        for i in range(0, len(pairs), _MOVE_CHUNK):
-            chunk = pairs[i:i + _MOVE_CHUNK]
-            # ``id IN`` lets SQLite use the primary key; a row-value IN alone scans the table
-            stmt = (update(CA).where(CA.c.id.in_([c for c, _ in chunk]),
-                                     tuple_(CA.c.id, CA.c.version).in_(chunk))
-                    .values(status=status, version=CA.c.version + 1, updated_at=at)
-                    .returning(CA.c.id))
-            moved.update(conn.execute(stmt).scalars())
-    return moved
 
 
 _GC_LOCK = threading.Lock()
@@ -228,66 +197,34 @@ def decision_key(case_id: int, day: date, d: Decision) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
 
 
-def _unseen(conn: Connection, column: Any, rows: list[dict[str, Any]], key: str
-            ) -> list[dict[str, Any]]:
-    """The rows whose ``key`` value is not in ``column`` yet (one indexed IN query),
-    each key once."""
-    if not rows:
-        return []
-    existing = set(conn.execute(select(column).where(column.in_([r[key] for r in rows])))
-                   .scalars())
-    fresh: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if r[key] not in existing:
-            fresh.setdefault(r[key], r)
-    return list(fresh.values())
-
-
-def _insert_new(conn: Connection, table: Any, rows: list[dict[str, Any]], key: str) -> int:
-    """Insert the rows whose unique ``key`` is not in ``table`` yet; returns how many.
-
-    SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` as one executemany, whose rowcount is
-    the number of rows really inserted. psycopg reports -1 for an executemany, so on
-    PostgreSQL the new keys are read first (one indexed IN query) and only those
-    inserted; a key a racing writer adds in between is still skipped by the conflict
-    clause (the count is then one too high, the rows are right). No RETURNING: it would
-    turn the executemany into multi-row statements built per batch.
-    """
-    if not rows:
-        return 0
-    if conn.dialect.name == "postgresql":
-        rows = _unseen(conn, table.c[key], rows, key)
-        if rows:
-            conn.execute(postgresql.insert(table).on_conflict_do_nothing(
-                index_elements=[key]), rows)
-        return len(rows)
-    return int(conn.execute(sqlite.insert(table).on_conflict_do_nothing(
-        index_elements=[key]), rows).rowcount)
-
-
 class PlanningService:
     """Plans open cases (``plans``: a dry run) and runs the planning tick (``tick``)."""
 
     def __init__(
         self,
-        engine: Engine,
+        store: PlanStore,
         clock: Clock,
-        settings: Settings,
+        brand: Any,
         renderer: TemplateRenderer,
         campaigns: CampaignBook,
         *,
         batch_size: int = DEFAULT_BATCH,
         before_commit: Callable[[int], None] | None = None,
+        worker_factory: Callable[[], PlanningService] | None = None,
     ) -> None:
-        """``before_commit(batch_number)`` runs inside each batch's transaction after its
-        rows are written and before the commit (tests use it to simulate a crash)."""
-        self.engine = engine
+        """``brand``: the organisation's values templates read. ``before_commit(batch
+        number)`` runs inside each batch's transaction after its rows are written and
+        before the commit (tests use it to simulate a crash). ``worker_factory``: a
+        picklable callable that builds this service in a planning process (without it,
+        ticks plan in this process)."""
+        self.store = store
         self.clock = clock
-        self.settings = settings
+        self.brand = brand
         self.renderer = renderer
         self.campaigns = campaigns
         self.batch_size = batch_size
         self.before_commit = before_commit
+        self.worker_factory = worker_factory
         self._pool: ProcessPoolExecutor | None = None
         self._fallbacks: dict[tuple[int, str, str | None, str], tuple[Campaign, list[str]]] = {}
         self._pool_size = 0
@@ -315,7 +252,7 @@ class PlanningService:
         (instead of ``now``), to ask "who would be contacted that day".
         """
         at = (now or self.clock.now()).astimezone(UTC)
-        for batch in stream_open_cases(self.engine, batch_size=self.batch_size, limit=limit):
+        for batch in self.store.stream_open_cases(batch_size=self.batch_size, limit=limit):
             for bundle in batch:
                 when = at
                 if on_date is not None:
@@ -339,12 +276,11 @@ class PlanningService:
             raise ValueError("workers must be 0 (automatic) or more")
         now = (now or self.clock.now()).astimezone(UTC)
         start = time.perf_counter()
-        used = 1
-        if workers != 1 and limit is None:
-            with self.engine.connect() as conn:
-                lo, hi = conn.execute(select(func.min(CA.c.id), func.max(CA.c.id)).where(
-                    CA.c.status.not_in(CLOSED_STATUSES))).one()
-            if lo is not None:
+        used, lo, hi = 1, 0, 0
+        if workers != 1 and limit is None and self.worker_factory is not None:
+            span = self.store.open_case_span()
+            if span is not None:
+                lo, hi = span
                 used = auto_workers(hi - lo + 1) if workers == 0 else workers
         if used > 1:
             report = self._parallel_tick(now, legal_only, used, stop, lo, hi)
@@ -360,8 +296,8 @@ class PlanningService:
                    stop: threading.Event | None = None) -> TickReport:
         """The tick over open cases with ``after_id < id <= until_id`` (in this process)."""
         report = TickReport(started_at=now)
-        batches = stream_open_cases(self.engine, batch_size=self.batch_size, after_id=after_id,
-                                    until_id=until_id, limit=limit)
+        batches = self.store.stream_open_cases(batch_size=self.batch_size, after_id=after_id,
+                                               until_id=until_id, limit=limit)
         with _batch_friendly_gc():
             for number, batch in enumerate(batches):
                 self._tick_batch(number, batch, now, report, legal_only)
@@ -396,12 +332,11 @@ class PlanningService:
     def _process_pool(self, workers: int) -> ProcessPoolExecutor:
         if self._pool is None or self._pool_size != workers:
             self.close()
+            assert self.worker_factory is not None
             method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-            url = self.engine.url.render_as_string(hide_password=False)
             self._pool = ProcessPoolExecutor(
                 max_workers=workers, mp_context=mp.get_context(method),
-                initializer=_init_worker,
-                initargs=(url, self.settings, self.campaigns.source, self.batch_size))
+                initializer=_init_worker, initargs=(self.worker_factory,))
             self._pool_size = workers
         return self._pool
 
@@ -413,9 +348,8 @@ class PlanningService:
 
     def _tick_batch(self, number: int, batch: list[CaseBundle], now: datetime,
                     report: TickReport, legal_only: bool) -> None:
-        outbox: list[dict[str, Any]] = []
-        decisions: list[dict[str, Any]] = []
-        escalations: list[tuple[CaseBundle, Decision, date]] = []
+        write = TickBatch()
+        staged: dict[int, CaseBundle] = {}
         sends = 0
         for bundle in batch:
             report.cases += 1
@@ -429,87 +363,64 @@ class PlanningService:
                 if legal_only and d.action is not Action.LEGAL_REVIEW:
                     continue
                 if d.allowed and d.action is Action.LEGAL_REVIEW:
-                    escalations.append((bundle, d, day))
+                    escalation = self._escalation(bundle, d, day, now)
+                    if escalation is not None:
+                        write.escalations.append(escalation)
+                        staged[case.id] = bundle
                     continue
                 if d.allowed:
                     row = self._outbox_row(plan, d, now)
                     if isinstance(row, str):
                         report.render_failed += 1
-                        decisions.append(self._decision_row(case.id, day, d, now,
-                                                            allowed=False, reasons=[row]))
+                        write.decisions.append(self._decision_row(
+                            case.id, day, d, now, allowed=False, reasons=[row]))
                         continue
-                    outbox.append(row)
+                    write.outbox.append(row)
                     sends += 1
                     report.by_step[(d.campaign_id or "", d.step_id or "", d.variant or "",
                                     d.channel.value if d.channel else "")] += 1
                     continue  # the outbox row is the record of an allowed send
                 report.denied += 1
-                decisions.append(self._decision_row(case.id, day, d, now))
-        # The transaction writes first (on SQLite a transaction that reads first cannot
-        # take the write lock once another process has written: it fails instead of
-        # waiting); keys already there are skipped, so nothing is queued twice.
-        with self.engine.begin() as conn:
-            enqueued = _insert_new(conn, MS, outbox, "idempotency_key")
-            escalated = self._escalate(conn, escalations, now, decisions)
-            recorded = _insert_new(conn, CD, decisions, "key")
-            if self.before_commit is not None:
-                self.before_commit(number)
-        report.enqueued += enqueued
-        report.already_queued += sends - enqueued
-        report.escalated += escalated
-        report.decisions_recorded += recorded
-
-    def _escalate(self, conn: Connection, escalations: list[tuple[CaseBundle, Decision, date]],
-                  now: datetime, decisions: list[dict[str, Any]]) -> int:
-        """Move cases to legal review through the domain; returns how many moved.
-
-        The status change is saved with the version read with the case: a case that
-        changed since (a promise, a dispute...) is left alone and decided again next tick.
-        The escalation's decision row is the history record that keeps a case returned
-        from review from being escalated again in the same delinquency cycle.
-        """
-        events: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        staged: list[tuple[CaseBundle, Decision, date, str]] = []
-        for bundle, d, day in escalations:
-            case = bundle.case
-            assert case.id is not None
-            actor = f"campaign:{d.campaign_id}"
-            reason = f"campaign {d.campaign_id} step {d.step_id}"
-            try:
-                case.escalate_to_legal_review(now, actor, reason)
-            except TransitionError as exc:
-                log.info("no legal review for case ****%s: %s", case.account_id[-4:], exc)
-                continue
-            staged.append((bundle, d, day, reason))
-        moved_ids = _move_cases(conn, [(b.case.id, b.version, b.case.status.value)
-                                       for b, _, _, _ in staged], now)
-        moved = 0
-        for bundle, d, day, reason in staged:
-            case = bundle.case
-            assert case.id is not None
-            if case.id not in moved_ids:
+                write.decisions.append(self._decision_row(case.id, day, d, now))
+        before = None if self.before_commit is None else partial(self.before_commit, number)
+        # keys already there are skipped, so nothing is queued twice
+        result = self.store.write(write, before)
+        for case_id, bundle in staged.items():
+            if case_id in result.escalated:
+                bundle.version += 1
+            else:
                 log.info("case ****%s changed while planning; legal review left for the next "
-                         "tick", case.account_id[-4:])
-                case.events.clear()
-                continue
-            bundle.version += 1
-            events += [{"case_id": case.id, "type": e.type, "payload": e.payload(),
-                        "actor": e.actor, "at": e.at} for e in case.events]
-            case.events.clear()
-            items.append({"case_id": case.id, "message_id": None, "kind": "legal_review",
-                          "detail": reason, "priority": 30, "due_at": None,
-                          "created_at": now, "done_at": None, "done_by": None})
-            decisions.append(self._decision_row(case.id, day, d, now))
-            moved += 1
-        if events:
-            conn.execute(EV.insert(), events)
-            conn.execute(WI.insert(), items)
-        return moved
+                         "tick", bundle.case.account_id[-4:])
+        report.enqueued += result.enqueued
+        report.already_queued += sends - result.enqueued
+        report.escalated += len(result.escalated)
+        report.decisions_recorded += result.recorded
+
+    def _escalation(self, bundle: CaseBundle, d: Decision, day: date, now: datetime
+                    ) -> Escalation | None:
+        """Move the case to legal review through the domain, to be saved with the version
+        read with it: a case that changed since (a promise, a dispute...) is left alone
+        and decided again next tick. The escalation's decision record is the history
+        record that keeps a case returned from review from being escalated again in the
+        same delinquency cycle."""
+        case = bundle.case
+        assert case.id is not None
+        reason = f"campaign {d.campaign_id} step {d.step_id}"
+        try:
+            case.escalate_to_legal_review(now, f"campaign:{d.campaign_id}", reason)
+        except TransitionError as exc:
+            log.info("no legal review for case ****%s: %s", case.account_id[-4:], exc)
+            return None
+        events = list(case.events)
+        case.events.clear()
+        return Escalation(case.id, bundle.version, case.status.value, events,
+                          work_item(WorkItemKind.LEGAL_REVIEW, now, case_id=case.id,
+                                    detail=reason),
+                          self._decision_row(case.id, day, d, now))
 
     def _decision_row(self, case_id: int, day: date, d: Decision, now: datetime, *,
                       allowed: bool | None = None, reasons: list[str] | None = None
-                      ) -> dict[str, Any]:
+                      ) -> DecisionRecord:
         key = decision_key(case_id, day, d)
         if reasons is not None:
             key = hashlib.sha256(f"{key}\x1f{','.join(reasons)}".encode()).hexdigest()[:40]
@@ -534,7 +445,7 @@ class PlanningService:
         return list(hit[1])
 
     def _outbox_row(self, plan: CasePlan, d: Decision, now: datetime
-                    ) -> dict[str, Any] | str:
+                    ) -> NewOutboxMessage | str:
         """The outbox row for an allowed send, or why it cannot be written."""
         case, campaign = plan.case, plan.campaign
         assert campaign is not None and d.channel is not None and d.template_id is not None
@@ -543,14 +454,14 @@ class PlanningService:
             return TEMPLATE_ERROR + ": contact point not found"
         try:
             rendered = self.renderer.render_case(d.template_id, case.language, d.channel,
-                                                 case, self.settings,
+                                                 case, self.brand,
                                                  disclosure=disclosure_for(cp))
         except TemplateError as exc:
             log.error("cannot render %s (%s, %s) for case ****%s: %s", d.template_id,
                       case.language, d.channel, case.account_id[-4:], exc)
             return f"{TEMPLATE_ERROR}: {d.template_id} ({case.language}, {d.channel})"
         channel = d.channel.value
-        return outbox_row(
+        return outbox_message(
             case_id=case.id, contact_point_id=cp.id, channel=channel,
             address=cp.address, body=rendered.body, subject=rendered.subject,
             idempotency_key=d.idempotency_key or "", now=now, purpose=d.purpose.value,
@@ -582,19 +493,10 @@ def _contact_point(case: Case, d: Decision) -> ContactPoint | None:
 _WORKER: PlanningService | None = None
 
 
-def _init_worker(url: str, settings: Settings, campaigns: dict[str, Campaign],
-                 batch_size: int) -> None:
-    """Set up one planning process: its own engine, templates and campaigns."""
+def _init_worker(*factory: Callable[[], PlanningService]) -> None:
+    """Set up one planning process (its own stores, templates and campaigns)."""
     global _WORKER
-    from bot.conversations.templates import TemplateStore
-    from bot.domain.clock import SystemClock
-    from storage.db import make_engine
-
-    renderer = TemplateRenderer(TemplateStore.load(settings.template_dir),
-                                get_profile(settings.jurisdiction))
-    _WORKER = PlanningService(make_engine(url), SystemClock(), settings, renderer,
-                              CampaignBook(campaigns, settings.jurisdiction),
-                              batch_size=batch_size)
+    _WORKER = factory[0]()
 
 
 def _tick_range_in_worker(now: datetime, after_id: int, until_id: int,

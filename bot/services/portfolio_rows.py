@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -31,6 +30,7 @@ from email_validator import EmailNotValidError, validate_email
 from phonenumbers import timezone as phone_timezone
 
 from bot.domain.money import MoneyError, to_minor
+from bot.domain.portfolio import CaseRecord, ContactRecord
 from bot.services.csv_rows import RowError, too_many_cells
 
 REQUIRED = ("account_id", "name", "balance", "currency", "due_date")
@@ -58,50 +58,15 @@ _MAX_LEN = {"name": 200, "customer_id": 64, "product": 64, "segment": 64, "conse
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
-@dataclass
-class ContactRecord:
-    channel: str
-    address: str
-    consent: bool
-    preferred_start: time | None = None
-    preferred_end: time | None = None
-    forbidden_start: time | None = None
-    forbidden_end: time | None = None
-
-
-@dataclass
-class CaseRecord:
-    line: int
-    account_id: str
-    customer_ref: str
-    name: str
-    currency: str
-    balance_minor: int
-    due_date: date
-    contacts: list[ContactRecord] = field(default_factory=list)
-    minimum_payment_minor: int | None = None
-    product: str | None = None
-    segment: str | None = None
-    risk_band_override: str | None = None
-    timezone: str = "UTC"
-    timezone_candidates: list[str] = field(default_factory=list)
-    language: str = "en"
-    country: str | None = None
-    consent_source: str = "import"
-    date_of_birth: date | None = None
-    id_last4: str | None = None
-
-
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones()) - _NOT_ZONES
 
 
 @lru_cache(maxsize=1024)
-def _clock_signature(zone: str) -> tuple[float | None, ...]:
-    """UTC offsets through a year: zones with the same signature keep the same clock."""
+def _clock_signature(zone: str, year: int) -> tuple[float | None, ...]:
+    """UTC offsets through ``year``: zones with the same signature keep the same clock."""
     tz = ZoneInfo(zone)
-    year = date.today().year
     instants = [datetime(year, m, d, 12, tzinfo=UTC) for m in range(1, 13) for d in (1, 15)]
     return tuple(
         off.total_seconds() if (off := i.astimezone(tz).utcoffset()) is not None else None
@@ -109,7 +74,8 @@ def _clock_signature(zone: str) -> tuple[float | None, ...]:
     )
 
 
-def distinct_zones(zones: Sequence[str], preferred: Sequence[str] = ()) -> list[str]:
+def distinct_zones(zones: Sequence[str], preferred: Sequence[str] = (), *, year: int
+                   ) -> list[str]:
     """Collapse zone names that keep the same clock (``Europe/Jersey`` = ``Europe/London``).
 
     One name per distinct clock, in first-seen order; within a group the first of
@@ -117,7 +83,7 @@ def distinct_zones(zones: Sequence[str], preferred: Sequence[str] = ()) -> list[
     """
     groups: dict[tuple[float | None, ...], list[str]] = {}
     for zone in zones:
-        groups.setdefault(_clock_signature(zone), []).append(zone)
+        groups.setdefault(_clock_signature(zone, year), []).append(zone)
     return [next((p for p in preferred if p in members), members[0])
             for members in groups.values()]
 
@@ -167,9 +133,11 @@ def _amount(row: dict[str, str], column: str, currency: str, errors: list[RowErr
 
 def parse_case_row(
     file: str, line: int, row: dict[str, str], default_region: str, default_timezone: str,
-    default_language: str,
+    default_language: str, *, year: int,
 ) -> tuple[CaseRecord | None, list[RowError]]:
-    """Validate one row; returns the record, or None and every problem found in it."""
+    """Validate one row; returns the record, or None and every problem found in it.
+
+    ``year``: the year whose daylight-saving rules decide which zones keep one clock."""
     mk = RowErrorFactory(file, line)
     errors: list[RowError] = []
     if "__extra__" in row:
@@ -267,20 +235,23 @@ def parse_case_row(
     # equivalent names collapse onto the zone the row or the deployment names, else the
     # country's own (so a UK mobile is Europe/London, not four "candidates")
     phone_clocks = distinct_zones(phone_zones, [tz or default_timezone,
-                                                *_territory_zones(phone_region)])
+                                                *_territory_zones(phone_region)], year=year)
+
+    def clock(zone: str) -> tuple[float | None, ...]:
+        return _clock_signature(zone, year)
+
     if tz:
         if tz not in _zones():
             errors.append(mk("timezone", f"unknown IANA time zone {tz!r}"))
-        elif phone_clocks and _clock_signature(tz) not in map(_clock_signature, phone_clocks):
+        elif phone_clocks and clock(tz) not in map(clock, phone_clocks):
             candidates = [tz, *phone_clocks]  # the row and the phone disagree: ambiguous
     elif len(phone_clocks) == 1:
         tz = phone_clocks[0]
     elif phone_clocks:  # the number spans several clocks: ambiguous
         # the deployment's default clock first when it is one of them (phonenumbers
         # lists zones alphabetically: for a US toll-free number America/Adak comes first)
-        default_clock = (_clock_signature(default_timezone)
-                         if default_timezone in _zones() else None)
-        phone_clocks.sort(key=lambda z: _clock_signature(z) != default_clock)
+        default_clock = clock(default_timezone) if default_timezone in _zones() else None
+        phone_clocks.sort(key=lambda z: clock(z) != default_clock)
         tz = phone_clocks[0]
         candidates = phone_clocks
     else:

@@ -7,10 +7,7 @@ import hmac
 import re
 import secrets
 
-from sqlmodel import select
-
-from storage.models import UserRow
-from storage.uow import SqlUnitOfWork
+from bot.services.ports import UnitOfWork, UserRecord
 
 ROLES = ("admin", "collector")
 _NAME = re.compile(r"[a-z][a-z0-9_.-]{1,63}")
@@ -43,7 +40,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def add_user(uow: SqlUnitOfWork, username: str, role: str, password: str) -> str:
+def add_user(uow: UnitOfWork, username: str, role: str, password: str) -> str:
     """Create a user; returns a new API token (shown once, stored only as a hash)."""
     username = username.strip().lower()
     if not _NAME.fullmatch(username):
@@ -54,14 +51,19 @@ def add_user(uow: SqlUnitOfWork, username: str, role: str, password: str) -> str
         raise UserError("password must have at least 10 characters")
     token = secrets.token_urlsafe(32)
     with uow:
-        if uow.session.exec(select(UserRow).where(UserRow.username == username)).first():
+        if uow.users.get(username) is not None:
             raise UserError(f"user {username!r} already exists")
-        uow.session.add(UserRow(username=username, role=role, password_hash=hash_password(password),
-                                token_hash=token_hash(token), created_at=uow.clock.now()))
+        uow.users.add(username, role, hash_password(password), token_hash(token),
+                      uow.clock.now())
         uow.commit()
     return token
 
 
-def user_for_token(uow: SqlUnitOfWork, token: str) -> UserRow | None:
-    row = uow.session.exec(select(UserRow).where(UserRow.token_hash == token_hash(token))).first()
-    return row if row is not None and row.active else None
+def user_for_token(uow: UnitOfWork, token: str) -> UserRecord | None:
+    user = uow.users.by_token_hash(token_hash(token))
+    return user if user is not None and user.active else None
+
+
+def active_user(uow: UnitOfWork, username: str) -> UserRecord | None:
+    user = uow.users.get(username)
+    return user if user is not None and user.active else None

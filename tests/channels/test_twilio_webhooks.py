@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from bot.domain.messages import (
+    ANSWERED_BY_PROVIDER,
     ChannelKind,
     ContactSignal,
     DeliveryReceipt,
@@ -213,21 +214,19 @@ async def test_start_opts_the_number_back_in(
     assert kinds == [SignalKind.OPT_OUT, SignalKind.OPT_IN]
 
 
-async def test_help_is_answered_with_contact_details(
+async def test_help_goes_to_the_application_which_answers_it_in_band(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
+    # the answer's text is the application's (tests/services/test_signals.py)
     response = await post_signed(client, INBOUND_PATH, inbound("HELP"))
 
-    (reply,) = twiml_messages(response)
-    assert "Acme Credit" in reply
-    assert "+1 800 555 0199" in reply
-    assert "care@acme.example" in reply
-    assert "STOP" in reply
+    assert twiml_messages(response) == []  # this sink answers nothing
     assert isinstance(sink.events[0], ContactSignal)
     assert sink.events[0].kind is SignalKind.HELP
+    assert sink.events[0].detail == ""
 
 
-async def test_help_already_answered_by_twilio_advanced_opt_out_is_not_answered_twice(
+async def test_help_already_answered_by_twilio_advanced_opt_out_says_so(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
     response = await post_signed(client, INBOUND_PATH, inbound("INFO", OptOutType="HELP"))
@@ -235,6 +234,7 @@ async def test_help_already_answered_by_twilio_advanced_opt_out_is_not_answered_
     assert response.status_code == 200
     assert twiml_messages(response) == []
     assert isinstance(sink.events[0], ContactSignal)
+    assert sink.events[0].detail == ANSWERED_BY_PROVIDER
 
 
 async def test_sink_replies_are_sent_as_twiml() -> None:
@@ -311,8 +311,10 @@ async def test_signed_but_malformed_form_is_a_400_and_stores_nothing(
 # ------------------------------------------------------------------------- over real HTTP
 
 
-async def test_end_to_end_over_http_with_the_peer_as_twilio(sink: RecordingSink) -> None:
+async def test_end_to_end_over_http_with_the_peer_as_twilio() -> None:
     """The peer sends, then calls back signed; uvicorn serves the routes on loopback."""
+    sink = RecordingSink(reply=lambda e: ["Acme: call us."] if isinstance(e, ContactSignal)
+                         and e.kind is SignalKind.HELP else [])
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     public_url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -9,8 +9,8 @@ from bot.domain.case import Case, Hold
 from bot.domain.clock import FixedClock
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
+from bot.domain.outbox import outbox_message
 from bot.services.case_view import case_view
-from storage.models import MessageRow
 from storage.uow import SqlUnitOfWork
 
 PHONE, EMAIL = "+14155550123", "jordan@example.com"
@@ -25,10 +25,10 @@ def _seed(engine, clock) -> None:
             contacts=[ContactPoint(ChannelKind.SMS, PHONE), ContactPoint(ChannelKind.EMAIL,
                                                                          EMAIL)]))
         case.place_hold(Hold.VULNERABLE, clock.now(), "collector:ann", "bereavement")
-        for n in range(3):
-            uow.messages.add(MessageRow(case_id=case.id, direction="out", channel="sms",
-                                        address=PHONE, status="sent", body=f"message {n}",
-                                        created_at=clock.now() + timedelta(minutes=n)))
+        uow.outbox.enqueue([outbox_message(
+            case_id=case.id, contact_point_id=None, channel="sms", address=PHONE,
+            body=f"message {n}", subject=None, idempotency_key=f"m-{n}",
+            now=clock.now() + timedelta(minutes=n), purpose="dunning") for n in range(3)])
         uow.commit()
 
 

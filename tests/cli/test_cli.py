@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 
 from bot.domain.clock import SystemClock
 from bot.domain.messages import ChannelKind
+from bot.domain.outbox import outbox_message
 from bot.entrypoints.cli_app import app
 from storage.db import make_engine
-from storage.models import CaseRow, MessageRow, UserRow
+from storage.models import CaseRow, UserRow
 from storage.uow import SqlUnitOfWork
 
 HEADER = "account_id,name,balance,currency,due_date,phone,email,country"
@@ -205,9 +206,10 @@ def _decorate(db: Path) -> None:
         assert case is not None and case.id is not None
         case.make_promise([(50_000, TODAY + timedelta(days=5))], now, "bot")
         case.opt_out(ChannelKind.EMAIL, "jordan.ex@example.com", now, "unsubscribe")
-        uow.messages.add(MessageRow(case_id=case.id, direction="out", channel="sms",
-                                    address="+14155550123", status="sent", body="Hello Jordan",
-                                    template_id="first_notice", created_at=now))
+        uow.outbox.enqueue([outbox_message(
+            case_id=case.id, contact_point_id=None, channel="sms", address="+14155550123",
+            body="Hello Jordan", subject=None, idempotency_key="m-1", now=now,
+            purpose="dunning", template_id="first_notice")])
         uow.commit()
     engine.dispose()
 

@@ -117,7 +117,7 @@ def test_legal_places_the_right_hold_and_queues_first(text: str, kind: str) -> N
     turn = run(rep(Intent.LEGAL, text))
     assert only(turn, PlaceLegalHold) == [PlaceLegalHold(kind)]
     legal = [c for c in turn.commands if isinstance(c, QueueForHuman)]
-    assert [(c.kind, c.priority) for c in legal] == [("legal", 10)]
+    assert [(c.kind, c.kind.priority) for c in legal] == [("legal", 10)]
     assert templates(turn) == ["legal_ack"] and turn.replies[0].confirmation
 
 
@@ -426,7 +426,7 @@ def test_three_wrong_answers_lock_and_queue() -> None:
     assert second.replies[0].values == {"attempts_left": 1}
     assert not second.commands
     third = run(other("3 March 1983"), second.conversation)
-    assert [(c.kind, c.priority) for c in only(third, QueueForHuman)] == [
+    assert [(c.kind, c.kind.priority) for c in only(third, QueueForHuman)] == [
         ("verification_locked", 20)]
     assert templates(third) == ["verify_locked"]
     assert third.conversation.state is State.LOCKED

@@ -17,13 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.campaigns.loader import load_campaigns
-from bot.domain.case import CaseStatus
+from bot.domain.case import LEGAL_QUEUE, CaseStatus
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
+from bot.domain.outbox import OutboxStatus, outbox_message
 from bot.services import handoff
-from bot.services.dispatch import LEGAL_QUEUE
 from storage.models import ContactDecisionRow
-from storage.outbox import OutboxStatus, enqueue_many, outbox_row
 from tests.conversations.test_inbound_helpers import World, world
 
 PHONE = "+14155550101"
@@ -33,10 +32,7 @@ CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
 
 
 def planner(w: World):  # type: ignore[no-untyped-def]
-    planning = pytest.importorskip("bot.services.planning")
-    c = w.container
-    book = planning.CampaignBook(load_campaigns(CAMPAIGNS), c.settings.jurisdiction)
-    return planning.PlanningService(c.engine, c.clock, c.settings, c.renderer, book)
+    return w.container.planning(load_campaigns(CAMPAIGNS))
 
 
 def campaign_row(w: World, account: str, key: str, *, channel: str = "sms",
@@ -44,7 +40,7 @@ def campaign_row(w: World, account: str, key: str, *, channel: str = "sms",
     case = w.case(account)
     cp = next(c for c in case.contacts if c.address == address)
     with w.container.uow() as uow:
-        enqueue_many(uow.session.connection(), [outbox_row(
+        uow.outbox.enqueue([outbox_message(
             case_id=case.id, contact_point_id=cp.id, channel=channel, address=address,
             body="Acme Bank: please get in touch.", subject="A message from Acme Bank",
             idempotency_key=key, now=w.clock.now(), purpose="dunning",

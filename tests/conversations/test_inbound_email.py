@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
-from storage.outbox import enqueue_many, outbox_row
+from bot.domain.outbox import outbox_message
 from tests.conversations.test_inbound_helpers import (
     FROM_EMAIL,
     REPLY_DOMAIN,
@@ -34,7 +34,7 @@ async def test_a_reply_to_a_bot_email_is_matched_by_its_token(sqlite_engine: Eng
     async with world(sqlite_engine, clock) as w:
         case = w.seed(phone=None, email=EMAIL)
         with w.container.uow() as uow:
-            enqueue_many(uow.session.connection(), [outbox_row(
+            uow.outbox.enqueue([outbox_message(
                 case_id=case.id, contact_point_id=case.contacts[0].id, channel="email",
                 address=EMAIL, body="Please get in touch.", subject="A message from Acme Bank",
                 idempotency_key="campaign:first", now=clock.now(), purpose="dunning",

@@ -11,12 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from bot.domain.case import CaseStatus, Hold
+from bot.domain.case import LEGAL_QUEUE, CaseStatus, Hold
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
-from bot.services.dispatch import LEGAL_QUEUE
+from bot.domain.outbox import outbox_message
 from channels.sms_twilio import INBOUND_PATH
-from storage.outbox import enqueue_many, outbox_row
 from tests.conversations.test_inbound_helpers import (
     BRAND,
     World,
@@ -140,7 +139,7 @@ async def test_paid_claims_a_payment_and_pauses_reminders(sqlite_engine: Engine,
         assert "check our records" in only_sms(w)
         # a campaign reminder due meanwhile is held back at send time
         with w.container.uow() as uow:
-            enqueue_many(uow.session.connection(), [outbox_row(
+            uow.outbox.enqueue([outbox_message(
                 case_id=case.id, contact_point_id=case.contacts[0].id, channel="sms",
                 address=PHONE, body="Reminder from Acme Bank", subject=None,
                 idempotency_key="campaign:1", now=clock.now(), purpose="dunning",
@@ -390,7 +389,7 @@ async def test_several_accounts_on_one_number_the_last_one_written_about_answers
         cp = w.case("ACC-1002").contact(ChannelKind.SMS, PHONE)
         assert cp is not None
         with w.container.uow() as uow:
-            enqueue_many(uow.session.connection(), [outbox_row(
+            uow.outbox.enqueue([outbox_message(
                 case_id=second.id, contact_point_id=cp.id, channel="sms", address=PHONE,
                 body="Acme Bank: please get in touch.", subject=None,
                 idempotency_key="campaign:acc2", now=clock.now(), purpose="dunning",

@@ -18,7 +18,7 @@ from bot.domain.case import Case
 from bot.domain.clock import FixedClock
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
-from bot.services.planning import CampaignBook, PlanningService
+from bot.services.planning import PlanningService
 from bot.settings import Settings
 from channels.sandbox import MemorySandboxStore, SandboxChannel
 from storage.db import make_engine
@@ -99,9 +99,11 @@ def container_for(engine: Engine, clock: FixedClock, **rules: Any) -> Container:
 
 
 def planning_for(container: Container, **kw: Any) -> PlanningService:
-    book = CampaignBook(load_campaigns(CAMPAIGNS), container.settings.jurisdiction)
-    return PlanningService(container.engine, container.clock, container.settings,
-                           container.renderer, book, **kw)
+    service = container.planning(load_campaigns(CAMPAIGNS), batch_size=kw.pop("batch_size",
+                                                                               None))
+    for name, value in kw.items():
+        setattr(service, name, value)
+    return service
 
 
 @pytest.fixture
@@ -115,3 +117,11 @@ def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         yield eng
     finally:
         eng.dispose()
+
+
+def claim_due(engine: Engine, now: Any, limit: int) -> list[int]:
+    """Claim like a dispatch worker (the default lease)."""
+    from bot.services.dispatch import LEASE
+    from storage.delivery_store import SqlDeliveryStore
+
+    return SqlDeliveryStore(engine).claim(now, limit, now + LEASE)

@@ -9,11 +9,17 @@ from sqlalchemy.engine import Engine
 from bot.domain.case import CaseStatus, PromiseStatus
 from bot.domain.clock import FixedClock
 from bot.policy.engine import local_date
-from bot.services.daily import break_overdue_promises, update_days_past_due
+from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
+from storage.case_maintenance import SqlCaseMaintenance
 from storage.case_stream import stream_open_cases
 from storage.models import CaseEventRow
 from storage.uow import SqlUnitOfWork
 from tests.runtime.conftest import count, make_case, seed
+
+
+def broken(engine: Engine, clock: FixedClock) -> BrokenReport:
+    return break_overdue_promises(SqlCaseMaintenance(engine),
+                                  lambda: SqlUnitOfWork(engine, clock), clock.now())
 
 DUE = date(2026, 12, 1)
 
@@ -41,7 +47,7 @@ def test_days_past_due_matches_the_domain_rule_in_every_zone(engine: Engine,
         with engine.begin() as conn:
             conn.execute(bundle_update(bundle.case.id or 0))
     later = clock.now() + timedelta(days=2, hours=3)
-    changed = update_days_past_due(engine, later)
+    changed = update_days_past_due(SqlCaseMaintenance(engine), later)
     assert changed == 8  # every open case (the paid one is closed)
     for bundle in next(stream_open_cases(engine)):
         case = bundle.case
@@ -50,7 +56,8 @@ def test_days_past_due_matches_the_domain_rule_in_every_zone(engine: Engine,
     stored = {b.case.account_id: b.case.days_past_due for b in next(stream_open_cases(engine))}
     assert stored["CURED"] == 0 and stored["SHORT"] == 22 and stored["EARLY"] == 22
     assert stored["AHEAD"] == -1 and stored["TOKYO"] == 8 and stored["HONOLULU"] == 7
-    assert update_days_past_due(engine, later) == 0  # nothing moved: nothing written
+    # nothing moved: nothing written
+    assert update_days_past_due(SqlCaseMaintenance(engine), later) == 0
 
 
 def bundle_update(case_id: int):  # type: ignore[no-untyped-def]
@@ -71,9 +78,9 @@ def test_a_shanghai_promise_breaks_once_its_day_is_over_there(engine: Engine) ->
     seed(engine, made, shanghai, new_york)
 
     almost = FixedClock(datetime(2026, 12, 1, 15, 59, 59, tzinfo=UTC))  # 23:59:59 Dec 1 there
-    assert break_overdue_promises(engine, almost).promises == 0
+    assert broken(engine, almost).promises == 0
     midnight = FixedClock(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))  # 00:00 Dec 2 there
-    report = break_overdue_promises(engine, midnight)
+    report = broken(engine, midnight)
     assert (report.cases, report.promises) == (1, 1)
     with SqlUnitOfWork(engine, midnight) as uow:
         sh, ny = uow.cases.get("SH-1"), uow.cases.get("NY-1")
@@ -82,7 +89,7 @@ def test_a_shanghai_promise_breaks_once_its_day_is_over_there(engine: Engine) ->
         assert sh.status is CaseStatus.ACTIVE
         assert ny.promises[0].status is PromiseStatus.PENDING  # still Dec 1 in New York
     assert count(engine, CaseEventRow, CaseEventRow.__table__.c.type == "PromiseBroken") == 1
-    assert break_overdue_promises(engine, midnight).promises == 0  # idempotent
+    assert broken(engine, midnight).promises == 0  # idempotent
 
     ny_midnight = FixedClock(datetime(2026, 12, 2, 5, 0, tzinfo=UTC))
-    assert break_overdue_promises(engine, ny_midnight).promises == 1
+    assert broken(engine, ny_midnight).promises == 1

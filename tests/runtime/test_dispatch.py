@@ -17,12 +17,13 @@ from bot.domain.messages import (
     FailureReason,
     OutboundMessage,
 )
+from bot.domain.outbox import outbox_message
 from bot.services.dispatch import Dispatcher
-from bot.services.messages import rerender_for_channel
+from bot.services.messages import fallback_message
 from bot.services.ports import Direction
 from channels.sandbox import MemorySandboxStore, SandboxSmsChannel
+from storage.message_log import enqueue
 from storage.models import ContactDecisionRow
-from storage.outbox import enqueue_many, outbox_row
 from storage.uow import SqlUnitOfWork
 from tests.runtime.conftest import (
     container_for,
@@ -108,9 +109,9 @@ def flaky_dispatcher(engine: Engine, clock: FixedClock, failures: int) -> tuple[
     channels[ChannelKind.SMS] = flaky
     c = container_for(engine, clock)
     dispatcher = Dispatcher(
-        c.uow, channels, c.profile,
-        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.settings,
-                                                                   case, row, kind),
+        c.uow, c.delivery_store, clock, channels, c.profile,
+        fallback=lambda case, message, kind, remaining: fallback_message(
+            c.renderer, c.brand, case, message, kind, remaining, clock.now()),
         max_attempts=4, base_backoff=timedelta(seconds=30), max_backoff=timedelta(minutes=1))
     return dispatcher, flaky, store
 
@@ -118,7 +119,7 @@ def flaky_dispatcher(engine: Engine, clock: FixedClock, failures: int) -> tuple[
 def queue_sms(engine: Engine, clock: FixedClock) -> None:
     [case] = seed(engine, clock, make_case("ACC-3", 3, local_today(clock), email=EMAIL))
     with engine.begin() as conn:
-        enqueue_many(conn, [outbox_row(
+        enqueue(conn, [outbox_message(
             case_id=case.id, contact_point_id=case.contacts[0].id, channel="sms",
             address=PHONE, body="Hi Jordan, please call us.", subject=None,
             idempotency_key="k-1", now=clock.now(), purpose="dunning",

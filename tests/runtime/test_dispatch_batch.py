@@ -21,14 +21,16 @@ from bot.domain.messages import (
     FailureReason,
     OutboundMessage,
 )
-from bot.services.dispatch import Dispatcher, histories_for, history_for
-from bot.services.messages import rerender_for_channel
+from bot.domain.outbox import outbox_message
+from bot.services.dispatch import HISTORY_WINDOW, LEASE, Dispatcher
 from channels.sandbox import MemorySandboxStore, SandboxEmailChannel
 from storage.case_stream import load_cases_by_id
+from storage.delivery_store import SqlDeliveryStore
+from storage.message_log import enqueue
 from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
-from storage.outbox import LEASE, claim_due, enqueue_many, outbox_row
 from storage.uow import SqlUnitOfWork
 from tests.runtime.conftest import (
+    claim_due,
     container_for,
     count,
     local_today,
@@ -64,7 +66,7 @@ def email_row(case: Case, key: str, clock: FixedClock, **kw: Any) -> dict[str, A
         "template_id": "first_notice", "lang": "en", "step_id": "first_notice",
         "campaign_id": "standard-retail-us"}
     values.update(kw)
-    return outbox_row(**values)
+    return outbox_message(**values)
 
 
 async def test_one_batch_many_cases_each_row_gets_its_own_outcome(engine: Engine,
@@ -81,17 +83,17 @@ async def test_one_batch_many_cases_each_row_gets_its_own_outcome(engine: Engine
         uow.commit()
     # case 2 already had a dunning email today: the frequency cap defers its next one
     with engine.begin() as conn:
-        enqueue_many(conn, [email_row(cases[2], "earlier", clock)])
+        enqueue(conn, [email_row(cases[2], "earlier", clock)])
         conn.execute(update(M).where(M.c.idempotency_key == "earlier").values(
             status="sent", sent_at=clock.now() - timedelta(hours=1)))
-        enqueue_many(conn, [email_row(c, f"k-{i}", clock) for i, c in enumerate(cases)])
+        enqueue(conn, [email_row(c, f"k-{i}", clock) for i, c in enumerate(cases)])
     store = MemorySandboxStore()
     channels: dict[ChannelKind, Any] = dict(sandbox_channels(clock, store))
     channels[ChannelKind.EMAIL] = ScriptedEmail(
         ChannelKind.EMAIL, store, clock=clock, transient={"c3@example.com"},
         opted_out=["c4@example.com"], rejects=["c5@example.com"])
     c = container_for(engine, clock)
-    dispatcher = Dispatcher(c.uow, channels, c.profile, max_attempts=4)
+    dispatcher = Dispatcher(c.uow, c.delivery_store, clock, channels, c.profile, max_attempts=4)
 
     stats = await dispatcher.run_once(limit=100)
 
@@ -137,9 +139,9 @@ async def test_a_held_case_in_the_middle_of_a_batch_stays_silent(engine: Engine,
         case.take_over("alice", clock.now())
         uow.commit()
     with engine.begin() as conn:
-        enqueue_many(conn, [email_row(c, f"r-{i}", clock, purpose="reply")
+        enqueue(conn, [email_row(c, f"r-{i}", clock, purpose="reply")
                             for i, c in enumerate(cases)])
-        enqueue_many(conn, [email_row(c, f"c-{i}", clock, purpose="confirmation")
+        enqueue(conn, [email_row(c, f"c-{i}", clock, purpose="confirmation")
                             for i, c in enumerate(cases)])
     c = container_for(engine, clock)
     stats = await c.dispatcher.drain()
@@ -155,7 +157,7 @@ def test_the_batched_history_is_each_cases_own(engine: Engine, clock: FixedClock
     now = clock.now()
     with engine.begin() as conn:
         for i, case in enumerate(cases):
-            enqueue_many(conn, [email_row(case, f"m-{i}-{j}", clock) for j in range(i + 1)])
+            enqueue(conn, [email_row(case, f"m-{i}-{j}", clock) for j in range(i + 1)])
         # sent, in and out of the window, one reply (not capped), one only queued
         conn.execute(update(M).values(status="sent", sent_at=now - timedelta(days=1)))
         conn.execute(update(M).where(M.c.idempotency_key == "m-2-0").values(
@@ -163,13 +165,16 @@ def test_the_batched_history_is_each_cases_own(engine: Engine, clock: FixedClock
         conn.execute(update(M).where(M.c.idempotency_key == "m-3-1").values(purpose="reply"))
         conn.execute(update(M).where(M.c.idempotency_key == "m-3-2").values(status="queued"))
         ids = [case.id for case in cases if case.id is not None]
-        batched = histories_for(conn, ids, now)
-    with SqlUnitOfWork(engine, clock) as uow:
-        for case_id in ids:
-            for exclude in (None, *(rid for rid, _ in batched.get(case_id, ()))):
-                one = history_for(uow, case_id, now, exclude_id=exclude)
-                assert one == [rec for rid, rec in batched.get(case_id, ()) if rid != exclude]
+    batched = SqlDeliveryStore(engine).histories(ids, now - HISTORY_WINDOW)
+    # each case's own sent campaign messages inside the window, nothing else
     assert [len(batched.get(i, ())) for i in ids] == [1, 2, 2, 2]
+    for i, case_id in enumerate(ids):
+        keys = {r["idempotency_key"]: r["id"] for r in outbox(engine)
+                if r["case_id"] == case_id}
+        expected = {keys[f"m-{i}-{j}"] for j in range(i + 1)} - {
+            keys.get("m-2-0"), keys.get("m-3-1"), keys.get("m-3-2")}
+        assert {rid for rid, _ in batched.get(case_id, ())} == expected
+        assert all(rec.channel is ChannelKind.EMAIL for _, rec in batched.get(case_id, ()))
 
 
 def test_load_cases_by_id_matches_the_repository(engine: Engine, clock: FixedClock) -> None:
@@ -189,12 +194,13 @@ def test_load_cases_by_id_matches_the_repository(engine: Engine, clock: FixedClo
         bundles = load_cases_by_id(conn, [i for i in wanted if i is not None],
                                    with_messages=False)
     assert sorted(bundles) == sorted(i for i in wanted[:2] if i is not None)
-    with SqlUnitOfWork(engine, clock) as uow:
-        for case_id, bundle in bundles.items():
-            expected = uow.cases.get_by_id(case_id)
-            assert expected is not None
-            assert bundle.case == expected
-            assert bundle.history == [] and bundle.inbound == []
+    first = bundles[cases[0].id or 0].case
+    assert (first.account_id, first.balance_minor, first.contacts[0].address) == (
+        "ACC-0", cases[0].balance_minor, cases[0].contacts[0].address)
+    last = bundles[cases[29].id or 0].case
+    assert Hold.DISPUTE in last.holds
+    assert [p.amount_minor for p in last.payments] == [1000]
+    assert all(b.history == [] and b.inbound == [] for b in bundles.values())
     assert [p.ref for p in bundles[cases[29].id or 0].case.promises] == ["P-1"]
     assert load_cases_by_id(engine, []) == {}
 
@@ -204,7 +210,7 @@ def test_sqlite_claim_waits_for_a_concurrent_writer(sqlite_engine: Engine,
     [case] = seed(sqlite_engine, clock, make_case("ACC-1", 3, local_today(clock),
                                                   email="w@example.com"))
     with sqlite_engine.begin() as conn:
-        enqueue_many(conn, [email_row(case, f"w-{i}", clock) for i in range(5)])
+        enqueue(conn, [email_row(case, f"w-{i}", clock) for i in range(5)])
     writer = sqlite3.connect(sqlite_engine.url.database or "", isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
     writer.execute("UPDATE message SET body = body || '.' WHERE idempotency_key = 'w-4'")
@@ -238,11 +244,7 @@ async def test_a_fallback_keeps_the_message_ref(engine: Engine, clock: FixedCloc
     planning_for(c).tick()
     with engine.begin() as conn:
         conn.execute(update(M).values(ref="promise:P-9"))
-    dispatcher = Dispatcher(
-        c.uow, c.channels, c.profile,
-        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.settings,
-                                                                   case, row, kind))
-    stats = await dispatcher.drain()
+    stats = await c.dispatcher.drain()
     assert stats.fallbacks == 1
     rows = {r["channel"]: r for r in outbox(engine)}
     assert rows["email"]["status"] == "failed"

@@ -15,11 +15,12 @@ from bot.domain.messages import (
     InboundEvent,
     OutboundMessage,
 )
+from bot.domain.outbox import outbox_message
 from bot.replies import Intent, parse_reply
 from bot.services.dispatch import CONFIRMATION
 from bot.services.messages import quick_replies_for
 from bot.services.ports import Channel
-from storage.outbox import enqueue_many, outbox_row
+from storage.message_log import enqueue
 from tests.runtime.conftest import settings_for
 
 
@@ -46,8 +47,8 @@ async def test_chat_messages_get_buttons_but_confirmations_do_not(sqlite_engine,
                           channels={ChannelKind.TELEGRAM: chat})
     now = clock.now()
     with sqlite_engine.begin() as conn:
-        enqueue_many(conn, [
-            outbox_row(case_id=None, contact_point_id=None, channel="telegram",
+        enqueue(conn, [
+            outbox_message(case_id=None, contact_point_id=None, channel="telegram",
                        address="123456", body="hello", subject=None, idempotency_key=key,
                        now=now, purpose=purpose, lang=lang)
             for key, purpose, lang in (("a", CONFIRMATION, "en"), ("b", "reply", "zh"))])

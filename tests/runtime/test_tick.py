@@ -250,7 +250,7 @@ def test_a_stale_case_in_a_batch_is_left_alone_and_the_others_move(
 
 def test_promise_reminder_and_broken_follow_up_are_sent_once(engine: Engine,
                                                              clock: FixedClock) -> None:
-    from bot.services.daily import break_overdue_promises
+    from tests.runtime.test_daily import broken
 
     today = local_today(clock)
     case = make_case("ACC-4", 10, today)
@@ -263,7 +263,7 @@ def test_promise_reminder_and_broken_follow_up_are_sent_once(engine: Engine,
         "promise_due_tomorrow", "P1", "promise_reminder")
     for _ in range(4):  # the promise passes unpaid; the broken step goes once
         clock.advance(timedelta(days=1))
-        break_overdue_promises(engine, clock)
+        broken(engine, clock)
         planning.tick()
     broken = [r for r in outbox(engine) if r["step_id"] == "promise_broken"]
     assert len(broken) == 1 and broken[0]["ref"] == "P1"

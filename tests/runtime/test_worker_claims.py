@@ -12,16 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.domain.clock import FixedClock
+from bot.domain.outbox import outbox_message
 from bot.entrypoints.runners import RunnerError, SingletonLock, singleton
+from bot.services.dispatch import LEASE
+from storage.message_log import enqueue
 from storage.models import MessageRow
-from storage.outbox import LEASE, claim_due, enqueue_many, outbox_row
+from tests.runtime.conftest import claim_due
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 
 
 def queue(engine: Engine, clock: FixedClock, n: int) -> None:
     with engine.begin() as conn:
-        enqueue_many(conn, [outbox_row(
+        enqueue(conn, [outbox_message(
             case_id=None, contact_point_id=None, channel="sms", address=f"+1415555{i:04d}",
             body="hello", subject=None, idempotency_key=f"k-{i}", now=clock.now(),
             purpose="confirmation") for i in range(n)])

@@ -12,14 +12,20 @@ from bot.domain.case import CaseStatus, Hold
 from bot.domain.messages import ChannelKind
 from bot.services import importing
 from bot.services.csv_rows import CsvFormatError, ImportRejected
-from bot.services.importing import import_cases
 from storage.models import CaseEventRow, ContactPointRow
 from storage.uow import SqlUnitOfWork
-from tests.services.test_import_helpers import HEADER, case_row, counts, settings, write_csv
+from tests.services.test_import_helpers import (
+    HEADER,
+    case_row,
+    counts,
+    import_cases_file,
+    settings,
+    write_csv,
+)
 
 
 def _import(engine, clock, path, **kw):
-    return import_cases(path, SqlUnitOfWork(engine, clock), settings(), **kw)
+    return import_cases_file(path, SqlUnitOfWork(engine, clock), settings(), **kw)
 
 
 def test_import_creates_cases_customers_contacts_and_events(engine, clock, tmp_path):
@@ -98,7 +104,7 @@ def test_skip_invalid_imports_good_rows_and_writes_rejects(engine, clock, tmp_pa
     rejects = tmp_path / "book.rejects.csv"
     report = _import(engine, clock, path, skip_invalid=True, rejects_path=rejects)
     assert (report.rows, report.created, report.rejected) == (4, 2, 2)
-    assert report.rejects_path == rejects
+    assert report.rejects_written
     assert counts(engine)["cases"] == 2
     with rejects.open(newline="", encoding="utf-8") as f:
         written = list(csv.DictReader(f))

@@ -10,6 +10,12 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.services.importing import (
+    ImportDefaults,
+    ImportReport,
+    import_cases,
+    import_payments,
+)
 from bot.settings import Settings
 from storage.models import CaseEventRow, CaseRow, ContactPointRow, CustomerRow, PaymentRow
 
@@ -21,6 +27,30 @@ def settings(**kw: Any) -> Settings:
                               "default_language": "en"}
     values.update(kw)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def import_cases_file(path: Path, uow: Any, settings: Settings, *,
+                      rejects_path: Path | None = None, **kw: Any) -> ImportReport:
+    """``import_cases`` on a file, as the CLI calls it."""
+    defaults = ImportDefaults(settings.default_region, settings.default_timezone,
+                              settings.default_language)
+    with path.open("rb") as source:
+        return import_cases(source, str(path), uow, defaults,
+                            open_rejects=_opener(rejects_path), **kw)
+
+
+def import_payments_file(path: Path, uow: Any, *, rejects_path: Path | None = None,
+                         **kw: Any) -> ImportReport:
+    """``import_payments`` on a file, as the CLI calls it."""
+    with path.open("rb") as source:
+        return import_payments(source, str(path), uow, open_rejects=_opener(rejects_path),
+                               **kw)
+
+
+def _opener(path: Path | None) -> Any:
+    if path is None:
+        return None
+    return lambda: path.open("w", newline="", encoding="utf-8")
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:

@@ -10,10 +10,17 @@ from sqlmodel import Session, select
 
 from bot.domain.case import CaseStatus, PromiseStatus
 from bot.services.csv_rows import CsvFormatError, ImportRejected
-from bot.services.importing import import_cases, import_payments
 from storage.models import CaseEventRow, PaymentRow
 from storage.uow import SqlUnitOfWork
-from tests.services.test_import_helpers import HEADER, case_row, counts, settings, write_csv
+from tests.services.test_import_helpers import (
+    HEADER,
+    case_row,
+    counts,
+    import_cases_file,
+    import_payments_file,
+    settings,
+    write_csv,
+)
 
 PAY = ["account_id", "amount", "paid_at", "reference"]
 
@@ -23,7 +30,7 @@ def book(engine, clock, tmp_path):
     """ACC-1..3 at 100.00 USD (ACC-1 has a 30.00 promise and a 20.00 one), ACC-4 in JPY."""
     path = write_csv(tmp_path / "book.csv", HEADER, [
         case_row(1), case_row(2), case_row(3), case_row(4, currency="JPY", balance="5000")])
-    import_cases(path, SqlUnitOfWork(engine, clock), settings())
+    import_cases_file(path, SqlUnitOfWork(engine, clock), settings())
     with SqlUnitOfWork(engine, clock) as uow:
         uow.cases.get("ACC-1").make_promise(
             [(3_000, date(2026, 12, 5)), (2_000, date(2026, 12, 20))], clock.now(), "bot")
@@ -32,7 +39,7 @@ def book(engine, clock, tmp_path):
 
 
 def _pay(engine, clock, path, **kw):
-    return import_payments(path, SqlUnitOfWork(engine, clock), **kw)
+    return import_payments_file(path, SqlUnitOfWork(engine, clock), **kw)
 
 
 def test_payments_reduce_balances_keep_promises_and_close(book, clock, tmp_path):
@@ -212,15 +219,16 @@ def test_daily_refresh_of_days_past_due(book, clock, tmp_path):
     from datetime import timedelta
 
     from bot.services.daily import update_days_past_due
+    from storage.case_maintenance import SqlCaseMaintenance
 
     _pay(book, clock, write_csv(tmp_path / "pay.csv", PAY, [
         ["ACC-2", "100.00", "2026-11-28", "ALL-2"],  # closed: left alone
         ["ACC-3", "1.00", "2026-11-28", "SOME-3"],  # no minimum: still late
     ]))
     clock.advance(timedelta(days=10))
-    assert update_days_past_due(book, clock.now()) == 3  # ACC-1, ACC-3, ACC-4
+    assert update_days_past_due(SqlCaseMaintenance(book), clock.now()) == 3  # ACC-1, ACC-3, ACC-4
     with SqlUnitOfWork(book, clock) as uow:
         assert uow.cases.get("ACC-1").days_past_due == 40
         assert uow.cases.get("ACC-3").days_past_due == 40
         assert uow.cases.get("ACC-2").days_past_due == 30  # as imported
-    assert update_days_past_due(book, clock.now()) == 0
+    assert update_days_past_due(SqlCaseMaintenance(book), clock.now()) == 0

@@ -6,7 +6,8 @@ from datetime import date, time
 
 import pytest
 
-from bot.services.portfolio_rows import CaseRecord, distinct_zones, parse_case_row
+from bot.domain.portfolio import CaseRecord
+from bot.services.portfolio_rows import distinct_zones, parse_case_row
 
 GOOD = {
     "account_id": "ACC-1", "name": "Jordan Example", "balance": "1,240.50", "currency": "usd",
@@ -17,7 +18,7 @@ GOOD = {
 def parse(region: str = "US", tz: str = "America/New_York", **changes: str):
     row = {**GOOD, **changes}
     return parse_case_row("book.csv", 7, {k: v for k, v in row.items() if v is not None},
-                          region, tz, "en")
+                          region, tz, "en", year=2026)
 
 
 def ok(**changes: str) -> CaseRecord:
@@ -112,9 +113,9 @@ def test_without_a_phone_the_column_or_the_default_zone():
 
 def test_distinct_zones_keeps_one_name_per_clock():
     assert distinct_zones(["Europe/Guernsey", "Europe/London", "Europe/Jersey"],
-                          ["Europe/London"]) == ["Europe/London"]
-    assert distinct_zones(["America/Denver", "America/Phoenix"]) == ["America/Denver",
-                                                                      "America/Phoenix"]
+                          ["Europe/London"], year=2026) == ["Europe/London"]
+    assert distinct_zones(["America/Denver", "America/Phoenix"], year=2026) == [
+        "America/Denver", "America/Phoenix"]
 
 
 @pytest.mark.parametrize("column", ["account_id", "name", "balance", "currency", "due_date"])
@@ -179,7 +180,8 @@ def test_every_problem_of_a_row_is_reported():
 
 
 def test_too_many_cells():
-    record, errors = parse_case_row("book.csv", 3, {**GOOD, "__extra__": "2"}, "US", "UTC", "en")
+    record, errors = parse_case_row("book.csv", 3, {**GOOD, "__extra__": "2"}, "US", "UTC", "en",
+                                    year=2026)
     assert record is None
     assert [(e.column, e.row) for e in errors] == [("*", 3)]
     assert "2 more cell(s) than header columns" in errors[0].reason

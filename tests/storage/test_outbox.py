@@ -2,21 +2,23 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage.outbox import claim_due, enqueue_many, outbox_row
+from bot.domain.outbox import outbox_message
+from storage.message_log import enqueue
+from tests.runtime.conftest import claim_due
 
 
 def _row(key: str, now):
-    return outbox_row(case_id=None, contact_point_id=None, channel="sms", address="+14155550100",
-                      body="hello", subject=None, idempotency_key=key, now=now,
-                      purpose="confirmation")
+    return outbox_message(case_id=None, contact_point_id=None, channel="sms",
+                          address="+14155550100", body="hello", subject=None,
+                          idempotency_key=key, now=now, purpose="confirmation")
 
 
 def test_enqueue_counts_only_new_rows_and_claim_takes_each_once(engine, clock):
     now = clock.now()
     with engine.begin() as conn:
-        assert enqueue_many(conn, [_row("a", now), _row("b", now)]) == 2
-        assert enqueue_many(conn, [_row("a", now), _row("c", now)]) == 1
-        assert enqueue_many(conn, []) == 0
+        assert len(enqueue(conn, [_row("a", now), _row("b", now)])) == 2
+        assert len(enqueue(conn, [_row("a", now), _row("c", now)])) == 1
+        assert enqueue(conn, []) == []
     first = claim_due(engine, now, 2)
     second = claim_due(engine, now, 10)
     assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)

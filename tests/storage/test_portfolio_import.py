@@ -12,13 +12,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.domain.money import to_minor
-from bot.services.importing import import_cases
 from bot.sim.portfolio import write_portfolio
 from storage.db import make_engine
 from storage.models import CaseRow, ContactPointRow, CustomerRow
 from storage.uow import SqlUnitOfWork
 from tests.conftest import _truncate_all
-from tests.services.test_import_helpers import counts, settings
+from tests.services.test_import_helpers import (
+    counts,
+    import_cases_file,
+    settings,
+)
 
 N = 2_000
 
@@ -51,7 +54,7 @@ def _snapshot(engine: Engine) -> list[tuple[Any, ...]]:
 
 
 def _import(engine: Engine, clock: Any, path: Path) -> tuple[int, int]:
-    report = import_cases(path, SqlUnitOfWork(engine, clock), settings())
+    report = import_cases_file(path, SqlUnitOfWork(engine, clock), settings())
     assert report.errors == [] and report.rows == N
     return report.created, report.updated
 

@@ -10,8 +10,8 @@ from sqlmodel import select
 from bot.domain.case import Case, CaseStatus, Hold, PromiseStatus
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
+from bot.services.ports import ConcurrentUpdateError
 from storage.models import CaseEventRow, CaseRow, MessageRow
-from storage.repositories import ConcurrentUpdateError
 from storage.uow import SqlUnitOfWork
 
 

@@ -21,9 +21,8 @@ from bot.domain.messages import ChannelKind
 from bot.policy.profiles import JurisdictionProfile
 from bot.services import handoff
 from bot.services.case_view import case_view
+from bot.services.ports import UnitOfWork, UnitOfWorkFactory, UserRecord
 from bot.services.users import user_for_token
-from storage.models import UserRow
-from storage.uow import SqlUnitOfWork
 
 
 class ReplyIn(BaseModel):
@@ -53,17 +52,17 @@ class ResolveIn(BaseModel):
     outcome: str = Field(pattern="^(verified|upheld)$")
 
 
-def build_router(uow_factory: Callable[[], SqlUnitOfWork],
+def build_router(uow_factory: UnitOfWorkFactory,
                  profile: JurisdictionProfile) -> APIRouter:
     router = APIRouter(prefix="/api")
 
-    def uow() -> Iterator[SqlUnitOfWork]:
+    def uow() -> Iterator[UnitOfWork]:
         with uow_factory() as u:
             yield u
 
-    Uow = Annotated[SqlUnitOfWork, Depends(uow)]
+    Uow = Annotated[UnitOfWork, Depends(uow)]
 
-    def user(u: Uow, authorization: Annotated[str | None, Header()] = None) -> UserRow:
+    def user(u: Uow, authorization: Annotated[str | None, Header()] = None) -> UserRecord:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "bearer token required",
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -73,7 +72,7 @@ def build_router(uow_factory: Callable[[], SqlUnitOfWork],
                                 headers={"WWW-Authenticate": "Bearer"})
         return found
 
-    User = Annotated[UserRow, Depends(user)]
+    User = Annotated[UserRecord, Depends(user)]
 
     def act(fn: Callable[[], Any]) -> Any:
         try:

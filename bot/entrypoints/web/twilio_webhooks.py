@@ -33,11 +33,9 @@ from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.domain.messages import ContactSignal, SignalKind
 from bot.services.ports import InboundSink
 from bot.settings import Settings
 from channels.sms_twilio import (
-    ANSWERED_BY_TWILIO,
     INBOUND_PATH,
     STATUS_PATH,
     TwilioPayloadError,
@@ -48,14 +46,6 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
 TWIML_MEDIA_TYPE = "text/xml"
-
-
-def help_text(settings: Settings) -> str:
-    """The answer to a HELP keyword: who we are and how to reach a person."""
-    return (
-        f"{settings.brand_name}: for help call {settings.support_phone} or email "
-        f"{settings.support_email}. Reply STOP to opt out."
-    )
 
 
 def build_router(channel: TwilioSmsChannel, sink: InboundSink, settings: Settings) -> APIRouter:
@@ -85,14 +75,7 @@ def build_router(channel: TwilioSmsChannel, sink: InboundSink, settings: Setting
         answer = MessagingResponse()
         replies: list[str] = []
         for event in events:
-            result = await sink.accept(event)
-            if (
-                isinstance(event, ContactSignal)
-                and event.kind is SignalKind.HELP
-                and event.detail != ANSWERED_BY_TWILIO
-            ):
-                replies.append(help_text(settings))
-            replies.extend(result.replies)
+            replies.extend((await sink.accept(event)).replies)
         for text in replies:
             answer.message(text)
         return Response(str(answer), media_type=TWIML_MEDIA_TYPE)

@@ -1,4 +1,4 @@
-"""Bulk upsert of imported portfolios (customers, cases, contact points, events).
+"""Bulk upsert of imported portfolio rows (customers, cases, contact points, events).
 
 Set-based INSERT ... ON CONFLICT in chunks: a 100,000-row file is a few hundred
 statements, not 100,000 ORM round trips. An upsert never clears an opt-out, an invalid
@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
 
-from bot.services.portfolio_rows import CaseRecord
+from bot.domain.portfolio import CaseRecord
 from storage.models import CaseEventRow, CaseRow, ContactPointRow, CustomerRow
 
 CT = CustomerRow.__table__  # type: ignore[attr-defined]
@@ -35,6 +36,15 @@ def _days_past_due(r: CaseRecord, now: datetime) -> int:
     if r.balance_minor <= 0:
         return 0
     return (now.astimezone(ZoneInfo(r.timezone)).date() - r.due_date).days
+
+
+class SqlPortfolioWriter:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def upsert(self, records: Sequence[CaseRecord], now: datetime, actor: str = "import"
+               ) -> tuple[int, int]:
+        return upsert_cases(self.session.connection(), records, now, actor)
 
 
 def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,

@@ -1,30 +1,35 @@
-"""Repositories: load and save domain aggregates through a SQLModel session."""
+"""The case aggregate in SQL: cases with their customer, contact points, promises and
+payments, loaded through :mod:`storage.case_stream` (the one row-to-Case mapping) and
+saved back with optimistic concurrency on ``collection_case.version``."""
 
 from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
-from sqlmodel import Session, col, select
+from sqlalchemy import func, select, update
+from sqlmodel import Session, col
+from sqlmodel import select as orm_select
 
 from bot.domain import events as ev
-from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
-from bot.domain.contacts import ContactPoint
+from bot.domain.case import Case
 from bot.domain.messages import ChannelKind
+from bot.services.ports import CaseSummary, ConcurrentUpdateError, Identity
+from storage.case_stream import load_cases_by_id
 from storage.models import (
     CaseEventRow,
     CaseRow,
     ContactPointRow,
     CustomerRow,
     DisputeRow,
-    MessageRow,
     PaymentRow,
     PromiseRow,
 )
 
+CA = CaseRow.__table__  # type: ignore[attr-defined]
+CP = ContactPointRow.__table__  # type: ignore[attr-defined]
 _CASE_FIELDS = (
     "product", "currency", "balance_minor", "minimum_payment_minor", "due_date",
     "days_past_due", "status", "holds", "segment", "risk_band", "risk_band_override",
@@ -41,50 +46,6 @@ def _state(case: Case) -> tuple[object, ...]:
             tuple(dataclasses.astuple(p) for p in case.promises), len(case.payments))
 
 
-class ConcurrentUpdateError(RuntimeError):
-    """The case changed in another transaction since it was loaded; retry the command."""
-
-
-def contact_from_row(row: ContactPointRow) -> ContactPoint:
-    return ContactPoint(
-        channel=ChannelKind(row.channel), address=row.address, consent=row.consent,
-        consent_source=row.consent_source, opted_out_at=row.opted_out_at,
-        opt_out_source=row.opt_out_source, invalid_at=row.invalid_at,
-        invalid_reason=row.invalid_reason, wrong_party_at=row.wrong_party_at,
-        preferred_start=row.preferred_start, preferred_end=row.preferred_end,
-        forbidden_start=row.forbidden_start, forbidden_end=row.forbidden_end,
-        verified=row.verified, role=row.role, id=row.id,
-    )
-
-
-def case_from_rows(
-    row: CaseRow,
-    customer: CustomerRow,
-    contacts: Iterable[ContactPointRow],
-    promises: Iterable[PromiseRow],
-    payments: Iterable[PaymentRow],
-) -> Case:
-    return Case(
-        account_id=row.account_id, currency=row.currency, balance_minor=row.balance_minor,
-        due_date=row.due_date, customer_name=customer.name, product=row.product,
-        minimum_payment_minor=row.minimum_payment_minor, status=CaseStatus(row.status),
-        holds={Hold(k): v for k, v in (row.holds or {}).items()}, segment=row.segment,
-        risk_band=row.risk_band, risk_band_override=row.risk_band_override,
-        timezone=row.timezone, timezone_candidates=tuple(row.timezone_candidates or ()),
-        language=row.language, country=row.country, assigned_collector=row.assigned_collector,
-        held_by=row.held_by, days_past_due=row.days_past_due,
-        contacts=[contact_from_row(c) for c in contacts],
-        promises=[
-            Promise(p.ref, p.amount_minor, p.due, PromiseStatus(p.status), p.made_at,
-                    p.paid_minor, p.source_message_id, p.id)
-            for p in sorted(promises, key=lambda p: p.id or 0)
-        ],
-        payments=[Payment(p.reference, p.amount_minor, p.paid_at, p.id)
-                  for p in sorted(payments, key=lambda p: p.paid_at)],
-        payment_claim_until=row.payment_claim_until, id=row.id, customer_id=row.customer_id,
-    )
-
-
 class SqlCaseRepository:
     """Cases with their contact points, promises and payments.
 
@@ -97,65 +58,63 @@ class SqlCaseRepository:
         self.session = session
         self.now = now
         self._seen: dict[str, tuple[Case, int, tuple[object, ...]]] = {}
+        self._by_id: dict[int, Case] = {}
 
     # -------------------------------------------------------------- loading
-    def _load(self, row: CaseRow | None) -> Case | None:
-        if row is None:
-            return None
-        if row.account_id in self._seen:
-            return self._seen[row.account_id][0]
-        s = self.session
-        customer = s.get(CustomerRow, row.customer_id)
-        assert customer is not None
-        contacts = s.exec(select(ContactPointRow).where(
-            ContactPointRow.customer_id == row.customer_id)).all()
-        promises = s.exec(select(PromiseRow).where(PromiseRow.case_id == row.id)).all()
-        payments = s.exec(select(PaymentRow).where(PaymentRow.case_id == row.id)).all()
-        case = case_from_rows(row, customer, contacts, promises, payments)
-        self._seen[row.account_id] = (case, row.version, _state(case))
-        return case
+    def _track(self, case_ids: Iterable[int]) -> builtins.list[Case]:
+        """The cases with these ids (tracked ones as tracked), in the order given."""
+        ids = builtins.list(dict.fromkeys(case_ids))
+        missing = [i for i in ids if i not in self._by_id]
+        if missing:
+            for bundle in load_cases_by_id(self.session.connection(), missing,
+                                           with_messages=False).values():
+                case = bundle.case
+                assert case.id is not None
+                self._seen[case.account_id] = (case, bundle.version, _state(case))
+                self._by_id[case.id] = case
+        return [self._by_id[i] for i in ids if i in self._by_id]
 
     def get(self, account_id: str) -> Case | None:
-        row = self.session.exec(select(CaseRow).where(CaseRow.account_id == account_id)).first()
-        return self._load(row)
+        if account_id in self._seen:
+            return self._seen[account_id][0]
+        found = self.session.execute(select(CA.c.id).where(CA.c.account_id == account_id)
+                                     ).scalar()
+        return None if found is None else next(iter(self._track([found])), None)
 
     def get_by_id(self, case_id: int) -> Case | None:
-        return self._load(self.session.get(CaseRow, case_id))
+        return next(iter(self._track([case_id])), None)
 
-    def find_by_contact(self, channel: ChannelKind, address: str) -> list[Case]:
-        """Open cases first, newest first; a contact point may reach several accounts."""
-        rows = self.session.exec(
-            select(CaseRow)
-            .join(ContactPointRow, col(ContactPointRow.customer_id) == col(CaseRow.customer_id))
-            .where(ContactPointRow.channel == channel.value, ContactPointRow.address == address)
-            .order_by(col(CaseRow.id).desc())
-        ).all()
-        cases = [c for c in (self._load(r) for r in rows) if c is not None]
-        return sorted(cases, key=lambda c: c.closed)
+    def find_by_contact(self, channel: ChannelKind, address: str) -> builtins.list[Case]:
+        ids = self.session.execute(
+            select(CA.c.id)
+            .join(CP, CP.c.customer_id == CA.c.customer_id)
+            .where(CP.c.channel == channel.value, CP.c.address == address)
+            .order_by(CA.c.id.desc())).scalars()
+        return sorted(self._track(ids), key=lambda c: c.closed)
 
-    def count(self, status: str | None = None,
-              statuses: builtins.list[str] | None = None) -> int:
-        """Cases in ``status`` (or any of ``statuses``); all cases when neither is given."""
-        q = select(func.count()).select_from(CaseRow)
-        if status:
-            q = q.where(CaseRow.status == status)
+    def count(self, statuses: Sequence[str] | None = None) -> int:
+        q = select(func.count()).select_from(CA)
         if statuses:
-            q = q.where(col(CaseRow.status).in_(statuses))
-        return int(self.session.exec(q).one())
+            q = q.where(CA.c.status.in_(builtins.list(statuses)))
+        return int(self.session.execute(q).scalar_one())
 
-    def list(self, statuses: builtins.list[str] | None = None, limit: int = 50,
-             offset: int = 0) -> builtins.list[CaseRow]:
-        q = select(CaseRow).order_by(col(CaseRow.days_past_due).desc(), col(CaseRow.id))
+    def summaries(self, statuses: Sequence[str] | None = None, limit: int = 50,
+                  offset: int = 0) -> builtins.list[CaseSummary]:
+        q = (select(CA.c.account_id, CA.c.status, CA.c.days_past_due, CA.c.balance_minor,
+                    CA.c.currency, CA.c.segment, CA.c.risk_band, CA.c.holds)
+             .order_by(CA.c.days_past_due.desc(), CA.c.id))
         if statuses:
-            q = q.where(col(CaseRow.status).in_(statuses))
-        return list(self.session.exec(q.offset(offset).limit(limit)).all())
+            q = q.where(CA.c.status.in_(builtins.list(statuses)))
+        return [CaseSummary(a, st, dpd, bal, cur, seg, risk, tuple(holds or {}))
+                for a, st, dpd, bal, cur, seg, risk, holds in
+                self.session.execute(q.offset(offset).limit(limit))]
 
     # -------------------------------------------------------------- adding
     def add(self, case: Case, customer_ref: str | None = None) -> Case:
         """Insert a new case (and its customer and contact points)."""
         s = self.session
         ref = customer_ref or case.account_id
-        customer = s.exec(select(CustomerRow).where(CustomerRow.external_ref == ref)).first()
+        customer = s.exec(orm_select(CustomerRow).where(CustomerRow.external_ref == ref)).first()
         if customer is None:
             customer = CustomerRow(external_ref=ref, name=case.customer_name,
                                    created_at=self.now, updated_at=self.now)
@@ -174,6 +133,7 @@ class SqlCaseRepository:
         case.events.insert(0, ev.CaseOpened(case.account_id, self.now, "system",
                                             case.balance_minor, case.currency))
         self._seen[case.account_id] = (case, row.version, ())
+        self._by_id[row.id or 0] = case
         return case
 
     # -------------------------------------------------------------- saving
@@ -243,7 +203,7 @@ class SqlCaseRepository:
             self.session.add(DisputeRow(case_id=case_id, reason=e.reason[:500], opened_at=e.at))
         elif isinstance(e, ev.DisputeResolved):
             self.session.flush()
-            row = self.session.exec(select(DisputeRow).where(
+            row = self.session.exec(orm_select(DisputeRow).where(
                 DisputeRow.case_id == case_id, col(DisputeRow.resolved_at).is_(None))
                 .order_by(col(DisputeRow.id).desc())).first()
             if row is not None:
@@ -292,34 +252,10 @@ class SqlCaseRepository:
                 p.id = row.id
 
 
-class SqlMessageRepository:
+class SqlCustomerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, row: MessageRow) -> MessageRow:
-        self.session.add(row)
-        self.session.flush()
-        return row
-
-    def by_provider_id(self, channel: str, provider_id: str) -> MessageRow | None:
-        return self.session.exec(select(MessageRow).where(
-            MessageRow.channel == channel, MessageRow.provider_id == provider_id)).first()
-
-    def for_case(self, case_id: int, limit: int = 20) -> list[MessageRow]:
-        rows = self.session.exec(
-            select(MessageRow).where(MessageRow.case_id == case_id)
-            .order_by(col(MessageRow.created_at).desc(), col(MessageRow.id).desc()).limit(limit)
-        ).all()
-        return list(rows)
-
-
-class SqlEventRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def for_case(self, case_id: int, limit: int | None = None) -> list[CaseEventRow]:
-        q = select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(
-            col(CaseEventRow.at), col(CaseEventRow.id))
-        if limit:
-            q = q.limit(limit)
-        return list(self.session.exec(q).all())
+    def identity(self, customer_id: int) -> Identity | None:
+        row = self.session.get(CustomerRow, customer_id)
+        return None if row is None else Identity(row.date_of_birth, row.id_last4)

@@ -1,0 +1,53 @@
+"""Append-only records: the decision log, domain events, and inbound event keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bot.domain.clock import ensure_utc
+from bot.services.ports import DecisionRecord, EventRecord
+from storage.models import CaseEventRow, ContactDecisionRow, InboundEventRow
+
+CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
+EV = CaseEventRow.__table__  # type: ignore[attr-defined]
+IE = InboundEventRow.__table__  # type: ignore[attr-defined]
+#: the longest inbound event key kept (``inbound_event.key``)
+MAX_KEY = 400
+
+
+class SqlDecisionLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, decisions: Sequence[DecisionRecord]) -> None:
+        if decisions:
+            self.session.execute(insert(CD), list(decisions))
+
+
+class SqlEventLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def for_case(self, case_id: int) -> list[EventRecord]:
+        rows = self.session.execute(
+            select(EV.c.id, EV.c.type, EV.c.actor, EV.c.at, EV.c.payload)
+            .where(EV.c.case_id == case_id).order_by(EV.c.id))
+        return [EventRecord(i, t, a, ensure_utc(at), p or {}) for i, t, a, at, p in rows]
+
+
+class SqlInboundLog:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def first_time(self, key: str, at: datetime) -> bool:
+        try:
+            with self.session.begin_nested():
+                self.session.execute(insert(IE).values(key=key[:MAX_KEY], at=at))
+        except IntegrityError:
+            return False
+        return True
