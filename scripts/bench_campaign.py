@@ -170,11 +170,11 @@ def export_outbox(engine: Engine, path: Path, chunk: int) -> int:
     """Write the tick's outbox rows to ``path`` (pickled chunks); returns the count.
 
     Each row carries exactly the columns the tick inserts (the keys of
-    :func:`storage.outbox.outbox_row`), so the baseline binds the same parameters."""
-    
+    :func:`bot.domain.outbox.outbox_message`), so the baseline binds the same parameters."""
+    from bot.domain.outbox import outbox_message
 
-    keys = outbox_row(case_id=None, contact_point_id=None, channel="", address="", body="",
-                      subject=None, idempotency_key="", now=NOW, purpose="").keys()
+    keys = outbox_message(case_id=None, contact_point_id=None, channel="", address="", body="",
+                          subject=None, idempotency_key="", now=NOW, purpose="").keys()
     cols = [MS.c[k] for k in keys]
     count, last = 0, 0
     with path.open("wb") as f:
@@ -219,15 +219,12 @@ def bench_planning(engine: Engine, batch: int, workdir: Path, workers: int) -> d
     from bot.bootstrap import bootstrap
     from bot.campaigns import load_campaigns
     from bot.domain.clock import FixedClock
-    from bot.services.planning import CampaignBook, PlanningService
     from bot.settings import Settings
 
     settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
     clock = FixedClock(NOW)
     container = bootstrap(settings, clock=clock, engine=engine)
-    book = CampaignBook(load_campaigns(ROOT / "campaigns"), settings.jurisdiction)
-    planning = PlanningService(engine, clock, settings, container.renderer, book,
-                               batch_size=batch)
+    planning = container.planning(load_campaigns(ROOT / "campaigns"), batch_size=batch)
     settle(engine)
     gc.collect()
     start = time.perf_counter()
@@ -346,7 +343,8 @@ async def raw_loop(settings: Any, n: int) -> float:
 
 def queue_emails(engine: Engine, n: int) -> int:
     """Leave exactly ``n`` due email rows in the outbox (others are parked)."""
-    
+    from bot.domain.outbox import outbox_message
+    from storage.message_log import enqueue
 
     with engine.begin() as conn:
         conn.execute(MS.update().values(status="parked"))
@@ -356,14 +354,14 @@ def queue_emails(engine: Engine, n: int) -> int:
             .where(CP.c.channel == "email", CA.c.status == "active",
                    CA.c.timezone.in_(["America/New_York", "Europe/London"]))
             .order_by(CA.c.id).limit(n)).all()
-        rows = [outbox_row(
+        rows = [outbox_message(
             case_id=case_id, contact_point_id=cp_id, channel="email", address=address,
             body="Hello, this is Duebot Bank. Please get in touch about your account.\n",
             subject="A message from Duebot Bank", idempotency_key=f"bench-{cp_id}",
             now=NOW, purpose="dunning", template_id="first_notice", lang="en",
             step_id="first_notice", campaign_id="bench") for cp_id, address, case_id in emails]
         for i in range(0, len(rows), 2000):
-            enqueue_many(conn, rows[i:i + 2000])
+            enqueue(conn, rows[i:i + 2000])
     return len(rows)
 
 
