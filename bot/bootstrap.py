@@ -15,16 +15,24 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.engine import Engine
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.messages import ChannelKind
-from bot.services.ports import Channel
+from bot.services.ports import (
+    CaseMaintenance,
+    Channel,
+    ChatLinkStore,
+    DeliveryStore,
+    OutcomeSource,
+    PlanStore,
+    SandboxStore,
+    UnitOfWork,
+)
 from bot.settings import Settings
 from storage.db import make_engine
-from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
     from bot.campaigns.model import Campaign
@@ -35,76 +43,100 @@ if TYPE_CHECKING:
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
     from bot.services.planning import PlanningService
-    from bot.services.ports import (
-        CaseMaintenance,
-        DeliveryStore,
-        OutcomeSource,
-        PlanStore,
-        SandboxPhone,
-        SandboxStore,
-    )
+    from bot.services.ports import SandboxPhone
     from bot.services.reply_texts import ReplyTexts
 
 log = logging.getLogger("duebot")
+
+
+class Backend(Protocol):
+    """The storage adapters of one application: SQL (``storage/backend.py``) or in
+    memory (``storage/memory/backend.py``)."""
+
+    def uow(self) -> UnitOfWork: ...
+
+    @property
+    def plan_store(self) -> PlanStore: ...
+
+    @property
+    def delivery_store(self) -> DeliveryStore: ...
+
+    @property
+    def maintenance(self) -> CaseMaintenance: ...
+
+    @property
+    def outcome_source(self) -> OutcomeSource: ...
+
+    @property
+    def chat_links(self) -> ChatLinkStore: ...
+
+    def migrate(self) -> str | None: ...
+
+    def schema_current(self) -> bool: ...
 
 
 @dataclass
 class Container:
     settings: Settings
     clock: Clock
-    engine: Engine
+    backend: Backend
     _channels: dict[ChannelKind, Channel] | None = field(default=None, repr=False)
     _sandbox_store: SandboxStore | None = field(default=None, repr=False)
     sandbox_rejects: Mapping[ChannelKind, Collection[str]] = field(default_factory=dict)
     sandbox_only: bool = False  # the sandbox for every kind, whatever is configured
 
-    def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.clock)
+    @property
+    def engine(self) -> Engine:
+        """The SQL engine (entry points: migrations, runner locks); SQL backends only."""
+        engine: Engine | None = getattr(self.backend, "engine", None)
+        if engine is None:
+            raise RuntimeError("this application has no SQL database")
+        return engine
+
+    def uow(self) -> UnitOfWork:
+        return self.backend.uow()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        engine = getattr(self.backend, "engine", None)
+        if engine is not None:
+            engine.dispose()
 
     def migrate(self) -> str | None:
         """Create or upgrade the schema; returns the revision reached."""
-        from storage.migrate import current_revision, upgrade
-
-        upgrade(self.engine)
-        return current_revision(self.engine)
+        return self.backend.migrate()
 
     def schema_current(self) -> bool:
         """Whether the database is at the latest schema revision."""
-        from storage.migrate import current_revision, head_revision
-
-        return current_revision(self.engine) == head_revision()
+        return self.backend.schema_current()
 
     # ------------------------------------------------------------------ stores
-    @cached_property
+    @property
     def plan_store(self) -> PlanStore:
-        from storage.plan_store import SqlPlanStore
+        return self.backend.plan_store
 
-        return SqlPlanStore(self.engine)
-
-    @cached_property
+    @property
     def delivery_store(self) -> DeliveryStore:
-        from storage.delivery_store import SqlDeliveryStore
+        return self.backend.delivery_store
 
-        return SqlDeliveryStore(self.engine)
-
-    @cached_property
+    @property
     def maintenance(self) -> CaseMaintenance:
-        from storage.case_maintenance import SqlCaseMaintenance
+        return self.backend.maintenance
 
-        return SqlCaseMaintenance(self.engine)
-
-    @cached_property
+    @property
     def outcome_source(self) -> OutcomeSource:
-        from storage.report_facts import SqlOutcomeSource
-
-        return SqlOutcomeSource(self.engine)
+        return self.backend.outcome_source
 
     @property
     def sandbox_store(self) -> SandboxStore:
         if self._sandbox_store is None:
-            from storage.sandbox_store import SqlSandboxStore
+            engine = getattr(self.backend, "engine", None)
+            if engine is None:
+                self._sandbox_store = memory_sandbox_store()
+            else:
+                from storage.sandbox_store import SqlSandboxStore
 
-            self._sandbox_store = SqlSandboxStore(self.engine, self.clock)
+                self._sandbox_store = SqlSandboxStore(engine, self.clock)
         return self._sandbox_store
 
     # ------------------------------------------------------------------ channels
@@ -112,8 +144,8 @@ class Container:
     def channels(self) -> dict[ChannelKind, Channel]:
         """Channel adapters, built on first use (the CLI's import commands need none)."""
         if self._channels is None:
-            self._channels = build_channels(self.settings, self.engine, self.clock,
-                                            self.sandbox_store, self.sandbox_rejects,
+            self._channels = build_channels(self.settings, self.clock, self.sandbox_store,
+                                            self.sandbox_rejects,
                                             sandbox_only=self.sandbox_only)
         return self._channels
 
@@ -172,9 +204,8 @@ class Container:
     def onboarding(self) -> ChatOnboarding:
         from bot.services.chat_linking import ChatOnboarding
         from bot.services.customer_messages import CustomerIdentities
-        from storage.chat_links import SqlChatLinkStore
 
-        return ChatOnboarding(SqlChatLinkStore(self.engine), CustomerIdentities(self.uow),
+        return ChatOnboarding(self.backend.chat_links, CustomerIdentities(self.uow),
                               method=self.settings.telegram_verification,
                               day_first=self.settings.default_region not in ("US",))
 
@@ -233,18 +264,13 @@ def memory_sandbox_store() -> SandboxStore:
     return MemorySandboxStore()
 
 
-def build_channels(settings: Settings, engine: Engine, clock: Clock,
-                   store: SandboxStore | None = None,
+def build_channels(settings: Settings, clock: Clock, store: SandboxStore,
                    rejects: Mapping[ChannelKind, Collection[str]] | None = None, *,
                    sandbox_only: bool = False) -> dict[ChannelKind, Channel]:
     """Real adapters where configured, the sandbox for every other kind (refusing the
     addresses in ``rejects`` as invalid)."""
     from channels.sandbox import SandboxChannel
 
-    if store is None:
-        from storage.sandbox_store import SqlSandboxStore
-
-        store = SqlSandboxStore(engine, clock)
     out: dict[ChannelKind, Channel] = {}
     if sandbox_only:
         pass
@@ -275,12 +301,23 @@ def bootstrap(
     sandbox_store: SandboxStore | None = None,
     sandbox_rejects: Mapping[ChannelKind, Collection[str]] | None = None,
     sandbox_only: bool = False,
+    memory: bool = False,
 ) -> Container:
-    """The application over ``settings``; the keyword arguments replace its parts."""
+    """The application over ``settings``; the keyword arguments replace its parts.
+
+    ``memory``: every store in memory instead of the database (service tests, demos)."""
     settings = settings or Settings()
     clock = clock or SystemClock()
-    engine = engine or make_engine(settings.database_url)
-    return Container(settings=settings, clock=clock, engine=engine,
+    backend: Backend
+    if memory:
+        from storage.memory.backend import MemoryBackend
+
+        backend = MemoryBackend(clock)
+    else:
+        from storage.backend import SqlBackend
+
+        backend = SqlBackend(engine or make_engine(settings.database_url), clock)
+    return Container(settings=settings, clock=clock, backend=backend,
                      _channels=dict(channels) if channels is not None else None,
                      _sandbox_store=sandbox_store, sandbox_rejects=sandbox_rejects or {},
                      sandbox_only=sandbox_only)

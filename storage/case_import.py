@@ -31,7 +31,7 @@ def _insert(conn: Connection, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def _days_past_due(r: CaseRecord, now: datetime) -> int:
+def days_past_due_at_import(r: CaseRecord, now: datetime) -> int:
     """As ``Case.compute_days_past_due`` for a case without payments yet."""
     if r.balance_minor <= 0:
         return 0
@@ -75,7 +75,7 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
         "account_id": r.account_id, "customer_id": cust_ids[r.customer_ref],
         "product": r.product, "currency": r.currency, "balance_minor": r.balance_minor,
         "minimum_payment_minor": r.minimum_payment_minor, "due_date": r.due_date,
-        "days_past_due": _days_past_due(r, now),
+        "days_past_due": days_past_due_at_import(r, now),
         "status": "active", "holds": {}, "segment": r.segment,
         "risk_band": r.risk_band_override, "risk_band_override": r.risk_band_override,
         "timezone": r.timezone, "timezone_candidates": r.timezone_candidates,

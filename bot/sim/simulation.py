@@ -165,7 +165,7 @@ class Simulation:
                                     self._inbound, self._payments_made,
                                     str(db_path) if self.db_path else "(temporary)")
         finally:
-            c.engine.dispose()
+            c.close()
 
     async def _step(self, c: Container, planning: PlanningService, store: SandboxStore,
                     stats: DispatchStats) -> None:

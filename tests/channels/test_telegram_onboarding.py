@@ -19,7 +19,8 @@ from bot.domain.messages import (
     SinkResult,
 )
 from bot.domain.verification import VerificationMethod
-from bot.services.chat_linking import ChatOnboarding, MemoryChatLinkStore, Outcome
+from bot.services.chat_linking import ChatOnboarding, Outcome
+from storage.memory.chat_links import MemoryChatLinkStore
 from tests.channels.harness_telegram import TelegramHarness, telegram_harness
 from tests.peers.telegram_api import text_update
 

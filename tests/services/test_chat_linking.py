@@ -11,13 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.domain.verification import LinkToken, VerificationMethod
-from bot.services.chat_linking import (
-    ChatOnboarding,
-    MemoryChatLinkStore,
-    OutcomeKind,
-    PromptKind,
-    parse_date_answer,
-)
+from bot.services.chat_linking import ChatOnboarding, OutcomeKind, PromptKind, parse_date_answer
+from storage.memory.chat_links import MemoryChatLinkStore
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 BOT = "duebot_test_bot"

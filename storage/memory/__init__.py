@@ -1,0 +1,1 @@
+"""In-memory adapters: every storage port on one :class:`MemoryDatabase`."""
