@@ -41,7 +41,7 @@ from bot.domain.messages import (
 from bot.domain.money import exponent, from_minor
 from bot.domain.verification import VerificationMethod
 from bot.policy.profiles import JurisdictionProfile
-from bot.replies import parse_reply
+from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dispatch import LEGAL_QUEUE
 from bot.services.messages import contact_for

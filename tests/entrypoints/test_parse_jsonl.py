@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from bot.replies.jsonl import run
+from bot.entrypoints.parse_jsonl import run
 
 
 def _run(lines: list[str]) -> tuple[int, list[dict]]:
@@ -132,7 +132,7 @@ def test_invalid_utf8_line_is_an_error_not_a_crash():
 
 
 def test_fast_rendering_matches_json_dumps():
-    from bot.replies.jsonl import _render, _reply_of, answer
+    from bot.entrypoints.parse_jsonl import _render, _reply_of, answer
 
     records = [
         {
