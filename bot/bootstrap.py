@@ -25,7 +25,9 @@ from storage.db import make_engine
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
-    from bot.conversations.templates import TemplateRenderer, TemplateStore
+    from bot.conversations.template_renderer import TemplateRenderer
+    from bot.conversations.template_store import TemplateStore
+    from bot.domain.brand import Brand
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.chat_linking import ChatOnboarding
     from bot.services.dispatch import Dispatcher
@@ -66,14 +68,19 @@ class Container:
         return get_profile(self.settings.jurisdiction)
 
     @cached_property
-    def templates(self) -> TemplateStore:
-        from bot.conversations.templates import TemplateStore
+    def brand(self) -> Brand:
+        """What templates say about the organisation, from the settings."""
+        return self.settings.brand
 
-        return TemplateStore.load(self.settings.template_dir)
+    @cached_property
+    def templates(self) -> TemplateStore:
+        from storage.template_files import load_templates
+
+        return load_templates(self.settings.template_dir)
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
-        from bot.conversations.templates import TemplateRenderer
+        from bot.conversations.template_renderer import TemplateRenderer
 
         return TemplateRenderer(self.templates, self.profile)
 
@@ -104,7 +111,7 @@ class Container:
         return Dispatcher(
             self.uow, self.channels, self.profile,
             rerender=lambda uow, case, row, kind: rerender_for_channel(
-                self.renderer, self.settings, case, row, kind),
+                self.renderer, self.brand, case, row, kind),
             concurrency=self.settings.worker_concurrency,
             unsubscribe_token=lambda address: make_unsubscribe_token(secret, address))
 

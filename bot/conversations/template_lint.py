@@ -28,20 +28,13 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from bot.conversations.templates import (
-    VERIFIED_ONLY_VARIABLES,
-    Disclosure,
-    PlanOption,
-    RenderContext,
-    RenderProfile,
-    TemplateError,
-    TemplateRenderer,
-    TemplateSpec,
-    TemplateStore,
-    compile_text,
-    undeclared_variables,
-    variables_for,
-)
+from bot.conversations.disclosure import VERIFIED_ONLY_VARIABLES, Disclosure, variables_for
+from bot.conversations.render_context import PlanOption, RenderContext
+from bot.conversations.template_compiler import compile_text, undeclared_variables
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import RenderProfile, TemplateRenderer
+from bot.conversations.template_spec import TemplateSpec
+from bot.conversations.template_store import TemplateStore
 from bot.domain.messages import ChannelKind
 from bot.domain.money import from_minor
 from bot.domain.sms_segments import GSM7_BASIC, GSM7_EXTENSION, count_segments

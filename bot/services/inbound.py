@@ -19,13 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot.conversations import dialog
-from bot.conversations.templates import (
-    Disclosure,
-    PlanOption,
-    RenderContext,
-    TemplateError,
-    TemplateRenderer,
-)
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.render_context import PlanOption, RenderContext
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import TemplateRenderer
 from bot.domain.case import Case, Hold, TransitionError
 from bot.domain.contacts import ContactPoint, mask_address
 from bot.domain.messages import (
@@ -384,7 +381,7 @@ class InboundService:
                     plan: list[tuple[int, int, Any]] | None = None) -> RenderContext:
         verified = bool(cp and cp.verified and cp.channel is not ChannelKind.SMS)
         return RenderContext.from_case(
-            case, self.settings,
+            case, self.settings.brand,
             disclosure=Disclosure.VERIFIED if verified else Disclosure.LIMITED,
             plan_options=[PlanOption(c, a, d) for c, a, d in (plan or [])])
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from bot.conversations.templates import (
-    Disclosure,
-    RenderContext,
-    TemplateError,
-    TemplateRenderer,
-)
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.render_context import RenderContext
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.domain.brand import Brand
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind, QuickReply
-from bot.settings import Settings
 from storage.models import MessageRow
 
 
@@ -29,13 +27,13 @@ def disclosure_for(cp: ContactPoint) -> Disclosure:
     return Disclosure.LIMITED
 
 
-def rerender_for_channel(renderer: TemplateRenderer, settings: Settings, case: Case,
+def rerender_for_channel(renderer: TemplateRenderer, brand: Brand, case: Case,
                          row: MessageRow, kind: ChannelKind) -> MessageRow | None:
     """The same message for another channel (fallback), or None if it cannot go there."""
     cp = contact_for(case, kind)
     if cp is None or row.template_id is None:
         return None
-    ctx = RenderContext.from_case(case, settings, disclosure=disclosure_for(cp))
+    ctx = RenderContext.from_case(case, brand, disclosure=disclosure_for(cp))
     try:
         rendered = renderer.render(row.template_id, row.lang or case.language, kind, ctx)
     except TemplateError:

@@ -50,7 +50,8 @@ from sqlalchemy.engine import Engine
 
 from bot.campaigns.model import Campaign
 from bot.campaigns.planner import plan_case
-from bot.conversations.templates import TemplateError, TemplateRenderer
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import TemplateRenderer
 from bot.domain.case import Case, TransitionError
 from bot.domain.clock import Clock
 from bot.domain.contacts import ContactPoint
@@ -543,7 +544,7 @@ class PlanningService:
             return TEMPLATE_ERROR + ": contact point not found"
         try:
             rendered = self.renderer.render_case(d.template_id, case.language, d.channel,
-                                                 case, self.settings,
+                                                 case, self.settings.brand,
                                                  disclosure=disclosure_for(cp))
         except TemplateError as exc:
             log.error("cannot render %s (%s, %s) for case ****%s: %s", d.template_id,
@@ -586,11 +587,11 @@ def _init_worker(url: str, settings: Settings, campaigns: dict[str, Campaign],
                  batch_size: int) -> None:
     """Set up one planning process: its own engine, templates and campaigns."""
     global _WORKER
-    from bot.conversations.templates import TemplateStore
     from bot.domain.clock import SystemClock
     from storage.db import make_engine
+    from storage.template_files import load_templates
 
-    renderer = TemplateRenderer(TemplateStore.load(settings.template_dir),
+    renderer = TemplateRenderer(load_templates(settings.template_dir),
                                 get_profile(settings.jurisdiction))
     _WORKER = PlanningService(make_engine(url), SystemClock(), settings, renderer,
                               CampaignBook(campaigns, settings.jurisdiction),

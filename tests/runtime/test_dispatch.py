@@ -109,7 +109,7 @@ def flaky_dispatcher(engine: Engine, clock: FixedClock, failures: int) -> tuple[
     c = container_for(engine, clock)
     dispatcher = Dispatcher(
         c.uow, channels, c.profile,
-        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.settings,
+        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.brand,
                                                                    case, row, kind),
         max_attempts=4, base_backoff=timedelta(seconds=30), max_backoff=timedelta(minutes=1))
     return dispatcher, flaky, store

@@ -240,7 +240,7 @@ async def test_a_fallback_keeps_the_message_ref(engine: Engine, clock: FixedCloc
         conn.execute(update(M).values(ref="promise:P-9"))
     dispatcher = Dispatcher(
         c.uow, c.channels, c.profile,
-        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.settings,
+        rerender=lambda uow, case, row, kind: rerender_for_channel(c.renderer, c.brand,
                                                                    case, row, kind))
     stats = await dispatcher.drain()
     assert stats.fallbacks == 1
