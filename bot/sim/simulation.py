@@ -38,7 +38,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from bot.bootstrap import Container, bootstrap
-from bot.campaigns import load_campaigns
 from bot.domain.case import CaseStatus
 from bot.domain.clock import FixedClock, ensure_utc
 from bot.domain.messages import ChannelKind
@@ -52,6 +51,7 @@ from bot.settings import Settings
 from bot.sim.customers import CAMPAIGN, Customer, Pay, Say
 from bot.sim.portfolio import write_portfolio
 from channels.sandbox import MemorySandboxStore, SandboxChannel
+from storage.campaign_files import load_campaigns
 from storage.db import make_engine
 from storage.migrate import upgrade
 from storage.models import (

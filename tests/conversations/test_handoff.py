@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.campaigns.loader import load_campaigns
 from bot.domain.case import CaseStatus
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.services import handoff
 from bot.services.dispatch import LEGAL_QUEUE
+from storage.campaign_files import load_campaigns
 from storage.models import ContactDecisionRow
 from storage.outbox import OutboxStatus, enqueue_many, outbox_row
 from tests.conversations.test_inbound_helpers import World, world
