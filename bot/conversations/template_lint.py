@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import PurePath
 from typing import Protocol
 
 from bot.conversations.disclosure import VERIFIED_ONLY_VARIABLES, Disclosure, variables_for
@@ -263,7 +263,7 @@ def lint_templates(
     issues: list[LintIssue] = []
     for problem in store.problems:
         err = problem.error
-        issues.append(LintIssue(err.template_id or Path(problem.path).stem,
+        issues.append(LintIssue(err.template_id or PurePath(problem.path).stem,
                                 err.lang or "", err.channel or "", err.code, _message(err),
                                 err.level or "", err.part or "", profile.name))
     for spec in store:

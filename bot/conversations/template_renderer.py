@@ -64,6 +64,8 @@ class RenderProfile(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """One rendered message: the text and the level it was rendered at."""
+
     template_id: str
     lang: str
     channel: ChannelKind

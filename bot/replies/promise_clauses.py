@@ -259,6 +259,8 @@ def _clause_promise(
     stated: bool,
     past: bool,
 ) -> str | None:
+    """How the clause ``c`` (starting at ``s``, with its ``dates`` and amounts ``amts``)
+    promises: ``"cue"``, ``"offer"``, ``"implicit"``, or None when it does not."""
     lex = an.lex
     has_amount = bool(amts)
     zh = an.lg == "zh"

@@ -285,6 +285,7 @@ class PlanningService:
         self.engine = engine
         self.clock = clock
         self.settings = settings
+        self.brand = settings.brand  # built once: render_case is called for every send
         self.renderer = renderer
         self.campaigns = campaigns
         self.batch_size = batch_size
@@ -544,7 +545,7 @@ class PlanningService:
             return TEMPLATE_ERROR + ": contact point not found"
         try:
             rendered = self.renderer.render_case(d.template_id, case.language, d.channel,
-                                                 case, self.settings.brand,
+                                                 case, self.brand,
                                                  disclosure=disclosure_for(cp))
         except TemplateError as exc:
             log.error("cannot render %s (%s, %s) for case ****%s: %s", d.template_id,
