@@ -15,7 +15,8 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -36,7 +37,9 @@ from storage.db import make_engine
 
 if TYPE_CHECKING:
     from bot.campaigns.model import Campaign
-    from bot.conversations.templates import TemplateRenderer, TemplateStore
+    from bot.conversations.template_renderer import TemplateRenderer
+    from bot.conversations.template_store import TemplateStore
+    from bot.domain.brand import Brand
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.chat_linking import ChatOnboarding
     from bot.services.customer_messages import DialogSettings
@@ -165,21 +168,21 @@ class Container:
         return get_profile(self.settings.jurisdiction)
 
     @cached_property
-    def templates(self) -> TemplateStore:
-        from bot.conversations.templates import TemplateStore
+    def brand(self) -> Brand:
+        """What templates say about the organisation, from the settings."""
+        return self.settings.brand
 
-        return TemplateStore.load(self.settings.template_dir)
+    @cached_property
+    def templates(self) -> TemplateStore:
+        from storage.template_files import load_templates
+
+        return load_templates(self.settings.template_dir)
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
-        from bot.conversations.templates import TemplateRenderer
+        from bot.conversations.template_renderer import TemplateRenderer
 
         return TemplateRenderer(self.templates, self.profile)
-
-    @property
-    def brand(self) -> Any:
-        """What templates read of the organisation (brand name, support contacts...)."""
-        return self.settings
 
     @cached_property
     def reply_texts(self) -> ReplyTexts:
@@ -230,6 +233,13 @@ class Container:
                 renderer, brand, case, message, kind, remaining, clock.now()),
             concurrency=self.settings.worker_concurrency,
             unsubscribe_token=lambda address: make_unsubscribe_token(secret, address))
+
+    def load_campaigns(self, directory: Path) -> dict[str, Campaign]:
+        """The campaign files in ``directory`` (all or nothing: a bad file raises
+        ``CampaignError`` listing its problems)."""
+        from storage.campaign_files import load_campaigns
+
+        return load_campaigns(directory)
 
     def planning(self, campaigns: Mapping[str, Campaign], *, batch_size: int | None = None
                  ) -> PlanningService:

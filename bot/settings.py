@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.brand import Brand
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -90,6 +92,13 @@ class Settings(BaseSettings):
         default=0, ge=0,
         description="processes planning each tick; 0: one per CPU core once the open "
                     "cases span 20,000 ids or more, else 1")
+
+    @property
+    def brand(self) -> Brand:
+        """The values templates print about the organisation (a plain value object)."""
+        return Brand(brand_name=self.brand_name, support_phone=self.support_phone,
+                     support_email=self.support_email, pay_url=self.pay_url,
+                     verify_method=self.telegram_verification)
 
     def has_twilio(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)

@@ -217,9 +217,9 @@ def chunks_from(path: Path) -> Iterator[list[dict[str, Any]]]:
 
 def bench_planning(engine: Engine, batch: int, workdir: Path, workers: int) -> dict[str, Any]:
     from bot.bootstrap import bootstrap
-    from bot.campaigns import load_campaigns
     from bot.domain.clock import FixedClock
     from bot.settings import Settings
+    from storage.campaign_files import load_campaigns
 
     settings = Settings(database_url=engine.url.render_as_string(hide_password=False))
     clock = FixedClock(NOW)

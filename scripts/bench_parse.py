@@ -92,7 +92,7 @@ def _as_json(reply) -> dict:
 
 
 def run_inprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
-    from bot.replies import parse_reply
+    from bot.replies.parser import parse_reply
 
     args = [
         (

@@ -50,7 +50,10 @@ WORK = ("case_id", "kind", "detail", "priority")
 def tick(engine: Any) -> None:
     """One tick at ``bench_campaign.NOW`` in this process (old and new wiring)."""
     from bot.bootstrap import bootstrap
-    from bot.campaigns import load_campaigns
+    try:
+        from storage.campaign_files import load_campaigns
+    except ImportError:  # before campaign files were read in storage
+        from bot.campaigns import load_campaigns  # type: ignore[attr-defined,no-redef]
     from bot.domain.clock import FixedClock
     from bot.settings import Settings
 

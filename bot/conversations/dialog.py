@@ -27,10 +27,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.work_items import WorkItemKind
-from bot.replies import Intent, Reply
 from bot.replies.dates import DATE as DATE_HIT
 from bot.replies.dates import context as date_context
 from bot.replies.dates import find_dates
+from bot.replies.model import Intent, Reply
 from bot.replies.normalize import fold
 
 CONVERSATION_TTL = timedelta(hours=24)

@@ -25,23 +25,16 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
+from pathlib import PurePath
 from typing import Protocol
 
-from bot.conversations.templates import (
-    VERIFIED_ONLY_VARIABLES,
-    Disclosure,
-    PlanOption,
-    RenderContext,
-    RenderProfile,
-    TemplateError,
-    TemplateRenderer,
-    TemplateSpec,
-    TemplateStore,
-    compile_text,
-    undeclared_variables,
-    variables_for,
-)
+from bot.conversations.disclosure import VERIFIED_ONLY_VARIABLES, Disclosure, variables_for
+from bot.conversations.render_context import PlanOption, RenderContext
+from bot.conversations.template_compiler import compile_text, undeclared_variables
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import RenderProfile, TemplateRenderer
+from bot.conversations.template_spec import TemplateSpec
+from bot.conversations.template_store import TemplateStore
 from bot.domain.messages import ChannelKind
 from bot.domain.money import from_minor
 from bot.domain.sms_segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
@@ -270,7 +263,7 @@ def lint_templates(
     issues: list[LintIssue] = []
     for problem in store.problems:
         err = problem.error
-        issues.append(LintIssue(err.template_id or Path(problem.path).stem,
+        issues.append(LintIssue(err.template_id or PurePath(problem.path).stem,
                                 err.lang or "", err.channel or "", err.code, _message(err),
                                 err.level or "", err.part or "", profile.name))
     for spec in store:

@@ -313,7 +313,7 @@ def users_add(
 @app.command("parse")
 def parse_cmd() -> None:
     """Parse customer replies: JSON Lines on stdin → intents, opt-outs, promises on stdout."""
-    from bot.replies.jsonl import run as run_parse
+    from bot.entrypoints.parse_jsonl import run as run_parse
 
     raise typer.Exit(run_parse(sys.stdin, sys.stdout))
 

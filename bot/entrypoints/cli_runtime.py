@@ -36,7 +36,7 @@ class RuntimeMistake(Exception):
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from bot.campaigns.loader import CampaignError
+    from bot.campaigns.parsing import CampaignError
     from bot.entrypoints.cli_app import user_errors
     from bot.entrypoints.runners import RunnerError
     from bot.services.ports import ChannelConfigError

@@ -17,6 +17,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.render_context import RenderContext
+from bot.conversations.template_errors import TemplateError
 from bot.conversations.template_lint import (
     LintIssue,
     LintProfile,
@@ -26,14 +29,10 @@ from bot.conversations.template_lint import (
     lint_templates,
     sample_contexts,
 )
-from bot.conversations.templates import (
-    Disclosure,
-    RenderContext,
-    TemplateError,
-    TemplateRenderer,
-    TemplateStore,
-)
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.conversations.template_store import TemplateStore
 from bot.domain.messages import ChannelKind
+from storage.template_files import load_templates
 
 if TYPE_CHECKING:
     from bot.domain.case import Case
@@ -102,7 +101,7 @@ def _profiles(names: list[str] | None) -> list[LintProfile]:
 
 def _store(template_dir: Path | None, *, strict: bool) -> TemplateStore:
     try:
-        return TemplateStore.load(template_dir, strict=strict)
+        return load_templates(template_dir, strict=strict)
     except TemplateError as exc:
         err.print(f"[red]template error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from None
@@ -169,7 +168,7 @@ def preview_text(
                 raise TemplateError(f"no case with account id {account_id!r}")
             deep_link = (f"https://t.me/{settings.telegram_bot_username}?start=PREVIEW"
                          if settings.telegram_bot_username else None)
-            ctx = RenderContext.from_case(case, settings, disclosure=Disclosure.VERIFIED,
+            ctx = RenderContext.from_case(case, settings.brand, disclosure=Disclosure.VERIFIED,
                                           deep_link=deep_link)
             lang = lang or case.language
             lines.append(f"case {case.account_id} ({ctx.locale}, {case.currency}); plan "

@@ -42,9 +42,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from bot.bootstrap import Container
-from bot.campaigns import load_campaigns
 from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService, TickReport
+from storage.campaign_files import load_campaigns
 
 log = logging.getLogger("duebot.runner")
 

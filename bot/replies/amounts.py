@@ -14,10 +14,11 @@ from bisect import bisect_right, insort
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
-from bot.replies._rx import rx
+from bot.replies.alternations import trie_alternation
+from bot.replies.cue_scanner import Parts, Scanner
 from bot.replies.dates import DateHit
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
-from bot.replies.scanner import Parts, Scanner, trie_alternation
+from bot.replies.regex_programs import rx
 
 NUM, FULL, HALF, REST = "num", "full", "half", "rest"
 _INF = 1 << 62

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from bot.replies._rx import rx
+from bot.replies.alternations import trie_alternation
 from bot.replies.numbers import EN_TENS, EN_UNITS, parse_chinese
-from bot.replies.scanner import trie_alternation
+from bot.replies.regex_programs import rx
 
 
 def word_start(text: str, pos: int) -> bool:
@@ -525,7 +525,9 @@ _TRIGGER_RE: list[re.Pattern[str]] = []
 def _trigger_re() -> re.Pattern[str]:
     """Positions where an English date may start (used without the reply scanner)."""
     if not _TRIGGER_RE:
-        words = sorted(_EN_TRIGGERS, key=len, reverse=True)
+        # Longest first; ties by spelling, so the pattern (and its cached program) is the
+        # same in every process whatever the set's iteration order.
+        words = sorted(_EN_TRIGGERS, key=lambda w: (-len(w), w))
         _TRIGGER_RE.append(
             rx(
                 r"(?<![a-z0-9_])(?:(?:"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from bot.replies._rx import rx
+from bot.replies.regex_programs import rx
 
 _HEADER_LINES = (
     # Gmail / Apple Mail / Thunderbird: "On Mon, 7 Dec 2026 at 10:00, Duebot <x@y> wrote:"

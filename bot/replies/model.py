@@ -5,8 +5,39 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
-from bot.replies.intents import Intent
+
+class Intent(StrEnum):
+    """What a reply means (LABELING.md, "Intents")."""
+
+    PROMISE_TO_PAY = "promise_to_pay"
+    PAID = "paid"
+    DISPUTE = "dispute"
+    HARDSHIP = "hardship"
+    REFUSE = "refuse"
+    WRONG_PARTY = "wrong_party"
+    LEGAL = "legal"
+    CALLBACK = "callback"
+    QUESTION = "question"
+    STOP = "stop"
+    OTHER = "other"
+
+
+#: When several intents apply, the first in this order wins.
+PRIORITY: tuple[Intent, ...] = (
+    Intent.LEGAL,
+    Intent.WRONG_PARTY,
+    Intent.DISPUTE,
+    Intent.PROMISE_TO_PAY,
+    Intent.PAID,
+    Intent.HARDSHIP,
+    Intent.REFUSE,
+    Intent.CALLBACK,
+    Intent.QUESTION,
+    Intent.STOP,
+    Intent.OTHER,
+)
 
 #: Below this confidence a reply goes to a human instead of being acted on.
 LOW_CONFIDENCE: float = 0.5

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.replies._rx import rx
+from bot.replies.regex_programs import rx
 
 # Same-length folds applied after NFKC: typographic quotes and dashes.
 _QUOTES = str.maketrans(

@@ -13,8 +13,8 @@ Every check is a single linear scan; nothing here truncates the input.
 
 from __future__ import annotations
 
-from bot.replies._rx import rx
-from bot.replies.scanner import Parts, Scanner
+from bot.replies.cue_scanner import Parts, Scanner
+from bot.replies.regex_programs import rx
 
 KEYWORDS_EN = frozenset(
     {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "unsub", "td"}

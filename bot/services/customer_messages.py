@@ -18,7 +18,7 @@ from bot.domain.messages import ChannelKind, InboundMessage, SinkResult
 from bot.domain.money import exponent, from_minor
 from bot.domain.verification import VerificationMethod
 from bot.domain.work_items import WorkItemKind, work_item
-from bot.replies import parse_reply
+from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dialog_commands import carry_out
 from bot.services.ports import NewInboundMessage, UnitOfWork

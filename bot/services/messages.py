@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from bot.conversations.templates import (
-    Disclosure,
-    RenderContext,
-    TemplateError,
-    TemplateRenderer,
-)
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.render_context import RenderContext
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.domain.brand import Brand
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind, QuickReply
@@ -34,7 +32,7 @@ def disclosure_for(cp: ContactPoint) -> Disclosure:
     return Disclosure.LIMITED
 
 
-def fallback_message(renderer: TemplateRenderer, brand: Any, case: Case,
+def fallback_message(renderer: TemplateRenderer, brand: Brand, case: Case,
                      message: StoredMessage, kind: ChannelKind, remaining: Sequence[str],
                      now: datetime) -> NewOutboxMessage | None:
     """The same message re-rendered for another channel (fallback), or None when it

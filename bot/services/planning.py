@@ -43,11 +43,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from functools import partial
-from typing import Any
 
 from bot.campaigns.model import Campaign
 from bot.campaigns.planner import plan_case
-from bot.conversations.templates import TemplateError, TemplateRenderer
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.domain.brand import Brand
 from bot.domain.case import Case, TransitionError
 from bot.domain.clock import Clock
 from bot.domain.contacts import ContactPoint
@@ -204,7 +205,7 @@ class PlanningService:
         self,
         store: PlanStore,
         clock: Clock,
-        brand: Any,
+        brand: Brand,
         renderer: TemplateRenderer,
         campaigns: CampaignBook,
         *,

@@ -9,13 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.conversations import dialog
-from bot.conversations.templates import (
-    Disclosure,
-    PlanOption,
-    RenderContext,
-    TemplateError,
-    TemplateRenderer,
-)
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.render_context import PlanOption, RenderContext
+from bot.conversations.template_errors import TemplateError
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.domain.brand import Brand
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint, mask_address
 from bot.domain.messages import ChannelKind, InboundMessage
@@ -39,7 +37,7 @@ class ReplyTexts:
     """Renders what the bot says; ``brand`` is what templates read of the organisation."""
 
     renderer: TemplateRenderer
-    brand: Any
+    brand: Brand
     default_language: str = "en"
 
     def context_for(self, case: Case, cp: ContactPoint | None,

@@ -36,7 +36,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.bootstrap import Container, bootstrap, memory_sandbox_store
-from bot.campaigns import load_campaigns
 from bot.domain.case import Case
 from bot.domain.clock import FixedClock, ensure_utc
 from bot.domain.messages import ChannelKind
@@ -147,7 +146,7 @@ class Simulation:
             c.sandbox_rejects = {ChannelKind.SMS: [
                 cu.addresses[ChannelKind.SMS] for cu in self._customers.values()
                 if ChannelKind.SMS in cu.addresses and cu.rng.random() < INVALID_PHONES]}
-            planning = c.planning(load_campaigns(campaign_dir(settings)))
+            planning = c.planning(c.load_campaigns(campaign_dir(settings)))
             if not len(planning.campaigns):
                 raise SimulationError("no enabled campaign to simulate")
             stats = DispatchStats()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.campaigns import Campaign, idempotency_key, load_campaign, plan_case
+from bot.campaigns import Campaign, idempotency_key, parse_campaign, plan_case
 from bot.domain.case import CaseStatus, Hold
 from bot.domain.messages import ChannelKind
 from bot.policy import Action, Decision, Purpose, ReasonCode, SentRecord, get_profile
@@ -27,7 +27,8 @@ from tests.policy.factories import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = load_campaign(ROOT / "campaigns" / "example.yaml")
+EXAMPLE_PATH = ROOT / "campaigns" / "example.yaml"
+EXAMPLE = parse_campaign(EXAMPLE_PATH.read_text(encoding="utf-8"), str(EXAMPLE_PATH))
 US = get_profile("US-RegF")
 DUE = date(2025, 3, 3)  # a Monday; days 1..60 after it hold no US public holiday
 SMS, EMAIL, TG = ChannelKind.SMS, ChannelKind.EMAIL, ChannelKind.TELEGRAM

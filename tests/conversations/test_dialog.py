@@ -35,8 +35,7 @@ from bot.conversations.dialog import (
     plan_options,
     plan_terms,
 )
-from bot.replies.intents import Intent
-from bot.replies.model import PromiseTerm, Reply
+from bot.replies.model import Intent, PromiseTerm, Reply
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York
 TODAY = date(2026, 12, 1)

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.campaigns.loader import load_campaigns
 from bot.domain.case import LEGAL_QUEUE, CaseStatus
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import OutboxStatus, outbox_message
 from bot.services import handoff
+from storage.campaign_files import load_campaigns
 from storage.models import ContactDecisionRow
 from tests.conversations.test_inbound_helpers import World, world
 

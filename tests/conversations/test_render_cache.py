@@ -18,23 +18,21 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.conversations.disclosure import LIMITED_VARIABLES, Disclosure
+from bot.conversations.render_context import LIMITED_FROM_CASE, RenderContext
+from bot.conversations.template_errors import TemplateError
 from bot.conversations.template_filters import FilterError
 from bot.conversations.template_lint import DictProfile, sample_contexts
-from bot.conversations.templates import (
-    _LIMITED_FROM_CASE,
-    LIMITED_VARIABLES,
-    Disclosure,
-    RenderContext,
-    TemplateError,
-    TemplateRenderer,
-    TemplateStore,
-    parse_template,
-)
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.conversations.template_spec import parse_template
+from bot.conversations.template_store import TemplateStore
+from bot.domain.brand import Brand
 from bot.domain.case import Case
 from bot.policy.profiles import PROFILES
-from bot.settings import Settings
+from storage.template_files import load_templates
 
-STORE = TemplateStore.load()
+STORE = load_templates()
+BRAND = Brand("Duebot Bank", "+1 800 555 0100", "help@example.com", "https://pay.example.com")
 LANGS = ("en", "zh")
 CHANNELS = ("sms", "email", "telegram")
 LEVELS: tuple[Disclosure | str | None, ...] = (None, "limited", Disclosure.VERIFIED)
@@ -94,8 +92,8 @@ def test_cached_renders_equal_uncached_for_every_template() -> None:
         got = outcome(renderer.render, tid, lang, channel, ctxs[i], level=level)
         assert got == expected[combo], combo
     assert sum(1 for o in expected.values() if o[0] == "ok") > 5000  # the sweep renders...
-    assert renderer._rendered  # ... and the cache answered
-    assert all(r.level is Disclosure.LIMITED for r in renderer._rendered.values())
+    assert renderer.cache.rendered  # ... and the cache answered
+    assert all(r.level is Disclosure.LIMITED for r in renderer.cache.rendered.values())
 
 
 @pytest.mark.parametrize(("tid", "lang", "channel", "level", "disclosure"), [
@@ -118,11 +116,11 @@ def test_errors_are_raised_afresh_with_the_same_message(tid: str, lang: str, cha
         assert outcome(renderer.render, tid, lang, channel, ctx, level=level) == expected
     case = Case(account_id="ACC-1", currency="USD", balance_minor=1, due_date=date(2025, 1, 1))
     if level is None:
-        from_case = RenderContext.from_case(case, Settings(), disclosure=disclosure)
+        from_case = RenderContext.from_case(case, BRAND, disclosure=disclosure)
         expected = outcome(TemplateRenderer(STORE, TEST_PROFILE).render, tid, lang, channel,
                            from_case)
         for _ in range(2):
-            assert outcome(renderer.render_case, tid, lang, channel, case, Settings(),
+            assert outcome(renderer.render_case, tid, lang, channel, case, BRAND,
                            disclosure=disclosure) == expected
 
 
@@ -151,9 +149,10 @@ def cases() -> list[Case]:
     return [gb, gb_no_promise, amelia, us, cn, zh_us, no_country]
 
 
-SETTINGS = [Settings(),
-            Settings(brand_name="Acme Bank", pay_url="https://pay.acme.test",
-                     support_phone="+44 20 7946 0000", telegram_verification="id_last4")]
+BRANDS = [BRAND,
+          Brand(brand_name="Acme Bank", pay_url="https://pay.acme.test",
+                support_phone="+44 20 7946 0000", support_email="help@example.com",
+                verify_method="id_last4")]
 
 
 def test_render_case_equals_render_of_the_context_from_the_case() -> None:
@@ -161,30 +160,30 @@ def test_render_case_equals_render_of_the_context_from_the_case() -> None:
     all_cases = cases()
     combos = [(tid, lang, channel, disclosure, c, s) for tid in STORE.ids()
               for lang in ("en", "zh") for channel in CHANNELS for disclosure in Disclosure
-              for c in range(len(all_cases)) for s in range(len(SETTINGS))]
+              for c in range(len(all_cases)) for s in range(len(BRANDS))]
 
     def uncached(tid: str, lang: str, channel: str, disclosure: Disclosure, c: int,
                  s: int) -> Outcome:
-        ctx = RenderContext.from_case(all_cases[c], SETTINGS[s], disclosure=disclosure)
+        ctx = RenderContext.from_case(all_cases[c], BRANDS[s], disclosure=disclosure)
         return outcome(TemplateRenderer(STORE, profile).render, tid, lang, channel, ctx)
 
     expected = {combo: uncached(*combo) for combo in combos}
     renderer = TemplateRenderer(STORE, profile)
     for combo in [*combos, *reversed(combos)]:
         tid, lang, channel, disclosure, c, s = combo
-        got = outcome(renderer.render_case, tid, lang, channel, all_cases[c], SETTINGS[s],
+        got = outcome(renderer.render_case, tid, lang, channel, all_cases[c], BRANDS[s],
                       disclosure=disclosure)
         assert got == expected[combo], combo
     assert sum(1 for o in expected.values() if o[0] == "ok") > 1000
 
 
 def test_the_case_table_agrees_with_from_case() -> None:
-    assert set(_LIMITED_FROM_CASE) == LIMITED_VARIABLES - {"language", "opt_out"}
+    assert set(LIMITED_FROM_CASE) == LIMITED_VARIABLES - {"language", "opt_out"}
     for case in cases():
-        for settings in SETTINGS:
-            ctx = RenderContext.from_case(case, settings)
-            for name, value in _LIMITED_FROM_CASE.items():
-                assert value(case, settings) == getattr(ctx, name), name
+        for brand in BRANDS:
+            ctx = RenderContext.from_case(case, brand)
+            for name, value in LIMITED_FROM_CASE.items():
+                assert value(case, brand) == getattr(ctx, name), name
 
 
 def store_of(limited: dict[str, Any]) -> TemplateStore:
@@ -210,7 +209,7 @@ def test_a_name_read_only_through_first_name_is_cached_by_the_first_name() -> No
     bodies = [renderer.render("t", "en", "telegram", replace(base, customer_name=n)).body
               for n in names]
     assert bodies == ["Hi Jordan.", "Hi Jordan.", "Hi Jordan.", "Hi there.", "Hi ."]
-    assert len(renderer._rendered) == 3  # Jordan, the fallback, and no name at all
+    assert len(renderer.cache.rendered) == 3  # Jordan, the fallback, and no name at all
     # printed as written too: every full name is its own entry
     text = "Hi {{ customer_name | first_name }} ({{ customer_name }})"
     both = store_of({"telegram": {"en": text}})
@@ -239,7 +238,7 @@ def test_an_unhashable_value_is_rendered_without_the_cache() -> None:
     ctx = replace(sample_contexts()["en"][0], deep_link=["https://t.me/x"])  # type: ignore[arg-type]
     for _ in range(2):
         assert renderer.render("t", "en", "telegram", ctx).body == "Open ['https://t.me/x']"
-    assert not renderer._rendered
+    assert not renderer.cache.rendered
 
 
 def test_render_case_fails_like_from_case_on_a_language_without_locale_data() -> None:
@@ -250,7 +249,7 @@ def test_render_case_fails_like_from_case_on_a_language_without_locale_data() ->
     case = Case(account_id="ACC-1", currency="USD", balance_minor=1,
                 due_date=date(2025, 1, 1), language="xx")
     with pytest.raises(FilterError) as from_case:
-        RenderContext.from_case(case, Settings())
+        RenderContext.from_case(case, BRAND)
     with pytest.raises(FilterError) as render_case:
-        renderer.render_case("t", "xx", "sms", case, Settings())
+        renderer.render_case("t", "xx", "sms", case, BRAND)
     assert str(render_case.value) == str(from_case.value)

@@ -20,8 +20,9 @@ from bot.conversations.template_lint import (
     lint_template,
     lint_templates,
 )
-from bot.conversations.templates import TemplateStore, parse_template
+from bot.conversations.template_spec import parse_template
 from bot.policy.profiles import PROFILES
+from storage.template_files import load_templates
 
 PROFILE = DictProfile(
     "Test",
@@ -279,7 +280,7 @@ def test_files_that_fail_to_load_are_issues(tmp_path: Path):
                                           encoding="utf-8")
     shipped = tmp_path / "shipped"
     shipped.mkdir()
-    store = TemplateStore.load(tmp_path, package_dir=shipped, strict=False)
+    store = load_templates(tmp_path, shipped_dir=shipped, strict=False)
     issues = lint_templates(store, PROFILE)
     assert sorted((i.template_id, i.code, i.lang) for i in issues) == [
         ("broken", "syntax", ""), ("escape", "unsafe", "en"), ("escape", "unsafe", "zh")]
@@ -287,14 +288,14 @@ def test_files_that_fail_to_load_are_issues(tmp_path: Path):
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_shipped_templates_lint_clean(name: str):
-    issues = lint_templates(TemplateStore.load(), PROFILES[name])
+    issues = lint_templates(load_templates(), PROFILES[name])
     assert issues == [], "\n".join(map(str, issues))
 
 
 def test_shipped_templates_lint_clean_with_a_plain_brand_and_fail_with_a_debt_brand():
     from bot.conversations.template_lint import sample_contexts
 
-    store = TemplateStore.load()
+    store = load_templates()
     samples = sample_contexts(brand_name="Acme Debt Recovery")
     issues = lint_templates(store, PROFILES["UK-FCA"], samples=samples)
     assert codes(issues) == {"disclosure"}

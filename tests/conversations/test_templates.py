@@ -1,38 +1,37 @@
-"""Template store, sandboxed renderer, disclosure levels and Babel filters."""
+"""Template store, sandboxed renderer, disclosure levels and Babel filters (files:
+tests/storage/test_template_files.py)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.conversations.template_filters import first_name, locale_for, mask
-from bot.conversations.template_lint import DictProfile, sample_contexts
-from bot.conversations.templates import (
-    PACKAGE_DIR,
-    Disclosure,
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.render_context import PlanOption, RenderContext
+from bot.conversations.template_compiler import compile_problems
+from bot.conversations.template_errors import (
     DisclosureError,
     MissingVariantError,
-    PlanOption,
-    RenderContext,
     TemplateFormatError,
-    TemplateRenderer,
     TemplateRenderError,
-    TemplateStore,
     TemplateSyntaxError,
     UndefinedVariableError,
     UnknownTemplateError,
     UnsafeTemplateError,
-    compile_problems,
-    parse_template,
 )
+from bot.conversations.template_filters import first_name, locale_for, mask
+from bot.conversations.template_lint import DictProfile, sample_contexts
+from bot.conversations.template_renderer import TemplateRenderer
+from bot.conversations.template_spec import parse_template
+from bot.conversations.template_store import TemplateStore
+from bot.domain.brand import Brand
 from bot.domain.case import Case
 from bot.domain.messages import ChannelKind
 from bot.policy.profiles import PROFILES
-from bot.settings import Settings
+from storage.template_files import load_templates
 
 PROFILE = DictProfile(
     "Test",
@@ -158,7 +157,7 @@ def test_locale_for(language, country, expected):
 
 # ---------------------------------------------------------------------------- disclosure
 def test_verified_template_is_refused_on_a_limited_context():
-    renderer = TemplateRenderer(TemplateStore.load(), PROFILE)
+    renderer = TemplateRenderer(load_templates(), PROFILE)
     with pytest.raises(DisclosureError, match="only verified text"):
         renderer.render("balance_info", "en", "telegram", ctx(Disclosure.LIMITED))
     with pytest.raises(DisclosureError, match="context is limited"):
@@ -167,7 +166,7 @@ def test_verified_template_is_refused_on_a_limited_context():
 
 
 def test_renderer_picks_the_level_the_context_allows():
-    renderer = TemplateRenderer(TemplateStore.load(), PROFILE)
+    renderer = TemplateRenderer(load_templates(), PROFILE)
     limited = renderer.render("first_notice", "en", "telegram", ctx(Disclosure.LIMITED))
     verified = renderer.render("first_notice", "en", "telegram", ctx(Disclosure.VERIFIED))
     assert limited.level is Disclosure.LIMITED and "$1,240.00" not in limited.body
@@ -256,7 +255,7 @@ def test_strict_undefined_names_the_variable_the_template_and_the_line():
 
 
 def test_an_unset_optional_value_is_undefined_not_printed_as_none():
-    store = TemplateStore.load()
+    store = load_templates()
     renderer = TemplateRenderer(store, PROFILE)
     with pytest.raises(UndefinedVariableError, match="'deep_link' \\(not set for this case\\)"):
         renderer.render("telegram_invite", "en", "sms", ctx(deep_link=None))
@@ -307,7 +306,7 @@ def test_jinja_syntax_error_has_the_line():
 
 # ---------------------------------------------------------------------------- store
 def test_shipped_store_has_every_template_of_the_issue():
-    store = TemplateStore.load()
+    store = load_templates()
     campaign = ["courtesy_reminder", "first_notice", "reminder", "follow_up", "final_notice",
                 "pre_legal", "promise_due_tomorrow", "promise_broken", "no_response",
                 "instalment_due"]
@@ -331,7 +330,7 @@ def test_shipped_store_has_every_template_of_the_issue():
 
 @pytest.mark.parametrize("tid", ["wrong_party_reply", "unknown_sender"])
 def test_replies_to_strangers_disclose_nothing(tid):
-    renderer = TemplateRenderer(TemplateStore.load(), PROFILES["US-RegF"])
+    renderer = TemplateRenderer(load_templates(), PROFILES["US-RegF"])
     for lang, samples in sample_contexts().items():
         for sample in samples:
             for channel in ChannelKind:
@@ -342,68 +341,46 @@ def test_replies_to_strangers_disclose_nothing(tid):
                     assert secret not in text, (tid, lang, channel, secret)
 
 
-def test_override_dir_replaces_a_shipped_template(tmp_path: Path):
-    (tmp_path / "help.yaml").write_text(
-        spec_text(id="help", limited={"telegram": {"en": "Custom help.", "zh": "自定义。"}}),
-        encoding="utf-8")
-    store = TemplateStore.load(tmp_path)
-    assert render_id(store, "help") == "Custom help."
-    assert len(store) == len(TemplateStore.load())
+def test_a_store_takes_texts_and_refuses_bad_ones_whole():
+    store = TemplateStore()
+    help_text = spec_text(id="help", limited={"telegram": {"en": "Help.", "zh": "帮助。"}})
+    assert store.add_text(help_text, source="help.yaml", template_id="help") is not None
+    assert render_id(store, "help") == "Help."
+
+    override = spec_text(id="help", limited={"telegram": {"en": "Custom help."}})
+    store.add_text(override, source="override/help.yaml", template_id="help")
+    assert render_id(store, "help") == "Custom help." and len(store) == 1
+
+    with pytest.raises(TemplateFormatError, match=r"^bad\.yaml: not valid YAML"):
+        store.add_text("id: help\nlevel: [\n", source="bad.yaml", template_id="help")
+    assert render_id(store, "help") == "Custom help."  # strict: raised, nothing changed
+
+    unsafe = spec_text(id="help", limited={"telegram": {"en": "{{ ''.__class__ }}"}})
+    assert store.add_text(unsafe, source="x/help.yaml", template_id="help",
+                          strict=False) is None
+    assert [(p.path, p.error.code) for p in store.problems] == [("x/help.yaml", "unsafe")]
+    with pytest.raises(UnknownTemplateError, match="no template 'help'"):
+        render_id(store, "help")  # a broken override never falls back to the earlier text
+
+
+def test_a_text_must_carry_the_id_of_its_file():
+    with pytest.raises(TemplateFormatError, match="does not match the file name 'help'"):
+        TemplateStore().add_text(spec_text(id="other", limited={"telegram": {"en": "x"}}),
+                                 source="help.yaml", template_id="help")
 
 
 def render_id(store: TemplateStore, tid: str) -> str:
     return TemplateRenderer(store, PROFILE).render(tid, "en", "telegram", ctx()).body
 
 
-def test_a_broken_override_is_reported_and_never_falls_back(tmp_path: Path):
-    (tmp_path / "help.yaml").write_text("id: help\nlevel: [\n", encoding="utf-8")
-    with pytest.raises(TemplateFormatError, match=r"help\.yaml: not valid YAML"):
-        TemplateStore.load(tmp_path)
-    store = TemplateStore.load(tmp_path, strict=False)
-    assert [Path(p.path).name for p in store.problems] == ["help.yaml"]
-    with pytest.raises(UnknownTemplateError, match="no template 'help'"):
-        render_id(store, "help")
-
-
-def test_missing_override_dir_is_an_error(tmp_path: Path):
-    with pytest.raises(TemplateFormatError, match="does not exist"):
-        TemplateStore.load(tmp_path / "nope")
-
-
-def test_save_validates_then_writes_atomically(tmp_path: Path):
-    store = TemplateStore.load(tmp_path)
-    good = spec_text(id="help", limited={"telegram": {"en": "Saved.", "zh": "已保存。"}})
-    store.save(good, expected_id="help")
-    assert (tmp_path / "help.yaml").read_text(encoding="utf-8") == good
-    assert render_id(store, "help") == "Saved."
-    assert render_id(TemplateStore.load(tmp_path), "help") == "Saved."
-
-    bad = spec_text(id="help", limited={"telegram": {"en": "{{ ''.__class__ }}"}})
-    with pytest.raises(UnsafeTemplateError):
-        store.save(bad, expected_id="help")
-    assert (tmp_path / "help.yaml").read_text(encoding="utf-8") == good
-    assert render_id(store, "help") == "Saved."
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["help.yaml"]  # no temp file left
-
-
-def test_save_needs_an_override_dir():
-    with pytest.raises(TemplateFormatError, match="no override directory"):
-        TemplateStore.load().save(spec_text(limited={"telegram": {"en": "x"}}))
-
-
 def test_unknown_template_channel_and_language():
-    renderer = TemplateRenderer(TemplateStore.load(), PROFILE)
+    renderer = TemplateRenderer(load_templates(), PROFILE)
     with pytest.raises(UnknownTemplateError, match="no template 'nope'"):
         renderer.render("nope", "en", "sms", ctx())
     with pytest.raises(MissingVariantError, match="unknown channel 'fax'"):
         renderer.render("help", "en", "fax", ctx())
     with pytest.raises(MissingVariantError, match=r"\[telegram/fr\]: no text"):
         renderer.render("help", "fr", "telegram", ctx())
-
-
-def test_package_dir_holds_only_templates_and_the_readme():
-    names = {p.suffix for p in PACKAGE_DIR.iterdir()}
-    assert names == {".yaml", ".md"}
 
 
 # ---------------------------------------------------------------------------- from_case
@@ -413,14 +390,15 @@ def test_context_from_a_case():
                 country="GB", minimum_payment_minor=2500)
     at = datetime(2025, 3, 20, 12, tzinfo=UTC)
     case.make_promise([(4820, date(2025, 3, 28)), (4820, date(2025, 4, 28))], at, "bot")
-    settings = Settings(brand_name="Acme Bank", pay_url="https://pay.acme.test",
-                        telegram_verification="id_last4")
-    context = RenderContext.from_case(case, settings, disclosure=Disclosure.VERIFIED,
+    brand = Brand(brand_name="Acme Bank", support_phone="+1 800 555 0100",
+                  support_email="help@example.com", pay_url="https://pay.acme.test",
+                  verify_method="id_last4")
+    context = RenderContext.from_case(case, brand, disclosure=Disclosure.VERIFIED,
                                       plan_options=[PlanOption(3, 3214)])
     assert context.locale == "en_GB" and context.brand_name == "Acme Bank"
     assert context.promise_amount_minor == 4820 and context.promise_date == date(2025, 3, 28)
     assert context.verify_method == "id_last4"
-    renderer = TemplateRenderer(TemplateStore.load(), PROFILES["UK-FCA"])
+    renderer = TemplateRenderer(load_templates(), PROFILES["UK-FCA"])
     out = renderer.render("balance_info", "en", "telegram", context)
     assert "****1234" in out.body and "£96.40" in out.body and "£48.20 on 28 Mar 2025" in out.body
     assert "debt collector" not in out.body  # UK: no mini-Miranda

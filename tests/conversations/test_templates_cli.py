@@ -11,12 +11,14 @@ import yaml
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
+from bot.conversations.disclosure import Disclosure
+from bot.conversations.template_errors import TemplateError
 from bot.conversations.template_lint import DictProfile
-from bot.conversations.templates import Disclosure, TemplateError, TemplateStore
 from bot.domain.case import Case
 from bot.domain.messages import ChannelKind
 from bot.entrypoints.cli_templates import CaseLookupUnavailable, app, preview_text
 from bot.settings import Settings
+from storage.template_files import load_templates
 from storage.uow import SqlUnitOfWork
 
 PROFILE = DictProfile("Test", {"en": {"sms": "Reply STOP.", "email": "Unsub.",
@@ -47,7 +49,7 @@ def bad_help_template(directory: Path) -> None:
 def test_lint_passes_on_the_shipped_templates(cli: CliRunner):
     result = cli.invoke(app, ["lint"])
     assert result.exit_code == 0, result.output
-    shipped = len(TemplateStore.load())
+    shipped = len(load_templates())
     assert f"{shipped} templates, 0 issues (US-RegF, UK-FCA, CN)" in result.output
 
 
@@ -58,7 +60,7 @@ def test_lint_fails_listing_issues(cli: CliRunner, tmp_path: Path):
     assert "US-RegF help [limited/sms/en/body] missing_opt_out" in result.output
     assert ("US-RegF help [limited/sms/en/body] disclosure: limited content reveals a debt: "
             "debt word 'owe'") in result.output
-    assert f"{len(TemplateStore.load())} templates, 2 issues (US-RegF)" in result.output
+    assert f"{len(load_templates())} templates, 2 issues (US-RegF)" in result.output
 
 
 def test_lint_reads_the_override_dir_from_the_environment(cli: CliRunner, tmp_path: Path,
@@ -164,7 +166,7 @@ def test_preview_falls_back_to_samples_when_cases_cannot_be_looked_up():
                                     "available)")
 
     lines = preview_text("help", "en", ChannelKind.SMS, account_id="ACC-1", level=None,
-                         profile=PROFILE, settings=Settings(), store=TemplateStore.load(),
+                         profile=PROFILE, settings=Settings(), store=load_templates(),
                          loader=unavailable)
     assert lines[0] == ("note: case lookup needs the database (bot.bootstrap not available); "
                         "showing sample data")
@@ -176,9 +178,9 @@ def test_preview_text_uses_the_loader_it_is_given():
     lines = preview_text("balance_info", None, ChannelKind.TELEGRAM, account_id="ACC-77881234",
                          level=Disclosure.VERIFIED,
                          profile=PROFILE,
-                         settings=Settings(), store=TemplateStore.load(), loader=cases.get)
+                         settings=Settings(), store=load_templates(), loader=cases.get)
     assert "- Balance: £96.40" in "\n".join(lines)
     with pytest.raises(TemplateError, match="no case with account id 'X'"):
         preview_text("help", None, ChannelKind.SMS, account_id="X", level=None,
                      profile=PROFILE, settings=Settings(),
-                     store=TemplateStore.load(), loader=cases.get)
+                     store=load_templates(), loader=cases.get)

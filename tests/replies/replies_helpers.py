@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from bot.replies import Reply, parse_reply
+from bot.replies.model import Reply
+from bot.replies.parser import parse_reply
 
 # Wednesday 9 December 2026, mid-morning, in New York and in Shanghai.
 NOW_EN = dt.datetime(2026, 12, 9, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))

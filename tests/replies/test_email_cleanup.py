@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from replies_helpers import NOW_EN
 
-from bot.replies import clean_email_reply, parse_reply
-from bot.replies.email_cleanup import mask_quoted
+from bot.replies.email_cleanup import clean_email_reply, mask_quoted
+from bot.replies.parser import parse_reply
 
 REMINDER = (
     "Hi Jenny, this is a reminder from Acme Finance that your payment of $120.00 is past due.\n"

@@ -13,7 +13,8 @@ from decimal import Decimal
 import pytest
 from replies_helpers import terms
 
-from bot.replies import Intent, parse_reply
+from bot.replies.model import Intent
+from bot.replies.parser import parse_reply
 
 MON_EN = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 MON_ZH = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))

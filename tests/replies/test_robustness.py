@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.replies import LOW_CONFIDENCE, Intent, Reply, parse_reply
+from bot.replies.model import LOW_CONFIDENCE, Intent, Reply
+from bot.replies.parser import parse_reply
 
 NOW = dt.datetime(2026, 12, 9, 10, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
 
@@ -175,6 +176,16 @@ def test_low_confidence_routes_to_a_human():
 def test_none_and_empty_text():
     assert parse_reply("", NOW).intent is Intent.OTHER
     assert parse_reply(None, NOW).intent is Intent.OTHER  # type: ignore[arg-type]
+
+
+def test_the_time_is_given_never_read_from_a_clock():
+    with pytest.raises(TypeError, match="now must be a datetime"):
+        parse_reply("I'll pay 50 tomorrow", None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="now must be a datetime"):
+        parse_reply("I'll pay 50 tomorrow", "2026-12-09")  # type: ignore[arg-type]
+    by_day = parse_reply("I'll pay 50 tomorrow", NOW.date())
+    assert by_day.promises == parse_reply("I'll pay 50 tomorrow", NOW).promises
+    assert by_day.promises[0].date == dt.date(2026, 12, 10)
 
 
 def test_random_reply_noise_stays_fast():

@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from bot.bootstrap import Container, bootstrap
-from bot.campaigns import load_campaigns
 from bot.domain.case import Case
 from bot.domain.clock import FixedClock
 from bot.domain.contacts import ContactPoint
@@ -21,6 +20,7 @@ from bot.domain.messages import ChannelKind
 from bot.services.planning import PlanningService
 from bot.settings import Settings
 from channels.sandbox import MemorySandboxStore, SandboxChannel
+from storage.campaign_files import load_campaigns
 from storage.db import make_engine
 from storage.models import ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork

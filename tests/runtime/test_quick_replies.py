@@ -16,7 +16,8 @@ from bot.domain.messages import (
     OutboundMessage,
 )
 from bot.domain.outbox import outbox_message
-from bot.replies import Intent, parse_reply
+from bot.replies.model import Intent
+from bot.replies.parser import parse_reply
 from bot.services.dispatch import CONFIRMATION
 from bot.services.messages import quick_replies_for
 from bot.services.ports import Channel

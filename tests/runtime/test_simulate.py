@@ -109,7 +109,8 @@ def test_customers_write_what_the_parser_reads() -> None:
     from zoneinfo import ZoneInfo
 
     from bot.domain.messages import ChannelKind
-    from bot.replies import Intent, parse_reply
+    from bot.replies.model import Intent
+    from bot.replies.parser import parse_reply
 
     now = FixedClock(datetime(2026, 12, 1, 15, tzinfo=UTC)).now()
     for language, zone in (("en", "America/New_York"), ("zh", "Asia/Shanghai")):

@@ -1,9 +1,10 @@
-"""Intent lexicons for English and Chinese replies, and the priority order.
+"""The cue lexicons of English and Chinese replies: the words, no decisions.
 
-Each intent has one compiled pattern of cues (phrases customers use), written
-from LABELING.md and from how people really text: typos, missing apostrophes
-("cant", "ill pay"), slang ("tmrw", "gonna"), Chinese colloquial forms. The
-parser decides among cues; this module only holds the words.
+Each cue category (mostly one per intent, plus clause cues such as ``promise`` or
+``block``) is a tuple of regex sources for the phrases customers use, written from
+LABELING.md and from how people really text: typos, missing apostrophes ("cant",
+"ill pay"), slang ("tmrw", "gonna"), Chinese colloquial forms. The scanners
+(:mod:`bot.replies.language_scanners`) find them; the parser decides among them.
 
 Patterns avoid nested unbounded quantifiers so that matching stays linear.
 """
@@ -12,43 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 
-from bot.replies._rx import rx
-from bot.replies.scanner import Parts
-
-
-class Intent(StrEnum):
-    """What a reply means (LABELING.md, "Intents")."""
-
-    PROMISE_TO_PAY = "promise_to_pay"
-    PAID = "paid"
-    DISPUTE = "dispute"
-    HARDSHIP = "hardship"
-    REFUSE = "refuse"
-    WRONG_PARTY = "wrong_party"
-    LEGAL = "legal"
-    CALLBACK = "callback"
-    QUESTION = "question"
-    STOP = "stop"
-    OTHER = "other"
-
-
-#: When several intents apply, the first in this order wins.
-PRIORITY: tuple[Intent, ...] = (
-    Intent.LEGAL,
-    Intent.WRONG_PARTY,
-    Intent.DISPUTE,
-    Intent.PROMISE_TO_PAY,
-    Intent.PAID,
-    Intent.HARDSHIP,
-    Intent.REFUSE,
-    Intent.CALLBACK,
-    Intent.QUESTION,
-    Intent.STOP,
-    Intent.OTHER,
-)
-
+from bot.replies.cue_scanner import Parts
+from bot.replies.regex_programs import rx
 
 #: Categories read per clause: in these, a leading "^" anchors at each clause start.
 CLAUSE_CATEGORIES = frozenset(

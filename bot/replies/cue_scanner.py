@@ -1,198 +1,32 @@
 """A fast multi-category cue scanner built on ``re``.
 
-Python's regex engine tries every branch of an alternation at every position,
-so a lexicon of hundreds of phrases is slow as one plain alternation. The
-:class:`Scanner` here keeps it fast: alternatives are grouped by their first
-literal characters (a branch whose first character does not match is skipped
-cheaply), a leading ``\\b`` is replaced by one ``(?<!\\w)`` test, and the whole
-set sits in a lookahead gate that only reports where some cue starts; each
-category is then matched on its own at those few positions.
+A lexicon of hundreds of phrases is slow as one plain alternation (``re`` tries every
+branch at every position). The :class:`Scanner` here keeps it fast: alternatives are
+grouped by their first literal characters (:mod:`bot.replies.alternations`), a leading
+``\\b`` is replaced by one ``(?<!\\w)`` test, and the whole set sits in a lookahead
+gate that only reports where some cue starts; each category is then matched on its own
+at those few positions.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-from bot.replies._rx import rx
+from bot.replies.alternations import (
+    expand_alternative,
+    leading_literal,
+    split_top,
+    trie_alternation,
+)
+from bot.replies.regex_programs import rx
 
+#: The regex sources of one cue category (each may hold top-level alternatives).
 Parts = tuple[str, ...]
-
-
-def _tokens(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
-    """Walk a regex source: ``(index, char, depth)`` for each char outside escapes and
-    character classes, with the group depth after that char."""
-    depth = 0
-    i = start
-    n = len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            j = i + 1
-            if j < n and pattern[j] == "^":
-                j += 1
-            if j < n and pattern[j] == "]":
-                j += 1
-            while j < n and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            continue
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        yield i, ch, depth
-        i += 1
-
-
-def split_top(pattern: str) -> list[str]:
-    """Split a regex source at its top-level ``|`` (outside groups and classes)."""
-    out: list[str] = []
-    start = 0
-    for i, ch, depth in _tokens(pattern):
-        if ch == "|" and depth == 0:
-            out.append(pattern[start:i])
-            start = i + 1
-    out.append(pattern[start:])
-    return out
-
-
-def _close_paren(pattern: str, open_at: int) -> int:
-    """Index of the ``)`` closing the group opened at ``open_at`` (-1 if none)."""
-    for i, ch, depth in _tokens(pattern, open_at):
-        if ch == ")" and depth == 0:
-            return i
-    return -1
-
-
-def _expand(alt: str, budget: int = 64) -> list[str]:
-    """Make alternatives start with a literal by distributing a leading group.
-
-    ``(?:can|could|will)\\s+pay`` becomes ``c(?:an|ould)\\s+pay`` and ``will\\s+pay``:
-    parts are grouped by first character so the rest is copied once per character,
-    not once per part. A leading optional group ``(?:the\\s+)?end`` becomes
-    ``the\\s+end`` and ``end``. Groups holding named groups are left alone.
-    """
-    if not alt.startswith("(?:") or budget <= 0:
-        return [alt]
-    close = _close_paren(alt, 0)
-    if close < 0 or "(?P<" in alt[:close]:
-        return [alt]
-    rest = alt[close + 1 :]
-    optional = False
-    if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
-        optional = True
-        rest = rest[1:]
-    elif rest[:1] in ("?", "*", "+", "{"):
-        return [alt]
-    parts: list[str] = []
-    for part in split_top(alt[3:close]):
-        parts.extend(_expand(part, budget // 2))
-    by_char: dict[str, list[str]] = {}
-    out: list[str] = []
-    for part in parts:
-        c = _leading_literal(part)
-        if c is None or len(c) != 1:
-            out.append(part + rest)  # no top-level "|" in a part: concatenation is safe
-        else:
-            by_char.setdefault(c, []).append(part[1:])
-    for c, tails in by_char.items():
-        if len(tails) == 1:
-            out.append(c + tails[0] + rest)
-        else:
-            out.append(c + "(?:" + "|".join(tails) + ")" + rest)
-    if optional:
-        out.extend(_expand(rest, budget // 2))
-    if len(out) > budget:
-        return [alt]
-    return out
-
-
-def _leading_literal(a: str) -> str | None:
-    """The first character of ``a`` if it is a plain, unquantified literal."""
-    c = a[:1]
-    if c and (c.isalnum() or c == "'" or c == " ") and a[1:2] not in ("?", "*", "+", "{"):
-        return c
-    if c == "\\" and a[1:2] == "s" and a[2:3] == "+" and a[3:4] not in ("?", "+"):
-        return "\\s+"  # "\s+" is a common second element; grouping on it is safe
-    return None
-
-
-def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> str:
-    """Join alternatives grouped by their first literal characters, recursively.
-
-    The regex engine tries every branch of an alternation at every position,
-    but skips a branch cheaply when its first character does not match; grouping
-    by first character (and again inside each group) turns hundreds of branch
-    checks per position into a few dozen. An alternative that does not start with
-    a literal is a barrier: groups are not moved across it, so alternatives that
-    may match at one position keep their relative order. With ``ordered=False``
-    (when only "does some alternative match here" matters) there are no
-    barriers: such alternatives go last.
-    """
-    parts: list[str] = []
-    groups: dict[str, list[str]] = {}
-    tail: list[str] = []
-
-    def flush() -> None:
-        if not ordered and len(groups) > 40 and all(len(c) == 1 for c in groups):
-            # Many first characters (Chinese): test a character class per bucket first,
-            # then dispatch inside the bucket on the character just read.
-            chars = sorted(groups)
-            size = max(8, int(len(chars) ** 0.5))
-            for k in range(0, len(chars), size):
-                bucket = chars[k : k + size]
-                inner = []
-                for c in bucket:
-                    rests = groups[c]
-                    body = (
-                        rests[0]
-                        if len(rests) == 1
-                        else trie_alternation(rests, depth - 1, ordered)
-                        if depth > 1
-                        else "|".join(rests)
-                    )
-                    inner.append("(?<=" + re.escape(c) + ")(?:" + body + ")")
-                cls = "".join(re.escape(c) for c in bucket)
-                parts.append("[" + cls + "](?:" + "|".join(inner) + ")")
-            groups.clear()
-            return
-        for c, rests in groups.items():
-            if len(rests) == 1:
-                parts.append(c + rests[0])
-            elif depth > 1:
-                parts.append(c + "(?:" + trie_alternation(rests, depth - 1, ordered) + ")")
-            else:
-                parts.append(c + "(?:" + "|".join(rests) + ")")
-        groups.clear()
-
-    for a in alts:
-        c = _leading_literal(a)
-        if c is not None:
-            groups.setdefault(c, []).append(a[len(c) :])
-        elif ordered:
-            flush()
-            parts.append(f"(?:{a})" if a else "")
-        else:
-            tail.append(f"(?:{a})" if a else "")
-    flush()
-    return "|".join(parts + tail)
-
-
-def word_start(text: str, pos: int) -> bool:
-    """True when ``pos`` is at a word boundary from the left (what a leading ``\\b`` checks)."""
-    if pos == 0:
-        return True
-    c = text[pos - 1]
-    return not (c.isalnum() or c == "_")
 
 
 def _first_char(alt: str) -> str | None:
     """The character every match of ``alt`` starts with, if it is a plain literal."""
-    if _leading_literal(alt) is not None and alt[:1] != "\\":
+    if leading_literal(alt) is not None and alt[:1] != "\\":
         return alt[0]
     if (
         alt[:1] == "\\"
@@ -209,7 +43,7 @@ def _first_two(alt: str) -> str | None:
     c = _first_char(alt)
     if c is None or alt[:1] == "\\":
         return None
-    nxt = _leading_literal(alt[1:])
+    nxt = leading_literal(alt[1:])
     if nxt is None:
         return None
     return c + (" " if nxt == "\\s+" or nxt == " " else nxt)
@@ -277,9 +111,9 @@ class Scanner:
                         dest = at_clause if cat in clause_categories else at_text
                         dest.append(f"(?:{alt[1:]})(?P<{name}>)")
                     elif alt.startswith("\\b"):
-                        bounded.extend(_expand(alt[2:]))
+                        bounded.extend(expand_alternative(alt[2:]))
                     else:
-                        free.extend(_expand(alt))
+                        free.extend(expand_alternative(alt))
             if not bounded and not free:
                 continue
             k = len(entries)

@@ -1,12 +1,15 @@
 """The ``duebot parse`` protocol: JSON Lines in, JSON Lines out.
 
-Each input line is an object with ``text``, ``now`` (ISO-8601 with offset) and
-optionally ``balance``, ``currency`` and ``lang``. Each output line, in the same
-order, has ``intent``, ``opt_out``, ``promises`` (``amount`` "D.DD" or null,
-``date`` YYYY-MM-DD or null), ``lang`` and ``confidence`` (plus ``id`` when the
-input had one). A malformed line yields ``{"error": ..., "line": n}`` and the
-exit status is 1 at the end; the other lines are still answered. Blank lines
-are skipped. Output is buffered and written in chunks.
+Each input line is an object with ``text``, ``now`` (ISO-8601 with offset: the
+customer's local time, against which "friday" or "tomorrow" are read) and optionally
+``balance``, ``currency`` and ``lang``. ``now`` is required: a line without it is
+malformed, like any other (the parser reads no clock, and the time of this run is not
+the time a stored reply was written). Each output line, in the same order, has
+``intent``, ``opt_out``, ``promises`` (``amount`` "D.DD" or null, ``date`` YYYY-MM-DD
+or null), ``lang`` and ``confidence`` (plus ``id`` when the input had one). A malformed
+line yields ``{"error": ..., "line": n}`` and the exit status is 1 at the end; the
+other lines are still answered. Blank lines are skipped. Output is buffered and
+written in chunks.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, TextIO
 
-from bot.replies._rx import rx
 from bot.replies.model import Reply
 from bot.replies.parser import parse_reply
+from bot.replies.regex_programs import rx
 
 _CHUNK = 2000
 # Bytes that were not UTF-8, as decoded with "surrogateescape".

@@ -1,16 +1,16 @@
-"""Load campaign YAML files, all or nothing.
+"""Parse and validate campaign YAML documents, all or nothing.
 
-Every problem in every file is reported at once as ``file:line: path.inside: reason``
-(YAML syntax errors with their line, validation errors with the path pydantic gives and
-the line of the offending value). If anything is wrong, nothing is returned: callers
-keep whatever campaigns they had before.
+Every problem in every document is reported at once as ``file:line: path.inside:
+reason`` (YAML syntax errors with their line, validation errors with the path pydantic
+gives and the line of the offending value). If anything is wrong, nothing is returned:
+callers keep whatever campaigns they had before. Documents come as text with a source
+name for the messages; reading files is the adapter's job (``storage.campaign_files``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -132,43 +132,39 @@ def _parse(text: str, source: str) -> tuple[Campaign | None, list[Problem]]:
         return None, problems
 
 
-def load_campaign(path: str | Path) -> Campaign:
-    """Load one YAML file; :class:`CampaignError` names every problem in it."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CampaignError([Problem(str(path), None, "", f"cannot read: {exc}")]) from exc
-    return parse_campaign(text, str(path))
+@dataclass(frozen=True, slots=True)
+class CampaignText:
+    """One campaign document as read; ``source`` names it in problems (a file, "console")."""
+
+    source: str
+    text: str
 
 
-def load_campaigns(directory: str | Path) -> dict[str, Campaign]:
-    """Every ``*.yaml``/``*.yml`` in ``directory`` by campaign id, or nothing at all.
+def parse_campaigns(documents: Iterable[CampaignText | Problem]) -> dict[str, Campaign]:
+    """Every document's campaign by id, or nothing at all (:class:`CampaignError`).
 
-    All files are checked before anything is returned; a campaign id defined twice is an
-    error too.
+    All documents are checked before anything is returned; a campaign id defined twice
+    is an error too. A :class:`Problem` among the documents stands for one that could
+    not be read, and is reported in its place.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise CampaignError([Problem(str(directory), None, "", "not a directory")])
-    files = sorted(p for p in directory.iterdir()
-                   if p.suffix in (".yaml", ".yml") and p.is_file())
     problems: list[Problem] = []
-    loaded: dict[str, tuple[Campaign, Path]] = {}
-    for path in files:
-        try:
-            campaign = load_campaign(path)
-        except CampaignError as exc:
-            problems += exc.problems
+    loaded: dict[str, tuple[Campaign, str]] = {}
+    for doc in documents:
+        if isinstance(doc, Problem):
+            problems.append(doc)
+            continue
+        campaign, found = _parse(doc.text, doc.source)
+        if found or campaign is None:
+            problems += found
             continue
         if campaign.id in loaded:
             other = loaded[campaign.id][1]
-            root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-            problems.append(Problem(str(path), _line_of(root, ("id",)), "id",
+            root = yaml.compose(doc.text, Loader=yaml.SafeLoader)
+            problems.append(Problem(doc.source, _line_of(root, ("id",)), "id",
                                     f"campaign id {campaign.id!r} is already defined in "
                                     f"{other}"))
             continue
-        loaded[campaign.id] = (campaign, path)
+        loaded[campaign.id] = (campaign, doc.source)
     if problems:
         raise CampaignError(problems)
     return {cid: c for cid, (c, _) in loaded.items()}

@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 
-from bot.replies.jsonl import run
+from bot.entrypoints.parse_jsonl import run
 
 
 def _run(lines: list[str]) -> tuple[int, list[dict]]:
@@ -77,6 +77,14 @@ def test_malformed_lines_yield_errors_and_nonzero_exit_but_keep_the_rest():
         assert set(o) == {"error", "line"} and o["line"] == n
 
 
+def test_a_line_without_now_is_malformed_the_parser_reads_no_clock():
+    code, out = _run([json.dumps({"text": "I'll pay 50 tomorrow"}) + "\n",
+                      json.dumps({"text": "ok", "now": None}) + "\n"])
+    assert code == 1
+    assert out == [{"error": "now must be an ISO-8601 string", "line": 1},
+                   {"error": "now must be an ISO-8601 string", "line": 2}]
+
+
 def test_balance_as_number_and_null_fields():
     code, out = _run(
         [
@@ -132,7 +140,7 @@ def test_invalid_utf8_line_is_an_error_not_a_crash():
 
 
 def test_fast_rendering_matches_json_dumps():
-    from bot.replies.jsonl import _render, _reply_of, answer
+    from bot.entrypoints.parse_jsonl import _render, _reply_of, answer
 
     records = [
         {

@@ -1,7 +1,7 @@
-"""The reply scanner of each language: every cue the parser reads, in one pass.
+"""The cue scanner of each language: every cue the parser reads, in one pass.
 
-One :class:`~bot.replies.scanner.Scanner` per language holds the intent and
-clause lexicons (:mod:`bot.replies.intents`), the English opt-out requests
+One :class:`~bot.replies.cue_scanner.Scanner` per language holds the intent and
+clause lexicons (:mod:`bot.replies.cue_lexicons`), the English opt-out requests
 (:mod:`bot.replies.optout`), the English amount markers
 (:mod:`bot.replies.amounts`) and, as start positions only, the date phrases
 (:mod:`bot.replies.dates`), so a reply is scanned once for all of them.
@@ -10,10 +10,10 @@ clause lexicons (:mod:`bot.replies.intents`), the English opt-out requests
 from __future__ import annotations
 
 from bot.replies.amounts import EN_MARKER_PARTS
+from bot.replies.cue_lexicons import CATEGORIES, CLAUSE_CATEGORIES, LEXICONS
+from bot.replies.cue_scanner import Parts, Scanner
 from bot.replies.dates import gate_parts
-from bot.replies.intents import CATEGORIES, CLAUSE_CATEGORIES, LEXICONS
 from bot.replies.optout import REQUEST_EN
-from bot.replies.scanner import Parts, Scanner
 
 Hits = dict[str, list[tuple[int, int]]]
 

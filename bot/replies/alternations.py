@@ -1,0 +1,178 @@
+"""Regex alternations reshaped so that ``re`` matches them fast.
+
+Python's regex engine tries every branch of an alternation at every position, but
+skips a branch cheaply when its first character does not match. These helpers work on
+regex *sources*: split an alternation at its top level, distribute a leading group so
+that alternatives start with a literal, and group alternatives by their first literal
+characters (:func:`trie_alternation`). Used by :class:`~bot.replies.cue_scanner.Scanner`
+and by the date and amount patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+
+def _tokens(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """Walk a regex source: ``(index, char, depth)`` for each char outside escapes and
+    character classes, with the group depth after that char."""
+    depth = 0
+    i = start
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        yield i, ch, depth
+        i += 1
+
+
+def split_top(pattern: str) -> list[str]:
+    """Split a regex source at its top-level ``|`` (outside groups and classes)."""
+    out: list[str] = []
+    start = 0
+    for i, ch, depth in _tokens(pattern):
+        if ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+    out.append(pattern[start:])
+    return out
+
+
+def _close_paren(pattern: str, open_at: int) -> int:
+    """Index of the ``)`` closing the group opened at ``open_at`` (-1 if none)."""
+    for i, ch, depth in _tokens(pattern, open_at):
+        if ch == ")" and depth == 0:
+            return i
+    return -1
+
+
+def expand_alternative(alt: str, budget: int = 64) -> list[str]:
+    """Make alternatives start with a literal by distributing a leading group.
+
+    ``(?:can|could|will)\\s+pay`` becomes ``c(?:an|ould)\\s+pay`` and ``will\\s+pay``:
+    parts are grouped by first character so the rest is copied once per character,
+    not once per part. A leading optional group ``(?:the\\s+)?end`` becomes
+    ``the\\s+end`` and ``end``. Groups holding named groups are left alone.
+    """
+    if not alt.startswith("(?:") or budget <= 0:
+        return [alt]
+    close = _close_paren(alt, 0)
+    if close < 0 or "(?P<" in alt[:close]:
+        return [alt]
+    rest = alt[close + 1 :]
+    optional = False
+    if rest[:1] == "?" and rest[1:2] not in ("?", "+"):
+        optional = True
+        rest = rest[1:]
+    elif rest[:1] in ("?", "*", "+", "{"):
+        return [alt]
+    parts: list[str] = []
+    for part in split_top(alt[3:close]):
+        parts.extend(expand_alternative(part, budget // 2))
+    by_char: dict[str, list[str]] = {}
+    out: list[str] = []
+    for part in parts:
+        c = leading_literal(part)
+        if c is None or len(c) != 1:
+            out.append(part + rest)  # no top-level "|" in a part: concatenation is safe
+        else:
+            by_char.setdefault(c, []).append(part[1:])
+    for c, tails in by_char.items():
+        if len(tails) == 1:
+            out.append(c + tails[0] + rest)
+        else:
+            out.append(c + "(?:" + "|".join(tails) + ")" + rest)
+    if optional:
+        out.extend(expand_alternative(rest, budget // 2))
+    if len(out) > budget:
+        return [alt]
+    return out
+
+
+def leading_literal(a: str) -> str | None:
+    """The first character of ``a`` if it is a plain, unquantified literal."""
+    c = a[:1]
+    if c and (c.isalnum() or c == "'" or c == " ") and a[1:2] not in ("?", "*", "+", "{"):
+        return c
+    if c == "\\" and a[1:2] == "s" and a[2:3] == "+" and a[3:4] not in ("?", "+"):
+        return "\\s+"  # "\s+" is a common second element; grouping on it is safe
+    return None
+
+
+def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> str:
+    """Join alternatives grouped by their first literal characters, recursively.
+
+    The regex engine tries every branch of an alternation at every position,
+    but skips a branch cheaply when its first character does not match; grouping
+    by first character (and again inside each group) turns hundreds of branch
+    checks per position into a few dozen. An alternative that does not start with
+    a literal is a barrier: groups are not moved across it, so alternatives that
+    may match at one position keep their relative order. With ``ordered=False``
+    (when only "does some alternative match here" matters) there are no
+    barriers: such alternatives go last.
+    """
+    parts: list[str] = []
+    groups: dict[str, list[str]] = {}
+    tail: list[str] = []
+
+    def flush() -> None:
+        if not ordered and len(groups) > 40 and all(len(c) == 1 for c in groups):
+            # Many first characters (Chinese): test a character class per bucket first,
+            # then dispatch inside the bucket on the character just read.
+            chars = sorted(groups)
+            size = max(8, int(len(chars) ** 0.5))
+            for k in range(0, len(chars), size):
+                bucket = chars[k : k + size]
+                inner = []
+                for c in bucket:
+                    rests = groups[c]
+                    body = (
+                        rests[0]
+                        if len(rests) == 1
+                        else trie_alternation(rests, depth - 1, ordered)
+                        if depth > 1
+                        else "|".join(rests)
+                    )
+                    inner.append("(?<=" + re.escape(c) + ")(?:" + body + ")")
+                cls = "".join(re.escape(c) for c in bucket)
+                parts.append("[" + cls + "](?:" + "|".join(inner) + ")")
+            groups.clear()
+            return
+        for c, rests in groups.items():
+            if len(rests) == 1:
+                parts.append(c + rests[0])
+            elif depth > 1:
+                parts.append(c + "(?:" + trie_alternation(rests, depth - 1, ordered) + ")")
+            else:
+                parts.append(c + "(?:" + "|".join(rests) + ")")
+        groups.clear()
+
+    for a in alts:
+        c = leading_literal(a)
+        if c is not None:
+            groups.setdefault(c, []).append(a[len(c) :])
+        elif ordered:
+            flush()
+            parts.append(f"(?:{a})" if a else "")
+        else:
+            tail.append(f"(?:{a})" if a else "")
+    flush()
+    return "|".join(parts + tail)
+

@@ -1,0 +1,158 @@
+"""The instalments of a promise: the amount and date items of its clauses, paired.
+
+Items are read in order; an amount opens a new instalment, a date completes the open
+one. Rows are then merged ("500ish after xmas, say the 28th"), a dateless promise takes
+the date of an earlier pay-day clause, and vague rows give way to concrete ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.replies.amounts import FULL, HALF, NUM, AmountHit, resolve
+from bot.replies.analysis import Analysis
+from bot.replies.dates import DATE, EVENT, PAST, DateHit
+from bot.replies.markers import ZH_THEN
+from bot.replies.model import PromiseTerm
+from bot.replies.regex_programs import rx
+
+# "this saturday instead of friday": the day after these is not promised.
+_INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
+_EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
+
+
+def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
+    """The promised instalments of the clauses ``clause_idx`` (at least one term), by
+    date when every term has one; records their amount and date spans."""
+    rows: list[list[object]] = []  # [amount_hit, date_hit, clause_index]
+    for i in clause_idx:
+        s, e = an.clauses[i]
+        dates, amts = an.clause_items(s, e)
+        dates = [
+            d
+            for d in dates
+            if d.kind != PAST
+            and not _EXCLUDED_BEFORE.search(an.t, max(0, d.start - 14), d.start)
+        ]
+        ins = _INSTEAD.search(an.t, s, e)
+        if ins is not None and (
+            any(d.start < ins.start() for d in dates)
+            or any(a.start < ins.start() for a in amts)
+        ):
+            # "200 saturday instead of the 300 on friday": what follows is not offered
+            dates = [d for d in dates if d.start < ins.start()]
+            amts = [a for a in amts if a.start < ins.start()]
+        if any(a.kind == NUM for a in amts):
+            amts = [a for a in amts if a.kind in (NUM, HALF)]
+        items: list[DateHit | AmountHit] = sorted([*dates, *amts], key=lambda h: h.start)
+        cur: list[object] = [None, None, i]
+        for it in items:
+            if isinstance(it, AmountHit):
+                prev_a = cur[0]
+                if (
+                    isinstance(prev_a, AmountHit)
+                    and prev_a.kind != NUM
+                    and prev_a.kind == it.kind
+                ):
+                    continue
+                if cur[0] is not None:
+                    rows.append(cur)
+                    cur = [None, None, i]
+                cur[0] = it
+            else:
+                prev = cur[1]
+                if (
+                    isinstance(prev, DateHit)
+                    and prev.kind == it.kind
+                    and prev.value == it.value
+                ):
+                    continue
+                if isinstance(prev, DateHit):
+                    if prev.kind != DATE and it.kind == DATE:
+                        cur[1] = it
+                        continue
+                    if it.kind != DATE:
+                        continue
+                    rows.append(cur)
+                    cur = [None, None, i]
+                cur[1] = it
+        rows.append(cur)
+    rows = _merge_rows(rows)
+    _attach_event_date(an, rows, clause_idx)
+    if any(isinstance(r[0], AmountHit) and r[0].kind == NUM for r in rows):
+        rows = [
+            r
+            for r in rows
+            if not (isinstance(r[0], AmountHit) and r[0].kind == FULL and not _concrete(r[1]))
+        ]
+    if len(rows) > 1:
+        rows = [r for r in rows if r[0] is not None or _concrete(r[1])] or rows[:1]
+    seen: set[tuple[object, object]] = set()
+    terms: list[PromiseTerm] = []
+    for a, d, _ in rows:
+        amount = resolve(a, an.balance) if isinstance(a, AmountHit) else None
+        date = d.value if isinstance(d, DateHit) and d.kind == DATE else None
+        key = (amount, date)
+        if key in seen and amount is None:
+            continue
+        seen.add(key)
+        terms.append(PromiseTerm(amount, date))
+        if isinstance(a, AmountHit):
+            an.add_span(a.start, a.end, "amount", None if amount is None else f"{amount:.2f}")
+        if isinstance(d, DateHit):
+            an.add_span(d.start, d.end, "date", None if date is None else date.isoformat())
+    if not terms:
+        terms = [PromiseTerm(None, None)]
+    if all(p.date is not None for p in terms):
+        terms.sort(key=lambda p: p.date or dt.date.max)
+    return tuple(terms)
+
+
+def _merge_rows(rows: list[list[object]]) -> list[list[object]]:
+    """Join an amount-only row and a date-only row that complete each other."""
+    out: list[list[object]] = []
+    for r in rows:
+        if r[0] is None and r[1] is None:
+            out.append(r)
+            continue
+        if out:
+            p = out[-1]
+            if p[0] is None and p[1] is None:
+                out[-1] = r
+                continue
+            if p[1] is None and p[0] is not None and r[0] is None and r[1] is not None:
+                p[1] = r[1]
+                continue
+            if p[0] is not None and not _concrete(p[1]) and r[0] is None and _concrete(r[1]):
+                p[1] = r[1]  # "500ish after xmas, say the 28th"
+                continue
+            if p[0] is None and p[1] is not None and r[0] is not None and r[1] is None:
+                p[0] = r[0]
+                continue
+        out.append(r)
+    return out or [[None, None, 0]]
+
+
+def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[int]) -> None:
+    """Give a dateless promise the date of an earlier pay-day clause ("I get paid the 25th")."""
+    if len(rows) != 1 or _concrete(rows[0][1]):
+        return
+    first = clause_idx[0] if clause_idx else 0
+    if clause_idx and an.lg == "zh":
+        s, e = an.clauses[first]
+        if ZH_THEN.search(an.t, s, e):
+            d = an.earlier_date(s)
+            if d is not None:  # "下个月才有钱，到时候还": then = the stated time
+                rows[0][1] = d
+                return
+    for s, e in an.clauses[:first]:
+        dates = an.clause_items(s, e)[0]
+        if any(d.kind == EVENT for d in dates):
+            concrete = [d for d in dates if d.kind == DATE]
+            if concrete:
+                rows[0][1] = concrete[0]
+                return
+
+
+def _concrete(d: object) -> bool:
+    return isinstance(d, DateHit) and d.kind == DATE

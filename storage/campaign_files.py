@@ -1,0 +1,47 @@
+"""Campaign files: the YAML campaign definitions in a directory, on disk.
+
+Reading only; parsing and validation (all or nothing, every problem with its file and
+line) are :mod:`bot.campaigns.parsing`'s.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.campaigns.model import Campaign
+from bot.campaigns.parsing import (
+    CampaignError,
+    CampaignText,
+    Problem,
+    parse_campaign,
+    parse_campaigns,
+)
+
+
+def _read(path: Path) -> CampaignText | Problem:
+    try:
+        return CampaignText(str(path), path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return Problem(str(path), None, "", f"cannot read: {exc}")
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Load one YAML file; :class:`CampaignError` names every problem in it."""
+    doc = _read(Path(path))
+    if isinstance(doc, Problem):
+        raise CampaignError([doc])
+    return parse_campaign(doc.text, doc.source)
+
+
+def load_campaigns(directory: str | Path) -> dict[str, Campaign]:
+    """Every ``*.yaml``/``*.yml`` in ``directory`` by campaign id, or nothing at all.
+
+    All files are checked before anything is returned; a campaign id defined twice is an
+    error too.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise CampaignError([Problem(str(directory), None, "", "not a directory")])
+    files = sorted(p for p in directory.iterdir()
+                   if p.suffix in (".yaml", ".yml") and p.is_file())
+    return parse_campaigns(_read(path) for path in files)
