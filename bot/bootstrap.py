@@ -96,9 +96,9 @@ class Container:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
+        from bot.domain.unsubscribe import make_unsubscribe_token
         from bot.services.dispatch import Dispatcher
         from bot.services.messages import rerender_for_channel
-        from channels.email_smtp import make_unsubscribe_token
 
         secret = self.settings.secret_key.get_secret_value()
         return Dispatcher(
@@ -119,18 +119,23 @@ def build_channels(settings: Settings, engine: Engine, clock: Clock,
 
         store = SqlSandboxStore(engine, clock)
     out: dict[ChannelKind, Channel] = {}
+    values = settings.model_dump()
     if settings.has_twilio():
-        from channels.sms_twilio import TwilioSmsChannel
+        from channels.twilio.config import TwilioConfig
+        from channels.twilio.sms import TwilioSmsChannel
 
-        out[ChannelKind.SMS] = TwilioSmsChannel.from_settings(settings)
+        out[ChannelKind.SMS] = TwilioSmsChannel.from_config(TwilioConfig.from_values(values))
     if settings.has_smtp():
-        from channels.email_smtp import SmtpEmailChannel
+        from channels.email.config import SmtpConfig
+        from channels.email.smtp import SmtpEmailChannel
 
-        out[ChannelKind.EMAIL] = SmtpEmailChannel.from_settings(settings)
+        out[ChannelKind.EMAIL] = SmtpEmailChannel.from_config(SmtpConfig.from_values(values))
     if settings.has_telegram():
-        from channels.telegram_chat import TelegramChatChannel
+        from channels.telegram.chat import TelegramChatChannel
+        from channels.telegram.config import TelegramConfig
 
-        out[ChannelKind.TELEGRAM] = TelegramChatChannel.from_settings(settings)
+        out[ChannelKind.TELEGRAM] = TelegramChatChannel.from_config(
+            TelegramConfig.from_values(values))
     for kind in ChannelKind:
         out.setdefault(kind, SandboxChannel(kind, store, clock=clock))
     return out

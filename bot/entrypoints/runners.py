@@ -228,7 +228,7 @@ async def ensure_started(channel: Any, container: Container) -> bool:
     async with lock:
         if id(channel) in _STARTED:
             return False
-        from channels.telegram_chat import TelegramChatChannel
+        from channels.telegram.chat import TelegramChatChannel
 
         if isinstance(channel, TelegramChatChannel):
             await channel.start(sink=container.inbound if channel.polling else None)
@@ -245,8 +245,9 @@ async def inbound_component(container: Container, stop: asyncio.Event) -> None:
     mode the channel polls and feeds the inbound sink itself.
     """
     from bot.domain.messages import ChannelKind
-    from channels.email_inbound import ImapPoller, SmtpInboundListener
-    from channels.telegram_chat import TelegramChatChannel
+    from channels.email.config import ImapConfig, ListenerConfig
+    from channels.email.inbound import ImapPoller, SmtpInboundListener
+    from channels.telegram.chat import TelegramChatChannel
 
     settings = container.settings
     sink = container.inbound
@@ -254,11 +255,12 @@ async def inbound_component(container: Container, stop: asyncio.Event) -> None:
     tasks: list[asyncio.Task[None]] = []
     try:
         if settings.inbound_smtp_host:
-            listener = SmtpInboundListener.from_settings(settings, sink)
+            listener = SmtpInboundListener.from_config(
+                ListenerConfig.from_values(settings.model_dump()), sink)
             await listener.start()
             closers.append(listener.aclose)
         if settings.imap_host:
-            poller = ImapPoller.from_settings(settings, sink)
+            poller = ImapPoller.from_config(ImapConfig.from_values(settings.model_dump()), sink)
             tasks.append(asyncio.create_task(poller.run(stop)))
         chat = container.channels.get(ChannelKind.TELEGRAM)
         if isinstance(chat, TelegramChatChannel):

@@ -43,10 +43,10 @@ from bot.entrypoints.web.app import create_app
 from bot.entrypoints.web.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.services.dispatch import DispatchStats
 from bot.settings import Settings
-from channels.email_inbound import SmtpInboundListener
-from channels.email_smtp import SmtpEmailChannel
-from channels.sms_twilio import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
-from channels.telegram_chat import TelegramChatChannel
+from channels.email.inbound import SmtpInboundListener
+from channels.email.smtp import SmtpEmailChannel
+from channels.telegram.chat import TelegramChatChannel
+from channels.twilio.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
 from storage.models import (
     CaseEventRow,
     ConversationRow,

@@ -15,7 +15,7 @@ from bot.domain.case import CaseStatus, Hold
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.services.dispatch import LEGAL_QUEUE
-from channels.sms_twilio import INBOUND_PATH
+from channels.twilio.sms import INBOUND_PATH
 from storage.outbox import enqueue_many, outbox_row
 from tests.conversations.test_inbound_helpers import (
     BRAND,

@@ -23,7 +23,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(email_router(settings.secret_key.get_secret_value(), sink,
                                     clock=container.clock))
 
-    from channels.sms_twilio import TwilioSmsChannel
+    from channels.twilio.sms import TwilioSmsChannel
 
     sms = channels.get(ChannelKind.SMS)
     if isinstance(sms, TwilioSmsChannel):
@@ -34,7 +34,7 @@ def create_app(container: Container) -> FastAPI:
     chat = channels.get(ChannelKind.TELEGRAM)
     if settings.has_telegram() and settings.telegram_webhook_secret is not None:
         from bot.entrypoints.web.telegram_webhook import build_router as telegram_router
-        from channels.telegram_chat import TelegramChatChannel
+        from channels.telegram.chat import TelegramChatChannel
 
         if isinstance(chat, TelegramChatChannel):
             app.include_router(telegram_router(chat, sink, settings.telegram_webhook_secret))

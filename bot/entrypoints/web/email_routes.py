@@ -7,7 +7,7 @@
   scanners and mail security gateways prefetch every URL in a message, so a GET must
   never unsubscribe anyone.
 
-Tokens come from :func:`channels.email_smtp.make_unsubscribe_token`; a token that does
+Tokens come from :func:`bot.domain.unsubscribe.make_unsubscribe_token`; a token that does
 not verify under ``secret`` gets 404 and changes nothing.
 """
 
@@ -21,9 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.contacts import mask_email
 from bot.domain.messages import ChannelKind, ContactSignal, SignalKind
+from bot.domain.unsubscribe import read_unsubscribe_token
 from bot.services.ports import InboundSink
-from channels.email_smtp import mask_email, read_unsubscribe_token
 
 log = logging.getLogger(__name__)
 

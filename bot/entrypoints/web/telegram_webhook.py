@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from bot.services.ports import InboundSink
 
 if TYPE_CHECKING:
-    from channels.telegram_chat import TelegramChatChannel
+    from channels.telegram.chat import TelegramChatChannel
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -41,7 +41,7 @@ def build_router(
     ``DUEBOT_TELEGRAM_WEBHOOK_SECRET``). Raises ``ChannelConfigError`` if Telegram would
     refuse it.
     """
-    from channels.telegram_chat import TelegramUpdateError, check_secret_token
+    from channels.telegram.chat import TelegramUpdateError, check_secret_token
 
     secret = (
         secret_token.get_secret_value() if isinstance(secret_token, SecretStr) else secret_token

@@ -36,7 +36,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.domain.messages import ContactSignal, SignalKind
 from bot.services.ports import InboundSink
 from bot.settings import Settings
-from channels.sms_twilio import (
+from channels.twilio.sms import (
     ANSWERED_BY_TWILIO,
     INBOUND_PATH,
     STATUS_PATH,

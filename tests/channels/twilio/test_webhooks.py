@@ -26,7 +26,8 @@ from bot.domain.messages import (
 )
 from bot.entrypoints.web.twilio_webhooks import build_router
 from bot.settings import Settings
-from channels.sms_twilio import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
+from channels.twilio.config import TwilioConfig
+from channels.twilio.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
 from tests.channels.conftest import RecordingSink
 from tests.peers.twilio_api import (
     TwilioApiPeer,
@@ -58,7 +59,7 @@ def make_settings(public_url: str = PUBLIC_URL) -> Settings:
 
 def make_app(sink: RecordingSink, settings: Settings | None = None) -> FastAPI:
     settings = settings or make_settings()
-    channel = TwilioSmsChannel.from_settings(settings)
+    channel = TwilioSmsChannel.from_config(TwilioConfig.from_values(settings.model_dump()))
     app = FastAPI()
     app.include_router(build_router(channel, sink, settings))
     return app
@@ -325,7 +326,7 @@ async def test_end_to_end_over_http_with_the_peer_as_twilio(sink: RecordingSink)
             twilio_from_number=OUR_NUMBER,
             twilio_api_base=peer.base_url,
         )
-        channel = TwilioSmsChannel.from_settings(settings)
+        channel = TwilioSmsChannel.from_config(TwilioConfig.from_values(settings.model_dump()))
         app = FastAPI()
         app.include_router(build_router(channel, sink, settings))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
