@@ -2,9 +2,9 @@
 
 ``bootstrap()`` with nothing configured gives the embedded default: a SQLite file, the
 sandbox channel standing in for SMS, email and Telegram, the system clock. Tests pass
-fakes (a FixedClock, an engine of their own, channels pointed at loopback peers).
-Everything is built on first use, so a CLI command that only imports a CSV never
-constructs a channel.
+fakes (a FixedClock, an engine of their own, channels pointed at loopback peers, a
+channel registry of their own). Everything is built on first use, so a CLI command that
+only imports a CSV never constructs a channel.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
     from bot.services.ports import SandboxStore
+    from channels.registry import ChannelRegistry
 
 log = logging.getLogger("duebot")
 
@@ -41,6 +42,7 @@ class Container:
     clock: Clock
     engine: Engine
     _channels: dict[ChannelKind, Channel] | None = field(default=None, repr=False)
+    _registry: ChannelRegistry | None = field(default=None, repr=False)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.clock)
@@ -50,8 +52,17 @@ class Container:
         """Channel adapters, built on first use (the CLI's import commands need none)."""
         if self._channels is None:
             self._channels = build_channels(self.settings, self.engine, self.clock,
-                                            self.sandbox_store)
+                                            self.sandbox_store, self.registry)
         return self._channels
+
+    @property
+    def registry(self) -> ChannelRegistry:
+        """The channel plugins (found on first use): what to build, mount and run."""
+        if self._registry is None:
+            from channels.registry import ChannelRegistry
+
+            self._registry = ChannelRegistry.discover()
+        return self._registry
 
     @cached_property
     def sandbox_store(self) -> SandboxStore:
@@ -110,35 +121,18 @@ class Container:
 
 
 def build_channels(settings: Settings, engine: Engine, clock: Clock,
-                   store: SandboxStore | None = None) -> dict[ChannelKind, Channel]:
+                   store: SandboxStore | None = None,
+                   registry: ChannelRegistry | None = None) -> dict[ChannelKind, Channel]:
     """Real adapters where configured, the sandbox for every other kind."""
-    from channels.sandbox import SandboxChannel
-
     if store is None:
         from storage.sandbox_store import SqlSandboxStore
 
         store = SqlSandboxStore(engine, clock)
-    out: dict[ChannelKind, Channel] = {}
-    values = settings.model_dump()
-    if settings.has_twilio():
-        from channels.twilio.config import TwilioConfig
-        from channels.twilio.sms import TwilioSmsChannel
+    if registry is None:
+        from channels.registry import ChannelRegistry
 
-        out[ChannelKind.SMS] = TwilioSmsChannel.from_config(TwilioConfig.from_values(values))
-    if settings.has_smtp():
-        from channels.email.config import SmtpConfig
-        from channels.email.smtp import SmtpEmailChannel
-
-        out[ChannelKind.EMAIL] = SmtpEmailChannel.from_config(SmtpConfig.from_values(values))
-    if settings.has_telegram():
-        from channels.telegram.chat import TelegramChatChannel
-        from channels.telegram.config import TelegramConfig
-
-        out[ChannelKind.TELEGRAM] = TelegramChatChannel.from_config(
-            TelegramConfig.from_values(values))
-    for kind in ChannelKind:
-        out.setdefault(kind, SandboxChannel(kind, store, clock=clock))
-    return out
+        registry = ChannelRegistry.discover()
+    return registry.build(settings.model_dump(), clock=clock, sandbox_store=store)
 
 
 def bootstrap(
@@ -147,9 +141,11 @@ def bootstrap(
     clock: Clock | None = None,
     engine: Engine | None = None,
     channels: Mapping[ChannelKind, Channel] | None = None,
+    registry: ChannelRegistry | None = None,
 ) -> Container:
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = engine or make_engine(settings.database_url)
     return Container(settings=settings, clock=clock, engine=engine,
-                     _channels=dict(channels) if channels is not None else None)
+                     _channels=dict(channels) if channels is not None else None,
+                     _registry=registry)

@@ -45,6 +45,7 @@ from bot.bootstrap import Container
 from bot.campaigns import load_campaigns
 from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
 from bot.services.planning import CampaignBook, PlanningService, TickReport
+from bot.services.ports import Channel
 
 log = logging.getLogger("duebot.runner")
 
@@ -218,22 +219,18 @@ _START_LOCKS: dict[int, asyncio.Lock] = {}
 _STARTED: set[int] = set()
 
 
-async def ensure_started(channel: Any, container: Container) -> bool:
+async def ensure_started(channel: Channel, container: Container) -> bool:
     """Start a channel once per process (worker and web may both need it in ``run``).
 
-    Returns True when this call started it (and so should close it). Telegram in polling
-    mode gets the inbound sink: its updates go straight to the application.
+    Returns True when this call started it (and so should close it). The channel's plugin
+    says how to start it: one that receives while it runs (Telegram polling) gets the
+    inbound sink, so its updates go straight to the application.
     """
     lock = _START_LOCKS.setdefault(id(channel), asyncio.Lock())
     async with lock:
         if id(channel) in _STARTED:
             return False
-        from channels.telegram.chat import TelegramChatChannel
-
-        if isinstance(channel, TelegramChatChannel):
-            await channel.start(sink=container.inbound if channel.polling else None)
-        else:
-            await channel.start()
+        await container.registry.start(channel, container.inbound)
         _STARTED.add(id(channel))
         return True
 
