@@ -1,12 +1,15 @@
-"""Telegram as a channel plugin: configured by ``DUEBOT_TELEGRAM_BOT_TOKEN``."""
+"""Telegram as a channel plugin: configured by ``DUEBOT_TELEGRAM_BOT_TOKEN``; its webhook
+is mounted when a webhook secret is set (``DUEBOT_TELEGRAM_WEBHOOK_SECRET``)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from bot.domain.clock import Clock
 from bot.domain.messages import ChannelKind
 from bot.services.ports import Channel, InboundSink
-from channels.plugin import ChannelPlugin
-from channels.setting_values import SettingValues
+from channels.plugin import ChannelContext, ChannelPlugin, Webhook
+from channels.setting_values import SettingValues, secret_setting
 from channels.telegram.config import TelegramConfig
 
 
@@ -21,6 +24,17 @@ class TelegramPlugin(ChannelPlugin):
         from channels.telegram.chat import TelegramChatChannel
 
         return TelegramChatChannel.from_config(TelegramConfig.from_values(values), clock=clock)
+
+    def webhooks(self, context: ChannelContext) -> Sequence[Webhook]:
+        secret = secret_setting(context.values, "telegram_webhook_secret")
+        if not (self.serves(context.channel) and self.configured(context.values)
+                and secret is not None):
+            return ()
+        from channels.telegram.chat import TelegramChatChannel
+        from channels.telegram.webhook import telegram_webhooks
+
+        assert isinstance(context.channel, TelegramChatChannel)
+        return telegram_webhooks(context.channel, secret)
 
     async def start(self, channel: Channel, sink: InboundSink) -> None:
         """In polling mode the channel hands every update it fetches to ``sink``."""

@@ -8,13 +8,15 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from bot.domain.clock import FixedClock
+from bot.domain.clock import Clock, FixedClock
 from bot.domain.messages import ChannelKind, ContactSignal, OutboundMessage, SignalKind
 from bot.domain.unsubscribe import make_unsubscribe_token
-from bot.entrypoints.web.email_routes import build_router
+from bot.entrypoints.web.webhooks import webhook_router
+from bot.services.ports import InboundSink
 from channels.email.smtp import SmtpEmailChannel
+from channels.email.unsubscribe_page import unsubscribe_webhooks
 from tests.channels.harness_email import RecordingSink
 from tests.peers.smtp_server import SmtpPeer
 
@@ -22,6 +24,12 @@ SECRET = "app-secret-for-unsubscribe-tests"
 ADDRESS = "jane.doe@example.org"
 NOW = datetime(2024, 6, 3, 9, 0, tzinfo=UTC)
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
+
+
+def unsubscribe_router(secret: str, sink: InboundSink, *, clock: Clock | None = None
+                       ) -> APIRouter:
+    """The unsubscribe page as the web app mounts it."""
+    return webhook_router(unsubscribe_webhooks(secret, clock=clock), sink)
 
 
 # ---------------------------------------------------------------------- routes
@@ -41,7 +49,7 @@ def sink() -> RecordingSink:
 @pytest.fixture
 async def client(sink: RecordingSink) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    app.include_router(build_router(SECRET, sink, clock=FixedClock(NOW)))
+    app.include_router(unsubscribe_router(SECRET, sink, clock=FixedClock(NOW)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://bank.example") as c:
         yield c
@@ -106,7 +114,7 @@ async def test_post_without_one_click_body_still_unsubscribes(
 
 async def test_sink_failure_asks_to_try_again() -> None:
     app = FastAPI()
-    app.include_router(build_router(SECRET, BrokenSink()))
+    app.include_router(unsubscribe_router(SECRET, BrokenSink()))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://bank.example") as c:
         token = make_unsubscribe_token(SECRET, ADDRESS)
@@ -116,7 +124,7 @@ async def test_sink_failure_asks_to_try_again() -> None:
 
 def test_router_needs_a_secret() -> None:
     with pytest.raises(ValueError, match="secret"):
-        build_router("", RecordingSink())
+        unsubscribe_router("", RecordingSink())
 
 
 async def test_link_in_a_sent_email_unsubscribes_its_recipient(
