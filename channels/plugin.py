@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from bot.domain.clock import Clock
 from bot.domain.messages import ChannelKind
@@ -96,7 +96,7 @@ class Receiver:
     """
 
     name: str
-    run: Callable[[InboundSink, asyncio.Event], Awaitable[None]]
+    run: Callable[[InboundSink, asyncio.Event], Coroutine[Any, Any, None]]
     channel: Channel | None = None
 
 

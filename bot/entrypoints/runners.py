@@ -236,44 +236,44 @@ async def ensure_started(channel: Channel, container: Container) -> bool:
 
 
 async def inbound_component(container: Container, stop: asyncio.Event) -> None:
-    """Receive on the channels that are not webhooks: SMTP listener, IMAP, Telegram.
+    """Run the channels' background receivers (SMTP listener, IMAP poller, Telegram) until
+    ``stop``; a receiver that fails stops the component with its error.
 
-    Telegram in webhook mode: tell Telegram where to post (``public_url``); in polling
-    mode the channel polls and feeds the inbound sink itself.
+    A receiver that works through a channel gets it started first (once per process) and
+    closed after.
     """
-    from bot.domain.messages import ChannelKind
-    from channels.email.config import ImapConfig, ListenerConfig
-    from channels.email.inbound import ImapPoller, SmtpInboundListener
-    from channels.telegram.chat import TelegramChatChannel
-
-    settings = container.settings
+    registry = container.registry
+    receivers = registry.receivers(container.channels, container.settings.model_dump(),
+                                   container.clock)
     sink = container.inbound
-    closers: list[Any] = []
+    started: list[Channel] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        if settings.inbound_smtp_host:
-            listener = SmtpInboundListener.from_config(
-                ListenerConfig.from_values(settings.model_dump()), sink)
-            await listener.start()
-            closers.append(listener.aclose)
-        if settings.imap_host:
-            poller = ImapPoller.from_config(ImapConfig.from_values(settings.model_dump()), sink)
-            tasks.append(asyncio.create_task(poller.run(stop)))
-        chat = container.channels.get(ChannelKind.TELEGRAM)
-        if isinstance(chat, TelegramChatChannel):
-            if await ensure_started(chat, container):
-                closers.append(chat.aclose)
-            if not chat.polling and settings.telegram_webhook_secret is not None:
-                url = f"{settings.public_url.rstrip('/')}/webhooks/telegram"
-                await chat.set_webhook(url, settings.telegram_webhook_secret)
-        await stop.wait()
+        for receiver in receivers:
+            if receiver.channel is not None and await ensure_started(receiver.channel, container):
+                started.append(receiver.channel)
+            tasks.append(asyncio.create_task(receiver.run(sink, stop), name=receiver.name))
+        await _until_stopped(tasks, stop)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for close in reversed(closers):
+        for channel in reversed(started):
             with contextlib.suppress(Exception):
-                await close()
+                await channel.aclose()
+
+
+async def _until_stopped(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Wait for ``stop``; raise the error of the first task that fails before it."""
+    stopping = asyncio.ensure_future(stop.wait())
+    pending: set[asyncio.Future[Any]] = {stopping, *tasks}
+    try:
+        while stopping in pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stopping}:
+                task.result()  # raises the receiver's error
+    finally:
+        stopping.cancel()
 
 
 async def worker_component(container: Container, stop: asyncio.Event) -> None:

@@ -140,7 +140,9 @@ class SmtpInboundListener:
         self.deferred = 0
 
     @classmethod
-    def from_config(cls, config: ListenerConfig, sink: InboundSink) -> SmtpInboundListener:
+    def from_config(
+        cls, config: ListenerConfig, sink: InboundSink, *, clock: Clock | None = None
+    ) -> SmtpInboundListener:
         domain = config.reply_domain
         return cls(
             sink,
@@ -149,6 +151,7 @@ class SmtpInboundListener:
             accept_domains=[domain] if domain else None,
             reply_domain=domain,
             unsubscribe_secret=config.unsubscribe_secret,
+            clock=clock,
         )
 
     def __repr__(self) -> str:
@@ -283,7 +286,9 @@ class ImapPoller:
         self.failures = 0  # consecutive failed polls
 
     @classmethod
-    def from_config(cls, config: ImapConfig, sink: InboundSink) -> ImapPoller:
+    def from_config(
+        cls, config: ImapConfig, sink: InboundSink, *, clock: Clock | None = None
+    ) -> ImapPoller:
         return cls(
             sink,
             host=config.host,
@@ -293,6 +298,7 @@ class ImapPoller:
             poll_seconds=config.poll_seconds,
             reply_domain=config.reply_domain,
             unsubscribe_secret=config.unsubscribe_secret,
+            clock=clock,
         )
 
     def __repr__(self) -> str:
@@ -413,3 +419,25 @@ def _fetched_body(lines: Sequence[Any]) -> bytes | None:
         if isinstance(line, bytearray):
             return bytes(line)
     return None
+
+
+# ---------------------------------------------------------------------- as receivers
+
+
+async def run_listener(
+    config: ListenerConfig, sink: InboundSink, stop: asyncio.Event, *, clock: Clock | None = None
+) -> None:
+    """Serve SMTP until ``stop`` is set (or the task is cancelled), then close."""
+    listener = SmtpInboundListener.from_config(config, sink, clock=clock)
+    await listener.start()
+    try:
+        await stop.wait()
+    finally:
+        await listener.aclose()
+
+
+async def run_poller(
+    config: ImapConfig, sink: InboundSink, stop: asyncio.Event, *, clock: Clock | None = None
+) -> None:
+    """Poll the mailbox until ``stop`` is set (or the task is cancelled)."""
+    await ImapPoller.from_config(config, sink, clock=clock).run(stop)

@@ -6,7 +6,7 @@ PTB is used as a library, never with ``run_polling``/``run_webhook``: :meth:`sta
 
 Inbound, two ways in, one translation (:meth:`TelegramChatChannel.handle_update`):
 
-* webhook mode (a public HTTPS URL exists): ``bot/entrypoints/web/telegram_webhook.py``
+* webhook mode (a public HTTPS URL exists): ``channels/telegram/webhook.py``
   authenticates the POST and hands the JSON to :meth:`handle_update`;
 * polling mode (no public URL): PTB's updater long-polls ``getUpdates`` and every update
   goes through the same :meth:`handle_update`.

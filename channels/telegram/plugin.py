@@ -1,14 +1,20 @@
-"""Telegram as a channel plugin: configured by ``DUEBOT_TELEGRAM_BOT_TOKEN``; its webhook
-is mounted when a webhook secret is set (``DUEBOT_TELEGRAM_WEBHOOK_SECRET``)."""
+"""Telegram as a channel plugin: configured by ``DUEBOT_TELEGRAM_BOT_TOKEN``.
+
+Updates come in one of two ways. Webhook mode (an ``https`` public URL and
+``DUEBOT_TELEGRAM_WEBHOOK_SECRET``): the webhook is mounted and the receiver tells Telegram
+where to post. Polling mode: the channel, started with the inbound sink, polls itself; the
+receiver only keeps it started while the inbound runner runs.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from bot.domain.clock import Clock
 from bot.domain.messages import ChannelKind
 from bot.services.ports import Channel, InboundSink
-from channels.plugin import ChannelContext, ChannelPlugin, Webhook
+from channels.plugin import ChannelContext, ChannelPlugin, Receiver, Webhook
 from channels.setting_values import SettingValues, secret_setting
 from channels.telegram.config import TelegramConfig
 
@@ -42,6 +48,24 @@ class TelegramPlugin(ChannelPlugin):
 
         assert isinstance(channel, TelegramChatChannel)
         await channel.start(sink=sink if channel.polling else None)
+
+    def receivers(self, context: ChannelContext) -> Sequence[Receiver]:
+        if not self.serves(context.channel):
+            return ()
+        from channels.telegram.chat import TelegramChatChannel
+        from channels.telegram.webhook import WEBHOOK_PATH
+
+        chat = context.channel
+        assert isinstance(chat, TelegramChatChannel)
+        secret = secret_setting(context.values, "telegram_webhook_secret")
+        url = f"{context.values['public_url'].rstrip('/')}{WEBHOOK_PATH}"
+
+        async def receive(sink: InboundSink, stop: asyncio.Event) -> None:
+            if not chat.polling and secret is not None:
+                await chat.set_webhook(url, secret)
+            await stop.wait()
+
+        return (Receiver("telegram", receive, channel=chat),)
 
 
 PLUGIN = TelegramPlugin()
