@@ -32,9 +32,10 @@ class TelegramPlugin(ChannelPlugin):
         return TelegramChatChannel.from_config(TelegramConfig.from_values(values), clock=clock)
 
     def webhooks(self, context: ChannelContext) -> Sequence[Webhook]:
-        secret = secret_setting(context.values, "telegram_webhook_secret")
-        if not (self.serves(context.channel) and self.configured(context.values)
-                and secret is not None):
+        if not (self.serves(context.channel) and self.configured(context.values)):
+            return ()
+        secret = TelegramConfig.from_values(context.values).webhook_secret
+        if secret is None:
             return ()
         from channels.telegram.chat import TelegramChatChannel
         from channels.telegram.webhook import telegram_webhooks
@@ -57,6 +58,7 @@ class TelegramPlugin(ChannelPlugin):
 
         chat = context.channel
         assert isinstance(chat, TelegramChatChannel)
+        # read here, not through TelegramConfig: a channel passed in needs no token setting
         secret = secret_setting(context.values, "telegram_webhook_secret")
         url = f"{context.values['public_url'].rstrip('/')}{WEBHOOK_PATH}"
 
