@@ -90,12 +90,3 @@ class Settings(BaseSettings):
         default=0, ge=0,
         description="processes planning each tick; 0: one per CPU core once the open "
                     "cases span 20,000 ids or more, else 1")
-
-    def has_twilio(self) -> bool:
-        return bool(self.twilio_account_sid and self.twilio_auth_token)
-
-    def has_smtp(self) -> bool:
-        return bool(self.smtp_host)
-
-    def has_telegram(self) -> bool:
-        return self.telegram_bot_token is not None
