@@ -8,6 +8,7 @@ from typing import Any
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.settings import Settings
+from channels.email.config import ImapConfig, ListenerConfig, SmtpConfig
 from channels.email.plugin import PLUGIN
 from channels.email.smtp import SmtpEmailChannel
 from channels.plugin import ChannelContext
@@ -51,3 +52,13 @@ def test_receivers_are_the_configured_listener_and_poller() -> None:
     assert [r.name for r in receivers] == ["smtp-listener", "imap-poller"]
     assert all(r.channel is None for r in receivers)  # they need no started channel
     assert "pw-x1" not in repr(receivers)
+
+
+def test_configs_keep_their_secrets_out_of_reprs() -> None:
+    settings = values(smtp_host="smtp.example.net", smtp_username="bot", smtp_password="pw-smtp",
+                      secret_key="app-secret-1", inbound_smtp_host="127.0.0.1",
+                      imap_host="imap.example.net", imap_username="bot", imap_password="pw-imap")
+    text = repr([SmtpConfig.from_values(settings), ListenerConfig.from_values(settings),
+                 ImapConfig.from_values(settings)])
+    for secret in ("pw-smtp", "app-secret-1", "pw-imap"):
+        assert secret not in text

@@ -15,6 +15,7 @@ from bot.settings import Settings
 from channels.plugin import ChannelContext
 from channels.sandbox import SandboxChannel
 from channels.telegram.chat import TelegramChatChannel
+from channels.telegram.config import TelegramConfig
 from channels.telegram.plugin import PLUGIN
 from tests.channels.harness_telegram import CUSTOMER_CHAT, RecordingSink
 from tests.peers.telegram_api import FakeTelegramBotAPI, text_update
@@ -86,3 +87,10 @@ async def test_the_receiver_registers_the_webhook_in_webhook_mode() -> None:
 
     assert (peer.webhook.url, peer.webhook.secret_token) == (
         PUBLIC_URL + "/webhooks/telegram", SECRET)
+
+
+def test_the_config_keeps_token_and_webhook_secret_out_of_its_repr() -> None:
+    token = "123456:" + "A" * 35
+    config = TelegramConfig.from_values(values(telegram_bot_token=token,
+                                               telegram_webhook_secret=SECRET))
+    assert token not in repr(config) and SECRET not in repr(config)

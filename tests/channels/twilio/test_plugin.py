@@ -10,6 +10,7 @@ from bot.domain.messages import ChannelKind
 from bot.settings import Settings
 from channels.plugin import ChannelContext
 from channels.sandbox import SandboxChannel
+from channels.twilio.config import TwilioConfig
 from channels.twilio.plugin import PLUGIN
 from channels.twilio.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
 
@@ -42,3 +43,7 @@ def test_webhooks_only_when_sms_goes_through_twilio() -> None:
     assert [(w.method, w.path, w.documented) for w in webhooks] == [
         ("POST", INBOUND_PATH, True), ("POST", STATUS_PATH, True)]
     assert PLUGIN.receivers(twilio) == ()
+
+
+def test_the_config_keeps_the_auth_token_out_of_its_repr() -> None:
+    assert ACCOUNT["twilio_auth_token"] not in repr(TwilioConfig.from_values(values(**ACCOUNT)))
