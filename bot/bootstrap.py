@@ -2,10 +2,10 @@
 
 ``bootstrap()`` with nothing configured gives the embedded default: a SQLite file, the
 sandbox channel standing in for SMS, email and Telegram, the system clock. Tests pass
-fakes (a FixedClock, an engine of their own, channels pointed at loopback peers).
-Everything is built on first use, so a CLI command that only imports a CSV never
-constructs a channel. Services get ports and plain values; only this module and the
-entry points read :class:`~bot.settings.Settings`.
+fakes (a FixedClock, an engine of their own, channels pointed at loopback peers, a
+channel registry of their own). Everything is built on first use, so a CLI command that
+only imports a CSV never constructs a channel. Services get ports and plain values; only
+this module and the entry points read :class:`~bot.settings.Settings`.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from bot.services.planning import PlanningService
     from bot.services.ports import SandboxPhone
     from bot.services.reply_texts import ReplyTexts
+    from channels.registry import ChannelRegistry
 
 log = logging.getLogger("duebot")
 
@@ -87,6 +88,7 @@ class Container:
     _sandbox_store: SandboxStore | None = field(default=None, repr=False)
     sandbox_rejects: Mapping[ChannelKind, Collection[str]] = field(default_factory=dict)
     sandbox_only: bool = False  # the sandbox for every kind, whatever is configured
+    _registry: ChannelRegistry | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -147,10 +149,19 @@ class Container:
     def channels(self) -> dict[ChannelKind, Channel]:
         """Channel adapters, built on first use (the CLI's import commands need none)."""
         if self._channels is None:
-            self._channels = build_channels(self.settings, self.clock, self.sandbox_store,
-                                            self.sandbox_rejects,
-                                            sandbox_only=self.sandbox_only)
+            self._channels = self.registry.build(
+                self.settings.model_dump(), clock=self.clock, sandbox_store=self.sandbox_store,
+                rejects=self.sandbox_rejects, sandbox_only=self.sandbox_only)
         return self._channels
+
+    @property
+    def registry(self) -> ChannelRegistry:
+        """The channel plugins (found on first use): what to build, mount and run."""
+        if self._registry is None:
+            from channels.registry import ChannelRegistry
+
+            self._registry = ChannelRegistry.discover()
+        return self._registry
 
     def sandbox_phone(self, kind: ChannelKind) -> SandboxPhone | None:
         """The sandbox standing in for ``kind``, to answer as the customer (None when a
@@ -221,9 +232,9 @@ class Container:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
+        from bot.domain.unsubscribe import make_unsubscribe_token
         from bot.services.dispatch import Dispatcher
         from bot.services.messages import fallback_message
-        from channels.email_smtp import make_unsubscribe_token
 
         secret = self.settings.secret_key.get_secret_value()
         renderer, brand, clock = self.renderer, self.brand, self.clock
@@ -274,34 +285,6 @@ def memory_sandbox_store() -> SandboxStore:
     return MemorySandboxStore()
 
 
-def build_channels(settings: Settings, clock: Clock, store: SandboxStore,
-                   rejects: Mapping[ChannelKind, Collection[str]] | None = None, *,
-                   sandbox_only: bool = False) -> dict[ChannelKind, Channel]:
-    """Real adapters where configured, the sandbox for every other kind (refusing the
-    addresses in ``rejects`` as invalid)."""
-    from channels.sandbox import SandboxChannel
-
-    out: dict[ChannelKind, Channel] = {}
-    if sandbox_only:
-        pass
-    elif settings.has_twilio():
-        from channels.sms_twilio import TwilioSmsChannel
-
-        out[ChannelKind.SMS] = TwilioSmsChannel.from_settings(settings)
-    if settings.has_smtp() and not sandbox_only:
-        from channels.email_smtp import SmtpEmailChannel
-
-        out[ChannelKind.EMAIL] = SmtpEmailChannel.from_settings(settings)
-    if settings.has_telegram() and not sandbox_only:
-        from channels.telegram_chat import TelegramChatChannel
-
-        out[ChannelKind.TELEGRAM] = TelegramChatChannel.from_settings(settings)
-    for kind in ChannelKind:
-        out.setdefault(kind, SandboxChannel(kind, store, clock=clock,
-                                            rejects=(rejects or {}).get(kind, ())))
-    return out
-
-
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -312,6 +295,7 @@ def bootstrap(
     sandbox_rejects: Mapping[ChannelKind, Collection[str]] | None = None,
     sandbox_only: bool = False,
     memory: bool = False,
+    registry: ChannelRegistry | None = None,
 ) -> Container:
     """The application over ``settings``; the keyword arguments replace its parts.
 
@@ -330,4 +314,4 @@ def bootstrap(
     return Container(settings=settings, clock=clock, backend=backend,
                      _channels=dict(channels) if channels is not None else None,
                      _sandbox_store=sandbox_store, sandbox_rejects=sandbox_rejects or {},
-                     sandbox_only=sandbox_only)
+                     sandbox_only=sandbox_only, _registry=registry)

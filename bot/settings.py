@@ -99,12 +99,3 @@ class Settings(BaseSettings):
         return Brand(brand_name=self.brand_name, support_phone=self.support_phone,
                      support_email=self.support_email, pay_url=self.pay_url,
                      verify_method=self.telegram_verification)
-
-    def has_twilio(self) -> bool:
-        return bool(self.twilio_account_sid and self.twilio_auth_token)
-
-    def has_smtp(self) -> bool:
-        return bool(self.smtp_host)
-
-    def has_telegram(self) -> bool:
-        return self.telegram_bot_token is not None

@@ -322,9 +322,11 @@ async def raw_loop(settings: Any, n: int) -> float:
     import aiosmtplib
 
     from bot.domain.messages import ChannelKind, OutboundMessage
-    from channels.email_smtp import SmtpEmailChannel, make_unsubscribe_token
+    from bot.domain.unsubscribe import make_unsubscribe_token
+    from channels.email.config import SmtpConfig
+    from channels.email.smtp import SmtpEmailChannel
 
-    builder = SmtpEmailChannel.from_settings(settings)
+    builder = SmtpEmailChannel.from_config(SmtpConfig.from_values(settings.model_dump()))
     secret = settings.secret_key.get_secret_value()
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.smtp_port, start_tls=False,
                            use_tls=False)
@@ -368,10 +370,11 @@ def queue_emails(engine: Engine, n: int) -> int:
 async def dispatch_run(engine: Engine, settings: Any, batch: int) -> tuple[float, Any]:
     from bot.bootstrap import bootstrap
     from bot.domain.clock import FixedClock
-    from channels.email_smtp import SmtpEmailChannel
+    from channels.email.config import SmtpConfig
+    from channels.email.smtp import SmtpEmailChannel
 
     clock = FixedClock(NOW)
-    channel = SmtpEmailChannel.from_settings(settings)
+    channel = SmtpEmailChannel.from_config(SmtpConfig.from_values(settings.model_dump()))
     channel.rate_per_sec = 100_000.0  # type: ignore[misc]  # measure dispatch, not the cap
     container = bootstrap(settings, clock=clock, engine=engine,
                           channels={**_sandboxes(engine, clock), channel.kind: channel})

@@ -23,6 +23,21 @@ def mask_address(address: str) -> str:
     return address[:keep_head] + "****" + address[-4:]
 
 
+def mask_email(address: str) -> str:
+    """Mask an email address for logs and public pages: ``john.doe@example.com`` →
+    ``***oe@***.com``.
+
+    Not :func:`mask_address`: that one keeps the first letters, which an operator uses to
+    recognise a customer on screen; this one keeps only the last two of the local part and
+    the top-level domain: enough to correlate log lines, not to identify anyone.
+    """
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "***" + address[-2:]
+    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
+    return f"***{local[-2:]}@***{'.' + tld if tld else ''}"
+
+
 @dataclass
 class ContactPoint:
     """One address of a customer on one channel."""

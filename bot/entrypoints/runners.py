@@ -44,6 +44,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.bootstrap import Container
 from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService, TickReport
+from bot.services.ports import Channel
 from storage.campaign_files import load_campaigns
 
 log = logging.getLogger("duebot.runner")
@@ -217,63 +218,61 @@ _START_LOCKS: dict[int, asyncio.Lock] = {}
 _STARTED: set[int] = set()
 
 
-async def ensure_started(channel: Any, container: Container) -> bool:
+async def ensure_started(channel: Channel, container: Container) -> bool:
     """Start a channel once per process (worker and web may both need it in ``run``).
 
-    Returns True when this call started it (and so should close it). Telegram in polling
-    mode gets the inbound sink: its updates go straight to the application.
+    Returns True when this call started it (and so should close it). The channel's plugin
+    says how to start it: one that receives while it runs (Telegram polling) gets the
+    inbound sink, so its updates go straight to the application.
     """
     lock = _START_LOCKS.setdefault(id(channel), asyncio.Lock())
     async with lock:
         if id(channel) in _STARTED:
             return False
-        from channels.telegram_chat import TelegramChatChannel
-
-        if isinstance(channel, TelegramChatChannel):
-            await channel.start(sink=container.inbound if channel.polling else None)
-        else:
-            await channel.start()
+        await container.registry.start(channel, container.inbound)
         _STARTED.add(id(channel))
         return True
 
 
 async def inbound_component(container: Container, stop: asyncio.Event) -> None:
-    """Receive on the channels that are not webhooks: SMTP listener, IMAP, Telegram.
+    """Run the channels' background receivers (SMTP listener, IMAP poller, Telegram) until
+    ``stop``; a receiver that fails stops the component with its error.
 
-    Telegram in webhook mode: tell Telegram where to post (``public_url``); in polling
-    mode the channel polls and feeds the inbound sink itself.
+    A receiver that works through a channel gets it started first (once per process) and
+    closed after.
     """
-    from bot.domain.messages import ChannelKind
-    from channels.email_inbound import ImapPoller, SmtpInboundListener
-    from channels.telegram_chat import TelegramChatChannel
-
-    settings = container.settings
+    registry = container.registry
+    receivers = registry.receivers(container.channels, container.settings.model_dump(),
+                                   container.clock)
     sink = container.inbound
-    closers: list[Any] = []
+    started: list[Channel] = []
     tasks: list[asyncio.Task[None]] = []
     try:
-        if settings.inbound_smtp_host:
-            listener = SmtpInboundListener.from_settings(settings, sink)
-            await listener.start()
-            closers.append(listener.aclose)
-        if settings.imap_host:
-            poller = ImapPoller.from_settings(settings, sink)
-            tasks.append(asyncio.create_task(poller.run(stop)))
-        chat = container.channels.get(ChannelKind.TELEGRAM)
-        if isinstance(chat, TelegramChatChannel):
-            if await ensure_started(chat, container):
-                closers.append(chat.aclose)
-            if not chat.polling and settings.telegram_webhook_secret is not None:
-                url = f"{settings.public_url.rstrip('/')}/webhooks/telegram"
-                await chat.set_webhook(url, settings.telegram_webhook_secret)
-        await stop.wait()
+        for receiver in receivers:
+            if receiver.channel is not None and await ensure_started(receiver.channel, container):
+                started.append(receiver.channel)
+            tasks.append(asyncio.create_task(receiver.run(sink, stop), name=receiver.name))
+        await _until_stopped(tasks, stop)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for close in reversed(closers):
+        for channel in reversed(started):
             with contextlib.suppress(Exception):
-                await close()
+                await channel.aclose()
+
+
+async def _until_stopped(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Wait for ``stop``; raise the error of the first task that fails before it."""
+    stopping = asyncio.ensure_future(stop.wait())
+    pending: set[asyncio.Future[Any]] = {stopping, *tasks}
+    try:
+        while stopping in pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done - {stopping}:
+                task.result()  # raises the receiver's error
+    finally:
+        stopping.cancel()
 
 
 async def worker_component(container: Container, stop: asyncio.Event) -> None:

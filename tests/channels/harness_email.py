@@ -1,6 +1,6 @@
 """Email's loopback set-up for the channel contract suite.
 
-The real :class:`~channels.email_smtp.SmtpEmailChannel` sends to a real aiosmtpd server
+The real :class:`~channels.email.smtp.SmtpEmailChannel` sends to a real aiosmtpd server
 on loopback (STARTTLS with a throw-away certificate the client verifies, and AUTH) that
 refuses :attr:`EmailHarness.bad_address` with ``550 5.1.1``. Inbound payloads are raw
 RFC 5322 messages, as the SMTP listener and the IMAP poller hand them to the channel.
@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.domain.clock import SystemClock
 from bot.domain.messages import InboundEvent, SinkResult
-from channels.email_smtp import SmtpEmailChannel
+from channels.email.smtp import SmtpEmailChannel
 from tests.channels.harness import PeerDelivery
 from tests.peers.smtp_server import SmtpPeer
 

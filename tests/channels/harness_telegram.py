@@ -24,7 +24,7 @@ from typing import Any, cast
 from bot.domain.clock import Clock
 from bot.domain.messages import InboundEvent, SinkResult
 from bot.services.ports import InboundSink
-from channels.telegram_chat import TelegramChatChannel
+from channels.telegram.chat import TelegramChatChannel
 from tests.channels.harness import ChannelHarness, PeerDelivery
 from tests.peers.telegram_api import ChatBehaviour, FakeTelegramBotAPI, text_update
 

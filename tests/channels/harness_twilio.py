@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.services.ports import Channel
-from channels.sms_twilio import STATUS_PATH, TwilioSmsChannel
+from channels.twilio.sms import STATUS_PATH, TwilioSmsChannel
 from tests.channels.harness import ChannelHarness, PeerDelivery
 from tests.peers.twilio_api import TwilioApiPeer, inbound_message_form
 

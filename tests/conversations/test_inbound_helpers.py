@@ -40,13 +40,13 @@ from bot.domain.clock import FixedClock
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.entrypoints.web.app import create_app
-from bot.entrypoints.web.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.services.dispatch import DispatchStats
 from bot.settings import Settings
-from channels.email_inbound import SmtpInboundListener
-from channels.email_smtp import SmtpEmailChannel
-from channels.sms_twilio import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
-from channels.telegram_chat import TelegramChatChannel
+from channels.email.inbound import SmtpInboundListener
+from channels.email.smtp import SmtpEmailChannel
+from channels.telegram.chat import TelegramChatChannel
+from channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from channels.twilio.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
 from storage.models import (
     CaseEventRow,
     ConversationRow,

@@ -15,7 +15,7 @@ from bot.domain.case import LEGAL_QUEUE, CaseStatus, Hold
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import outbox_message
-from channels.sms_twilio import INBOUND_PATH
+from channels.twilio.sms import INBOUND_PATH
 from tests.conversations.test_inbound_helpers import (
     BRAND,
     World,

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
-from bot.entrypoints.web.telegram_webhook import WEBHOOK_PATH
+from channels.telegram.webhook import WEBHOOK_PATH
 from tests.conversations.test_inbound_helpers import assert_discloses_nothing, world
 
 CHAT = 424242101

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.contacts import mask_address
+from bot.domain.contacts import mask_address, mask_email
 
 
 @pytest.mark.parametrize(("address", "masked"), [
@@ -28,3 +28,8 @@ def test_masked_form_never_contains_the_address(address):
     if "@" not in address:
         assert masked.endswith(address[-4:])
         assert sum(ch.isdigit() for ch in masked) <= 7
+
+
+def test_mask_email() -> None:
+    assert mask_email("john.doe@example.com") == "***oe@***.com"
+    assert "john" not in mask_email("john@localhost")

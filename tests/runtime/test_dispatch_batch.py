@@ -263,7 +263,7 @@ def test_the_email_header_caches_do_not_change_the_bytes(clock: FixedClock) -> N
 
     from aiosmtplib.email import flatten_message
 
-    from channels.email_smtp import SmtpEmailChannel, message_id_for
+    from channels.email.smtp import SmtpEmailChannel, message_id_for
 
     subject = "Über Ihr Konto — 关于您的账户 " * 3
     for name in ("Acme Bank", "銀行 «Collections», Inc."):

@@ -37,7 +37,7 @@ Inbound (``parse_inbound``)
     message so a reply policy sees the opt-out. The message itself is still emitted so
     the conversation record is complete. Twilio's ``OptOutType`` field (Advanced Opt-Out)
     is authoritative when present; Twilio then also sends the configured keyword reply
-    itself, which the signal's ``detail`` says (:data:`ANSWERED_BY_TWILIO`).
+    itself, which the signal's ``detail`` says (:data:`~bot.domain.messages.ANSWERED_BY_PROVIDER`).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -75,13 +75,11 @@ from bot.domain.messages import (
 )
 from bot.domain.sms_segments import CarrierKeyword, carrier_keyword, count_segments, keyword_signal
 from bot.services.ports import Channel, ChannelConfigError
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from channels.twilio.config import TwilioConfig
 
 logger = logging.getLogger(__name__)
 
-#: Paths of the webhook routes (relative to ``Settings.public_url``).
+#: Paths of the webhook routes (relative to the ``public_url`` setting).
 INBOUND_PATH = "/webhooks/twilio/sms"
 STATUS_PATH = "/webhooks/twilio/status"
 
@@ -89,7 +87,6 @@ TWILIO_API_BASE = "https://api.twilio.com"
 #: Twilio refuses bodies over 1600 characters (error 21617).
 MAX_BODY_LEN = 1600
 #: ``ContactSignal.detail`` when Twilio's Advanced Opt-Out handled the keyword (and replied).
-ANSWERED_BY_TWILIO = ANSWERED_BY_PROVIDER
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
@@ -334,21 +331,17 @@ class TwilioSmsChannel(Channel):
         self._client: Client | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, clock: Clock | None = None) -> TwilioSmsChannel:
-        """Build the channel from ``DUEBOT_TWILIO_*`` settings; callbacks go to ``public_url``."""
-        if not settings.twilio_account_sid or settings.twilio_auth_token is None:
-            raise ChannelConfigError(
-                "Twilio is not configured: set twilio_account_sid (DUEBOT_TWILIO_ACCOUNT_SID) "
-                "and twilio_auth_token (DUEBOT_TWILIO_AUTH_TOKEN)"
-            )
-        public_url = _check_url("public_url", settings.public_url).rstrip("/")
+    def from_config(cls, config: TwilioConfig, *, clock: Clock | None = None) -> TwilioSmsChannel:
+        """Build from :class:`~channels.twilio.config.TwilioConfig`; callbacks go to its
+        ``public_url``."""
+        public_url = _check_url("public_url", config.public_url).rstrip("/")
         return cls(
-            account_sid=settings.twilio_account_sid,
-            auth_token=settings.twilio_auth_token,
-            from_number=settings.twilio_from_number,
-            messaging_service_sid=settings.twilio_messaging_service_sid,
+            account_sid=config.account_sid,
+            auth_token=config.auth_token,
+            from_number=config.from_number,
+            messaging_service_sid=config.messaging_service_sid,
             status_callback_url=public_url + STATUS_PATH,
-            api_base=settings.twilio_api_base,
+            api_base=config.api_base,
             clock=clock,
         )
 
@@ -511,7 +504,7 @@ class TwilioSmsChannel(Channel):
         keyword = _OPT_OUT_TYPE.get(opt_out_type) if opt_out_type else carrier_keyword(body)
         if keyword is not None:
             events.append(keyword_signal(keyword, sender, now, sid,
-                                         ANSWERED_BY_TWILIO if opt_out_type else ""))
+                                         ANSWERED_BY_PROVIDER if opt_out_type else ""))
         events.append(
             InboundMessage(
                 channel=ChannelKind.SMS,

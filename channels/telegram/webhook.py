@@ -16,15 +16,12 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, Request, Response
 from pydantic import SecretStr
 
 from bot.services.ports import InboundSink
-
-if TYPE_CHECKING:
-    from channels.telegram_chat import TelegramChatChannel
+from channels.plugin import Webhook, WebRequest, WebResponse
+from channels.telegram.chat import TelegramChatChannel, TelegramUpdateError, check_secret_token
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/webhooks/telegram"
@@ -32,31 +29,25 @@ WEBHOOK_PATH = "/webhooks/telegram"
 _LOG = logging.getLogger(__name__)
 
 
-def build_router(
-    channel: TelegramChatChannel, sink: InboundSink, secret_token: str | SecretStr
-) -> APIRouter:
-    """A router with the Telegram webhook route; mount it on the web app.
+def telegram_webhooks(channel: TelegramChatChannel, secret_token: str | SecretStr) -> list[Webhook]:
+    """The Telegram webhook of one channel.
 
     ``secret_token`` is the value passed to ``channel.set_webhook`` (setting
     ``DUEBOT_TELEGRAM_WEBHOOK_SECRET``). Raises ``ChannelConfigError`` if Telegram would
     refuse it.
     """
-    from channels.telegram_chat import TelegramUpdateError, check_secret_token
-
     secret = (
         secret_token.get_secret_value() if isinstance(secret_token, SecretStr) else secret_token
     )
     check_secret_token(secret)
     expected = secret.encode("ascii")
-    router = APIRouter()
 
-    @router.post(WEBHOOK_PATH, include_in_schema=False)
-    async def telegram_webhook(request: Request) -> Response:
-        supplied = request.headers.get(SECRET_HEADER)
-        # Starlette decodes header bytes as latin-1; encoding back gives the raw bytes.
+    async def telegram_webhook(request: WebRequest, sink: InboundSink) -> WebResponse:
+        supplied = request.header(SECRET_HEADER)
+        # Headers arrive decoded as latin-1; encoding back gives the raw bytes.
         if supplied is None or not hmac.compare_digest(supplied.encode("latin-1"), expected):
             _LOG.warning("telegram webhook: request without a valid secret token refused")
-            return Response(status_code=403)
+            return WebResponse(403)
         try:
             payload = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -67,13 +58,13 @@ def build_router(
             await channel.handle_update(payload, sink)
         except TelegramUpdateError as exc:
             return _bad_request(str(exc))
-        return Response(status_code=200)
+        return WebResponse(200)
 
-    return router
+    return [Webhook("POST", WEBHOOK_PATH, telegram_webhook, documented=False)]
 
 
-def _bad_request(reason: str) -> Response:
+def _bad_request(reason: str) -> WebResponse:
     _LOG.warning("telegram webhook: refused a payload (%s)", reason)
-    return Response(
-        content=json.dumps({"error": reason}), status_code=400, media_type="application/json"
+    return WebResponse(
+        400, json.dumps({"error": reason}).encode(), {"content-type": "application/json"}
     )

@@ -24,19 +24,18 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
+from bot.domain.unsubscribe import make_unsubscribe_token
 from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.email_dsn import PermanentKind, bare_message_id, classify_permanent, parse_dsn
-from channels.email_inbound import (
-    EmailParseError,
+from channels.email.config import ImapConfig, ListenerConfig
+from channels.email.dsn import PermanentKind, bare_message_id, classify_permanent, parse_dsn
+from channels.email.inbound import (
     ImapError,
     ImapPoller,
     SmtpInboundListener,
-    clean_reply,
     install_log_masking,
-    parse_email,
 )
-from channels.email_smtp import make_unsubscribe_token
+from channels.email.parsing import EmailParseError, clean_reply, parse_email
 from tests.channels.harness_email import RecordingSink
 from tests.peers.imap_server import ImapPeer
 
@@ -583,8 +582,8 @@ def test_imap_configuration_errors(kwargs: dict[str, object], needle: str) -> No
     assert "pw-x1" not in repr(poller) and poller.port == 993
 
 
-def test_listener_and_poller_from_settings() -> None:
-    settings = Settings(
+def test_listener_and_poller_from_config() -> None:
+    values = Settings(
         _env_file=None,  # type: ignore[call-arg]
         inbound_smtp_host="0.0.0.0",
         inbound_smtp_port=2526,
@@ -593,15 +592,15 @@ def test_listener_and_poller_from_settings() -> None:
         imap_username="bot",
         imap_password=IMAP_PASSWORD,  # type: ignore[arg-type]
         imap_poll_seconds=30,
-    )
-    listener = SmtpInboundListener.from_settings(settings, RecordingSink())
+    ).model_dump()
+    listener = SmtpInboundListener.from_config(ListenerConfig.from_values(values), RecordingSink())
     assert (listener.host, listener.port) == ("0.0.0.0", 2526)
     assert listener.accept_domains == frozenset({REPLY_DOMAIN})
-    poller = ImapPoller.from_settings(settings, RecordingSink())
+    poller = ImapPoller.from_config(ImapConfig.from_values(values), RecordingSink())
     assert (poller.host, poller.port, poller.poll_seconds) == ("imap.example.net", 993, 30)
     assert IMAP_PASSWORD not in repr(poller)
-    bare = Settings(_env_file=None)  # type: ignore[call-arg]
+    bare = Settings(_env_file=None).model_dump()  # type: ignore[call-arg]
     with pytest.raises(ChannelConfigError, match="DUEBOT_INBOUND_SMTP_HOST"):
-        SmtpInboundListener.from_settings(bare, RecordingSink())
+        ListenerConfig.from_values(bare)
     with pytest.raises(ChannelConfigError, match="DUEBOT_IMAP_HOST"):
-        ImapPoller.from_settings(bare, RecordingSink())
+        ImapConfig.from_values(bare)

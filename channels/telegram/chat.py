@@ -6,7 +6,7 @@ PTB is used as a library, never with ``run_polling``/``run_webhook``: :meth:`sta
 
 Inbound, two ways in, one translation (:meth:`TelegramChatChannel.handle_update`):
 
-* webhook mode (a public HTTPS URL exists): ``bot/entrypoints/web/telegram_webhook.py``
+* webhook mode (a public HTTPS URL exists): ``channels/telegram/webhook.py``
   authenticates the POST and hands the JSON to :meth:`handle_update`;
 * polling mode (no public URL): PTB's updater long-polls ``getUpdates`` and every update
   goes through the same :meth:`handle_update`.
@@ -42,7 +42,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -79,9 +79,7 @@ from bot.domain.messages import (
     SinkResult,
 )
 from bot.services.ports import Channel, ChannelConfigError, InboundSink
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from channels.telegram.config import TelegramConfig
 
 _LOG = logging.getLogger(__name__)
 
@@ -257,25 +255,15 @@ class TelegramChatChannel(Channel):
         self._username: str | None = None
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, *, polling: bool | None = None, clock: Clock | None = None
+    def from_config(
+        cls, config: TelegramConfig, *, polling: bool | None = None, clock: Clock | None = None
     ) -> TelegramChatChannel:
-        """Build from :class:`~bot.settings.Settings`.
-
-        Unless ``polling`` is given, webhook mode is chosen when Telegram can reach us (an
-        ``https`` public URL) and a webhook secret is set; otherwise polling.
-        """
-        if settings.telegram_bot_token is None:
-            raise ChannelConfigError("Telegram: DUEBOT_TELEGRAM_BOT_TOKEN is not set")
-        if polling is None:
-            polling = not (
-                settings.public_url.startswith("https://")
-                and settings.telegram_webhook_secret is not None
-            )
+        """Build from :class:`~channels.telegram.config.TelegramConfig`, in the mode it
+        chooses unless ``polling`` is given."""
         return cls(
-            settings.telegram_bot_token,
-            api_base=settings.telegram_api_base,
-            polling=polling,
+            config.token,
+            api_base=config.api_base,
+            polling=config.polling if polling is None else polling,
             clock=clock,
         )
 

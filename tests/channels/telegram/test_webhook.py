@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from bot.domain.messages import (
     ContactSignal,
@@ -20,8 +20,10 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
-from bot.entrypoints.web.telegram_webhook import SECRET_HEADER, WEBHOOK_PATH, build_router
-from bot.services.ports import ChannelConfigError
+from bot.entrypoints.web.webhooks import webhook_router
+from bot.services.ports import ChannelConfigError, InboundSink
+from channels.telegram.chat import TelegramChatChannel
+from channels.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, telegram_webhooks
 from tests.channels.harness_telegram import (
     CUSTOMER_CHAT,
     RecordingSink,
@@ -31,6 +33,11 @@ from tests.channels.harness_telegram import (
 from tests.peers.telegram_api import WebhookState, callback_update, text_update
 
 SECRET = "wh_s3cret-Value_0123456789"
+
+
+def telegram_router(channel: TelegramChatChannel, sink: InboundSink, secret: str) -> APIRouter:
+    """The Telegram webhook as the web app mounts it."""
+    return webhook_router(telegram_webhooks(channel, secret), sink)
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ def sink() -> RecordingSink:
 @pytest.fixture
 async def client(tg: TelegramHarness, sink: RecordingSink) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
-    app.include_router(build_router(tg.channel, sink, SECRET))
+    app.include_router(telegram_router(tg.channel, sink, SECRET))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://duebot.test") as c:
         yield c
@@ -166,7 +173,7 @@ async def test_sink_failure_is_500_so_telegram_retries(tg: TelegramHarness) -> N
             raise RuntimeError("database is down")
 
     app = FastAPI()
-    app.include_router(build_router(tg.channel, BrokenSink(), SECRET))
+    app.include_router(telegram_router(tg.channel, BrokenSink(), SECRET))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://duebot.test") as c:
         assert (await post(c, hello())).status_code == 500
@@ -177,7 +184,7 @@ async def test_router_refuses_secrets_telegram_would_refuse(
     tg: TelegramHarness, sink: RecordingSink, secret: str
 ) -> None:
     with pytest.raises(ChannelConfigError, match="DUEBOT_TELEGRAM_WEBHOOK_SECRET"):
-        build_router(tg.channel, sink, secret)
+        telegram_router(tg.channel, sink, secret)
 
 
 async def test_set_webhook_registers_url_secret_and_update_kinds(tg: TelegramHarness) -> None:
@@ -202,7 +209,7 @@ async def test_end_to_end_peer_delivers_to_a_real_server(tg: TelegramHarness) ->
     """setWebhook, then the fake Telegram POSTs updates to uvicorn on loopback."""
     sink = RecordingSink(reply=lambda e: ["Got it."] if isinstance(e, InboundMessage) else [])
     app = FastAPI()
-    app.include_router(build_router(tg.channel, sink, SECRET))
+    app.include_router(telegram_router(tg.channel, sink, SECRET))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )

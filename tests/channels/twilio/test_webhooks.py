@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator, Mapping
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from pydantic import SecretStr
 
+from bot.domain.clock import SystemClock
 from bot.domain.messages import (
     ANSWERED_BY_PROVIDER,
     ChannelKind,
@@ -25,9 +26,13 @@ from bot.domain.messages import (
     ReceiptStatus,
     SignalKind,
 )
-from bot.entrypoints.web.twilio_webhooks import build_router
+from bot.entrypoints.web.webhooks import webhook_router
+from bot.services.ports import InboundSink
 from bot.settings import Settings
-from channels.sms_twilio import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
+from channels.plugin import ChannelContext
+from channels.twilio.config import TwilioConfig
+from channels.twilio.plugin import PLUGIN
+from channels.twilio.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
 from tests.channels.conftest import RecordingSink
 from tests.peers.twilio_api import (
     TwilioApiPeer,
@@ -57,11 +62,17 @@ def make_settings(public_url: str = PUBLIC_URL) -> Settings:
     )
 
 
+def twilio_router(channel: TwilioSmsChannel, sink: InboundSink, settings: Settings) -> APIRouter:
+    """The Twilio webhooks as the web app mounts them."""
+    context = ChannelContext(settings.model_dump(), channel, SystemClock())
+    return webhook_router(PLUGIN.webhooks(context), sink)
+
+
 def make_app(sink: RecordingSink, settings: Settings | None = None) -> FastAPI:
     settings = settings or make_settings()
-    channel = TwilioSmsChannel.from_settings(settings)
+    channel = TwilioSmsChannel.from_config(TwilioConfig.from_values(settings.model_dump()))
     app = FastAPI()
-    app.include_router(build_router(channel, sink, settings))
+    app.include_router(twilio_router(channel, sink, settings))
     return app
 
 
@@ -327,9 +338,9 @@ async def test_end_to_end_over_http_with_the_peer_as_twilio() -> None:
             twilio_from_number=OUR_NUMBER,
             twilio_api_base=peer.base_url,
         )
-        channel = TwilioSmsChannel.from_settings(settings)
+        channel = TwilioSmsChannel.from_config(TwilioConfig.from_values(settings.model_dump()))
         app = FastAPI()
-        app.include_router(build_router(channel, sink, settings))
+        app.include_router(twilio_router(channel, sink, settings))
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         serving = asyncio.create_task(server.serve(sockets=[sock]))
         try:

@@ -12,6 +12,7 @@ from pydantic import SecretStr
 
 from bot.domain.clock import FixedClock
 from bot.domain.messages import (
+    ANSWERED_BY_PROVIDER,
     ChannelKind,
     ContactSignal,
     DeliveryReceipt,
@@ -24,8 +25,8 @@ from bot.domain.messages import (
 )
 from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.sms_twilio import (
-    ANSWERED_BY_TWILIO,
+from channels.twilio.config import TwilioConfig
+from channels.twilio.sms import (
     STATUS_PATH,
     TwilioPayloadError,
     TwilioSmsChannel,
@@ -359,7 +360,7 @@ def test_senders_accepted_as_configuration() -> None:
     TwilioSmsChannel(account_sid=SID, auth_token=SecretStr(TOKEN), messaging_service_sid=SERVICE)
 
 
-def test_from_settings_points_callbacks_at_the_public_url() -> None:
+def test_from_config_points_callbacks_at_the_public_url() -> None:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         twilio_account_sid=SID,
@@ -368,16 +369,16 @@ def test_from_settings_points_callbacks_at_the_public_url() -> None:
         twilio_api_base="http://127.0.0.1:9999/",
         public_url="https://bot.example.com/",
     )
-    channel = TwilioSmsChannel.from_settings(settings)
+    channel = TwilioSmsChannel.from_config(TwilioConfig.from_values(settings.model_dump()))
 
     assert channel._status_callback_url == "https://bot.example.com/webhooks/twilio/status"
     assert channel._api_base == "http://127.0.0.1:9999"
     assert channel.auth_token.get_secret_value() == TOKEN
 
 
-def test_from_settings_without_twilio_says_what_to_set() -> None:
+def test_config_without_twilio_says_what_to_set() -> None:
     with pytest.raises(ChannelConfigError, match="DUEBOT_TWILIO_AUTH_TOKEN"):
-        TwilioSmsChannel.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+        TwilioConfig.from_values(Settings(_env_file=None).model_dump())  # type: ignore[call-arg]
 
 
 def test_repr_hides_the_token_and_masks_the_sender() -> None:
@@ -448,7 +449,7 @@ def test_opt_out_type_field_is_authoritative(parser: TwilioSmsChannel) -> None:
     signal, message = parser.parse_inbound(inbound("ARRET", OptOutType="STOP"))
     assert isinstance(signal, ContactSignal)
     assert signal.kind is SignalKind.OPT_OUT
-    assert signal.detail == ANSWERED_BY_TWILIO
+    assert signal.detail == ANSWERED_BY_PROVIDER
     assert isinstance(message, InboundMessage)
 
 

@@ -9,24 +9,21 @@ Headers written on every message:
 
 * ``Message-ID`` derived from the message's idempotency key, so a retried message keeps
   its id and the id doubles as the provider id (``hex@from-domain``; message ids travel
-  without angle brackets in the domain, see :func:`channels.email_dsn.bare_message_id`);
+  without angle brackets in the domain, see :func:`channels.email.dsn.bare_message_id`);
 * ``In-Reply-To``/``References`` when the message answers a customer's email;
 * ``Reply-To: reply+TOKEN@reply-domain`` so a reply finds its case even when the
   customer writes from another address;
 * ``List-Unsubscribe`` (HTTPS, plus ``mailto:`` when a reply domain is set) and
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
 
-Unsubscribe tokens (:func:`make_unsubscribe_token`) are authenticated and encrypted with
-the application secret: a token cannot be forged for another address, and the address
-is not readable from the link (it would otherwise land in every web access log).
+The unsubscribe token in those links comes with the message
+(``OutboundMessage.unsubscribe_token``, see :mod:`bot.domain.unsubscribe`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
-import hmac
 import ipaddress
 import logging
 import re
@@ -38,12 +35,13 @@ from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import aiosmtplib
 from pydantic import SecretStr
 
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.contacts import mask_email
 from bot.domain.messages import (
     ChannelKind,
     DeliveryResult,
@@ -52,10 +50,9 @@ from bot.domain.messages import (
     OutboundMessage,
 )
 from bot.services.ports import Channel, ChannelConfigError
-from channels.email_dsn import PermanentKind, bare_message_id, classify_permanent
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
+from channels.email.config import SmtpConfig
+from channels.email.dsn import PermanentKind, bare_message_id, classify_permanent
+from channels.email.parsing import parse_email
 
 log = logging.getLogger(__name__)
 
@@ -119,80 +116,6 @@ class _HeaderCache(HeaderRegistry):
 
 #: ``email.policy.default`` with the caching header registry
 _MESSAGE_POLICY = default_policy.clone(header_factory=_HeaderCache())
-
-
-# --------------------------------------------------------------------------- privacy
-
-
-def mask_email(address: str) -> str:
-    """``john.doe@example.com`` → ``***oe@***.com``: enough to correlate, not to identify."""
-    local, at, domain = address.rpartition("@")
-    if not at:
-        return "***" + address[-2:]
-    tld = domain.rsplit(".", 1)[-1] if "." in domain else ""
-    return f"***{local[-2:]}@***{'.' + tld if tld else ''}"
-
-
-# --------------------------------------------------------------------- unsubscribe tokens
-
-_TOKEN_TAG_LEN = 16
-_TOKEN_MAX_LEN = 600  # base64 of a 16-byte tag + a 254-character address, with room
-
-
-def _token_keys(secret: str) -> tuple[bytes, bytes]:
-    if not secret:
-        raise ValueError("the unsubscribe secret must not be empty")
-    raw = secret.encode()
-    mac_key = hmac.new(raw, b"duebot/unsubscribe/mac/v1", hashlib.sha256).digest()
-    enc_key = hmac.new(raw, b"duebot/unsubscribe/enc/v1", hashlib.sha256).digest()
-    return mac_key, enc_key
-
-
-def _keystream(enc_key: bytes, iv: bytes, length: int) -> bytes:
-    blocks = []
-    for counter in range((length + 31) // 32):
-        blocks.append(hmac.new(enc_key, iv + counter.to_bytes(4, "big"), hashlib.sha256).digest())
-    return b"".join(blocks)[:length]
-
-
-def make_unsubscribe_token(secret: str, address: str) -> str:
-    """A URL-safe token naming ``address`` (lower-cased) that only ``secret`` can mint or read.
-
-    Deterministic SIV construction from stdlib primitives: the tag is an HMAC of the
-    address and also the IV of an HMAC-SHA256 keystream that hides it. The same address
-    always gives the same token, so repeated emails carry the same link.
-    """
-    normalized = address.strip().lower()
-    if "@" not in normalized:
-        raise ValueError("an unsubscribe token needs an email address")
-    mac_key, enc_key = _token_keys(secret)
-    plain = normalized.encode()
-    tag = hmac.new(mac_key, plain, hashlib.sha256).digest()[:_TOKEN_TAG_LEN]
-    cipher = bytes(a ^ b for a, b in zip(plain, _keystream(enc_key, tag, len(plain)), strict=True))
-    return base64.urlsafe_b64encode(tag + cipher).decode().rstrip("=")
-
-
-def read_unsubscribe_token(secret: str, token: str) -> str | None:
-    """The address inside a token made by :func:`make_unsubscribe_token`, or None if forged."""
-    if not token or len(token) > _TOKEN_MAX_LEN:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (ValueError, TypeError):
-        return None
-    if len(raw) <= _TOKEN_TAG_LEN:
-        return None
-    mac_key, enc_key = _token_keys(secret)
-    tag, cipher = raw[:_TOKEN_TAG_LEN], raw[_TOKEN_TAG_LEN:]
-    plain = bytes(a ^ b for a, b in zip(cipher, _keystream(enc_key, tag, len(cipher)), strict=True))
-    expected = hmac.new(mac_key, plain, hashlib.sha256).digest()[:_TOKEN_TAG_LEN]
-    if not hmac.compare_digest(tag, expected):
-        return None
-    try:
-        address = plain.decode()
-    except UnicodeDecodeError:
-        return None
-    return address if "@" in address else None
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -356,22 +279,21 @@ class SmtpEmailChannel(Channel):
         self.connections_opened = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SmtpEmailChannel:
-        """Build from :class:`bot.settings.Settings` (``DUEBOT_SMTP_*``, ``DUEBOT_EMAIL_*``)."""
-        if not settings.smtp_host:
-            raise ChannelConfigError("email over SMTP needs DUEBOT_SMTP_HOST")
+    def from_config(cls, config: SmtpConfig, *, clock: Clock | None = None) -> SmtpEmailChannel:
+        """Build from :class:`~channels.email.config.SmtpConfig`."""
         return cls(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            tls=settings.smtp_tls,
-            validate_certs=settings.smtp_validate_certs,
-            from_address=settings.email_from,
-            from_name=settings.brand_name,
-            reply_domain=settings.email_reply_domain,
-            unsubscribe_base_url=f"{settings.public_url.rstrip('/')}/unsubscribe",
-            unsubscribe_secret=settings.secret_key,
+            host=config.host,
+            port=config.port,
+            username=config.username,
+            password=config.password,
+            tls=config.tls,
+            validate_certs=config.validate_certs,
+            from_address=config.from_address,
+            from_name=config.from_name,
+            reply_domain=config.reply_domain,
+            unsubscribe_base_url=config.unsubscribe_base_url,
+            unsubscribe_secret=config.unsubscribe_secret,
+            clock=clock,
         )
 
     def __repr__(self) -> str:
@@ -608,8 +530,6 @@ class SmtpEmailChannel(Channel):
 
     def parse_inbound(self, raw: Mapping[str, Any]) -> list[InboundEvent]:
         """``{"raw": bytes, "envelope_recipients": [..] (optional)}`` → domain events."""
-        from channels.email_inbound import parse_email
-
         data = raw.get("raw")
         if isinstance(data, str):
             data = data.encode("utf-8")

@@ -7,7 +7,7 @@
   scanners and mail security gateways prefetch every URL in a message, so a GET must
   never unsubscribe anyone.
 
-Tokens come from :func:`channels.email_smtp.make_unsubscribe_token`; a token that does
+Tokens come from :func:`bot.domain.unsubscribe.make_unsubscribe_token`; a token that does
 not verify under ``secret`` gets 404 and changes nothing.
 """
 
@@ -17,15 +17,16 @@ import html
 import logging
 import uuid
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.contacts import mask_email
 from bot.domain.messages import ChannelKind, ContactSignal, SignalKind
+from bot.domain.unsubscribe import read_unsubscribe_token
 from bot.services.ports import InboundSink
-from channels.email_smtp import mask_email, read_unsubscribe_token
+from channels.plugin import Webhook, WebRequest, WebResponse
 
 log = logging.getLogger(__name__)
+
+PATH = "/unsubscribe/{token}"
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -38,15 +39,16 @@ button{{font-size:1rem;padding:.6rem 1.2rem}}</style></head>
 """
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(
+def _page(title: str, body: str, status: int = 200) -> WebResponse:
+    return WebResponse.text(
+        status,
         _PAGE.format(title=html.escape(title), body=body),
-        status_code=status,
-        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        "text/html",
+        headers={"cache-control": "no-store", "referrer-policy": "no-referrer"},
     )
 
 
-def _not_found() -> HTMLResponse:
+def _not_found() -> WebResponse:
     return _page(
         "Link not valid",
         "<p>This unsubscribe link is not valid. To stop our emails, use the "
@@ -55,16 +57,15 @@ def _not_found() -> HTMLResponse:
     )
 
 
-def build_router(secret: str, sink: InboundSink, *, clock: Clock | None = None) -> APIRouter:
-    """Routes for ``/unsubscribe/{token}``; opt-outs go to ``sink`` as ContactSignals."""
+def unsubscribe_webhooks(secret: str, *, clock: Clock | None = None) -> list[Webhook]:
+    """The page and the one-click POST for ``/unsubscribe/{token}``; opt-outs go to the
+    sink as ContactSignals."""
     if not secret:
         raise ValueError("the unsubscribe routes need the application secret")
-    clock = clock or SystemClock()
-    router = APIRouter()
+    now = (clock or SystemClock()).now
 
-    @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-    async def confirm_page(token: str) -> HTMLResponse:
-        address = read_unsubscribe_token(secret, token)
+    async def confirm_page(request: WebRequest, sink: InboundSink) -> WebResponse:
+        address = read_unsubscribe_token(secret, request.path_params["token"])
         if address is None:
             return _not_found()
         return _page(
@@ -76,9 +77,8 @@ def build_router(secret: str, sink: InboundSink, *, clock: Clock | None = None) 
             "<p>You can still reach us by phone or mail at any time.</p>",
         )
 
-    @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
-    async def one_click(token: str, request: Request) -> HTMLResponse:
-        address = read_unsubscribe_token(secret, token)
+    async def one_click(request: WebRequest, sink: InboundSink) -> WebResponse:
+        address = read_unsubscribe_token(secret, request.path_params["token"])
         if address is None:
             log.info("unsubscribe: refused a token that does not verify")
             return _not_found()
@@ -91,7 +91,7 @@ def build_router(secret: str, sink: InboundSink, *, clock: Clock | None = None) 
             channel=ChannelKind.EMAIL,
             address=address,
             kind=SignalKind.OPT_OUT,
-            received_at=clock.now(),
+            received_at=now(),
             source="list-unsubscribe",
             # Every click is its own event: an address that opted back in and clicks an
             # old link again must be opted out again, not deduplicated away.
@@ -113,4 +113,4 @@ def build_router(secret: str, sink: InboundSink, *, clock: Clock | None = None) 
             "<p>We will not send you any more emails about this account.</p>",
         )
 
-    return router
+    return [Webhook("GET", PATH, confirm_page), Webhook("POST", PATH, one_click)]

@@ -24,7 +24,8 @@ from bot.domain.messages import (
 )
 from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
-from channels.telegram_chat import TelegramChatChannel, TelegramUpdateError
+from channels.telegram.chat import TelegramChatChannel, TelegramUpdateError
+from channels.telegram.config import TelegramConfig
 from tests.channels.harness_telegram import (
     BLOCKED_CHAT,
     CUSTOMER_CHAT,
@@ -327,18 +328,19 @@ def test_capabilities() -> None:
     assert 20 <= TelegramChatChannel.rate_per_sec <= 30
 
 
-def test_from_settings_chooses_the_mode() -> None:
+def test_config_chooses_the_mode() -> None:
     base = {"telegram_bot_token": SecretStr(DEFAULT_TOKEN)}
     local = Settings(**base, public_url="http://127.0.0.1:8000")  # type: ignore[arg-type]
-    assert TelegramChatChannel.from_settings(local).polling
+    assert TelegramChatChannel.from_config(TelegramConfig.from_values(local.model_dump())).polling
     public = Settings(
         **base,  # type: ignore[arg-type]
         public_url="https://duebot.example.com",
         telegram_webhook_secret=SecretStr("s3cret_value"),
     )
-    assert not TelegramChatChannel.from_settings(public).polling
+    assert not TelegramChatChannel.from_config(
+        TelegramConfig.from_values(public.model_dump())).polling
     with pytest.raises(ChannelConfigError, match="DUEBOT_TELEGRAM_BOT_TOKEN is not set"):
-        TelegramChatChannel.from_settings(Settings(telegram_bot_token=None))
+        TelegramConfig.from_values(Settings(telegram_bot_token=None).model_dump())
 
 
 async def test_rejected_token_at_start_is_a_config_error() -> None:

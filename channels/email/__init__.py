@@ -1,0 +1,1 @@
+"""Email: SMTP out; an SMTP listener, an IMAP poller and the unsubscribe page in."""

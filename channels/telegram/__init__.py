@@ -1,0 +1,1 @@
+"""Telegram chat: the Bot API out; a webhook or long polling in."""

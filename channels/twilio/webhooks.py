@@ -1,0 +1,109 @@
+"""Twilio webhooks: inbound SMS and message status callbacks.
+
+Both are thin: check Twilio's signature, hand the form to
+``TwilioSmsChannel.parse_inbound`` and each resulting event to the ``InboundSink``, answer
+TwiML.
+
+Signature
+    Twilio signs every webhook with the account Auth Token over the URL it called (the
+    one configured in the console or passed as ``StatusCallback``) and the POST
+    parameters; the SDK's ``RequestValidator`` checks it. The URL is rebuilt as the
+    ``public_url`` setting + the route path (+ the query string): behind a proxy the
+    request's own Host and scheme are not what Twilio called, so ``public_url`` must be the
+    externally visible base under which these routes live. A missing or wrong signature
+    gets 403 and nothing reaches the sink.
+
+Form
+    Twilio posts ``application/x-www-form-urlencoded`` forms; a body of any other type is
+    read as an empty form (and so fails the signature check of any real webhook).
+
+Idempotency
+    Twilio retries a webhook when it gets no timely answer; the sink is idempotent on the
+    MessageSid, and a duplicate is still answered 200 so Twilio stops retrying.
+
+Replies
+    HELP is answered in-band with the organisation's contact details, unless Twilio's
+    Advanced Opt-Out already answered it. It is answered on a duplicate delivery too:
+    Twilio retries only when our first answer never reached it, so the first reply was not
+    sent. Texts the sink asks for (``SinkResult.replies``) are appended.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl, urlsplit
+
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.services.ports import InboundSink
+from channels.plugin import Webhook, WebRequest, WebResponse
+from channels.twilio.sms import (
+    INBOUND_PATH,
+    STATUS_PATH,
+    TwilioPayloadError,
+    TwilioSmsChannel,
+)
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+TWIML_CONTENT_TYPE = "text/xml"
+_FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+class _Form(dict[str, str]):
+    """Form fields with the last value of a repeated name (what ``parse_inbound`` reads);
+    ``getlist`` gives every value, which is what the signature covers."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        super().__init__(pairs)
+        self._pairs = pairs
+
+    def getlist(self, name: str) -> list[str]:
+        return [value for key, value in self._pairs if key == name]
+
+
+async def _form(request: WebRequest) -> _Form:
+    content_type = (request.header("content-type") or "").split(";", 1)[0].strip().lower()
+    if content_type != _FORM_CONTENT_TYPE:
+        return _Form([])
+    body = (await request.body()).decode("latin-1")
+    return _Form(parse_qsl(body, keep_blank_values=True))
+
+
+def twilio_webhooks(channel: TwilioSmsChannel, *, public_url: str) -> list[Webhook]:
+    """The webhooks of one channel (its auth token checks the signatures). What the
+    application answers in-band (HELP, a confirmation) goes back as TwiML."""
+    validator = RequestValidator(channel.auth_token.get_secret_value())
+    base_url = public_url.rstrip("/")
+
+    def route(path: str) -> Webhook:
+        async def handle(request: WebRequest, sink: InboundSink) -> WebResponse:
+            fields = await _form(request)
+            url = base_url + path
+            query = urlsplit(request.url).query
+            if query:
+                url += "?" + query
+            signature = request.header(SIGNATURE_HEADER) or ""
+            if not signature or not validator.validate(url, fields, signature):
+                logger.warning("twilio webhook %s refused: bad or missing signature", path)
+                return WebResponse.text(403, "invalid signature", "text/plain")
+            try:
+                events = channel.parse_inbound(dict(fields))
+            except TwilioPayloadError as exc:
+                return WebResponse.text(400, str(exc), "text/plain")
+
+            answer = MessagingResponse()
+            replies: list[str] = []
+            for event in events:
+                replies.extend((await sink.accept(event)).replies)
+            for text in replies:
+                answer.message(text)
+            return WebResponse.text(200, str(answer), TWIML_CONTENT_TYPE)
+
+        return Webhook("POST", path, handle)
+
+    # A customer texted us (Twilio's "A message comes in" webhook), and Twilio's word on a
+    # message we sent (``StatusCallback``).
+    return [route(INBOUND_PATH), route(STATUS_PATH)]

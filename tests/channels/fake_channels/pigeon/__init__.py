@@ -1,0 +1,1 @@
+"""Carrier pigeons: an SMS stand-in with a webhook and a receiver, for the registry tests."""
