@@ -280,7 +280,7 @@ def planning_in_process(settings: Settings, campaigns: dict[str, Campaign],
 
 def memory_sandbox_store() -> SandboxStore:
     """A sandbox store in memory (the simulation, one-process demos)."""
-    from channels.sandbox import MemorySandboxStore
+    from storage.memory.sandbox import MemorySandboxStore
 
     return MemorySandboxStore()
 

@@ -29,8 +29,6 @@ adapter does, so the demo exercises the same opt-out path.
 
 from __future__ import annotations
 
-import builtins
-import threading
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -50,34 +48,6 @@ from bot.domain.sms_segments import carrier_keyword, keyword_signal
 from bot.services.ports import Channel, Direction, InboundSink, SandboxEntry, SandboxStore
 
 PROVIDER_PREFIX = "sbx-"
-
-
-class MemorySandboxStore:
-    """A :class:`SandboxStore` in a list (tests, ``duebot simulate``, a one-process demo)."""
-
-    def __init__(self) -> None:
-        self._entries: builtins.list[SandboxEntry] = []
-        self._ids: set[str] = set()
-        self._lock = threading.Lock()
-
-    def append(self, entry: SandboxEntry) -> None:
-        with self._lock:
-            if entry.provider_id in self._ids:
-                raise ValueError(f"sandbox entry {entry.provider_id} is already stored")
-            self._ids.add(entry.provider_id)
-            self._entries.append(entry)
-
-    def list(
-        self, address: str | None = None, since: datetime | None = None
-    ) -> builtins.list[SandboxEntry]:
-        with self._lock:
-            entries = builtins.list(self._entries)
-        if address is not None:
-            entries = [e for e in entries if e.address == address]
-        if since is not None:
-            cutoff = ensure_utc(since)
-            entries = [e for e in entries if e.at >= cutoff]
-        return sorted(entries, key=lambda e: e.at)
 
 
 class SandboxPayloadError(ValueError):
@@ -104,7 +74,7 @@ class SandboxChannel(Channel):
     def __new__(
         cls,
         kind: ChannelKind | str,
-        store: SandboxStore | None = None,
+        store: SandboxStore,
         **_options: Any,
     ) -> SandboxChannel:
         if cls is SandboxChannel:
@@ -114,7 +84,7 @@ class SandboxChannel(Channel):
     def __init__(
         self,
         kind: ChannelKind | str,
-        store: SandboxStore | None = None,
+        store: SandboxStore,
         *,
         rejects: Iterable[str] = (),
         opted_out: Iterable[str] = (),
@@ -122,7 +92,7 @@ class SandboxChannel(Channel):
     ) -> None:
         if ChannelKind(kind) is not self.kind:
             raise ValueError(f"{type(self).__name__} stands in for {self.kind}, not {kind}")
-        self.store: SandboxStore = store if store is not None else MemorySandboxStore()
+        self.store: SandboxStore = store
         self._rejects = frozenset(self.normalise(a) for a in rejects)
         self._opted_out = frozenset(self.normalise(a) for a in opted_out)
         self._clock: Clock = clock or SystemClock()

@@ -389,7 +389,8 @@ async def dispatch_run(engine: Engine, settings: Any, batch: int) -> tuple[float
 
 def _sandboxes(engine: Engine, clock: Any) -> dict[Any, Any]:
     from bot.domain.messages import ChannelKind
-    from channels.sandbox import MemorySandboxStore, SandboxChannel
+    from channels.sandbox import SandboxChannel
+    from storage.memory.sandbox import MemorySandboxStore
 
     store = MemorySandboxStore()
     return {k: SandboxChannel(k, store, clock=clock) for k in ChannelKind}

@@ -9,7 +9,8 @@ from typing import Any
 
 from bot.domain.messages import ChannelKind
 from bot.services.ports import Channel, Direction
-from channels.sandbox import MemorySandboxStore, SandboxChannel
+from channels.sandbox import SandboxChannel
+from storage.memory.sandbox import MemorySandboxStore
 from tests.channels.harness import ChannelHarness, PeerDelivery
 
 

@@ -18,7 +18,8 @@ from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
 from channels.plugin import ChannelContext
 from channels.registry import ChannelRegistry
-from channels.sandbox import MemorySandboxStore, SandboxChannel
+from channels.sandbox import SandboxChannel
+from storage.memory.sandbox import MemorySandboxStore
 from tests.channels.conftest import RecordingSink
 from tests.channels.fake_channels.pigeon.plugin import PigeonChannel, PigeonPlugin
 
@@ -121,7 +122,7 @@ async def test_a_channel_without_a_plugin_is_started_plainly() -> None:
     registry = ChannelRegistry.discover()
     pigeon = PigeonChannel("roof", CLOCK)
     assert registry.plugin_for(pigeon) is None
-    assert registry.plugin_for(SandboxChannel(ChannelKind.SMS)) is None
+    assert registry.plugin_for(SandboxChannel(ChannelKind.SMS, MemorySandboxStore())) is None
 
     await registry.start(pigeon, RecordingSink())
 

@@ -19,13 +19,13 @@ from bot.domain.messages import (
 )
 from bot.services.ports import Direction, SandboxEntry
 from channels.sandbox import (
-    MemorySandboxStore,
     SandboxChannel,
     SandboxEmailChannel,
     SandboxPayloadError,
     SandboxSmsChannel,
     SandboxTelegramChannel,
 )
+from storage.memory.sandbox import MemorySandboxStore
 from tests.channels.conftest import RecordingSink
 
 T0 = datetime(2025, 5, 6, 9, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def message(
     ],
 )
 def test_one_class_per_kind(kind: ChannelKind | str, cls: type[SandboxChannel]) -> None:
-    channel = SandboxChannel(kind)
+    channel = SandboxChannel(kind, MemorySandboxStore())
     assert type(channel) is cls
     assert channel.kind is ChannelKind(kind)
     assert SandboxChannel.class_for(kind) is cls
@@ -62,9 +62,9 @@ def test_capabilities_match_the_channel_stood_in_for() -> None:
 
 def test_kind_must_match_the_class() -> None:
     with pytest.raises(ValueError, match="email"):
-        SandboxSmsChannel(ChannelKind.EMAIL)
+        SandboxSmsChannel(ChannelKind.EMAIL, MemorySandboxStore())
     with pytest.raises(ValueError):
-        SandboxChannel("fax")
+        SandboxChannel("fax", MemorySandboxStore())
 
 
 async def test_send_stores_the_message() -> None:
@@ -91,7 +91,7 @@ async def test_send_stores_the_message() -> None:
 
 
 async def test_sms_sandbox_keeps_no_subject() -> None:
-    channel = SandboxChannel(ChannelKind.SMS)
+    channel = SandboxChannel(ChannelKind.SMS, MemorySandboxStore())
     await channel.send(message(ChannelKind.SMS, "+14155550123", subject="ignored"))
     assert channel.store.list()[0].subject is None
 
@@ -108,7 +108,8 @@ async def test_sandbox_rules_refuse_permanently(
     to: str, reason: FailureReason, code: str | None
 ) -> None:
     channel = SandboxChannel(
-        ChannelKind.EMAIL, rejects={"blocked@example.com"}, opted_out=["Gone@Example.com"]
+        ChannelKind.EMAIL, MemorySandboxStore(), rejects={"blocked@example.com"},
+        opted_out=["Gone@Example.com"]
     )
 
     result = await channel.send(message(ChannelKind.EMAIL, to))
@@ -118,7 +119,7 @@ async def test_sandbox_rules_refuse_permanently(
 
 
 async def test_body_over_the_kinds_limit_is_rejected() -> None:
-    channel = SandboxChannel(ChannelKind.TELEGRAM)
+    channel = SandboxChannel(ChannelKind.TELEGRAM, MemorySandboxStore())
     ok = await channel.send(message(ChannelKind.TELEGRAM, "4242", "x" * 4096))
     too_long = await channel.send(message(ChannelKind.TELEGRAM, "4242", "x" * 4097))
     assert ok.ok
@@ -127,11 +128,12 @@ async def test_body_over_the_kinds_limit_is_rejected() -> None:
 
 async def test_sending_another_kind_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="sms"):
-        await SandboxChannel(ChannelKind.SMS).send(message(ChannelKind.EMAIL, "a@b.example"))
+        await SandboxChannel(ChannelKind.SMS, MemorySandboxStore()).send(
+            message(ChannelKind.EMAIL, "a@b.example"))
 
 
 def test_inbound_round_trip_keeps_the_subject_for_email() -> None:
-    channel = SandboxChannel(ChannelKind.EMAIL, clock=FixedClock(T0))
+    channel = SandboxChannel(ChannelKind.EMAIL, MemorySandboxStore(), clock=FixedClock(T0))
     raw = channel.inbound_raw("Sam@Example.org", "Paid yesterday", subject="Re: your account")
 
     (event,) = channel.parse_inbound(raw)
@@ -147,7 +149,7 @@ def test_inbound_round_trip_keeps_the_subject_for_email() -> None:
 
 
 def test_sms_sandbox_mirrors_carrier_keywords() -> None:
-    channel = SandboxChannel(ChannelKind.SMS, clock=FixedClock(T0))
+    channel = SandboxChannel(ChannelKind.SMS, MemorySandboxStore(), clock=FixedClock(T0))
 
     signal, msg = channel.parse_inbound(channel.inbound_raw("+14155550199", "Stop"))
 
@@ -161,13 +163,13 @@ def test_sms_sandbox_mirrors_carrier_keywords() -> None:
 
 
 def test_other_kinds_have_no_carrier_keywords() -> None:
-    channel = SandboxChannel(ChannelKind.TELEGRAM)
+    channel = SandboxChannel(ChannelKind.TELEGRAM, MemorySandboxStore())
     (event,) = channel.parse_inbound(channel.inbound_raw("4242", "STOP"))
     assert isinstance(event, InboundMessage)
 
 
 def test_received_time_comes_from_the_payload() -> None:
-    channel = SandboxChannel(ChannelKind.SMS, clock=FixedClock(T0))
+    channel = SandboxChannel(ChannelKind.SMS, MemorySandboxStore(), clock=FixedClock(T0))
     raw = channel.inbound_raw("+14155550199", "hi")
     raw["at"] = "2025-05-01T08:00:00"  # naive: taken as UTC
     (event,) = channel.parse_inbound(raw)
@@ -186,7 +188,7 @@ def test_received_time_comes_from_the_payload() -> None:
     ],
 )
 def test_malformed_payloads_raise_precise_errors(change: dict[str, object], match: str) -> None:
-    channel = SandboxChannel(ChannelKind.SMS)
+    channel = SandboxChannel(ChannelKind.SMS, MemorySandboxStore())
     raw = channel.inbound_raw("+14155550199", "hi")
     raw.update(change)
     with pytest.raises(SandboxPayloadError, match=match):
@@ -237,5 +239,5 @@ def test_memory_store_filters_and_orders() -> None:
 
 
 def test_repr_is_short_and_names_the_kind() -> None:
-    channel = SandboxChannel(ChannelKind.SMS, rejects={"+15005550001"})
+    channel = SandboxChannel(ChannelKind.SMS, MemorySandboxStore(), rejects={"+15005550001"})
     assert repr(channel) == "SandboxSmsChannel(kind=sms, rejects=1, opted_out=0)"

@@ -19,9 +19,10 @@ from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.services.planning import PlanningService
 from bot.settings import Settings
-from channels.sandbox import MemorySandboxStore, SandboxChannel
+from channels.sandbox import SandboxChannel
 from storage.campaign_files import load_campaigns
 from storage.db import make_engine
+from storage.memory.sandbox import MemorySandboxStore
 from storage.models import ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
 

@@ -21,7 +21,8 @@ from bot.domain.outbox import outbox_message
 from bot.services.dispatch import Dispatcher
 from bot.services.messages import fallback_message
 from bot.services.ports import Direction
-from channels.sandbox import MemorySandboxStore, SandboxSmsChannel
+from channels.sandbox import SandboxSmsChannel
+from storage.memory.sandbox import MemorySandboxStore
 from storage.message_log import enqueue
 from storage.models import ContactDecisionRow
 from storage.uow import SqlUnitOfWork

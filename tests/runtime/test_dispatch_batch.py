@@ -23,9 +23,10 @@ from bot.domain.messages import (
 )
 from bot.domain.outbox import outbox_message
 from bot.services.dispatch import HISTORY_WINDOW, LEASE, Dispatcher
-from channels.sandbox import MemorySandboxStore, SandboxEmailChannel
+from channels.sandbox import SandboxEmailChannel
 from storage.case_stream import load_cases_by_id
 from storage.delivery_store import SqlDeliveryStore
+from storage.memory.sandbox import MemorySandboxStore
 from storage.message_log import enqueue
 from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork

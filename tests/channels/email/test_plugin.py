@@ -13,6 +13,7 @@ from channels.email.plugin import PLUGIN
 from channels.email.smtp import SmtpEmailChannel
 from channels.plugin import ChannelContext
 from channels.sandbox import SandboxChannel
+from storage.memory.sandbox import MemorySandboxStore
 
 CLOCK = FixedClock(datetime(2024, 6, 3, 9, 0, tzinfo=UTC))
 
@@ -22,7 +23,8 @@ def values(**kw: Any) -> dict[str, Any]:
 
 
 def context(**kw: Any) -> ChannelContext:
-    return ChannelContext(values(**kw), SandboxChannel(ChannelKind.EMAIL), CLOCK)
+    sandbox = SandboxChannel(ChannelKind.EMAIL, MemorySandboxStore())
+    return ChannelContext(values(**kw), sandbox, CLOCK)
 
 
 def test_configured_by_the_smtp_host_and_built_on_the_application_clock() -> None:

@@ -17,6 +17,7 @@ from channels.sandbox import SandboxChannel
 from channels.telegram.chat import TelegramChatChannel
 from channels.telegram.config import TelegramConfig
 from channels.telegram.plugin import PLUGIN
+from storage.memory.sandbox import MemorySandboxStore
 from tests.channels.harness_telegram import CUSTOMER_CHAT, RecordingSink
 from tests.peers.telegram_api import FakeTelegramBotAPI, text_update
 
@@ -42,7 +43,7 @@ async def test_webhook_only_with_a_secret_and_a_telegram_channel() -> None:
         assert (webhook.method, webhook.path, webhook.documented) == (
             "POST", "/webhooks/telegram", False)
         assert PLUGIN.webhooks(ChannelContext(values(peer), chat, CLOCK)) == ()
-        sandbox = SandboxChannel(ChannelKind.TELEGRAM)
+        sandbox = SandboxChannel(ChannelKind.TELEGRAM, MemorySandboxStore())
         assert PLUGIN.webhooks(ChannelContext(with_secret, sandbox, CLOCK)) == ()
         assert PLUGIN.receivers(ChannelContext(with_secret, sandbox, CLOCK)) == ()
 

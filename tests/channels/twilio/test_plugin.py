@@ -13,6 +13,7 @@ from channels.sandbox import SandboxChannel
 from channels.twilio.config import TwilioConfig
 from channels.twilio.plugin import PLUGIN
 from channels.twilio.sms import INBOUND_PATH, STATUS_PATH, TwilioSmsChannel
+from storage.memory.sandbox import MemorySandboxStore
 
 CLOCK = FixedClock(datetime(2024, 6, 3, 9, 0, tzinfo=UTC))
 ACCOUNT = {"twilio_account_sid": "AC" + "0a" * 16, "twilio_auth_token": "5ec7e7" + "ab" * 13,
@@ -33,7 +34,7 @@ def test_configured_by_account_sid_and_auth_token_together() -> None:
 
 def test_webhooks_only_when_sms_goes_through_twilio() -> None:
     settings = values(**ACCOUNT)
-    sandbox = ChannelContext(settings, SandboxChannel(ChannelKind.SMS), CLOCK)
+    sandbox = ChannelContext(settings, SandboxChannel(ChannelKind.SMS, MemorySandboxStore()), CLOCK)
     assert PLUGIN.webhooks(sandbox) == ()
     assert PLUGIN.webhooks(ChannelContext(settings, None, CLOCK)) == ()
 
