@@ -214,6 +214,11 @@ class SqlCaseRepository:
         s = self.session
         for cp in case.contacts:
             row = s.get(ContactPointRow, cp.id) if cp.id is not None else None
+            if row is None:  # a contact point the customer has already: the same one
+                row = s.exec(orm_select(ContactPointRow).where(
+                    ContactPointRow.customer_id == case.customer_id,
+                    ContactPointRow.channel == cp.channel.value,
+                    ContactPointRow.address == cp.address)).first()
             if row is None:
                 row = ContactPointRow(customer_id=case.customer_id or 0, channel=cp.channel.value,
                                       address=cp.address, created_at=self.now)

@@ -48,7 +48,13 @@ class MemoryDatabase:
         self.lock = threading.RLock()
         self.tables: dict[str, dict[Any, Any]] = {name: {} for name in TABLES}
         self._ids: dict[str, Iterator[int]] = {}
-        self._undo: list[tuple[str, Any, Any]] | None = None
+        # one undo log per open transaction (innermost last): units of work may open
+        # inside one another (each its own transaction), as sessions do
+        self._stack: list[list[tuple[str, Any, Any]]] = []
+
+    @property
+    def _undo(self) -> list[tuple[str, Any, Any]] | None:
+        return self._stack[-1] if self._stack else None
 
     def next_id(self, sequence: str) -> int:
         """The next id of a sequence (never reused, even after a rollback)."""
@@ -73,34 +79,28 @@ class MemoryDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All-or-nothing writes (nested: the outermost decides); holds the lock."""
-        with self.lock:
-            if self._undo is not None:  # nested: part of the enclosing transaction
-                yield
-                return
-            self._undo = []
-            try:
-                yield
-            except BaseException:
-                self._rollback()
-                raise
-            finally:
-                self._undo = None
+        """All-or-nothing writes in a transaction of their own; holds the lock."""
+        self.begin()
+        try:
+            yield
+            self.commit()
+        finally:
+            self.end()
 
     def begin(self) -> None:
         """Open a transaction held until :meth:`end` (units of work)."""
         self.lock.acquire()
-        self._undo = []
+        self._stack.append([])
 
     def commit(self) -> None:
         """Keep what was written so far; the transaction goes on (as a session's does)."""
-        self._undo = []
+        self._stack[-1] = []
 
     def end(self) -> None:
         """Roll back what was not committed and release the lock."""
         try:
-            self._rollback()
-            self._undo = None
+            self.rollback_to(0)
+            self._stack.pop()
         finally:
             self.lock.release()
 
@@ -109,14 +109,11 @@ class MemoryDatabase:
         return len(self._undo)
 
     def rollback_to(self, savepoint: int) -> None:
-        assert self._undo is not None
-        while len(self._undo) > savepoint:
-            table, key, old = self._undo.pop()
+        undo = self._undo
+        assert undo is not None
+        while len(undo) > savepoint:
+            table, key, old = undo.pop()
             if old is _MISSING:
                 self.tables[table].pop(key, None)
             else:
                 self.tables[table][key] = old
-
-    def _rollback(self) -> None:
-        if self._undo is not None:
-            self.rollback_to(0)

@@ -73,6 +73,8 @@ def load_case(db: MemoryDatabase, case_id: int) -> tuple[Case, int] | None:
     case, version = stored
     out = copy.deepcopy(case)
     out.contacts = copy.deepcopy(list(db["contacts"].get(case.customer_id, ())))
+    out.promises.sort(key=lambda p: p.id or 0)
+    out.payments.sort(key=lambda p: (p.paid_at, p.id or 0))
     out.customer_name = db["customers"][case.customer_id].name
     return out, version
 
@@ -85,9 +87,10 @@ def save_case(db: MemoryDatabase, case: Case, version: int, now: datetime) -> li
     if stored is None or stored[1] != version:
         raise ConcurrentUpdateError(f"case {case.account_id} changed concurrently")
     contacts = {cp.id: cp for cp in db["contacts"].get(case.customer_id, ())}
+    known = {(cp.channel, cp.address): cp.id for cp in contacts.values()}
     for cp in case.contacts:
-        if cp.id is None:
-            cp.id = db.next_id("contacts")
+        if cp.id is None:  # a contact point the customer has already: the same one
+            cp.id = known.get((cp.channel, cp.address)) or db.next_id("contacts")
         contacts[cp.id] = copy.deepcopy(cp)
     db.put("contacts", case.customer_id, tuple(contacts[k] for k in sorted(contacts)))
     for p in case.promises:

@@ -1,0 +1,216 @@
+"""The set-based stores (the tick's, the dispatchers', the daily jobs', the reports'): the
+same behaviour in memory, on SQLite and on PostgreSQL (see conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.domain import events as ev
+from bot.domain.case import CaseStatus, PromiseStatus
+from bot.domain.clock import FixedClock
+from bot.domain.messages import ChannelKind
+from bot.domain.work_items import WorkItemKind, work_item
+from bot.policy.engine import local_date
+from bot.services.ports import DeliveryUpdate, Escalation, NewInboundMessage, TickBatch
+from tests.runtime.conftest import local_today, make_case
+from tests.storage.contract.test_unit_of_work import PHONE, add, outbox
+
+
+def decision(case_id: int, clock: FixedClock, key: str | None, *, allowed: bool = False,
+             channel: str | None = "sms") -> Any:
+    return {"case_id": case_id, "local_date": local_today(clock), "campaign_id": "c",
+            "step_id": "legal_review" if channel is None else "reminder", "variant": None,
+            "channel": channel, "allowed": allowed, "reasons": [] if allowed else ["caps"],
+            "at": clock.now(), "key": key}
+
+
+# ---------------------------------------------------------------------------- plan store
+def test_open_cases_stream_in_id_order_within_bounds(backend: Any, clock: FixedClock) -> None:
+    today = local_today(clock)
+    cases = add(backend, *[make_case(f"A-{i}", i, today, phone=f"+1415555010{i}")
+                           for i in range(6)],
+                make_case("SHUT", 3, today, phone="+14155550199", status=CaseStatus.CLOSED_PAID))
+    ids = [c.id for c in cases[:6]]
+    store = backend.plan_store
+    assert store.open_case_span() == (ids[0], ids[-1])
+
+    def streamed(**kw: Any) -> list[list[int | None]]:
+        return [[b.case.id for b in batch]
+                for batch in store.stream_open_cases(batch_size=2, **kw)]
+
+    assert streamed() == [ids[0:2], ids[2:4], ids[4:6]]
+    assert streamed(after_id=ids[1], until_id=ids[4]) == [ids[2:4], ids[4:5]]
+    assert streamed(limit=3) == [ids[0:2], ids[2:3]]
+    assert streamed(after_id=ids[-1]) == []
+    with pytest.raises(ValueError, match="batch_size"):
+        next(store.stream_open_cases(batch_size=0))
+
+
+def test_a_bundle_carries_history_and_inbound(backend: Any, clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    with backend.uow() as uow:
+        sent, suppressed, failed = uow.outbox.enqueue([
+            outbox(case, "k-1", clock, step_id="reminder", campaign_id="c", variant="B"),
+            outbox(case, "k-2", clock, step_id="reminder", campaign_id="c"),
+            outbox(case, "k-3", clock, step_id="reminder", campaign_id="c")])
+        uow.messages.update_delivery(DeliveryUpdate(sent, "sent", sent_at=clock.now()))
+        uow.messages.update_delivery(DeliveryUpdate(suppressed, "suppressed"))
+        uow.messages.update_delivery(DeliveryUpdate(failed, "failed"))
+        uow.messages.add_inbound(NewInboundMessage(case.id, "sms", PHONE, "hi", None, "SM1",
+                                                   None, clock.now()))
+        uow.commit()
+    with backend.uow() as uow:
+        uow.decisions.add([decision(case.id or 0, clock, "k-esc", allowed=True, channel=None)])
+        uow.commit()
+    [[bundle]] = list(backend.plan_store.stream_open_cases(batch_size=10))
+    records = sorted(bundle.history, key=lambda r: (r.channel is None, r.failed))
+    assert [(r.channel, r.failed, r.variant) for r in records] == [
+        (ChannelKind.SMS, False, "B"), (ChannelKind.SMS, True, None), (None, False, None)]
+    assert bundle.inbound == [clock.now()]
+
+
+def test_a_tick_batch_is_written_once_and_all_or_nothing(backend: Any,
+                                                         clock: FixedClock) -> None:
+    today = local_today(clock)
+    a, b = add(backend, make_case("A", 61, today), make_case("B", 61, today,
+                                                             phone="+14155550777"))
+    store = backend.plan_store
+    [[read_a, read_b]] = list(store.stream_open_cases(batch_size=10))
+
+    def batch(version_b: int) -> TickBatch:
+        moves = []
+        for case, version in ((a, read_a.version), (b, version_b)):
+            assert case.id is not None
+            moves.append(Escalation(
+                case.id, version, CaseStatus.LEGAL_REVIEW.value,
+                [ev.EscalatedToLegal(case.account_id, clock.now(), "campaign:c")],
+                work_item(WorkItemKind.LEGAL_REVIEW, clock.now(), case_id=case.id),
+                decision(case.id, clock, f"esc-{case.account_id}", allowed=True, channel=None)))
+        return TickBatch(outbox=[outbox(a, "t-1", clock), outbox(a, "t-1", clock)],
+                         decisions=[decision(a.id or 0, clock, "d-1")], escalations=moves)
+
+    def boom() -> None:
+        raise RuntimeError("crash before commit")
+
+    with pytest.raises(RuntimeError):
+        store.write(batch(read_b.version), before_commit=boom)
+    with backend.uow() as uow:
+        assert uow.messages.for_case(a.id or 0) == [] and uow.work_items.open_items() == []
+        got = uow.cases.get("A")
+        assert got is not None and got.status is CaseStatus.ACTIVE
+    result = store.write(batch(read_b.version - 1))  # B changed since: left alone
+    assert (result.enqueued, result.recorded, result.escalated) == (1, 2, frozenset({a.id}))
+    again = store.write(batch(read_b.version - 1))
+    assert (again.enqueued, again.recorded, again.escalated) == (0, 0, frozenset())
+    with backend.uow() as uow:
+        moved, kept = uow.cases.get("A"), uow.cases.get("B")
+        assert moved is not None and moved.status is CaseStatus.LEGAL_REVIEW
+        assert kept is not None and kept.status is CaseStatus.ACTIVE
+        assert [i.kind for i in uow.work_items.open_items()] == [WorkItemKind.LEGAL_REVIEW]
+        assert "EscalatedToLegal" in [e.type for e in uow.events.for_case(a.id or 0)]
+    [[bundle, _]] = list(store.stream_open_cases(batch_size=10))
+    assert bundle.version == read_a.version + 1
+    assert [r.channel for r in bundle.history if r.step_id == "legal_review"] == [None]
+
+
+# ---------------------------------------------------------------------------- delivery
+def test_claiming_takes_due_messages_once_under_a_lease(backend: Any,
+                                                        clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    now = clock.now()
+    with backend.uow() as uow:
+        ids = uow.outbox.enqueue([outbox(case, f"k-{i}", clock) for i in range(3)]
+                                 + [outbox(case, "later", clock,
+                                           not_before=now + timedelta(hours=1))])
+        uow.commit()
+    store, lease = backend.delivery_store, now + timedelta(minutes=5)
+    first = store.claim(now, 2, lease)
+    second = store.claim(now, 10, lease)
+    assert first == ids[:2] and second == ids[2:3] and store.claim(now, 10, lease) == []
+    assert store.claim(now, 0, lease) == []
+    claimed = store.claimed([*first, 10**9])
+    assert sorted(claimed) == first
+    assert all((m.status, m.attempts, m.next_attempt_at) == ("sending", 1, lease)
+               for m in claimed.values())
+    # a worker that died: its messages come back once the lease has run out
+    assert store.claim(lease, 10, lease + timedelta(minutes=5)) == ids[:3]
+    assert store.claimed(ids[:1])[ids[0]].attempts == 2
+
+
+def test_recorded_outcomes_and_histories(backend: Any, clock: FixedClock) -> None:
+    today = local_today(clock)
+    a, b = add(backend, make_case("A", 3, today), make_case("B", 3, today,
+                                                             phone="+14155550777"))
+    now = clock.now()
+    with backend.uow() as uow:
+        ids = uow.outbox.enqueue([
+            outbox(a, "a-1", clock, step_id="reminder"),
+            outbox(a, "a-2", clock, purpose="reply"),
+            outbox(a, "a-3", clock, step_id="old"),
+            outbox(b, "b-1", clock, step_id="reminder")])
+        uow.commit()
+    store = backend.delivery_store
+    store.claim(now, 10, now + timedelta(minutes=5))
+    store.record([
+        DeliveryUpdate(ids[0], "sent", provider_id="SM1", sent_at=now, set_next_attempt=True),
+        DeliveryUpdate(ids[1], "sent", sent_at=now, set_next_attempt=True),
+        DeliveryUpdate(ids[2], "sent", sent_at=now - timedelta(days=9), set_next_attempt=True),
+        DeliveryUpdate(ids[3], "queued", error_reason="deferred", release_attempt=True,
+                       next_attempt_at=now + timedelta(hours=1), set_next_attempt=True)],
+        [decision(b.id or 0, clock, None)])
+    got = store.claimed(ids)
+    assert (got[ids[0]].status, got[ids[0]].provider_id, got[ids[0]].next_attempt_at) == (
+        "sent", "SM1", None)
+    assert (got[ids[3]].status, got[ids[3]].attempts) == ("queued", 0)
+    histories = store.histories([a.id or 0, b.id or 0], now - timedelta(days=8))
+    # capped purposes only (not the reply), inside the window (not the old one)
+    assert [rid for rid, _ in histories[a.id or 0]] == [ids[0]]
+    assert (b.id or 0) not in histories
+    cases = store.cases([a.id or 0, 10**9])
+    assert list(cases) == [a.id] and cases[a.id or 0].account_id == "A"
+
+
+# ---------------------------------------------------------------------------- daily jobs
+def test_days_past_due_and_overdue_promises_follow_each_local_day(backend: Any,
+                                                                  clock: FixedClock) -> None:
+    today = local_today(clock)
+    shanghai = make_case("SH", 10, today, timezone="Asia/Shanghai", phone="+8613800138000")
+    shanghai.make_promise([(10_000, today)], clock.now(), "customer")
+    new_york = make_case("NY", 10, today)
+    new_york.make_promise([(10_000, today)], clock.now(), "customer")
+    add(backend, shanghai, new_york)
+    jobs = backend.maintenance
+    midnight_shanghai = datetime(today.year, today.month, today.day, 16, 0, tzinfo=UTC)
+    assert jobs.overdue_promise_cases(midnight_shanghai) == [shanghai.id]
+    assert sorted(jobs.overdue_promise_cases(midnight_shanghai + timedelta(hours=13))) == \
+        sorted([shanghai.id, new_york.id])
+    later = clock.now() + timedelta(days=2)
+    assert jobs.update_days_past_due(later) == 2
+    assert jobs.update_days_past_due(later) == 0
+    with backend.uow() as uow:
+        sh = uow.cases.get("SH")
+        assert sh is not None and sh.days_past_due == 12 == sh.compute_days_past_due(
+            local_date(sh, later))
+        assert sh.promises[0].status is PromiseStatus.PENDING
+
+
+# ---------------------------------------------------------------------------- reports
+def test_outcome_facts(backend: Any, clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    with backend.uow() as uow:
+        [mid] = uow.outbox.enqueue([outbox(case, "k", clock, step_id="reminder",
+                                           variant="A")])
+        uow.messages.update_delivery(DeliveryUpdate(mid, "sent", sent_at=clock.now()))
+        c = uow.cases.get("A")
+        assert c is not None
+        c.opt_out(ChannelKind.SMS, PHONE, clock.now(), "reply")
+        c.record_payment("P-1", 1_000, clock.now())
+        uow.commit()
+    facts = backend.outcome_source.outcome_facts()
+    assert facts.sent == [(case.id, clock.now(), "reminder", "A")]
+    assert facts.opt_outs == [(case.id, clock.now())]
+    assert facts.payments == {case.id: [(clock.now(), 1_000)]}
+    assert facts.cases[case.id or 0][0] == "active"
