@@ -86,7 +86,9 @@ class Container:
     backend: Backend
     _channels: dict[ChannelKind, Channel] | None = field(default=None, repr=False)
     _sandbox_store: SandboxStore | None = field(default=None, repr=False)
-    sandbox_rejects: Mapping[ChannelKind, Collection[str]] = field(default_factory=dict)
+    #: per kind, the addresses the sandbox refuses: ``{"rejects": [...], "opted_out": [...]}``
+    sandbox_rules: Mapping[ChannelKind, Mapping[str, Collection[str]]] = field(
+        default_factory=dict)
     sandbox_only: bool = False  # the sandbox for every kind, whatever is configured
     _registry: ChannelRegistry | None = field(default=None, repr=False)
 
@@ -151,7 +153,7 @@ class Container:
         if self._channels is None:
             self._channels = self.registry.build(
                 self.settings.model_dump(), clock=self.clock, sandbox_store=self.sandbox_store,
-                rejects=self.sandbox_rejects, sandbox_only=self.sandbox_only)
+                rules=self.sandbox_rules, sandbox_only=self.sandbox_only)
         return self._channels
 
     @property
@@ -292,7 +294,7 @@ def bootstrap(
     engine: Engine | None = None,
     channels: Mapping[ChannelKind, Channel] | None = None,
     sandbox_store: SandboxStore | None = None,
-    sandbox_rejects: Mapping[ChannelKind, Collection[str]] | None = None,
+    sandbox_rules: Mapping[ChannelKind, Mapping[str, Collection[str]]] | None = None,
     sandbox_only: bool = False,
     memory: bool = False,
     registry: ChannelRegistry | None = None,
@@ -313,5 +315,5 @@ def bootstrap(
         backend = SqlBackend(engine or make_engine(settings.database_url), clock)
     return Container(settings=settings, clock=clock, backend=backend,
                      _channels=dict(channels) if channels is not None else None,
-                     _sandbox_store=sandbox_store, sandbox_rejects=sandbox_rejects or {},
+                     _sandbox_store=sandbox_store, sandbox_rules=sandbox_rules or {},
                      sandbox_only=sandbox_only, _registry=registry)

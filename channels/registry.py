@@ -67,11 +67,12 @@ class ChannelRegistry:
 
     # ------------------------------------------------------------------------ building
     def build(self, values: SettingValues, *, clock: Clock, sandbox_store: SandboxStore,
-              rejects: Mapping[ChannelKind, Collection[str]] | None = None,
+              rules: Mapping[ChannelKind, Mapping[str, Collection[str]]] | None = None,
               sandbox_only: bool = False) -> dict[ChannelKind, Channel]:
-        """One channel per kind: the configured plugin's, else the sandbox's (which
-        refuses the addresses in ``rejects`` as invalid). ``sandbox_only``: the sandbox
-        for every kind, whatever is configured (the simulation).
+        """One channel per kind: the configured plugin's, else the sandbox's (with the
+        sandbox ``rules`` of its kind: addresses it ``rejects`` as invalid or reports
+        ``opted_out``). ``sandbox_only``: the sandbox for every kind, whatever is
+        configured (the simulation).
 
         Raises ``ChannelConfigError`` when two plugins are configured for one kind, or
         when a configured channel's settings are wrong.
@@ -90,7 +91,7 @@ class ChannelRegistry:
             configured = chosen.get(kind)
             channels[kind] = (configured.build(values, clock) if configured is not None
                               else SandboxChannel(kind, sandbox_store, clock=clock,
-                                                  rejects=(rejects or {}).get(kind, ())))
+                                                  **(rules or {}).get(kind, {})))
         return channels
 
     def plugin_for(self, channel: Channel) -> ChannelPlugin | None:

@@ -143,9 +143,9 @@ class Simulation:
                              ImportDefaults(settings.default_region, settings.default_timezone,
                                             settings.default_language))
             self._load_customers(c)
-            c.sandbox_rejects = {ChannelKind.SMS: [
+            c.sandbox_rules = {ChannelKind.SMS: {"rejects": [
                 cu.addresses[ChannelKind.SMS] for cu in self._customers.values()
-                if ChannelKind.SMS in cu.addresses and cu.rng.random() < INVALID_PHONES]}
+                if ChannelKind.SMS in cu.addresses and cu.rng.random() < INVALID_PHONES]}}
             planning = c.planning(c.load_campaigns(campaign_dir(settings)))
             if not len(planning.campaigns):
                 raise SimulationError("no enabled campaign to simulate")
