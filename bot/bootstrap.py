@@ -236,7 +236,7 @@ class Container:
     def dispatcher(self) -> Dispatcher:
         from bot.domain.unsubscribe import make_unsubscribe_token
         from bot.services.dispatch import Dispatcher
-        from bot.services.messages import fallback_message
+        from bot.services.outbound import fallback_message
 
         secret = self.settings.secret_key.get_secret_value()
         renderer, brand, clock = self.renderer, self.brand, self.clock

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from bot.entrypoints.cli_errors import UserMistake, err, out, user_errors
 
 app = typer.Typer(help="duebot: humane, lawful collection conversations.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -29,61 +29,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(case_app, name="case")
 app.add_typer(users_app, name="users")
 
-out = Console()
-err = Console(stderr=True)
+
 T = TypeVar("T")
-
-
-class UserMistake(Exception):
-    """Raised by commands for a problem the user can fix; printed without a traceback."""
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    from pydantic import ValidationError
-    from sqlalchemy.exc import ArgumentError
-
-    from bot.domain.case import TransitionError
-    from bot.services.csv_rows import CsvFormatError, ImportRejected
-    from bot.services.ports import ConcurrentUpdateError
-    from bot.services.users import UserError
-
-    # messages carry file names and values from the user's files: never rich markup
-    try:
-        yield
-    except ImportRejected as exc:
-        for e in exc.errors[:50]:
-            err.print(f"[red]error[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
-        if len(exc.errors) > 50:
-            err.print(f"... and {len(exc.errors) - 50} more")
-        err.print(f"[red]{exc}[/red] (use --skip-invalid to import the good rows)")
-        raise typer.Exit(1) from None
-    except (CsvFormatError, UserError, TransitionError, UserMistake) as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except FileNotFoundError as exc:
-        err.print(f"[red]error:[/red] no such file: {escape(str(exc.filename))}",
-                  highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    except ConcurrentUpdateError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}: nothing was saved, run the command "
-                  "again", highlight=False)
-        raise typer.Exit(1) from None
-    except ValidationError as exc:
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
-    except ArgumentError as exc:
-        err.print(f"[red]configuration error:[/red] DUEBOT_DATABASE_URL: {escape(str(exc))}",
-                  highlight=False)
-        raise typer.Exit(2) from None
-    except UnicodeDecodeError as exc:
-        err.print(f"[red]error:[/red] the file is not UTF-8 text ({exc.reason})")
-        raise typer.Exit(1) from None
-    except OSError as exc:  # a directory, no permission, disk full...
-        where = f"{exc.filename}: " if exc.filename else ""
-        err.print(f"[red]error:[/red] {escape(where)}{escape(exc.strerror or str(exc))}",
-                  highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
 
 
 def container() -> Any:
@@ -403,20 +350,13 @@ def queue_cmd(limit: int = 50,
     run(go)
 
 
-def _mount_optional() -> None:
+def _mount() -> None:
     """Sub-apps living in their own modules."""
-    try:
-        from bot.entrypoints.cli_templates import app as templates_app
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        app.add_typer(templates_app, name="templates")
-    try:
-        from bot.entrypoints.cli_runtime import register
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    else:
-        register(app)
+    from bot.entrypoints.cli_runtime import register
+    from bot.entrypoints.cli_templates import app as templates_app
+
+    app.add_typer(templates_app, name="templates")
+    register(app)
 
 
-_mount_optional()
+_mount()

@@ -37,7 +37,7 @@ class RuntimeMistake(Exception):
 @contextmanager
 def _errors() -> Iterator[None]:
     from bot.campaigns.parsing import CampaignError
-    from bot.entrypoints.cli_app import user_errors
+    from bot.entrypoints.cli_errors import user_errors
     from bot.entrypoints.runners import RunnerError
     from bot.services.ports import ChannelConfigError
     from bot.sim.simulation import SimulationError

@@ -42,7 +42,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from bot.bootstrap import Container
-from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
+from bot.services.case_upkeep import BrokenReport, break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService, TickReport
 from bot.services.ports import Channel
 from storage.campaign_files import load_campaigns

@@ -141,10 +141,6 @@ def _stated_hours(cp: ContactPoint | None) -> _Hours:
             getattr(cp, "forbidden_end", None))
 
 
-def _preferred_spans(cp: ContactPoint | None) -> list[Span]:
-    return list(_stated_spans(_stated_hours(cp)))
-
-
 @lru_cache(maxsize=1024)
 def _stated_spans(hours: _Hours) -> tuple[Span, ...]:
     p_start, p_end, f_start, f_end = hours
@@ -155,11 +151,6 @@ def _stated_spans(hours: _Hours) -> tuple[Span, ...]:
         allowed_by_forbidden = _between(f_end, f_start)  # the complement of [start, end)
         spans = _intersect(spans, allowed_by_forbidden)
     return tuple(spans)
-
-
-def _allowed_spans(profile: JurisdictionProfile, cp: ContactPoint | None) -> list[Span]:
-    window = [(_secs(profile.window_start), _secs(profile.window_end))]
-    return _intersect(window, _preferred_spans(cp))
 
 
 def _inside(spans: list[Span], t: time) -> bool:

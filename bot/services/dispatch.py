@@ -35,7 +35,7 @@ from bot.policy.decision import Purpose, ReasonCode
 from bot.policy.engine import check_contact, local_date
 from bot.policy.history import SentRecord
 from bot.policy.profiles import JurisdictionProfile
-from bot.services.messages import quick_replies_for
+from bot.services.outbound import quick_replies_for
 from bot.services.ports import (
     Channel,
     DecisionRecord,

@@ -15,7 +15,7 @@ from bot.domain.money import MoneyError, to_minor
 from bot.domain.outbox import MessagePurpose, outbox_message
 from bot.domain.work_items import QueueItem
 from bot.policy.profiles import JurisdictionProfile
-from bot.services.messages import contact_for
+from bot.services.outbound import contact_for
 from bot.services.ports import UnitOfWork
 
 

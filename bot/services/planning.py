@@ -58,7 +58,7 @@ from bot.domain.work_items import WorkItemKind, work_item
 from bot.policy.decision import Action, Decision
 from bot.policy.engine import case_zone, local_date
 from bot.policy.profiles import get_profile
-from bot.services.messages import disclosure_for
+from bot.services.outbound import disclosure_for
 from bot.services.ports import CaseBundle, DecisionRecord, Escalation, PlanStore, TickBatch
 
 log = logging.getLogger("duebot.planning")

@@ -20,7 +20,7 @@ from bot.domain.messages import ChannelKind, InboundMessage
 from bot.domain.outbox import MessagePurpose, NewOutboxMessage, outbox_message
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.policy.decision import Purpose
-from bot.services.messages import contact_for
+from bot.services.outbound import contact_for
 from bot.services.ports import UnitOfWork
 
 log = logging.getLogger("duebot.inbound")

@@ -40,7 +40,7 @@ from bot.domain.case import Case
 from bot.domain.clock import FixedClock, ensure_utc
 from bot.domain.messages import ChannelKind
 from bot.domain.money import from_minor
-from bot.services.daily import break_overdue_promises, update_days_past_due
+from bot.services.case_upkeep import break_overdue_promises, update_days_past_due
 from bot.services.dispatch import DispatchStats
 from bot.services.importing import ImportDefaults, import_cases, import_payments
 from bot.services.planning import PlanningService

@@ -311,7 +311,7 @@ def test_shipped_store_has_every_template_of_the_issue():
                 "pre_legal", "promise_due_tomorrow", "promise_broken", "no_response",
                 "instalment_due"]
     replies = ["promise_confirmed", "promise_out_of_policy", "plan_options", "dispute_ack",
-               "paid_ack", "opt_out_confirmed", "opted_in", "wrong_party_reply",
+               "paid_ack", "opt_out_confirmed", "wrong_party_reply",
                "unknown_sender", "legal_ack", "callback_ack", "handoff_ack", "how_to_pay",
                "balance_info", "verify_prompt", "verify_failed", "verify_locked",
                "verified_ok", "help", "telegram_invite"]

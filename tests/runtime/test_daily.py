@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.case import CaseStatus, PromiseStatus
 from bot.domain.clock import FixedClock
 from bot.policy.engine import local_date
-from bot.services.daily import BrokenReport, break_overdue_promises, update_days_past_due
+from bot.services.case_upkeep import BrokenReport, break_overdue_promises, update_days_past_due
 from storage.case_maintenance import SqlCaseMaintenance
 from storage.case_stream import stream_open_cases
 from storage.models import CaseEventRow

@@ -19,7 +19,7 @@ from bot.domain.messages import (
 )
 from bot.domain.outbox import outbox_message
 from bot.services.dispatch import Dispatcher
-from bot.services.messages import fallback_message
+from bot.services.outbound import fallback_message
 from bot.services.ports import Direction
 from channels.sandbox import SandboxSmsChannel
 from storage.memory.sandbox import MemorySandboxStore

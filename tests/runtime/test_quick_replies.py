@@ -19,7 +19,7 @@ from bot.domain.outbox import outbox_message
 from bot.replies.model import Intent
 from bot.replies.parser import parse_reply
 from bot.services.dispatch import CONFIRMATION
-from bot.services.messages import quick_replies_for
+from bot.services.outbound import quick_replies_for
 from bot.services.ports import Channel
 from storage.message_log import enqueue
 from tests.runtime.conftest import settings_for

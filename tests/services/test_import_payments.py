@@ -218,7 +218,7 @@ def test_flushes_in_chunks_and_still_rolls_back_everything(book, clock, tmp_path
 def test_daily_refresh_of_days_past_due(book, clock, tmp_path):
     from datetime import timedelta
 
-    from bot.services.daily import update_days_past_due
+    from bot.services.case_upkeep import update_days_past_due
     from storage.case_maintenance import SqlCaseMaintenance
 
     _pay(book, clock, write_csv(tmp_path / "pay.csv", PAY, [

@@ -11,7 +11,7 @@ from bot.domain.case import CaseStatus, Hold
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.work_items import WorkItemKind
-from bot.services.daily import break_overdue_promises, update_days_past_due
+from bot.services.case_upkeep import break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService
 from tests.runtime.conftest import local_today, make_case
 from tests.services.app import CAMPAIGNS, App, memory_app

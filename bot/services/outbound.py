@@ -1,4 +1,5 @@
-"""Composing outbound messages for a case: which contact point, which text."""
+"""Composing outbound messages for a case: which contact point, which disclosure, the
+fallback to another channel, and chat buttons."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Daily jobs: days past due, broken promises, the legal-review sweep.
+"""Case upkeep, per customer day: days past due, broken promises, the legal-review sweep.
 
 "Daily" is per customer: a case's day ends at midnight in its own timezone, so the
 scheduler runs these jobs every hour and each run only changes the cases whose local

@@ -1,0 +1,65 @@
+"""What every ``duebot`` command shares: the consoles and how user mistakes are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+out = Console()
+err = Console(stderr=True)
+
+
+class UserMistake(Exception):
+    """Raised by commands for a problem the user can fix; printed without a traceback."""
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError
+
+    from bot.domain.case import TransitionError
+    from bot.services.csv_rows import CsvFormatError, ImportRejected
+    from bot.services.ports import ConcurrentUpdateError
+    from bot.services.users import UserError
+
+    # messages carry file names and values from the user's files: never rich markup
+    try:
+        yield
+    except ImportRejected as exc:
+        for e in exc.errors[:50]:
+            err.print(f"[red]error[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+        if len(exc.errors) > 50:
+            err.print(f"... and {len(exc.errors) - 50} more")
+        err.print(f"[red]{exc}[/red] (use --skip-invalid to import the good rows)")
+        raise typer.Exit(1) from None
+    except (CsvFormatError, UserError, TransitionError, UserMistake) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except FileNotFoundError as exc:
+        err.print(f"[red]error:[/red] no such file: {escape(str(exc.filename))}",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ConcurrentUpdateError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}: nothing was saved, run the command "
+                  "again", highlight=False)
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
+    except ArgumentError as exc:
+        err.print(f"[red]configuration error:[/red] DUEBOT_DATABASE_URL: {escape(str(exc))}",
+                  highlight=False)
+        raise typer.Exit(2) from None
+    except UnicodeDecodeError as exc:
+        err.print(f"[red]error:[/red] the file is not UTF-8 text ({exc.reason})")
+        raise typer.Exit(1) from None
+    except OSError as exc:  # a directory, no permission, disk full...
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[red]error:[/red] {escape(where)}{escape(exc.strerror or str(exc))}",
+                  highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
