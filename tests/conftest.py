@@ -102,3 +102,14 @@ def sqlite_engine(tmp_path: Path, sqlite_template: Path) -> Iterator[Engine]:
     eng = make_engine(f"sqlite:///{path}")
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty PostgreSQL database (skips without a server, as ``engine``)."""
+    eng = make_engine(request.getfixturevalue("pg_database"))
+    _truncate_all(eng)
+    try:
+        yield eng
+    finally:
+        eng.dispose()

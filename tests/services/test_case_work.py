@@ -9,8 +9,8 @@ import pytest
 from bot.domain.case import CaseStatus, PromiseStatus
 from bot.domain.clock import FixedClock
 from bot.services import case_work
-from tests.runtime.conftest import local_today, make_case
 from tests.services.app import App, memory_app
+from tests.world import local_today, make_case
 
 
 @pytest.fixture

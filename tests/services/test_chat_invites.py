@@ -7,8 +7,8 @@ import pytest
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.services.chat_invites import InviteError, invite_to_chat
-from tests.runtime.conftest import local_today, make_case
 from tests.services.app import memory_app
+from tests.world import local_today, make_case
 
 EMAIL = "jordan@example.com"
 

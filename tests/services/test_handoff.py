@@ -13,8 +13,8 @@ from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.services import handoff
-from tests.runtime.conftest import local_today, make_case
 from tests.services.app import App, memory_app
+from tests.world import local_today, make_case
 
 
 @pytest.fixture

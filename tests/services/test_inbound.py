@@ -19,8 +19,8 @@ from bot.domain.messages import (
     SignalKind,
 )
 from bot.domain.work_items import WorkItemKind
-from tests.runtime.conftest import local_today, make_case
 from tests.services.app import App, memory_app
+from tests.world import local_today, make_case
 
 PHONE = "+14155550123"
 

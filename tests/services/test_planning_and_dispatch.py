@@ -13,8 +13,8 @@ from bot.domain.messages import ChannelKind
 from bot.domain.work_items import WorkItemKind
 from bot.services.case_upkeep import break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService
-from tests.runtime.conftest import local_today, make_case
 from tests.services.app import CAMPAIGNS, App, memory_app
+from tests.world import local_today, make_case
 
 PHONE, EMAIL = "+14155550123", "jordan@example.com"
 

@@ -29,7 +29,7 @@ from storage.case_stream import (
 )
 from storage.models import CaseRow, ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import NY, local_today, make_case
+from tests.world import NY, local_today, make_case
 
 CAMPAIGN = "standard-retail-us"
 M = MessageRow.__table__  # type: ignore[attr-defined]

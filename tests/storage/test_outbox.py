@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from bot.domain.outbox import outbox_message
 from storage.message_log import enqueue
-from tests.runtime.conftest import claim_due
+from tests.world import claim_due
 
 
 def _row(key: str, now):

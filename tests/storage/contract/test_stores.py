@@ -15,8 +15,8 @@ from bot.domain.messages import ChannelKind
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.policy.engine import local_date
 from bot.services.ports import DeliveryUpdate, Escalation, NewInboundMessage, TickBatch
-from tests.runtime.conftest import local_today, make_case
 from tests.storage.contract.test_unit_of_work import PHONE, add, outbox
+from tests.world import local_today, make_case
 
 
 def decision(case_id: int, clock: FixedClock, key: str | None, *, allowed: bool = False,

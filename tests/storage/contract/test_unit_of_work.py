@@ -17,8 +17,8 @@ from bot.domain.outbox import outbox_message
 from bot.domain.portfolio import CaseRecord, ContactRecord
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.services.ports import ConcurrentUpdateError, DeliveryUpdate, NewInboundMessage
-from tests.runtime.conftest import local_today, make_case
 from tests.storage.test_case_stream import _cases
+from tests.world import local_today, make_case
 
 PHONE, EMAIL = "+14155550123", "jordan@example.com"
 

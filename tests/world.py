@@ -1,14 +1,13 @@
-"""Fixtures for the runtime tests: seeded cases, the planning service, a PostgreSQL engine."""
+"""Shared test helpers: seeded cases on a database, a container over sandbox channels, the
+planning service, the outbox and decision rows (no fixtures here: see conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -21,12 +20,11 @@ from bot.services.planning import PlanningService
 from bot.settings import Settings
 from channels.sandbox import SandboxChannel
 from storage.campaign_files import load_campaigns
-from storage.db import make_engine
 from storage.memory.sandbox import MemorySandboxStore
 from storage.models import ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CAMPAIGNS = ROOT / "campaigns"
 NY = "America/New_York"
 
@@ -105,19 +103,6 @@ def planning_for(container: Container, **kw: Any) -> PlanningService:
     for name, value in kw.items():
         setattr(service, name, value)
     return service
-
-
-@pytest.fixture
-def pg_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """A migrated, empty PostgreSQL database (skips without a server, as ``engine``)."""
-    from tests.conftest import _truncate_all
-
-    eng = make_engine(request.getfixturevalue("pg_database"))
-    _truncate_all(eng)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
 
 
 def claim_due(engine: Engine, now: Any, limit: int) -> list[int]:

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from channels.telegram.webhook import WEBHOOK_PATH
-from tests.conversations.test_inbound_helpers import assert_discloses_nothing, world
+from tests.services.end_to_end.world import assert_discloses_nothing, world
 
 CHAT = 424242101
 

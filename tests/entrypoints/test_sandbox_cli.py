@@ -13,7 +13,7 @@ from bot.domain.case import CaseStatus
 from bot.domain.clock import FixedClock
 from bot.entrypoints.cli_runtime import app
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import CAMPAIGNS, make_case, seed
+from tests.world import CAMPAIGNS, make_case, seed
 
 runner = CliRunner()
 

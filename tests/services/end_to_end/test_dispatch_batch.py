@@ -30,7 +30,7 @@ from storage.memory.sandbox import MemorySandboxStore
 from storage.message_log import enqueue
 from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import (
+from tests.world import (
     claim_due,
     container_for,
     count,

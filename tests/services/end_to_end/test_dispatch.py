@@ -26,7 +26,7 @@ from storage.memory.sandbox import MemorySandboxStore
 from storage.message_log import enqueue
 from storage.models import ContactDecisionRow
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import (
+from tests.world import (
     container_for,
     count,
     local_today,

@@ -23,12 +23,12 @@ from bot.domain.outbox import OutboxStatus, outbox_message
 from bot.services import handoff
 from storage.campaign_files import load_campaigns
 from storage.models import ContactDecisionRow
-from tests.conversations.test_inbound_helpers import World, world
+from tests.services.end_to_end.world import World, world
 
 PHONE = "+14155550101"
 EMAIL = "jordan@example.org"
 CHAT = 424242301
-CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
+CAMPAIGNS = Path(__file__).resolve().parents[3] / "campaigns"
 
 
 def planner(w: World):  # type: ignore[no-untyped-def]

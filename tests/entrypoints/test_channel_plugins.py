@@ -19,7 +19,7 @@ from bot.entrypoints.web.app import create_app
 from channels.registry import ChannelRegistry
 from storage.models import InboundEventRow
 from tests.channels.fake_channels.pigeon.plugin import PigeonChannel
-from tests.runtime.conftest import sandbox_channels, settings_for
+from tests.world import sandbox_channels, settings_for
 
 MESSAGE = {"id": "pigeon-42", "from": "+14155550123", "text": "Can we talk?"}
 

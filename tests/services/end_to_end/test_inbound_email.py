@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import outbox_message
-from tests.conversations.test_inbound_helpers import (
+from tests.services.end_to_end.world import (
     FROM_EMAIL,
     REPLY_DOMAIN,
     World,

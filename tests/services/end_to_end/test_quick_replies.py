@@ -22,7 +22,7 @@ from bot.services.dispatch import CONFIRMATION
 from bot.services.outbound import quick_replies_for
 from bot.services.ports import Channel
 from storage.message_log import enqueue
-from tests.runtime.conftest import settings_for
+from tests.world import settings_for
 
 
 class RecordingChat(Channel):

@@ -16,7 +16,7 @@ from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import outbox_message
 from channels.twilio.sms import INBOUND_PATH
-from tests.conversations.test_inbound_helpers import (
+from tests.services.end_to_end.world import (
     BRAND,
     World,
     assert_discloses_nothing,

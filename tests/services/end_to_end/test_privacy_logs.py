@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.domain.clock import FixedClock
-from tests.conversations.test_inbound_helpers import world
+from tests.services.end_to_end.world import world
 
 PHONE = "+14155550101"
 EMAIL = "jordan@example.org"

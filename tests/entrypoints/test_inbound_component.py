@@ -18,7 +18,7 @@ from bot.entrypoints.runners import inbound_component
 from channels.telegram.chat import TelegramChatChannel
 from storage.models import MessageRow
 from tests.peers.telegram_api import FakeTelegramBotAPI
-from tests.runtime.conftest import make_case, seed, settings_for
+from tests.world import make_case, seed, settings_for
 
 
 def _free_port() -> int:

@@ -17,7 +17,7 @@ from bot.entrypoints.runners import RunnerError, SingletonLock, singleton
 from bot.services.dispatch import LEASE
 from storage.message_log import enqueue
 from storage.models import MessageRow
-from tests.runtime.conftest import claim_due
+from tests.world import claim_due
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 

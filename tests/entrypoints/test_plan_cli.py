@@ -15,7 +15,7 @@ from bot.domain.clock import FixedClock
 from bot.entrypoints.cli_runtime import app
 from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import CAMPAIGNS, count, make_case, seed
+from tests.world import CAMPAIGNS, count, make_case, seed
 
 DAY = date(2026, 12, 2)  # a Wednesday, no holiday
 runner = CliRunner()

@@ -14,7 +14,7 @@ from storage.case_maintenance import SqlCaseMaintenance
 from storage.case_stream import stream_open_cases
 from storage.models import CaseEventRow
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import count, make_case, seed
+from tests.world import count, make_case, seed
 
 
 def broken(engine: Engine, clock: FixedClock) -> BrokenReport:

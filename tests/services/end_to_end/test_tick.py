@@ -18,7 +18,7 @@ from bot.policy import SentRecord
 from storage.case_stream import load_cases, stream_open_cases
 from storage.models import CaseEventRow, ContactDecisionRow, MessageRow, WorkItemRow
 from storage.uow import SqlUnitOfWork
-from tests.runtime.conftest import (
+from tests.world import (
     container_for,
     count,
     decisions,
@@ -250,7 +250,7 @@ def test_a_stale_case_in_a_batch_is_left_alone_and_the_others_move(
 
 def test_promise_reminder_and_broken_follow_up_are_sent_once(engine: Engine,
                                                              clock: FixedClock) -> None:
-    from tests.runtime.test_daily import broken
+    from tests.services.end_to_end.test_daily import broken
 
     today = local_today(clock)
     case = make_case("ACC-4", 10, today)

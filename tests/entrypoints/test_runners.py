@@ -34,7 +34,7 @@ from bot.entrypoints.runners import (
     scheduler_component,
 )
 from bot.services.ports import Direction
-from tests.runtime.conftest import (
+from tests.world import (
     CAMPAIGNS,
     ROOT,
     container_for,
