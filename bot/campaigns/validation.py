@@ -144,8 +144,9 @@ def overlap_warnings(campaigns: Mapping[str, Campaign], sources: Mapping[str, st
     out: list[Problem] = []
     for cid in sorted(campaigns):
         a = campaigns[cid].assign
-        key = (a.priority, a.countries, a.segments, a.products,
-               tuple(a.risk_bands or ()) or None, a.languages)
+        key = (a.priority, *(None if v is None else tuple(sorted(str(x).casefold() for x in v))
+                             for v in (a.countries, a.segments, a.products, a.risk_bands,
+                                       a.languages)))
         if key in seen:
             out.append(Problem(sources.get(cid, cid), None, "assign",
                                f"campaign {cid!r} takes the same cases as {seen[key]!r} at "

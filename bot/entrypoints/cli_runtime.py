@@ -343,7 +343,7 @@ def simulate_cmd(
                 "customer_messages": result.inbound, "payments": result.payments,
                 "database": result.database}, indent=2) + "\n")
             return
-        console = Console(width=max(out.width, 150)) if not out.is_terminal else out
+        console = Console(width=max(out.width, 200)) if not out.is_terminal else out
         console.print(render_table(result))
         console.print(f"messages sent {d.sent}, failed {d.failed} (fallbacks {d.fallbacks}), "
                       f"suppressed at send time {d.suppressed}; customer messages "
