@@ -23,9 +23,10 @@ from bot.entrypoints.cli_errors import err, out, user_errors
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-def _typer(help_text: str, **kw: Any) -> typer.Typer:
-    return typer.Typer(help=help_text, no_args_is_help=True, context_settings=CONTEXT,
-                       pretty_exceptions_enable=False, add_completion=False, **kw)
+def _typer(help_text: str, *, no_args_is_help: bool = True) -> typer.Typer:
+    return typer.Typer(help=help_text, no_args_is_help=no_args_is_help,
+                       context_settings=CONTEXT, pretty_exceptions_enable=False,
+                       add_completion=False)
 
 
 app = _typer("duebot: humane, lawful collection conversations.")

@@ -28,7 +28,7 @@ class DisputeOutcome(StrEnum):
 
 cases_app = _typer("Look at cases and work them.")
 conversations_app = _typer("Take over, answer and hand back a conversation.")
-queue_app = _typer("Conversations and cases that need a person.")
+queue_app = _typer("Conversations and cases that need a person.", no_args_is_help=False)
 holds_app = _typer("Holds that stop contact: set one with a reason, clear one.")
 
 Account = Annotated[str, typer.Option("--account", "-a", help="the case's account id")]

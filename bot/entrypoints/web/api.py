@@ -152,8 +152,8 @@ class QueueItemOut(BaseModel):
     priority: int
     account_id: str | None
     detail: str
-    created_at: datetime
-    due_at: datetime | None
+    created_at: str = Field(description="ISO 8601")
+    due_at: str | None = Field(description="ISO 8601")
     held_by: str | None
 
 
