@@ -55,6 +55,9 @@ def main(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="print the version and exit")]
          = False) -> None:
     """duebot: humane, lawful collection conversations."""
+    from bot.entrypoints.cli_context import warn_unknown_variables
+
+    warn_unknown_variables()
 
 
 def container(*, schema: bool = True) -> Any:

@@ -28,7 +28,12 @@ EXTRA_VARIABLES = frozenset({
     "DUEBOT_USER",  # the person CLI commands act for (--as)
     "DUEBOT_TEST_PG_URL", "DUEBOT_REQUIRE_POSTGRES",  # the test suite's
 })
-_warned = False
+
+
+def warn_unknown_variables() -> None:
+    """Warn about ``DUEBOT_*`` variables (environment and ``.env``) that are no setting."""
+    for line in unknown_variables(list(os.environ) + _dotenv_names()):
+        err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
 
 def known_variables() -> set[str]:
@@ -64,17 +69,11 @@ def _dotenv_names(path: Path = Path(".env")) -> list[str]:
 
 
 def settings() -> Settings:
-    """The settings, checked: a bad value is a :class:`ConfigError` naming its variable;
-    unknown ``DUEBOT_*`` variables (environment and ``.env``) are warned about once."""
-    global _warned
+    """The settings, checked: a bad value is a :class:`ConfigError` naming its variable."""
     from pydantic import ValidationError
 
     from bot.settings import Settings
 
-    if not _warned:
-        _warned = True
-        for line in unknown_variables(list(os.environ) + _dotenv_names()):
-            err.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     try:
         return Settings()
     except ValidationError as exc:
