@@ -203,3 +203,47 @@ def test_every_permission_is_in_the_table() -> None:
     tested = {a.least for a in ACTIONS}
     assert tested == set(Role)
     assert set(MINIMUM_ROLE) == set(Permission)
+
+
+async def test_openapi_declares_bearer_auth_and_typed_answers(clock: FixedClock) -> None:
+    app = memory_app(clock)
+    transport = httpx.ASGITransport(app=create_app(app.c))
+    async with httpx.AsyncClient(transport=transport, base_url="http://duebot") as http:
+        schema = (await http.get("/api/openapi.json")).json()
+        docs = await http.get("/api/docs")
+    assert docs.status_code == 200
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    case = schema["paths"]["/api/cases/{account_id}"]["get"]
+    assert case["security"] == [{"HTTPBearer": []}]
+    assert case["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/CaseOut"}
+
+
+async def test_console_login_sets_a_session_cookie_guarded_against_cross_site_use(
+        clock: FixedClock) -> None:
+    app = memory_app(clock, login_max_failures=2)
+    add_user(app.c.uow(), "ann", "collector", "a long password", actor=OPERATOR)
+    seed(app)
+    transport = httpx.ASGITransport(app=create_app(app.c))
+    async with httpx.AsyncClient(transport=transport, base_url="http://duebot") as http:
+        wrong = await http.post("/api/login", json={"username": "ann", "password": "nope"})
+        assert wrong.status_code == 401 and "duebot_session" not in wrong.cookies
+        ok = await http.post("/api/login", json={"username": "ann",
+                                                 "password": "a long password"})
+        assert ok.status_code == 200 and ok.json()["role"] == "collector"
+        assert "httponly" in ok.headers["set-cookie"].lower()
+        assert "samesite=strict" in ok.headers["set-cookie"].lower()
+        assert (await http.get("/api/me")).json() == {"username": "ann", "role": "collector"}
+        forged = await http.post(f"/api/cases/{ACCOUNT}/notes", json={"text": "x"})
+        assert forged.status_code == 403 and "X-Requested-With" in forged.json()["detail"]
+        noted = await http.post(f"/api/cases/{ACCOUNT}/notes", json={"text": "x"},
+                                headers={"X-Requested-With": "duebot"})
+        assert noted.status_code == 201
+        assert (await http.post("/api/logout")).status_code == 200
+        http.cookies.clear()
+        assert (await http.get("/api/me")).status_code == 401
+        for _ in range(2):
+            await http.post("/api/login", json={"username": "ann", "password": "bad one"})
+        throttled = await http.post("/api/login", json={"username": "ann",
+                                                        "password": "a long password"})
+        assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
