@@ -41,13 +41,16 @@ if TYPE_CHECKING:
     from bot.conversations.template_store import TemplateStore
     from bot.domain.brand import Brand
     from bot.policy.profiles import JurisdictionProfile
+    from bot.services.campaign_admin import CampaignAdmin
     from bot.services.chat_linking import ChatOnboarding
     from bot.services.customer_messages import DialogSettings
+    from bot.services.desk import CaseDesk
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
     from bot.services.planning import PlanningService
     from bot.services.ports import SandboxPhone
     from bot.services.reply_texts import ReplyTexts
+    from bot.services.users import LoginPolicy
     from channels.registry import ChannelRegistry
 
 log = logging.getLogger("duebot")
@@ -245,7 +248,31 @@ class Container:
             fallback=lambda case, message, kind, remaining: fallback_message(
                 renderer, brand, case, message, kind, remaining, clock.now()),
             concurrency=self.settings.worker_concurrency,
-            unsubscribe_token=lambda address: make_unsubscribe_token(secret, address))
+            unsubscribe_token=lambda address: make_unsubscribe_token(secret, address),
+            campaign_states=self.campaign_admin.states)
+
+    @cached_property
+    def campaign_admin(self) -> CampaignAdmin:
+        """Campaign versions in the database (import, approve, activate, pause...)."""
+        from bot.services.campaign_admin import CampaignAdmin, template_catalogue
+
+        return CampaignAdmin(self.uow, templates=template_catalogue(self.templates),
+                             two_person=self.settings.campaign_two_person_approval)
+
+    @cached_property
+    def desk(self) -> CaseDesk:
+        """Queue and case work for people, roles enforced (API, CLI, console)."""
+        from bot.services.desk import CaseDesk
+
+        return CaseDesk(self.uow, self.profile, self.campaign_admin.live_campaigns)
+
+    @cached_property
+    def login_policy(self) -> LoginPolicy:
+        from bot.services.users import LoginPolicy
+
+        s = self.settings
+        return LoginPolicy(session_hours=s.session_hours, max_failures=s.login_max_failures,
+                           window_minutes=s.login_window_minutes)
 
     def load_campaigns(self, directory: Path) -> dict[str, Campaign]:
         """The campaign files in ``directory`` (all or nothing: a bad file raises
@@ -254,30 +281,38 @@ class Container:
 
         return load_campaigns(directory)
 
-    def planning(self, campaigns: Mapping[str, Campaign], *, batch_size: int | None = None
-                 ) -> PlanningService:
-        """The planning service over ``campaigns`` (enabled ones plan), able to plan a
-        tick in several processes."""
+    def planning(self, campaigns: Mapping[str, Campaign] | None = None, *,
+                 batch_size: int | None = None, drafts: bool = False) -> PlanningService:
+        """The planning service, able to plan a tick in several processes.
+
+        Without ``campaigns``: the active campaign versions in the database, read afresh
+        at every tick (``drafts``: each campaign's latest version instead, for a dry run
+        of what approving would do). With ``campaigns``: those (enabled ones plan)."""
         from bot.services.planning import DEFAULT_BATCH, CampaignBook, PlanningService
 
         size = batch_size or DEFAULT_BATCH
+        source = None
+        if campaigns is None:
+            admin = self.campaign_admin
+            source = admin.candidate_campaigns if drafts else admin.live_campaigns
         return PlanningService(
             self.plan_store, self.clock, self.brand, self.renderer,
-            CampaignBook(campaigns, self.settings.jurisdiction), batch_size=size,
-            worker_factory=functools.partial(planning_in_process, self.settings,
-                                             dict(campaigns), size))
+            CampaignBook(campaigns or {}, self.settings.jurisdiction), batch_size=size,
+            worker_factory=functools.partial(
+                planning_in_process, self.settings,
+                dict(campaigns) if campaigns is not None else None, size, drafts),
+            campaign_source=source)
 
 
-def planning_in_process(settings: Settings, campaigns: dict[str, Campaign],
-                        batch_size: int) -> PlanningService:
+def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | None,
+                        batch_size: int, drafts: bool = False) -> PlanningService:
     """A planning service built from scratch in a planning process (its own engine,
-    templates and campaigns); picklable through :func:`functools.partial`."""
-    from bot.services.planning import CampaignBook, PlanningService
-
+    templates and campaigns: given, or read from the database at every tick); picklable
+    through :func:`functools.partial`."""
     c = bootstrap(settings)
-    return PlanningService(c.plan_store, c.clock, c.brand, c.renderer,
-                           CampaignBook(campaigns, settings.jurisdiction),
-                           batch_size=batch_size)
+    service = c.planning(campaigns, batch_size=batch_size, drafts=drafts)
+    service.worker_factory = None
+    return service
 
 
 def memory_sandbox_store() -> SandboxStore:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.brand import Brand
@@ -88,10 +88,44 @@ class Settings(BaseSettings):
     tick_minutes: int = 5
     worker_batch: int = 100
     worker_concurrency: int = 8
+    campaign_two_person_approval: bool = Field(
+        default=False, description="a campaign version must be approved by another person "
+                                   "than the one who imported it")
+
+    # --- accounts
+    session_hours: int = Field(default=12, ge=1, le=24 * 30,
+                               description="how long a console login lasts")
+    login_max_failures: int = Field(default=5, ge=1, le=1000,
+                                    description="failed logins allowed per user name and "
+                                                "per client address in the window")
+    login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
     plan_workers: int = Field(
         default=0, ge=0,
         description="processes planning each tick; 0: one per CPU core once the open "
                     "cases span 20,000 ids or more, else 1")
+
+    @field_validator("jurisdiction")
+    @classmethod
+    def _known_profile(cls, value: str) -> str:
+        from bot.policy.profiles import PROFILES
+
+        if value not in PROFILES:
+            raise ValueError(f"unknown compliance profile; use one of {', '.join(PROFILES)}")
+        return value
+
+    @field_validator("telegram_verification")
+    @classmethod
+    def _known_method(cls, value: str) -> str:
+        if value not in ("dob", "id_last4"):
+            raise ValueError("use dob or id_last4")
+        return value
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _known_tls(cls, value: str) -> str:
+        if value not in ("starttls", "implicit", "none"):
+            raise ValueError("use starttls, implicit or none")
+        return value
 
     @property
     def brand(self) -> Brand:

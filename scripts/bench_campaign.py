@@ -361,7 +361,8 @@ def queue_emails(engine: Engine, n: int) -> int:
             body="Hello, this is Duebot Bank. Please get in touch about your account.\n",
             subject="A message from Duebot Bank", idempotency_key=f"bench-{cp_id}",
             now=NOW, purpose="dunning", template_id="first_notice", lang="en",
-            step_id="first_notice", campaign_id="bench") for cp_id, address, case_id in emails]
+            step_id="first_notice", campaign_id="standard-retail-us")
+            for cp_id, address, case_id in emails]
         for i in range(0, len(rows), 2000):
             enqueue(conn, rows[i:i + 2000])
     return len(rows)
@@ -378,6 +379,16 @@ async def dispatch_run(engine: Engine, settings: Any, batch: int) -> tuple[float
     channel.rate_per_sec = 100_000.0  # type: ignore[misc]  # measure dispatch, not the cap
     container = bootstrap(settings, clock=clock, engine=engine,
                           channels={**_sandboxes(engine, clock), channel.kind: channel})
+    # campaign messages go only under an active campaign: the shipped one, activated
+    from bot.services.roles import operator
+    from storage.campaign_files import read_documents
+
+    bench = operator("bench")
+    for done in container.campaign_admin.import_documents(
+            bench, read_documents([ROOT / "campaigns"])):
+        if done.status == "draft":
+            container.campaign_admin.approve(bench, done.campaign_id, done.version,
+                                             activate=True)
     await channel.start()
     dispatcher = container.dispatcher
     start = time.perf_counter()

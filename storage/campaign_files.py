@@ -45,3 +45,18 @@ def load_campaigns(directory: str | Path) -> dict[str, Campaign]:
     files = sorted(p for p in directory.iterdir()
                    if p.suffix in (".yaml", ".yml") and p.is_file())
     return parse_campaigns(_read(path) for path in files)
+
+
+def read_documents(paths: list[Path]) -> list[CampaignText | Problem]:
+    """The campaign documents at ``paths``: files as given, directories' ``*.yaml`` and
+    ``*.yml`` files (sorted); a path that cannot be read is a :class:`Problem`."""
+    docs: list[CampaignText | Problem] = []
+    for path in paths:
+        if path.is_dir():
+            docs += [_read(p) for p in sorted(path.iterdir())
+                     if p.suffix in (".yaml", ".yml") and p.is_file()]
+        elif path.exists():
+            docs.append(_read(path))
+        else:
+            docs.append(Problem(str(path), None, "", "no such file or directory"))
+    return docs

@@ -286,3 +286,58 @@ class InboundEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400, unique=True)
     at: datetime = _dt()
+
+
+class UserSessionRow(SQLModel, table=True):
+    """A console login: the session cookie's token, stored as a hash; revocable."""
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = _dt()
+    expires_at: datetime = _dt()
+    revoked_at: datetime | None = _dt(default=None)
+
+
+class LoginAttemptRow(SQLModel, table=True):
+    """Failed logins, per user name and per client address: what rate-limits them."""
+
+    __tablename__ = "login_attempt"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160, index=True)
+    at: datetime = _dt(index=True)
+
+
+class AuditRow(SQLModel, table=True):
+    """Who did what outside a case's own event log (users, campaigns, reveals, logins)."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _dt(index=True)
+    actor: str = Field(max_length=120)
+    action: str = Field(max_length=40, index=True)
+    target: str | None = Field(default=None, max_length=160)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
+
+
+class CampaignVersionRow(SQLModel, table=True):
+    """One version of a campaign: its YAML text and where it stands
+    (draft → approved → active ↔ paused; retired when another version replaces it)."""
+
+    __tablename__ = "campaign_version"
+    __table_args__ = (UniqueConstraint("campaign_id", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: str = Field(max_length=64, index=True)
+    version: int
+    status: str = Field(max_length=16, index=True)
+    source: str = Field(max_length=255)
+    body: str
+    created_at: datetime = _dt()
+    created_by: str = Field(max_length=120)
+    approved_at: datetime | None = _dt(default=None)
+    approved_by: str | None = Field(default=None, max_length=120)
+    activated_at: datetime | None = _dt(default=None)
+    activated_by: str | None = Field(default=None, max_length=120)
+    paused_at: datetime | None = _dt(default=None)
+    paused_by: str | None = Field(default=None, max_length=120)

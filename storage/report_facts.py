@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.domain.clock import ensure_utc
 from bot.services.ports import OutcomeFacts
+from bot.services.reports import event_kind
 from storage.models import CaseEventRow, CaseRow, MessageRow, PaymentRow, PromiseRow
 
 MS = MessageRow.__table__  # type: ignore[attr-defined]
@@ -25,8 +26,10 @@ class SqlOutcomeSource:
 
     def outcome_facts(self) -> OutcomeFacts:
         with self.engine.connect() as conn:
-            sent = [(c, ensure_utc(at), step, variant) for c, at, step, variant in conn.execute(
-                select(MS.c.case_id, MS.c.sent_at, MS.c.step_id, MS.c.variant)
+            sent = [(c, ensure_utc(at), step, variant, camp)
+                    for c, at, step, variant, camp in conn.execute(
+                select(MS.c.case_id, MS.c.sent_at, MS.c.step_id, MS.c.variant,
+                       MS.c.campaign_id)
                 .where(MS.c.direction == "out", MS.c.step_id.is_not(None),
                        MS.c.status.in_(["sent", "delivered"]))
                 .order_by(MS.c.case_id, MS.c.sent_at, MS.c.id))]
@@ -37,8 +40,17 @@ class SqlOutcomeSource:
                         for c, made, due, status in conn.execute(
                             select(PR.c.case_id, PR.c.made_at, PR.c.due, PR.c.status)
                             .order_by(PR.c.case_id, PR.c.due))]
-            opt_outs = [(c, ensure_utc(at)) for c, at in conn.execute(
-                select(EV.c.case_id, EV.c.at).where(EV.c.type == "OptedOut"))]
+            opt_outs: list[tuple[int, datetime]] = []
+            disputes: list[tuple[int, datetime]] = []
+            complaints: list[tuple[int, datetime]] = []
+            for c, at, kind, payload in conn.execute(
+                    select(EV.c.case_id, EV.c.at, EV.c.type, EV.c.payload).where(
+                        EV.c.type.in_(["OptedOut", "DisputeOpened", "ConversationTaken",
+                                       "HoldPlaced"])).order_by(EV.c.id)):
+                kind = event_kind(kind, payload or {})
+                if kind is not None:
+                    {"opt_out": opt_outs, "dispute": disputes,
+                     "complaint": complaints}[kind].append((c, ensure_utc(at)))
             cases = {r[0]: (r[1], r[2], r[3], r[4]) for r in conn.execute(select(
                 CA.c.id, CA.c.status, CA.c.due_date, CA.c.balance_minor,
                 CA.c.minimum_payment_minor))}
@@ -47,4 +59,6 @@ class SqlOutcomeSource:
                     select(PA.c.case_id, PA.c.paid_at, PA.c.amount_minor)
                     .order_by(PA.c.paid_at)):
                 payments[case_id].append((ensure_utc(paid_at), amount))
-        return OutcomeFacts(sent, inbound, promises, opt_outs, cases, dict(payments))
+        return OutcomeFacts(sent, inbound, promises, opt_outs, cases, dict(payments),
+                            disputes, complaints)
+

@@ -12,13 +12,15 @@ from sqlmodel import Session
 from bot.domain import events as ev
 from bot.domain.clock import Clock
 from bot.services.ports import ConcurrentUpdateError
+from storage.audit import SqlAuditLog
+from storage.campaign_versions import SqlCampaignVersions
 from storage.case_import import SqlPortfolioWriter
 from storage.case_repository import SqlCaseRepository, SqlCustomerRepository
 from storage.conversations import SqlConversationRepository
 from storage.logs import SqlDecisionLog, SqlEventLog, SqlInboundLog
 from storage.message_log import SqlMessageLog, SqlOutboxRepository
 from storage.payments import SqlPaymentLedger
-from storage.users import SqlUserRepository
+from storage.users import SqlLoginAttempts, SqlSessionRepository, SqlUserRepository
 from storage.work_queue import SqlWorkQueue
 
 
@@ -44,6 +46,10 @@ class SqlUnitOfWork:
         self.payments = SqlPaymentLedger(s)
         self.portfolio = SqlPortfolioWriter(s)
         self.users = SqlUserRepository(s)
+        self.sessions = SqlSessionRepository(s)
+        self.login_attempts = SqlLoginAttempts(s)
+        self.audit = SqlAuditLog(s)
+        self.campaigns = SqlCampaignVersions(s)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -31,12 +31,21 @@ class SqlWorkQueue:
         return int(result.scalar_one())
 
     def open_items(self, limit: int = 100) -> list[QueueItem]:
-        rows = self.session.execute(
-            select(W.c.id, W.c.kind, W.c.priority, CA.c.account_id, W.c.detail,
-                   W.c.created_at, W.c.due_at, CA.c.held_by)
-            .select_from(W.outerjoin(CA, CA.c.id == W.c.case_id))
-            .where(W.c.done_at.is_(None))
-            .order_by(W.c.priority, W.c.created_at, W.c.id).limit(limit))
+        return self._open(limit=limit)
+
+    def open_for_case(self, case_id: int) -> list[QueueItem]:
+        return self._open(case_id=case_id)
+
+    def _open(self, *, limit: int | None = None, case_id: int | None = None
+              ) -> list[QueueItem]:
+        q = (select(W.c.id, W.c.kind, W.c.priority, CA.c.account_id, W.c.detail,
+                    W.c.created_at, W.c.due_at, CA.c.held_by)
+             .select_from(W.outerjoin(CA, CA.c.id == W.c.case_id))
+             .where(W.c.done_at.is_(None)))
+        if case_id is not None:
+            q = q.where(W.c.case_id == case_id)
+        rows = self.session.execute(q.order_by(W.c.priority, W.c.created_at, W.c.id)
+                                    .limit(limit))
         return [QueueItem(i, WorkItemKind(k), p, a, d, ensure_utc(c),
                           None if due is None else ensure_utc(due), h)
                 for i, k, p, a, d, c, due, h in rows]

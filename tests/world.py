@@ -19,7 +19,6 @@ from bot.domain.messages import ChannelKind
 from bot.services.planning import PlanningService
 from bot.settings import Settings
 from channels.sandbox import SandboxChannel
-from storage.campaign_files import load_campaigns
 from storage.memory.sandbox import MemorySandboxStore
 from storage.models import ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
@@ -93,13 +92,22 @@ def sandbox_channels(clock: FixedClock, store: MemorySandboxStore | None = None,
 
 
 def container_for(engine: Engine, clock: FixedClock, **rules: Any) -> Container:
-    return bootstrap(settings_for(engine), clock=clock, engine=engine,
-                     channels=sandbox_channels(clock, **rules))
+    """The application over sandbox channels, the shipped campaigns active."""
+    from tests.services.app import activate_campaigns
+
+    c = bootstrap(settings_for(engine), clock=clock, engine=engine,
+                  channels=sandbox_channels(clock, **rules))
+    activate_campaigns(c, CAMPAIGNS)
+    return c
 
 
 def planning_for(container: Container, **kw: Any) -> PlanningService:
-    service = container.planning(load_campaigns(CAMPAIGNS), batch_size=kw.pop("batch_size",
-                                                                               None))
+    """Planning over the shipped campaigns, imported and active in the database."""
+    from tests.services.app import activate_campaigns
+
+    activate_campaigns(container, CAMPAIGNS)
+    service = container.planning(batch_size=kw.pop("batch_size", None))
+    service.refresh_campaigns()
     for name, value in kw.items():
         setattr(service, name, value)
     return service

@@ -7,6 +7,7 @@ setting. Cross-field rules report the exact path of the offending value.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
@@ -279,12 +280,73 @@ class Step(_Model):
         return list(variant.channels) if variant and variant.channels else list(self.channels)
 
 
+#: the priority of a campaign that says none
+DEFAULT_PRIORITY = 100
+
+
+class Assignment(_Model):
+    """Which cases a campaign works (``assign:`` in the file). Every rule given must
+    match; a campaign without rules takes any case. When several active campaigns match
+    a case, the lowest ``priority`` wins, then a campaign with rules before one without,
+    then the campaign id (alphabetical)."""
+
+    countries: list[Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")]] | None = Field(
+        default=None, min_length=1)
+    segments: list[str] | None = Field(default=None, min_length=1)
+    products: list[str] | None = Field(default=None, min_length=1)
+    risk_bands: list[RiskBand] | None = Field(default=None, min_length=1)
+    languages: list[str] | None = Field(default=None, min_length=1)
+    priority: StrictInt = Field(default=DEFAULT_PRIORITY, ge=0, le=10_000)
+
+    @property
+    def has_rules(self) -> bool:
+        return any(v is not None for v in (self.countries, self.segments, self.products,
+                                            self.risk_bands, self.languages))
+
+    def unmet(self, case: Case) -> list[str]:
+        """Every rule ``case`` fails (empty: the campaign takes it). The risk band is the
+        imported override, else the stored band."""
+        out: list[str] = []
+
+        def folded(values: list[str]) -> set[str]:
+            return {v.casefold() for v in values}
+
+        if self.countries is not None and (case.country or "").casefold() not in folded(
+                self.countries):
+            out.append(f"country {case.country!r} not in {self.countries}")
+        if self.segments is not None and (case.segment or "").casefold() not in folded(
+                self.segments):
+            out.append(f"segment {case.segment!r} not in {self.segments}")
+        if self.products is not None and (case.product or "").casefold() not in folded(
+                self.products):
+            out.append(f"product {case.product!r} not in {self.products}")
+        if self.languages is not None:
+            lang = case.language.casefold()
+            wanted = folded(self.languages)
+            if lang not in wanted and lang.split("-")[0] not in wanted:
+                out.append(f"language {case.language!r} not in {self.languages}")
+        if self.risk_bands is not None:
+            band = case.risk_band_override or case.risk_band
+            if band not in {str(b) for b in self.risk_bands}:
+                out.append(f"risk band {band!r} not in {[str(b) for b in self.risk_bands]}")
+        return out
+
+    def describe(self) -> str:
+        rules = [f"{name} {', '.join(str(v) for v in values)}"
+                 for name, values in (("country", self.countries), ("segment", self.segments),
+                                      ("product", self.products),
+                                      ("risk band", self.risk_bands),
+                                      ("language", self.languages)) if values is not None]
+        return (" and ".join(rules) if rules else "any case") + f" (priority {self.priority})"
+
+
 class Campaign(_Model):
     id: Slug
     name: str = Field(min_length=1)
     description: str = ""
     profile: str
     enabled: bool = True
+    assign: Assignment = Field(default_factory=Assignment)
     event_catch_up_days: StrictInt = Field(default=3, ge=0, le=30)
     steps: list[Step] = Field(min_length=1)
 
@@ -292,8 +354,10 @@ class Campaign(_Model):
     @classmethod
     def _known_profile(cls, value: str) -> str:
         if value not in PROFILES:
-            raise ValueError(f"unknown jurisdiction profile {value!r}; "
-                             f"known profiles: {', '.join(sorted(PROFILES))}")
+            close = difflib.get_close_matches(value, list(PROFILES), n=1, cutoff=0.5)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"unknown jurisdiction profile {value!r}{hint} "
+                             f"(known profiles: {', '.join(sorted(PROFILES))})")
         return value
 
     @model_validator(mode="after")

@@ -9,12 +9,15 @@ name for the messages; reading files is the adapter's job (``storage.campaign_fi
 
 from __future__ import annotations
 
+import difflib
+import re
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from bot.campaigns.model import Campaign
 
@@ -126,10 +129,55 @@ def _parse(text: str, source: str) -> tuple[Campaign | None, list[Problem]]:
         problems = []
         for err in exc.errors(include_url=False):
             loc: Loc = tuple(err["loc"])
-            reason = err["msg"].removeprefix("Value error, ")
+            reason = _reason(err)
             problems.append(Problem(source, _line_of(root, loc), format_loc(loc) or "(top)",
                                     reason))
         return None, problems
+
+
+def did_you_mean(value: object, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` for the closest known name, else ``""``."""
+    close = difflib.get_close_matches(str(value), list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _model_at(loc: Loc) -> type[BaseModel] | None:
+    """The model whose fields are found at ``loc`` inside a campaign document."""
+    model: type[BaseModel] | None = Campaign
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        info = model.model_fields.get(part)
+        model = None if info is None else _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _reason(err: Any) -> str:
+    """A reader's message for one validation error: unknown fields and values name the
+    closest known one."""
+    loc: Loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "extra_forbidden" and loc:
+        model = _model_at(loc[:-1])
+        known = sorted(model.model_fields) if model is not None else []
+        return (f"unknown field {loc[-1]!r}{did_you_mean(loc[-1], known)}"
+                + (f" (known fields: {', '.join(known)})" if known else ""))
+    if kind in ("enum", "literal_error"):
+        expected = re.findall(r"'([^']*)'", str((err.get("ctx") or {}).get("expected", "")))
+        what = "channel" if "channels" in loc else "value"
+        return (f"unknown {what} {err['input']!r}{did_you_mean(err['input'], expected)}"
+                f" (one of: {', '.join(expected)})")
+    return str(err["msg"]).removeprefix("Value error, ")
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,8 @@ class Hold(StrEnum):
     DISPUTE = "dispute"  # until the debt is verified
     PAYMENT_CLAIMED = "payment_claimed"  # grace while a claimed payment is checked
     HUMAN = "human"  # a collector holds the conversation: the bot is silent
+    DECEASED = "deceased"  # the customer died: nobody writes to them again
+    COMPLAINT = "complaint"  # a complaint is being handled: a person deals with the case
 
 
 #: holds that put the case on legal hold (status ``legal_hold``)
@@ -487,6 +489,13 @@ class Case:
                                      Hold.HUMAN.value, "conversation released"))
         self._record(ev.ConversationReleased(self.account_id, at, f"collector:{collector}",
                                              collector))
+
+    def add_note(self, text: str, at: datetime, actor: str) -> None:
+        """Record a person's note (kept in the case's event log; closed cases too)."""
+        text = text.strip()
+        if not text:
+            raise TransitionError("a note needs some text")
+        self._record(ev.NoteAdded(self.account_id, at, actor, text[:2000]))
 
     def assign(self, collector: str | None, at: datetime, actor: str) -> None:
         if self.assigned_collector == collector:

@@ -159,5 +159,12 @@ class EscalatedToLegal(Event):
 
 
 @dataclass(frozen=True)
+class NoteAdded(Event):
+    """A person's note on the case (what was said on the phone, what to watch for)."""
+
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class CaseClosed(Event):
     outcome: str = ""

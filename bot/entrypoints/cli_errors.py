@@ -17,19 +17,48 @@ class UserMistake(Exception):
     """Raised by commands for a problem the user can fix; printed without a traceback."""
 
 
+class ConfigError(Exception):
+    """Settings that cannot work: one line per problem, each naming its variable."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+#: exit codes: 0 done, 1 failed (bad data, a refused action), 2 usage (arguments, settings)
+FAILURE = 1
+USAGE = 2
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError
 
+    from bot.campaigns.parsing import CampaignError
     from bot.domain.case import TransitionError
+    from bot.services.campaign_admin import CampaignAdminError
+    from bot.services.case_work import CaseWorkError
     from bot.services.csv_rows import CsvFormatError, ImportRejected
+    from bot.services.handoff import HandoffError
     from bot.services.ports import ConcurrentUpdateError
+    from bot.services.roles import Forbidden
     from bot.services.users import UserError
 
     # messages carry file names and values from the user's files: never rich markup
     try:
         yield
+    except ConfigError as exc:
+        for line in exc.lines:
+            err.print(f"[red]configuration error:[/red] {escape(line)}", highlight=False,
+                      soft_wrap=True)
+        raise typer.Exit(USAGE) from None
+    except CampaignError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(FAILURE) from None
+    except (HandoffError, CaseWorkError, CampaignAdminError, Forbidden) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(FAILURE) from None
     except ImportRejected as exc:
         for e in exc.errors[:50]:
             err.print(f"[red]error[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
@@ -49,8 +78,12 @@ def user_errors() -> Iterator[None]:
                   "again", highlight=False)
         raise typer.Exit(1) from None
     except ValidationError as exc:
-        err.print(f"[red]configuration error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
+        from bot.entrypoints.cli_context import config_problems
+
+        for line in config_problems(exc):
+            err.print(f"[red]configuration error:[/red] {escape(line)}", highlight=False,
+                      soft_wrap=True)
+        raise typer.Exit(USAGE) from None
     except ArgumentError as exc:
         err.print(f"[red]configuration error:[/red] DUEBOT_DATABASE_URL: {escape(str(exc))}",
                   highlight=False)

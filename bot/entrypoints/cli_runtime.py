@@ -21,10 +21,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from bot.domain.messages import ChannelKind
+
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(help="Planning, runners and the simulation.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  pretty_exceptions_enable=False, add_completion=False,
+                  context_settings=CONTEXT)
 sandbox_app = typer.Typer(help="Play the customer on the sandbox channel.",
-                          no_args_is_help=True)
+                          no_args_is_help=True, context_settings=CONTEXT)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -53,13 +57,17 @@ def _errors() -> Iterator[None]:
             raise typer.Exit(1) from None
 
 
-def _container() -> Any:
+def _container(**overrides: Any) -> Any:
+    """The application over the checked settings (``overrides``: settings given as
+    options, e.g. ``--host``), with the schema at the latest revision."""
     from bot.bootstrap import bootstrap
-    from storage.migrate import current_revision, head_revision
+    from bot.entrypoints.cli_context import require_schema, settings
 
-    c = bootstrap()
-    if current_revision(c.engine) != head_revision():
-        raise RuntimeMistake("the database schema is missing or old: run `duebot db upgrade`")
+    s = settings()
+    if overrides:
+        s = s.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    c = bootstrap(s)
+    require_schema(c)
     return c
 
 
@@ -77,11 +85,16 @@ def plan_cmd(
     limit: Annotated[int | None, typer.Option(min=1, help="only the first N open cases")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per case")] = False,
+    account: Annotated[str | None, typer.Option(
+        "--account", "-a", help="only this case (with --explain: which campaign and why)")]
+    = None,
+    drafts: Annotated[bool, typer.Option(
+        "--drafts", help="plan with each campaign's latest version, approved or not (what "
+                         "approving would do); default: the active versions")] = False,
 ) -> None:
     """Dry run: who would be contacted by which step, variant, channel and template, and
     who not, with the reasons. Nothing is sent and nothing is written."""
     from bot.campaigns.risk import assess
-    from bot.entrypoints.runners import Runtime
     from bot.policy.engine import local_date
 
     with _errors():
@@ -92,12 +105,18 @@ def plan_cmd(
             except ValueError:
                 raise RuntimeMistake(f"--date must be YYYY-MM-DD, got {on_date!r}") from None
         c = _container()
-        planning = Runtime.load(c).planning
+        planning = c.planning(drafts=drafts)
+        planning.refresh_campaigns()
+        if not len(planning.campaigns) and not as_json:
+            err.print("no active campaign: nothing would be sent"
+                      + ("" if drafts else " (--drafts: plan with the imported drafts)"))
         summary = PlanSummary()
         if not as_json and not explain:
             out.print(f"{'account':<16} {'action':<6} {'step':<24} {'channel':<9} "
                       f"{'to / why not':<28} template", style="bold", highlight=False)
-        for plan in planning.plans(on_date=day, limit=limit):
+        plans = planning.plans(on_date=day, limit=limit) if account is None else \
+            _one_plan(c, planning, account, day)
+        for plan in plans:
             summary.add(plan)
             case = plan.case
             if as_json:
@@ -114,11 +133,32 @@ def plan_cmd(
                 }, ensure_ascii=False) + "\n")
             elif explain:
                 _explain(plan, assess(case, local_date(case, plan.now), plan.now,
-                                      plan.inbound).explain())
+                                      plan.inbound).explain(), planning.campaigns)
             else:
                 _line(plan)
         if not as_json:
             summary.print()
+
+
+def _one_plan(c: Any, planning: Any, account: str, day: date | None) -> list[Any]:
+    from datetime import datetime
+    from datetime import time as dtime
+
+    from bot.policy.engine import case_zone
+    from bot.services.ports import CaseBundle
+
+    with c.uow() as uow:
+        case = uow.cases.get(account)
+    if case is None or case.id is None:
+        raise RuntimeMistake(f"no case with account id {account!r}")
+    bundle = next((b for batch in planning.store.stream_open_cases(
+        batch_size=1, after_id=case.id - 1, until_id=case.id) for b in batch), None)
+    if bundle is None:  # a closed case: planned as it is, with no history
+        bundle = CaseBundle(case, 0)
+    now = c.clock.now()
+    if day is not None:
+        now = datetime.combine(day, dtime(12), case_zone(bundle.case))
+    return [planning.plan_bundle(bundle, now.astimezone(c.clock.now().tzinfo))]
 
 
 def _line(plan: Any) -> None:
@@ -145,13 +185,18 @@ def _line(plan: Any) -> None:
                       highlight=False)
 
 
-def _explain(plan: Any, risk: str) -> None:
+def _explain(plan: Any, risk: str, book: Any) -> None:
     case = plan.case
     campaign = plan.campaign.id if plan.campaign else "(none)"
     out.print(f"[bold]{case.account_id}[/bold]  {case.status}  dpd "
               f"{case.compute_days_past_due(plan.now.astimezone(_zone(case)).date())}  "
               f"tz {case.timezone}  campaign {campaign}  at {plan.now.isoformat()}",
               highlight=False)
+    for candidate, unmet in book.explain(case):
+        verdict = "takes it" if candidate is plan.campaign else (
+            "; ".join(unmet) if unmet else "matches, but an earlier campaign takes it")
+        out.print(f"  campaign {candidate.id} ({candidate.assign.describe()}): {verdict}",
+                  highlight=False)
     out.print(f"  {risk}", highlight=False)
     if plan.error:
         out.print(f"  ERROR {plan.error}", highlight=False)
@@ -219,20 +264,26 @@ PlanWorkers = Annotated[int | None, typer.Option(
          "portfolio (default DUEBOT_PLAN_WORKERS)")]
 
 
-def _run(**components: Any) -> None:
+Host = Annotated[str | None, typer.Option("--host", help="listen address (DUEBOT_HOST)")]
+Port = Annotated[int | None, typer.Option("--port", min=1, max=65535,
+                                          help="listen port (DUEBOT_PORT)")]
+
+
+def _run(host: str | None = None, port: int | None = None, **components: Any) -> None:
     from bot.entrypoints.runners import run_components
 
     with _errors():
         _logging()
-        c = _container()
+        c = _container(host=host, port=port)
         if components.get("plan_workers", 0) is None:
             components["plan_workers"] = c.settings.plan_workers
         asyncio.run(run_components(c, **components))
 
 
-def run_cmd(plan_workers: PlanWorkers = None) -> None:
-    """Scheduler, dispatch worker and web server in one process (the embedded default)."""
-    _run(scheduler=True, worker=True, web=True, plan_workers=plan_workers)
+def run_cmd(plan_workers: PlanWorkers = None, host: Host = None, port: Port = None) -> None:
+    """Scheduler, dispatch worker and web server in one process (the embedded default).
+    Only active campaigns plan and send (`duebot campaigns list`)."""
+    _run(host, port, scheduler=True, worker=True, web=True, plan_workers=plan_workers)
 
 
 def scheduler_cmd(plan_workers: PlanWorkers = None) -> None:
@@ -245,9 +296,9 @@ def worker_cmd() -> None:
     _run(worker=True)
 
 
-def serve_cmd() -> None:
-    """The web server: provider webhooks and the API."""
-    _run(web=True)
+def serve_cmd(host: Host = None, port: Port = None) -> None:
+    """The web server: provider webhooks and the API (docs at /api/docs)."""
+    _run(host, port, web=True)
 
 
 # ---------------------------------------------------------------------------- simulate
@@ -256,29 +307,44 @@ def simulate_cmd(
     cases: Annotated[int, typer.Option(min=1, max=1_000_000, help="synthetic cases")] = 300,
     seed: Annotated[int, typer.Option(help="same seed, same run")] = 7,
     db: Annotated[Path | None, typer.Option(
-        help="keep the simulation database here (a new file); default: a temporary one")]
-    = None,
+        help="keep the simulation database here (a new file; `duebot report` on it prints "
+             "the same numbers); default: a temporary one")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the report and the run's "
+                                                         "figures as JSON")] = False,
 ) -> None:
     """Run the campaigns over a synthetic portfolio on a simulated clock (sandbox channel,
     its own SQLite database: your configured database is never touched) and print the
-    outcomes per step and variant."""
-    from bot.settings import Settings
+    outcomes per step and variant, as `duebot report` does."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from bot.entrypoints.cli_context import settings
     from bot.sim.simulation import Simulation, render_table
 
     with _errors():
         _logging(logging.WARNING)
-        width = Console(stderr=True)
+        progress = Progress("simulating", BarColumn(), MofNCompleteColumn(),
+                            TimeRemainingColumn(), console=err, transient=True,
+                            disable=not err.is_terminal)
+        with progress:
+            task = progress.add_task("days", total=days)
 
-        def progress(done: int, total: int) -> None:
-            if width.is_terminal:
-                width.print(f"day {done}/{total}", end="\r", highlight=False)
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done)
 
-        sim = Simulation(days=days, cases=cases, seed=seed, db_path=db, settings=Settings(),
-                         progress=progress)
-        result = asyncio.run(sim.run())
-        console = Console(width=max(out.width, 110)) if not out.is_terminal else out
-        console.print(render_table(result))
+            sim = Simulation(days=days, cases=cases, seed=seed, db_path=db,
+                             settings=settings(), progress=advance)
+            result = asyncio.run(sim.run())
         d = result.dispatch
+        if as_json:
+            sys.stdout.write(json.dumps({
+                "days": days, "cases": cases, "seed": seed,
+                "report": result.report.as_dict(),
+                "dispatch": {k: getattr(d, k) for k in d.__dataclass_fields__},
+                "customer_messages": result.inbound, "payments": result.payments,
+                "database": result.database}, indent=2) + "\n")
+            return
+        console = Console(width=max(out.width, 200)) if not out.is_terminal else out
+        console.print(render_table(result))
         console.print(f"messages sent {d.sent}, failed {d.failed} (fallbacks {d.fallbacks}), "
                       f"suppressed at send time {d.suppressed}; customer messages "
                       f"{result.inbound}; payments {result.payments}; database "
@@ -298,8 +364,10 @@ def _case_addresses(c: Any, account: str) -> dict[Any, str]:
 
 @sandbox_app.command("inbox")
 def sandbox_inbox(
-    account: Annotated[str | None, typer.Option(help="only this case's addresses")] = None,
+    account: Annotated[str | None, typer.Option(
+        "--account", "-a", help="only this case's addresses")] = None,
     limit: Annotated[int, typer.Option(min=1, help="the last N messages")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """What the sandbox delivered to customers (and what they answered), oldest first."""
     from bot.domain.contacts import mask_address
@@ -309,6 +377,13 @@ def sandbox_inbox(
         addresses = set(_case_addresses(c, account).values()) if account else None
         entries = [e for e in c.sandbox_store.list()
                    if addresses is None or e.address in addresses][-limit:]
+        if as_json:
+            sys.stdout.write(json.dumps([
+                {"at": e.at.isoformat(), "channel": e.channel.value,
+                 "direction": e.direction.value, "address": mask_address(e.address),
+                 "subject": e.subject, "body": e.body} for e in entries],
+                ensure_ascii=False, indent=2) + "\n")
+            return
         if not entries:
             out.print("the sandbox is empty" + (f" for {account}" if account else ""))
             return
@@ -323,23 +398,21 @@ def sandbox_inbox(
 
 @sandbox_app.command("reply")
 def sandbox_reply(
-    account: Annotated[str, typer.Argument(help="the case whose customer answers")],
     text: Annotated[str, typer.Argument(help="what the customer writes")],
-    channel: Annotated[str, typer.Option(help="sms, email or telegram")] = "sms",
+    account: Annotated[str, typer.Option("--account", "-a",
+                                         help="the case whose customer answers")],
+    channel: Annotated[ChannelKind, typer.Option(help="sms, email or telegram")]
+    = ChannelKind.SMS,
     send_now: Annotated[bool, typer.Option(
         "--send-now", help="also send the bot's queued answer now (needs no worker running "
                            "on SQLite)")] = False,
 ) -> None:
-    """Answer as the customer of ACCOUNT; the bot handles it like a real inbound message."""
-    from bot.domain.messages import ChannelKind
+    """Answer as the customer of --account; the bot handles it like a real inbound message."""
     from bot.entrypoints.runners import singleton
     from channels.sandbox import SandboxChannel
 
     with _errors():
-        try:
-            kind = ChannelKind(channel)
-        except ValueError:
-            raise RuntimeMistake("--channel must be sms, email or telegram") from None
+        kind = channel
         c = _container()
         address = _case_addresses(c, account).get(kind)
         if address is None:

@@ -45,7 +45,6 @@ from bot.bootstrap import Container
 from bot.services.case_upkeep import BrokenReport, break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService, TickReport
 from bot.services.ports import Channel
-from storage.campaign_files import load_campaigns
 
 log = logging.getLogger("duebot.runner")
 
@@ -71,16 +70,14 @@ class Runtime:
 
     @classmethod
     def load(cls, container: Container, *, plan_workers: int = 0) -> Runtime:
-        """Load the campaigns (all or nothing: a bad file raises ``CampaignError``)."""
+        """The jobs over the database's active campaign versions, read afresh at every
+        tick (an activation or a pause needs no restart)."""
         settings = container.settings
-        directory = Path(settings.campaign_dir)
-        if not directory.is_dir():
-            raise RunnerError(f"campaign directory {directory} does not exist "
-                              "(DUEBOT_CAMPAIGN_DIR)")
-        planning = container.planning(load_campaigns(directory),
-                                      batch_size=max(100, settings.worker_batch * 10))
+        planning = container.planning(batch_size=max(100, settings.worker_batch * 10))
+        planning.refresh_campaigns()
         if not len(planning.campaigns):
-            log.warning("no enabled campaign in %s: the tick will plan nothing", directory)
+            log.warning("no active campaign: the tick plans nothing until one is approved "
+                        "and activated (duebot campaigns list)")
         return cls(container, planning, plan_workers)
 
     def tick(self) -> TickReport:

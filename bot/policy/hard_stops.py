@@ -44,6 +44,8 @@ _HOLD_CODES: dict[Hold, ReasonCode] = {
     Hold.OPTED_OUT: ReasonCode.HOLD_OPTED_OUT,
     Hold.WRONG_PARTY: ReasonCode.HOLD_WRONG_PARTY,
     Hold.PAYMENT_CLAIMED: ReasonCode.HOLD_PAYMENT_CLAIMED,
+    Hold.DECEASED: ReasonCode.HOLD_DECEASED,
+    Hold.COMPLAINT: ReasonCode.HOLD_COMPLAINT,
 }
 
 #: holds under which the bot may still answer a message the customer sent.
@@ -59,6 +61,8 @@ _HOLD_DETAIL: dict[Hold, str] = {
     Hold.OPTED_OUT: "every contact point opted out",
     Hold.WRONG_PARTY: "no contact point reaches the right party",
     Hold.PAYMENT_CLAIMED: "the customer says they paid; the payment is being checked",
+    Hold.DECEASED: "the customer is reported deceased",
+    Hold.COMPLAINT: "a complaint is being handled by a person",
 }
 
 

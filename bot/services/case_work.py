@@ -3,7 +3,7 @@ write it off, reassign it, cancel a promise. Each records who did it and why."""
 
 from __future__ import annotations
 
-from bot.domain.case import Case, TransitionError
+from bot.domain.case import Case, Hold, TransitionError
 from bot.services.ports import UnitOfWork
 
 
@@ -60,6 +60,61 @@ def cancel_promise(uow: UnitOfWork, account_id: str, actor: str, ref: str,
     case = _case(uow, account_id)
     try:
         case.cancel_promise(ref, uow.clock.now(), actor, _reason(reason))
+    except TransitionError as exc:
+        raise CaseWorkError(str(exc)) from None
+    uow.commit()
+
+
+#: holds a person sets to protect the customer (the others follow from what happens:
+#: opt-outs, wrong party, a claimed payment, a dispute, a conversation taken)
+PERSON_HOLDS = frozenset({Hold.VULNERABLE, Hold.DECEASED, Hold.BANKRUPTCY, Hold.ATTORNEY,
+                          Hold.COMPLAINT, Hold.CEASE})
+#: holds a person may clear: the protective ones and a payment claim found unpaid
+CLEARABLE_HOLDS = PERSON_HOLDS | {Hold.PAYMENT_CLAIMED}
+
+
+def parse_hold(name: str, allowed: frozenset[Hold]) -> Hold:
+    try:
+        hold = Hold(name.strip().lower())
+    except ValueError:
+        hold = None
+    if hold is None or hold not in allowed:
+        raise CaseWorkError(f"hold must be one of {', '.join(sorted(h.value for h in allowed))}"
+                            f" (got {name!r})")
+    return hold
+
+
+def set_hold(uow: UnitOfWork, account_id: str, hold: str, actor: str, reason: str) -> None:
+    """Place a protective hold (vulnerable, deceased, bankruptcy, attorney, complaint,
+    cease) with the reason; attorney and bankruptcy put the case on legal hold."""
+    which = parse_hold(hold, PERSON_HOLDS)
+    case = _case(uow, account_id)
+    if which in case.holds:
+        raise CaseWorkError(f"case {account_id} already has a {which} hold")
+    try:
+        case.place_hold(which, uow.clock.now(), actor, _reason(reason))
+    except TransitionError as exc:
+        raise CaseWorkError(str(exc)) from None
+    uow.commit()
+
+
+def clear_hold(uow: UnitOfWork, account_id: str, hold: str, actor: str, reason: str) -> None:
+    """Lift a hold a person set (or a payment claim found unpaid), with the reason."""
+    which = parse_hold(hold, CLEARABLE_HOLDS)
+    case = _case(uow, account_id)
+    try:
+        case.release_hold(which, uow.clock.now(), actor, _reason(reason))
+    except TransitionError as exc:
+        raise CaseWorkError(str(exc)) from None
+    if which is Hold.PAYMENT_CLAIMED:
+        case.payment_claim_until = None
+    uow.commit()
+
+
+def add_note(uow: UnitOfWork, account_id: str, actor: str, text: str) -> None:
+    case = _case(uow, account_id)
+    try:
+        case.add_note(text, uow.clock.now(), actor)
     except TransitionError as exc:
         raise CaseWorkError(str(exc)) from None
     uow.commit()

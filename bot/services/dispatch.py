@@ -16,7 +16,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -53,6 +53,12 @@ COLLECTOR = MessagePurpose.COLLECTOR.value
 HISTORY_WINDOW = timedelta(days=8)
 #: how long a claimed message is reserved for the worker that claimed it
 LEASE = timedelta(minutes=5)
+#: a queued campaign message waits this long for its paused campaign to resume
+PAUSED_KEEP = timedelta(hours=24)
+#: how often a message held by a paused campaign is looked at again
+PAUSED_RECHECK = timedelta(minutes=1)
+CAMPAIGN_PAUSED = "campaign_paused"
+CAMPAIGN_NOT_ACTIVE = "campaign_not_active"
 #: failures that change the case (the contact point) when they are final
 _CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
 
@@ -123,9 +129,14 @@ class Dispatcher:
         max_backoff: timedelta = timedelta(hours=2),
         concurrency: int = 8,
         unsubscribe_token: Callable[[str], str] | None = None,
+        campaign_states: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         """``fallback(case, message, channel, remaining)``: the message re-rendered for
-        another channel of its step (None: it cannot go there)."""
+        another channel of its step (None: it cannot go there). ``campaign_states``:
+        campaign id -> ``active`` or ``paused`` for the live campaigns, read once per
+        batch; a campaign message goes only while its campaign is active (paused: it
+        waits, for at most :data:`PAUSED_KEEP`; otherwise it is suppressed). Without it
+        campaign messages are not checked (tests of the sending mechanics)."""
         self.uow_factory = uow_factory
         self.store = store
         self.clock = clock
@@ -137,6 +148,7 @@ class Dispatcher:
         self.max_backoff = max_backoff
         self.concurrency = concurrency
         self.unsubscribe_token = unsubscribe_token
+        self.campaign_states = campaign_states
         self.limiters = {k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
                          for k, c in channels.items()}
 
@@ -187,12 +199,16 @@ class Dispatcher:
         checked = sorted({r.case_id for r in rows.values() if r.case_id in cases
                           and (r.purpose or Purpose.DUNNING.value) != CONFIRMATION})
         histories = self.store.histories(checked, now - HISTORY_WINDOW)
+        states = self.campaign_states() if self.campaign_states is not None and any(
+            r.campaign_id for r in rows.values()) else None
         for row_id in ids:
             row = rows.get(row_id)
             if row is None:  # deleted since the claim: nothing to send or record
                 continue
             job = _Job(row)
             jobs.append(job)
+            if states is not None and row.campaign_id and _campaign_held(job, states, now):
+                continue
             case = cases.get(row.case_id) if row.case_id is not None else None
             cp = _contact(case, row) if case is not None else None
             if case is not None and cp is None:
@@ -387,6 +403,24 @@ class Dispatcher:
                 continue
             stats.fallbacks += len(uow.outbox.enqueue([new]))
             return
+
+
+def _campaign_held(job: _Job, states: Mapping[str, str], now: datetime) -> bool:
+    """Hold back a campaign message whose campaign is not active: a paused one waits
+    (for at most :data:`PAUSED_KEEP` after it was queued), any other is suppressed."""
+    row = job.row
+    state = states.get(row.campaign_id or "")
+    if state == "active":
+        return False
+    created = row.created_at or now
+    if state == "paused" and now - created < PAUSED_KEEP:
+        job.skip_reason = "deferred"
+        job.extra["codes"] = [CAMPAIGN_PAUSED]
+        job.extra["not_before"] = now + PAUSED_RECHECK
+    else:
+        job.skip_reason = "suppressed"
+        job.extra["codes"] = [CAMPAIGN_PAUSED if state == "paused" else CAMPAIGN_NOT_ACTIVE]
+    return True
 
 
 def _contact(case: Case, row: StoredMessage) -> ContactPoint | None:

@@ -13,7 +13,7 @@ from bot.domain.case import LEGAL_QUEUE, Case, TransitionError
 from bot.domain.messages import ChannelKind
 from bot.domain.money import MoneyError, to_minor
 from bot.domain.outbox import MessagePurpose, outbox_message
-from bot.domain.work_items import QueueItem
+from bot.domain.work_items import QueueItem, WorkItemKind
 from bot.policy.profiles import JurisdictionProfile
 from bot.services.outbound import contact_for
 from bot.services.ports import UnitOfWork
@@ -59,15 +59,25 @@ def take(uow: UnitOfWork, account_id: str, collector: str) -> None:
     uow.commit()
 
 
-def release(uow: UnitOfWork, account_id: str, collector: str) -> None:
+def release(uow: UnitOfWork, account_id: str, collector: str, *,
+            close_items: bool = False) -> int:
     """Hand the conversation back to the bot, which starts afresh: whatever it last
-    asked is stale, and a verification lock is lifted (the collector dealt with it)."""
+    asked is stale, and a verification lock is lifted (the collector dealt with it).
+
+    ``close_items``: also close the case's open queue items (except a legal review,
+    which a supervisor ends); returns how many were closed."""
     case = _case(uow, account_id)
     now = uow.clock.now()
     case.hand_back(collector, now)
     assert case.id is not None
     uow.conversations.reset(case.id, now)
+    closed = 0
+    if close_items:
+        for item in uow.work_items.open_for_case(case.id):
+            if item.kind is not WorkItemKind.LEGAL_REVIEW:
+                closed += bool(uow.work_items.close(item.id, collector, now))
     uow.commit()
+    return closed
 
 
 def reply(uow: UnitOfWork, account_id: str, collector: str, text: str,
@@ -120,7 +130,8 @@ def _limits(profile: JurisdictionProfile) -> dialog.Limits:
 
 
 def record_promise(uow: UnitOfWork, account_id: str, collector: str, profile:
-                   JurisdictionProfile, instalments: list[tuple[str | Decimal, date]]) -> None:
+                   JurisdictionProfile, instalments: list[tuple[str | Decimal, date]], *,
+                   actor: str | None = None) -> None:
     """Record a promise (one or more instalments) agreed on the phone or in chat.
 
     The same rules as the bot's apply: dates from today up to the profile's horizon,
@@ -132,10 +143,10 @@ def record_promise(uow: UnitOfWork, account_id: str, collector: str, profile:
             (to_minor(a, case.currency), d) for a, d in instalments]
     except MoneyError as exc:
         raise HandoffError(str(exc)) from None
-    _promise(uow, case, collector, profile, terms)
+    _promise(uow, case, actor or f"collector:{collector}", profile, terms)
 
 
-def _promise(uow: UnitOfWork, case: Case, collector: str, profile: JurisdictionProfile,
+def _promise(uow: UnitOfWork, case: Case, actor: str, profile: JurisdictionProfile,
              terms: list[tuple[int | None, date | None]]) -> None:
     if not terms:
         raise HandoffError("a promise needs at least one instalment")
@@ -149,36 +160,40 @@ def _promise(uow: UnitOfWork, case: Case, collector: str, profile: JurisdictionP
         raise HandoffError("out of policy: " + "; ".join(
             _PROBLEMS[p].format(limits=limits, today=today) for p in problems))
     try:
-        case.make_promise(terms, now, f"collector:{collector}")
+        case.make_promise(terms, now, actor)
     except TransitionError as exc:
         raise HandoffError(str(exc)) from None
     uow.commit()
 
 
 def record_plan(uow: UnitOfWork, account_id: str, collector: str,
-                profile: JurisdictionProfile, count: int, first_due: date) -> None:
+                profile: JurisdictionProfile, count: int, first_due: date, *,
+                actor: str | None = None) -> None:
     """An instalment plan: ``count`` equal payments, monthly from ``first_due``."""
     case = _case(uow, account_id)
     if count < 2:
         raise HandoffError("a plan has at least 2 instalments")
     each = -(-case.balance_minor // count)
-    _promise(uow, case, collector, profile,
+    _promise(uow, case, actor or f"collector:{collector}", profile,
              list(dialog.plan_terms(count, each, first_due, case.balance_minor)))
 
 
-def record_dispute(uow: UnitOfWork, account_id: str, collector: str, reason: str) -> None:
+def record_dispute(uow: UnitOfWork, account_id: str, collector: str, reason: str, *,
+                   actor: str | None = None) -> None:
     case = _case(uow, account_id)
     try:
-        case.open_dispute(uow.clock.now(), f"collector:{collector}", reason.strip()[:500])
+        case.open_dispute(uow.clock.now(), actor or f"collector:{collector}",
+                          reason.strip()[:500])
     except TransitionError as exc:
         raise HandoffError(str(exc)) from None
     uow.commit()
 
 
-def resolve_dispute(uow: UnitOfWork, account_id: str, collector: str, outcome: str) -> None:
+def resolve_dispute(uow: UnitOfWork, account_id: str, collector: str, outcome: str, *,
+                    actor: str | None = None) -> None:
     case = _case(uow, account_id)
     try:
-        case.resolve_dispute(outcome, uow.clock.now(), f"collector:{collector}")
+        case.resolve_dispute(outcome, uow.clock.now(), actor or f"collector:{collector}")
     except TransitionError as exc:
         raise HandoffError(str(exc)) from None
     uow.commit()

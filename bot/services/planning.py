@@ -20,9 +20,8 @@ and the outcome is written down:
 Outbox rows and decision rows of a batch are written in one transaction. Nothing is
 sent here: dispatch workers send (and re-check the policy at send time).
 
-Which campaign plans a case: with one enabled campaign, that one. With several, the one
-whose jurisdiction profile's country is the case's country; else the one whose profile is
-the configured jurisdiction; else the first by id.
+Which campaign plans a case: the first active campaign whose ``assign`` rules match it,
+by priority (see :class:`CampaignBook` and ``campaigns/README.md``).
 """
 
 from __future__ import annotations
@@ -57,7 +56,6 @@ from bot.domain.outbox import NewOutboxMessage, outbox_message
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.policy.decision import Action, Decision
 from bot.policy.engine import case_zone, local_date
-from bot.policy.profiles import get_profile
 from bot.services.outbound import disclosure_for
 from bot.services.ports import CaseBundle, DecisionRecord, Escalation, PlanStore, TickBatch
 
@@ -122,28 +120,35 @@ def _batch_friendly_gc() -> Iterator[None]:
 
 
 class CampaignBook:
-    """The enabled campaigns, and which one plans a given case (see the module docs)."""
+    """The enabled campaigns, and which one plans a given case.
+
+    Each campaign's ``assign`` rules say which cases it takes (see
+    :class:`~bot.campaigns.model.Assignment`): the campaigns are tried by priority (lower
+    first), a campaign with rules before one without at equal priority, then by id; the
+    first whose rules all match the case plans it. No match: the case has no campaign.
+    ``jurisdiction`` is kept for callers and plays no part in the choice.
+    """
 
     def __init__(self, campaigns: Mapping[str, Campaign], jurisdiction: str | None = None
                  ) -> None:
         self.source = dict(campaigns)
-        self.campaigns = [campaigns[k] for k in sorted(campaigns) if campaigns[k].enabled]
+        self.campaigns = sorted((c for c in campaigns.values() if c.enabled),
+                                key=lambda c: (c.assign.priority, not c.assign.has_rules, c.id))
         self.jurisdiction = jurisdiction
-        self._by_country: dict[str, Campaign] = {}
-        for c in self.campaigns:
-            self._by_country.setdefault(get_profile(c.profile).holiday_country.upper(), c)
-        self._default = next((c for c in self.campaigns if c.profile == jurisdiction),
-                             self.campaigns[0] if self.campaigns else None)
 
     def __len__(self) -> int:
         return len(self.campaigns)
 
     def for_case(self, case: Case) -> Campaign | None:
-        if len(self.campaigns) <= 1:
-            return self._default
-        if case.country and case.country.upper() in self._by_country:
-            return self._by_country[case.country.upper()]
-        return self._default
+        for campaign in self.campaigns:
+            if not campaign.assign.has_rules or not campaign.assign.unmet(case):
+                return campaign
+        return None
+
+    def explain(self, case: Case) -> list[tuple[Campaign, list[str]]]:
+        """Every campaign in the order tried, with the rules the case fails (the first
+        with none plans it)."""
+        return [(c, c.assign.unmet(case)) for c in self.campaigns]
 
 
 @dataclass
@@ -212,12 +217,15 @@ class PlanningService:
         batch_size: int = DEFAULT_BATCH,
         before_commit: Callable[[int], None] | None = None,
         worker_factory: Callable[[], PlanningService] | None = None,
+        campaign_source: Callable[[], Mapping[str, Campaign]] | None = None,
     ) -> None:
         """``brand``: the organisation's values templates read. ``before_commit(batch
         number)`` runs inside each batch's transaction after its rows are written and
         before the commit (tests use it to simulate a crash). ``worker_factory``: a
         picklable callable that builds this service in a planning process (without it,
-        ticks plan in this process)."""
+        ticks plan in this process). ``campaign_source``: where the campaigns come from
+        afresh at every tick and dry run (the active versions in the database), so a
+        change needs no restart; without it ``campaigns`` stay as given."""
         self.store = store
         self.clock = clock
         self.brand = brand
@@ -229,6 +237,16 @@ class PlanningService:
         self._pool: ProcessPoolExecutor | None = None
         self._fallbacks: dict[tuple[int, str, str | None, str], tuple[Campaign, list[str]]] = {}
         self._pool_size = 0
+        self.campaign_source = campaign_source
+
+    def refresh_campaigns(self) -> None:
+        """Re-read the campaigns from ``campaign_source`` (a no-op without one)."""
+        if self.campaign_source is None:
+            return
+        fresh = self.campaign_source()
+        if {k: id(v) for k, v in fresh.items()} != {k: id(v) for k, v in
+                                                     self.campaigns.source.items()}:
+            self.campaigns = CampaignBook(fresh, self.campaigns.jurisdiction)
 
     # ------------------------------------------------------------------ deciding
     def plan_bundle(self, bundle: CaseBundle, now: datetime) -> CasePlan:
@@ -253,6 +271,7 @@ class PlanningService:
         (instead of ``now``), to ask "who would be contacted that day".
         """
         at = (now or self.clock.now()).astimezone(UTC)
+        self.refresh_campaigns()
         for batch in self.store.stream_open_cases(batch_size=self.batch_size, limit=limit):
             for bundle in batch:
                 when = at
@@ -277,6 +296,10 @@ class PlanningService:
             raise ValueError("workers must be 0 (automatic) or more")
         now = (now or self.clock.now()).astimezone(UTC)
         start = time.perf_counter()
+        self.refresh_campaigns()
+        if not len(self.campaigns):
+            log.info("tick: no active campaign, nothing to plan")
+            return TickReport(started_at=now)
         used, lo, hi = 1, 0, 0
         if workers != 1 and limit is None and self.worker_factory is not None:
             span = self.store.open_case_span()
@@ -297,6 +320,7 @@ class PlanningService:
                    stop: threading.Event | None = None) -> TickReport:
         """The tick over open cases with ``after_id < id <= until_id`` (in this process)."""
         report = TickReport(started_at=now)
+        self.refresh_campaigns()
         batches = self.store.stream_open_cases(batch_size=self.batch_size, after_id=after_id,
                                                until_id=until_id, limit=limit)
         with _batch_friendly_gc():

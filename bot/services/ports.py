@@ -332,6 +332,50 @@ class UserRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A console login (the cookie's token is kept as a hash only)."""
+
+    id: int
+    user_id: int
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One entry of the audit trail: who did what to which target, and when."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignVersion:
+    """One stored version of a campaign: the YAML text and its lifecycle."""
+
+    id: int
+    campaign_id: str
+    version: int
+    status: str  # draft | approved | active | paused | retired
+    source: str  # the file it was imported from, or "console"
+    body: str
+    created_at: datetime
+    created_by: str
+    approved_at: datetime | None = None
+    approved_by: str | None = None
+    activated_at: datetime | None = None
+    activated_by: str | None = None
+    paused_at: datetime | None = None
+    paused_by: str | None = None
+
+
 # ---------------------------------------------------------------------------- repositories
 class CaseRepository(Protocol):
     """Cases with their contact points, promises and payments (the aggregate).
@@ -425,6 +469,10 @@ class WorkQueue(Protocol):
         """Mark an item done; None when there is no such item, False when it was done."""
         ...
 
+    def open_for_case(self, case_id: int) -> list[QueueItem]:
+        """The case's open items, most urgent first."""
+        ...
+
 
 class ConversationRepository(Protocol):
     """Where the bot's dialogue with each case stands."""
@@ -475,10 +523,86 @@ class PortfolioWriter(Protocol):
 class UserRepository(Protocol):
     def get(self, username: str) -> UserRecord | None: ...
 
+    def get_by_id(self, user_id: int) -> UserRecord | None: ...
+
     def by_token_hash(self, token_hash: str) -> UserRecord | None: ...
 
     def add(self, username: str, role: str, password_hash: str, token_hash: str,
             now: datetime) -> int: ...
+
+    def all(self) -> list[UserRecord]:
+        """Every user, by name."""
+        ...
+
+    def set_role(self, username: str, role: str) -> None: ...
+
+    def set_active(self, username: str, active: bool) -> None: ...
+
+    def set_password_hash(self, username: str, password_hash: str) -> None: ...
+
+    def set_token_hash(self, username: str, token_hash: str | None) -> None:
+        """Replace the API token's hash (None: the user has no API token)."""
+        ...
+
+
+class SessionRepository(Protocol):
+    """Console logins."""
+
+    def add(self, user_id: int, token_hash: str, created_at: datetime,
+            expires_at: datetime) -> int: ...
+
+    def get(self, token_hash: str) -> SessionRecord | None: ...
+
+    def revoke(self, token_hash: str, at: datetime) -> bool:
+        """End one session; False when there was no open session with that token."""
+        ...
+
+    def revoke_user(self, user_id: int, at: datetime) -> int:
+        """End every open session of a user; returns how many."""
+        ...
+
+
+class LoginAttempts(Protocol):
+    """Failed logins by key (a user name, a client address): the login rate limit."""
+
+    def add_failure(self, key: str, at: datetime) -> None: ...
+
+    def failures_since(self, key: str, since: datetime) -> int: ...
+
+    def clear(self, key: str) -> None:
+        """Forget the failures of ``key`` (after a successful login)."""
+        ...
+
+
+class AuditLog(Protocol):
+    """The audit trail of what people did outside a case's own events."""
+
+    def add(self, record: AuditRecord) -> None: ...
+
+    def recent(self, limit: int = 100, *, action: str | None = None,
+               actor: str | None = None) -> list[AuditRecord]:
+        """Newest first; ``actor`` matches the start of the actor label."""
+        ...
+
+
+class CampaignVersions(Protocol):
+    """Campaigns as stored versions (see ``bot/services/campaign_admin.py``)."""
+
+    def add(self, campaign_id: str, source: str, body: str, created_by: str,
+            at: datetime) -> CampaignVersion:
+        """A new draft, numbered one after the campaign's latest version."""
+        ...
+
+    def get(self, campaign_id: str, version: int) -> CampaignVersion | None: ...
+
+    def versions(self, campaign_id: str | None = None) -> list[CampaignVersion]:
+        """Versions by campaign id, then version number."""
+        ...
+
+    def set_status(self, version_id: int, status: str, by: str, at: datetime) -> None:
+        """Move a version to ``status``, recording who and when (approved, activated,
+        paused: their own columns; retired and draft: the status only)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -525,6 +649,18 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def login_attempts(self) -> LoginAttempts: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def campaigns(self) -> CampaignVersions: ...
 
     def __enter__(self) -> Self: ...
 
@@ -635,8 +771,9 @@ class CaseMaintenance(Protocol):
 class OutcomeFacts:
     """What campaign outcomes are computed from (see ``bot/services/reports.py``)."""
 
-    #: campaign messages sent: (case id, sent at, step, variant), per case in time order
-    sent: list[tuple[int, datetime, str, str | None]]
+    #: campaign messages sent: (case id, sent at, step, variant, campaign), per case in
+    #: time order
+    sent: list[tuple[int, datetime, str, str | None, str | None]]
     #: customers' messages: (case id, received at, intent)
     inbound: list[tuple[int, datetime, str | None]]
     #: promises: (case id, made at, due, status), per case by due date
@@ -647,6 +784,11 @@ class OutcomeFacts:
     cases: dict[int, tuple[str, date, int, int | None]]
     #: payments per case, oldest first: (paid at, amount)
     payments: dict[int, list[tuple[datetime, int]]]
+    #: disputes opened: (case id, at)
+    disputes: list[tuple[int, datetime]] = field(default_factory=list)
+    #: complaints: (case id, at) — the legal-review queue took the conversation after the
+    #: customer's message, or a person placed a complaint hold
+    complaints: list[tuple[int, datetime]] = field(default_factory=list)
 
 
 class OutcomeSource(Protocol):

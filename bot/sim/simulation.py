@@ -13,11 +13,9 @@ from Shanghai to California gets a tick inside their contact window):
    choice) through the sandbox channel into the inbound service; the bot's replies go
    out and customers may answer them, for up to three rounds.
 
-At the end each outcome is attributed to the last campaign message the case received
-before it (last touch) and reported per step and variant: contacts (campaign messages
-sent), right-party contacts (messages the customer answered, other than "wrong
-number"), promises (promises made; a plan counts once), kept (their first instalment
-paid), cures (cases whose arrears got paid) and opt-outs.
+The campaign files are imported into the simulation's database and activated, as an
+operator would. At the end the outcomes are reported by :mod:`bot.services.reports`, the
+same report ``duebot report`` prints on that database (``--db`` keeps it).
 
 Deterministic for a seed: the portfolio, the customers' behaviour and the clock are.
 """
@@ -45,7 +43,9 @@ from bot.services.dispatch import DispatchStats
 from bot.services.importing import ImportDefaults, import_cases, import_payments
 from bot.services.planning import PlanningService
 from bot.services.ports import Direction, SandboxEntry, SandboxStore
-from bot.services.reports import Outcome, outcomes
+from bot.services.reporting import campaign_report
+from bot.services.reports import Counts, Report
+from bot.services.roles import operator
 from bot.settings import Settings
 from bot.sim.customers import CAMPAIGN, Customer, Pay, Say
 from bot.sim.portfolio import write_portfolio
@@ -59,6 +59,8 @@ ANSWER_ROUNDS = 3
 INVALID_PHONES = 0.03
 SHIPPED_CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
 Progress = Callable[[int, int], None]
+#: who the simulation acts as (it imports, approves and activates its own campaigns)
+SIMULATOR = operator("simulate")
 
 
 class SimulationError(RuntimeError):
@@ -70,12 +72,15 @@ class SimulationResult:
     days: int
     cases: int
     seed: int
-    by_step: dict[tuple[str, str], Outcome]
-    total: Outcome
+    report: Report
     dispatch: DispatchStats
     inbound: int
     payments: int
     database: str
+
+    @property
+    def total(self) -> Counts:
+        return self.report.total
 
     def line(self) -> str:
         t = self.total
@@ -146,7 +151,9 @@ class Simulation:
             c.sandbox_rules = {ChannelKind.SMS: {"rejects": [
                 cu.addresses[ChannelKind.SMS] for cu in self._customers.values()
                 if ChannelKind.SMS in cu.addresses and cu.rng.random() < INVALID_PHONES]}}
-            planning = c.planning(c.load_campaigns(campaign_dir(settings)))
+            self._activate_campaigns(c, campaign_dir(settings))
+            planning = c.planning()
+            planning.refresh_campaigns()
             if not len(planning.campaigns):
                 raise SimulationError("no enabled campaign to simulate")
             stats = DispatchStats()
@@ -159,12 +166,22 @@ class Simulation:
                     self.progress(day + 1, self.days)
             clock.set(datetime.combine(self.start + timedelta(days=self.days), time(0), UTC))
             self._pay(c)
-            by_step, total = outcomes(c.outcome_source.outcome_facts())
-            return SimulationResult(self.days, self.cases, self.seed, by_step, total, stats,
+            report = campaign_report(c.outcome_source, c.campaign_admin, SIMULATOR)
+            return SimulationResult(self.days, self.cases, self.seed, report, stats,
                                     self._inbound, self._payments_made,
                                     str(db_path) if self.db_path else "(temporary)")
         finally:
             c.close()
+
+    @staticmethod
+    def _activate_campaigns(c: Container, directory: Path) -> None:
+        """The campaign files as versions in the simulation's database, approved and
+        active (the simulation is its own operator)."""
+        from storage.campaign_files import read_documents
+
+        admin = c.campaign_admin
+        for imported in admin.import_documents(SIMULATOR, read_documents([directory])):
+            admin.approve(SIMULATOR, imported.campaign_id, imported.version, activate=True)
 
     async def _step(self, c: Container, planning: PlanningService, store: SandboxStore,
                     stats: DispatchStats) -> None:
@@ -317,28 +334,9 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def render_table(result: SimulationResult) -> Any:
-    """A rich table of the per-step outcomes."""
-    from rich.table import Table
+    """The outcomes table: the same as ``duebot report`` prints for the run's database."""
+    from bot.services.report_formats import report_table
 
-    table = Table(title=f"campaign outcomes: {result.cases} cases over {result.days} days "
-                        f"(seed {result.seed}; last-touch attribution)")
-    for col in ("step", "variant", "contacts", "right-party", "promises", "kept", "cures",
-                "opt-outs"):
-        table.add_column(col, justify="left" if col in ("step", "variant") else "right")
-
-    def order(key: tuple[str, str]) -> tuple[int, str, str]:
-        return (1 if key[0].startswith("(") else 0, key[0], key[1])
-
-    for key in sorted(result.by_step, key=order):
-        o = result.by_step[key]
-        table.add_row(key[0], key[1], str(o.contacts), _rate(o.right_party, o.contacts),
-                      str(o.promises), _rate(o.kept, o.promises), str(o.cures),
-                      str(o.opt_outs))
-    t = result.total
-    table.add_row("[bold]total[/bold]", "", str(t.contacts), _rate(t.right_party, t.contacts),
-                  str(t.promises), _rate(t.kept, t.promises), str(t.cures), str(t.opt_outs))
-    return table
-
-
-def _rate(n: int, of: int) -> str:
-    return f"{n} ({n / of:.0%})" if of else str(n)
+    return report_table(result.report, title=(
+        f"campaign outcomes: {result.cases} cases over {result.days} days (seed "
+        f"{result.seed}; last-touch attribution)"))

@@ -34,6 +34,10 @@ TABLES = (
     "events",  # id -> (case id, EventRecord)
     "inbound_keys",  # key -> first seen at
     "users",  # username -> UserRecord
+    "sessions",  # token hash -> SessionRecord
+    "login_failures",  # id -> (key, at)
+    "audit",  # id -> AuditRecord
+    "campaign_versions",  # id -> CampaignVersion
     "sandbox",  # provider id -> SandboxEntry
     "link_tokens",  # token -> LinkToken
     "chat_locks",  # chat id -> True

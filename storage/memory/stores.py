@@ -23,6 +23,7 @@ from bot.services.ports import (
     TickBatch,
     TickBatchResult,
 )
+from bot.services.reports import event_kind
 from storage.memory.database import MemoryDatabase
 from storage.memory.uow import (
     add_decisions,
@@ -215,7 +216,8 @@ class MemoryOutcomeSource:
         db = self.db
         with db.lock:
             messages = sorted(db["messages"].values(), key=lambda m: m.id)
-            sent = sorted(((m.case_id, m.sent_at, m.step_id, m.variant) for m in messages
+            sent = sorted(((m.case_id, m.sent_at, m.step_id, m.variant, m.campaign_id)
+                           for m in messages
                            if m.direction == "out" and m.step_id is not None
                            and m.status in _SENT and m.case_id is not None
                            and m.sent_at is not None), key=lambda r: (r[0], r[1]))
@@ -225,10 +227,15 @@ class MemoryOutcomeSource:
             promises = sorted(((i, p.made_at, p.due, p.status.value) for i, c in cases.items()
                                for p in c.promises),
                               key=lambda r: (r[0], r[2] is None, r[2]))
-            opt_outs = [(c, r.at) for c, r in db["events"].values() if r.type == "OptedOut"]
+            found: dict[str, list[tuple[int, datetime]]] = {
+                "opt_out": [], "dispute": [], "complaint": []}
+            for _, (c, r) in sorted(db["events"].items()):
+                kind = event_kind(r.type, r.payload)
+                if kind is not None:
+                    found[kind].append((c, r.at))
             facts = {i: (c.status.value, c.due_date, c.balance_minor, c.minimum_payment_minor)
                      for i, c in cases.items()}
             payments = {i: sorted((p.paid_at, p.amount_minor) for p in c.payments)
                         for i, c in cases.items() if c.payments}
-        return OutcomeFacts(sent, inbound, promises, opt_outs, facts,  # type: ignore[arg-type]
-                            payments)
+        return OutcomeFacts(sent, inbound, promises, found["opt_out"],  # type: ignore[arg-type]
+                            facts, payments, found["dispute"], found["complaint"])

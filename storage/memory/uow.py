@@ -37,6 +37,12 @@ from bot.services.ports import (
     UserRecord,
 )
 from storage.case_import import days_past_due_at_import
+from storage.memory.accounts import (
+    MemoryAuditLog,
+    MemoryCampaignVersions,
+    MemoryLoginAttempts,
+    MemorySessionRepository,
+)
 from storage.memory.database import MemoryDatabase
 
 
@@ -335,7 +341,15 @@ class MemoryWorkQueue:
         return add_work_item(self.db, item)
 
     def open_items(self, limit: int = 100) -> builtins.list[QueueItem]:
-        items = sorted((w for w in self.db["work_items"].values() if w.done_at is None),
+        return self._open(limit)
+
+    def open_for_case(self, case_id: int) -> builtins.list[QueueItem]:
+        return self._open(None, case_id)
+
+    def _open(self, limit: int | None, case_id: int | None = None
+              ) -> builtins.list[QueueItem]:
+        items = sorted((w for w in self.db["work_items"].values() if w.done_at is None
+                        and (case_id is None or w.item.case_id == case_id)),
                        key=lambda w: (w.item.priority, w.item.created_at, w.id))
         out = []
         for w in items[:limit]:
@@ -498,6 +512,29 @@ class MemoryUserRepository:
         self.db.put("users", username, user)
         return user.id
 
+    def get_by_id(self, user_id: int) -> UserRecord | None:
+        return next((u for u in self.db["users"].values() if u.id == user_id), None)
+
+    def all(self) -> builtins.list[UserRecord]:
+        return [self.db["users"][name] for name in sorted(self.db["users"])]
+
+    def _set(self, username: str, **changes: Any) -> None:
+        user = self.db["users"].get(username)
+        if user is not None:
+            self.db.put("users", username, dataclasses.replace(user, **changes))
+
+    def set_role(self, username: str, role: str) -> None:
+        self._set(username, role=role)
+
+    def set_active(self, username: str, active: bool) -> None:
+        self._set(username, active=active)
+
+    def set_password_hash(self, username: str, password_hash: str) -> None:
+        self._set(username, password_hash=password_hash)
+
+    def set_token_hash(self, username: str, token_hash: str | None) -> None:
+        self._set(username, token_hash=token_hash)
+
 
 class MemoryUnitOfWork:
     """``with uow: ...; uow.commit()``: leaving the block without commit rolls back."""
@@ -522,6 +559,10 @@ class MemoryUnitOfWork:
         self.payments = MemoryPaymentLedger(db)
         self.portfolio = MemoryPortfolioWriter(db)
         self.users = MemoryUserRepository(db)
+        self.sessions = MemorySessionRepository(db)
+        self.login_attempts = MemoryLoginAttempts(db)
+        self.audit = MemoryAuditLog(db)
+        self.campaigns = MemoryCampaignVersions(db)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

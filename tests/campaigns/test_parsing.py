@@ -73,12 +73,13 @@ def test_yaml_syntax_error_has_the_line() -> None:
 
 def test_unknown_trigger_event() -> None:
     [msg] = problems_of(GOOD.replace("trigger: {dpd: 5}", "trigger: {event: payday}"))
-    assert ":10: steps[1].trigger.event: Input should be 'promise_due_tomorrow'" in msg
+    assert ":10: steps[1].trigger.event: unknown value 'payday' (one of: promise_due_tomorrow"\
+        in msg
 
 
 def test_unknown_trigger_key() -> None:
     msgs = problems_of(GOOD.replace("trigger: {dpd: 5}", "trigger: {days: 5}"))
-    assert any("steps[1].trigger.days: Extra inputs are not permitted" in m for m in msgs)
+    assert any("steps[1].trigger.days: unknown field 'days'" in m for m in msgs)
     msgs = problems_of(GOOD.replace("trigger: {dpd: 5}", "trigger: {}"))
     assert any(":10: steps[1].trigger: a trigger needs exactly one of 'dpd' or "
                "'event'" in m for m in msgs), msgs
@@ -113,8 +114,8 @@ def test_weights_must_add_up_to_100() -> None:
 
 def test_unknown_channel() -> None:
     [msg] = problems_of(GOOD.replace("[sms, email]", "[sms, fax]"))
-    assert msg.endswith(":7: steps[0].channels[1]: Input should be 'sms', 'email' or "
-                        "'telegram'")
+    assert msg.endswith(":7: steps[0].channels[1]: unknown channel 'fax' (one of: sms, "
+                        "email, telegram)")
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -124,7 +125,7 @@ def test_every_problem_is_reported_at_once() -> None:
     msgs = problems_of(text)
     assert any(":3: profile: " in m and "unknown jurisdiction profile 'EU'" in m
                and "US-RegF" in m for m in msgs)
-    assert any("steps[0].colour: Extra inputs are not permitted" in m for m in msgs)
+    assert any("steps[0].colour: unknown field 'colour'" in m for m in msgs)
     assert any("steps[1].channels: a send step needs at least one channel" in m for m in msgs)
 
 

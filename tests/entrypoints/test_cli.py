@@ -102,8 +102,8 @@ def test_db_upgrade_creates_the_database(duebot: Invoke, workdir: Path) -> None:
 
 @pytest.mark.parametrize("command", [
     ("import", "cases", "book.csv"), ("import", "payments", "pay.csv"),
-    ("case", "show", "ACC-1"), ("case", "list"),
-    ("users", "add", "ann", "--role", "admin", "--password", PW),
+    ("cases", "show", "--account", "ACC-1"), ("cases", "list"),
+    ("users", "add", "ann", "--role", "admin", "--no-password"),
 ])
 def test_commands_before_db_upgrade_say_what_to_do(duebot: Invoke, workdir: Path,
                                                    command: tuple[str, ...]) -> None:
@@ -115,12 +115,12 @@ def test_commands_before_db_upgrade_say_what_to_do(duebot: Invoke, workdir: Path
 
 
 def test_import_cases(book: Path, duebot: Invoke) -> None:
-    result = duebot("case", "list")
+    result = duebot("cases", "list")
     assert result.exit_code == 0
     assert "3 of 3 cases" in result.output
     for account in ("ACC-100001", "ACC-100002", "ACC-100003"):
         assert account in result.output
-    assert "1240.50 USD" in result.output and "5000 JPY" in result.output
+    assert "$1,240.50" in result.output and "¥5,000" in result.output  # Babel
     again = duebot("import", "cases", str(book))
     assert again.exit_code == 0
     assert "3 rows: 0 cases created, 3 updated, 0 rejected" in _flat(again.output)
@@ -139,7 +139,7 @@ def test_bad_csv_lists_every_problem_and_imports_nothing(db: Path, duebot: Invok
     assert f"{path}:6: phone: invalid phone number" in err
     assert "3 problem(s) in 5 row(s); nothing imported" in err
     assert "--skip-invalid" in err
-    assert "0 of 0 cases" in duebot("case", "list").output
+    assert "0 of 0 cases" in duebot("cases", "list").output
 
     skipped = duebot("import", "cases", str(path), "--skip-invalid")
     assert skipped.exit_code == 0
@@ -183,9 +183,9 @@ def test_import_payments_and_rerun(book: Path, duebot: Invoke, workdir: Path) ->
     assert "2 rows: 2 payments applied, 0 already applied, 0 rejected" in _flat(first.output)
     again = duebot("import", "payments", str(path))
     assert "2 rows: 0 payments applied, 2 already applied, 0 rejected" in _flat(again.output)
-    listed = duebot("case", "list", "--status", "closed_paid").output
+    listed = duebot("cases", "list", "--status", "closed_paid").output
     assert "ACC-100002" in listed and "ACC-100001" not in listed
-    shown = json.loads(duebot("case", "show", "ACC-100001", "--json").output)
+    shown = json.loads(duebot("cases", "show", "--account", "ACC-100001", "--json").output)
     assert shown["balance"] == "1000.00" and shown["payments"][0]["reference"] == "BANK-1"
 
     unknown = workdir / "unknown.csv"
@@ -216,14 +216,15 @@ def _decorate(db: Path) -> None:
 
 def test_case_show_masks_addresses(book: Path, db: Path, duebot: Invoke) -> None:
     _decorate(db)
-    for args in (("case", "show", "ACC-100001"), ("case", "show", "ACC-100001", "--json")):
+    for args in (("cases", "show", "--account", "ACC-100001"),
+                 ("cases", "show", "--account", "ACC-100001", "--json")):
         result = duebot(*args)
         assert result.exit_code == 0
         text = result.output
         for secret in ("+14155550123", "4155550123", "jordan.ex@example.com", "(415) 555"):
             assert secret not in text
         assert "0123" in text and "j***@e***.com" in text
-    view = json.loads(duebot("case", "show", "ACC-100001", "--json").output)
+    view = json.loads(duebot("cases", "show", "--account", "ACC-100001", "--json").output)
     assert view["status"] == "promised" and view["currency"] == "USD"
     la_today = datetime.now(ZoneInfo("America/Los_Angeles")).date()  # the customer's day
     dpd = (la_today - date.fromisoformat(DUE)).days
@@ -240,8 +241,8 @@ def test_case_show_masks_addresses(book: Path, db: Path, duebot: Invoke) -> None
     assert message["template"] == "first_notice" and message["to_or_from"].endswith("0123")
     types = [e["type"] for e in view["events"]]
     assert types[0] == "CaseOpened" and {"PromiseMade", "OptedOut"} <= set(types)
-    human = _flat(duebot("case", "show", "ACC-100001").output)
-    assert "status promised" in human and "balance 1240.50 USD" in human
+    human = _flat(duebot("cases", "show", "--account", "ACC-100001").output)
+    assert "status promised" in human and "balance $1,240.50" in human
     assert f"dpd {dpd} (30-59)" in human and "first_notice" in human
 
 
@@ -250,58 +251,76 @@ def test_case_show_renders_names_with_brackets(db: Path, duebot: Invoke, workdir
     path.write_text(HEADER + f"\nACC-7,[/b] Smith [red],10,USD,{DUE},+14155550199,,\n",
                     encoding="utf-8")
     assert duebot("import", "cases", str(path)).exit_code == 0
-    shown = duebot("case", "show", "ACC-7")
+    shown = duebot("cases", "show", "--account", "ACC-7")
     assert shown.exit_code == 0 and "[/b] Smith [red]" in shown.output
-    assert "[/b] Smith [red]" not in duebot("case", "list").output  # names are not listed
+    assert "[/b] Smith [red]" not in duebot("cases", "list").output  # names are not listed
 
 
 def test_case_show_unknown_account(db: Path, duebot: Invoke) -> None:
-    result = duebot("case", "show", "ACC-404")
+    result = duebot("cases", "show", "--account", "ACC-404")
     assert result.exit_code == 1 and "no case with account id 'ACC-404'" in result.stderr
 
 
 def test_case_list_filters(book: Path, db: Path, duebot: Invoke) -> None:
     _decorate(db)
-    result = duebot("case", "list", "--status", "promised")
+    result = duebot("cases", "list", "--status", "promised")
     assert "1 of 1 cases" in result.output and "ACC-100001" in result.output
-    both = duebot("case", "list", "--status", "promised", "--status", "active")
+    both = duebot("cases", "list", "--status", "promised", "--status", "active")
     assert "3 of 3 cases" in both.output
-    none = duebot("case", "list", "--status", "disputed")
+    none = duebot("cases", "list", "--status", "disputed")
     assert none.exit_code == 0 and "0 of 0 cases" in none.output
-    bad = duebot("case", "list", "--status", "paid")
-    assert bad.exit_code == 1 and "unknown status 'paid'" in bad.stderr
+    bad = duebot("cases", "list", "--status", "paid")
+    assert bad.exit_code == 2 and "unknown status 'paid'" in bad.stderr
     assert "closed_paid" in bad.stderr
-    page = duebot("case", "list", "--limit", "1")
+    page = duebot("cases", "list", "--limit", "1")
     assert "1 of 3 cases" in page.output
 
 
 def test_users_add(db: Path, duebot: Invoke) -> None:
-    result = duebot("users", "add", "ann", "--role", "admin",
-                    env={"DUEBOT_NEW_USER_PASSWORD": PW})
+    result = duebot("users", "add", "ann", "--role", "admin", "--password-stdin",
+                    input=f"{PW}\n")
     assert result.exit_code == 0
     assert "user ann (admin) added" in result.output
     token = result.output.strip().rsplit(" ", 1)[-1]
     assert len(token) >= 40
-    with_option = duebot("users", "add", "Bob", "--role", "collector", "--password", PW)
-    assert with_option.exit_code == 0 and "user bob (collector) added" in with_option.output
-    prompted = duebot("users", "add", "cy", "--role", "collector", input=f"{PW}\n{PW}\n")
-    assert prompted.exit_code == 0
+    api_only = duebot("users", "add", "Bob", "--role", "collector", "--no-password", "--json")
+    assert api_only.exit_code == 0
+    assert json.loads(api_only.output)["username"] == "bob"
+    # no terminal and no --password-stdin: a usage error, not "Aborted."
+    no_tty = duebot("users", "add", "cy", "--role", "collector")
+    assert no_tty.exit_code == 2 and "--password-stdin" in _flat(no_tty.stderr)
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as s:
-        assert sorted(s.exec(select(UserRow.username)).all()) == ["ann", "bob", "cy"]
+        assert sorted(s.exec(select(UserRow.username)).all()) == ["ann", "bob"]
     engine.dispose()
+    listed = json.loads(duebot("users", "list", "--json").output)
+    assert [(u["username"], u["role"], u["password"]) for u in listed] == [
+        ("ann", "admin", True), ("bob", "collector", False)]
 
-    dup = duebot("users", "add", "ann", "--role", "admin", "--password", PW)
+    dup = duebot("users", "add", "ann", "--role", "admin", "--password-stdin", input=PW)
     assert dup.exit_code == 1 and "user 'ann' already exists" in dup.stderr
-    role = duebot("users", "add", "dee", "--role", "root", "--password", PW)
-    assert role.exit_code == 1 and "role must be one of admin, collector" in role.stderr
-    short = duebot("users", "add", "dee", "--role", "admin", "--password", "short")
+    role = duebot("users", "add", "dee", "--role", "root", "--no-password")
+    assert role.exit_code == 2 and "root" in _flat(role.stderr)
+    short = duebot("users", "add", "dee", "--role", "admin", "--password-stdin", input="short")
     assert short.exit_code == 1 and "at least 10 characters" in short.stderr
+    reserved = duebot("users", "add", "legal-review", "--role", "collector", "--no-password")
+    assert reserved.exit_code == 1 and "reserved" in reserved.stderr
     assert PW not in dup.output + dup.stderr
+    for args, said in ((("set-role", "bob", "--role", "supervisor"), "bob is now a supervisor"),
+                       (("disable", "bob"), "bob disabled"), (("enable", "bob"), "bob enabled"),
+                       (("revoke-token", "bob"), "API token revoked")):
+        done = duebot("users", *args)
+        assert done.exit_code == 0 and said in done.output
+    rotated = json.loads(duebot("users", "rotate-token", "bob", "--json").output)
+    assert len(rotated["token"]) >= 40
+    audit = json.loads(duebot("audit", "--json").output)
+    assert [a["action"] for a in audit][:3] == ["user.rotate_token", "user.revoke_token",
+                                                "user.enable"]
+    assert all(a["actor"].startswith("cli:") for a in audit)
 
 
 def test_missing_role_is_a_usage_error(db: Path, duebot: Invoke) -> None:
-    result = duebot("users", "add", "ann", "--password", PW)
+    result = duebot("users", "add", "ann", "--no-password")
     assert result.exit_code == 2 and "--role" in result.stderr
 
 

@@ -15,7 +15,8 @@ from bot.domain.clock import FixedClock
 from bot.entrypoints.cli_runtime import app
 from storage.models import CaseEventRow, ContactDecisionRow, MessageRow
 from storage.uow import SqlUnitOfWork
-from tests.world import CAMPAIGNS, count, make_case, seed
+from tests.services.app import activate_campaigns
+from tests.world import CAMPAIGNS, container_for, count, make_case, seed
 
 DAY = date(2026, 12, 2)  # a Wednesday, no holiday
 runner = CliRunner()
@@ -27,6 +28,7 @@ def portfolio(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("DUEBOT_DATABASE_URL", str(sqlite_engine.url))
     monkeypatch.setenv("DUEBOT_CAMPAIGN_DIR", str(CAMPAIGNS))
     clock = FixedClock(datetime(2026, 11, 20, tzinfo=UTC))
+    activate_campaigns(container_for(sqlite_engine, clock))
     held = make_case("ACC-HELD", 5, DAY, phone="+14155550102")
     held.place_hold(Hold.CEASE, clock.now(), "customer", "asked to stop")
     seed(sqlite_engine, clock,
@@ -105,10 +107,30 @@ def test_mistakes_are_reported_without_a_traceback(portfolio: Engine, tmp_path: 
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     result = runner.invoke(app, ["plan", "--date", "02/12/2026"])
     assert result.exit_code == 1 and "--date must be YYYY-MM-DD" in result.output
-    bad = tmp_path / "bad"
-    bad.mkdir()
-    (bad / "broken.yaml").write_text("id: x\nname: X\nprofile: US-RegF\nsteps: []\n")
-    monkeypatch.setenv("DUEBOT_CAMPAIGN_DIR", str(bad))
-    result = runner.invoke(app, ["plan"])
-    assert result.exit_code == 1
-    assert "broken.yaml" in result.output and "nothing loaded" in result.output
+    unknown = runner.invoke(app, ["plan", "--account", "NOPE"])
+    assert unknown.exit_code == 1 and "no case with account id 'NOPE'" in unknown.output
+
+
+def test_plan_drafts_shows_what_approving_would_do(sqlite_engine: Engine,
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUEBOT_DATABASE_URL", str(sqlite_engine.url))
+    clock = FixedClock(datetime(2026, 11, 20, tzinfo=UTC))
+    seed(sqlite_engine, clock, make_case("ACC-SEND", 1, DAY, email="send@example.com"))
+    from bot.bootstrap import bootstrap
+    from storage.campaign_files import read_documents
+    from tests.services.app import OPERATOR
+    from tests.world import settings_for
+
+    c = bootstrap(settings_for(sqlite_engine), clock=clock, engine=sqlite_engine)
+    c.campaign_admin.import_documents(OPERATOR, read_documents([CAMPAIGNS]))
+    active = runner.invoke(app, ["plan", "--date", DAY.isoformat()])
+    assert active.exit_code == 0 and "0 would get a message" in active.output
+    assert "no active campaign" in active.output
+    drafts = runner.invoke(app, ["plan", "--date", DAY.isoformat(), "--drafts"])
+    assert drafts.exit_code == 0 and "1 would get a message" in drafts.output
+    explained = runner.invoke(app, ["plan", "--date", DAY.isoformat(), "--drafts",
+                                    "--explain", "--account", "ACC-SEND"])
+    assert "campaign standard-retail-us (any case (priority 100)): takes it" in \
+        explained.output.replace("\n", " ")

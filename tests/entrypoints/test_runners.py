@@ -34,6 +34,7 @@ from bot.entrypoints.runners import (
     scheduler_component,
 )
 from bot.services.ports import Direction
+from tests.services.app import activate_campaigns
 from tests.world import (
     CAMPAIGNS,
     ROOT,
@@ -88,11 +89,15 @@ def test_a_stopped_tick_ends_after_its_batch(sqlite_engine: Engine, clock: Fixed
     assert (report.cases, report.enqueued) == (1, 1)
 
 
-def test_no_campaign_directory_is_a_clear_error(sqlite_engine: Engine, tmp_path: Path,
-                                                clock: FixedClock) -> None:
-    settings = settings_for(sqlite_engine).model_copy(update={"campaign_dir": tmp_path / "x"})
-    with pytest.raises(RunnerError, match=r"campaign directory .* does not exist"):
-        Runtime.load(bootstrap(settings, clock=clock, engine=sqlite_engine))
+def test_without_an_active_campaign_the_runtime_plans_nothing(sqlite_engine: Engine,
+                                                               clock: FixedClock) -> None:
+    seed(sqlite_engine, clock, make_case("ACC-1", 1, local_today(clock)))
+    c = bootstrap(settings_for(sqlite_engine), clock=clock, engine=sqlite_engine,
+                  channels=sandbox_channels(clock))
+    runtime = Runtime.load(c)  # a fresh database: the campaign files are not active
+    assert runtime.tick().enqueued == 0
+    activate_campaigns(c)
+    assert runtime.tick().enqueued == 1  # activated while running: no restart needed
 
 
 async def test_scheduler_worker_and_web_share_one_loop(sqlite_engine: Engine,
@@ -102,6 +107,7 @@ async def test_scheduler_worker_and_web_share_one_loop(sqlite_engine: Engine,
     channels = sandbox_channels(clock)
     settings = settings_for(sqlite_engine, port=port, tick_minutes=1)
     c = bootstrap(settings, clock=clock, engine=sqlite_engine, channels=channels)
+    activate_campaigns(c)
     stop = asyncio.Event()
     task = asyncio.create_task(run_components(c, scheduler=True, worker=True, web=True,
                                               stop=stop))

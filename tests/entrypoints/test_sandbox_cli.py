@@ -29,7 +29,7 @@ def one_case(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: P
 
 
 def test_reply_as_the_customer_and_read_the_answer(one_case: Engine) -> None:
-    result = runner.invoke(app, ["sandbox", "reply", "ACC-77", "I already paid this",
+    result = runner.invoke(app, ["sandbox", "reply", "I already paid this", "--account", "ACC-77",
                                  "--send-now"])
     assert result.exit_code == 0, result.output
     assert "sent 1 queued message" in result.output
@@ -46,11 +46,12 @@ def test_reply_as_the_customer_and_read_the_answer(one_case: Engine) -> None:
 
 
 def test_reply_mistakes_are_clear(one_case: Engine) -> None:
-    result = runner.invoke(app, ["sandbox", "reply", "NOPE", "hello"])
+    result = runner.invoke(app, ["sandbox", "reply", "hello", "--account", "NOPE"])
     assert result.exit_code == 1 and "no case with account id 'NOPE'" in result.output
-    result = runner.invoke(app, ["sandbox", "reply", "ACC-77", "hi", "--channel", "telegram"])
+    result = runner.invoke(app, ["sandbox", "reply", "hi", "-a", "ACC-77", "--channel",
+                                 "telegram"])
     assert result.exit_code == 1 and "has no telegram contact point" in result.output
-    result = runner.invoke(app, ["sandbox", "reply", "ACC-77", "hi", "--channel", "fax"])
-    assert result.exit_code == 1 and "sms, email or telegram" in result.output
+    result = runner.invoke(app, ["sandbox", "reply", "hi", "-a", "ACC-77", "--channel", "fax"])
+    assert result.exit_code == 2 and "'fax' is not one of" in result.output  # usage
     empty = runner.invoke(app, ["sandbox", "inbox"])
     assert empty.exit_code == 0 and "the sandbox is empty" in empty.output

@@ -11,6 +11,7 @@ from bot.domain.case import Case
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.services.ports import Direction, SandboxEntry
+from bot.services.roles import operator
 from bot.settings import Settings
 
 CAMPAIGNS = Path(__file__).resolve().parents[2] / "campaigns"
@@ -58,3 +59,16 @@ def memory_app(clock: FixedClock, *, sandbox_rules: Any = None, **settings: Any)
     container = bootstrap(Settings(_env_file=None, **values),  # type: ignore[call-arg]
                           clock=clock, memory=True, sandbox_rules=sandbox_rules)
     return App(container, clock)
+
+
+OPERATOR = operator("test")
+
+
+def activate_campaigns(container: Container, directory: Path = CAMPAIGNS) -> None:
+    """Import the campaign files and make them active (as an operator would)."""
+    from storage.campaign_files import read_documents
+
+    admin = container.campaign_admin
+    for imported in admin.import_documents(OPERATOR, read_documents([directory])):
+        if imported.status == "draft":
+            admin.approve(OPERATOR, imported.campaign_id, imported.version, activate=True)

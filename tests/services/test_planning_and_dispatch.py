@@ -13,7 +13,7 @@ from bot.domain.messages import ChannelKind
 from bot.domain.work_items import WorkItemKind
 from bot.services.case_upkeep import break_overdue_promises, update_days_past_due
 from bot.services.planning import PlanningService
-from tests.services.app import CAMPAIGNS, App, memory_app
+from tests.services.app import App, activate_campaigns, memory_app
 from tests.world import local_today, make_case
 
 PHONE, EMAIL = "+14155550123", "jordan@example.com"
@@ -25,7 +25,8 @@ def app(clock: FixedClock) -> App:
 
 
 def planning(app: App) -> PlanningService:
-    return app.c.planning(app.c.load_campaigns(CAMPAIGNS))
+    activate_campaigns(app.c)
+    return app.c.planning()
 
 
 async def test_a_tick_queues_each_due_step_once_and_workers_send_it(app: App) -> None:

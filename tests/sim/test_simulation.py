@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -33,9 +34,17 @@ async def test_sixty_cases_over_twenty_days_end_to_end(tmp_path: Path) -> None:
     t = result.total
     assert t.contacts > 60 and t.promises > 0 and t.kept <= t.promises
     assert 0 < t.right_party <= t.contacts and t.cures > 0
-    assert sum(o.contacts for o in result.by_step.values()) == t.contacts
-    assert {"first_notice", "reminder"} <= {step for step, _ in result.by_step}
-    assert {v for step, v in result.by_step if step == "reminder"} <= {"A", "B"}
+    rows = {r.key: r for r in result.report.rows}
+    assert sum(r.counts.contacts for r in rows.values()) == t.contacts
+    steps = [step for _, step, _ in rows]
+    assert {"first_notice", "reminder"} <= set(steps)
+    assert {v for _, step, v in rows if step == "reminder"} <= {"A", "B"}
+    # steps in campaign order, not alphabetical
+    order = ["courtesy", "first_notice", "reminder", "follow_up_high_risk", "follow_up",
+             "final_notice", "pre_legal", "promise_due_tomorrow", "promise_broken",
+             "no_response", "instalment_due"]
+    seen = list(dict.fromkeys(s for s in steps if s in order))
+    assert seen == sorted(seen, key=order.index)
     assert result.dispatch.sent >= t.contacts and result.inbound > 0
     # what the report says is what the database holds
     engine = make_engine(f"sqlite:///{db}")
@@ -60,9 +69,9 @@ async def test_the_same_seed_gives_the_same_run() -> None:
     runs = [await Simulation(days=6, cases=25, seed=11, settings=quiet_settings()).run()
             for _ in range(2)]
     assert runs[0].line() == runs[1].line()
-    assert runs[0].by_step == runs[1].by_step
+    assert runs[0].report.as_dict() == runs[1].report.as_dict()
     other = await Simulation(days=6, cases=25, seed=12, settings=quiet_settings()).run()
-    assert other.by_step != runs[0].by_step
+    assert other.report.as_dict() != runs[0].report.as_dict()
 
 
 async def test_an_existing_database_is_never_overwritten(tmp_path: Path) -> None:
@@ -92,6 +101,36 @@ def test_the_command_prints_the_table_and_the_summary_line(tmp_path: Path,
     assert (tmp_path / "s.db").exists()
     again = CliRunner().invoke(app, ["simulate", "--days", "1", "--db", str(tmp_path / "s.db")])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_report_on_the_simulations_database_matches_what_simulate_printed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`duebot report` on the kept database prints simulate's numbers (same code)."""
+    import json
+
+    from bot.entrypoints.cli_app import app as duebot
+
+    monkeypatch.chdir(tmp_path)
+    for name in [n for n in os.environ if n.startswith("DUEBOT_")]:
+        monkeypatch.delenv(name)
+    db = tmp_path / "sim.db"
+    simulated = CliRunner().invoke(duebot, ["simulate", "--days", "8", "--cases", "30",
+                                            "--seed", "3", "--db", str(db), "--json"])
+    assert simulated.exit_code == 0, simulated.output
+    printed = json.loads(simulated.stdout)["report"]
+    assert printed["total"]["contacts"] > 0 and printed["rows"]
+    monkeypatch.setenv("DUEBOT_DATABASE_URL", f"sqlite:///{db}")
+    for by in ("variant", "step", "day"):
+        report = CliRunner().invoke(duebot, ["report", "--format", "json", "--by", by])
+        assert report.exit_code == 0, report.output
+        if by == "variant":
+            assert json.loads(report.stdout) == printed
+        else:
+            assert json.loads(report.stdout)["total"] == printed["total"]
+    csv_out = CliRunner().invoke(duebot, ["report", "--format", "csv", "--by", "step"])
+    header, *lines = csv_out.stdout.strip().splitlines()
+    assert header.startswith("campaign,step,contacts,cases,right_party")
+    assert lines[-1].startswith(f"total,,{printed['total']['contacts']},")
 
 
 def customer(language: str = "en", segment: str = "prime") -> Customer:

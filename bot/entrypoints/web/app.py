@@ -9,7 +9,9 @@ from bot.bootstrap import Container
 
 
 def create_app(container: Container) -> FastAPI:
-    app = FastAPI(title="duebot", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    app = FastAPI(title="duebot", docs_url="/api/docs", openapi_url="/api/openapi.json",
+                  description="The collectors' and admins' API: bearer token from "
+                              "`duebot users add`, or a console session from POST /api/login.")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -23,5 +25,8 @@ def create_app(container: Container) -> FastAPI:
 
     from bot.entrypoints.web.api import build_router as api_router
 
-    app.include_router(api_router(container.uow, container.profile))
+    app.include_router(api_router(
+        container.uow, container.desk, container.campaign_admin, container.outcome_source,
+        container.login_policy,
+        secure_cookie=container.settings.public_url.startswith("https://")))
     return app

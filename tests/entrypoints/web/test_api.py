@@ -23,6 +23,7 @@ from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.entrypoints.cli_app import app as cli
 from bot.entrypoints.web.app import create_app
+from bot.services.roles import operator
 from bot.services.users import add_user
 from bot.settings import Settings
 from storage.models import MessageRow, WorkItemRow
@@ -80,8 +81,9 @@ class Api:
 async def api(sqlite_engine: Engine, clock: FixedClock) -> AsyncIterator[Api]:
     container = bootstrap(Settings(_env_file=None), clock=clock,  # type: ignore[call-arg]
                           engine=sqlite_engine)
-    tokens = {name: add_user(container.uow(), name, "collector", PASSWORD)
-              for name in ("ann", "bob")}
+    tokens = {name: add_user(container.uow(), name, role, None, actor=operator("test"))
+              for name, role in (("ann", "collector"), ("bob", "collector"),
+                                 ("sue", "supervisor"))}
     seed(container)
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
@@ -134,12 +136,17 @@ async def test_take_reply_release(api: Api) -> None:
     assert response.status_code == 200 and response.json() == {"held_by": "ann"}
     case = api.case()
     assert case.held_by == "ann" and Hold.HUMAN in case.holds
-    # someone else can neither take, answer nor release it
+    # another collector can neither take, answer nor release it (their role: 403); a
+    # supervisor may, but the conversation is held by one person (the case: 409)
     taken = await api.call("POST", f"/cases/{ACCOUNT}/take", who="bob")
-    assert taken.status_code == 409 and "already held by ann" in taken.json()["detail"]
+    assert taken.status_code == 403 and "held by ann" in taken.json()["detail"]
     denied = await api.call("POST", f"/cases/{ACCOUNT}/reply", who="bob", json={"text": "hi"})
+    assert denied.status_code == 403 and "held by ann" in denied.json()["detail"]
+    assert (await api.call("POST", f"/cases/{ACCOUNT}/release", who="bob")).status_code == 403
+    taken = await api.call("POST", f"/cases/{ACCOUNT}/take", who="sue")
+    assert taken.status_code == 409 and "already held by ann" in taken.json()["detail"]
+    denied = await api.call("POST", f"/cases/{ACCOUNT}/reply", who="sue", json={"text": "hi"})
     assert denied.status_code == 409 and "held by ann" in denied.json()["detail"]
-    assert (await api.call("POST", f"/cases/{ACCOUNT}/release", who="bob")).status_code == 409
 
     sent = await api.call("POST", f"/cases/{ACCOUNT}/reply", json={"text": "Hi Sam, Ann here."})
     assert sent.status_code == 202 and sent.json()["status"] == "queued"
@@ -154,7 +161,8 @@ async def test_take_reply_release(api: Api) -> None:
     assert blank.status_code == 409 and "empty" in blank.json()["detail"]
 
     released = await api.call("POST", f"/cases/{ACCOUNT}/release")
-    assert released.status_code == 200 and released.json() == {"held_by": None}
+    assert released.status_code == 200
+    assert released.json() == {"held_by": None, "items_closed": 0}
     assert api.case().held_by is None and Hold.HUMAN not in api.case().holds
     assert [t for t, _ in api.events()][-4:] == ["HoldPlaced", "ConversationTaken",
                                                  "HoldReleased", "ConversationReleased"]
@@ -243,12 +251,15 @@ async def test_dispute_and_its_resolution(api: Api) -> None:
     assert refused.status_code == 409 and "cannot be taken" in refused.json()["detail"]
     wrong = await api.call("POST", f"/cases/{ACCOUNT}/dispute/resolve", json={"outcome": "maybe"})
     assert wrong.status_code == 422
-    resolved = await api.call("POST", f"/cases/{ACCOUNT}/dispute/resolve",
+    by_collector = await api.call("POST", f"/cases/{ACCOUNT}/dispute/resolve",
+                                  json={"outcome": "verified"})
+    assert by_collector.status_code == 403 and "supervisor" in by_collector.json()["detail"]
+    resolved = await api.call("POST", f"/cases/{ACCOUNT}/dispute/resolve", who="sue",
                               json={"outcome": "verified"})
     assert resolved.status_code == 200
     assert api.case().status is CaseStatus.ACTIVE
-    assert ("DisputeResolved", "collector:ann") in api.events()
-    again = await api.call("POST", f"/cases/{ACCOUNT}/dispute/resolve",
+    assert ("DisputeResolved", "collector:sue") in api.events()
+    again = await api.call("POST", f"/cases/{ACCOUNT}/dispute/resolve", who="sue",
                            json={"outcome": "verified"})
     assert again.status_code == 409 and "no open dispute" in again.json()["detail"]
 
@@ -262,27 +273,32 @@ async def test_case_view_is_masked(api: Api) -> None:
 # ------------------------------------------------------------------ CLI
 def test_cli_take_reply_release_and_queue(sqlite_engine: Engine) -> None:
     runner = CliRunner()
-    env = {"DUEBOT_DATABASE_URL": str(sqlite_engine.url), "DUEBOT_NEW_USER_PASSWORD": PASSWORD}
+    env = {"DUEBOT_DATABASE_URL": str(sqlite_engine.url)}
     container = bootstrap(Settings(_env_file=None), clock=FixedClock(  # type: ignore[call-arg]
         datetime.now(UTC)), engine=sqlite_engine)
     case = seed(container)
     add_work(container, case.id, "dispute", 20, datetime.now(UTC))
 
-    def invoke(*args: str) -> tuple[int, str]:
-        result = runner.invoke(cli, list(args), env=env)
+    def invoke(*args: str, input: str | None = None) -> tuple[int, str]:
+        result = runner.invoke(cli, list(args), env=env, input=input)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         return result.exit_code, result.stdout + result.stderr
 
-    code, out = invoke("users", "add", "ann", "--role", "collector")
+    code, out = invoke("users", "add", "ann", "--role", "collector", "--password-stdin",
+                       input=PASSWORD + "\n")
     assert code == 0 and "API token" in out
-    code, out = invoke("conversation", "reply", ACCOUNT, "hello", "--as", "ann")
+    a = ("--account", ACCOUNT)
+    code, out = invoke("conversations", "reply", *a, "--text", "hello", "--as", "ann")
     assert code == 1 and "take the conversation first" in out
-    code, out = invoke("conversation", "take", ACCOUNT, "--as", "ann")
+    code, out = invoke("conversations", "take", *a, "--as", "ann")
     assert code == 0 and "held by ann" in out
-    code, out = invoke("conversation", "take", ACCOUNT, "--as", "nobody")
+    code, out = invoke("conversations", "take", *a, "--as", "nobody")
     assert code == 1 and "no active user 'nobody'" in out
-    code, out = invoke("conversation", "reply", ACCOUNT, "Hi Sam, Ann here.", "--as", "ann")
+    code, out = invoke("conversations", "take", *a)
+    assert code == 1 and "on whose behalf (--as USER)" in out
+    code, out = invoke("conversations", "reply", *a, "--text", "Hi Sam, Ann here.", "--as",
+                       "ann")
     assert code == 0 and "reply queued" in out
     code, out = invoke("queue", "--json")
     assert code == 0
@@ -290,12 +306,15 @@ def test_cli_take_reply_release_and_queue(sqlite_engine: Engine) -> None:
     assert (item["kind"], item["account_id"], item["held_by"]) == ("dispute", ACCOUNT, "ann")
     code, out = invoke("queue")
     assert code == 0 and "1 open item" in out and "dispute" in out
-    code, out = invoke("conversation", "release", ACCOUNT, "--as", "ann")
-    assert code == 0 and "handed back" in out
-    code, out = invoke("conversation", "release", ACCOUNT, "--as", "ann")
+    code, out = invoke("conversations", "release", *a, "--as", "ann")
+    assert code == 0 and "handed back" in out and "1 queue item(s) closed" in out
+    assert json.loads(invoke("queue", "--json")[1]) == []
+    code, out = invoke("conversations", "release", *a, "--as", "ann")
     assert code == 1 and "not held" in out
-    code, out = invoke("conversation", "take", "NOPE", "--as", "ann")
+    code, out = invoke("conversations", "take", "--account", "NOPE", "--as", "ann")
     assert code == 1 and "no case with account id 'NOPE'" in out
+    code, out = invoke("conversations", "take", "--account")
+    assert code == 2
     with container.uow() as uow:
         rows = uow.session.exec(select(MessageRow).where(
             MessageRow.actor == "collector:ann")).all()

@@ -21,8 +21,8 @@ from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import OutboxStatus, outbox_message
 from bot.services import handoff
-from storage.campaign_files import load_campaigns
 from storage.models import ContactDecisionRow
+from tests.services.app import activate_campaigns
 from tests.services.end_to_end.world import World, world
 
 PHONE = "+14155550101"
@@ -32,7 +32,8 @@ CAMPAIGNS = Path(__file__).resolve().parents[3] / "campaigns"
 
 
 def planner(w: World):  # type: ignore[no-untyped-def]
-    return w.container.planning(load_campaigns(CAMPAIGNS))
+    activate_campaigns(w.container, CAMPAIGNS)
+    return w.container.planning()
 
 
 def campaign_row(w: World, account: str, key: str, *, channel: str = "sms",

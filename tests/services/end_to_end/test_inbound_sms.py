@@ -143,7 +143,7 @@ async def test_paid_claims_a_payment_and_pauses_reminders(sqlite_engine: Engine,
                 case_id=case.id, contact_point_id=case.contacts[0].id, channel="sms",
                 address=PHONE, body="Reminder from Acme Bank", subject=None,
                 idempotency_key="campaign:1", now=clock.now(), purpose="dunning",
-                template_id="reminder", lang="en", campaign_id="c1", step_id="s1")])
+                template_id="reminder", lang="en", campaign_id="standard-retail-us", step_id="s1")])
             uow.session.commit()
         stats = await w.dispatch()
         assert stats.suppressed == 1 and len(w.sms_to(PHONE)) == 1
@@ -393,7 +393,8 @@ async def test_several_accounts_on_one_number_the_last_one_written_about_answers
                 case_id=second.id, contact_point_id=cp.id, channel="sms", address=PHONE,
                 body="Acme Bank: please get in touch.", subject=None,
                 idempotency_key="campaign:acc2", now=clock.now(), purpose="dunning",
-                template_id="first_notice", lang="en", campaign_id="c", step_id="s")])
+                template_id="first_notice", lang="en", campaign_id="standard-retail-us",
+                step_id="s")])
             uow.session.commit()
         await w.dispatch()
         w.later(timedelta(minutes=5))

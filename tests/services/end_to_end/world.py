@@ -61,6 +61,7 @@ from tests.peers.smtp_server import SmtpPeer
 from tests.peers.telegram_api import FakeTelegramBotAPI, text_update
 from tests.peers.twilio_api import TwilioApiPeer, inbound_message_form
 from tests.peers.twilio_signing import signed_headers
+from tests.services.app import activate_campaigns
 
 PUBLIC_URL = "https://duebot.example.com"
 FROM_NUMBER = "+15005550006"
@@ -271,6 +272,7 @@ async def world(engine: Engine, clock: FixedClock) -> AsyncIterator[World]:
         chat = TelegramChatChannel(telegram.token, api_base=telegram.api_base, clock=clock)
         container = bootstrap(settings, clock=clock, engine=engine, channels={
             ChannelKind.SMS: sms, ChannelKind.EMAIL: mail, ChannelKind.TELEGRAM: chat})
+        activate_campaigns(container)  # campaign messages go only under active campaigns
         await sms.start()
         await mail.start()
         await chat.start()

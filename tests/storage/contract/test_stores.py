@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from bot.domain import events as ev
-from bot.domain.case import CaseStatus, PromiseStatus
+from bot.domain.case import CaseStatus, Hold, PromiseStatus
 from bot.domain.clock import FixedClock
 from bot.domain.messages import ChannelKind
 from bot.domain.work_items import WorkItemKind, work_item
@@ -202,15 +202,19 @@ def test_outcome_facts(backend: Any, clock: FixedClock) -> None:
     [case] = add(backend, make_case("A", 3, local_today(clock)))
     with backend.uow() as uow:
         [mid] = uow.outbox.enqueue([outbox(case, "k", clock, step_id="reminder",
-                                           variant="A")])
+                                           variant="A", campaign_id="standard-retail-us")])
         uow.messages.update_delivery(DeliveryUpdate(mid, "sent", sent_at=clock.now()))
         c = uow.cases.get("A")
         assert c is not None
         c.opt_out(ChannelKind.SMS, PHONE, clock.now(), "reply")
         c.record_payment("P-1", 1_000, clock.now())
+        c.open_dispute(clock.now(), "customer", "not mine")
+        c.place_hold(Hold.COMPLAINT, clock.now(), "collector:ann", "rude caller")
         uow.commit()
     facts = backend.outcome_source.outcome_facts()
-    assert facts.sent == [(case.id, clock.now(), "reminder", "A")]
+    assert facts.disputes == [(case.id, clock.now())]
+    assert facts.complaints == [(case.id, clock.now())]
+    assert facts.sent == [(case.id, clock.now(), "reminder", "A", "standard-retail-us")]
     assert facts.opt_outs == [(case.id, clock.now())]
     assert facts.payments == {case.id: [(clock.now(), 1_000)]}
-    assert facts.cases[case.id or 0][0] == "active"
+    assert facts.cases[case.id or 0][0] == "disputed"
