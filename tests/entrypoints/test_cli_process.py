@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -14,9 +13,10 @@ import pytest
 
 
 def _command() -> list[str]:
-    script = shutil.which("duebot")
-    if script:
-        return [script]
+    """The console script of this interpreter's environment (not whichever is on PATH)."""
+    script = Path(sys.executable).parent / "duebot"
+    if script.exists():
+        return [str(script)]
     return [sys.executable, "-c", "from bot.entrypoints.cli import main; main()"]
 
 
@@ -48,7 +48,7 @@ def test_end_to_end(duebot, tmp_path: Path) -> None:
     assert imported.returncode == 0, imported.stderr
     assert "1 cases created" in imported.stdout
 
-    shown = duebot("case", "show", "ACC-9", "--json")
+    shown = duebot("cases", "show", "--account", "ACC-9", "--json")
     assert shown.returncode == 0, shown.stderr
     view = json.loads(shown.stdout)
     assert view["balance"] == "12.50" and view["timezone"] == "Europe/London"
