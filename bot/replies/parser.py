@@ -15,6 +15,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from dataclasses import replace
+
 from bot.replies.amounts import find_amounts
 from bot.replies.analysis import Analysis
 from bot.replies.confidence import confidence
@@ -23,12 +25,14 @@ from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.instalments import instalments
 from bot.replies.intent_cues import find_other_cues, find_top_cues
+from bot.replies.intent_model import IntentModel
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
-from bot.replies.normalize import detect_lang, fold
+from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
+from bot.replies.second_opinion import combine
 
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
@@ -53,6 +57,7 @@ def parse_reply(
     balance: Decimal | None = None,
     currency: str | None = None,
     lang: str | None = None,
+    model: IntentModel | None = None,
 ) -> Reply:
     """Read one customer reply.
 
@@ -60,23 +65,41 @@ def parse_reply(
     calendar day (a :class:`~datetime.date` is taken as that day). The parser reads no
     clock: anything else raises :class:`TypeError`. ``balance`` resolves "in
     full"/"half"; ``currency`` GBP or EUR reads numeric dates day/month. ``lang``
-    ("en"/"zh") skips language detection. Never raises on any ``str`` text; time is
-    linear in its length.
+    ("en"/"zh") skips language detection. ``model`` is the learned second opinion
+    (:mod:`bot.replies.second_opinion`); without it the rules decide alone and
+    :attr:`~bot.replies.model.Reply.needs_human` follows their confidence. Never raises
+    on any ``str`` text; time is linear in its length.
     """
     today = now.date() if isinstance(now, dt.datetime) else now
     if not isinstance(today, dt.date):
         raise TypeError(f"now must be a datetime, not {type(now).__name__}")
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    folded, t, lg = prepare(text, lang)
+    ctx = context(today, (currency or "").upper() in _DAY_FIRST)
+    an = Analysis(folded, t, lg, LEXICONS[lg], ctx, balance)
+    reply = _read(an)
+    if model is None or an.settled:
+        return reply
+    combined = combine(reply, model.opinion(t, lg))
+    if combined.intent is reply.intent:
+        return combined
+    promises: tuple[PromiseTerm, ...] = ()
+    if combined.intent is Intent.PROMISE_TO_PAY:
+        promises = instalments(an, an.chosen or list(range(len(an.clauses))))
+    return replace(combined, promises=promises)
+
+
+def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
+    """The text the parser reads: ``text`` folded, the folded text with quoted history and
+    signatures masked, and its language (``lang`` when it is "en" or "zh")."""
     folded = fold(text)
     t = folded.text
     if may_have_quotes(t):
         t = mask_quoted(t)
     if "\n" in t:
         t = mask_signature(t)
-    lg = lang if lang in LEXICONS else detect_lang(t)
-    ctx = context(today, (currency or "").upper() in _DAY_FIRST)
-    return _read(Analysis(folded, t, lg, LEXICONS[lg], ctx, balance))
+    return folded, t, lang if lang in LEXICONS else detect_lang(t)
 
 
 def _read(an: Analysis) -> Reply:
@@ -88,10 +111,13 @@ def _read(an: Analysis) -> Reply:
         an.add_span(opt[0], opt[1], "opt_out", None)
         if opt == (0, len(t)):  # the whole reply is an opt-out keyword ("STOP", "退订")
             an.add_span(0, len(t), "intent", Intent.STOP.value)
+            an.settled = True
             return _reply(an, Intent.STOP, True, (), 0.95)
     if not _CONTENT.search(t):
+        an.settled = True
         return _reply(an, Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
     if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
+        an.settled = True
         return _reply(an, Intent.OTHER, False, (), 0.9)
     find_top_cues(an)
     cues = an.cues
@@ -122,9 +148,10 @@ def _read(an: Analysis) -> Reply:
     scan_anchored(t, an.lg, hits, an.clause_starts)
     an.hit_starts = {k: [h[0] for h in v] for k, v in an.hits.items()}
     if "auto_reply" in an.hits:
+        an.settled = True
         return _reply(an, Intent.OTHER, opt is not None, (), 0.95)
     find_other_cues(an)
-    chosen = promise_clauses(an)
+    an.chosen = chosen = promise_clauses(an)
     promises: tuple[PromiseTerm, ...] = ()
     if chosen:
         an.cues.setdefault("promise_to_pay", an.clauses[chosen[0]])
@@ -152,4 +179,4 @@ def _reply(
     return Reply(intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original)
 
 
-__all__ = ["parse_reply"]
+__all__ = ["parse_reply", "prepare"]
