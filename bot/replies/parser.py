@@ -20,6 +20,7 @@ from dataclasses import replace
 from bot.replies.amounts import find_amounts
 from bot.replies.analysis import Analysis
 from bot.replies.confidence import confidence
+from bot.replies.chinese_variants import simplify
 from bot.replies.cue_lexicons import LEXICONS
 from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
@@ -92,14 +93,19 @@ def parse_reply(
 
 def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
     """The text the parser reads: ``text`` folded, the folded text with quoted history and
-    signatures masked, and its language (``lang`` when it is "en" or "zh")."""
+    signatures masked (Chinese: traditional and dialect forms read as Simplified
+    Mandarin, :mod:`~bot.replies.chinese_variants`), and its language (``lang`` when it
+    is "en" or "zh")."""
     folded = fold(text)
     t = folded.text
     if may_have_quotes(t):
         t = mask_quoted(t)
     if "\n" in t:
         t = mask_signature(t)
-    return folded, t, lang if lang in LEXICONS else detect_lang(t)
+    lg = lang if lang in LEXICONS else detect_lang(t)
+    if lg == "zh":
+        t = simplify(t)
+    return folded, t, lg
 
 
 def _read(an: Analysis) -> Reply:
