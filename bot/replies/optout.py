@@ -60,19 +60,32 @@ _CONTACT_EN = (
     r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|msging|call|calls|"
     r"calling|contact|contacting|email|emails|emailing|e-?mails?|e-?mailing|letter|letters|writing|write|"
     r"ring|ringing|phon(?:e|ing)|bother\w*|harr?ass\w*|hassl\w*|pester\w*|bug|bugging|spam\w*|hound\w*|"
-    r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send)"
+    r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send|"
+    r"disturb\w*|whatsapp\w*|wechat\w*|telegram\w*|dm|dms|dming|emailing)"
 )
 _REQUEST_EN_SRC = (
-    r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|"
+    r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|both|"
     r"with\s+the|all\s+the|all\s+these|all\s+this|trying\s+to|sending\s+me|sending)\s+){0,2}"
     + _CONTACT_EN
     + r"\w*(?:\s+(?:me|us)\b)?)"
     r"|\b(?:do\s+not|don'?t|dont|never|pls\s+don'?t|please\s+don'?t|do\s+not\s+ever)\s+(?:ever\s+)?"
-    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out)"
-    r"\w*\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or)\b"
+    r"(?:anyhow\s+|even\s+|bother\s+to\s+)?"
+    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out|"
+    r"whatsapp|wechat|telegram|dm|send\s+me)"
+    r"\w*(?:\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or|message|messages)\b|\s*(?:[,.!;]|$))"
+    r"|\bleft\s+alone\b|\bleave\s+(?:me|us)\s+(?:the\s+\w+\s+)?alone\b|\bsod\s+off\b"
+    r"|\b(?:take|remove)\s+(?:this|my|the)\s+(?:number|address|email(?:\s+address)?|phone)\s+off\b"
+    r"|\b(?:take|get)\s+(?:this|my)\s+(?:number|address|email(?:\s+address)?)\s+(?:off|out\s+of)\b"
+    r"|\blose\s+(?:this|my)\s+number\b"
+    r"|\b(?:please|pls|plz)\s+remove(?:\s+(?:me|us|this\s+number|my\s+number))?\W*$"
+    r"|\b(?:cease|stop|discontinue)\s+(?:all\s+|any\s+)?(?:further\s+)?(?:contact|communication|calls|"
+    r"collection)"
+    r"|\b(?:directed|required|requested?)\s+to\s+(?:cease|stop)\b"
+    r"|\bno\s+further\s+(?:contact|communication|collection|calls)"
     r"|\b(?:do\s+not|don'?t|dont|never)\s+send\s+(?:me\s+)?(?:any\s+more|anymore|more|these|any|another|"
     r"further)?\s*(?:texts?|messages?|emails?|letters?|mail|sms|notifications?|reminders?)"
-    r"|\bno\s+more\s+(?:texts?|messages?|calls?|emails?|contact|sms|msgs?|reminders?|letters?|"
+    r"|\bno\s+more\s+(?:phone\s+|text\s+|email\s+)?(?:texts?|messages?|calls?|emails?|contact|sms|msgs?|"
+    r"reminders?|letters?|"
     r"harr?ass\w*|notifications?)"
     r"|\bleave\s+(?:me|us)\s+(?:alone|be)\b|\bgo\s+away\b|\bfuck\s+off|\bf\s*off\b|\bpiss\s+off|\bget\s+lost"
     r"|\b(?:remove|delete|erase)\s+(?:me|my\s+(?:number|name|email|e-mail|details|info|information|phone|"
@@ -81,7 +94,7 @@ _REQUEST_EN_SRC = (
     r"|\bunsubscribe\b|\bunsub\b|\bopt\s*-?\s*(?:me\s+)?out\b|\bstop\s*all\b"
     r"|\b(?:lose|forget)\s+my\s+number\b"
     r"|\bcease\s+(?:all\s+)?(?:contact|communication)|\bcease\s+(?:and|&)\s+desist"
-    r"|\b(?:don'?t|do\s+not|dont)\s+want\s+(?:any\s+(?:more\s+)?|these\s+|your\s+|more\s+|to\s+(?:receive|"
+    r"|\b(?:don'?t|do\s+not|dont)\s+want\s+(?:any\s+(?:more\s+)?(?:of\s+(?:these|your|this)\s+)?|these\s+|your\s+|more\s+|to\s+(?:receive|"
     r"get|hear)\s+(?:any\s+(?:more\s+)?|these\s+|your\s+)?|to\s+be\s+)?(?:texts?|messages?|calls?|emails?|"
     r"contact(?:ed)?|sms|reminders?|notifications?)"
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
@@ -115,13 +128,38 @@ _KEY_ANY = rx(
 )
 
 _REQUEST_ZH = rx(
-    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:再|一直|老是|总是|天天|老)?(?:给我|跟我|对我)?"
-    r"(?:打|发|联系|催|烦|骚扰|找|"
-    r"来电|打扰|短信|电话|信息|消息|通知)"
+    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
+    r"(?:让\S{1,4}?)?"
+    r"(?:在(?:微信|qq|tg|telegram|whatsapp|wechat|短信|邮件|邮箱|电话|app|网上)\S{0,2}?上?)?"
+    r"(?:(?:给|跟|对|往|向)(?:我|他|她|我们|我家人?|我的家人|本人)\S{0,4}?)?(?:再)?(?:直接)?"
+    r"(?:打|发|传|联系|催|烦|骚扰|找|轰炸|来电|打扰|短信|电话|信息|消息|通知|send|call|text)"
+    r"|(?:停止|暂停)(?:一切|所有|任何)?(?:对\S{1,12}?的)?(?:催收|催款|联系|骚扰)|停催|停止以任何方式联系"
+    r"|请勿(?:再)?(?:以任何方式)?(?:直接)?联系|拒收"
+    r"|[把将](?:我的?|这个|此)?(?:号码|手机号?|电话|邮箱|信息|资料|名字)?\S{0,12}?(?:删|移除)"
     r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
     r"|停止(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"
     r"|拉黑|(?:删|删除)(?:掉)?我的(?:号码|手机号|电话|信息|资料)|不想再?收到|不需要(?:再)?(?:发|打|联系)"
     r"|请勿打扰|免打扰|勿扰|滚"
+)
+
+
+# A threat conditioned on more contact asks to stop it (LABELING.md: scope all).
+_THREAT_EN = rx(
+    r"\b(?:(?:text|call|contact|email|e-mail|message|ring|phone|harr?ass|bother|hound|chase|write)\w*\s+"
+    r"(?:me|us|my\s+\w+(?:'s\s+\w+)?|her|him|them|this\s+number)(?:\s+\w+){0,3}?\s+"
+    r"(?:again|one\s+more\s+time|once\s+more)"
+    r"|(?:one\s+more|next|another)\s+(?:call|text|message|email|letter|time)"
+    r"|(?:if|next\s+time)\s+(?:you|u|this|it|anyone|i\s+get)\b[^.!?\n]{0,50}?"
+    r"(?:again|continues?|happens|one\s+more))"
+    r"\b[^.!?\n]{0,70}?\b(?:report\w*|police|cops|sue|suing|court|cfpb|fca|ftc|ombudsman|complain\w*|"
+    r"lawyer|attorney|regulator|solicitor)"
+    r"|\b(?:report\w*|police|cops|sue|court|complain\w*)\b[^.!?\n]{0,60}?\b(?:if|when)\s+(?:you|u|they)\s+"
+    r"(?:keep|continue|carry\s+on|call|text|contact|ring|message|email|harr?ass|bother)\w*"
+    r"|\bfurther\s+(?:collection\s+)?(?:attempts|contact|calls|communication)\b[^.!?\n]{0,40}?\breported"
+)
+_THREAT_ZH = rx(
+    r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|给我|给我家|这样|来|找)[^。！？!?\n]{0,24}?"
+    r"(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试)"
 )
 
 
@@ -156,6 +194,9 @@ def detect_opt_out(
     requests = _request_hits(text) if hits is None else hits.get("optout")
     if requests:
         return min(requests)
+    m = (_THREAT_ZH if lang == "zh" else _THREAT_EN).search(text)
+    if m:
+        return m.span()
     if not _KEY_ANY.search(text):
         return None
     m = _EDGE_STOP.search(text)
