@@ -72,7 +72,8 @@ _REQUEST_EN_SRC = (
     r"(?:anyhow\s+|even\s+|bother\s+to\s+)?"
     r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out|"
     r"whatsapp|wechat|telegram|dm|send\s+me)"
-    r"\w*(?:\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or|message|messages)\b|\s*(?:[,.!;]|$))"
+    r"\w*(?:\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or|message|messages|don'?t|dont|"
+    r"and|nor)\b|\s*(?:[,.!;]|$))"
     r"|\bleft\s+alone\b|\bleave\s+(?:me|us)\s+(?:the\s+\w+\s+)?alone\b|\bsod\s+off\b"
     r"|\b(?:take|remove)\s+(?:this|my|the)\s+(?:number|address|email(?:\s+address)?|phone)\s+off\b"
     r"|\b(?:take|get)\s+(?:this|my)\s+(?:number|address|email(?:\s+address)?)\s+(?:off|out\s+of)\b"
@@ -130,7 +131,7 @@ _KEY_ANY = rx(
 _REQUEST_ZH = rx(
     r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
     r"(?:让\S{1,4}?)?"
-    r"(?:在(?:微信|qq|tg|telegram|whatsapp|wechat|短信|邮件|邮箱|电话|app|网上)\S{0,2}?上?)?"
+    r"(?:在(?:微信|电报|qq|tg|telegram|whatsapp|wechat|短信|邮件|邮箱|电话|app|网上)\S{0,2}?上?)?"
     r"(?:(?:给|跟|对|往|向)(?:我|他|她|我们|我家人?|我的家人|本人)\S{0,4}?)?(?:再)?(?:直接)?"
     r"(?:打|发|传|联系|催|烦|骚扰|找|轰炸|来电|打扰|短信|电话|信息|消息|通知|send|call|text)"
     r"|(?:停止|暂停)(?:一切|所有|任何)?(?:对\S{1,12}?的)?(?:催收|催款|联系|骚扰)|停催|停止以任何方式联系"
@@ -210,3 +211,97 @@ def detect_opt_out(
     if _keyword_clause(text[pos:]):
         return pos, len(text)
     return None
+
+
+# ------------------------------------------------------------------ scope
+_SCOPE_EN = (
+    ("sms", rx(r"\b(?:texts?|texting|texted|txts?|txting|sms|text\s+messages?)\b")),
+    ("email", rx(r"\be-?mail\w*")),
+    ("chat", rx(r"\b(?:whatsapp\w*|wechat\w*|telegram\w*|chat|dms?|dming|messenger|signal)\b")),
+    (
+        "calls",
+        rx(
+            r"\b(?:call\w*|ring(?:ing)?|phoning|phone\s+calls?|voicemails?|robocalls?|"
+            r"by\s+(?:tele)?phone|(?:tele)?phone\s+(?:me|us))\b"
+        ),
+    ),
+)
+_SCOPE_ZH = (
+    ("sms", rx(r"短信|sms|text")),
+    ("email", rx(r"邮件|邮箱|e-?mail")),
+    ("chat", rx(r"微信|电报|tg|telegram|whatsapp|wechat|qq|私信|app上")),
+    ("calls", rx(r"电话|来电|打(?!扰|款|钱|过去)|call|拨打")),
+)
+# Contact of any kind: "don't contact me", "leave me alone", "stop harassing me",
+# "remove me from your list", "别烦我", "别催了", "不要再联系我".
+_ALL_EN = rx(
+    r"\b(?:contact\w*|alone|be\b|harr?ass\w*|hound\w*|chas\w*|disturb\w*|bother\w*|pester\w*|"
+    r"communicat\w*|cease|collection|list|further|off|away|lost|hell|reach\s+out|remove\s+me|"
+    r"take\s+me|opt\s*-?\s*(?:me\s+)?out|unsubscribe|stop\s*all)\b"
+)
+_ALL_ZH = rx(
+    r"联系|烦|催(?!收(?:短信|信息|邮件|消息))|骚扰|打扰|勿扰|免打扰|找|名单|列表|拉黑|滚|一切|任何"
+)
+# A removal of the address the reply came from ("remove this number", "把号码删了"), and
+# "these messages": the address the reply came from.
+_THIS_ADDRESS = rx(
+    r"\b(?:remove|delete|take|lose|erase)\b[^.!?]{0,30}?\b(?:number|address|cell|mobile)\b|"
+    r"(?:号码|手机号?|电话)\S{0,12}?[删移]|[删移]\S{0,3}(?:号码|手机)|\b(?:these|this)\s+(?:messages?|texts?|reminders?|notifications?)\b"
+)
+_THIS_NUMBER = rx(r"\bthis\s+(?:number|address|email|phone|mobile)\b|这个号码?|此号")
+# Where the words of one request end: a new clause ("..., just call me", "，有事发邮件").
+_CLAUSE_END = rx(
+    r"[.!?;\n。！？；,，、]|\s(?:but|just|instead|only|use|and\s+(?:give|just|use|call\s+me|email\s+me|"
+    r"text\s+me))\b"
+)
+
+
+def _cue_spans(text: str, lang: str, hits: dict[str, list[tuple[int, int]]] | None) -> list[
+    tuple[int, int, bool]
+]:
+    """Every opt-out cue in ``text``: (start, end, whether it is a threat)."""
+    spans: list[tuple[int, int, bool]] = []
+    if lang == "zh":
+        spans += [(m.start(), m.end(), False) for m in _REQUEST_ZH.finditer(text)]
+        spans += [(m.start(), m.end(), True) for m in _THREAT_ZH.finditer(text)]
+    requests = _request_hits(text) if hits is None else hits.get("optout", [])
+    spans += [(s, e, False) for s, e in requests]
+    if lang != "zh":
+        spans += [(m.start(), m.end(), True) for m in _THREAT_EN.finditer(text)]
+    return sorted(spans)
+
+
+def opt_out_scope(
+    text: str, lang: str, hits: dict[str, list[tuple[int, int]]] | None = None
+) -> tuple[str, ...]:
+    """The media an opting-out reply asks to stop (LABELING.md "opt_out_scope"), in
+    :data:`~bot.replies.model.OPT_OUT_SCOPES` order.
+
+    Each opt-out cue is read to the end of its clause: a medium named there is stopped
+    ("stop calling my work", "别发短信了"); words of contact in general, a threat or a
+    request to be left alone stop all contact; a bare keyword or "stop sending these"
+    stops this address. ``all`` stands alone. Call only for a reply that opts out.
+    """
+    if _WHOLE.fullmatch(text):
+        return ("this",)
+    media, every = (_SCOPE_ZH, _ALL_ZH) if lang == "zh" else (_SCOPE_EN, _ALL_EN)
+    found: set[str] = set()
+    for s, e, threat in _cue_spans(text, lang, hits):
+        if threat:
+            return ("all",)
+        end = _CLAUSE_END.search(text, e)
+        region = text[s : min(end.start() if end else len(text), e + (6 if lang == "zh" else 40))]
+        named = {name for name, pattern in media if pattern.search(region)}
+        if _THIS_ADDRESS.search(region) and "email" not in named:
+            found.add("this")  # "remove this number", "stop these reminders"
+        elif named:
+            found |= named
+        elif _THIS_NUMBER.search(region):
+            found.add("this")  # "stop contacting this number"
+        elif every.search(region):
+            found.add("all")
+        else:
+            found.add("this")
+    if "all" in found or not found:
+        return ("all",) if found else ("this",)
+    return tuple(x for x in ("this", "sms", "email", "chat", "calls") if x in found)

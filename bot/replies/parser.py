@@ -25,12 +25,12 @@ from bot.replies.cue_lexicons import LEXICONS
 from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.instalments import instalments
-from bot.replies.intent_cues import find_other_cues, find_top_cues
+from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
 from bot.replies.intent_model import IntentModel
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
 from bot.replies.normalize import Folded, detect_lang, fold
-from bot.replies.optout import detect_opt_out
+from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
 from bot.replies.second_opinion import combine
@@ -80,15 +80,18 @@ def parse_reply(
     ctx = context(today, (currency or "").upper() in _DAY_FIRST)
     an = Analysis(folded, t, lg, LEXICONS[lg], ctx, balance)
     reply = _read(an)
-    if model is None or an.settled:
-        return reply
-    combined = combine(reply, model.opinion(t, lg))
-    if combined.intent is reply.intent:
-        return combined
-    promises: tuple[PromiseTerm, ...] = ()
-    if combined.intent is Intent.PROMISE_TO_PAY:
-        promises = instalments(an, an.chosen or list(range(len(an.clauses))))
-    return replace(combined, promises=promises)
+    if model is not None and not an.settled:
+        combined = combine(reply, model.opinion(t, lg))
+        if combined.intent is not reply.intent:
+            promises: tuple[PromiseTerm, ...] = ()
+            if combined.intent is Intent.PROMISE_TO_PAY:
+                promises = instalments(an, an.chosen or list(range(len(an.clauses))))
+            combined = replace(combined, promises=promises)
+        reply = combined
+    if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
+        # "he passed away last month": held for a person, not treated as a wrong number
+        reply = replace(reply, deceased=True)
+    return reply
 
 
 def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
@@ -182,7 +185,10 @@ def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
     spans = tuple(sorted(an.spans, key=lambda s: (s.start, s.end)))
-    return Reply(intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original)
+    scope = opt_out_scope(an.t, an.lg, an.hits) if opt_out else ()
+    return Reply(
+        intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original, scope
+    )
 
 
 __all__ = ["parse_reply", "prepare"]
