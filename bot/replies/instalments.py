@@ -13,7 +13,7 @@ from bot.replies.amounts import FULL, HALF, NUM, AmountHit, resolve
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
 from bot.replies.markers import ZH_THEN
-from bot.replies.model import PromiseTerm
+from bot.replies.model import PromiseTerm, Recurrence
 from bot.replies.regex_programs import rx
 
 # "this saturday instead of friday": the day after these is not promised.
@@ -156,3 +156,43 @@ def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[
 
 def _concrete(d: object) -> bool:
     return isinstance(d, DateHit) and d.kind == DATE
+
+
+_EVERY_EN = rx(
+    r"\b(?:every|each|per|a)\s+(?:(?P<other>other)\s+)?(?:(?P<n>two|2|couple\s+of)\s+)?"
+    r"(?P<unit>week|month|fortnight|day|paycheck|pay\s+period|mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|\b(?P<adverb>weekly|monthly|fortnightly|bi-?weekly|daily)\b"
+)
+_EVERY_ZH = rx(r"每(?:个)?(?P<unit>月|周|星期|礼拜|天|日)|按(?P<by>月|周)|(?P<two>每两周|每半个月)")
+
+
+def recurrence(an: Analysis, promises: tuple[PromiseTerm, ...]) -> Recurrence | None:
+    """The recurrence of a promise that repeats ("300 a month from next Friday", "每周五还200"),
+    or None. Its amount and first date are those of the first instalment."""
+    if len(promises) != 1:
+        return None  # instalments written out one by one are a plan already
+    if an.lg == "zh":
+        m = _EVERY_ZH.search(an.t)
+        if m is None:
+            return None
+        unit = m.group("unit") or m.group("by") or ""
+        period = "fortnight" if m.group("two") else "month" if unit == "月" else (
+            "day" if unit in ("天", "日") else "week"
+        )
+    else:
+        m = _EVERY_EN.search(an.t)
+        if m is None:
+            return None
+        unit = (m.group("unit") or m.group("adverb") or "").replace(" ", "")
+        if unit.startswith(("fortnight", "bi")) or m.group("n") or m.group("other"):
+            period = "fortnight" if not unit.startswith("month") else "month"
+        elif unit.startswith(("month",)):
+            period = "month"
+        elif unit.startswith(("day", "daily")):
+            period = "day"
+        elif unit.startswith(("pay",)):
+            return None  # every pay day: a schedule the parser cannot date
+        else:
+            period = "week"
+    first = promises[0]
+    return Recurrence(first.amount, period, first.date)

@@ -94,7 +94,13 @@ _SPAN = rx(
     r"(?:days?|weeks?|months?)\b"
 )
 _DEFER = rx(r"\b(?:defer|postpone|push|delay|move)\b")
-_SHORT_FILL = rx(r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on)?\W*$")
+_SHORT_FILL = rx(
+    r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on|(?:first\s+(?:one|payment)\s+)?"
+    r"(?:starting|start|beginning|commencing)(?:\s+(?:from|on|with))?|from|先?从|自|由)?\W*$"
+)
+# "from next Friday": what may follow the date of a clause that only says when a
+# promise starts.
+_START_TAIL = rx(r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on)?[\s.!,。！，吧]*$")
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
@@ -222,7 +228,7 @@ def _neighbour_clauses(an: Analysis, chosen: list[int], extra: set[int]) -> None
                 and nd[0].kind == DATE
                 and not SENTENCE_BREAK.search(t, e, ns)
                 and _SHORT_FILL.fullmatch(t[ns : nd[0].start]) is not None
-                and not t[nd[0].end : ne].strip(" .!,")
+                and _START_TAIL.fullmatch(t[nd[0].end : ne]) is not None
             ):
                 extra.add(i + 1)
 
