@@ -60,7 +60,7 @@ def _now(value: Any) -> dt.datetime:
         raise _BadLine("now is not ISO-8601") from exc
 
 
-def _reply_of(record: Any, model: IntentModel | None) -> Reply:
+def _reply_of(record: Any, model: IntentModel | None = None) -> Reply:
     """Parse one decoded input record (raises ``ValueError`` if malformed)."""
     if not isinstance(record, dict):
         raise _BadLine("line is not a JSON object")

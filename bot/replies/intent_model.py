@@ -55,7 +55,10 @@ def features(t: str, lang: str) -> list[str]:
     """
     t = _DIGITS.sub("0", t)
     if lang == "zh":
-        s = " " + _ZH_NOISE.sub(" ", t).strip() + " "
+        core = _ZH_NOISE.sub(" ", t).strip()
+        if not core:
+            return []
+        s = " " + core + " "
         n = len(s)
         out = ["z" + c for c in s[1:-1] if c != " "]
         out += ["z" + s[i : i + 2] for i in range(n - 1)]

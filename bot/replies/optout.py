@@ -144,7 +144,8 @@ _REQUEST_ZH = rx(
 )
 
 
-# A threat conditioned on more contact asks to stop it (LABELING.md: scope all).
+# A threat conditioned on more contact asks to stop it (LABELING.md: scope all). The
+# threat itself is a lookahead: the cue is the contact ("再打我"), not the whole reply.
 _THREAT_EN = rx(
     r"\b(?:(?:text|call|contact|email|e-mail|message|ring|phone|harr?ass|bother|hound|chase|write)\w*\s+"
     r"(?:me|us|my\s+\w+(?:'s\s+\w+)?|her|him|them|this\s+number)(?:\s+\w+){0,3}?\s+"
@@ -152,15 +153,15 @@ _THREAT_EN = rx(
     r"|(?:one\s+more|next|another)\s+(?:call|text|message|email|letter|time)"
     r"|(?:if|next\s+time)\s+(?:you|u|this|it|anyone|i\s+get)\b[^.!?\n]{0,50}?"
     r"(?:again|continues?|happens|one\s+more))"
-    r"\b[^.!?\n]{0,70}?\b(?:report\w*|police|cops|sue|suing|court|cfpb|fca|ftc|ombudsman|complain\w*|"
-    r"lawyer|attorney|regulator|solicitor)"
+    r"(?=\b[^.!?\n]{0,70}?\b(?:report\w*|police|cops|sue|suing|court|cfpb|fca|ftc|ombudsman|complain\w*|"
+    r"lawyer|attorney|regulator|solicitor))"
     r"|\b(?:report\w*|police|cops|sue|court|complain\w*)\b[^.!?\n]{0,60}?\b(?:if|when)\s+(?:you|u|they)\s+"
     r"(?:keep|continue|carry\s+on|call|text|contact|ring|message|email|harr?ass|bother)\w*"
     r"|\bfurther\s+(?:collection\s+)?(?:attempts|contact|calls|communication)\b[^.!?\n]{0,40}?\breported"
 )
 _THREAT_ZH = rx(
-    r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|给我|给我家|这样|来|找)[^。！？!?\n]{0,24}?"
-    r"(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试)"
+    r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|给我|给我家|这样(?=\S{0,3}(?:骚扰|打|发|催))|来|找)"
+    r"(?=[^。！？!?\n]{0,24}?(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试))"
 )
 
 

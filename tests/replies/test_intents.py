@@ -1028,7 +1028,7 @@ ZH_CASES = [
     ("我已经申请破产", "legal", False, []),
     ("我要去法院起诉你们", "legal", False, []),
     ("我已经投诉到银保监会了", "legal", False, []),
-    ("再打电话我就报警", "legal", False, []),
+    ("再打电话我就报警", "legal", True, []),  # a threat conditioned on more contact opts out
     ("请打电话给我", "callback", False, []),
     ("转人工服务", "callback", False, []),
     ("让你们客服联系我", "callback", False, []),
@@ -1100,7 +1100,7 @@ ZH_CASES = [
     ("这是我爸的卡，他去年走的", "wrong_party", False, []),
     ("我的律师会联系你们", "legal", False, []),
     ("我要投诉你们", "legal", False, []),
-    ("你们再骚扰我就报警", "legal", False, []),
+    ("你们再骚扰我就报警", "legal", True, []),
     ("回个电话给我", "callback", False, []),
     ("找你们领导跟我说", "callback", False, []),
     ("人工", "callback", False, []),
