@@ -32,6 +32,7 @@ from bot.replies.dates import context as date_context
 from bot.replies.dates import find_dates
 from bot.replies.model import Intent, Reply
 from bot.replies.normalize import fold
+from bot.replies.second_opinion import DISAGREE
 
 CONVERSATION_TTL = timedelta(hours=24)
 VERIFY_ATTEMPTS = 3
@@ -597,9 +598,10 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
     failures = turn.conversation.verify_failures
     base_conv = Conversation(verify_failures=failures)
     turn.note = intent.value
-    if reply.needs_human and intent is not Intent.LEGAL:
+    rules_read_legal = intent is Intent.LEGAL and DISAGREE not in reply.review
+    if reply.needs_human and not rules_read_legal:
         # nothing is recorded or sent on a reading that is not safe to act on (a legal
-        # hold only protects the customer, so it still goes on): a person reads it
+        # hold the rules read only protects the customer, so it still goes on)
         why = "; ".join(reply.review) or "low confidence"
         turn.commands.append(QueueForHuman(WorkItemKind.LOW_CONFIDENCE,
                                            f"parser unsure ({intent.value}, "

@@ -196,3 +196,45 @@ def recurrence(an: Analysis, promises: tuple[PromiseTerm, ...]) -> Recurrence | 
             period = "week"
     first = promises[0]
     return Recurrence(first.amount, period, first.date)
+
+
+#: Review reasons for promise terms the parser may have read wrongly.
+DATE_UNCLEAR = "promise date unclear"
+AMOUNT_UNCLEAR = "promise amount unclear"
+TERMS_UNCLEAR = "promise terms unclear"
+_LATIN_WORD = rx(r"[a-z]{3,}")
+
+
+def promise_doubts(an: Analysis, promises: tuple[PromiseTerm, ...]) -> tuple[str, ...]:
+    """Why the promise terms read from ``an`` may be wrong (empty: nothing to doubt).
+
+    A term without a date while the reply states a day the terms do not use ("I get my
+    pension on thursday, will pay 80 then"), or with a date while the reply ties the
+    payment to an event; a term without an amount while the reply has a number the
+    terms do not use ("CNY500 今晚转"); a conditional full amount next to a number; the
+    same date twice; an empty term beside real ones.
+    """
+    if not promises:
+        return ()
+    reasons: list[str] = []
+    used_dates = {p.date for p in promises if p.date is not None}
+    used_amounts = {p.amount for p in promises if p.amount is not None}
+    concrete = [d for d in an.dates if d.kind == DATE and d.value is not None]
+    if any(p.date is None for p in promises) and (
+        any(d.value not in used_dates for d in concrete)
+        or (an.lg == "zh" and _LATIN_WORD.search(an.t) is not None)
+    ):
+        reasons.append(DATE_UNCLEAR)
+    elif used_dates and any(d.kind == EVENT for d in an.dates):
+        reasons.append(DATE_UNCLEAR)
+    nums = [a for a in an.amounts if a.kind == NUM and a.value is not None]
+    if any(p.amount is None for p in promises) and any(a.value not in used_amounts for a in nums):
+        reasons.append(AMOUNT_UNCLEAR)
+    elif nums and any(a.kind == FULL for a in an.amounts):
+        reasons.append(AMOUNT_UNCLEAR)
+    dates = [p.date for p in promises if p.date is not None]
+    if len(set(dates)) < len(dates) or (
+        len(promises) > 1 and any(p.amount is None and p.date is None for p in promises)
+    ):
+        reasons.append(TERMS_UNCLEAR)
+    return tuple(reasons)

@@ -24,7 +24,7 @@ from bot.replies.chinese_variants import simplify
 from bot.replies.cue_lexicons import LEXICONS
 from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
-from bot.replies.instalments import instalments, recurrence
+from bot.replies.instalments import instalments, promise_doubts, recurrence
 from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
 from bot.replies.intent_model import IntentModel
 from bot.replies.language_scanners import scan_anchored, scan_gated
@@ -89,9 +89,10 @@ def parse_reply(
             combined = replace(combined, promises=promises)
         reply = combined
     if reply.intent is Intent.PROMISE_TO_PAY:
+        doubts = promise_doubts(an, reply.promises)
         rec = recurrence(an, reply.promises)
-        if rec is not None:
-            reply = replace(reply, recurrence=rec)
+        if rec is not None or doubts:
+            reply = replace(reply, recurrence=rec, review=reply.review + doubts)
     if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
         # "he passed away last month": held for a person, not treated as a wrong number
         reply = replace(reply, deceased=True)

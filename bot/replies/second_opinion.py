@@ -27,7 +27,7 @@ from bot.replies.intent_model import ModelOpinion
 from bot.replies.model import Intent, Reply
 
 #: Agreeing, the model must give the intent at least this probability to act alone.
-AGREE_MIN = 0.5
+AGREE_MIN = 0.3
 #: Disagreeing, the model's intent is reported when it is at least this sure and the
 #: rules' reading was weak (no cue, competing cues, or a bare "?").
 OVERRIDE_MIN = 0.6
@@ -70,7 +70,12 @@ def combine(reply: Reply, opinion: ModelOpinion) -> Reply:
     against the model's ``opinion`` (promises are the caller's: see the parser)."""
     reasons = review_reasons(reply, opinion)
     intent = choose_intent(reply.intent, reply.confidence, opinion)
-    confidence = min(reply.confidence, opinion.probability(intent.value))
+    p = opinion.probability(intent.value)
+    if opinion.intent == reply.intent.value:
+        # two independent readings agree: the chance both are wrong is the product
+        confidence = 1 - (1 - reply.confidence) * (1 - p)
+    else:
+        confidence = min(reply.confidence, p)
     return replace(
         reply,
         intent=intent,

@@ -201,6 +201,11 @@ def test_needs_human_legal_reading_still_holds_the_case() -> None:
     reply = replace(rep(Intent.LEGAL, "my lawyer will call"), review=("model unsure",))
     turn = run(reply)
     assert only(turn, PlaceLegalHold) and queued(turn) == ["legal"]
+    # but a legal reading the rules did not make (the model's alone) is only queued
+    guess = replace(rep(Intent.LEGAL, "I saw the letter"), review=("rules and model disagree",))
+    turn = run(guess)
+    assert not only(turn, PlaceLegalHold) and queued(turn) == ["low_confidence"]
+    assert templates(turn) == ["handoff_ack"]
 
 
 # ------------------------------------------------------------------ recurring offers
