@@ -13,14 +13,13 @@ order wins.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-
 from dataclasses import replace
+from decimal import Decimal
 
 from bot.replies.amounts import find_amounts
 from bot.replies.analysis import Analysis
-from bot.replies.confidence import confidence
 from bot.replies.chinese_variants import simplify
+from bot.replies.confidence import confidence
 from bot.replies.cue_lexicons import LEXICONS
 from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
