@@ -220,13 +220,19 @@ def promise_doubts(an: Analysis, promises: tuple[PromiseTerm, ...]) -> tuple[str
     used_dates = {p.date for p in promises if p.date is not None}
     used_amounts = {p.amount for p in promises if p.amount is not None}
     concrete = [d for d in an.dates if d.kind == DATE and d.value is not None]
-    if (any(p.date is None for p in promises) and (
-        any(d.value not in used_dates for d in concrete)
-        or (an.lg == "zh" and _LATIN_WORD.search(an.t) is not None)
-    )) or (used_dates and any(d.kind == EVENT for d in an.dates)):
+    undated = any(p.date is None for p in promises)
+    day_unused = any(d.value not in used_dates for d in concrete) or (
+        an.lg == "zh" and _LATIN_WORD.search(an.t) is not None  # "friday还500"
+    )
+    event_dated = bool(used_dates) and any(d.kind == EVENT for d in an.dates)
+    if (undated and day_unused) or event_dated:
         reasons.append(DATE_UNCLEAR)
     nums = [a for a in an.amounts if a.kind == NUM and a.value is not None]
-    if (any(p.amount is None for p in promises) and any(a.value not in used_amounts for a in nums)) or (nums and any(a.kind == FULL for a in an.amounts)):
+    number_unused = any(p.amount is None for p in promises) and any(
+        a.value not in used_amounts for a in nums
+    )
+    full_and_number = bool(nums) and any(a.kind == FULL for a in an.amounts)
+    if number_unused or full_and_number:
         reasons.append(AMOUNT_UNCLEAR)
     dates = [p.date for p in promises if p.date is not None]
     if len(set(dates)) < len(dates) or (
