@@ -247,7 +247,7 @@ EN = Lexicon(
         r"\bcharged\s+(?:me\s+)?(?:for\s+)?(?:the\s+same|it)\s+(?:\w+\s+)?(?:twice|again)",
         r"\b(?:fees?|charges?|interest|rate)\b[^.?!]{0,40}?\b(?:unfair|not\s+fair|illegal|never\s+(?:agreed|told|"
         r"mentioned|disclosed)|higher\s+than|more\s+than\s+(?:what\s+)?i\s+agreed|not\s+in\s+(?:the|my)\s+contract)",
-        r"\b(?:went\s+through|paid)\s+on\s+time\b|\bbalance\s+(?:went|has\s+gone|keeps\s+going)\s+up|"
+        r"\b(?:went\s+through|paid)\s+on\s+time\b|"
         r"\bwhere\s+did\s+(?:the|this|that)\s+(?:extra|\w+\s+extra)|\bstatement\s+(?:says|shows|lists)|"
         r"\b(?:never|didn'?t|did\s+not)\s+(?:arrive|arrived|get\s+the|deliver\w*|turn\s+up|show\s+up)|"
         r"\barrived\s+(?:broken|damaged|faulty)|\b(?:faulty|defective|broken|damaged)\s+(?:goods|item|product|"

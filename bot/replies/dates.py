@@ -227,7 +227,7 @@ _CNT = (
 )
 _DAYNUM = r"(?:[12]\d|3[01]|0?[1-9])"
 _TMR = (
-    r"(?:tomorrow|tmrw|tmrow|tmr|tmw|tomorow|tomorro|tommorow|tommorrow|tommorw|tomoro|"
+    r"(?:tomorrow|tmrw|tmrow|tmr|tmw|tomorow|tomorro|tommorow|tommorrow|tommorw|tomoro|tmorow|tmorrow|"
     r"tomoz|tomrw|tomm|2morrow|2moro|2mrw|2morow|2mro)"
 )
 
@@ -273,7 +273,8 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "eom",
-        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month|month[-\s]?end|eom|this\s+month|"
+        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|teh\s+|da\s+)?(?:month|mnth|mth|mon|monht)|month[-\s]?end|eom|"
+        r"this\s+month|"
         r"later\s+this\s+month|the\s+month'?s\s+end|end\s+of\s+mo)\b",
     ),
     ("end_of_mon", r"\b(?:the\s+)?end\s+of\s+(?P<eo_m>" + _MON + r")\b"),
@@ -457,6 +458,8 @@ _EN_TRIGGERS = frozenset(
         "tommorrow",
         "tommorw",
         "tomoro",
+        "tmorow",
+        "tmorrow",
         "tomoz",
         "tomrw",
         "tomm",

@@ -100,7 +100,10 @@ _SHORT_FILL = rx(
 )
 # "from next Friday": what may follow the date of a clause that only says when a
 # promise starts.
-_START_TAIL = rx(r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on)?[\s.!,。！，吧]*$")
+_START_TAIL = rx(
+    r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on|morning|afternoon|evening|night|after\s+lunch|latest|"
+    r"at\s+the\s+latest|上午|下午|晚上|早上|之前|前|以前)?[\s.!,。！，吧]*$"
+)
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
