@@ -390,6 +390,7 @@ EN = Lexicon(
         r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"
         r"in\s+your\s+dreams|no\s+chance)\W*$",
         r"\bnot\s+a\s+chance\b|\bfat\s+chance\b|\bdream\s+on\b|\bin\s+your\s+dreams\b|\bhell\s+no\b",
+        r"\bpound\s+sand|\bkick\s+rocks|\btake\s+a\s+hike|\bbite\s+me\b|\bup\s+yours|\bget\s+bent|"
         r"\bover\s+my\s+dead\s+body|\b(?:ain'?t|aint|not)\s+happening\b|\byeah\s+right\b|"
         r"\bno\s+way\s+(?:am\s+i|i'?m)\b|\bwhistle\s+for\s+it|\bjog\s+on\b|\bget\s+stuffed|"
         r"\bnot\s+(?:giving|paying)\s+(?:you\s+)?(?:a\s+)?(?:penny|cent|dime|dollar|thing)|"
@@ -597,6 +598,7 @@ ZH = Lexicon(
         r"消费者协会|曝光|媒体",
         r"报警|警察|公安|110",
         r"律师函",
+        r"判决|一审|二审|强制执行|调解书",
     ),
     legal_not=_z(
         r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"
@@ -734,7 +736,8 @@ ZH = Lexicon(
     uncertain=_z(
         r"等(?:我)?" + _STOPZH + r"{0,6}?(?:稳定|好了|好转|找到|有了|宽裕|缓过来)|"
         r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
-        r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
+        r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再|"
+        r"(?:赔偿|补偿|拆迁|保险|理赔)(?:款|金|费)?(?:下来|到了|到账)|等" + _STOPZH + r"{0,8}?下来(?:了)?(?:再|就)",
     ),
     negated_before=rx(
         r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝|没有?能力|无力|没办法|"

@@ -238,7 +238,7 @@ _SCOPE_ZH = (
 _ALL_EN = rx(
     r"\b(?:contact\w*|alone|be\b|harr?ass\w*|hound\w*|chas\w*|disturb\w*|bother\w*|pester\w*|"
     r"communicat\w*|cease|collection|list|further|off|away|lost|hell|reach\s+out|remove\s+me|"
-    r"take\s+me|opt\s*-?\s*(?:me\s+)?out|unsubscribe|stop\s*all)\b"
+    r"take\s+me)\b"
 )
 _ALL_ZH = rx(
     r"联系|烦|催(?!收(?:短信|信息|邮件|消息))|骚扰|打扰|勿扰|免打扰|找|名单|列表|拉黑|滚|一切|任何"
@@ -290,6 +290,7 @@ def opt_out_scope(
     for s, e, threat in _cue_spans(text, lang, hits):
         if threat:
             return ("all",)
+        e = s + len(text[s:e].rstrip(",.!;， "))  # "don't call, text is fine": the comma ends it
         end = _CLAUSE_END.search(text, e)
         region = text[s : min(end.start() if end else len(text), e + (6 if lang == "zh" else 40))]
         named = {name for name, pattern in media if pattern.search(region)}

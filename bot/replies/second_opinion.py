@@ -33,6 +33,12 @@ AGREE_MIN = 0.3
 OVERRIDE_MIN = 0.6
 #: The rules' confidence at or below which their reading counts as weak.
 WEAK_RULES = 0.7
+#: Even against a confident rule reading, the model's intent is reported when the model
+#: is this sure and gives the rules' intent at most :data:`IMPLAUSIBLE` — except where the
+#: rules read a legal, wrong-party or dispute cue, which LABELING.md ranks first.
+SURE_MODEL = 0.85
+IMPLAUSIBLE = 0.05
+_PRIORITY_CUES = frozenset({Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE})
 #: The model's opt-out probability above which a reply the rules did not read as an
 #: opt-out is given to a person.
 OPT_OUT_DOUBT = 0.5
@@ -49,6 +55,14 @@ def choose_intent(rules: Intent, rules_confidence: float, opinion: ModelOpinion)
         return rules
     weak = rules is Intent.OTHER or rules_confidence <= WEAK_RULES
     if weak and opinion.confidence >= OVERRIDE_MIN:
+        return Intent(model)
+    if (
+        rules not in _PRIORITY_CUES
+        and opinion.confidence >= SURE_MODEL
+        and opinion.probability(rules.value) <= IMPLAUSIBLE
+    ):
+        # the model is sure and finds the rules' reading implausible: a cue read out of
+        # context ("no way am I paying" is no promise)
         return Intent(model)
     return rules
 
