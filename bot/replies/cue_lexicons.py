@@ -123,6 +123,8 @@ EN = Lexicon(
         r"attorney|state|bbb|police|authorities)",
         r"\b(?:call|calling|contact|get|involve|ring|phone)\s+(?:the\s+)?(?:police|cops)\b",
         r"\bharassment\s+(?:claim|complaint|lawsuit|case)",
+        r"\b(?:we|this\s+firm|this\s+office|firm)\s+(?:now\s+)?(?:act|acts|represent|represents)\s+for\b|"
+        r"\b(?:we|this\s+firm|this\s+office)\s+(?:now\s+)?represents?\b|\binstructed\s+this\s+firm",
     ),
     legal_not=_c(
         r"\b(?:company|employer|firm|business|boss|work|job|shop|store|factory|workplace|restaurant)"
@@ -204,7 +206,8 @@ EN = Lexicon(
         r"\bnever\s+agreed|\bnot\s+agreed|\bdidn'?t\s+agree|\bdid\s+not\s+agree",
         r"\b(?:didn'?t|did\s+not)\s+(?:sign|borrow|authori[sz]e|order|receive|take\s+out|open|make\s+"
         r"(?:this|that|these)|buy|apply|spend)",
-        r"\bscam(?:s|mers?|my)?\b(?<!or\sa\sscam)(?<!or\sjust\sa\sscam)",
+        r"\bscam(?:s|mers?|my)?\b(?<!or\sa\sscam)(?<!or\sjust\sa\sscam)(?<!is\sthis\sa\sscam)(?<!is\sit\sa\sscam)"
+        r"(?<!this\sa\sscam)",  # "is this a scam?" asks who is writing
         r"\bfraud\w*",
         r"\bidentity\s+theft|\bstole\s+my|\bstolen\b|\bhacked\b",
         r"\bunauthori[sz]ed",
@@ -245,6 +248,12 @@ EN = Lexicon(
         r"\bpolice\s+report\b",
         r"\bstatute\s+of\s+limitations|\btime[-\s]barred|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+(?:match|add\s+up)",
         r"\bcharged\s+(?:me\s+)?(?:for\s+)?(?:the\s+same|it)\s+(?:\w+\s+)?(?:twice|again)",
+        r"\b(?:account|it|this)\s+(?:was|were|has\s+been)\s+(?:closed|cancell?ed)\s+(?:in|on|back\s+in|"
+        r"last|years?)\b|\bclosure\s+letter|\breturned\s+(?:that|this|those)\b|\bshould\s+be\s+(?:zero|0|nothing)\b|"
+        r"\bnever\s+(?:provided|showed\s+up|delivered|worked|turned\s+up)|\bdouble[-\s]?billing|\bstatute[-\s]barred|"
+        r"\bnot\s+liable\b|\bwrong\s+amount|\bmore\s+than\s+what\s+(?:was|i)\s+agreed|\bnot\s+part\s+of\s+my\s+"
+        r"(?:agreement|contract)|\b(?:see|show\s+me)\s+the\s+(?:original\s+)?(?:agreement|contract)|"
+        r"\b(?:cannot|can'?t)\s+be\s+right|\bthat'?s\s+(?:wrong|not\s+right)|\bis\s+wrong\b|\bused\s+my\s+email",
         r"\b(?:fees?|charges?|interest|rate)\b[^.?!]{0,40}?\b(?:unfair|not\s+fair|illegal|never\s+(?:agreed|told|"
         r"mentioned|disclosed)|higher\s+than|more\s+than\s+(?:what\s+)?i\s+agreed|not\s+in\s+(?:the|my)\s+contract)",
         r"\b(?:went\s+through|paid)\s+on\s+time\b|"
@@ -290,6 +299,11 @@ EN = Lexicon(
         r"\b(?:took|taken)\s+care\s+of\s+(?:it|this|that|the)\b(?<!will\stake)",
         r"\b(?:been|was|is|'s)\s+(?:already\s+)?taken\s+care\s+of\b",
         r"\bit'?s\s+(?:been\s+)?(?:done|settled|sorted)\b",
+        r"\bpd\s+(?:in\s+full|it|off|yesterday|yday|today)\b|\bpaid\s+off\b",
+        r"\b(?:settled|cleared)\s+(?:it\s+|this\s+|the\s+\w+\s+)?(?:through|via|with|by|using|on\s+the|last|"
+        r"yesterday|yday|this\s+morning)\b|^\W*(?:cleared|settled)\s+(?:it|this|that|the)\b",
+        r"\bsent\s+it\s+(?:just\s+now|already|earlier|this\s+morning|yesterday|yday)|\bsalary\s+deduction|"
+        r"\b(?:was|were|been)\s+(?:cleared|paid\s+off|deducted)\b",
     ),
     hardship=_c(
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
@@ -390,6 +404,9 @@ EN = Lexicon(
         r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"
         r"in\s+your\s+dreams|no\s+chance)\W*$",
         r"\bnot\s+a\s+chance\b|\bfat\s+chance\b|\bdream\s+on\b|\bin\s+your\s+dreams\b|\bhell\s+no\b",
+        r"\bnot\s+(?:gonna|going\s+to)\s+happen|\bnever\s+gonna\s+happen|"
+        r"\b(?:not|never)\s+(?:seeing|getting|gonna\s+(?:see|get))\s+(?:that|this|my|your|any|a)\s+"
+        r"(?:money|cash|penny|cent|dime)|\bnot\s+giving\s+(?:u|you|ya)\s+(?:a|one|any)\b|"
         r"\bpound\s+sand|\bkick\s+rocks|\btake\s+a\s+hike|\bbite\s+me\b|\bup\s+yours|\bget\s+bent|"
         r"\bover\s+my\s+dead\s+body|\b(?:ain'?t|aint|not)\s+happening\b|\byeah\s+right\b|"
         r"\bno\s+way\s+(?:am\s+i|i'?m)\b|\bwhistle\s+for\s+it|\bjog\s+on\b|\bget\s+stuffed|"
@@ -471,6 +488,7 @@ EN = Lexicon(
         r"^\W*(?:yes\W+)?i\s+will\W*$",
         r"\bif\s+(?:i|we)\s+(?:pay|send|paid|sent|can\s+pay|do)\b",
         r"\bi\s+promise\b",
+        r"\bi\s+got\s+(?:u|you|chu)\b|\bi\s+gotchu\b|\b(?:omw|on\s+my\s+way)\s+to\s+(?:the\s+bank|pay|the\s+branch)",
         r"\b(?:best|easiest|better|good|easier)\s+(?:time\s+)?(?:for\s+me\s+)?to\s+pay\b",
         r"\b(?:paying|sending|transferring)\s+(?:it|this|that|you|u|the\s+\w+|now|today|tonight|\$|£|€|\d)",
         r"\b(?:i'?ll|i\s+will|will|gonna|going\s+to)\s+(?:call|ring|phone|go|stop\s+by|come\s+in)\s+"
@@ -650,7 +668,7 @@ ZH = Lexicon(
         r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
         r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
         r"(?:账单|金额|费用|利息|账目|扣款|数字|系统)有问题|不合理|核算|重新算|(?<!结清)(?<!还款)证明(?!吗|\?)|合同(?!编号|号|编码|期限|到期|在哪)|凭证|依据|凭什么",
-        r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
+        r"(?<!会不会是)(?<!是不是)诈骗(?!吗)|骗子(?!吗)|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
         r"(?:这么|那么|太)(?:多|高)(?:的)?(?:利息|费用|违约金|手续费|罚息)",
@@ -737,7 +755,8 @@ ZH = Lexicon(
         r"等(?:我)?" + _STOPZH + r"{0,6}?(?:稳定|好了|好转|找到|有了|宽裕|缓过来)|"
         r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再|"
-        r"(?:赔偿|补偿|拆迁|保险|理赔)(?:款|金|费)?(?:下来|到了|到账)|等" + _STOPZH + r"{0,8}?下来(?:了)?(?:再|就)",
+        r"(?:赔偿|补偿|拆迁|保险|理赔)(?:款|金|费)?(?:下来|到了|到账)|"
+        r"等" + _STOPZH + r"{0,8}?下来(?:了)?(?:再|就)",
     ),
     negated_before=rx(
         r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝|没有?能力|无力|没办法|"

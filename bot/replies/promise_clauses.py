@@ -274,6 +274,8 @@ def _clause_promise(
     has_amount = bool(amts)
     zh = an.lg == "zh"
     e = s + len(c)
+    if an.hits_in("refuse", s, e):
+        return None  # a clause that refuses never promises ("you'll get nothing from me")
     question_form = zh and bool(
         an.hits_in("offer_question", s, e) or an.hits_in("question", s, e)
     )

@@ -358,7 +358,8 @@ EN_CASES = [
     ("no", "other", False, []),
     ("No I can't", "hardship", False, []),
     ("Who is this", "question", False, []),
-    ("is this a scam?", "dispute", False, []),
+    ("is this a scam?", "question", False, []),  # asks who is writing (the corpus writers agree)
+    ("this is a scam, I never had an account with you", "dispute", False, []),
     ("pls stop", "stop", True, []),
     ("I want to pay but I can't right now", "hardship", False, []),
     ("I will pay when I can", "hardship", False, []),
