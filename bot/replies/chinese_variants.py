@@ -69,6 +69,9 @@ _WORDS = {
     "简讯": "短信",
 }
 _WORD_RE = rx("|".join(sorted(_WORDS, key=len, reverse=True)))
+# Pinyin initials for the days and the bank card ("mt还" is "明天还"); same length.
+_PINYIN = {"mt": "明天", "jt": "今天", "ht": "后天", "yhk": "银行卡"}
+_PINYIN_RE = rx(r"(?<![a-z])(?:mt|jt|ht|yhk)(?![a-z])")
 # "莫" before a verb of contact or pressing is "don't" (莫再发, 莫催了), not a surname.
 _MO = rx(r"莫(?=再|要|发|打|催|烦|找|联系|來|来|發)")
 
@@ -78,6 +81,8 @@ def simplify(t: str) -> str:
     if _WORD_RE.search(t) is not None:
         t = _WORD_RE.sub(lambda m: _WORDS[m.group()], t)
     t = t.translate(_MAP)
+    if _PINYIN_RE.search(t) is not None:
+        t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group()], t)
     if "莫" in t:
         t = _MO.sub("别", t)
     return t

@@ -43,7 +43,8 @@ _ACK_WORDS = (
     r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
     r"yes|yeah|yep|yup|ya|no|nope|nah|hi|hello|hey|fine|great|perfect|alright|sure|understood|lol|haha+|"
     r"good\s+(?:morning|afternoon|evening|night)|you\s+too|same\s+to\s+you|bye|"
-    r"好的?|好吧|好滴|收到|谢谢|多谢|感谢|嗯+|恩+|你好|您好|是的?|对|行|明白|了解|知道了?|哦+|噢+|喔+|哈+|呵+"
+    r"好的?|好吧|好滴|收到|谢谢|多谢|感谢|嗯+|恩+|你好|您好|是的?|对|行|明白|了解|知道了?|哦+|噢+|喔+|哈+|呵+|"
+    r"在吗|在不在|在么|dd"
 )
 # A reply made only of acknowledgements, greetings and emoji.
 # Atomic groups keep this linear ("嗯嗯嗯…" cannot be split in many ways).

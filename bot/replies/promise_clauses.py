@@ -50,6 +50,10 @@ _ZH_PAY_AFTER_DATE = rx(
     r"给(?=你|您|$|[，,。!！吧])|还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
     r"打过去|打给(?!我)|打到|到账|扣(?!了|过)|存进去|存钱|去银行"
 )
+_ZH_SHORT_FILL = rx(
+    r"(?:[\s，,。.！!~]|吧|呢|啊|哈|最晚|最迟|之前|以前|前|以内|内|左右|来块|块钱|块|元|的|大概|差不多|先|"
+    r"行|可以|好|ok|那就|就)*"
+)
 _ZH_STILL = rx(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
 _OFFER_WORDS_EN = rx(
     r"^\W*(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can)\b(?!')"
@@ -64,7 +68,8 @@ _EN_NEGATION = rx(r"\b(?:not|never|n't)\b")
 _EN_LESS = rx(r"\b(?:less|lower|smaller|reduce\w*)\b")
 _EN_FUTURE = rx(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b")
 _ZH_ALREADY_PAID = rx(
-    r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)"
+    r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,16}?"
+    r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好催])|转|付|交|缴|结清|打款)"
 )
 _ZH_PAID_PARTICLE = rx(
     r"(?:还|转|付|交|缴|结)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)|到账(?:了|的)|(?:打|存|汇)(?:给你们|过去|进去|到账)(?:了|的)"
@@ -246,7 +251,16 @@ def _short_offer(an: Analysis) -> bool:
         return False
     if any(c in an.hits for c in ("hardship", "question", "uncertain", "cant_until")):
         return False
-    return _ZH_PAY_CHAR.search(an.t) is not None
+    if _ZH_PAY_CHAR.search(an.t) is not None:
+        return True
+    # "大后天吧，两千五", "最晚下周五，八百来块": an amount and a day and nothing else
+    spans = sorted([(d.start, d.end) for d in an.dates] + [(a.start, a.end) for a in an.amounts])
+    rest, pos = [], 0
+    for s, e in spans:
+        rest.append(an.t[pos:s])
+        pos = max(pos, e)
+    rest.append(an.t[pos:])
+    return _ZH_SHORT_FILL.fullmatch("".join(rest)) is not None
 
 
 def _bare_amount(an: Analysis) -> bool:
