@@ -227,7 +227,8 @@ _standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = rx(
-    r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
+    r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")"
+    r"[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
     # a Chinese numeral may follow a comma ("大后天吧，两千五": NFKC makes "，" a ",")
     r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
