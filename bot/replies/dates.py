@@ -325,7 +325,8 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "in_days",
-        r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after)\s+(?P<ind_n>"
+        r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after|give\s+me|gimme)\s+"
+        r"(?P<ind_n>"
         + _CNT
         + r")\s*(?:more\s+|extra\s+)?(?P<ind_u>(?:business\s+|working\s+)?days?|weeks?|wks?|"
         r"fortnight)\b(?:'?s?\s+time)?",
@@ -474,6 +475,8 @@ _EN_TRIGGERS = frozenset(
         "immediately",
         "straight",
         "inside",
+        "give",
+        "gimme",
         "over",
         "fortnight",
         "couple",

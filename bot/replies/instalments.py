@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.replies.amounts import FULL, HALF, NUM, AmountHit, resolve
+from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, resolve
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
 from bot.replies.markers import ZH_THEN
 from bot.replies.model import PromiseTerm, Recurrence
 from bot.replies.regex_programs import rx
 
+# "这个月底还不上": a day followed by "cannot pay" is not promised.
+_CANNOT_AFTER = rx(r"\S{0,3}?(?:还不|付不|交不|没法|不能|不行|不了|can'?t|cannot|won'?t)")
+_THEN_EN = rx(
+    r"\b(?:then|by\s+then|that\s+day|the\s+moment\s+it\s+does|when\s+it\s+(?:comes|lands))\b"
+)
+_EVERY = rx(r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每")
 # "this saturday instead of friday": the day after these is not promised.
 _INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
 _EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
@@ -33,6 +39,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             for d in dates
             if d.kind != PAST
             and not _EXCLUDED_BEFORE.search(an.t, max(0, d.start - 14), d.start)
+            and not _CANNOT_AFTER.match(an.t, d.end)
         ]
         ins = _INSTEAD.search(an.t, s, e)
         if ins is not None and (
@@ -86,7 +93,17 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             if not (isinstance(r[0], AmountHit) and r[0].kind == FULL and not _concrete(r[1]))
         ]
     if len(rows) > 1:
-        rows = [r for r in rows if r[0] is not None or _concrete(r[1])] or rows[:1]
+        # "先还300，剩下的再说": the rest without a day is left open, not promised
+        rows = [r for r in rows if (r[0] is not None and not _left_open(an, r)) or _concrete(r[1])]
+        rows = rows or [[None, None, 0]]
+    if len(rows) > 1 and _EVERY.search(an.t):
+        # "£20 today and £20 every week after": the first instalment only (LABELING.md)
+        dated = {r[0].value for r in rows if isinstance(r[0], AmountHit) and _concrete(r[1])}
+        rows = [
+            r
+            for r in rows
+            if _concrete(r[1]) or not (isinstance(r[0], AmountHit) and r[0].value in dated)
+        ]
     seen: set[tuple[object, object]] = set()
     terms: list[PromiseTerm] = []
     for a, d, _ in rows:
@@ -138,6 +155,13 @@ def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[
     if len(rows) != 1 or _concrete(rows[0][1]):
         return
     first = clause_idx[0] if clause_idx else 0
+    if clause_idx and an.lg == "en":
+        s, e = an.clauses[first]
+        if _THEN_EN.search(an.t, s, e):
+            d = an.earlier_date(s)
+            if d is not None:  # "my salary comes in on the 25th, can I pay $300 then?"
+                rows[0][1] = d
+                return
     if clause_idx and an.lg == "zh":
         s, e = an.clauses[first]
         if ZH_THEN.search(an.t, s, e):
@@ -152,6 +176,22 @@ def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[
             if concrete:
                 rows[0][1] = concrete[0]
                 return
+
+
+_LATER = rx(
+    r"\W{0,2}(?:再说|再商量|再议|再看|以后再|回头再|later|we'?ll\s+see|to\s+be\s+discussed|tbd)"
+)
+
+
+def _left_open(an: Analysis, row: list[object]) -> bool:
+    """Whether a row is "the rest" put off for later ("剩下的再说", "the rest we'll see")."""
+    a = row[0]
+    return (
+        isinstance(a, AmountHit)
+        and a.kind == REST
+        and row[1] is None
+        and _LATER.match(an.t, a.end) is not None
+    )
 
 
 def _concrete(d: object) -> bool:

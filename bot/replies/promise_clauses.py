@@ -222,6 +222,19 @@ def _neighbour_clauses(an: Analysis, chosen: list[int], extra: set[int]) -> None
                 and len(t[ps:pe].strip()) <= 12
             ):
                 extra.add(i - 1)
+        if not amts and i + 1 < len(an.clauses) and i + 1 not in picked:
+            ns, ne = an.clauses[i + 1]
+            nd, na = an.clause_items(ns, ne)
+            if (
+                len(na) == 1
+                and na[0].kind in (NUM, FULL, HALF)
+                and not nd
+                and not SENTENCE_BREAK.search(t, e, ns)
+                and not an.blocked(ns, ne)
+                and not any(an.hits_in(c, ns, ne) for c in ("hardship", "question"))
+                and len(t[ns:ne].strip()) <= 12
+            ):
+                extra.add(i + 1)  # "今晚转你，500多": the amount follows the promise
         if (
             amts
             and not any(d.kind == DATE for d in dates)

@@ -227,7 +227,7 @@ EN_CASES = [
         "how about 100 now and 100 every month after",
         "promise_to_pay",
         False,
-        [("100.00", "2026-12-07"), ("100.00", None)],
+        [("100.00", "2026-12-07")],  # a recurring offer: the first instalment (LABELING.md)
     ),
     ("i lost my job so i cant pay till i get a new one", "hardship", False, []),
     ("My hours were cut, can we do $25 a week?", "promise_to_pay", False, [("25.00", None)]),
@@ -353,7 +353,7 @@ EN_CASES = [
         "I'm waiting on my tax refund, should be in a couple of weeks, then I'll pay it all",
         "promise_to_pay",
         False,
-        [("1000.00", None)],
+        [("1000.00", "2026-12-21")],  # the event's date when stated (LABELING.md)
     ),
     ("no", "other", False, []),
     ("No I can't", "hardship", False, []),
