@@ -70,7 +70,9 @@ def test_deceased(text: str, deceased: bool) -> None:
         ("100 every two weeks", "fortnight", None),
     ],
 )
-def test_recurring_offers_expose_their_recurrence(text: str, period: str, first: str | None) -> None:
+def test_recurring_offers_expose_their_recurrence(
+    text: str, period: str, first: str | None
+) -> None:
     reply = parse(text)
     assert reply.intent == "promise_to_pay" and len(reply.promises) == 1
     rec = reply.recurrence
