@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "tests" / "replies" / "corpus" / "train"
 ARTIFACT = ROOT / "bot" / "replies" / "intent_model.json"
 #: A feature must occur in at least this many training replies to be kept.
-MIN_COUNT = 2
+MIN_COUNT = 3
 #: Inverse regularisation strength of both heads (chosen on the development batches).
 C_INTENT = 30.0
 C_OPT_OUT = 30.0

@@ -2,9 +2,9 @@
 
 The rules (:mod:`bot.replies.parser`) know the keywords, opt-outs, amounts and dates;
 this model knows how the intents are worded by people the rules never saw. It is a
-multinomial logistic regression over the reply's n-grams (English words and word pairs
-and four-letter pieces of words; Chinese characters, pairs and triples; digits folded to
-``0``), with a second, binary head for "asks to stop contact". It is trained by
+multinomial logistic regression over the reply's n-grams (English words and word pairs;
+Chinese characters, pairs and triples; digits folded to ``0``), with a second, binary
+head for "asks to stop contact". It is trained by
 ``scripts/train_intent_model.py`` on the labelled corpus and shipped as
 ``bot/replies/intent_model.json`` (see :func:`export_model` for the format).
 
@@ -26,8 +26,7 @@ import math
 import sys
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.replies.regex_programs import rx
 
@@ -48,10 +47,11 @@ _ZH_NOISE = rx(r"[^\u3400-\u9fffa-z0?!$¥]+")
 def features(t: str, lang: str) -> list[str]:
     """The n-gram features of folded reply text ``t`` (duplicates possible).
 
-    English: each word (apostrophes dropped), each pair of neighbouring words (the first
-    paired with a start mark) and each four-character piece of a word padded with spaces;
-    "?", "!" and currency signs count as words. Chinese: characters, pairs and triples of
-    the text with punctuation runs as one space. Digit runs become one ``0``.
+    English: each word (apostrophes dropped) and each pair of neighbouring words (the
+    first paired with a start mark); "?", "!" and currency signs count as words. Chinese:
+    characters, pairs and triples of the text with punctuation runs as one space. Digit
+    runs become one ``0``. (Four-letter pieces of words were tried: no better on the
+    development batches, and slower.)
     """
     t = _DIGITS.sub("0", t)
     if lang == "zh":
@@ -70,39 +70,36 @@ def features(t: str, lang: str) -> list[str]:
     for w in words:
         out.append("b" + prev + " " + w)
         prev = w
-        if len(w) >= 3:
-            p = " " + w + " "
-            out += ["c" + p[i : i + 4] for i in range(len(p) - 3)]
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class ModelOpinion:
+class ModelOpinion(NamedTuple):
     """What the model says about one reply.
 
-    ``probabilities`` are per intent, in :attr:`IntentModel.classes` order; ``opt_out`` is
-    the probability that the reply asks to stop contact; ``known`` is how many of the
-    reply's features the model has weights for (0: it has no opinion worth the name).
+    ``probabilities`` are per intent, in ``classes`` order (:attr:`IntentModel.classes`);
+    ``opt_out`` is the probability that the reply asks to stop contact; ``known`` is how
+    many of the reply's features the model has weights for (0: it has no opinion worth
+    the name); ``intent`` is the most likely intent and ``confidence`` its probability.
     """
 
     classes: tuple[str, ...]
     probabilities: tuple[float, ...]
     opt_out: float
     known: int
+    intent: str
+    confidence: float
 
-    @property
-    def intent(self) -> str:
-        """The most likely intent."""
-        p = self.probabilities
-        return self.classes[max(range(len(p)), key=p.__getitem__)]
-
-    @property
-    def confidence(self) -> float:
-        """The probability of :attr:`intent`."""
-        return max(self.probabilities)
+    @classmethod
+    def of(cls, classes: tuple[str, ...], probabilities: tuple[float, ...], opt_out: float,
+           known: int) -> ModelOpinion:
+        """An opinion from its probabilities (the most likely intent found here)."""
+        top = max(range(len(probabilities)), key=probabilities.__getitem__)
+        return cls(classes, probabilities, opt_out, known, classes[top], probabilities[top])
 
     def probability(self, intent: str) -> float:
         """The probability of ``intent`` (0 for a name the model does not know)."""
+        if intent == self.intent:
+            return self.confidence
         try:
             return self.probabilities[self.classes.index(intent)]
         except ValueError:
@@ -173,7 +170,11 @@ class IntentModel:
         exps = [math.exp(s - top) for s in scores]
         z = sum(exps)
         opt_p = 1.0 / (1.0 + math.exp(-opt)) if opt > -50 else 0.0
-        return ModelOpinion(self.classes, tuple(e / z for e in exps), opt_p, known)
+        best = scores.index(top)
+        probabilities = tuple(e / z for e in exps)
+        return ModelOpinion(
+            self.classes, probabilities, opt_p, known, self.classes[best], probabilities[best]
+        )
 
 
 def _pack(weights: bytes, outputs: int) -> list[int]:

@@ -13,6 +13,8 @@ Every check is a single linear scan; nothing here truncates the input.
 
 from __future__ import annotations
 
+import re
+
 from bot.replies.cue_scanner import Parts, Scanner
 from bot.replies.regex_programs import rx
 
@@ -165,6 +167,26 @@ _THREAT_ZH = rx(
 )
 
 
+# Words every threat has (a cheap test before the threat patterns).
+_THREAT_WORDS_EN = (
+    "again", "more", "next", "another", "if ", "when", "contin", "happen", "further"
+)
+_THREAT_WORDS_ZH = (
+    "报警", "投诉", "举报", "起诉", "告你", "法院", "12315", "12378", "拉黑", "试试"
+)
+
+
+def _threat(text: str, lang: str) -> re.Match[str] | None:
+    """The first threat conditioned on more contact in ``text``, if any."""
+    if lang == "zh":
+        if any(w in text for w in _THREAT_WORDS_ZH):
+            return _THREAT_ZH.search(text)
+        return None
+    if any(w in text for w in _THREAT_WORDS_EN):
+        return _THREAT_EN.search(text)
+    return None
+
+
 def _keyword_clause(piece: str) -> bool:
     toks = _TOKEN.findall(piece)
     if not toks:
@@ -196,7 +218,7 @@ def detect_opt_out(
     requests = _request_hits(text) if hits is None else hits.get("optout")
     if requests:
         return min(requests)
-    m = (_THREAT_ZH if lang == "zh" else _THREAT_EN).search(text)
+    m = _threat(text, lang)
     if m:
         return m.span()
     if not _KEY_ANY.search(text):
@@ -264,11 +286,11 @@ def _cue_spans(text: str, lang: str, hits: dict[str, list[tuple[int, int]]] | No
     spans: list[tuple[int, int, bool]] = []
     if lang == "zh":
         spans += [(m.start(), m.end(), False) for m in _REQUEST_ZH.finditer(text)]
-        spans += [(m.start(), m.end(), True) for m in _THREAT_ZH.finditer(text)]
     requests = _request_hits(text) if hits is None else hits.get("optout", [])
     spans += [(s, e, False) for s, e in requests]
-    if lang != "zh":
-        spans += [(m.start(), m.end(), True) for m in _THREAT_EN.finditer(text)]
+    if _threat(text, lang) is not None:
+        threats = _THREAT_ZH if lang == "zh" else _THREAT_EN
+        spans += [(m.start(), m.end(), True) for m in threats.finditer(text)]
     return sorted(spans)
 
 

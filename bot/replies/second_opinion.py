@@ -21,8 +21,6 @@ acted on without a person are wrong at most 1% of the time there.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from bot.replies.intent_model import ModelOpinion
 from bot.replies.model import Intent, Reply
 
@@ -90,9 +88,17 @@ def combine(reply: Reply, opinion: ModelOpinion) -> Reply:
         confidence = 1 - (1 - reply.confidence) * (1 - p)
     else:
         confidence = min(reply.confidence, p)
-    return replace(
-        reply,
-        intent=intent,
-        confidence=round(confidence, 2),
-        review=reply.review + reasons,
+    # the constructor, not dataclasses.replace: this runs for every reply
+    return Reply(
+        intent,
+        reply.opt_out,
+        reply.promises,
+        reply.lang,
+        round(confidence, 2),
+        reply.spans,
+        reply.text,
+        reply.opt_out_scope,
+        reply.deceased,
+        reply.recurrence,
+        reply.review + reasons if reasons else reply.review,
     )

@@ -22,7 +22,7 @@ CLASSES = tuple(i.value for i in PRIORITY)
 
 def opinion(intent: str, p: float, opt_out: float = 0.0) -> ModelOpinion:
     rest = (1 - p) / (len(CLASSES) - 1)
-    return ModelOpinion(CLASSES, tuple(p if c == intent else rest for c in CLASSES), opt_out, 5)
+    return ModelOpinion.of(CLASSES, tuple(p if c == intent else rest for c in CLASSES), opt_out, 5)
 
 
 def test_agreement_acts_alone_unless_the_model_is_unsure() -> None:
