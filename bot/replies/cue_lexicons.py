@@ -530,6 +530,9 @@ EN = Lexicon(
         r"\b(?:when|once|whenever|as\s+soon\s+as|soon\s+as|until|till|after)\s+(?:i'?m|im|we'?re)\s+(?:back|working|"
         r"employed|better|on\s+my\s+feet|able|paid\s+again|out\s+of\s+(?:the\s+)?hospital)\b",
         r"\bback\s+on\s+my\s+feet|\bwhen\s+things\s+(?:get\s+better|improve|pick\s+up|settle)",
+        r"\b(?:when|once|after|until|till)\s+(?:my\s+|the\s+|our\s+)?(?:business|work|sales|trade|shop|"
+        r"harvest|season|crop|things|orders?)\s+(?:picks?\s+up|improves?|gets?\s+better|recovers?|comes?\s+in|"
+        r"is\s+(?:in|back|better))",
         r"\bwhen\s+possible\b|\bif\s+(?:and\s+when|ever)\b|\bsomeday|\bone\s+day\b",
         r"\b(?:if|when|once)\s+(?:i|we)\s+(?:ever\s+)?win\b|\blottery\b|\bif\s+(?:i|we)\s+(?:ever\s+)?(?:get|have)\s+"
         r"(?:the\s+|any\s+|some\s+)?(?:money|cash|funds|a\s+job|work)\b",

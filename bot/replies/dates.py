@@ -647,7 +647,12 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ("z_dat3", r"大后天"),
     ("z_dat2", r"后天"),
     ("z_tmr", r"明天|明日|明早|明晚|明儿"),
-    ("z_today", r"今天|今日|今晚|今早|今儿|当天|马上|立刻|立即|现在|即刻|今夜|这会儿"),
+    (
+        "z_today",
+        r"今天|今日|今晚|今早|今儿|当天|马上|立刻|立即|现在|即刻|今夜|这会儿|"
+        # a time of day alone is today's ("下午就转"); after a day it belongs to that day
+        r"(?<![天日号一二三四五六七末])(?:下午|上午|中午|晚上|早上|傍晚)",
+    ),
     ("z_day", r"(?P<zd_d>" + _CN_N + r")\s*(?:号|日)(?!元)"),
     (
         "numeric",

@@ -86,6 +86,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         rows.append(cur)
     rows = _merge_rows(rows)
     _attach_event_date(an, rows, clause_idx)
+    rows = _start_date(an, rows)
     if any(isinstance(r[0], AmountHit) and r[0].kind == NUM for r in rows):
         rows = [
             r
@@ -123,6 +124,29 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
     if all(p.date is not None for p in terms):
         terms.sort(key=lambda p: p.date or dt.date.max)
     return tuple(terms)
+
+
+_START_BEFORE = rx(
+    r"(?:从|自|\bstarting(?:\s+(?:from|on|with))?|\bbeginning|\bcommencing|\bfirst\s+(?:one|payment)\s+"
+    r"(?:on|is|goes\s+out(?:\s+on)?))\s*$"
+)
+_START_AFTER = rx(r"\s*(?:开始|起)")
+
+
+def _start_date(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
+    """A recurring offer's stated start is its first instalment's date ("每周五还300，从这周五
+    开始": this Friday, not the Friday after)."""
+    amounts = [r for r in rows if isinstance(r[0], AmountHit)]
+    if len(amounts) != 1 or not _EVERY.search(an.t):
+        return rows
+    for d in an.dates:
+        if d.kind == DATE and (
+            _START_BEFORE.search(an.t, max(0, d.start - 30), d.start)
+            or _START_AFTER.match(an.t, d.end)
+        ):
+            row = amounts[0]
+            return [[row[0], d, row[2]]]
+    return rows
 
 
 def _merge_rows(rows: list[list[object]]) -> list[list[object]]:

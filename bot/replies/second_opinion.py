@@ -6,8 +6,9 @@ a customer words things in a way nobody wrote a rule for; the model
 priorities, amounts or dates. :func:`combine` keeps the rules' opt-out, amounts and dates,
 and settles the intent:
 
-- both agree: that intent; a person reads it when the model is unsure all the same
-  (probability below :data:`AGREE_MIN`);
+- both agree (the rules' intent is the model's, or within :data:`TIE` of it): that
+  intent; a person reads it when the model is unsure all the same (probability below
+  :data:`AGREE_MIN`);
 - they disagree: a person reads it (``review`` says so). The intent reported is the
   model's when the rules found no cue or only a weak one and the model is sure
   (:data:`OVERRIDE_MIN`), else the rules' (their cues encode LABELING.md's priorities,
@@ -37,6 +38,8 @@ WEAK_RULES = 0.7
 SURE_MODEL = 0.85
 IMPLAUSIBLE = 0.05
 _PRIORITY_CUES = frozenset({Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE})
+#: The model's top intent and the rules' intent this close in probability count as agreeing.
+TIE = 0.05
 #: The model's opt-out probability above which a reply the rules did not read as an
 #: opt-out is given to a person.
 OPT_OUT_DOUBT = 0.5
@@ -46,10 +49,19 @@ UNSURE = "model unsure"
 OPT_OUT_UNSURE = "model reads an opt-out the rules do not"
 
 
+def agrees(rules: Intent, opinion: ModelOpinion) -> bool:
+    """Whether the model's opinion agrees with the rules' intent: its most likely intent,
+    or within :data:`TIE` of it (a near tie is no disagreement)."""
+    return (
+        opinion.intent == rules.value
+        or opinion.probability(rules.value) >= opinion.confidence - TIE
+    )
+
+
 def choose_intent(rules: Intent, rules_confidence: float, opinion: ModelOpinion) -> Intent:
     """The intent to report when the rules read ``rules`` and the model has ``opinion``."""
     model = opinion.intent
-    if model == rules.value:
+    if agrees(rules, opinion):
         return rules
     weak = rules is Intent.OTHER or rules_confidence <= WEAK_RULES
     if weak and opinion.confidence >= OVERRIDE_MIN:
@@ -68,9 +80,9 @@ def choose_intent(rules: Intent, rules_confidence: float, opinion: ModelOpinion)
 def review_reasons(reply: Reply, opinion: ModelOpinion) -> tuple[str, ...]:
     """Why ``reply`` (the rules' reading) should go to a person given the model's opinion."""
     reasons: list[str] = []
-    if opinion.intent != reply.intent.value:
+    if not agrees(reply.intent, opinion):
         reasons.append(DISAGREE)
-    elif opinion.confidence < AGREE_MIN:
+    elif opinion.probability(reply.intent.value) < AGREE_MIN:
         reasons.append(UNSURE)
     if not reply.opt_out and opinion.opt_out >= OPT_OUT_DOUBT:
         reasons.append(OPT_OUT_UNSURE)
@@ -83,7 +95,7 @@ def combine(reply: Reply, opinion: ModelOpinion) -> Reply:
     reasons = review_reasons(reply, opinion)
     intent = choose_intent(reply.intent, reply.confidence, opinion)
     p = opinion.probability(intent.value)
-    if opinion.intent == reply.intent.value:
+    if agrees(reply.intent, opinion):
         # two independent readings agree: the chance both are wrong is the product
         confidence = 1 - (1 - reply.confidence) * (1 - p)
     else:
