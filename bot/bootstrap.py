@@ -211,12 +211,14 @@ class Container:
         from bot.conversations.dialog import Limits
         from bot.domain.verification import VerificationMethod
         from bot.services.customer_messages import DialogSettings
+        from storage.intent_model_file import load_intent_model
 
         p = self.profile
         return DialogSettings(
             Limits(p.max_promise_horizon_days, p.min_instalment_percent, p.max_instalments),
             VerificationMethod(self.settings.telegram_verification),
-            day_first=self.settings.default_region not in ("US",))
+            day_first=self.settings.default_region not in ("US",),
+            intent_model=load_intent_model())
 
     # ------------------------------------------------------------------ services
     @cached_property

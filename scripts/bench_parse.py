@@ -1,19 +1,27 @@
 #!/usr/bin/env python3
-"""Benchmark the reply parser against a baseline on the labelled reply corpora.
+"""Benchmark the reply parser on the labelled batches, and against a baseline.
 
-Measures, in one run and on the same texts:
+For each batch — ``train`` (tests/replies/corpus/train, what the model was fitted on),
+``dev`` (tests/replies/corpus/dev), ``shared`` (the project's development sets
+../shared/replies/dev-*.jsonl) and, with ``--with-test`` only, ``test`` (the frozen
+tests/replies/corpus/test: score it once a change is done, never tune on it) — prints,
+overall and per language, for the parser as shipped (rules plus the learned second
+opinion) and for the rules alone:
 
-- duebot's parser in process (``parse_reply``) and through ``duebot parse`` as a
-  subprocess (JSON Lines, process start included), on the corpus repeated N times;
-- a baseline: keyword intents, the first number as the amount, and
-  ``dateparser.search_dates`` for the date (what one would reach for first).
+intent accuracy, opt-out recall and precision, opt_out_scope exact (among opt-outs found,
+where the batch labels it), deceased accuracy (where labelled), promise exact, the share
+of replies acted on without a person (``auto``: needs_human false) and the share of
+those that are wrong in intent, opt-out or promise (``wrong_auto``).
 
-Prints accuracy (intent per language, opt-out, promise exact, promise dates) and
-throughput, and ends with one line::
+Throughput, in the same run on the shared development sets: in process, one reply at a
+time (``parse_reply`` with the model), and through ``duebot parse`` as a subprocess
+(JSON Lines, process start included) on the sets repeated N times; and a baseline on
+the same texts: keyword intents, the first number as the amount and
+``dateparser.search_dates`` for the date. Ends with one line::
 
-    bench_parse: rate=R baseline_rate=B intent=I promise=P ...
+    bench_parse: rate=R inproc_rate=I dev_intent=... dev_wrong_auto=... ...
 
-Usage: python scripts/bench_parse.py [--repeat 50] [--baseline-limit 0] [corpus.jsonl ...]
+Usage: python scripts/bench_parse.py [--repeat 50] [--with-test] [--baseline-limit 0]
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import re
 import shutil
@@ -29,58 +38,83 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_CORPORA = sorted((ROOT.parent / "shared" / "replies").glob("dev-*.jsonl"))
+CORPUS = ROOT / "tests" / "replies" / "corpus"
+SHARED = sorted((ROOT.parent / "shared" / "replies").glob("dev-*.jsonl"))
 INPUT_KEYS = ("text", "now", "balance", "currency")
+NAN = float("nan")
 
 
-def load(paths: list[Path]) -> list[dict]:
-    rows: list[dict] = []
+def load(paths: list[Path]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
     for path in paths:
         with open(path, encoding="utf-8") as f:
             rows += [json.loads(line) for line in f if line.strip()]
     return rows
 
 
-def promise_key(promises: list[dict]) -> list[tuple[str, str]]:
+def promise_key(promises: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
     return sorted(((p.get("date") or ""), (p.get("amount") or "")) for p in promises or [])
 
 
-def score(gold: list[dict], pred: list[dict]) -> dict[str, float]:
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else NAN
+
+
+def score(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> dict[str, float]:
+    """The figures of one batch (see the module docstring)."""
+    n = ok = tp = fp = fn = p_ok = p_n = auto = wrong = 0
+    scope_ok = scope_n = dec_ok = dec_n = 0
     by_lang: dict[str, list[int]] = {}
-    tp = fp = fn = 0
-    p_ok = p_n = d_ok = 0
     for g, p in zip(gold, pred, strict=True):
-        ok = p.get("intent") == g["intent"]
-        hit = by_lang.setdefault(g.get("lang", "?"), [0, 0])
-        hit[0] += ok
-        hit[1] += 1
+        n += 1
+        hit = p.get("intent") == g["intent"]
+        ok += hit
+        lang = by_lang.setdefault(g.get("lang", "?"), [0, 0])
+        lang[0] += hit
+        lang[1] += 1
         go, po = bool(g["opt_out"]), bool(p.get("opt_out"))
         tp += go and po
         fp += po and not go
         fn += go and not po
+        if go and po and g.get("opt_out_scope"):
+            scope_n += 1
+            scope_ok += sorted(g["opt_out_scope"]) == sorted(p.get("opt_out_scope") or [])
+        if "deceased" in g or "opt_out_scope" in g or "register" in g:  # a labelled batch
+            dec_n += 1
+            dec_ok += bool(g.get("deceased")) == bool(p.get("deceased"))
+        right = hit and go == po
         if g["intent"] == "promise_to_pay":
             p_n += 1
-            p_ok += ok and promise_key(p.get("promises")) == promise_key(g["promises"])
-            gd = sorted(x.get("date") or "" for x in g["promises"])
-            pd = sorted(x.get("date") or "" for x in p.get("promises") or [])
-            d_ok += gd == pd
-    out = {f"intent_{k}": h / n for k, (h, n) in sorted(by_lang.items())}
-    out["intent"] = sum(h for h, _ in by_lang.values()) / max(
-        1, sum(n for _, n in by_lang.values())
+            good = hit and promise_key(p.get("promises")) == promise_key(g["promises"])
+            p_ok += good
+            right = right and good
+        if not p.get("needs_human"):
+            auto += 1
+            wrong += not right
+    out = {f"intent_{k}": _ratio(h, m) for k, (h, m) in sorted(by_lang.items())}
+    out.update(
+        intent=_ratio(ok, n),
+        optout_recall=_ratio(tp, tp + fn),
+        optout_precision=_ratio(tp, tp + fp),
+        scope=_ratio(scope_ok, scope_n),
+        deceased=_ratio(dec_ok, dec_n),
+        promise=_ratio(p_ok, p_n),
+        auto=_ratio(auto, n),
+        wrong_auto=_ratio(wrong, auto),
     )
-    out["optout_recall"] = tp / (tp + fn) if tp + fn else float("nan")
-    out["optout_precision"] = tp / (tp + fp) if tp + fp else float("nan")
-    out["promise"] = p_ok / p_n if p_n else float("nan")
-    out["date"] = d_ok / p_n if p_n else float("nan")
     return out
 
 
-def _as_json(reply) -> dict:
+def _as_json(reply: Any) -> dict[str, Any]:
     return {
         "intent": reply.intent.value,
         "opt_out": reply.opt_out,
+        "opt_out_scope": list(reply.opt_out_scope),
+        "deceased": reply.deceased,
+        "needs_human": reply.needs_human,
         "promises": [
             {
                 "amount": None if t.amount is None else f"{t.amount:.2f}",
@@ -91,10 +125,8 @@ def _as_json(reply) -> dict:
     }
 
 
-def run_inprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
-    from bot.replies.parser import parse_reply
-
-    args = [
+def _args(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [
         (
             r["text"],
             dt.datetime.fromisoformat(r["now"]),
@@ -103,14 +135,25 @@ def run_inprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
         )
         for r in rows
     ]
+
+
+def run_inprocess(
+    rows: list[dict[str, Any]], model: Any, repeat: int = 1
+) -> tuple[list[dict[str, Any]], float]:
+    """The parser on every row, one reply at a time; and replies per second."""
+    from bot.replies.parser import parse_reply
+
+    args = _args(rows)
+    replies: list[Any] = []
     start = time.perf_counter()
     for _ in range(repeat):
-        replies = [parse_reply(*a) for a in args]
+        replies = [parse_reply(*a, None, model) for a in args]
     elapsed = time.perf_counter() - start
     return [_as_json(r) for r in replies], len(rows) * repeat / elapsed
 
 
-def run_subprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
+def run_subprocess(rows: list[dict[str, Any]], repeat: int) -> tuple[list[dict[str, Any]], float]:
+    """``duebot parse`` on the rows repeated ``repeat`` times, process start included."""
     payload = (
         "".join(
             json.dumps({k: r[k] for k in INPUT_KEYS if k in r}, ensure_ascii=False) + "\n"
@@ -118,7 +161,9 @@ def run_subprocess(rows: list[dict], repeat: int) -> tuple[list[dict], float]:
         )
         * repeat
     )
-    exe = shutil.which("duebot")
+    # this interpreter's duebot (a virtualenv's), not whichever is first on PATH
+    beside = Path(sys.executable).with_name("duebot")
+    exe = str(beside) if beside.exists() else shutil.which("duebot")
     cmd = (
         [exe, "parse"]
         if exe
@@ -161,7 +206,7 @@ _BASE_INTENTS = [
 _BASE_NUM = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
 
 
-def run_baseline(rows: list[dict]) -> tuple[list[dict], float]:
+def run_baseline(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], float]:
     """Keyword intents, first number as amount, dateparser.search_dates for the date."""
     from dateparser.search import search_dates
 
@@ -187,62 +232,96 @@ def run_baseline(rows: list[dict]) -> tuple[list[dict], float]:
             m = _BASE_NUM.search(text)
             amount = f"{Decimal(m.group().replace(',', '')):.2f}" if m else None
             promises = [{"amount": amount, "date": date}]
-        out.append({"intent": intent, "opt_out": opt_out, "promises": promises})
+        out.append(
+            {"intent": intent, "opt_out": opt_out, "promises": promises, "needs_human": False}
+        )
     return out, len(rows) / (time.perf_counter() - start)
+
+
+_KEYS = (
+    "intent",
+    "optout_recall",
+    "optout_precision",
+    "scope",
+    "deceased",
+    "promise",
+    "auto",
+    "wrong_auto",
+)
+
+
+def _line(name: str, s: dict[str, float]) -> str:
+    langs = " ".join(f"{k[7:]} {v:.3f}" for k, v in s.items() if k.startswith("intent_"))
+    figures = " ".join(f"{s[k]:6.3f}" if not math.isnan(s[k]) else "     -" for k in _KEYS)
+    return f"{name:22s} {figures}   ({langs})"
+
+
+def _by_lang(
+    rows: list[dict[str, Any]], pred: list[dict[str, Any]], lang: str
+) -> dict[str, float]:
+    pairs = [(g, p) for g, p in zip(rows, pred, strict=True) if g.get("lang") == lang]
+    return score([g for g, _ in pairs], [p for _, p in pairs])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("corpora", nargs="*", type=Path, default=DEFAULT_CORPORA)
-    ap.add_argument("--repeat", type=int, default=50, help="feed the corpus N times for throughput")
+    ap.add_argument("--repeat", type=int, default=50, help="feed the shared sets N times")
+    ap.add_argument("--with-test", action="store_true", help="also score the frozen test batch")
     ap.add_argument(
-        "--baseline-limit",
-        type=int,
-        default=0,
-        help="run the (slow) baseline on the first N records only (0: all)",
+        "--baseline-limit", type=int, default=0, help="baseline on the first N shared records"
     )
     args = ap.parse_args()
-    if not args.corpora:
-        sys.exit("no corpora found; pass dev-*.jsonl paths")
     sys.path.insert(0, str(ROOT))
-    gold = load(args.corpora)
+    from storage.intent_model_file import load_intent_model
 
-    inproc, inproc_rate = run_inprocess(gold, max(1, args.repeat // 5))
-    sub, sub_rate = run_subprocess(gold, args.repeat)
-    base_rows = gold[: args.baseline_limit] if args.baseline_limit else gold
+    model = load_intent_model()
+    batches: dict[str, list[Path]] = {
+        "train": sorted((CORPUS / "train").glob("*.jsonl")),
+        "dev": sorted((CORPUS / "dev").glob("*.jsonl")),
+        "shared": SHARED,
+    }
+    if args.with_test:
+        batches["test"] = sorted((CORPUS / "test").glob("*.jsonl"))
+    batches = {k: v for k, v in batches.items() if v}
+    if "shared" not in batches:
+        sys.exit("no shared development sets found (../shared/replies/dev-*.jsonl)")
+
+    header = " ".join(f"{k[:6]:>6s}" for k in _KEYS)
+    print(f"{'batch':22s} {header}")
+    summary: dict[str, float] = {}
+    for name, paths in batches.items():
+        rows = load(paths)
+        combined, _ = run_inprocess(rows, model)
+        rules, _ = run_inprocess(rows, None)
+        s = score(rows, combined)
+        print(_line(f"{name} ({len(rows)})", s))
+        for lang in sorted({r.get("lang", "?") for r in rows}):
+            print(_line(f"  {lang}", _by_lang(rows, combined, lang)))
+        print(_line("  rules only", score(rows, rules)))
+        for key in ("intent", "optout_recall", "scope", "promise", "auto", "wrong_auto"):
+            summary[f"{name}_{key}"] = s[key]
+
+    shared = load(batches["shared"])
+    inproc, inproc_rate = run_inprocess(shared, model, max(1, args.repeat // 5))
+    sub, sub_rate = run_subprocess(shared, args.repeat)
+    base_rows = shared[: args.baseline_limit] if args.baseline_limit else shared
     base, base_rate = run_baseline(base_rows)
-
-    s_in = score(gold, inproc)
-    s_sub = score(gold, sub)
-    s_base = score(base_rows, base)
-    n = len(gold)
-    print(f"corpora            {', '.join(p.name for p in args.corpora)} ({n} records)")
-    print(f"{'':18s} {'duebot':>10s} {'baseline':>10s}")
-    keys = [
-        *sorted(k for k in s_sub if k.startswith("intent_")),
-        "intent",
-        "optout_recall",
-        "optout_precision",
-        "promise",
-        "date",
-    ]
-    for key in keys:
-        print(f"{key:18s} {s_sub[key]:10.3f} {s_base.get(key, float('nan')):10.3f}")
-    if s_in != s_sub:
+    same = [{k: p[k] for k in ("intent", "opt_out", "promises", "needs_human")} for p in inproc]
+    if same != [{k: p[k] for k in ("intent", "opt_out", "promises", "needs_human")} for p in sub]:
         print("warning: in-process and subprocess results differ")
+    print(_line("baseline (shared)", score(base_rows, base)))
     print(
-        f"{'replies/s':18s} {sub_rate:10.0f} {base_rate:10.0f}   "
-        f"(duebot parse x{args.repeat}, process start included; in-process {inproc_rate:.0f}/s)"
+        f"replies/s: duebot parse x{args.repeat} (process start included) {sub_rate:.0f}; "
+        f"in process, one at a time, {inproc_rate:.0f}; baseline {base_rate:.0f}"
+    )
+    figures = " ".join(
+        f"{k}={v:.3f}" for k, v in summary.items() if not math.isnan(v)
     )
     print(
-        f"bench_parse: rate={sub_rate:.0f} baseline_rate={base_rate:.0f} "
-        f"intent={s_sub['intent']:.3f} promise={s_sub['promise']:.3f} date={s_sub['date']:.3f} "
-        f"optout_recall={s_sub['optout_recall']:.3f} "
-        f"optout_precision={s_sub['optout_precision']:.3f} "
-        f"inproc_rate={inproc_rate:.0f} baseline_intent={s_base['intent']:.3f} "
-        f"baseline_promise={s_base['promise']:.3f} baseline_date={s_base['date']:.3f}"
+        f"bench_parse: rate={sub_rate:.0f} inproc_rate={inproc_rate:.0f} "
+        f"baseline_rate={base_rate:.0f} {figures}"
     )
 
 

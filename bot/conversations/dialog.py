@@ -32,6 +32,7 @@ from bot.replies.dates import context as date_context
 from bot.replies.dates import find_dates
 from bot.replies.model import Intent, Reply
 from bot.replies.normalize import fold
+from bot.replies.second_opinion import DISAGREE
 
 CONVERSATION_TTL = timedelta(hours=24)
 VERIFY_ATTEMPTS = 3
@@ -313,6 +314,30 @@ def plan_terms(count: int, each: int, first: date, balance: int
     return tuple(t for t in terms if (t[0] or 0) > 0)
 
 
+#: how far apart the instalments of a recurring offer fall
+_PERIOD_DAYS = {"day": 1, "week": 7, "fortnight": 14}
+
+
+def recurring_terms(each: int, period: str, first: date, balance: int
+                    ) -> list[tuple[int | None, date | None]]:
+    """The instalments of a recurring offer until the balance is covered: ``each`` (minor
+    units) per ``period`` (day, week, fortnight or month) from ``first``; the last is the
+    remainder. Empty when ``each`` is not positive."""
+    if each <= 0 or balance <= 0:
+        return []
+    terms: list[tuple[int | None, date | None]] = []
+    left = balance
+    k = 0
+    while left > 0:
+        due = (_add_months(first, k) if period == "month"
+               else first + timedelta(days=_PERIOD_DAYS.get(period, 7) * k))
+        amount = min(each, left)
+        terms.append((amount, due))
+        left -= amount
+        k += 1
+    return terms
+
+
 def _add_months(d: date, n: int) -> date:
     y, m = divmod(d.month - 1 + n, 12)
     year, month = d.year + y, m + 1
@@ -573,10 +598,16 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
     failures = turn.conversation.verify_failures
     base_conv = Conversation(verify_failures=failures)
     turn.note = intent.value
-    if reply.needs_human and intent not in (Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE):
+    rules_read_legal = intent is Intent.LEGAL and DISAGREE not in reply.review
+    if reply.needs_human and not rules_read_legal:
+        # nothing is recorded or sent on a reading that is not safe to act on (a legal
+        # hold the rules read only protects the customer, so it still goes on)
+        why = "; ".join(reply.review) or "low confidence"
         turn.commands.append(QueueForHuman(WorkItemKind.LOW_CONFIDENCE,
                                            f"parser unsure ({intent.value}, "
-                                           f"{reply.confidence:.2f})"))
+                                           f"{reply.confidence:.2f}): {why}"))
+        if intent is not Intent.OTHER:
+            turn.replies.append(ReplySpec("handoff_ack"))
         turn.conversation = base_conv
         turn.note = f"low_confidence:{intent.value}"
         return
@@ -595,6 +626,16 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         turn.replies.append(ReplySpec("dispute_ack"))
         turn.conversation = base_conv
     elif intent is Intent.PROMISE_TO_PAY:
+        rec = reply.recurrence
+        if rec is not None and rec.amount is not None and rec.first is not None:
+            # "300 a month from next Friday": a plan proposal, checked as a whole
+            plan = recurring_terms(to_minor(rec.amount, exp) or 0, rec.period, rec.first,
+                                   facts.balance_minor)
+            if plan:
+                first_term, *rest_terms = plan
+                _promise(first_term, facts, limits, now, turn, turn.conversation, rest_terms)
+                turn.note = "plan_proposed:" + turn.note
+                return
         terms = [(to_minor(p.amount, exp), p.date) for p in reply.promises]
         if not terms or all(d is None for _, d in terms):
             amount = terms[0][0] if terms else None

@@ -4,7 +4,8 @@
 benchmarked including process start), so it is dispatched before Typer and the rest of
 the application are imported. Every command starts with the regex programs cached by
 earlier runs (:mod:`bot.entrypoints.regex_cache`) and stores them when some were
-compiled afresh.
+compiled afresh. ``duebot parse`` hands the parser the shipped learned model
+(:mod:`storage.intent_model_file`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     regex_cache.load(cache)
     if args[:1] == ["parse"] and not ({"-h", "--help"} & set(args[1:])):
         from bot.entrypoints.parse_jsonl import run
+        from storage.intent_model_file import load_intent_model
 
         regex_cache.save(cache)
-        raise SystemExit(run(sys.stdin, sys.stdout))
+        raise SystemExit(run(sys.stdin, sys.stdout, load_intent_model()))
     try:
         from bot.entrypoints.cli_app import app
 

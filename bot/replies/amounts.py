@@ -10,6 +10,7 @@ times, phone and account digits are not amounts.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right, insort
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
@@ -56,9 +57,16 @@ def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
 
 
 # Digits (possessive quantifiers keep long digit runs linear).
-_EN_NUM = rx(r"(?<![\w.:/,$£€¥])(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?")
+_CODES = ("usd", "cad", "aud", "nzd", "gbp", "eur", "sgd", "hkd", "rmb", "cny", "us$", "s$", "hk$")
+# A currency code may stand right before the digits ("USD150", "CNY3000").
+_AFTER_CODE = "|".join(f"(?<={re.escape(c)})" for c in _CODES)
+_EN_NUM = rx(
+    r"(?:(?<![\w.:/,$£€¥])|" + _AFTER_CODE + r")(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?"
+)
+# "5 or 6 hundred": the digit is the start of a range of number words, read there.
+_DIGIT_RANGE_AFTER = rx(r"\s+(?:or|to|-)\s+\d{1,2}\s+(?P<scale>hundred|thousand|grand)\b")
 _EN_AFTER = rx(
-    r"(?P<mult>\s?(?:k|grand|thousand|hundred)\b)?(?P<ish>-?ish\b)?\s*+"
+    r"(?P<mult>\s?(?:k|grand|thousand|hundred|hundy|hunnid|hundo)\b)?(?P<ish>-?ish\b)?\s*+"
     r"(?P<cur>dollars?|bucks?|usd|pounds?|quid|euros?|eur|gbp|rmb|cny|yuan|dlls?|dlrs?|cad|aud)?"
 )
 _EN_NOT_AFTER = rx(
@@ -198,6 +206,7 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bin\s+full\b",
             r"\b(?:the\s+)?full\s+(?:amount|balance|payment|sum|thing|debt|total|bill)\b",
             r"\ball\s+of\s+it\b",
+            r"\bthe\s+(?:whole\s+)?lot\b",
             r"\b(?:have|get|got)\s+(?:it|this|that|everything)\s+paid\s+off\b",
             r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:off\s+)?(?:my|this|that|your)\s+"
             r"(?:whole\s+|full\s+|entire\s+|total\s+|outstanding\s+)?balance\b",
@@ -218,8 +227,10 @@ _standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = rx(
-    r"(?<![0-9a-z.,:/])(?:[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
-    r"[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
+    r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")"
+    r"[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
+    # a Chinese numeral may follow a comma ("大后天吧，两千五": NFKC makes "，" a ",")
+    r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
 _ZH_NOT_AFTER = rx(
@@ -350,6 +361,7 @@ def _merge_ranges(text: str, hits: list[AmountHit]) -> list[AmountHit]:
 
 def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
     hits: list[AmountHit] = []
+    done = 0
     for n, m in enumerate(_EN_NUM.finditer(text)):
         if n >= MAX_CANDIDATES:
             break
@@ -357,7 +369,15 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
         raw = m.group()
         has_cur = raw[0] in "$£€¥"
         digits = raw.lstrip("$£€¥ ").replace(",", "")
-        if _overlaps(start, end, blocked):
+        if start < done or _overlaps(start, end, blocked):
+            continue
+        rng = _DIGIT_RANGE_AFTER.match(text, end)
+        if rng is not None and digits.isdigit():
+            # "5 or 6 hundred": the lower bound, in the scale said once at the end
+            low = _valid(Decimal(int(digits) * (100 if rng.group("scale") == "hundred" else 1000)))
+            if low is not None:
+                hits.append(AmountHit(start, rng.end(), low, NUM))
+            done = rng.end()
             continue
         after = _EN_AFTER.match(text, end)
         mult = after.group("mult") if after else None
@@ -367,7 +387,7 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
         before = text[max(0, start - 30) : start]
         if not has_cur:
             prev = text[max(0, start - 4) : start].rstrip()
-            if prev.endswith(("usd", "gbp", "eur", "rmb", "cny", "us$")):
+            if prev.endswith(_CODES):
                 has_cur = True
         if not has_cur and not cur_after and _id_context(before):
             continue
@@ -387,7 +407,7 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
             if len(digits) >= 7 and "." not in digits:
                 continue
         if mult:
-            value *= 100 if mult.strip() == "hundred" else 1000
+            value *= 100 if mult.strip().startswith("hun") else 1000
         v = _valid(value)
         if v is None:
             continue

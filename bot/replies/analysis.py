@@ -37,6 +37,7 @@ class Analysis:
         "amount_starts",
         "amounts",
         "balance",
+        "chosen",
         "clause_starts",
         "clauses",
         "ctx",
@@ -49,6 +50,7 @@ class Analysis:
         "implicit_only",
         "lex",
         "lg",
+        "settled",
         "spans",
         "t",
     )
@@ -72,6 +74,10 @@ class Analysis:
         self.cues: dict[str, tuple[int, int]] = {}
         self.spans: list[Span] = []
         self.implicit_only = False
+        #: the reply was settled without clause analysis (a keyword, an acknowledgement)
+        self.settled = False
+        #: the indexes of the clauses that promise
+        self.chosen: list[int] = []
         self.dates: list[DateHit] = []
         self.amounts: list[AmountHit] = []
         self.clauses: list[tuple[int, int]] = []

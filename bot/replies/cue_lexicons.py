@@ -123,6 +123,8 @@ EN = Lexicon(
         r"attorney|state|bbb|police|authorities)",
         r"\b(?:call|calling|contact|get|involve|ring|phone)\s+(?:the\s+)?(?:police|cops)\b",
         r"\bharassment\s+(?:claim|complaint|lawsuit|case)",
+        r"\b(?:we|this\s+firm|this\s+office|firm)\s+(?:now\s+)?(?:act|acts|represent|represents)\s+for\b|"
+        r"\b(?:we|this\s+firm|this\s+office)\s+(?:now\s+)?represents?\b|\binstructed\s+this\s+firm",
     ),
     legal_not=_c(
         r"\b(?:company|employer|firm|business|boss|work|job|shop|store|factory|workplace|restaurant)"
@@ -147,6 +149,10 @@ EN = Lexicon(
         r"\bnot\s+\w+'s\s+(?:number|phone|cell|email|mobile)",
         r"^\W*(?:sorry\W+)?new\s+(?:number|phone|cell)\b",
         r"\bjust\s+got\s+this\s+(?:number|phone)|\bgot\s+this\s+(?:number|phone)",
+        r"\b(?:gave\s+up|had|used|changed)\s+(?:this|that|her|his|the)\s+(?:number|email)\b|"
+        r"\b(?:bought|have\s+had|'ve\s+had|had)\s+this\s+(?:number|phone|email)\b|"
+        r"\bthis\s+(?:number|email)\s+(?:before|used\s+to|was\s+(?:recycled|reassigned))|"
+        r"\bnumber\s+(?:was\s+|got\s+)?(?:recycled|reassigned)|\bprevious\s+owner",
         r"\b(?:this|my)\s+(?:is\s+a\s+)?new\s+(?:number|phone\s+number)\b",
         r"\bthis\s+(?:number|phone)\s+(?:has\s+been|is|was)\s+mine",
         r"\bbusiness\s+(?:line|number)\b",
@@ -200,7 +206,8 @@ EN = Lexicon(
         r"\bnever\s+agreed|\bnot\s+agreed|\bdidn'?t\s+agree|\bdid\s+not\s+agree",
         r"\b(?:didn'?t|did\s+not)\s+(?:sign|borrow|authori[sz]e|order|receive|take\s+out|open|make\s+"
         r"(?:this|that|these)|buy|apply|spend)",
-        r"\bscam(?:s|mers?|my)?\b(?<!or\sa\sscam)(?<!or\sjust\sa\sscam)",
+        r"\bscam(?:s|mers?|my)?\b(?<!or\sa\sscam)(?<!or\sjust\sa\sscam)(?<!is\sthis\sa\sscam)(?<!is\sit\sa\sscam)"
+        r"(?<!this\sa\sscam)",  # "is this a scam?" asks who is writing
         r"\bfraud\w*",
         r"\bidentity\s+theft|\bstole\s+my|\bstolen\b|\bhacked\b",
         r"\bunauthori[sz]ed",
@@ -241,6 +248,21 @@ EN = Lexicon(
         r"\bpolice\s+report\b",
         r"\bstatute\s+of\s+limitations|\btime[-\s]barred|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+(?:match|add\s+up)",
         r"\bcharged\s+(?:me\s+)?(?:for\s+)?(?:the\s+same|it)\s+(?:\w+\s+)?(?:twice|again)",
+        r"\b(?:account|it|this)\s+(?:was|were|has\s+been)\s+(?:closed|cancell?ed)\s+(?:in|on|back\s+in|"
+        r"last|years?)\b|\bclosure\s+letter|\breturned\s+(?:that|this|those)\b|\bshould\s+be\s+(?:zero|0|nothing)\b|"
+        r"\bnever\s+(?:provided|showed\s+up|delivered|worked|turned\s+up)|\bdouble[-\s]?billing|\bstatute[-\s]barred|"
+        r"\bnot\s+liable\b|\bwrong\s+amount|\bmore\s+than\s+what\s+(?:was|i)\s+agreed|\bnot\s+part\s+of\s+my\s+"
+        r"(?:agreement|contract)|\b(?:see|show\s+me)\s+the\s+(?:original\s+)?(?:agreement|contract)|"
+        r"\b(?:cannot|can'?t)\s+be\s+right|\bthat'?s\s+(?:wrong|not\s+right)|\bis\s+wrong\b|\bused\s+my\s+email",
+        r"\b(?:fees?|charges?|interest|rate)\b[^.?!]{0,40}?\b(?:unfair|not\s+fair|illegal|never\s+(?:agreed|told|"
+        r"mentioned|disclosed)|higher\s+than|more\s+than\s+(?:what\s+)?i\s+agreed|not\s+in\s+(?:the|my)\s+contract)",
+        r"\b(?:went\s+through|paid)\s+on\s+time\b|"
+        r"\bwhere\s+did\s+(?:the|this|that)\s+(?:extra|\w+\s+extra)|\bstatement\s+(?:says|shows|lists)|"
+        r"\b(?:never|didn'?t|did\s+not)\s+(?:arrive|arrived|get\s+the|deliver\w*|turn\s+up|show\s+up)|"
+        r"\barrived\s+(?:broken|damaged|faulty)|\b(?:faulty|defective|broken|damaged)\s+(?:goods|item|product|"
+        r"phone|couch|sofa|laptop|tv|car|furniture)|\bnever\s+(?:got|received)\s+(?:the|my|it|any)|"
+        r"\b(?:still|keep|kept)\s+(?:adding|charging|billing)|\bafter\s+i\s+(?:closed|cancell?ed)|"
+        r"\b(?:closed|cancell?ed)\s+(?:the|this|my)\s+(?:account|subscription|contract|membership)",
     ),
     fraud=rx(
         r"fraud|identity\s+theft|\bstole|hacked|unauthori[sz]ed|in\s+my\s+name|used\s+my\s+"
@@ -277,6 +299,11 @@ EN = Lexicon(
         r"\b(?:took|taken)\s+care\s+of\s+(?:it|this|that|the)\b(?<!will\stake)",
         r"\b(?:been|was|is|'s)\s+(?:already\s+)?taken\s+care\s+of\b",
         r"\bit'?s\s+(?:been\s+)?(?:done|settled|sorted)\b",
+        r"\bpd\s+(?:in\s+full|it|off|yesterday|yday|today)\b|\bpaid\s+off\b",
+        r"\b(?:settled|cleared)\s+(?:it\s+|this\s+|the\s+\w+\s+)?(?:through|via|with|by|using|on\s+the|last|"
+        r"yesterday|yday|this\s+morning)\b|^\W*(?:cleared|settled)\s+(?:it|this|that|the)\b",
+        r"\bsent\s+it\s+(?:just\s+now|already|earlier|this\s+morning|yesterday|yday)|\bsalary\s+deduction|"
+        r"\b(?:was|were|been)\s+(?:cleared|paid\s+off|deducted)\b",
     ),
     hardship=_c(
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
@@ -345,6 +372,11 @@ EN = Lexicon(
         r"\bsingle\s+parent|\b(?:husband|wife|partner)\s+left\b|\bleft\s+me\b",
         r"\bstroke\b|\bheart\s+attack|\brecover\w*|\btreatment\b|\bdiagnos\w*|\bbetween\s+jobs|\boff\s+work\b|"
         r"\bpay\s+for\s+(?:the|a|his|her|my\s+\w+'s)\s+funeral|\bfuneral\s+(?:costs?|expenses|bills?)",
+        r"\bharvest|\bcrops?\b|\bdrought|\bseasonal\b|\b(?:slow|off|quiet|dead)\s+season|\bwiped\s+(?:us\s+|me\s+)?out|"
+        r"\bmade\s+redundant|\b(?:ran|run|running)\s+out\s+of\s+(?:money|savings|cash)|\b(?:has|have)\s+run\s+out|"
+        r"\bbenefits?\s+(?:\w+\s+){0,2}(?:stopped|ended|cut|suspended|late)|\bno\s+longer\s+(?:get|receive)|"
+        r"\bcan'?t\s+find\s+(?:a\s+)?(?:job|work)|\bsplit\s+(?:it|this|the\s+\w+)\s+(?:up|into)|"
+        r"\bsmaller\s+(?:chunks|bits|instalments|installments)|\bspread\s+(?:it|this|the\s+\w+)\s+(?:out|over)",
     ),
     refuse=_c(
         r"\b" + _IM + r"\s+not\s+(?:\w+\s+)?(?:paying|gonna\s+pay|going\s+to\s+pay|giving|payin)",
@@ -372,6 +404,14 @@ EN = Lexicon(
         r"^\W*(?:nope\W+|no\W+|nah\W+)?(?:never|hell\s+no|not\s+a\s+chance|fat\s+chance|dream\s+on|"
         r"in\s+your\s+dreams|no\s+chance)\W*$",
         r"\bnot\s+a\s+chance\b|\bfat\s+chance\b|\bdream\s+on\b|\bin\s+your\s+dreams\b|\bhell\s+no\b",
+        r"\bnot\s+(?:gonna|going\s+to)\s+happen|\bnever\s+gonna\s+happen|"
+        r"\b(?:not|never)\s+(?:seeing|getting|gonna\s+(?:see|get))\s+(?:that|this|my|your|any|a)\s+"
+        r"(?:money|cash|penny|cent|dime)|\bnot\s+giving\s+(?:u|you|ya)\s+(?:a|one|any)\b|"
+        r"\bpound\s+sand|\bkick\s+rocks|\btake\s+a\s+hike|\bbite\s+me\b|\bup\s+yours|\bget\s+bent|"
+        r"\bover\s+my\s+dead\s+body|\b(?:ain'?t|aint|not)\s+happening\b|\byeah\s+right\b|"
+        r"\bno\s+way\s+(?:am\s+i|i'?m)\b|\bwhistle\s+for\s+it|\bjog\s+on\b|\bget\s+stuffed|"
+        r"\bnot\s+(?:giving|paying)\s+(?:you\s+)?(?:a\s+)?(?:penny|cent|dime|dollar|thing)|"
+        r"\b(?:decided|chosen)\s+not\s+to\s+pay|\bwhy\s+should\s+i\s+pay\b",
     ),
     callback=_c(
         r"\b(?:call|ring|phone|telephone|buzz)\s+(?:me|us)\b",
@@ -408,6 +448,11 @@ EN = Lexicon(
         r"\bsend\s+me\s+(?:a|the|my)\s+(?:statement|link|bill|invoice|details|breakdown)",
         r"\baccount\s+number|\bsort\s+code|\brouting\s+number|\bpayoff\s+amount|\bminimum\s+payment",
         r"\bdue\s+date|\bopening\s+hours|\bwebsite\b",
+        r"\b(?:can|could|do|does|will)\s+(?:i|you|u)\s+(?:pay|accept|take)\s+(?:\w+\s+)?(?:by|with|via|through|"
+        r"using|over|online|in\s+cash)\b|\bpayment\s+(?:link|options?|methods?|address|details)\b|"
+        r"\b(?:is|are)\s+there\s+(?:a|an|any)\s+(?:discount|app|minimum|fee|option|way)|"
+        r"\bwhat'?s\s+the\s+minimum|\bminimum\s+(?:i|amount|payment)|\bcredit\s+(?:score|report|rating|file)\b|"
+        r"\bdo\s+you\s+(?:offer|have|accept|take)\b",
     ),
     wh=rx(r"\b(?:how|where|what|which|who|whom|why|whether)\b"),
     promise=_c(
@@ -443,6 +488,7 @@ EN = Lexicon(
         r"^\W*(?:yes\W+)?i\s+will\W*$",
         r"\bif\s+(?:i|we)\s+(?:pay|send|paid|sent|can\s+pay|do)\b",
         r"\bi\s+promise\b",
+        r"\bi\s+got\s+(?:u|you|chu)\b|\bi\s+gotchu\b|\b(?:omw|on\s+my\s+way)\s+to\s+(?:the\s+bank|pay|the\s+branch)",
         r"\b(?:best|easiest|better|good|easier)\s+(?:time\s+)?(?:for\s+me\s+)?to\s+pay\b",
         r"\b(?:paying|sending|transferring)\s+(?:it|this|that|you|u|the\s+\w+|now|today|tonight|\$|£|€|\d)",
         r"\b(?:i'?ll|i\s+will|will|gonna|going\s+to)\s+(?:call|ring|phone|go|stop\s+by|come\s+in)\s+"
@@ -484,6 +530,9 @@ EN = Lexicon(
         r"\b(?:when|once|whenever|as\s+soon\s+as|soon\s+as|until|till|after)\s+(?:i'?m|im|we'?re)\s+(?:back|working|"
         r"employed|better|on\s+my\s+feet|able|paid\s+again|out\s+of\s+(?:the\s+)?hospital)\b",
         r"\bback\s+on\s+my\s+feet|\bwhen\s+things\s+(?:get\s+better|improve|pick\s+up|settle)",
+        r"\b(?:when|once|after|until|till)\s+(?:my\s+|the\s+|our\s+)?(?:business|work|sales|trade|shop|"
+        r"harvest|season|crop|things|orders?)\s+(?:picks?\s+up|improves?|gets?\s+better|recovers?|comes?\s+in|"
+        r"is\s+(?:in|back|better))",
         r"\bwhen\s+possible\b|\bif\s+(?:and\s+when|ever)\b|\bsomeday|\bone\s+day\b",
         r"\b(?:if|when|once)\s+(?:i|we)\s+(?:ever\s+)?win\b|\blottery\b|\bif\s+(?:i|we)\s+(?:ever\s+)?(?:get|have)\s+"
         r"(?:the\s+|any\s+|some\s+)?(?:money|cash|funds|a\s+job|work)\b",
@@ -570,6 +619,7 @@ ZH = Lexicon(
         r"消费者协会|曝光|媒体",
         r"报警|警察|公安|110",
         r"律师函",
+        r"判决|一审|二审|强制执行|调解书",
     ),
     legal_not=_z(
         r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"
@@ -620,11 +670,14 @@ ZH = Lexicon(
         r"用我(?:的)?(?:身份证|身份|名字|名义|信息|证件|资料)|(?:身份证|身份|信息|证件)(?:被|让人)|以我的名义|我的名义",
         r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
         r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
-        r"(?:账单|金额|费用|利息|账目|扣款|数字)有问题|不合理|核算|重新算|证明|合同(?!编号|号|编码|期限|到期|在哪)|凭证|依据|凭什么",
-        r"诈骗|骗子|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
+        r"(?:账单|金额|费用|利息|账目|扣款|数字|系统)有问题|不合理|核算|重新算|(?<!结清)(?<!还款)证明(?!吗|\?)|合同(?!编号|号|编码|期限|到期|在哪)|凭证|依据|凭什么",
+        r"(?<!会不会是)(?<!是不是)诈骗(?!吗)|骗子(?!吗)|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
         r"(?:这么|那么|太)(?:多|高)(?:的)?(?:利息|费用|违约金|手续费|罚息)",
+        r"不予认可|并未告知|没有告知|未告知|多算|重复了|收回去|拍卖了|并非本人|非本人|"
+        r"质量问题|没收到货|没发货|退货|坏的|不接受|什么鬼|根本没说|对不上|多出|超出部分|超过\d+%|"
+        r"(?:注销|销户|结清|还清)了?[^，,。？?]{0,8}(?:怎么|哪来|为什么|还有|又)|怎么还(?:有|在|收)|怎么又|哪来的",
     ),
     fraud=rx(
         r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗|身份证|名义|用我(?:的)?(?:身份|名字|信息)"
@@ -633,7 +686,8 @@ ZH = Lexicon(
         # "已经说了月底还" (I already said I'd pay) is not paid; "一早就转" is "first thing".
         r"(?:已经?|早(?<!一早)就|早已|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺|跟你们说)"
         + _STOPZH
-        + r"{0,8}?(?:还|转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|打给你们|打到|到账)",
+        + r"{0,16}?(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好催])|"
+        r"转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|打给你们|打到|到账)",
         r"打过去了|打到你们|汇过去了|到账了",
         r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
         r"(?:打|存|汇)(?:给你们|过去|到你们\S{0,4}|进去|到账)了",
@@ -661,12 +715,17 @@ ZH = Lexicon(
         r"生病|病倒|住院|做(?:完)?手术|出院|怀孕|坐月子|产假|火灾|着火|水灾|淹了|地震|家里出事|家里有人",
         r"生(?:完)?(?:孩子|小孩|宝宝)|没(?:有)?上班|不能上班|上不了班|病好|康复|治疗|化疗|等我(?:出院|好了|回来)",
         r"冻结|暂停|停一停|个性化|延期|展期|缓一缓|缓缓|(?:降低|减少|调低|少)(?:一点|一些)?(?:每月|每个月|月)?(?:的)?还款",
+        r"瘟|赔进去|血本无归|没法上班|上不了班|离职了没|"
+        r"收成|庄稼|遭灾|受灾|淡季|工伤|拖欠|周转不(?:开|过来|动)|压力山大|以贷养贷|网贷太多|全崩了|赔得精光|赔光|"
+        r"芭比q|破产了|被辞退|没活干|没活儿|揭不开|(?:利息|罚息|违约金)(?:能不能|可不可以|能否)?(?:全)?免|缓一个月|"
+        r"缓(?:一|两|几)个?(?:月|星期|周)|没得钱|钱不够",
     ),
     refuse=_z(
         r"不还(?<!不是不还)(?<!如果不还)(?<!要是不还)(?<!若不还)(?!款日|不)",
         r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
         r"要钱没有|要命一条|爱怎么(?:样|办|着)|不给(?:了)?(?=$|[，,。!！\s])|想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
         r"一分(?:钱)?(?:都|也)(?:不(?:会|给|还|想|可能)|没(?:打算|想))|随便你们|随你们|爱咋|有本事|告去吧|你们看着办|休想|没门|做梦",
+        r"不会偿还|不予偿还|拒绝偿还|不会支付|有钱也不还|懒得还|拉倒吧|死心吧|不可能还|你觉得我会还|还个屁|凭什么还|别做梦|发梦",
     ),
     callback=_z(
         r"(?:打|回)(?:我|个|一下|给我)?(?:的)?(?:电话|手机)|给我(?:打|回)(?:个)?电话|打电话给我|打给我",
@@ -674,12 +733,15 @@ ZH = Lexicon(
         r"回电|来电|打我(?:这个)?(?:号|手机)|打这个(?:号|电话)|电话(?:沟通|联系|说|里说|谈|详谈)",
         r"打电话(?!.{0,2}骚扰)",
         r"拨打|打(?:我)?(?:另一个|另外一个|另外的|其他|别的|这个)(?:号|电话|手机)|(?:联系|找)我(?=.{0,3}$)|(?:号码|电话|手机)(?:是)?\s*1[3-9]\d{9}",
-        r"人工|客服|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
+        r"人工|客服(?!电话(?:是)?多少|热线(?:是)?多少)|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
+        r"打过来|打回给我|call我|通话|回个电话|回电话",
         r"(?:找|让|叫)(?:你们)?(?:的)?(?:领导|经理|主管|负责人|上级|老板)",
     ),
     question=_z(
         r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"
         r"是不是|请问|咋",
+        r"(?:电话|号码|热线)(?:是)?多少|多久|(?:能不能|可以|能)用(?:支付宝|微信|云闪付|信用卡|银行卡|花呗)|卡号发|账号发|对公账户|征信|额度|"
+        r"结清证明|还款证明",
     ),
     wh=rx(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
     promise=_z(
@@ -699,10 +761,13 @@ ZH = Lexicon(
     uncertain=_z(
         r"等(?:我)?" + _STOPZH + r"{0,6}?(?:稳定|好了|好转|找到|有了|宽裕|缓过来)|"
         r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
-        r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再",
+        r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再|"
+        r"(?:赔偿|补偿|拆迁|保险|理赔)(?:款|金|费)?(?:下来|到了|到账)|"
+        r"等" + _STOPZH + r"{0,8}?下来(?:了)?(?:再|就)",
     ),
     negated_before=rx(
-        r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝|没有?能力|无力|没办法)$"
+        r"(?:不|没|没有|别|无法|没法|不能|不会|不想|不打算|没打算|不可能|拒绝|没有?能力|无力|没办法|"
+        r"没有?钱|钱不够|懒得|凭什么)$"
     ),
     block=_z(
         r"已|了(?:$|[，,。])|过了|的$",

@@ -227,7 +227,7 @@ _CNT = (
 )
 _DAYNUM = r"(?:[12]\d|3[01]|0?[1-9])"
 _TMR = (
-    r"(?:tomorrow|tmrw|tmrow|tmr|tmw|tomorow|tomorro|tommorow|tommorrow|tommorw|tomoro|"
+    r"(?:tomorrow|tmrw|tmrow|tmr|tmw|tomorow|tomorro|tommorow|tommorrow|tommorw|tomoro|tmorow|tmorrow|"
     r"tomoz|tomrw|tomm|2morrow|2moro|2mrw|2morow|2mro)"
 )
 
@@ -273,7 +273,8 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "eom",
-        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+)?month|month[-\s]?end|eom|this\s+month|"
+        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|teh\s+|da\s+)?(?:month|mnth|mth|mon|monht)|month[-\s]?end|eom|"
+        r"this\s+month|"
         r"later\s+this\s+month|the\s+month'?s\s+end|end\s+of\s+mo)\b",
     ),
     ("end_of_mon", r"\b(?:the\s+)?end\s+of\s+(?P<eo_m>" + _MON + r")\b"),
@@ -324,7 +325,8 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "in_days",
-        r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after)\s+(?P<ind_n>"
+        r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after|give\s+me|gimme)\s+"
+        r"(?P<ind_n>"
         + _CNT
         + r")\s*(?:more\s+|extra\s+)?(?P<ind_u>(?:business\s+|working\s+)?days?|weeks?|wks?|"
         r"fortnight)\b(?:'?s?\s+time)?",
@@ -457,6 +459,8 @@ _EN_TRIGGERS = frozenset(
         "tommorrow",
         "tommorw",
         "tomoro",
+        "tmorow",
+        "tmorrow",
         "tomoz",
         "tomrw",
         "tomm",
@@ -471,6 +475,8 @@ _EN_TRIGGERS = frozenset(
         "immediately",
         "straight",
         "inside",
+        "give",
+        "gimme",
         "over",
         "fortnight",
         "couple",
@@ -589,7 +595,9 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "z_past",
-        r"(?:昨天|昨晚|昨日|昨儿|前天|前晚|刚才|刚刚|前几天|前两天|上次|之前|早就|"
+        r"(?:昨天|昨晚|昨日|昨儿|前天|前晚|刚才|刚刚|前几天|前两天|上次|早就|"
+        # "之前" right after a day is "before that day" (LABELING.md: X之前 is X)
+        r"(?<![号日天一二三四五六七末底月周0-9])之前|"
         r"上(?:个|一)?(?:周|星期|礼拜)(?:"
         + _CN_WD
         + r"|末)?|上(?:个|一)?月(?:底|末|初)?|去年|"
@@ -639,7 +647,12 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ("z_dat3", r"大后天"),
     ("z_dat2", r"后天"),
     ("z_tmr", r"明天|明日|明早|明晚|明儿"),
-    ("z_today", r"今天|今日|今晚|今早|今儿|当天|马上|立刻|立即|现在|即刻|今夜|这会儿"),
+    (
+        "z_today",
+        r"今天|今日|今晚|今早|今儿|当天|马上|立刻|立即|现在|即刻|今夜|这会儿|"
+        # a time of day alone is today's ("下午就转"); after a day it belongs to that day
+        r"(?<![天日号一二三四五六七末])(?:下午|上午|中午|晚上|早上|傍晚)",
+    ),
     ("z_day", r"(?P<zd_d>" + _CN_N + r")\s*(?:号|日)(?!元)"),
     (
         "numeric",

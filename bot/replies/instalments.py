@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.replies.amounts import FULL, HALF, NUM, AmountHit, resolve
+from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, resolve
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
 from bot.replies.markers import ZH_THEN
-from bot.replies.model import PromiseTerm
+from bot.replies.model import PromiseTerm, Recurrence
 from bot.replies.regex_programs import rx
 
+# "这个月底还不上": a day followed by "cannot pay" is not promised.
+_CANNOT_AFTER = rx(r"\S{0,3}?(?:还不|付不|交不|没法|不能|不行|不了|can'?t|cannot|won'?t)")
+_THEN_EN = rx(
+    r"\b(?:then|by\s+then|that\s+day|the\s+moment\s+it\s+does|when\s+it\s+(?:comes|lands))\b"
+)
+_EVERY = rx(r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每")
 # "this saturday instead of friday": the day after these is not promised.
 _INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
 _EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
@@ -33,6 +39,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             for d in dates
             if d.kind != PAST
             and not _EXCLUDED_BEFORE.search(an.t, max(0, d.start - 14), d.start)
+            and not _CANNOT_AFTER.match(an.t, d.end)
         ]
         ins = _INSTEAD.search(an.t, s, e)
         if ins is not None and (
@@ -79,6 +86,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         rows.append(cur)
     rows = _merge_rows(rows)
     _attach_event_date(an, rows, clause_idx)
+    rows = _start_date(an, rows)
     if any(isinstance(r[0], AmountHit) and r[0].kind == NUM for r in rows):
         rows = [
             r
@@ -86,7 +94,17 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             if not (isinstance(r[0], AmountHit) and r[0].kind == FULL and not _concrete(r[1]))
         ]
     if len(rows) > 1:
-        rows = [r for r in rows if r[0] is not None or _concrete(r[1])] or rows[:1]
+        # "先还300，剩下的再说": the rest without a day is left open, not promised
+        rows = [r for r in rows if (r[0] is not None and not _left_open(an, r)) or _concrete(r[1])]
+        rows = rows or [[None, None, 0]]
+    if len(rows) > 1 and _EVERY.search(an.t):
+        # "£20 today and £20 every week after": the first instalment only (LABELING.md)
+        dated = {r[0].value for r in rows if isinstance(r[0], AmountHit) and _concrete(r[1])}
+        rows = [
+            r
+            for r in rows
+            if _concrete(r[1]) or not (isinstance(r[0], AmountHit) and r[0].value in dated)
+        ]
     seen: set[tuple[object, object]] = set()
     terms: list[PromiseTerm] = []
     for a, d, _ in rows:
@@ -106,6 +124,29 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
     if all(p.date is not None for p in terms):
         terms.sort(key=lambda p: p.date or dt.date.max)
     return tuple(terms)
+
+
+_START_BEFORE = rx(
+    r"(?:从|自|\bstarting(?:\s+(?:from|on|with))?|\bbeginning|\bcommencing|\bfirst\s+(?:one|payment)\s+"
+    r"(?:on|is|goes\s+out(?:\s+on)?))\s*$"
+)
+_START_AFTER = rx(r"\s*(?:开始|起)")
+
+
+def _start_date(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
+    """A recurring offer's stated start is its first instalment's date ("每周五还300，从这周五
+    开始": this Friday, not the Friday after)."""
+    amounts = [r for r in rows if isinstance(r[0], AmountHit)]
+    if len(amounts) != 1 or not _EVERY.search(an.t):
+        return rows
+    for d in an.dates:
+        if d.kind == DATE and (
+            _START_BEFORE.search(an.t, max(0, d.start - 30), d.start)
+            or _START_AFTER.match(an.t, d.end)
+        ):
+            row = amounts[0]
+            return [[row[0], d, row[2]]]
+    return rows
 
 
 def _merge_rows(rows: list[list[object]]) -> list[list[object]]:
@@ -138,6 +179,13 @@ def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[
     if len(rows) != 1 or _concrete(rows[0][1]):
         return
     first = clause_idx[0] if clause_idx else 0
+    if clause_idx and an.lg == "en":
+        s, e = an.clauses[first]
+        if _THEN_EN.search(an.t, s, e):
+            d = an.earlier_date(s)
+            if d is not None:  # "my salary comes in on the 25th, can I pay $300 then?"
+                rows[0][1] = d
+                return
     if clause_idx and an.lg == "zh":
         s, e = an.clauses[first]
         if ZH_THEN.search(an.t, s, e):
@@ -154,5 +202,105 @@ def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[
                 return
 
 
+_LATER = rx(
+    r"\W{0,2}(?:再说|再商量|再议|再看|以后再|回头再|later|we'?ll\s+see|to\s+be\s+discussed|tbd)"
+)
+
+
+def _left_open(an: Analysis, row: list[object]) -> bool:
+    """Whether a row is "the rest" put off for later ("剩下的再说", "the rest we'll see")."""
+    a = row[0]
+    return (
+        isinstance(a, AmountHit)
+        and a.kind == REST
+        and row[1] is None
+        and _LATER.match(an.t, a.end) is not None
+    )
+
+
 def _concrete(d: object) -> bool:
     return isinstance(d, DateHit) and d.kind == DATE
+
+
+_EVERY_EN = rx(
+    r"\b(?:every|each|per|a)\s+(?:(?P<other>other)\s+)?(?:(?P<n>two|2|couple\s+of)\s+)?"
+    r"(?P<unit>week|month|fortnight|day|paycheck|pay\s+period|mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|\b(?P<adverb>weekly|monthly|fortnightly|bi-?weekly|daily)\b"
+)
+_EVERY_ZH = rx(r"每(?:个)?(?P<unit>月|周|星期|礼拜|天|日)|按(?P<by>月|周)|(?P<two>每两周|每半个月)")
+
+
+def recurrence(an: Analysis, promises: tuple[PromiseTerm, ...]) -> Recurrence | None:
+    """The recurrence of a promise that repeats ("300 a month from next Friday", "每周五还200"),
+    or None. Its amount and first date are those of the first instalment."""
+    if len(promises) != 1:
+        return None  # instalments written out one by one are a plan already
+    if an.lg == "zh":
+        m = _EVERY_ZH.search(an.t)
+        if m is None:
+            return None
+        unit = m.group("unit") or m.group("by") or ""
+        period = "fortnight" if m.group("two") else "month" if unit == "月" else (
+            "day" if unit in ("天", "日") else "week"
+        )
+    else:
+        m = _EVERY_EN.search(an.t)
+        if m is None:
+            return None
+        unit = (m.group("unit") or m.group("adverb") or "").replace(" ", "")
+        if unit.startswith(("fortnight", "bi")) or m.group("n") or m.group("other"):
+            period = "fortnight" if not unit.startswith("month") else "month"
+        elif unit.startswith(("month",)):
+            period = "month"
+        elif unit.startswith(("day", "daily")):
+            period = "day"
+        elif unit.startswith(("pay",)):
+            return None  # every pay day: a schedule the parser cannot date
+        else:
+            period = "week"
+    first = promises[0]
+    return Recurrence(first.amount, period, first.date)
+
+
+#: Review reasons for promise terms the parser may have read wrongly.
+DATE_UNCLEAR = "promise date unclear"
+AMOUNT_UNCLEAR = "promise amount unclear"
+TERMS_UNCLEAR = "promise terms unclear"
+_LATIN_WORD = rx(r"[a-z]{3,}")
+
+
+def promise_doubts(an: Analysis, promises: tuple[PromiseTerm, ...]) -> tuple[str, ...]:
+    """Why the promise terms read from ``an`` may be wrong (empty: nothing to doubt).
+
+    A term without a date while the reply states a day the terms do not use ("I get my
+    pension on thursday, will pay 80 then"), or with a date while the reply ties the
+    payment to an event; a term without an amount while the reply has a number the
+    terms do not use ("CNY500 今晚转"); a conditional full amount next to a number; the
+    same date twice; an empty term beside real ones.
+    """
+    if not promises:
+        return ()
+    reasons: list[str] = []
+    used_dates = {p.date for p in promises if p.date is not None}
+    used_amounts = {p.amount for p in promises if p.amount is not None}
+    concrete = [d for d in an.dates if d.kind == DATE and d.value is not None]
+    undated = any(p.date is None for p in promises)
+    day_unused = any(d.value not in used_dates for d in concrete) or (
+        an.lg == "zh" and _LATIN_WORD.search(an.t) is not None  # "friday还500"
+    )
+    event_dated = bool(used_dates) and any(d.kind == EVENT for d in an.dates)
+    if (undated and day_unused) or event_dated:
+        reasons.append(DATE_UNCLEAR)
+    nums = [a for a in an.amounts if a.kind == NUM and a.value is not None]
+    number_unused = any(p.amount is None for p in promises) and any(
+        a.value not in used_amounts for a in nums
+    )
+    full_and_number = bool(nums) and any(a.kind == FULL for a in an.amounts)
+    if number_unused or full_and_number:
+        reasons.append(AMOUNT_UNCLEAR)
+    dates = [p.date for p in promises if p.date is not None]
+    if len(set(dates)) < len(dates) or (
+        len(promises) > 1 and any(p.amount is None and p.date is None for p in promises)
+    ):
+        reasons.append(TERMS_UNCLEAR)
+    return tuple(reasons)

@@ -222,6 +222,21 @@ _ZH_HOURS = rx(r"[^，,。]{0,4}?(?:几点|什么时候|上班|下班|营业|工
 _DEATH = rx(
     r"passed\s+away|\bdied\b|deceased|\bdead\b|funeral|passed\s+on|去世|过世|离世|已故|身故|病逝"
 )
+# The customer's death, told by someone else (LABELING.md "deceased").
+_DECEASED = rx(
+    r"passed\s+away|\bdied\b|\bdeceased\b|\b(?:is|was)\s+dead\b|passed\s+on\b|"
+    r"\bpassed\s+(?:last|this|in|on|recently|earlier|a\s+(?:few|couple))\b|no\s+longer\s+with\s+us|"
+    r"\bdeath\b|\bfuneral\b|\bestate\s+of\b|\b(?:my|our)\s+late\s+\w+|"
+    r"去世|过世|离世|已故|身故|病逝|身亡|死了|不在人世|(?:他|她|人)(?:已经)?不在了|过\S?身|"
+    r"(?:他|她|我(?:的)?(?:爸|妈|哥|姐|弟|妹|老公|老婆|丈夫|妻子|父亲|母亲|奶奶|爷爷|外婆|外公|儿子|女儿))"
+    r"\S{0,8}?走(?:了|的)|遗产|后事|丧事|\bpass\s+away"
+)
+
+
+def says_deceased(t: str) -> bool:
+    """Whether folded text ``t`` tells of a death (the customer's, when the reply is a
+    wrong party's)."""
+    return _DECEASED.search(t) is not None
 _MY_RELATIVE = rx(
     r"\bmy\s+(?:wife|husband|partner|mum|mom|mother|dad|father|son|daughter|child|kid|baby|brother|"
     r"sister)\b|我(?:的)?(?:老婆|老公|妈|爸|孩子|儿子|女儿)"
@@ -256,7 +271,7 @@ def find_top_cues(an: Analysis) -> None:
         first = _name_cue(an)
     if (
         first is not None
-        and (_DEATH.search(t, first[0], first[1]) or _MY_RELATIVE.search(t, 0, first[0]))
+        and _MY_RELATIVE.search(t, 0, first[1])
         and "hardship" in an.hits
         and not _THEIR_DEBT.search(t)
     ):

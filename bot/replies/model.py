@@ -66,9 +66,35 @@ class Span:
     value: str | None
 
 
+#: Media an opt-out can name (LABELING.md, "opt_out_scope"): ``this`` is the address the
+#: reply came from, ``all`` any contact at all.
+OPT_OUT_SCOPES: tuple[str, ...] = ("this", "all", "sms", "email", "chat", "calls")
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """A recurring offer ("300 a month from next Friday", "每周五还200").
+
+    ``amount`` per instalment (None when not said), ``period`` one of ``week``,
+    ``fortnight``, ``month`` (or ``day``), ``first`` the first instalment's date (None
+    when no start is said). The promise itself lists the first instalment only
+    (LABELING.md); this says the rest repeats, so the dialog can propose a plan.
+    """
+
+    amount: Decimal | None
+    period: str
+    first: dt.date | None
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a customer's reply says."""
+    """What a customer's reply says.
+
+    ``opt_out_scope`` lists the media an opt-out asks to stop (:data:`OPT_OUT_SCOPES`;
+    empty without an opt-out); ``deceased`` says the customer has died (the intent is
+    then ``wrong_party``); ``recurrence`` is set for a recurring offer; ``review`` gives
+    the reasons the reading alone is not safe to act on (see :attr:`needs_human`).
+    """
 
     intent: Intent
     opt_out: bool
@@ -77,17 +103,25 @@ class Reply:
     confidence: float
     spans: tuple[Span, ...]
     text: str
+    opt_out_scope: tuple[str, ...] = ()
+    deceased: bool = False
+    recurrence: Recurrence | None = None
+    review: tuple[str, ...] = ()
 
     @property
     def needs_human(self) -> bool:
-        """True when the reply should be routed to a person instead of automated.
+        """True when the reading alone is not safe to act on: a person should read it.
 
-        That is when confidence is below :data:`LOW_CONFIDENCE`. Confidence is 0.9
-        for a reply placed by a clear cue (0.95 for keywords and auto-replies) and
-        0.3 for an ``other`` reply of more than a few words that is not a greeting,
-        thanks or acknowledgement: content the parser could not place. Competing
-        intents (0.1 or 0.2 off), a very long message (0.1 off), a promise read
-        only from an amount and a date (0.75) and a question known only by its
-        "?" (0.7) lower it; short unplaced replies get 0.6.
+        That is when there is a :attr:`review` reason (the rules and the learned model
+        disagree, or are both unsure, or the promise's terms are unclear; see
+        :mod:`bot.replies.second_opinion`) or confidence is below
+        :data:`LOW_CONFIDENCE`. The rules' confidence is 0.9 for a reply placed by a
+        clear cue (0.95 for keywords and auto-replies) and 0.3 for an ``other`` reply of
+        more than a few words that is not a greeting, thanks or acknowledgement: content
+        the parser could not place. Competing intents (0.1 or 0.2 off), a very long
+        message (0.1 off), a promise read only from an amount and a date (0.75) and a
+        question known only by its "?" (0.7) lower it; short unplaced replies get 0.6.
+        With the model, confidence is the lower of the rules' and the model's
+        probability of the chosen intent.
         """
-        return self.confidence < LOW_CONFIDENCE
+        return bool(self.review) or self.confidence < LOW_CONFIDENCE

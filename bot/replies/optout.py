@@ -13,6 +13,8 @@ Every check is a single linear scan; nothing here truncates the input.
 
 from __future__ import annotations
 
+import re
+
 from bot.replies.cue_scanner import Parts, Scanner
 from bot.replies.regex_programs import rx
 
@@ -60,19 +62,33 @@ _CONTACT_EN = (
     r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|msging|call|calls|"
     r"calling|contact|contacting|email|emails|emailing|e-?mails?|e-?mailing|letter|letters|writing|write|"
     r"ring|ringing|phon(?:e|ing)|bother\w*|harr?ass\w*|hassl\w*|pester\w*|bug|bugging|spam\w*|hound\w*|"
-    r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send)"
+    r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send|"
+    r"disturb\w*|whatsapp\w*|wechat\w*|telegram\w*|dm|dms|dming|emailing)"
 )
 _REQUEST_EN_SRC = (
-    r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|"
+    r"\b(?:stop|quit|cease|enough\s+with)\s+(?:it\b|(?:(?:all|any|the|these|those|your|ur|this|that|both|"
     r"with\s+the|all\s+the|all\s+these|all\s+this|trying\s+to|sending\s+me|sending)\s+){0,2}"
     + _CONTACT_EN
     + r"\w*(?:\s+(?:me|us)\b)?)"
     r"|\b(?:do\s+not|don'?t|dont|never|pls\s+don'?t|please\s+don'?t|do\s+not\s+ever)\s+(?:ever\s+)?"
-    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out)"
-    r"\w*\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or)\b"
+    r"(?:anyhow\s+|even\s+|bother\s+to\s+)?"
+    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out|"
+    r"whatsapp|wechat|telegram|dm|send\s+me)"
+    r"\w*(?:\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or|message|messages|don'?t|dont|"
+    r"and|nor)\b|\s*(?:[,.!;]|$))"
+    r"|\bleft\s+alone\b|\bleave\s+(?:me|us)\s+(?:the\s+\w+\s+)?alone\b|\bsod\s+off\b"
+    r"|\b(?:take|remove)\s+(?:this|my|the)\s+(?:number|address|email(?:\s+address)?|phone)\s+off\b"
+    r"|\b(?:take|get)\s+(?:this|my)\s+(?:number|address|email(?:\s+address)?)\s+(?:off|out\s+of)\b"
+    r"|\blose\s+(?:this|my)\s+number\b"
+    r"|\b(?:please|pls|plz)\s+remove(?:\s+(?:me|us|this\s+number|my\s+number))?\W*$"
+    r"|\b(?:cease|stop|discontinue)\s+(?:all\s+|any\s+)?(?:further\s+)?(?:contact|communication|calls|"
+    r"collection)"
+    r"|\b(?:directed|required|requested?)\s+to\s+(?:cease|stop)\b"
+    r"|\bno\s+further\s+(?:contact|communication|collection|calls)"
     r"|\b(?:do\s+not|don'?t|dont|never)\s+send\s+(?:me\s+)?(?:any\s+more|anymore|more|these|any|another|"
     r"further)?\s*(?:texts?|messages?|emails?|letters?|mail|sms|notifications?|reminders?)"
-    r"|\bno\s+more\s+(?:texts?|messages?|calls?|emails?|contact|sms|msgs?|reminders?|letters?|"
+    r"|\bno\s+more\s+(?:phone\s+|text\s+|email\s+)?(?:texts?|messages?|calls?|emails?|contact|sms|msgs?|"
+    r"reminders?|letters?|"
     r"harr?ass\w*|notifications?)"
     r"|\bleave\s+(?:me|us)\s+(?:alone|be)\b|\bgo\s+away\b|\bfuck\s+off|\bf\s*off\b|\bpiss\s+off|\bget\s+lost"
     r"|\b(?:remove|delete|erase)\s+(?:me|my\s+(?:number|name|email|e-mail|details|info|information|phone|"
@@ -81,7 +97,7 @@ _REQUEST_EN_SRC = (
     r"|\bunsubscribe\b|\bunsub\b|\bopt\s*-?\s*(?:me\s+)?out\b|\bstop\s*all\b"
     r"|\b(?:lose|forget)\s+my\s+number\b"
     r"|\bcease\s+(?:all\s+)?(?:contact|communication)|\bcease\s+(?:and|&)\s+desist"
-    r"|\b(?:don'?t|do\s+not|dont)\s+want\s+(?:any\s+(?:more\s+)?|these\s+|your\s+|more\s+|to\s+(?:receive|"
+    r"|\b(?:don'?t|do\s+not|dont)\s+want\s+(?:any\s+(?:more\s+)?(?:of\s+(?:these|your|this)\s+)?|these\s+|your\s+|more\s+|to\s+(?:receive|"
     r"get|hear)\s+(?:any\s+(?:more\s+)?|these\s+|your\s+)?|to\s+be\s+)?(?:texts?|messages?|calls?|emails?|"
     r"contact(?:ed)?|sms|reminders?|notifications?)"
     r"|\bnot\s+(?:to\s+)?(?:contact|text|call|email)\s+me\b"
@@ -115,14 +131,60 @@ _KEY_ANY = rx(
 )
 
 _REQUEST_ZH = rx(
-    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:再|一直|老是|总是|天天|老)?(?:给我|跟我|对我)?"
-    r"(?:打|发|联系|催|烦|骚扰|找|"
-    r"来电|打扰|短信|电话|信息|消息|通知)"
+    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
+    r"(?:让\S{1,4}?)?"
+    r"(?:在(?:微信|电报|qq|tg|telegram|whatsapp|wechat|短信|邮件|邮箱|电话|app|网上)\S{0,2}?上?)?"
+    r"(?:(?:给|跟|对|往|向)(?:我|他|她|我们|我家人?|我的家人|本人)\S{0,4}?)?(?:再)?(?:直接)?"
+    r"(?:打|发|传|联系|催|烦|骚扰|找|轰炸|来电|打扰|短信|电话|信息|消息|通知|send|call|text)"
+    r"|(?:停止|暂停)(?:一切|所有|任何)?(?:对\S{1,12}?的)?(?:催收|催款|联系|骚扰)|停催|停止以任何方式联系"
+    r"|请勿(?:再)?(?:以任何方式)?(?:直接)?联系|拒收"
+    r"|[把将](?:我的?|这个|此)?(?:号码|手机号?|电话|邮箱|信息|资料|名字)?\S{0,12}?(?:删|移除)"
     r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
     r"|停止(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"
     r"|拉黑|(?:删|删除)(?:掉)?我的(?:号码|手机号|电话|信息|资料)|不想再?收到|不需要(?:再)?(?:发|打|联系)"
     r"|请勿打扰|免打扰|勿扰|滚"
 )
+
+
+# A threat conditioned on more contact asks to stop it (LABELING.md: scope all). The
+# threat itself is a lookahead: the cue is the contact ("再打我"), not the whole reply.
+_THREAT_EN = rx(
+    r"\b(?:(?:text|call|contact|email|e-mail|message|ring|phone|harr?ass|bother|hound|chase|write)\w*\s+"
+    r"(?:me|us|my\s+\w+(?:'s\s+\w+)?|her|him|them|this\s+number)(?:\s+\w+){0,3}?\s+"
+    r"(?:again|one\s+more\s+time|once\s+more)"
+    r"|(?:one\s+more|next|another)\s+(?:call|text|message|email|letter|time)"
+    r"|(?:if|next\s+time)\s+(?:you|u|this|it|anyone|i\s+get)\b[^.!?\n]{0,50}?"
+    r"(?:again|continues?|happens|one\s+more))"
+    r"(?=\b[^.!?\n]{0,70}?\b(?:report\w*|police|cops|sue|suing|court|cfpb|fca|ftc|ombudsman|complain\w*|"
+    r"lawyer|attorney|regulator|solicitor))"
+    r"|\b(?:report\w*|police|cops|sue|court|complain\w*)\b[^.!?\n]{0,60}?\b(?:if|when)\s+(?:you|u|they)\s+"
+    r"(?:keep|continue|carry\s+on|call|text|contact|ring|message|email|harr?ass|bother)\w*"
+    r"|\bfurther\s+(?:collection\s+)?(?:attempts|contact|calls|communication)\b[^.!?\n]{0,40}?\breported"
+)
+_THREAT_ZH = rx(
+    r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|给我|给我家|这样(?=\S{0,3}(?:骚扰|打|发|催))|来|找)"
+    r"(?=[^。！？!?\n]{0,24}?(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试))"
+)
+
+
+# Words every threat has (a cheap test before the threat patterns).
+_THREAT_WORDS_EN = (
+    "again", "more", "next", "another", "if ", "when", "contin", "happen", "further"
+)
+_THREAT_WORDS_ZH = (
+    "报警", "投诉", "举报", "起诉", "告你", "法院", "12315", "12378", "拉黑", "试试"
+)
+
+
+def _threat(text: str, lang: str) -> re.Match[str] | None:
+    """The first threat conditioned on more contact in ``text``, if any."""
+    if lang == "zh":
+        if any(w in text for w in _THREAT_WORDS_ZH):
+            return _THREAT_ZH.search(text)
+        return None
+    if any(w in text for w in _THREAT_WORDS_EN):
+        return _THREAT_EN.search(text)
+    return None
 
 
 def _keyword_clause(piece: str) -> bool:
@@ -156,6 +218,9 @@ def detect_opt_out(
     requests = _request_hits(text) if hits is None else hits.get("optout")
     if requests:
         return min(requests)
+    m = _threat(text, lang)
+    if m:
+        return m.span()
     if not _KEY_ANY.search(text):
         return None
     m = _EDGE_STOP.search(text)
@@ -169,3 +234,98 @@ def detect_opt_out(
     if _keyword_clause(text[pos:]):
         return pos, len(text)
     return None
+
+
+# ------------------------------------------------------------------ scope
+_SCOPE_EN = (
+    ("sms", rx(r"\b(?:texts?|texting|texted|txts?|txting|sms|text\s+messages?)\b")),
+    ("email", rx(r"\be-?mail\w*")),
+    ("chat", rx(r"\b(?:whatsapp\w*|wechat\w*|telegram\w*|chat|dms?|dming|messenger|signal)\b")),
+    (
+        "calls",
+        rx(
+            r"\b(?:call\w*|ring(?:ing)?|phoning|phone\s+calls?|voicemails?|robocalls?|"
+            r"by\s+(?:tele)?phone|(?:tele)?phone\s+(?:me|us))\b"
+        ),
+    ),
+)
+_SCOPE_ZH = (
+    ("sms", rx(r"短信|sms|text")),
+    ("email", rx(r"邮件|邮箱|e-?mail")),
+    ("chat", rx(r"微信|电报|tg|telegram|whatsapp|wechat|qq|私信|app上")),
+    ("calls", rx(r"电话|来电|打(?!扰|款|钱|过去)|call|拨打")),
+)
+# Contact of any kind: "don't contact me", "leave me alone", "stop harassing me",
+# "remove me from your list", "别烦我", "别催了", "不要再联系我".
+_ALL_EN = rx(
+    r"\b(?:contact\w*|alone|be\b|harr?ass\w*|hound\w*|chas\w*|disturb\w*|bother\w*|pester\w*|"
+    r"communicat\w*|cease|collection|list|further|off|away|lost|hell|reach\s+out|remove\s+me|"
+    r"take\s+me)\b"
+)
+_ALL_ZH = rx(
+    r"联系|烦|催(?!收(?:短信|信息|邮件|消息))|骚扰|打扰|勿扰|免打扰|找|名单|列表|拉黑|滚|一切|任何"
+)
+# A removal of the address the reply came from ("remove this number", "把号码删了"), and
+# "these messages": the address the reply came from.
+_THIS_ADDRESS = rx(
+    r"\b(?:remove|delete|take|lose|erase)\b[^.!?]{0,30}?\b(?:number|address|cell|mobile)\b|"
+    r"(?:号码|手机号?|电话)\S{0,12}?[删移]|[删移]\S{0,3}(?:号码|手机)|\b(?:these|this)\s+(?:messages?|texts?|reminders?|notifications?)\b"
+)
+_THIS_NUMBER = rx(r"\bthis\s+(?:number|address|email|phone|mobile)\b|这个号码?|此号")
+# Where the words of one request end: a new clause ("..., just call me", "，有事发邮件").
+_CLAUSE_END = rx(
+    r"[.!?;\n。！？；,，、]|\s(?:but|just|instead|only|use|and\s+(?:give|just|use|call\s+me|email\s+me|"
+    r"text\s+me))\b"
+)
+
+
+def _cue_spans(text: str, lang: str, hits: dict[str, list[tuple[int, int]]] | None) -> list[
+    tuple[int, int, bool]
+]:
+    """Every opt-out cue in ``text``: (start, end, whether it is a threat)."""
+    spans: list[tuple[int, int, bool]] = []
+    if lang == "zh":
+        spans += [(m.start(), m.end(), False) for m in _REQUEST_ZH.finditer(text)]
+    requests = _request_hits(text) if hits is None else hits.get("optout", [])
+    spans += [(s, e, False) for s, e in requests]
+    if _threat(text, lang) is not None:
+        threats = _THREAT_ZH if lang == "zh" else _THREAT_EN
+        spans += [(m.start(), m.end(), True) for m in threats.finditer(text)]
+    return sorted(spans)
+
+
+def opt_out_scope(
+    text: str, lang: str, hits: dict[str, list[tuple[int, int]]] | None = None
+) -> tuple[str, ...]:
+    """The media an opting-out reply asks to stop (LABELING.md "opt_out_scope"), in
+    :data:`~bot.replies.model.OPT_OUT_SCOPES` order.
+
+    Each opt-out cue is read to the end of its clause: a medium named there is stopped
+    ("stop calling my work", "别发短信了"); words of contact in general, a threat or a
+    request to be left alone stop all contact; a bare keyword or "stop sending these"
+    stops this address. ``all`` stands alone. Call only for a reply that opts out.
+    """
+    if _WHOLE.fullmatch(text):
+        return ("this",)
+    media, every = (_SCOPE_ZH, _ALL_ZH) if lang == "zh" else (_SCOPE_EN, _ALL_EN)
+    found: set[str] = set()
+    for s, e, threat in _cue_spans(text, lang, hits):
+        if threat:
+            return ("all",)
+        e = s + len(text[s:e].rstrip(",.!;， "))  # "don't call, text is fine": the comma ends it
+        end = _CLAUSE_END.search(text, e)
+        region = text[s : min(end.start() if end else len(text), e + (6 if lang == "zh" else 40))]
+        named = {name for name, pattern in media if pattern.search(region)}
+        if _THIS_ADDRESS.search(region) and "email" not in named:
+            found.add("this")  # "remove this number", "stop these reminders"
+        elif named:
+            found |= named
+        elif _THIS_NUMBER.search(region):
+            found.add("this")  # "stop contacting this number"
+        elif every.search(region):
+            found.add("all")
+        else:
+            found.add("this")
+    if "all" in found or not found:
+        return ("all",) if found else ("this",)
+    return tuple(x for x in ("this", "sms", "email", "chat", "calls") if x in found)

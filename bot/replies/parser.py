@@ -13,22 +13,26 @@ order wins.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 
 from bot.replies.amounts import find_amounts
 from bot.replies.analysis import Analysis
+from bot.replies.chinese_variants import simplify
 from bot.replies.confidence import confidence
 from bot.replies.cue_lexicons import LEXICONS
 from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
-from bot.replies.instalments import instalments
-from bot.replies.intent_cues import find_other_cues, find_top_cues
+from bot.replies.instalments import instalments, promise_doubts, recurrence
+from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
+from bot.replies.intent_model import IntentModel
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
-from bot.replies.normalize import detect_lang, fold
-from bot.replies.optout import detect_opt_out
+from bot.replies.normalize import Folded, detect_lang, fold
+from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
+from bot.replies.second_opinion import combine
 
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
@@ -39,7 +43,8 @@ _ACK_WORDS = (
     r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
     r"yes|yeah|yep|yup|ya|no|nope|nah|hi|hello|hey|fine|great|perfect|alright|sure|understood|lol|haha+|"
     r"good\s+(?:morning|afternoon|evening|night)|you\s+too|same\s+to\s+you|bye|"
-    r"好的?|好吧|好滴|收到|谢谢|多谢|感谢|嗯+|恩+|你好|您好|是的?|对|行|明白|了解|知道了?|哦+|噢+|喔+|哈+|呵+"
+    r"好的?|好吧|好滴|收到|谢谢|多谢|感谢|嗯+|恩+|你好|您好|是的?|对|行|明白|了解|知道了?|哦+|噢+|喔+|哈+|呵+|"
+    r"在吗|在不在|在么|dd"
 )
 # A reply made only of acknowledgements, greetings and emoji.
 # Atomic groups keep this linear ("嗯嗯嗯…" cannot be split in many ways).
@@ -53,6 +58,7 @@ def parse_reply(
     balance: Decimal | None = None,
     currency: str | None = None,
     lang: str | None = None,
+    model: IntentModel | None = None,
 ) -> Reply:
     """Read one customer reply.
 
@@ -60,14 +66,44 @@ def parse_reply(
     calendar day (a :class:`~datetime.date` is taken as that day). The parser reads no
     clock: anything else raises :class:`TypeError`. ``balance`` resolves "in
     full"/"half"; ``currency`` GBP or EUR reads numeric dates day/month. ``lang``
-    ("en"/"zh") skips language detection. Never raises on any ``str`` text; time is
-    linear in its length.
+    ("en"/"zh") skips language detection. ``model`` is the learned second opinion
+    (:mod:`bot.replies.second_opinion`); without it the rules decide alone and
+    :attr:`~bot.replies.model.Reply.needs_human` follows their confidence. Never raises
+    on any ``str`` text; time is linear in its length.
     """
     today = now.date() if isinstance(now, dt.datetime) else now
     if not isinstance(today, dt.date):
         raise TypeError(f"now must be a datetime, not {type(now).__name__}")
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    folded, t, lg = prepare(text, lang)
+    ctx = context(today, (currency or "").upper() in _DAY_FIRST)
+    an = Analysis(folded, t, lg, LEXICONS[lg], ctx, balance)
+    reply = _read(an)
+    if model is not None and not an.settled:
+        combined = combine(reply, model.opinion(t, lg))
+        if combined.intent is not reply.intent:
+            promises: tuple[PromiseTerm, ...] = ()
+            if combined.intent is Intent.PROMISE_TO_PAY:
+                promises = instalments(an, an.chosen or list(range(len(an.clauses))))
+            combined = replace(combined, promises=promises)
+        reply = combined
+    if reply.intent is Intent.PROMISE_TO_PAY:
+        doubts = promise_doubts(an, reply.promises)
+        rec = recurrence(an, reply.promises)
+        if rec is not None or doubts:
+            reply = replace(reply, recurrence=rec, review=reply.review + doubts)
+    if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
+        # "he passed away last month": held for a person, not treated as a wrong number
+        reply = replace(reply, deceased=True)
+    return reply
+
+
+def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
+    """The text the parser reads: ``text`` folded, the folded text with quoted history and
+    signatures masked (Chinese: traditional and dialect forms read as Simplified
+    Mandarin, :mod:`~bot.replies.chinese_variants`), and its language (``lang`` when it
+    is "en" or "zh")."""
     folded = fold(text)
     t = folded.text
     if may_have_quotes(t):
@@ -75,8 +111,9 @@ def parse_reply(
     if "\n" in t:
         t = mask_signature(t)
     lg = lang if lang in LEXICONS else detect_lang(t)
-    ctx = context(today, (currency or "").upper() in _DAY_FIRST)
-    return _read(Analysis(folded, t, lg, LEXICONS[lg], ctx, balance))
+    if lg == "zh":
+        t = simplify(t)
+    return folded, t, lg
 
 
 def _read(an: Analysis) -> Reply:
@@ -88,10 +125,13 @@ def _read(an: Analysis) -> Reply:
         an.add_span(opt[0], opt[1], "opt_out", None)
         if opt == (0, len(t)):  # the whole reply is an opt-out keyword ("STOP", "退订")
             an.add_span(0, len(t), "intent", Intent.STOP.value)
+            an.settled = True
             return _reply(an, Intent.STOP, True, (), 0.95)
     if not _CONTENT.search(t):
+        an.settled = True
         return _reply(an, Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
     if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
+        an.settled = True
         return _reply(an, Intent.OTHER, False, (), 0.9)
     find_top_cues(an)
     cues = an.cues
@@ -122,9 +162,10 @@ def _read(an: Analysis) -> Reply:
     scan_anchored(t, an.lg, hits, an.clause_starts)
     an.hit_starts = {k: [h[0] for h in v] for k, v in an.hits.items()}
     if "auto_reply" in an.hits:
+        an.settled = True
         return _reply(an, Intent.OTHER, opt is not None, (), 0.95)
     find_other_cues(an)
-    chosen = promise_clauses(an)
+    an.chosen = chosen = promise_clauses(an)
     promises: tuple[PromiseTerm, ...] = ()
     if chosen:
         an.cues.setdefault("promise_to_pay", an.clauses[chosen[0]])
@@ -149,7 +190,10 @@ def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
     spans = tuple(sorted(an.spans, key=lambda s: (s.start, s.end)))
-    return Reply(intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original)
+    scope = opt_out_scope(an.t, an.lg, an.hits) if opt_out else ()
+    return Reply(
+        intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original, scope
+    )
 
 
-__all__ = ["parse_reply"]
+__all__ = ["parse_reply", "prepare"]

@@ -50,6 +50,10 @@ _ZH_PAY_AFTER_DATE = rx(
     r"给(?=你|您|$|[，,。!！吧])|还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好])|转|付|交|缴|打款|打钱|汇款|结清|还款|"
     r"打过去|打给(?!我)|打到|到账|扣(?!了|过)|存进去|存钱|去银行"
 )
+_ZH_SHORT_FILL = rx(
+    r"(?:[\s，,。.！!~]|吧|呢|啊|哈|最晚|最迟|之前|以前|前|以内|内|左右|来块|块钱|块|元|的|大概|差不多|先|"
+    r"行|可以|好|ok|那就|就)*"
+)
 _ZH_STILL = rx(r"还(?:有|是|在|没|要|得|欠|显示|发|打|能|可以|会|不|差|剩|想)")
 _OFFER_WORDS_EN = rx(
     r"^\W*(?:ok(?:ay)?|sure|yes|yeah|yep|fine|alright|deal|how\s+about|what\s+about|maybe|i\s+can)\b(?!')"
@@ -64,7 +68,8 @@ _EN_NEGATION = rx(r"\b(?:not|never|n't)\b")
 _EN_LESS = rx(r"\b(?:less|lower|smaller|reduce\w*)\b")
 _EN_FUTURE = rx(r"\b(?:will|'ll|ll|gonna|going\s+to|can|could|should|would)\b")
 _ZH_ALREADY_PAID = rx(
-    r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,8}?(?:还|转|付|交|缴|结清|打款)"
+    r"(?:已经?|(?<!一)早就|刚刚?|之前就)(?!说|讲|告诉|答应|保证|承诺)[^，,。]{0,16}?"
+    r"(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好催])|转|付|交|缴|结清|打款|打到|打过去|汇)"
 )
 _ZH_PAID_PARTICLE = rx(
     r"(?:还|转|付|交|缴|结)(?:款|钱|账|清|完|上|过去|过)?(?:了|的)|到账(?:了|的)|(?:打|存|汇)(?:给你们|过去|进去|到账)(?:了|的)"
@@ -94,7 +99,16 @@ _SPAN = rx(
     r"(?:days?|weeks?|months?)\b"
 )
 _DEFER = rx(r"\b(?:defer|postpone|push|delay|move)\b")
-_SHORT_FILL = rx(r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on)?\W*$")
+_SHORT_FILL = rx(
+    r"\W*(?:say|maybe|or|like|probably|prob|ideally|hopefully|by|on|(?:first\s+(?:one|payment)\s+)?"
+    r"(?:starting|start|beginning|commencing)(?:\s+(?:from|on|with))?|from|先?从|自|由)?\W*$"
+)
+# "from next Friday": what may follow the date of a clause that only says when a
+# promise starts.
+_START_TAIL = rx(
+    r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on|morning|afternoon|evening|night|after\s+lunch|latest|"
+    r"at\s+the\s+latest|上午|下午|晚上|早上|之前|前|以前)?[\s.!,。！，吧]*$"
+)
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
@@ -208,6 +222,19 @@ def _neighbour_clauses(an: Analysis, chosen: list[int], extra: set[int]) -> None
                 and len(t[ps:pe].strip()) <= 12
             ):
                 extra.add(i - 1)
+        if not amts and i + 1 < len(an.clauses) and i + 1 not in picked:
+            ns, ne = an.clauses[i + 1]
+            nd, na = an.clause_items(ns, ne)
+            if (
+                len(na) == 1
+                and na[0].kind in (NUM, FULL, HALF)
+                and not nd
+                and not SENTENCE_BREAK.search(t, e, ns)
+                and not an.blocked(ns, ne)
+                and not any(an.hits_in(c, ns, ne) for c in ("hardship", "question"))
+                and len(t[ns:ne].strip()) <= 12
+            ):
+                extra.add(i + 1)  # "今晚转你，500多": the amount follows the promise
         if (
             amts
             and not any(d.kind == DATE for d in dates)
@@ -222,7 +249,7 @@ def _neighbour_clauses(an: Analysis, chosen: list[int], extra: set[int]) -> None
                 and nd[0].kind == DATE
                 and not SENTENCE_BREAK.search(t, e, ns)
                 and _SHORT_FILL.fullmatch(t[ns : nd[0].start]) is not None
-                and not t[nd[0].end : ne].strip(" .!,")
+                and _START_TAIL.fullmatch(t[nd[0].end : ne]) is not None
             ):
                 extra.add(i + 1)
 
@@ -237,7 +264,16 @@ def _short_offer(an: Analysis) -> bool:
         return False
     if any(c in an.hits for c in ("hardship", "question", "uncertain", "cant_until")):
         return False
-    return _ZH_PAY_CHAR.search(an.t) is not None
+    if _ZH_PAY_CHAR.search(an.t) is not None:
+        return True
+    # "大后天吧，两千五", "最晚下周五，八百来块": an amount and a day and nothing else
+    spans = sorted([(d.start, d.end) for d in an.dates] + [(a.start, a.end) for a in an.amounts])
+    rest, pos = [], 0
+    for s, e in spans:
+        rest.append(an.t[pos:s])
+        pos = max(pos, e)
+    rest.append(an.t[pos:])
+    return _ZH_SHORT_FILL.fullmatch("".join(rest)) is not None
 
 
 def _bare_amount(an: Analysis) -> bool:
@@ -265,6 +301,8 @@ def _clause_promise(
     has_amount = bool(amts)
     zh = an.lg == "zh"
     e = s + len(c)
+    if an.hits_in("refuse", s, e):
+        return None  # a clause that refuses never promises ("you'll get nothing from me")
     question_form = zh and bool(
         an.hits_in("offer_question", s, e) or an.hits_in("question", s, e)
     )

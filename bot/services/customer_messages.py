@@ -18,6 +18,7 @@ from bot.domain.messages import ChannelKind, InboundMessage, SinkResult
 from bot.domain.money import exponent, from_minor
 from bot.domain.verification import VerificationMethod
 from bot.domain.work_items import WorkItemKind, work_item
+from bot.replies.intent_model import IntentModel
 from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dialog_commands import carry_out
@@ -34,6 +35,8 @@ class DialogSettings:
     limits: dialog.Limits
     verification: VerificationMethod = VerificationMethod.DOB
     day_first: bool = False  # how a typed date of birth is read (05/06 = 5 June)
+    #: the reply parser's learned second opinion (None: the rules decide alone)
+    intent_model: IntentModel | None = None
 
 
 def match_case(uow: UnitOfWork, event: InboundMessage) -> Case | None:
@@ -83,7 +86,7 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
     cp = case.contact(event.channel, event.sender)
     local_now = now.astimezone(ZoneInfo(case.timezone))
     reply = parse_reply(event.text, local_now, from_minor(case.balance_minor, case.currency),
-                        case.currency, case.language)
+                        case.currency, case.language, settings.intent_model)
     uow.messages.set_intent(message_id, reply.intent.value)
     assert case.id is not None
     person = None

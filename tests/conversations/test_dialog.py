@@ -34,8 +34,9 @@ from bot.conversations.dialog import (
     normalise_answer,
     plan_options,
     plan_terms,
+    recurring_terms,
 )
-from bot.replies.model import Intent, PromiseTerm, Reply
+from bot.replies.model import Intent, PromiseTerm, Recurrence, Reply
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York
 TODAY = date(2026, 12, 1)
@@ -157,13 +158,90 @@ def test_other_the_parser_could_not_place_goes_to_a_person() -> None:
 
 
 @pytest.mark.parametrize("intent", [Intent.OTHER, Intent.PROMISE_TO_PAY, Intent.PAID,
-                                    Intent.HARDSHIP, Intent.QUESTION])
+                                    Intent.HARDSHIP, Intent.QUESTION, Intent.DISPUTE,
+                                    Intent.WRONG_PARTY, Intent.REFUSE])
 def test_low_confidence_only_queues_for_a_person(intent: Intent) -> None:
     turn = run(rep(intent, "asdf qwerty", confidence=0.3,
                    promises=(("50", TODAY + timedelta(days=3)),)))
     assert [(type(c), getattr(c, "kind", None)) for c in turn.commands] == [
         (QueueForHuman, "low_confidence")]
-    assert turn.replies == []
+    # the neutral handoff answer, nothing that acts on the reading
+    assert templates(turn) == ([] if intent is Intent.OTHER else ["handoff_ack"])
+    assert turn.conversation.state is State.IDLE
+
+
+@pytest.mark.parametrize(("intent", "promises"), [
+    (Intent.PROMISE_TO_PAY, (("50", TODAY + timedelta(days=3)),)),
+    (Intent.DISPUTE, ()), (Intent.PAID, ()), (Intent.HARDSHIP, ()),
+])
+def test_needs_human_blocks_every_automatic_action(
+        intent: Intent, promises: tuple[tuple[str | None, date | None], ...]) -> None:
+    # confident rules, but the learned model disagrees: the reply is not safe to act on
+    reply = replace(rep(intent, "I'll pay 50 friday", promises=promises),
+                    review=("rules and model disagree",))
+    assert reply.needs_human
+    turn = run(reply, facts=VERIFIED)
+    assert [type(c) for c in turn.commands] == [QueueForHuman]
+    assert queued(turn) == ["low_confidence"]
+    assert "rules and model disagree" in turn.commands[0].detail
+    assert templates(turn) == ["handoff_ack"]
+
+
+def test_needs_human_still_lets_an_opt_out_bind() -> None:
+    reply = replace(rep(Intent.PROMISE_TO_PAY, "ill pay 50 fri, stop texting", opt_out=True,
+                        promises=(("50", TODAY + timedelta(days=3)),)),
+                    review=("model unsure",))
+    turn = run(reply)
+    assert OptOutContact() in turn.commands and not only(turn, MakePromise)
+    assert queued(turn) == ["low_confidence"]
+    assert templates(turn) == ["opt_out_confirmed"]
+
+
+def test_needs_human_legal_reading_still_holds_the_case() -> None:
+    reply = replace(rep(Intent.LEGAL, "my lawyer will call"), review=("model unsure",))
+    turn = run(reply)
+    assert only(turn, PlaceLegalHold) and queued(turn) == ["legal"]
+    # but a legal reading the rules did not make (the model's alone) is only queued
+    guess = replace(rep(Intent.LEGAL, "I saw the letter"), review=("rules and model disagree",))
+    turn = run(guess)
+    assert not only(turn, PlaceLegalHold) and queued(turn) == ["low_confidence"]
+    assert templates(turn) == ["handoff_ack"]
+
+
+# ------------------------------------------------------------------ recurring offers
+def test_recurring_offer_within_policy_is_recorded_as_a_plan() -> None:
+    first = TODAY + timedelta(days=3)
+    reply = replace(rep(Intent.PROMISE_TO_PAY, "300 a month from friday",
+                        promises=(("300", first),)),
+                    recurrence=Recurrence(Decimal("300"), "month", first))
+    turn = run(reply)
+    [promise] = [c for c in turn.commands if isinstance(c, MakePromise)]
+    assert promise.terms == ((30_000, first), (30_000, date(2027, 1, 4)),
+                             (30_000, date(2027, 2, 4)), (10_000, date(2027, 3, 4)))
+    assert templates(turn) == ["promise_confirmed"]
+    assert turn.note.startswith("plan_proposed:")
+
+
+def test_recurring_offer_outside_policy_is_not_a_single_promise() -> None:
+    first = TODAY + timedelta(days=2)
+    # 20 a week is 50 instalments: more than the profile allows, and each below 10%
+    reply = replace(rep(Intent.PROMISE_TO_PAY, "20 a week from thursday",
+                        promises=(("20", first),)),
+                    recurrence=Recurrence(Decimal("20"), "week", first))
+    turn = run(reply, facts=VERIFIED)
+    assert not only(turn, MakePromise)
+    assert queued(turn) == ["promise_negotiation"]
+    assert "too_many_instalments" in turn.commands[0].detail
+    assert templates(turn) == ["promise_out_of_policy"]
+
+
+def test_recurring_terms_cover_the_balance() -> None:
+    first = date(2026, 12, 4)
+    assert recurring_terms(40_000, "week", first, 100_000) == [
+        (40_000, first), (40_000, date(2026, 12, 11)), (20_000, date(2026, 12, 18))]
+    assert recurring_terms(50_000, "fortnight", first, 100_000)[1] == (50_000,
+                                                                        date(2026, 12, 18))
+    assert recurring_terms(0, "week", first, 100_000) == []
 
 
 # ------------------------------------------------------------------ opt-out

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 from bot.entrypoints.parse_jsonl import run
+from storage.intent_model_file import load_intent_model
 
 
 def _run(lines: list[str]) -> tuple[int, list[dict]]:
@@ -44,11 +45,16 @@ def test_answers_each_line_in_order():
     assert out[0] == {
         "intent": "promise_to_pay",
         "opt_out": False,
+        "opt_out_scope": [],
+        "deceased": False,
         "promises": [{"amount": "200.00", "date": "2026-11-27"}],
+        "recurrence": None,
+        "needs_human": False,
         "lang": "en",
         "confidence": out[0]["confidence"],
     }
     assert out[1]["intent"] == "stop" and out[1]["opt_out"] is True and out[1]["promises"] == []
+    assert out[1]["opt_out_scope"] == ["this"] and out[1]["needs_human"] is False
     assert out[2]["id"] == "zh-1" and out[2]["promises"] == [
         {"amount": "2000.00", "date": "2026-12-11"}
     ]
@@ -151,8 +157,30 @@ def test_fast_rendering_matches_json_dumps():
         {"id": 7, "text": "STOP", "now": "2026-12-07T09:00:00+00:00"},
         {"text": "下周五还一半", "now": "2026-12-07T09:00:00+08:00", "balance": "845.35"},
         {"text": "ok", "now": "2026-12-07T09:00:00+00:00", "lang": "en"},
+        {"text": "$50 every friday, stop texting me", "now": "2026-12-07T09:00:00+00:00"},
+        {"text": "他上个月去世了，别再打电话了", "now": "2026-12-07T09:00:00+08:00"},
+        {"text": "the weather was odd and my cousin came by", "now": "2026-12-07T09:00:00Z"},
     ]
+    model = load_intent_model()
     for rec in records:
-        want = json.dumps(answer(rec))
-        got = _render(_reply_of(rec), json.dumps(rec["id"]) if "id" in rec else None)
-        assert got == want
+        for m in (None, model):
+            want = json.dumps(answer(rec, m))
+            got = _render(_reply_of(rec, m), json.dumps(rec["id"]) if "id" in rec else None)
+            assert got == want
+
+
+def test_every_line_says_whether_a_person_must_read_it() -> None:
+    code, out = _run(
+        [
+            json.dumps({"text": t, "now": "2026-12-07T10:00:00+08:00"}, ensure_ascii=False)
+            + "\n"
+            for t in ("我失业了，现在没钱还，能不能分期", "he passed away last month", "STOP")
+        ]
+    )
+    assert code == 0
+    for o in out:
+        assert isinstance(o["needs_human"], bool)
+        assert isinstance(o["opt_out_scope"], list) and isinstance(o["deceased"], bool)
+    assert out[0]["intent"] != "promise_to_pay" or out[0]["needs_human"]
+    assert out[1]["intent"] == "wrong_party" and out[1]["deceased"] is True
+    assert out[2]["opt_out_scope"] == ["this"]

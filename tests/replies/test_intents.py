@@ -227,7 +227,7 @@ EN_CASES = [
         "how about 100 now and 100 every month after",
         "promise_to_pay",
         False,
-        [("100.00", "2026-12-07"), ("100.00", None)],
+        [("100.00", "2026-12-07")],  # a recurring offer: the first instalment (LABELING.md)
     ),
     ("i lost my job so i cant pay till i get a new one", "hardship", False, []),
     ("My hours were cut, can we do $25 a week?", "promise_to_pay", False, [("25.00", None)]),
@@ -353,12 +353,13 @@ EN_CASES = [
         "I'm waiting on my tax refund, should be in a couple of weeks, then I'll pay it all",
         "promise_to_pay",
         False,
-        [("1000.00", None)],
+        [("1000.00", "2026-12-21")],  # the event's date when stated (LABELING.md)
     ),
     ("no", "other", False, []),
     ("No I can't", "hardship", False, []),
     ("Who is this", "question", False, []),
-    ("is this a scam?", "dispute", False, []),
+    ("is this a scam?", "question", False, []),  # asks who is writing (the corpus writers agree)
+    ("this is a scam, I never had an account with you", "dispute", False, []),
     ("pls stop", "stop", True, []),
     ("I want to pay but I can't right now", "hardship", False, []),
     ("I will pay when I can", "hardship", False, []),
@@ -1028,7 +1029,7 @@ ZH_CASES = [
     ("我已经申请破产", "legal", False, []),
     ("我要去法院起诉你们", "legal", False, []),
     ("我已经投诉到银保监会了", "legal", False, []),
-    ("再打电话我就报警", "legal", False, []),
+    ("再打电话我就报警", "legal", True, []),  # a threat conditioned on more contact opts out
     ("请打电话给我", "callback", False, []),
     ("转人工服务", "callback", False, []),
     ("让你们客服联系我", "callback", False, []),
@@ -1100,7 +1101,7 @@ ZH_CASES = [
     ("这是我爸的卡，他去年走的", "wrong_party", False, []),
     ("我的律师会联系你们", "legal", False, []),
     ("我要投诉你们", "legal", False, []),
-    ("你们再骚扰我就报警", "legal", False, []),
+    ("你们再骚扰我就报警", "legal", True, []),
     ("回个电话给我", "callback", False, []),
     ("找你们领导跟我说", "callback", False, []),
     ("人工", "callback", False, []),

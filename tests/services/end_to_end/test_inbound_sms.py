@@ -315,7 +315,9 @@ async def test_unclear_message_only_goes_to_a_person(sqlite_engine: Engine,
         await w.sms(PHONE, "I saw the letter you sent to my mother last week about it")
         await w.sms(PHONE, "thanks")
         await w.dispatch()
-        assert w.sms_to(PHONE) == []
+        # a reading not safe to act on gets the neutral handoff answer, nothing else
+        assert all("member of our team" in body for body in w.sms_to(PHONE))
+        assert len(w.sms_to(PHONE)) <= 1
         assert w.kinds() == ["other", "low_confidence"]
         assert all(item.message_id is not None for item in w.work())
 
