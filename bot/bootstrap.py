@@ -38,10 +38,13 @@ from storage.db import make_engine
 if TYPE_CHECKING:
     from bot.campaigns.model import Campaign
     from bot.conversations.template_renderer import TemplateRenderer
+    from bot.conversations.template_spec import TemplateSpec
     from bot.conversations.template_store import TemplateStore
     from bot.domain.brand import Brand
+    from bot.policy.pressure import PressureLexicon
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.chat_linking import ChatOnboarding
+    from bot.services.content import Content
     from bot.services.customer_messages import DialogSettings
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
@@ -186,10 +189,30 @@ class Container:
         return self.settings.brand
 
     @cached_property
-    def templates(self) -> TemplateStore:
-        from storage.template_files import load_templates
+    def pressure(self) -> PressureLexicon:
+        """The threat and pressure patterns every template is linted with."""
+        from storage.pressure_files import shipped_pressure_lexicon
 
-        return load_templates(self.settings.template_dir)
+        return shipped_pressure_lexicon()
+
+    @cached_property
+    def content(self) -> Content:
+        """The templates and campaigns in use, checked where they are used (start-up,
+        reload, every use): see ``bot/services/content.py``."""
+        from bot.conversations.template_check import TemplateCheck
+        from bot.policy.profiles import get_profile
+        from bot.services.content import Content
+        from storage.content_files import DiskContent
+
+        files = DiskContent(self.settings.template_dir, Path(self.settings.campaign_dir))
+        return Content(files, TemplateCheck((self.profile,), self.pressure, self.brand),
+                       get_profile)
+
+    @cached_property
+    def templates(self) -> TemplateStore:
+        """The templates in use: each one lints clean under every profile in use
+        (``TemplateCheckError`` lists every finding otherwise)."""
+        return self.content.templates
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
@@ -257,25 +280,33 @@ class Container:
     def planning(self, campaigns: Mapping[str, Campaign], *, batch_size: int | None = None
                  ) -> PlanningService:
         """The planning service over ``campaigns`` (enabled ones plan), able to plan a
-        tick in several processes."""
+        tick in several processes. Every template is first checked under the campaigns'
+        profiles (``TemplateCheckError`` when one fails)."""
         from bot.services.planning import DEFAULT_BATCH, CampaignBook, PlanningService
 
+        self.content.require_profiles(c.profile for c in campaigns.values())
         size = batch_size or DEFAULT_BATCH
         return PlanningService(
             self.plan_store, self.clock, self.brand, self.renderer,
             CampaignBook(campaigns, self.settings.jurisdiction), batch_size=size,
             worker_factory=functools.partial(planning_in_process, self.settings,
-                                             dict(campaigns), size))
+                                             dict(campaigns), size, tuple(self.templates)))
 
 
 def planning_in_process(settings: Settings, campaigns: dict[str, Campaign],
-                        batch_size: int) -> PlanningService:
-    """A planning service built from scratch in a planning process (its own engine,
-    templates and campaigns); picklable through :func:`functools.partial`."""
+                        batch_size: int, templates: tuple[TemplateSpec, ...] = ()
+                        ) -> PlanningService:
+    """A planning service built from scratch in a planning process (its own engine and
+    campaigns; ``templates``: the checked templates of the process that started it, so
+    both plan with the same texts); picklable through :func:`functools.partial`."""
+    from bot.conversations.template_renderer import TemplateRenderer
+    from bot.conversations.template_store import TemplateStore
     from bot.services.planning import CampaignBook, PlanningService
 
     c = bootstrap(settings)
-    return PlanningService(c.plan_store, c.clock, c.brand, c.renderer,
+    renderer = TemplateRenderer(TemplateStore(templates), c.profile) if templates \
+        else c.renderer
+    return PlanningService(c.plan_store, c.clock, c.brand, renderer,
                            CampaignBook(campaigns, settings.jurisdiction),
                            batch_size=batch_size)
 

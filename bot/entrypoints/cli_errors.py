@@ -22,6 +22,7 @@ def user_errors() -> Iterator[None]:
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError
 
+    from bot.conversations.template_check import TemplateCheckError
     from bot.domain.case import TransitionError
     from bot.services.csv_rows import CsvFormatError, ImportRejected
     from bot.services.ports import ConcurrentUpdateError
@@ -36,6 +37,9 @@ def user_errors() -> Iterator[None]:
         if len(exc.errors) > 50:
             err.print(f"... and {len(exc.errors) - 50} more")
         err.print(f"[red]{exc}[/red] (use --skip-invalid to import the good rows)")
+        raise typer.Exit(1) from None
+    except TemplateCheckError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except (CsvFormatError, UserError, TransitionError, UserMistake) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)

@@ -42,7 +42,9 @@ from bot.domain.work_items import NewWorkItem, QueueItem
 from bot.policy.history import SentRecord
 
 if TYPE_CHECKING:
+    from bot.campaigns.parsing import CampaignText, Problem
     from bot.conversations.dialog import Conversation
+    from bot.conversations.template_store import TemplateGate, TemplateStore
 
 
 # ---------------------------------------------------------------------------- channels
@@ -188,6 +190,20 @@ class ChatLinkStore(Protocol):
 
     def linked_cases(self, chat_id: str) -> tuple[str, ...]:
         """Cases linked to the chat, oldest link first."""
+        ...
+
+
+# ---------------------------------------------------------------------------- content
+class ContentFiles(Protocol):
+    """Where the templates and campaigns in use come from (files on disk in the app)."""
+
+    def load_templates(self, check: TemplateGate) -> TemplateStore:
+        """Every template (shipped, then overrides), each passed through ``check``; a file
+        that fails is left out and its problems kept in the store's ``problems``."""
+        ...
+
+    def campaign_documents(self) -> builtins.list[CampaignText | Problem]:
+        """Each campaign file's text (or why it could not be read), in file order."""
         ...
 
 

@@ -87,11 +87,11 @@ class _ListHeader(UnstructuredHeader):
     stays raw ASCII and a long one is folded between its elements only."""
 
     def fold(self, *, policy: Any) -> str:
-        value = str(self)
+        value, name = str(self), getattr(self, "name", "List-Unsubscribe")
         if not value.isascii() or "\r" in value or "\n" in value:
-            raise ValueError(f"{self.name} must be one line of ASCII")
+            raise ValueError(f"{name} must be one line of ASCII")
         elements = [e.strip() for e in value.split(",")]
-        return f"{self.name}: " + f",{policy.linesep} ".join(elements) + policy.linesep
+        return f"{name}: " + f",{policy.linesep} ".join(elements) + policy.linesep
 
 
 class _HeaderCache(HeaderRegistry):
@@ -107,7 +107,7 @@ class _HeaderCache(HeaderRegistry):
 
     def __init__(self) -> None:
         super().__init__()
-        self.map_to_type("list-unsubscribe", _ListHeader)
+        self.map_to_type("list-unsubscribe", _ListHeader)  # type: ignore[arg-type]
         self._classes: dict[str, type[BaseHeader]] = {}
         self._values: dict[tuple[str, str], BaseHeader] = {}
 

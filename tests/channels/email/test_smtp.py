@@ -294,7 +294,7 @@ def _raw_header(data: bytes, name: str) -> list[bytes]:
         if line.lower().startswith(prefix):
             folds = [line]
             for more in head[i + 1:]:
-                if not more[:1] in (b" ", b"\t"):
+                if more[:1] not in (b" ", b"\t"):
                     break
                 folds.append(more)
             return folds
