@@ -83,8 +83,9 @@ class TemplateCheck:
 
     def with_profiles(self, profiles: Iterable[LintProfile]) -> TemplateCheck:
         """The same check over these profiles too (each name once, the first wins)."""
-        merged = {p.name: p for p in reversed((*self.profiles, *profiles))}
-        ordered = tuple(dict.fromkeys(p.name for p in (*self.profiles, *profiles)))
+        every = (*self.profiles, *profiles)
+        merged = {p.name: p for p in reversed(every)}
+        ordered = tuple(dict.fromkeys(p.name for p in every))
         return TemplateCheck(tuple(merged[n] for n in ordered), self.pressure, self.brand,
                              self.sms_segment_budget)
 

@@ -105,6 +105,12 @@ class TemplateStore:
             raise problems[0]
         self._specs[spec.id] = spec
 
+    def use_only(self, fresh: TemplateStore) -> None:
+        """Use exactly ``fresh``'s templates and check (a start), in place."""
+        self._specs = dict(fresh._specs)
+        self.check = fresh.check
+        self.problems = []
+
     def replace_with(self, fresh: TemplateStore) -> list[LoadProblem]:
         """A reload: use every template ``fresh`` loaded; a template whose file ``fresh``
         refused keeps the version in use (the last valid one), and a template no longer

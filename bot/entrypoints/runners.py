@@ -356,6 +356,13 @@ def reload_content(container: Container, runtime: Runtime | None = None) -> Relo
     return report
 
 
+def _reload_logged(container: Container, runtime: Runtime | None) -> None:
+    try:
+        reload_content(container, runtime)
+    except Exception:  # a reload must never stop what is running
+        log.exception("reload failed; the templates and campaigns in use stay")
+
+
 async def run_components(container: Container, *, scheduler: bool = False,
                          worker: bool = False, web: bool = False, plan_workers: int = 1,
                          stop: asyncio.Event | None = None) -> None:
@@ -373,7 +380,7 @@ async def run_components(container: Container, *, scheduler: bool = False,
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
         loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(
-            None, reload_content, container, runtime))
+            None, _reload_logged, container, runtime))
         installed.append(signal.SIGHUP)
     tasks: list[asyncio.Task[None]] = []
     if scheduler:

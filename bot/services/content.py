@@ -63,7 +63,9 @@ class Content:
         self.files = files
         self.check = check
         self.profile = profile
-        self._templates: TemplateStore | None = None
+        #: the one store everything renders from (loads and reloads swap its specs)
+        self._store = TemplateStore(check=check)
+        self._loaded = False
         self.campaigns: dict[str, Campaign] = {}
         self._campaign_files: dict[str, str] = {}  # campaign file -> campaign id
 
@@ -71,12 +73,13 @@ class Content:
     @property
     def templates(self) -> TemplateStore:
         """The templates in use, loaded and checked on first use (all or nothing)."""
-        if self._templates is None:
-            store = self.files.load_templates(self.check)
-            if store.problems:
-                raise TemplateCheckError([problem_text(p) for p in store.problems])
-            self._templates = store
-        return self._templates
+        if not self._loaded:
+            fresh = self.files.load_templates(self.check)
+            if fresh.problems:
+                raise TemplateCheckError([problem_text(p) for p in fresh.problems])
+            self._store.use_only(fresh)
+            self._loaded = True
+        return self._store
 
     def require_profiles(self, names: Iterable[str]) -> None:
         """Check every template under these profiles too before it is used with them;
@@ -85,14 +88,14 @@ class Content:
         if not missing:
             return
         wider = self.check.with_profiles(self.profile(n) for n in missing)
-        if self._templates is not None:
+        if self._loaded:
             only_new = TemplateCheck(tuple(self.profile(n) for n in missing),
                                      self.check.pressure, self.check.brand,
                                      self.check.sms_segment_budget)
-            findings = [str(err) for spec in self._templates for err in only_new(spec)]
+            findings = [str(err) for spec in self._store for err in only_new(spec)]
             if findings:
                 raise TemplateCheckError(findings)
-            self._templates.check = wider
+        self._store.check = wider
         self.check = wider
 
     # ------------------------------------------------------------------ start
@@ -113,7 +116,9 @@ class Content:
         findings.extend(campaign_findings(campaigns, store))
         if findings:
             raise TemplateCheckError(findings, "templates and campaigns")
-        self.check, self._templates = wider, store
+        self.check = wider
+        self._store.use_only(store)
+        self._loaded = True
         self.campaigns = campaigns
         self._campaign_files = _sources(documents, campaigns)
         return campaigns

@@ -20,16 +20,18 @@ from bot.conversations.template_store import TemplateStore
 
 def campaign_findings(campaigns: Mapping[str, Campaign], templates: TemplateStore,
                       languages: Iterable[str] = SHIPPED_LANGUAGES) -> list[str]:
-    """Every reason one of ``campaigns`` cannot be used with ``templates``."""
+    """Every reason one of ``campaigns`` cannot be used with ``templates`` (a template
+    whose file the store refused is named as refused, not as missing)."""
     langs = tuple(languages)
+    refused = {p.error.template_id for p in templates.problems if p.error.template_id}
     found: list[str] = []
     for campaign in campaigns.values():
-        found.extend(_findings(campaign, templates, langs))
+        found.extend(_findings(campaign, templates, langs, refused))
     return found
 
 
-def _findings(campaign: Campaign, templates: TemplateStore, langs: tuple[str, ...]
-              ) -> list[str]:
+def _findings(campaign: Campaign, templates: TemplateStore, langs: tuple[str, ...],
+              refused: set[str]) -> list[str]:
     found: list[str] = []
     for step in campaign.steps:
         if step.action is Action.LEGAL_REVIEW:
@@ -42,7 +44,9 @@ def _findings(campaign: Campaign, templates: TemplateStore, langs: tuple[str, ..
             if template_id is None:
                 continue  # the campaign model refuses such a step
             if template_id not in templates:
-                found.append(f"{where}: template {template_id!r} does not exist")
+                why = "was refused (see its findings)" if template_id in refused \
+                    else "does not exist"
+                found.append(f"{where}: template {template_id!r} {why}")
                 continue
             spec = templates.get(template_id)
             for channel in step.channels_for(variant):
