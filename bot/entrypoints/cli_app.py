@@ -176,8 +176,11 @@ def _render_case(v: dict[str, Any]) -> None:
               f" ({v['bucket']})  tz {v['timezone']}"
               + (" [yellow](ambiguous)[/]" if v["timezone_ambiguous"] else ""))
     if v["holds"]:
-        out.print("holds: " + escape(", ".join(f"{h} ({r})" if r else h
-                                               for h, r in v["holds"].items())))
+        until = v.get("breathing_space_until")
+        out.print("holds: " + escape(", ".join(
+            (f"{h} ({r})" if r else h) + (f" until {until}" if h == "breathing_space"
+                                          and until else "")
+            for h, r in v["holds"].items())))
     if v["held_by"]:
         out.print(f"conversation held by {escape(v['held_by'])}")
     for title, rows, cols in (
@@ -352,10 +355,12 @@ def queue_cmd(limit: int = 50,
 
 def _mount() -> None:
     """Sub-apps living in their own modules."""
+    from bot.entrypoints.cli_holds import app as holds_app
     from bot.entrypoints.cli_runtime import register
     from bot.entrypoints.cli_templates import app as templates_app
 
     app.add_typer(templates_app, name="templates")
+    app.add_typer(holds_app, name="holds")
     register(app)
 
 

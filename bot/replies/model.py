@@ -77,6 +77,9 @@ class Reply:
     confidence: float
     spans: tuple[Span, ...]
     text: str
+    #: the reply says the customer has died (LABELING.md); the reply-understanding work
+    #: sets it, the dialog also reads the bereavement phrases itself until then
+    deceased: bool = False
 
     @property
     def needs_human(self) -> bool:

@@ -1,9 +1,13 @@
 """What a person does to a case beyond the conversation: return it from legal review,
-write it off, reassign it, cancel a promise. Each records who did it and why."""
+write it off, reassign it, cancel a promise, set or clear a hold that protects the
+customer. Each records who did it and why (the case's events are the audit trail)."""
 
 from __future__ import annotations
 
-from bot.domain.case import Case, TransitionError
+from datetime import date
+
+from bot.domain.case import PROTECTIVE_HOLDS, Case, Hold, TransitionError
+from bot.policy.engine import local_date
 from bot.services.ports import UnitOfWork
 
 
@@ -11,10 +15,14 @@ class CaseWorkError(ValueError):
     """The action cannot be done on this case; the message says why."""
 
 
+class CaseNotFound(CaseWorkError):
+    """There is no case with this account id."""
+
+
 def _case(uow: UnitOfWork, account_id: str) -> Case:
     case = uow.cases.get(account_id)
     if case is None:
-        raise CaseWorkError(f"no case with account id {account_id!r}")
+        raise CaseNotFound(f"no case with account id {account_id!r}")
     return case
 
 
@@ -60,6 +68,66 @@ def cancel_promise(uow: UnitOfWork, account_id: str, actor: str, ref: str,
     case = _case(uow, account_id)
     try:
         case.cancel_promise(ref, uow.clock.now(), actor, _reason(reason))
+    except TransitionError as exc:
+        raise CaseWorkError(str(exc)) from None
+    uow.commit()
+
+
+def protective_hold(name: str) -> Hold:
+    """The protective hold called ``name``; :class:`CaseWorkError` naming the others."""
+    try:
+        hold = Hold(name.strip().lower())
+    except ValueError:
+        hold = None
+    if hold not in PROTECTIVE_HOLDS:
+        known = ", ".join(sorted(h.value for h in PROTECTIVE_HOLDS))
+        raise CaseWorkError(f"{name!r} is not a hold a person sets or clears here "
+                            f"(use one of: {known})")
+    assert hold is not None
+    return hold
+
+
+def set_hold(uow: UnitOfWork, account_id: str, hold: Hold | str, actor: str, reason: str,
+             until: date | None = None) -> None:
+    """Place a hold that protects the customer (any collector may): nothing automated goes
+    out while it is in force, and what the customer writes goes to a person.
+
+    ``until``: the last day of a breathing space (required for it, refused for others);
+    placing a breathing space again with another end date moves it. Recorded with
+    ``actor`` and ``reason`` in the case's events. Roles are not checked here: the
+    entry points put the role check in front (issue #14)."""
+    kind = protective_hold(hold) if isinstance(hold, str) else hold
+    if kind not in PROTECTIVE_HOLDS:
+        raise CaseWorkError(f"{kind} is not a protective hold")
+    why = _reason(reason)
+    case = _case(uow, account_id)
+    if kind is Hold.BREATHING_SPACE:
+        if until is None:
+            raise CaseWorkError("a breathing space needs its end date (--until YYYY-MM-DD)")
+        today = local_date(case, uow.clock.now())
+        if until < today:
+            raise CaseWorkError(f"the breathing space would already have ended "
+                                f"({until.isoformat()} is before {today.isoformat()})")
+    elif until is not None:
+        raise CaseWorkError(f"only a breathing space has an end date, not {kind.value}")
+    try:
+        case.place_hold(kind, uow.clock.now(), actor, why, until=until)
+    except TransitionError as exc:
+        raise CaseWorkError(str(exc)) from None
+    uow.commit()
+
+
+def clear_hold(uow: UnitOfWork, account_id: str, hold: Hold | str, actor: str,
+               reason: str) -> None:
+    """Lift a hold that protects the customer: a supervisor's decision (the role check is
+    the entry points', issue #14), recorded with ``actor`` and ``reason``."""
+    kind = protective_hold(hold) if isinstance(hold, str) else hold
+    if kind not in PROTECTIVE_HOLDS:
+        raise CaseWorkError(f"{kind} is not a protective hold")
+    why = _reason(reason)
+    case = _case(uow, account_id)
+    try:
+        case.release_hold(kind, uow.clock.now(), actor, why)
     except TransitionError as exc:
         raise CaseWorkError(str(exc)) from None
     uow.commit()

@@ -36,6 +36,16 @@ class DialogSettings:
     day_first: bool = False  # how a typed date of birth is read (05/06 = 5 June)
 
 
+#: holds under which a person answers whatever the customer writes (the bot stays silent)
+_PERSON_ANSWERS: dict[Hold, tuple[WorkItemKind, str]] = {
+    Hold.DECEASED: (WorkItemKind.BEREAVEMENT, "message on the case of a deceased customer"),
+    Hold.VULNERABLE: (WorkItemKind.VULNERABLE, "vulnerable customer wrote"),
+    Hold.COMPLAINT: (WorkItemKind.COMPLAINT, "customer with an open complaint wrote"),
+    Hold.BREATHING_SPACE: (WorkItemKind.BREATHING_SPACE,
+                           "customer in a breathing space (debt respite) wrote"),
+}
+
+
 def match_case(uow: UnitOfWork, event: InboundMessage) -> Case | None:
     """The case a message is about: by reply token or thread, else by the sender's
     address (with several accounts, the one we wrote to last on that address)."""
@@ -89,8 +99,9 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
     person = None
     if case.held_by is not None or Hold.HUMAN in case.holds:
         person = (WorkItemKind.HELD_CONVERSATION, f"new message for {case.held_by}")
-    elif Hold.VULNERABLE in case.holds:
-        person = (WorkItemKind.VULNERABLE, "vulnerable customer wrote")
+    else:
+        person = next((answer for hold, answer in _PERSON_ANSWERS.items()
+                       if case.hold_in_force(hold, local_now.date())), None)
     if person is not None:
         # a person answers, the bot stays silent; but an opt-out binds the person too
         kind, detail = person

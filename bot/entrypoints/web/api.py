@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from bot.domain.case import TransitionError
 from bot.domain.messages import ChannelKind
 from bot.policy.profiles import JurisdictionProfile
-from bot.services import handoff
+from bot.services import case_work, handoff
 from bot.services.case_view import case_view
 from bot.services.ports import UnitOfWork, UnitOfWorkFactory, UserRecord
 from bot.services.users import user_for_token
@@ -52,6 +52,16 @@ class ResolveIn(BaseModel):
     outcome: str = Field(pattern="^(verified|upheld)$")
 
 
+class HoldIn(BaseModel):
+    hold: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=500)
+    until: date | None = None  # a breathing space's last day
+
+
+class HoldClearIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
 def build_router(uow_factory: UnitOfWorkFactory,
                  profile: JurisdictionProfile) -> APIRouter:
     router = APIRouter(prefix="/api")
@@ -82,6 +92,10 @@ def build_router(uow_factory: UnitOfWorkFactory,
         except handoff.HandoffError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
         except TransitionError as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+        except case_work.CaseNotFound as exc:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        except case_work.CaseWorkError as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
 
     @router.get("/me")
@@ -140,5 +154,20 @@ def build_router(uow_factory: UnitOfWorkFactory,
     def resolve(account_id: str, body: ResolveIn, u: Uow, who: User) -> dict[str, Any]:
         act(lambda: handoff.resolve_dispute(u, account_id, who.username, body.outcome))
         return {"ok": True}
+
+    # holds that protect the customer: any collector sets one, a supervisor clears it
+    # (issue #14 puts the role check here); who and why go to the case's events
+    @router.post("/cases/{account_id}/holds", status_code=status.HTTP_201_CREATED)
+    def set_hold(account_id: str, body: HoldIn, u: Uow, who: User) -> dict[str, Any]:
+        act(lambda: case_work.set_hold(u, account_id, body.hold, f"user:{who.username}",
+                                       body.reason, body.until))
+        return {"hold": body.hold, "until": body.until.isoformat() if body.until else None}
+
+    @router.post("/cases/{account_id}/holds/{hold}/clear")
+    def clear_hold(account_id: str, hold: str, body: HoldClearIn, u: Uow,
+                   who: User) -> dict[str, Any]:
+        act(lambda: case_work.clear_hold(u, account_id, hold, f"user:{who.username}",
+                                         body.reason))
+        return {"hold": hold, "cleared": True}
 
     return router
