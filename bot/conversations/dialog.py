@@ -347,8 +347,9 @@ _BALANCE_Q = re.compile(r"how much|balance|owe|amount|total|多少|余额|欠款
 
 #: a third party telling us the customer has died. The parser's ``deceased`` flag is the
 #: source (LABELING.md); these phrases cover replies it does not flag yet. Only read in a
-#: reply from someone else (intent wrong_party): "my mother passed away, I can't pay"
-#: is a bereaved customer (hardship), not a deceased one.
+#: reply from someone else (intent wrong_party) or one the parser could not place (a
+#: person reads it anyway): "my mother passed away, I can't pay" is a bereaved customer
+#: (hardship), not a deceased one.
 _BEREAVEMENT = re.compile(
     r"passed away|passed on|(?:is|was) (?:now )?deceased|no longer (?:with us|alive|living)"
     r"|bereave\w*|rest in peace|(?:his|her|their) (?:death|passing|funeral)"
@@ -361,8 +362,9 @@ _BEREAVEMENT = re.compile(
 
 def reports_death(reply: Reply) -> bool:
     """Whether the reply says the customer has died (see :data:`_BEREAVEMENT`)."""
-    return reply.deceased or (reply.intent is Intent.WRONG_PARTY
-                              and _BEREAVEMENT.search(reply.text) is not None)
+    return reply.deceased or (
+        (reply.intent is Intent.WRONG_PARTY or reply.needs_human)
+        and _BEREAVEMENT.search(reply.text) is not None)
 
 
 def legal_kind(text: str) -> str:

@@ -318,3 +318,50 @@ def test_imported_money_stays_integer(book: Path, db: Path) -> None:
     assert rows["ACC-100001"].balance_minor == 124_050
     assert rows["ACC-100003"].balance_minor == 5_000
     assert rows["ACC-100002"].due_date == date.fromisoformat(DUE)
+
+
+def test_holds_set_and_clear_record_who_and_why(book: Path, duebot: Invoke) -> None:
+    assert duebot("users", "add", "ann", "--role", "collector", "--password", PW).exit_code == 0
+    assert duebot("users", "add", "sue", "--role", "admin", "--password", PW).exit_code == 0
+    result = duebot("holds", "set", "ACC-100001", "--hold", "breathing_space",
+                    "--reason", "debt respite notice", "--until",
+                    (TODAY + timedelta(days=60)).isoformat(), "--as", "ann")
+    assert result.exit_code == 0, result.output
+    assert "breathing_space hold placed until" in _flat(result.output)
+    assert "by user:ann" in result.output
+    shown = json.loads(duebot("case", "show", "ACC-100001", "--json").output)
+    assert shown["holds"] == {"breathing_space": "debt respite notice"}
+    assert shown["breathing_space_until"] == (TODAY + timedelta(days=60)).isoformat()
+    placed = shown["events"][-1]
+    assert (placed["type"], placed["actor"]) == ("HoldPlaced", "user:ann")
+    assert "until" in _flat(duebot("case", "show", "ACC-100001").output)
+
+    result = duebot("holds", "clear", "ACC-100001", "--hold", "breathing_space",
+                    "--reason", "moratorium cancelled by the adviser", "--as", "sue")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(duebot("case", "show", "ACC-100001", "--json").output)
+    assert shown["holds"] == {}
+    released = shown["events"][-1]
+    assert (released["type"], released["actor"]) == ("HoldReleased", "user:sue")
+    assert released["payload"]["reason"] == "moratorium cancelled by the adviser"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("set", "ACC-100001", "--hold", "vulnerable", "--reason", "x", "--as", "nobody"),
+     "no active user 'nobody'"),
+    (("set", "ACC-100001", "--hold", "human", "--reason", "x", "--as", "ann"),
+     "not a hold a person sets"),
+    (("set", "ACC-100001", "--hold", "breathing_space", "--reason", "x", "--as", "ann"),
+     "needs its end date"),
+    (("set", "ACC-100001", "--hold", "breathing_space", "--reason", "x", "--until", "1/2/27",
+      "--as", "ann"), "--until must be YYYY-MM-DD"),
+    (("set", "NOPE", "--hold", "vulnerable", "--reason", "x", "--as", "ann"), "no case"),
+    (("clear", "ACC-100001", "--hold", "complaint", "--reason", "x", "--as", "ann"),
+     "no complaint hold"),
+])
+def test_holds_mistakes_are_clear_errors(book: Path, duebot: Invoke, args: tuple[str, ...],
+                                         message: str) -> None:
+    assert duebot("users", "add", "ann", "--role", "collector", "--password", PW).exit_code == 0
+    result = duebot("holds", *args)
+    assert result.exit_code == 1
+    assert message in _flat(result.output + result.stderr)
