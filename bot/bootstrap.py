@@ -29,6 +29,7 @@ from bot.services.ports import (
     DeliveryStore,
     OutcomeSource,
     PlanStore,
+    RetentionStore,
     SandboxStore,
     UnitOfWork,
 )
@@ -76,6 +77,9 @@ class Backend(Protocol):
 
     @property
     def chat_links(self) -> ChatLinkStore: ...
+
+    @property
+    def retention(self) -> RetentionStore: ...
 
     def migrate(self) -> str | None: ...
 
@@ -136,6 +140,10 @@ class Container:
     @property
     def outcome_source(self) -> OutcomeSource:
         return self.backend.outcome_source
+
+    @property
+    def retention(self) -> RetentionStore:
+        return self.backend.retention
 
     @property
     def sandbox_store(self) -> SandboxStore:

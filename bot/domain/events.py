@@ -168,3 +168,10 @@ class EscalatedToLegal(Event):
 @dataclass(frozen=True)
 class CaseClosed(Event):
     outcome: str = ""
+
+
+@dataclass(frozen=True)
+class CaseAnonymised(Event):
+    """The retention purge replaced the case's personal data (``duebot retention purge``)."""
+
+    reason: str = ""

@@ -356,11 +356,13 @@ def queue_cmd(limit: int = 50,
 def _mount() -> None:
     """Sub-apps living in their own modules."""
     from bot.entrypoints.cli_holds import app as holds_app
+    from bot.entrypoints.cli_retention import app as retention_app
     from bot.entrypoints.cli_runtime import register
     from bot.entrypoints.cli_templates import app as templates_app
 
     app.add_typer(templates_app, name="templates")
     app.add_typer(holds_app, name="holds")
+    app.add_typer(retention_app, name="retention")
     register(app)
 
 

@@ -19,6 +19,8 @@ min instalment             10 % of balance      1 % of balance       10 % of bal
 max instalments            12                   24                   12
 mini-Miranda required      yes                  no                   no
 reply grace (see below)    30 min               30 min               30 min
+records kept at least      3 years              the bank's policy    5 years
+  (after the last collection activity; ``duebot retention purge`` never goes below it)
 =========================  ===================  ===================  ====================
 
 * Caps are rolling windows ending now: "1/1 day" = at most one message in any 24 hours.
@@ -127,6 +129,9 @@ class JurisdictionProfile:
         default_factory=lambda: _frozen({})
     )
     reply_grace: timedelta = timedelta(minutes=30)
+    #: years a closed case's records are kept after the last collection activity at least
+    #: (Reg F 1006.100: 3; CN: 5); None: no legal number, the bank's policy decides (UK)
+    retention_min_years: int | None = None
 
     def __post_init__(self) -> None:
         if self.window_start >= self.window_end:
@@ -169,6 +174,7 @@ US_REGF = JurisdictionProfile(
     requires_mini_miranda=True,
     mini_miranda=_frozen(_MINI_MIRANDA),
     opt_out_instructions=_OPT_OUTS,
+    retention_min_years=3,
 )
 
 UK_FCA = JurisdictionProfile(
@@ -207,6 +213,7 @@ CN = JurisdictionProfile(
     max_instalments=12,
     requires_mini_miranda=False,
     opt_out_instructions=_OPT_OUTS,
+    retention_min_years=5,
 )
 
 PROFILES: Mapping[str, JurisdictionProfile] = _frozen(

@@ -648,6 +648,38 @@ class CaseMaintenance(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class ClosedCase:
+    """A closed case the retention purge may consider."""
+
+    case_id: int
+    account_id: str
+    country: str | None
+    holds: tuple[str, ...]
+    #: the latest of its events, messages (in and out) and payments
+    last_activity: datetime
+
+
+class RetentionStore(Protocol):
+    """Finding closed cases past their keep period and anonymising them (``duebot
+    retention purge``; never run by itself)."""
+
+    def closed_cases(self, inactive_since: datetime) -> builtins.list[ClosedCase]:
+        """Closed cases not yet anonymised whose last collection activity is before
+        ``inactive_since``, oldest activity first."""
+        ...
+
+    def anonymise(self, case_ids: Sequence[int], now: datetime, actor: str,
+                  reason: str) -> int:
+        """In one transaction, replace the personal data of these cases (and of their
+        customers once none of the customer's cases is left un-anonymised): names,
+        identity answers, addresses, message texts, free-text reasons and details,
+        chat links, payment references; keep amounts, dates, statuses and reason codes
+        for reports. Records a ``CaseAnonymised`` event; returns how many were done
+        (a case already anonymised is skipped)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class OutcomeFacts:
     """What campaign outcomes are computed from (see ``bot/services/reports.py``)."""
 

@@ -365,3 +365,36 @@ def test_holds_mistakes_are_clear_errors(book: Path, duebot: Invoke, args: tuple
     result = duebot("holds", *args)
     assert result.exit_code == 1
     assert message in _flat(result.output + result.stderr)
+
+
+def test_retention_purge_is_explicit_and_dry_runs(db: Path, duebot: Invoke) -> None:
+    from bot.domain.case import Case
+    from bot.domain.clock import FixedClock
+    from bot.domain.contacts import ContactPoint
+
+    engine = make_engine(f"sqlite:///{db}")
+    past = FixedClock(datetime.now(UTC) - timedelta(days=365 * 4))
+    with SqlUnitOfWork(engine, past) as uow:
+        for account in ("OLD-1", "OLD-2"):
+            case = uow.cases.add(Case(
+                account_id=account, currency="USD", balance_minor=10_000,
+                due_date=past.now().date(), customer_name="Old Customer",
+                timezone="America/New_York", country="US",
+                contacts=[ContactPoint(ChannelKind.SMS, f"+1415555{account[-1]}999")]))
+            case.write_off(past.now(), "collector:ann", "closed long ago")
+        uow.commit()
+    engine.dispose()
+
+    unset = duebot("retention", "purge", "--dry-run")
+    assert unset.exit_code == 1 and "DUEBOT_RETENTION_YEARS" in _flat(unset.stderr)
+    env = {"DUEBOT_RETENTION_YEARS": "3"}
+    dry = duebot("retention", "purge", "--dry-run", env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "OLD-1" in dry.output and "bank policy 3y" in _flat(dry.output)
+    assert "2 closed case(s) would be anonymised" in _flat(dry.output)
+    assert duebot("case", "show", "OLD-1").exit_code == 0  # nothing changed
+    done = duebot("retention", "purge", env=env)
+    assert done.exit_code == 0 and "2 closed case(s) anonymised" in _flat(done.output)
+    assert duebot("case", "show", "OLD-1").exit_code == 1
+    again = duebot("retention", "purge", env=env)
+    assert "0 closed case(s) anonymised" in _flat(again.output)
