@@ -12,7 +12,8 @@ account id), ``country`` (ISO 3166 alpha-2, the phone's default region), ``timez
 ``consent_sms``, ``consent_email``, ``consent_telegram`` (true/false/yes/no/1/0, default
 true), ``consent_source``, ``date_of_birth`` (YYYY-MM-DD) and ``id_last4`` (for
 right-party verification), ``preferred_hours`` and ``forbidden_hours`` (``HH:MM-HH:MM``
-local: when the customer wants to be contacted, and when never).
+local: when the customer wants to be contacted, and when never), ``vulnerable``
+(true/false, default false: the import places a ``vulnerable`` hold).
 """
 
 from __future__ import annotations
