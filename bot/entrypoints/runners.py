@@ -372,8 +372,8 @@ async def run_components(container: Container, *, scheduler: bool = False,
     # everything is checked before anything starts: a bad template or campaign refuses
     # the start with every finding (TemplateCheckError)
     runtime = Runtime.load(container, plan_workers=plan_workers) if scheduler else None
-    if runtime is None:
-        container.content.start()
+    if runtime is None:  # campaigns are the scheduler's; checked here when present
+        container.content.start(campaigns=Path(container.settings.campaign_dir).is_dir())
     installed = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -68,6 +68,7 @@ class Content:
         self._loaded = False
         self.campaigns: dict[str, Campaign] = {}
         self._campaign_files: dict[str, str] = {}  # campaign file -> campaign id
+        self._with_campaigns = True
 
     # ------------------------------------------------------------------ templates
     @property
@@ -99,36 +100,38 @@ class Content:
         self.check = wider
 
     # ------------------------------------------------------------------ start
-    def start(self) -> dict[str, Campaign]:
+    def start(self, *, campaigns: bool = True) -> dict[str, Campaign]:
         """Load and check everything; :class:`TemplateCheckError` lists every finding of
-        every template and campaign file when anything is wrong."""
+        every template and campaign file when anything is wrong. ``campaigns=False``: the
+        templates only (a worker or web process on a node without campaign files)."""
+        self._with_campaigns = campaigns
         findings: list[str] = []
-        documents = self.files.campaign_documents()
-        campaigns: dict[str, Campaign] = {}
+        documents = self.files.campaign_documents() if campaigns else []
+        loaded: dict[str, Campaign] = {}
         try:
-            campaigns = parse_campaigns(documents)
+            loaded = parse_campaigns(documents)
         except CampaignError as exc:
             findings.extend(str(p) for p in exc.problems)
-        names = [self.check.profile_names[0], *(c.profile for c in campaigns.values())]
+        names = [self.check.profile_names[0], *(c.profile for c in loaded.values())]
         wider = self.check.with_profiles(self.profile(n) for n in names)
         store = self.files.load_templates(wider)
         findings.extend(problem_text(p) for p in store.problems)
-        findings.extend(campaign_findings(campaigns, store))
+        findings.extend(campaign_findings(loaded, store))
         if findings:
             raise TemplateCheckError(findings, "templates and campaigns")
         self.check = wider
         self._store.use_only(store)
         self._loaded = True
-        self.campaigns = campaigns
-        self._campaign_files = _sources(documents, campaigns)
-        return campaigns
+        self.campaigns = loaded
+        self._campaign_files = _sources(documents, loaded)
+        return loaded
 
     # ------------------------------------------------------------------ reload
     def reload(self) -> ReloadReport:
         """Read every file again; take in each one that passes, keep the last valid
         version of each one that does not (see the module docs)."""
         report = ReloadReport()
-        documents = self.files.campaign_documents()
+        documents = self.files.campaign_documents() if self._with_campaigns else []
         parsed: dict[str, tuple[Campaign | None, list[str]]] = {}
         for doc in documents:
             if isinstance(doc, Problem):

@@ -154,3 +154,14 @@ def test_the_shipped_templates_and_campaigns_pass(dirs) -> None:
     templates, campaigns = dirs
     assert set(content(templates, campaigns).start()) == {"standard-retail-us"}
     assert ROOT.is_dir()
+
+
+def test_a_process_without_campaign_files_checks_its_templates(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    live = content(templates, tmp_path / "no-campaigns")
+    assert live.start(campaigns=False) == {}
+    assert live.reload().ok  # and reloads without looking for campaigns
+    (templates / "first_notice.yaml").write_text(first_notice(THREAT), encoding="utf-8")
+    with pytest.raises(TemplateCheckError, match="forbidden_phrase"):
+        content(templates, tmp_path / "no-campaigns").start(campaigns=False)
