@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +29,7 @@ from bot.services.ports import (
     DeliveryStore,
     OutcomeSource,
     PlanStore,
+    RetentionStore,
     SandboxStore,
     UnitOfWork,
 )
@@ -38,11 +39,14 @@ from storage.db import make_engine
 if TYPE_CHECKING:
     from bot.campaigns.model import Campaign
     from bot.conversations.template_renderer import TemplateRenderer
+    from bot.conversations.template_spec import TemplateSpec
     from bot.conversations.template_store import TemplateStore
     from bot.domain.brand import Brand
+    from bot.policy.pressure import PressureLexicon
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.campaign_admin import CampaignAdmin
     from bot.services.chat_linking import ChatOnboarding
+    from bot.services.content import Content
     from bot.services.customer_messages import DialogSettings
     from bot.services.desk import CaseDesk
     from bot.services.dispatch import Dispatcher
@@ -76,6 +80,9 @@ class Backend(Protocol):
 
     @property
     def chat_links(self) -> ChatLinkStore: ...
+
+    @property
+    def retention(self) -> RetentionStore: ...
 
     def migrate(self) -> str | None: ...
 
@@ -138,6 +145,10 @@ class Container:
         return self.backend.outcome_source
 
     @property
+    def retention(self) -> RetentionStore:
+        return self.backend.retention
+
+    @property
     def sandbox_store(self) -> SandboxStore:
         if self._sandbox_store is None:
             engine = getattr(self.backend, "engine", None)
@@ -189,10 +200,30 @@ class Container:
         return self.settings.brand
 
     @cached_property
-    def templates(self) -> TemplateStore:
-        from storage.template_files import load_templates
+    def pressure(self) -> PressureLexicon:
+        """The threat and pressure patterns every template is linted with."""
+        from storage.pressure_files import shipped_pressure_lexicon
 
-        return load_templates(self.settings.template_dir)
+        return shipped_pressure_lexicon()
+
+    @cached_property
+    def content(self) -> Content:
+        """The templates and campaigns in use, checked where they are used (start-up,
+        reload, every use): see ``bot/services/content.py``."""
+        from bot.conversations.template_check import TemplateCheck
+        from bot.policy.profiles import get_profile
+        from bot.services.content import Content
+        from storage.content_files import DiskContent
+
+        files = DiskContent(self.settings.template_dir, Path(self.settings.campaign_dir))
+        return Content(files, TemplateCheck((self.profile,), self.pressure, self.brand),
+                       get_profile)
+
+    @cached_property
+    def templates(self) -> TemplateStore:
+        """The templates in use: each one lints clean under every profile in use
+        (``TemplateCheckError`` lists every finding otherwise)."""
+        return self.content.templates
 
     @cached_property
     def renderer(self) -> TemplateRenderer:
@@ -289,30 +320,47 @@ class Container:
 
         Without ``campaigns``: the active campaign versions in the database, read afresh
         at every tick (``drafts``: each campaign's latest version instead, for a dry run
-        of what approving would do). With ``campaigns``: those (enabled ones plan)."""
+        of what approving would do). With ``campaigns``: those (enabled ones plan).
+        Before campaigns plan, every template is checked under their profiles
+        (``TemplateCheckError`` when one fails: nothing unlinted is rendered)."""
         from bot.services.planning import DEFAULT_BATCH, CampaignBook, PlanningService
 
         size = batch_size or DEFAULT_BATCH
-        source = None
+        source: Callable[[], Mapping[str, Campaign]] | None = None
         if campaigns is None:
             admin = self.campaign_admin
-            source = admin.candidate_campaigns if drafts else admin.live_campaigns
+            read = admin.candidate_campaigns if drafts else admin.live_campaigns
+
+            def source() -> Mapping[str, Campaign]:
+                found = read()
+                self.content.require_profiles(c.profile for c in found.values())
+                return found
+        else:
+            self.content.require_profiles(c.profile for c in campaigns.values())
         return PlanningService(
             self.plan_store, self.clock, self.brand, self.renderer,
             CampaignBook(campaigns or {}, self.settings.jurisdiction), batch_size=size,
             worker_factory=functools.partial(
                 planning_in_process, self.settings,
-                dict(campaigns) if campaigns is not None else None, size, drafts),
+                dict(campaigns) if campaigns is not None else None, size, drafts,
+                tuple(self.templates)),
             campaign_source=source)
 
 
 def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | None,
-                        batch_size: int, drafts: bool = False) -> PlanningService:
-    """A planning service built from scratch in a planning process (its own engine,
-    templates and campaigns: given, or read from the database at every tick); picklable
-    through :func:`functools.partial`."""
+                        batch_size: int, drafts: bool = False,
+                        templates: tuple[TemplateSpec, ...] = ()) -> PlanningService:
+    """A planning service built from scratch in a planning process (its own engine;
+    campaigns given, or read from the database at every tick; ``templates``: the checked
+    templates of the process that started it, so both plan with the same texts);
+    picklable through :func:`functools.partial`."""
+    from bot.conversations.template_renderer import TemplateRenderer
+    from bot.conversations.template_store import TemplateStore
+
     c = bootstrap(settings)
     service = c.planning(campaigns, batch_size=batch_size, drafts=drafts)
+    if templates:
+        service.renderer = TemplateRenderer(TemplateStore(templates), c.profile)
     service.worker_factory = None
     return service
 

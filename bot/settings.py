@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     default_region: str = Field(default="US", description="phone region when no country column")
     default_timezone: str = "America/New_York"
     default_language: str = "en"
+    retention_years: int | None = Field(
+        default=None, ge=1, le=100,
+        description="the bank's own retention limit: `duebot retention purge` anonymises a "
+                    "closed case this many years after its last collection activity (never "
+                    "before its profile's legal minimum); unset: nothing is purged")
 
     # --- web
     public_url: str = Field(

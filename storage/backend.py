@@ -12,6 +12,7 @@ from storage.chat_links import SqlChatLinkStore
 from storage.delivery_store import SqlDeliveryStore
 from storage.plan_store import SqlPlanStore
 from storage.report_facts import SqlOutcomeSource
+from storage.retention import SqlRetentionStore
 from storage.uow import SqlUnitOfWork
 
 
@@ -42,6 +43,10 @@ class SqlBackend:
     @cached_property
     def chat_links(self) -> SqlChatLinkStore:
         return SqlChatLinkStore(self.engine)
+
+    @cached_property
+    def retention(self) -> SqlRetentionStore:
+        return SqlRetentionStore(self.engine)
 
     def migrate(self) -> str | None:
         """Create or upgrade the schema; returns the revision reached."""

@@ -33,18 +33,24 @@ def load_campaign(path: str | Path) -> Campaign:
     return parse_campaign(doc.text, doc.source)
 
 
+def campaign_documents(directory: str | Path) -> list[CampaignText | Problem]:
+    """The text of every ``*.yaml``/``*.yml`` in ``directory`` (file name order), or why
+    it could not be read."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return [Problem(str(directory), None, "", "not a directory")]
+    files = sorted(p for p in directory.iterdir()
+                   if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [_read(path) for path in files]
+
+
 def load_campaigns(directory: str | Path) -> dict[str, Campaign]:
     """Every ``*.yaml``/``*.yml`` in ``directory`` by campaign id, or nothing at all.
 
     All files are checked before anything is returned; a campaign id defined twice is an
     error too.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise CampaignError([Problem(str(directory), None, "", "not a directory")])
-    files = sorted(p for p in directory.iterdir()
-                   if p.suffix in (".yaml", ".yml") and p.is_file())
-    return parse_campaigns(_read(path) for path in files)
+    return parse_campaigns(campaign_documents(directory))
 
 
 def read_documents(paths: list[Path]) -> list[CampaignText | Problem]:

@@ -34,7 +34,7 @@ _CASE_FIELDS = (
     "product", "currency", "balance_minor", "minimum_payment_minor", "due_date",
     "days_past_due", "status", "holds", "segment", "risk_band", "risk_band_override",
     "timezone", "timezone_candidates", "language", "country", "assigned_collector", "held_by",
-    "payment_claim_until",
+    "payment_claim_until", "breathing_space_until",
 )
 
 
@@ -157,6 +157,7 @@ class SqlCaseRepository:
         row.assigned_collector = case.assigned_collector
         row.held_by = case.held_by
         row.payment_claim_until = case.payment_claim_until
+        row.breathing_space_until = case.breathing_space_until
 
     def flush(self) -> builtins.list[ev.Event]:
         """Write tracked cases back; returns the events persisted (for handlers).

@@ -84,7 +84,7 @@ _CASE_COLUMNS = (
     CA.c.status, CA.c.holds, CA.c.segment, CA.c.risk_band, CA.c.risk_band_override,
     CA.c.timezone, CA.c.timezone_candidates, CA.c.language, CA.c.country,
     CA.c.assigned_collector, CA.c.held_by, CA.c.payment_claim_until, CA.c.version,
-    CU.c.name,
+    CU.c.name, CA.c.breathing_space_until,
 )
 # in the order of ContactPoint's fields, after the case id
 _CONTACT_COLUMNS = (
@@ -243,7 +243,8 @@ def _positional(cls: type, names: str) -> None:
 _positional(Case, "account_id currency balance_minor due_date customer_name product "
                   "minimum_payment_minor status holds segment risk_band risk_band_override "
                   "timezone timezone_candidates language country assigned_collector held_by "
-                  "days_past_due contacts promises payments payment_claim_until id customer_id")
+                  "days_past_due contacts promises payments payment_claim_until id customer_id "
+                  "breathing_space_until")
 _positional(ContactPoint, "channel address consent consent_source opted_out_at opt_out_source "
                           "invalid_at invalid_reason wrong_party_at preferred_start "
                           "preferred_end forbidden_start forbidden_end verified role id")
@@ -257,12 +258,13 @@ def _bundles(rows: Iterable[Any], d: _Decoders) -> dict[int, CaseBundle]:
     out: dict[int, CaseBundle] = {}
     for (cid, account_id, customer_id, product, currency, balance, minimum, due_date, dpd,
          status, holds, segment, risk_band, risk_override, timezone, zones, language,
-         country, collector, held_by, claim_until, version, name) in rows:
+         country, collector, held_by, claim_until, version, name, respite_until) in rows:
         out[cid] = CaseBundle(Case(
             account_id, currency, balance, day(due_date), name, product, minimum,
             _CASE_STATUS[status], _holds(holds), segment, risk_band, risk_override, timezone,
             _zones(zones), language, country, collector, held_by, dpd, [], [], [],
             None if claim_until is None else day(claim_until), cid, customer_id,
+            None if respite_until is None else day(respite_until),
         ), version)
     return out
 

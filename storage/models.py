@@ -88,6 +88,8 @@ class CaseRow(SQLModel, table=True):
     assigned_collector: str | None = Field(default=None, max_length=64)
     held_by: str | None = Field(default=None, max_length=64, index=True)
     payment_claim_until: date | None = None
+    breathing_space_until: date | None = None  # a breathing space hold's last day
+    anonymised_at: datetime | None = _dt(default=None)  # retention purge (duebot retention)
     version: int = 1
     created_at: datetime = _dt()
     updated_at: datetime = _dt()

@@ -16,7 +16,7 @@ from pathlib import Path
 import bot
 from bot.conversations.template_errors import TemplateFormatError
 from bot.conversations.template_spec import TemplateSpec, parse_template
-from bot.conversations.template_store import TemplateStore
+from bot.conversations.template_store import TemplateGate, TemplateStore
 
 #: the templates shipped with duebot (format: ``bot/templates/README.md``)
 SHIPPED_TEMPLATE_DIR = Path(bot.__file__).resolve().parent / "templates"
@@ -24,14 +24,15 @@ SHIPPED_TEMPLATE_DIR = Path(bot.__file__).resolve().parent / "templates"
 
 def load_templates(override_dir: Path | None = None, *,
                    shipped_dir: Path = SHIPPED_TEMPLATE_DIR,
-                   strict: bool = True) -> TemplateStore:
+                   strict: bool = True, check: TemplateGate | None = None) -> TemplateStore:
     """The shipped templates, replaced by those of ``override_dir`` with the same id.
 
     ``strict`` raises the first problem; otherwise problems are kept in the store's
     ``problems`` and the bad files are skipped (a bad override removes the shipped
-    template of its id).
+    template of its id). ``check``: what every template must pass too (the store keeps
+    it, so later edits and reloads pass it as well).
     """
-    store = TemplateStore()
+    store = TemplateStore(check=check)
     dirs = [shipped_dir] + ([override_dir] if override_dir is not None else [])
     for directory in dirs:
         if not directory.is_dir():

@@ -101,6 +101,7 @@ import bot.conversations.template_lint
 from bot.campaigns import parse_campaign
 from bot.conversations.template_lint import lint_template, sample_contexts
 from bot.conversations.template_spec import parse_template
+from bot.policy.pressure import PressureLexicon, parse_language_rules
 from bot.policy.profiles import PROFILES
 from bot.replies.parser import parse_reply
 
@@ -108,7 +109,10 @@ now = dt.datetime(2026, 11, 25, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5)
 assert parse_reply("can do 50 fri", now).promises
 assert parse_reply("下周五还两千", now).promises
 spec = parse_template("id: t\\nlevel: limited\\nlimited:\\n  telegram:\\n    en: Hi\\n")
-assert lint_template(spec, PROFILES["US-RegF"], samples=sample_contexts()) is not None
+rules = parse_language_rules("language: en\\nrules:\\n- {id: t, what: t, source: t, "
+                             "patterns: [sue]}\\n")
+assert lint_template(spec, PROFILES["US-RegF"], pressure=PressureLexicon([rules]),
+                     samples=sample_contexts()) is not None
 print("ok")
 """
 

@@ -9,12 +9,17 @@ output is checked against a jurisdiction profile. Issue codes:
 ``undefined``            uses a variable the render context does not define
 ``render``               fails to render for another reason (a filter got a bad value)
 ``missing_language``     a channel has text in one shipped language but not another
-``missing_opt_out``      an SMS or email body without the profile's opt-out instruction
+``missing_opt_out``      an SMS, email or Telegram body without the profile's opt-out
+                         instruction (Reg F 1006.6(e): every electronic medium)
+``opt_out_exempt``       ``opt_out_exempt`` on a template outside
+                         :data:`OPT_OUT_EXEMPT_TEMPLATES` (the fixed set of system texts
+                         that confirm an opt-out or a bereavement)
 ``sms_too_long``         an SMS needs more segments than the budget (GSM-7 vs UCS-2)
 ``disclosure``           limited content (any limited text, every email subject) that
                          mentions an amount, an account number or a debt word, or reads
                          a verified-only variable
-``forbidden_phrase``     a phrase the profile forbids (threats, insults, pressure)
+``forbidden_phrase``     a threat, pressure or insult found by the pattern rules of
+                         :mod:`bot.policy.pressure` (per-language data files)
 ``missing_mini_miranda`` verified content without the debt-collector disclosure where
                          the profile requires it
 """
@@ -38,6 +43,7 @@ from bot.conversations.template_store import TemplateStore
 from bot.domain.messages import ChannelKind
 from bot.domain.money import from_minor
 from bot.domain.sms_segments import GSM7_BASIC, GSM7_EXTENSION, count_segments
+from bot.policy.pressure import PressureLexicon
 
 SHIPPED_LANGUAGES = ("en", "zh")
 #: SMS segments a message may use when the profile sets no budget of its own
@@ -45,8 +51,12 @@ DEFAULT_SMS_SEGMENT_BUDGET = 2
 
 CODES = (
     "syntax", "unsafe", "undefined", "render", "missing_language", "missing_opt_out",
-    "sms_too_long", "disclosure", "forbidden_phrase", "missing_mini_miranda",
+    "opt_out_exempt", "sms_too_long", "disclosure", "forbidden_phrase", "missing_mini_miranda",
 )
+
+#: the only templates that may carry no opt-out instruction (``opt_out_exempt``): system
+#: texts confirming what the customer just asked for, where "reply STOP" makes no sense
+OPT_OUT_EXEMPT_TEMPLATES = frozenset({"opt_out_confirmed", "bereavement_ack"})
 
 
 class LintProfile(RenderProfile, Protocol):
@@ -57,10 +67,6 @@ class LintProfile(RenderProfile, Protocol):
     @property
     def name(self) -> str: ...
 
-    def forbidden_phrases(self, language: str | None = None) -> tuple[str, ...]:
-        """Phrases no template may contain; every language's when ``language`` is None."""
-        ...
-
 
 @dataclass(frozen=True)
 class DictProfile:
@@ -68,7 +74,6 @@ class DictProfile:
 
     name: str
     opt_out: Mapping[str, Mapping[str, str]]  # language -> channel value -> instruction
-    forbidden: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     requires_mini_miranda: bool = False
     mini_miranda: Mapping[str, str] = field(default_factory=dict)
     sms_segment_budget: int = DEFAULT_SMS_SEGMENT_BUDGET
@@ -76,11 +81,6 @@ class DictProfile:
     def opt_out_text(self, language: str, channel: ChannelKind) -> str:
         texts = self.opt_out.get(language) or self.opt_out["en"]
         return texts[ChannelKind(channel).value]
-
-    def forbidden_phrases(self, language: str | None = None) -> tuple[str, ...]:
-        if language is None:
-            return tuple(p for phrases in self.forbidden.values() for p in phrases)
-        return tuple(self.forbidden.get(language, ()))
 
     def mini_miranda_text(self, language: str) -> str | None:
         if not self.requires_mini_miranda:
@@ -229,16 +229,6 @@ def disclosure_findings(text: str, ctx: RenderContext | None = None) -> list[str
     return found
 
 
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """Latin phrases match as words (with common endings: "arrest" finds "arrested",
-    "liar" does not find "familiar"); Chinese phrases match anywhere."""
-    body = re.escape(phrase.strip())
-    head = r"(?<![A-Za-z0-9])" if re.match(r"[A-Za-z0-9]", phrase.strip()) else ""
-    tail = (r"(?:s|es|d|ed|ing|ful)?(?![A-Za-z0-9])"
-            if re.search(r"[A-Za-z0-9]$", phrase.strip()) else "")
-    return re.compile(head + body + tail, re.IGNORECASE)
-
-
 def _normalise(text: str) -> str:
     return " ".join(text.split())
 
@@ -253,12 +243,15 @@ def lint_templates(
     store: TemplateStore,
     profile: LintProfile,
     *,
+    pressure: PressureLexicon,
     samples: Mapping[str, Sequence[RenderContext]] | None = None,
     languages: Iterable[str] = SHIPPED_LANGUAGES,
     sms_segment_budget: int | None = None,
 ) -> list[LintIssue]:
-    """Every issue of every template in ``store`` (plus the files it failed to load)."""
-    linter = _Linter(profile, samples or sample_contexts(), tuple(languages),
+    """Every issue of every template in ``store`` (plus the files it failed to load);
+    ``pressure`` holds the threat and pressure patterns
+    (``storage.pressure_files.shipped_pressure_lexicon()``)."""
+    linter = _Linter(profile, pressure, samples or sample_contexts(), tuple(languages),
                      sms_segment_budget)
     issues: list[LintIssue] = []
     for problem in store.problems:
@@ -275,14 +268,15 @@ def lint_template(
     spec: TemplateSpec,
     profile: LintProfile,
     *,
+    pressure: PressureLexicon,
     samples: Mapping[str, Sequence[RenderContext]] | None = None,
     languages: Iterable[str] = SHIPPED_LANGUAGES,
     sms_segment_budget: int | None = None,
 ) -> list[LintIssue]:
     """Lint one parsed template (e.g. an admin's edit, before it is saved); syntax and
     sandbox problems are issues here, not exceptions."""
-    return lint_templates(TemplateStore([spec]), profile, samples=samples, languages=languages,
-                          sms_segment_budget=sms_segment_budget)
+    return lint_templates(TemplateStore([spec]), profile, pressure=pressure, samples=samples,
+                          languages=languages, sms_segment_budget=sms_segment_budget)
 
 
 def _message(err: TemplateError) -> str:
@@ -290,15 +284,15 @@ def _message(err: TemplateError) -> str:
 
 
 class _Linter:
-    def __init__(self, profile: LintProfile, samples: Mapping[str, Sequence[RenderContext]],
+    def __init__(self, profile: LintProfile, pressure: PressureLexicon,
+                 samples: Mapping[str, Sequence[RenderContext]],
                  languages: tuple[str, ...], budget: int | None) -> None:
         self.profile = profile
+        self.pressure = pressure
         self.samples = samples
         self.languages = languages
         self.budget = budget or getattr(profile, "sms_segment_budget", None) \
             or DEFAULT_SMS_SEGMENT_BUDGET
-        self.forbidden = [(p, _phrase_pattern(p)) for p in profile.forbidden_phrases(None)
-                          if p.strip()]
 
     def lint(self, spec: TemplateSpec) -> list[LintIssue]:
         out: list[LintIssue] = []
@@ -319,6 +313,12 @@ class _Linter:
                     if lang not in have:
                         add(lang, channel.value, "missing_language",
                             f"no {lang} text (has {', '.join(sorted(have))})", disclosure.value)
+
+        if spec.opt_out_exempt is not None and spec.id not in OPT_OUT_EXEMPT_TEMPLATES:
+            allowed = ", ".join(sorted(OPT_OUT_EXEMPT_TEMPLATES))
+            add("", "", "opt_out_exempt",
+                f"only the system templates {allowed} may be opt_out_exempt; every other "
+                "text carries the opt-out instruction (print {{ opt_out }})")
 
         renderer = TemplateRenderer(TemplateStore([spec]), self.profile)
         for (disclosure, channel, lang), variant in sorted(spec.variants.items()):
@@ -374,11 +374,11 @@ class _Linter:
             scope = "email subject" if part == "subject" else "limited content"
             found.extend(("disclosure", f"{scope} reveals a debt: {finding}")
                          for finding in disclosure_findings(text, sample))
-        for phrase, pattern in self.forbidden:
-            match = pattern.search(text)
-            if match:
-                found.append(("forbidden_phrase", f"{match.group(0)!r} is forbidden by "
-                                                  f"{self.profile.name} (listed as {phrase!r})"))
+        for finding in self.pressure.findings(text):
+            found.append(("forbidden_phrase",
+                          f"{finding.text!r} is forbidden by {self.profile.name}: "
+                          f"{finding.what} (rule {finding.language}/{finding.rule}; "
+                          f"{finding.source})"))
         return found
 
     def _check(self, spec: TemplateSpec, body: str, subject: str | None,
@@ -387,7 +387,7 @@ class _Linter:
         found: list[tuple[str, str, str]] = []
         parts = [("body", body)] + ([("subject", subject)] if subject is not None else [])
 
-        if channel in (ChannelKind.SMS, ChannelKind.EMAIL) and spec.opt_out_exempt is None:
+        if spec.opt_out_exempt is None or spec.id not in OPT_OUT_EXEMPT_TEMPLATES:
             instruction = self.profile.opt_out_text(lang, channel)
             if instruction and _normalise(instruction) not in _normalise(body):
                 found.append(("missing_opt_out",

@@ -65,12 +65,17 @@ class Hold(StrEnum):
     DISPUTE = "dispute"  # until the debt is verified
     PAYMENT_CLAIMED = "payment_claimed"  # grace while a claimed payment is checked
     HUMAN = "human"  # a collector holds the conversation: the bot is silent
-    DECEASED = "deceased"  # the customer died: nobody writes to them again
-    COMPLAINT = "complaint"  # a complaint is being handled: a person deals with the case
+    DECEASED = "deceased"  # the customer died: a specialist deals with the estate
+    COMPLAINT = "complaint"  # an open complaint: a person answers, nothing automated
+    BREATHING_SPACE = "breathing_space"  # UK Debt Respite Scheme, until its end date
 
 
 #: holds that put the case on legal hold (status ``legal_hold``)
 LEGAL_HOLDS = frozenset({Hold.ATTORNEY, Hold.BANKRUPTCY})
+#: holds that protect the customer: any collector may place one, only a supervisor may
+#: lift it, always with who and why (``bot.services.case_work.set_hold``/``clear_hold``)
+PROTECTIVE_HOLDS = frozenset({Hold.CEASE, Hold.ATTORNEY, Hold.BANKRUPTCY, Hold.VULNERABLE,
+                              Hold.DECEASED, Hold.COMPLAINT, Hold.BREATHING_SPACE})
 #: the pseudo-collector holding a case after a complaint, until a person looks at it
 LEGAL_QUEUE = "legal-review"
 
@@ -148,6 +153,7 @@ class Case:
     payment_claim_until: date | None = None
     id: int | None = None
     customer_id: int | None = None
+    breathing_space_until: date | None = None  # the moratorium's last day (inclusive)
     events: list[ev.Event] = field(default_factory=list, repr=False)
 
     # ---------------------------------------------------------------- queries
@@ -191,6 +197,15 @@ class Case:
     def bucket(self, today: date) -> str:
         return bucket_for(max(0, self.compute_days_past_due(today)))
 
+    def hold_in_force(self, hold: Hold, today: date) -> bool:
+        """Whether ``hold`` protects the customer on their local ``today`` (a breathing
+        space ends after its last day; every other hold until it is lifted)."""
+        if hold not in self.holds:
+            return False
+        if hold is Hold.BREATHING_SPACE and self.breathing_space_until is not None:
+            return today <= self.breathing_space_until
+        return True
+
     # ---------------------------------------------------------------- helpers
     def _record(self, event: ev.Event) -> None:
         self.events.append(event)
@@ -215,17 +230,28 @@ class Case:
             raise TransitionError(f"case {self.account_id} is {self.status}: cannot {what}")
 
     # ---------------------------------------------------------------- holds
-    def place_hold(self, hold: Hold, at: datetime, actor: str, reason: str = "") -> None:
+    def place_hold(self, hold: Hold, at: datetime, actor: str, reason: str = "",
+                   until: date | None = None) -> None:
         """Place a hold; attorney/bankruptcy move the case to legal hold, a dispute hold
-        opens a dispute (as :meth:`open_dispute`)."""
+        opens a dispute (as :meth:`open_dispute`). ``until``: a breathing space's last
+        day (a breathing space placed again with another end date moves it)."""
         self._refuse_if_closed(f"place a {hold} hold")
+        if until is not None and hold is not Hold.BREATHING_SPACE:
+            raise TransitionError(f"only a breathing space has an end date, not {hold}")
         if hold in self.holds:
+            if hold is Hold.BREATHING_SPACE and until != self.breathing_space_until:
+                self.breathing_space_until = until
+                self.holds[hold] = reason
+                self._record(ev.HoldPlaced(self.account_id, at, actor, hold.value, reason,
+                                           until))
             return
         if hold is Hold.DISPUTE:
             self.open_dispute(at, actor, reason)
             return
         self.holds[hold] = reason
-        self._record(ev.HoldPlaced(self.account_id, at, actor, hold.value, reason))
+        if hold is Hold.BREATHING_SPACE:
+            self.breathing_space_until = until
+        self._record(ev.HoldPlaced(self.account_id, at, actor, hold.value, reason, until))
         if hold in LEGAL_HOLDS and self.status is not S.LEGAL_HOLD:
             self._move(S.LEGAL_HOLD, at, actor, f"{hold} hold")
 
@@ -244,6 +270,8 @@ class Case:
 
     def _drop_hold(self, hold: Hold, at: datetime, actor: str, reason: str) -> None:
         del self.holds[hold]
+        if hold is Hold.BREATHING_SPACE:
+            self.breathing_space_until = None
         self._record(ev.HoldReleased(self.account_id, at, actor, hold.value, reason))
 
     def _resting_status(self) -> CaseStatus:

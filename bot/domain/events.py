@@ -60,6 +60,13 @@ class StatusChanged(Event):
 class HoldPlaced(Event):
     hold: str = ""
     reason: str = ""
+    until: date | None = None  # a breathing space's last day
+
+    def payload(self) -> dict[str, Any]:
+        out = super().payload()
+        if out.get("until") is None:
+            out.pop("until", None)
+        return out
 
 
 @dataclass(frozen=True)
@@ -168,3 +175,10 @@ class NoteAdded(Event):
 @dataclass(frozen=True)
 class CaseClosed(Event):
     outcome: str = ""
+
+
+@dataclass(frozen=True)
+class CaseAnonymised(Event):
+    """The retention purge replaced the case's personal data (``duebot retention purge``)."""
+
+    reason: str = ""

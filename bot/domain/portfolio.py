@@ -38,3 +38,4 @@ class CaseRecord:
     consent_source: str = "import"
     date_of_birth: date | None = None
     id_last4: str | None = None
+    vulnerable: bool = False  # the bank flags the customer vulnerable: human contact only

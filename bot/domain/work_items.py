@@ -8,6 +8,9 @@ priority (lower first) | kinds | why a person is needed
 10 urgent | held_conversation | the customer wrote while a person holds the case
 10 urgent | vulnerable | a customer marked vulnerable wrote
 10 urgent | legal | lawyer, bankruptcy, complaint or threat of action
+10 urgent | bereavement | the customer died (a relative told us): the specialist team
+10 urgent | complaint | a customer with an open complaint wrote
+20 high | breathing_space | a customer in a breathing space (debt respite) wrote
 20 high | dispute | a contested debt pauses collection
 20 high | verification_locked | a chat locked after failed identity checks
 30 soon | legal_review | a campaign escalated the case to legal review
@@ -42,6 +45,9 @@ class WorkItemKind(StrEnum):
     HELD_CONVERSATION = "held_conversation"
     VULNERABLE = "vulnerable"
     LEGAL = "legal"
+    BEREAVEMENT = "bereavement"
+    COMPLAINT = "complaint"
+    BREATHING_SPACE = "breathing_space"
     DISPUTE = "dispute"
     VERIFICATION_LOCKED = "verification_locked"
     LEGAL_REVIEW = "legal_review"
@@ -67,7 +73,8 @@ class WorkItemKind(StrEnum):
 K = WorkItemKind
 PRIORITY: dict[WorkItemKind, Priority] = {
     K.HELD_CONVERSATION: Priority.URGENT, K.VULNERABLE: Priority.URGENT,
-    K.LEGAL: Priority.URGENT,
+    K.LEGAL: Priority.URGENT, K.BEREAVEMENT: Priority.URGENT, K.COMPLAINT: Priority.URGENT,
+    K.BREATHING_SPACE: Priority.HIGH,
     K.DISPUTE: Priority.HIGH, K.VERIFICATION_LOCKED: Priority.HIGH,
     K.LEGAL_REVIEW: Priority.SOON,
     K.REPLY_UNDELIVERABLE: Priority.ATTENTION,

@@ -189,6 +189,7 @@ def parse_cmd() -> None:
 def _mount() -> None:
     """Groups living in their own modules."""
     from bot.entrypoints import cli_campaigns, cli_cases, cli_report, cli_users
+    from bot.entrypoints.cli_retention import app as retention_app
     from bot.entrypoints.cli_runtime import register
     from bot.entrypoints.cli_templates import app as templates_app
 
@@ -197,6 +198,7 @@ def _mount() -> None:
     cli_campaigns.register(app)
     cli_report.register(app)
     app.add_typer(templates_app, name="templates")
+    app.add_typer(retention_app, name="retention")
     register(app)
 
 

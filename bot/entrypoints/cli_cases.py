@@ -148,8 +148,11 @@ def render_case(v: dict[str, Any], locale: str) -> None:
               f"{v['days_past_due']} ({v['bucket']})  tz {v['timezone']}"
               + (" [yellow](ambiguous)[/]" if v["timezone_ambiguous"] else ""))
     if v["holds"]:
-        out.print("holds: " + escape(", ".join(f"{h} ({r})" if r else h
-                                               for h, r in v["holds"].items())))
+        until = v.get("breathing_space_until")
+        out.print("holds: " + escape(", ".join(
+            (f"{h} ({r})" if r else h) + (f" until {until}" if h == "breathing_space"
+                                          and until else "")
+            for h, r in v["holds"].items())))
     if v["held_by"]:
         out.print(f"conversation held by {escape(v['held_by'])}")
     if v.get("assigned_collector"):
@@ -377,14 +380,20 @@ def queue_close(item: Annotated[int, typer.Argument(help="the item's id (queue l
 
 # ------------------------------------------------------------------ holds
 Hold = Annotated[str, typer.Option(
-    "--hold", help="vulnerable, deceased, bankruptcy, attorney, complaint or cease "
-                   "(clear: also payment_claimed)")]
+    "--hold", help="vulnerable, deceased, bankruptcy, attorney, complaint, cease or "
+                   "breathing_space (clear: also payment_claimed)")]
+Until = Annotated[datetime | None, typer.Option(
+    "--until", formats=["%Y-%m-%d"], help="the last day of a breathing space (YYYY-MM-DD)")]
 
 
 @holds_app.command("set")
-def holds_set(account: Account, hold: Hold, reason: Reason, who: AsUser = None) -> None:
-    """Place a protective hold: nobody is contacted about the case until it is cleared."""
-    _act(who, lambda d, a: d.set_hold(a, account, hold, reason), f"{account}: {hold} hold set")
+def holds_set(account: Account, hold: Hold, reason: Reason, until: Until = None,
+              who: AsUser = None) -> None:
+    """Place a protective hold: nothing automated goes out about the case until it is
+    cleared (a breathing space: until its last day)."""
+    day = until.date() if until is not None else None
+    _act(who, lambda d, a: d.set_hold(a, account, hold, reason, until=day),
+         f"{account}: {hold} hold set" + (f" until {day.isoformat()}" if day else ""))
 
 
 @holds_app.command("clear")

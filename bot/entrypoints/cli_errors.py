@@ -36,6 +36,7 @@ def user_errors() -> Iterator[None]:
     from sqlalchemy.exc import ArgumentError
 
     from bot.campaigns.parsing import CampaignError
+    from bot.conversations.template_check import TemplateCheckError
     from bot.domain.case import TransitionError
     from bot.services.campaign_admin import CampaignAdminError
     from bot.services.case_work import CaseWorkError
@@ -65,6 +66,9 @@ def user_errors() -> Iterator[None]:
         if len(exc.errors) > 50:
             err.print(f"... and {len(exc.errors) - 50} more")
         err.print(f"[red]{exc}[/red] (use --skip-invalid to import the good rows)")
+        raise typer.Exit(1) from None
+    except TemplateCheckError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except (CsvFormatError, UserError, TransitionError, UserMistake) as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)

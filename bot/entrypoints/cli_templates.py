@@ -32,6 +32,7 @@ from bot.conversations.template_lint import (
 from bot.conversations.template_renderer import TemplateRenderer
 from bot.conversations.template_store import TemplateStore
 from bot.domain.messages import ChannelKind
+from storage.pressure_files import shipped_pressure_lexicon
 from storage.template_files import load_templates
 
 if TYPE_CHECKING:
@@ -118,9 +119,11 @@ def lint(
 ) -> None:
     """Render every template with sample data in every language and check it.
 
-    Exits 1 listing the issues: undefined variables, missing opt-out instruction, SMS
-    over the segment budget, limited texts that reveal a debt, forbidden phrases,
-    missing mini-Miranda, syntax and sandbox violations.
+    Exits 1 listing the issues: undefined variables, missing opt-out instruction (SMS,
+    email and Telegram), an opt-out exemption outside the system templates, SMS over the
+    segment budget, limited texts that reveal a debt, threats and pressure (pattern
+    rules per language), missing mini-Miranda, syntax and sandbox violations. The same
+    check runs at every start and reload.
     """
     settings = _settings()
     store = _store(template_dir or settings.template_dir, strict=False)
@@ -130,7 +133,8 @@ def lint(
     profiles = _profiles(profile)
     total: list[LintIssue] = []
     for prof in profiles:
-        issues = lint_templates(store, prof, samples=samples, sms_segment_budget=sms_segments)
+        issues = lint_templates(store, prof, pressure=shipped_pressure_lexicon(),
+                                samples=samples, sms_segment_budget=sms_segments)
         for issue in issues:
             out.print(f"[red]{escape(prof.name)}[/red] {escape(str(issue))}")
         total.extend(issues)
@@ -201,7 +205,8 @@ def preview_text(
         if rendered.subject is not None:
             lines.append(f"Subject: {rendered.subject}")
         lines.append(rendered.body)
-    issues = [i for i in lint_template(spec, profile) if i.lang == lang
+    issues = [i for i in lint_template(spec, profile, pressure=shipped_pressure_lexicon())
+              if i.lang == lang
               and i.channel == channel.value and (level is None or i.level == level.value)]
     lines.extend(f"lint: {i}" for i in issues)
     return lines

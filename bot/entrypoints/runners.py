@@ -15,6 +15,11 @@
 ``serve`` run them separately for scale-out. SIGINT/SIGTERM stop everything gracefully:
 the tick stops after its current batch, the worker after its current batch, the web
 server after its open requests.
+
+Templates and campaigns are checked before anything starts (a finding refuses the
+start, listing every finding: :meth:`bot.services.content.Content.start`). SIGHUP
+reloads them: a file that fails its check is refused and the last valid version stays
+in use; the scheduler plans with the new campaigns from its next tick.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from bot.bootstrap import Container
 from bot.services.case_upkeep import BrokenReport, break_overdue_promises, update_days_past_due
+from bot.services.content import ReloadReport
 from bot.services.planning import PlanningService, TickReport
 from bot.services.ports import Channel
 
@@ -67,20 +73,40 @@ class Runtime:
     planning: PlanningService
     plan_workers: int = 0  # 0: PlanningService.tick decides (see AUTO_PARALLEL_FROM)
     stopping: threading.Event = field(default_factory=threading.Event)
+    #: set by a reload: the next tick plans with the campaigns in use then
+    campaigns_changed: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def load(cls, container: Container, *, plan_workers: int = 0) -> Runtime:
         """The jobs over the database's active campaign versions, read afresh at every
-        tick (an activation or a pause needs no restart)."""
-        settings = container.settings
-        planning = container.planning(batch_size=max(100, settings.worker_batch * 10))
+        tick (an activation or a pause needs no restart). The templates are loaded and
+        checked first, and the active campaigns' templates under their profiles (all or
+        nothing: ``TemplateCheckError`` lists every finding)."""
+        from bot.conversations.template_check import TemplateCheckError
+        from bot.services.content_check import campaign_findings
+
+        container.content.start(campaigns=False)
+        planning = container.planning(batch_size=cls._batch(container))
         planning.refresh_campaigns()
+        findings = campaign_findings(dict(planning.campaigns.source), container.templates)
+        if findings:
+            raise TemplateCheckError(findings, "active campaigns")
         if not len(planning.campaigns):
             log.warning("no active campaign: the tick plans nothing until one is approved "
                         "and activated (duebot campaigns list)")
         return cls(container, planning, plan_workers)
 
+    @staticmethod
+    def _batch(container: Container) -> int:
+        return max(100, container.settings.worker_batch * 10)
+
     def tick(self) -> TickReport:
+        if self.campaigns_changed.is_set():
+            self.campaigns_changed.clear()
+            old, self.planning = self.planning, self.container.planning(
+                batch_size=self._batch(self.container))
+            old.close()
+            log.info("planning with the reloaded templates")
         return self.planning.tick(stop=self.stopping, workers=self.plan_workers)
 
     def daily(self) -> tuple[int, BrokenReport]:
@@ -197,8 +223,8 @@ def singleton(engine: Engine, role: str, what: str) -> Iterator[None]:
 
 # ---------------------------------------------------------------------------- components
 async def scheduler_component(container: Container, stop: asyncio.Event, *,
-                              plan_workers: int = 1) -> None:
-    runtime = Runtime.load(container, plan_workers=plan_workers)
+                              plan_workers: int = 1, runtime: Runtime | None = None) -> None:
+    runtime = runtime or Runtime.load(container, plan_workers=plan_workers)
     with singleton(container.engine, "scheduler", "scheduler"):
         scheduler = build_scheduler(runtime, tick_minutes=container.settings.tick_minutes)
         scheduler.start()
@@ -325,21 +351,46 @@ async def web_component(container: Container, stop: asyncio.Event) -> None:
 
 
 # ---------------------------------------------------------------------------- running
+def reload_content(container: Container, runtime: Runtime | None = None) -> ReloadReport:
+    """Reload templates and campaigns (SIGHUP): what fails its check is refused and keeps
+    its last valid version; a scheduler plans with the new campaigns from its next tick."""
+    report = container.content.reload()
+    if runtime is not None:
+        runtime.campaigns_changed.set()
+    return report
+
+
+def _reload_logged(container: Container, runtime: Runtime | None) -> None:
+    try:
+        reload_content(container, runtime)
+    except Exception:  # a reload must never stop what is running
+        log.exception("reload failed; the templates and campaigns in use stay")
+
+
 async def run_components(container: Container, *, scheduler: bool = False,
                          worker: bool = False, web: bool = False, plan_workers: int = 1,
                          stop: asyncio.Event | None = None) -> None:
     """Run the chosen components on this loop until SIGINT/SIGTERM (or ``stop``)."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
+    # everything is checked before anything starts: a bad template or campaign refuses
+    # the start with every finding (TemplateCheckError)
+    runtime = Runtime.load(container, plan_workers=plan_workers) if scheduler else None
+    if runtime is None:  # campaigns are the scheduler's; checked here when present
+        container.content.start(campaigns=Path(container.settings.campaign_dir).is_dir())
     installed = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(
+            None, _reload_logged, container, runtime))
+        installed.append(signal.SIGHUP)
     tasks: list[asyncio.Task[None]] = []
     if scheduler:
         tasks.append(asyncio.create_task(
-            scheduler_component(container, stop, plan_workers=plan_workers)))
+            scheduler_component(container, stop, plan_workers=plan_workers,
+                                runtime=runtime)))
     if worker:
         tasks.append(asyncio.create_task(worker_component(container, stop)))
     if web:

@@ -36,6 +36,7 @@ class ReasonCode(StrEnum):
     HOLD_PAYMENT_CLAIMED = "hold_payment_claimed"
     HOLD_DECEASED = "hold_deceased"
     HOLD_COMPLAINT = "hold_complaint"
+    HOLD_BREATHING_SPACE = "hold_breathing_space"
     PENDING_PROMISE = "pending_promise"  # no dunning while a promise is pending
     REMINDER_NOT_DUE = "reminder_not_due"  # a promise reminder only goes the day before
     # contact point (bot/policy/contact_point.py)

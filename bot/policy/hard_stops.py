@@ -13,6 +13,10 @@ cease request          deny     deny              allow (the customer wrote agai
 attorney               deny     deny              deny (talk to the attorney only)
 bankruptcy             deny     deny              deny (automatic stay)
 vulnerable customer    deny     deny              deny (a human answers)
+deceased               deny     deny              deny (a specialist answers)
+complaint              deny     deny              deny (a person answers)
+breathing space        deny     deny              deny (a person answers); lapses after
+                                                  its last day (UK Debt Respite Scheme)
 wrong party (case)     deny     deny              deny
 all opted out (case)   deny     deny              deny
 payment claimed        deny     deny              allow
@@ -46,6 +50,7 @@ _HOLD_CODES: dict[Hold, ReasonCode] = {
     Hold.PAYMENT_CLAIMED: ReasonCode.HOLD_PAYMENT_CLAIMED,
     Hold.DECEASED: ReasonCode.HOLD_DECEASED,
     Hold.COMPLAINT: ReasonCode.HOLD_COMPLAINT,
+    Hold.BREATHING_SPACE: ReasonCode.HOLD_BREATHING_SPACE,
 }
 
 #: holds under which the bot may still answer a message the customer sent.
@@ -61,8 +66,9 @@ _HOLD_DETAIL: dict[Hold, str] = {
     Hold.OPTED_OUT: "every contact point opted out",
     Hold.WRONG_PARTY: "no contact point reaches the right party",
     Hold.PAYMENT_CLAIMED: "the customer says they paid; the payment is being checked",
-    Hold.DECEASED: "the customer is reported deceased",
-    Hold.COMPLAINT: "a complaint is being handled by a person",
+    Hold.DECEASED: "the customer has died; a specialist deals with the estate",
+    Hold.COMPLAINT: "an open complaint; a person handles the case",
+    Hold.BREATHING_SPACE: "a breathing space (debt respite) moratorium is in force",
 }
 
 
@@ -89,9 +95,13 @@ def check_case(case: Case, purpose: Purpose, today: date) -> list[Reason]:
         for hold in sorted(case.holds, key=lambda h: h.value):
             if reply and hold in _REPLY_ALLOWED:
                 continue
+            if not case.hold_in_force(hold, today):
+                continue  # a breathing space after its last day
             if hold is Hold.HUMAN:
                 who = case.held_by or case.holds[hold] or "a collector"
                 detail = f"held by collector {who}"
+            elif hold is Hold.BREATHING_SPACE and case.breathing_space_until is not None:
+                detail = f"{_HOLD_DETAIL[hold]} until {case.breathing_space_until.isoformat()}"
             else:
                 detail = _HOLD_DETAIL[hold]
             reasons.append(Reason(_HOLD_CODES[hold], detail))

@@ -19,6 +19,8 @@ min instalment             10 % of balance      1 % of balance       10 % of bal
 max instalments            12                   24                   12
 mini-Miranda required      yes                  no                   no
 reply grace (see below)    30 min               30 min               30 min
+records kept at least      3 years              the bank's policy    5 years
+  (after the last collection activity; ``duebot retention purge`` never goes below it)
 =========================  ===================  ===================  ====================
 
 * Caps are rolling windows ending now: "1/1 day" = at most one message in any 24 hours.
@@ -28,8 +30,10 @@ reply grace (see below)    30 min               30 min               30 min
 * UK accepts token payments (CONC 7.3), hence the 1 % minimum instalment.
 * Reply grace: a reply to the customer's own message within this time of it is not held
   back by the contact window (Reg F comment 6(b)(1)(i): the consumer chose the time).
-* Opt-out instructions and forbidden phrases are per language (``en``, ``es``, ``zh``)
-  and exposed for the template linter (``opt_out_text``, ``forbidden_phrases``).
+* Opt-out instructions are per language (``en``, ``es``, ``zh``) and exposed for the
+  template linter (``opt_out_text``). What no message may say (threats, pressure,
+  insults) is the same for every profile: pattern files per language, see
+  :mod:`bot.policy.pressure`.
 """
 
 from __future__ import annotations
@@ -96,24 +100,6 @@ _OPT_OUT_ZH = {
     ChannelKind.TELEGRAM: "发送 /stop 退订",
 }
 
-#: threats, insults and pressure no collection message may contain (any profile). Plain
-#: lower-case phrases; how to match them (word boundaries, case) is the linter's choice.
-_FORBIDDEN_EN = (
-    "arrest", "jail", "prison", "police", "criminal", "warrant", "deport",
-    "pay today or else", "last chance", "we will sue", "we will take you to court",
-    "lawsuit will be filed", "garnish", "seize", "repossess", "your employer will",
-    "tell your family", "tell your employer", "loser", "deadbeat", "liar",
-    "you will regret", "we know where you live",
-)
-_FORBIDDEN_ES = (
-    "arresto", "cárcel", "prisión", "policía", "demanda inmediata", "embargo",
-    "o si no", "última oportunidad", "le vamos a demandar",
-)
-_FORBIDDEN_ZH = (
-    "坐牢", "拘留", "逮捕", "报警", "公安", "起诉你", "上门", "曝光", "通讯录", "联系你的家人",
-    "联系你的单位", "老赖", "骗子", "后果自负", "最后机会", "不还钱就",
-)
-
 _MINI_MIRANDA = {
     "en": "This is a communication from a debt collector. This is an attempt to collect a "
           "debt and any information obtained will be used for that purpose.",
@@ -142,8 +128,10 @@ class JurisdictionProfile:
     opt_out_instructions: Mapping[str, Mapping[ChannelKind, str]] = field(
         default_factory=lambda: _frozen({})
     )
-    forbidden: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: _frozen({}))
     reply_grace: timedelta = timedelta(minutes=30)
+    #: years a closed case's records are kept after the last collection activity at least
+    #: (Reg F 1006.100: 3; CN: 5); None: no legal number, the bank's policy decides (UK)
+    retention_min_years: int | None = None
 
     def __post_init__(self) -> None:
         if self.window_start >= self.window_end:
@@ -158,12 +146,6 @@ class JurisdictionProfile:
         texts = self.opt_out_instructions.get(lang) or self.opt_out_instructions["en"]
         return texts[channel]
 
-    def forbidden_phrases(self, language: str | None = None) -> tuple[str, ...]:
-        """Phrases a template must not contain; every language when ``language`` is None."""
-        if language is None:
-            return tuple(p for phrases in self.forbidden.values() for p in phrases)
-        return tuple(self.forbidden.get(language.split("-")[0].lower(), ()))
-
     def mini_miranda_text(self, language: str) -> str | None:
         if not self.requires_mini_miranda:
             return None
@@ -173,7 +155,6 @@ class JurisdictionProfile:
 
 _OPT_OUTS = _frozen({"en": _frozen(_OPT_OUT_EN), "es": _frozen(_OPT_OUT_ES),
                      "zh": _frozen(_OPT_OUT_ZH)})
-_FORBIDDEN = _frozen({"en": _FORBIDDEN_EN, "es": _FORBIDDEN_ES, "zh": _FORBIDDEN_ZH})
 
 US_REGF = JurisdictionProfile(
     name="US-RegF",
@@ -193,7 +174,7 @@ US_REGF = JurisdictionProfile(
     requires_mini_miranda=True,
     mini_miranda=_frozen(_MINI_MIRANDA),
     opt_out_instructions=_OPT_OUTS,
-    forbidden=_FORBIDDEN,
+    retention_min_years=3,
 )
 
 UK_FCA = JurisdictionProfile(
@@ -213,7 +194,6 @@ UK_FCA = JurisdictionProfile(
     max_instalments=24,
     requires_mini_miranda=False,
     opt_out_instructions=_OPT_OUTS,
-    forbidden=_FORBIDDEN,
 )
 
 CN = JurisdictionProfile(
@@ -233,7 +213,7 @@ CN = JurisdictionProfile(
     max_instalments=12,
     requires_mini_miranda=False,
     opt_out_instructions=_OPT_OUTS,
-    forbidden=_FORBIDDEN,
+    retention_min_years=5,
 )
 
 PROFILES: Mapping[str, JurisdictionProfile] = _frozen(

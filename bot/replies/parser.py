@@ -13,6 +13,7 @@ order wins.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from decimal import Decimal
 
@@ -113,7 +114,22 @@ def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
     lg = lang if lang in LEXICONS else detect_lang(t)
     if lg == "zh":
         t = simplify(t)
+    elif "die" in t or "dead" in t:
+        t = _THINGS_THAT_DIE.sub(_blank, t)
     return folded, t, lg
+
+
+#: a phone, a battery, a car... that "died" is no one's death (blanked, same length, so the
+#: death and wrong-party cues do not read it)
+_THINGS_THAT_DIE = rx(
+    r"\b(?:phone|cell|mobile|battery|batteries|computer|laptop|pc|car|truck|van|internet|"
+    r"wifi|wi-fi|signal|tv|printer|engine|charger|screen|router|modem|app)"
+    r"(?:\s+(?:just|had|has|totally|completely|finally|then))*\s+(?:died|is\s+dead|was\s+dead|"
+    r"went\s+dead|is\s+dying)\b")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group())
 
 
 def _read(an: Analysis) -> Reply:

@@ -41,6 +41,8 @@ def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
         "customer": case.customer_name,
         "status": case.status.value,
         "holds": {h.value: r for h, r in case.holds.items()},
+        "breathing_space_until": (case.breathing_space_until.isoformat()
+                                  if case.breathing_space_until else None),
         "held_by": case.held_by,
         "balance": money(case.balance_minor),
         "currency": cur,

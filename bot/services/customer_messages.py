@@ -39,6 +39,16 @@ class DialogSettings:
     intent_model: IntentModel | None = None
 
 
+#: holds under which a person answers whatever the customer writes (the bot stays silent)
+_PERSON_ANSWERS: dict[Hold, tuple[WorkItemKind, str]] = {
+    Hold.DECEASED: (WorkItemKind.BEREAVEMENT, "message on the case of a deceased customer"),
+    Hold.VULNERABLE: (WorkItemKind.VULNERABLE, "vulnerable customer wrote"),
+    Hold.COMPLAINT: (WorkItemKind.COMPLAINT, "customer with an open complaint wrote"),
+    Hold.BREATHING_SPACE: (WorkItemKind.BREATHING_SPACE,
+                           "customer in a breathing space (debt respite) wrote"),
+}
+
+
 def match_case(uow: UnitOfWork, event: InboundMessage) -> Case | None:
     """The case a message is about: by reply token or thread, else by the sender's
     address (with several accounts, the one we wrote to last on that address)."""
@@ -85,15 +95,18 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
               message_id: int, texts: ReplyTexts, settings: DialogSettings) -> None:
     cp = case.contact(event.channel, event.sender)
     local_now = now.astimezone(ZoneInfo(case.timezone))
+    # the language the customer wrote in, not the case's: a Chinese reply on an English
+    # case is read as Chinese
     reply = parse_reply(event.text, local_now, from_minor(case.balance_minor, case.currency),
-                        case.currency, case.language, settings.intent_model)
+                        case.currency, None, settings.intent_model)
     uow.messages.set_intent(message_id, reply.intent.value)
     assert case.id is not None
     person = None
     if case.held_by is not None or Hold.HUMAN in case.holds:
         person = (WorkItemKind.HELD_CONVERSATION, f"new message for {case.held_by}")
-    elif Hold.VULNERABLE in case.holds:
-        person = (WorkItemKind.VULNERABLE, "vulnerable customer wrote")
+    else:
+        person = next((answer for hold, answer in _PERSON_ANSWERS.items()
+                       if case.hold_in_force(hold, local_now.date())), None)
     if person is not None:
         # a person answers, the bot stays silent; but an opt-out binds the person too
         kind, detail = person

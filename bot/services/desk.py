@@ -157,10 +157,11 @@ class CaseDesk:
         self._on_case(actor, P.ADD_NOTE, account_id,
                       lambda uow, case: case_work.add_note(uow, account_id, actor.label, text))
 
-    def set_hold(self, actor: Actor, account_id: str, hold: str, reason: str) -> None:
+    def set_hold(self, actor: Actor, account_id: str, hold: str, reason: str, *,
+                 until: date | None = None) -> None:
         self._on_case(actor, P.SET_HOLD, account_id,
                       lambda uow, case: case_work.set_hold(uow, account_id, hold, actor.label,
-                                                           reason))
+                                                           reason, until))
 
     def clear_hold(self, actor: Actor, account_id: str, hold: str, reason: str) -> None:
         self._on_case(actor, P.CLEAR_HOLD, account_id,

@@ -47,6 +47,9 @@ def _one(uow: UnitOfWork, case: Case, cp: ContactPoint | None, event: InboundMes
             # a complaint or a threat of action: the legal-review queue holds the
             # conversation (the bot goes quiet) until a person has looked at it
             case.take_over(LEGAL_QUEUE, now)
+    elif isinstance(command, dialog.PlaceHold):
+        if not case.closed:
+            case.place_hold(command.hold, now, ACTOR, command.reason)
     elif isinstance(command, dialog.OptOutContact):
         if cp is not None:
             case.opt_out(event.channel, event.sender, now, "reply", ACTOR)

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
-from bot.domain.case import CaseStatus, TransitionError
+from bot.domain.case import CaseStatus, Hold, TransitionError
 from bot.domain.money import MoneyError, to_minor
 from bot.domain.portfolio import CaseRecord
 from bot.services.csv_rows import (
@@ -77,6 +77,7 @@ def import_cases(
                 created, updated = uow.portfolio.upsert(chunk, now)
                 report.created += created
                 report.updated += updated
+                _flag_vulnerable(uow, [r for r in chunk if r.vulnerable], now)
             chunk.clear()
 
         for line, row in read_rows(name, stream, REQUIRED, KNOWN):
@@ -103,6 +104,18 @@ def import_cases(
         flush()
         _finish(uow, report, rejects, header, skip_invalid, open_rejects)
     return report
+
+
+def _flag_vulnerable(uow: UnitOfWork, records: list[CaseRecord], now: datetime) -> None:
+    """A row flagged ``vulnerable`` places the hold (human contact only) on an open case.
+    A later row without the flag never lifts it: that is a supervisor's decision."""
+    for r in records:
+        case = uow.cases.get(r.account_id)
+        if case is not None and not case.closed and Hold.VULNERABLE not in case.holds:
+            case.place_hold(Hold.VULNERABLE, now, "import",
+                            "flagged vulnerable in the portfolio file")
+    if records:
+        uow.flush()
 
 
 def _finish(uow: UnitOfWork, report: ImportReport, rejects: Rejects, header: list[str],

@@ -12,7 +12,8 @@ account id), ``country`` (ISO 3166 alpha-2, the phone's default region), ``timez
 ``consent_sms``, ``consent_email``, ``consent_telegram`` (true/false/yes/no/1/0, default
 true), ``consent_source``, ``date_of_birth`` (YYYY-MM-DD) and ``id_last4`` (for
 right-party verification), ``preferred_hours`` and ``forbidden_hours`` (``HH:MM-HH:MM``
-local: when the customer wants to be contacted, and when never).
+local: when the customer wants to be contacted, and when never), ``vulnerable``
+(true/false, default false: the import places a ``vulnerable`` hold).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ADDRESS_COLUMNS = ("phone", "email", "telegram_chat_id")
 OPTIONAL = (
     "customer_id", "country", "timezone", "language", "segment", "product", "minimum_payment",
     "risk_band", "consent_sms", "consent_email", "consent_telegram", "consent_source",
-    "date_of_birth", "id_last4", "preferred_hours", "forbidden_hours",
+    "date_of_birth", "id_last4", "preferred_hours", "forbidden_hours", "vulnerable",
 )
 KNOWN = frozenset(REQUIRED + ADDRESS_COLUMNS + OPTIONAL)
 LANGUAGES = ("en", "zh")
@@ -93,9 +94,12 @@ def _territory_zones(region: str) -> list[str]:
     return list(zones.get(region, ()))
 
 
-def _flag(row: dict[str, str], column: str, errors: list[RowError], mk: RowErrorFactory) -> bool:
+def _flag(row: dict[str, str], column: str, errors: list[RowError], mk: RowErrorFactory,
+          default: bool = True) -> bool:
     value = row.get(column, "").lower()
-    if not value or value in _TRUE:
+    if not value:
+        return default
+    if value in _TRUE:
         return True
     if value in _FALSE:
         return False
@@ -199,6 +203,7 @@ def parse_case_row(
     # consent flags are checked even without the address they belong to
     consent = {c: _flag(row, c, errors, mk)
                for c in ("consent_sms", "consent_email", "consent_telegram")}
+    vulnerable = _flag(row, "vulnerable", errors, mk, default=False)
     if not any(row.get(c) for c in ADDRESS_COLUMNS):
         errors.append(mk("phone", "at least one of phone, email, telegram_chat_id is required"))
     if row.get("phone"):
@@ -277,5 +282,5 @@ def parse_case_row(
         segment=row.get("segment") or None, risk_band_override=risk, timezone=tz,
         timezone_candidates=candidates, language=language, country=country,
         consent_source=row.get("consent_source") or "import", date_of_birth=dob,
-        id_last4=last4,
+        id_last4=last4, vulnerable=vulnerable,
     ), []

@@ -42,7 +42,9 @@ from bot.domain.work_items import NewWorkItem, QueueItem
 from bot.policy.history import SentRecord
 
 if TYPE_CHECKING:
+    from bot.campaigns.parsing import CampaignText, Problem
     from bot.conversations.dialog import Conversation
+    from bot.conversations.template_store import TemplateGate, TemplateStore
 
 
 # ---------------------------------------------------------------------------- channels
@@ -188,6 +190,20 @@ class ChatLinkStore(Protocol):
 
     def linked_cases(self, chat_id: str) -> tuple[str, ...]:
         """Cases linked to the chat, oldest link first."""
+        ...
+
+
+# ---------------------------------------------------------------------------- content
+class ContentFiles(Protocol):
+    """Where the templates and campaigns in use come from (files on disk in the app)."""
+
+    def load_templates(self, check: TemplateGate) -> TemplateStore:
+        """Every template (shipped, then overrides), each passed through ``check``; a file
+        that fails is left out and its problems kept in the store's ``problems``."""
+        ...
+
+    def campaign_documents(self) -> builtins.list[CampaignText | Problem]:
+        """Each campaign file's text (or why it could not be read), in file order."""
         ...
 
 
@@ -764,6 +780,38 @@ class CaseMaintenance(Protocol):
 
     def overdue_promise_cases(self, now: datetime) -> list[int]:
         """Open cases with a pending promise whose due date has ended in their zone."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedCase:
+    """A closed case the retention purge may consider."""
+
+    case_id: int
+    account_id: str
+    country: str | None
+    holds: tuple[str, ...]
+    #: the latest of its events, messages (in and out) and payments
+    last_activity: datetime
+
+
+class RetentionStore(Protocol):
+    """Finding closed cases past their keep period and anonymising them (``duebot
+    retention purge``; never run by itself)."""
+
+    def closed_cases(self, inactive_since: datetime) -> builtins.list[ClosedCase]:
+        """Closed cases not yet anonymised whose last collection activity is before
+        ``inactive_since``, oldest activity first."""
+        ...
+
+    def anonymise(self, case_ids: Sequence[int], now: datetime, actor: str,
+                  reason: str) -> int:
+        """In one transaction, replace the personal data of these cases (and of their
+        customers once none of the customer's cases is left un-anonymised): names,
+        identity answers, addresses, message texts, free-text reasons and details,
+        chat links, payment references; keep amounts, dates, statuses and reason codes
+        for reports. Records a ``CaseAnonymised`` event; returns how many were done
+        (a case already anonymised is skipped)."""
         ...
 
 

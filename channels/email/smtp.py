@@ -14,7 +14,8 @@ Headers written on every message:
 * ``Reply-To: reply+TOKEN@reply-domain`` so a reply finds its case even when the
   customer writes from another address;
 * ``List-Unsubscribe`` (HTTPS, plus ``mailto:`` when a reply domain is set) and
-  ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
+  ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058), both raw ASCII on
+  the wire: never RFC 2047-encoded, a long list folded between its elements.
 
 The unsubscribe token in those links comes with the message
 (``OutboundMessage.unsubscribe_token``, see :mod:`bot.domain.unsubscribe`).
@@ -31,7 +32,7 @@ import ssl
 import time
 import urllib.parse
 from collections.abc import Mapping
-from email.headerregistry import Address, BaseHeader, HeaderRegistry
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime
@@ -79,6 +80,20 @@ _REPEATED_HEADERS = frozenset({
 _HEADER_CACHE_SIZE = 1024
 
 
+class _ListHeader(UnstructuredHeader):
+    """``List-Unsubscribe``: a list of ``<URI>`` elements written as they are (RFC 2369,
+    RFC 8058). The stdlib folds a long unstructured value with RFC 2047 encoded words
+    (``=?utf-8?q?=3Chttps...``), which no mail provider reads as a link; here the value
+    stays raw ASCII and a long one is folded between its elements only."""
+
+    def fold(self, *, policy: Any) -> str:
+        value, name = str(self), getattr(self, "name", "List-Unsubscribe")
+        if not value.isascii() or "\r" in value or "\n" in value:
+            raise ValueError(f"{name} must be one line of ASCII")
+        elements = [e.strip() for e in value.split(",")]
+        return f"{name}: " + f",{policy.linesep} ".join(elements) + policy.linesep
+
+
 class _HeaderCache(HeaderRegistry):
     """The stdlib registry with two caches; the header objects, hence the bytes, are the
     same as the stdlib's.
@@ -92,6 +107,7 @@ class _HeaderCache(HeaderRegistry):
 
     def __init__(self) -> None:
         super().__init__()
+        self.map_to_type("list-unsubscribe", _ListHeader)  # type: ignore[arg-type]
         self._classes: dict[str, type[BaseHeader]] = {}
         self._values: dict[tuple[str, str], BaseHeader] = {}
 
@@ -234,9 +250,12 @@ class SmtpEmailChannel(Channel):
             parsed = urllib.parse.urlsplit(unsubscribe_base_url)
             secure = parsed.scheme == "https"
             local_http = parsed.scheme == "http" and _is_loopback(parsed.hostname or "")
-            if not parsed.hostname or not (secure or local_http):
+            if not parsed.hostname or not (secure or local_http) \
+                    or not unsubscribe_base_url.isascii() \
+                    or any(ch in unsubscribe_base_url for ch in " ,<>\r\n\t"):
                 raise ChannelConfigError(
-                    "unsubscribe URL must be https:// (RFC 8058; http only on loopback), "
+                    "unsubscribe URL must be an ASCII https:// URL without spaces, commas "
+                    "or angle brackets (RFC 2369, RFC 8058; http only on loopback), "
                     f"got {unsubscribe_base_url!r} (DUEBOT_PUBLIC_URL)"
                 )
         if timeout <= 0:

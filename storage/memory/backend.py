@@ -7,6 +7,7 @@ from functools import cached_property
 from bot.domain.clock import Clock
 from storage.memory.chat_links import MemoryChatLinkStore
 from storage.memory.database import MemoryDatabase
+from storage.memory.retention import MemoryRetentionStore
 from storage.memory.stores import (
     MemoryCaseMaintenance,
     MemoryDeliveryStore,
@@ -45,6 +46,10 @@ class MemoryBackend:
     @cached_property
     def chat_links(self) -> MemoryChatLinkStore:
         return MemoryChatLinkStore()
+
+    @cached_property
+    def retention(self) -> MemoryRetentionStore:
+        return MemoryRetentionStore(self.db, self.chat_links)
 
     def migrate(self) -> str | None:
         return None

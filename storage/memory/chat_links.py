@@ -69,3 +69,11 @@ class MemoryChatLinkStore:
 
     def linked_cases(self, chat_id: str) -> tuple[str, ...]:
         return tuple(self._links.get(chat_id, ()))
+
+    def forget_case(self, case_ref: str) -> None:
+        """Drop every token and link of a case (the retention purge anonymised it)."""
+        self._tokens = {t: r for t, r in self._tokens.items() if r.case_ref != case_ref}
+        for chat_id in list(self._links):
+            self._links[chat_id] = [c for c in self._links[chat_id] if c != case_ref]
+            if not self._links[chat_id]:
+                del self._links[chat_id]

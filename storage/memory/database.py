@@ -42,6 +42,7 @@ TABLES = (
     "link_tokens",  # token -> LinkToken
     "chat_locks",  # chat id -> True
     "chat_links",  # chat id -> tuple of case refs
+    "anonymised",  # case id -> when the retention purge anonymised it
 )
 
 

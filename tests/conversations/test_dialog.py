@@ -24,6 +24,7 @@ from bot.conversations.dialog import (
     MarkWrongParty,
     OpenDispute,
     OptOutContact,
+    PlaceHold,
     PlaceLegalHold,
     QueueForHuman,
     State,
@@ -36,6 +37,8 @@ from bot.conversations.dialog import (
     plan_terms,
     recurring_terms,
 )
+from bot.domain.case import Hold
+from bot.domain.work_items import WorkItemKind
 from bot.replies.model import Intent, PromiseTerm, Recurrence, Reply
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 10:00 in New York
@@ -125,6 +128,32 @@ def test_wrong_party_marks_the_contact_and_answers_once_as_a_confirmation() -> N
     turn = run(rep(Intent.WRONG_PARTY, "wrong number"))
     assert turn.commands == [MarkWrongParty()]
     assert templates(turn) == ["wrong_party_reply"] and turn.replies[0].confirmation
+
+
+@pytest.mark.parametrize("reply", [
+    rep(Intent.WRONG_PARTY, "My husband passed away"),
+    rep(Intent.WRONG_PARTY, "她已经去世了", lang="zh"),
+    # the parser's own flag (LABELING.md "deceased"), whatever the words
+    replace(rep(Intent.WRONG_PARTY, "he is gone, sorry"), deceased=True),
+])
+def test_a_death_is_a_deceased_hold_for_a_specialist_not_a_wrong_number(reply: Reply) -> None:
+    turn = run(reply)
+    assert only(turn, MarkWrongParty) == []
+    assert only(turn, PlaceHold) == [PlaceHold(Hold.DECEASED,
+                                               "a reply says the customer has died")]
+    assert queued(turn) == [WorkItemKind.BEREAVEMENT]
+    assert templates(turn) == ["bereavement_ack"] and turn.replies[0].confirmation
+
+
+def test_a_death_with_an_opt_out_records_both_and_answers_once() -> None:
+    turn = run(rep(Intent.WRONG_PARTY, "He passed away, stop texting", opt_out=True))
+    assert only(turn, OptOutContact) == [OptOutContact()]
+    assert templates(turn) == ["bereavement_ack"]
+
+
+def test_a_bereaved_customer_is_not_deceased() -> None:
+    turn = run(rep(Intent.HARDSHIP, "My mother passed away so I cannot pay this month"))
+    assert only(turn, PlaceHold) == []
 
 
 def test_refusal_goes_to_a_person() -> None:

@@ -15,6 +15,7 @@ import yaml
 
 from bot.conversations.template_lint import (
     CODES,
+    OPT_OUT_EXEMPT_TEMPLATES,
     DictProfile,
     LintIssue,
     lint_template,
@@ -22,7 +23,10 @@ from bot.conversations.template_lint import (
 )
 from bot.conversations.template_spec import parse_template
 from bot.policy.profiles import PROFILES
+from storage.pressure_files import shipped_pressure_lexicon
 from storage.template_files import load_templates
+
+PRESSURE = shipped_pressure_lexicon()
 
 PROFILE = DictProfile(
     "Test",
@@ -30,7 +34,6 @@ PROFILE = DictProfile(
                     "telegram": "Send /stop."},
              "zh": {"sms": "回复TD退订", "email": "如需退订请点击下方链接。",
                     "telegram": "发送 /stop 退订"}},
-    forbidden={"en": ("or else", "liar", "we will sue"), "zh": ("后果自负",)},
     requires_mini_miranda=True,
     mini_miranda={"en": "This is a communication from a debt collector.",
                   "zh": "这是债务催收方的通知。"},
@@ -53,15 +56,16 @@ CLEAN: dict[str, Any] = {
             "zh": {"subject": "来自{{ brand_name }}的消息",
                    "body": "您好：\n\n请致电 {{ support_phone }}。\n\n{{ opt_out }}\n"},
         },
-        "telegram": {"en": "Please get in touch: {{ pay_url }}",
-                     "zh": "请与我们联系：{{ pay_url }}"},
+        "telegram": {"en": "Please get in touch: {{ pay_url }}\n\n{{ opt_out }}",
+                     "zh": "请与我们联系：{{ pay_url }}\n\n{{ opt_out }}"},
     },
     "verified": {
         "telegram": {
             "en": "Your account {{ account_id | mask }} has a balance of "
-                  "{{ balance_minor | money }}, due {{ due_date | date }}.\n\n{{ mini_miranda }}",
+                  "{{ balance_minor | money }}, due {{ due_date | date }}.\n\n{{ mini_miranda }}"
+                  "\n\n{{ opt_out }}",
             "zh": "您的账户 {{ account_id | mask }} 欠款 {{ balance_minor | money }}，"
-                  "{{ due_date | date }} 到期。\n\n{{ mini_miranda }}",
+                  "{{ due_date | date }} 到期。\n\n{{ mini_miranda }}\n\n{{ opt_out }}",
         },
     },
 }
@@ -69,7 +73,7 @@ CLEAN: dict[str, Any] = {
 
 def lint(data: dict[str, Any], profile: Any = PROFILE) -> list[LintIssue]:
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    return lint_template(parse_template(text), profile)
+    return lint_template(parse_template(text), profile, pressure=PRESSURE)
 
 
 def broken(path: str, value: Any) -> dict[str, Any]:
@@ -84,6 +88,11 @@ def broken(path: str, value: Any) -> dict[str, Any]:
     else:
         node[last] = value
     return data
+
+
+def tg(text: str) -> str:
+    """A Telegram text with the opt-out instruction every text carries."""
+    return f"{text}\n\n{{{{ opt_out }}}}"
 
 
 def codes(issues: list[LintIssue]) -> set[str]:
@@ -109,7 +118,7 @@ def test_undefined_variable_in_a_branch_the_samples_never_take():
 
 
 def test_undefined_attribute_at_render_time():
-    text = "{% for p in plan_options %}{{ p.months }}{% endfor %}\n\n{{ mini_miranda }}"
+    text = tg("{% for p in plan_options %}{{ p.months }}{% endfor %}\n\n{{ mini_miranda }}")
     issues = lint(broken("verified.telegram.en", text))
     assert codes(issues) == {"undefined"}
     assert "has no attribute 'months'" in issues[0].message
@@ -126,11 +135,30 @@ def test_missing_opt_out(channel: str):
     assert "Test opt-out instruction" in issues[0].message
 
 
-def test_opt_out_exempt_template_needs_no_instruction():
+def test_telegram_texts_carry_the_opt_out_instruction_too():
+    """Reg F 1006.6(e): every electronic medium; Telegram was never checked."""
+    issues = lint(broken("limited.telegram.zh", "请与我们联系：{{ pay_url }}"))
+    assert codes(issues) == {"missing_opt_out"}
+    assert (issues[0].channel, issues[0].lang) == ("telegram", "zh")
+    assert "'发送 /stop 退订'" in issues[0].message or "Send /stop." in issues[0].message
+    verified = lint(broken("verified.telegram.en", "Balance {{ balance_minor | money }}."
+                                                    "\n\n{{ mini_miranda }}"))
+    assert codes(verified) == {"missing_opt_out"}
+
+
+def test_only_the_fixed_system_templates_may_be_opt_out_exempt():
     data = broken("limited.sms.en", "Done. You will get no more texts from {{ brand_name }}.")
     assert codes(lint(data)) == {"missing_opt_out"}
-    data["opt_out_exempt"] = "confirms an opt-out"
+    # any reason on any other template no longer silences the check
+    data["opt_out_exempt"] = "marketing said so"
+    assert codes(lint(data)) == {"missing_opt_out", "opt_out_exempt"}
+    exemption = next(i for i in lint(data) if i.code == "opt_out_exempt")
+    assert "opt_out_confirmed" in exemption.message
+    # the system template confirming an opt-out may carry none (on any channel)
+    data["id"] = "opt_out_confirmed"
+    data["limited"]["telegram"]["en"] = "Done. No more messages from {{ brand_name }}."
     assert lint(data) == []
+    assert {"opt_out_confirmed", "bereavement_ack"} == OPT_OUT_EXEMPT_TEMPLATES
 
 
 def test_sms_too_long_gsm7():
@@ -156,15 +184,15 @@ def test_sms_too_long_chinese():
 @pytest.mark.parametrize(("path", "text", "finding"), [
     ("limited.sms.en", "Hi, you owe us. Call {{ support_phone }}. {{ opt_out }}", "'owe'"),
     ("limited.sms.en", "Hi, your account is past due. {{ opt_out }}", "'past due'"),
-    ("limited.telegram.en", "Please pay $50 today.", "amount '$50'"),
-    ("limited.telegram.en", "Please pay £1,240.5 today.", "amount '£1,240.5'"),
-    ("limited.telegram.en", "Please pay 50.00 USD.", "amount '50.00 USD'"),
-    ("limited.telegram.en", "About account ****4821.", "masked account"),
-    ("limited.telegram.en", "About account ACC-00004821.", "account number"),
-    ("limited.telegram.en", "Please pay 1,240.00 soon.", "amount '1,240.00'"),
-    ("limited.telegram.zh", "您的账户已逾期，请联系我们。", "'逾期'"),
-    ("limited.telegram.zh", "请尽快还款：{{ pay_url }}", "'还款'"),
-    ("limited.telegram.zh", "请支付 ¥2,400.00。", "amount"),
+    ("limited.telegram.en", tg("Please pay $50 today."), "amount '$50'"),
+    ("limited.telegram.en", tg("Please pay £1,240.5 today."), "amount '£1,240.5'"),
+    ("limited.telegram.en", tg("Please pay 50.00 USD."), "amount '50.00 USD'"),
+    ("limited.telegram.en", tg("About account ****4821."), "masked account"),
+    ("limited.telegram.en", tg("About account ACC-00004821."), "account number"),
+    ("limited.telegram.en", tg("Please pay 1,240.00 soon."), "amount '1,240.00'"),
+    ("limited.telegram.zh", tg("您的账户已逾期，请联系我们。"), "'逾期'"),
+    ("limited.telegram.zh", tg("请尽快还款：{{ pay_url }}"), "'还款'"),
+    ("limited.telegram.zh", tg("请支付 ¥2,400.00。"), "amount"),
     ("limited.email.en.subject", "Your overdue account", "email subject"),
     ("verified.telegram.en", None, ""),  # placeholder replaced below
 ])
@@ -194,35 +222,67 @@ def test_disclosure_of_a_verified_variable_in_limited_content():
 def test_pay_links_and_account_word_are_fine_in_limited_content():
     text = ("Hi, please get in touch about your account, or pay securely at {{ pay_url }}. "
             "Payments can be spread over 3, 6 or 12 months.")
-    assert lint(broken("limited.telegram.en", text)) == []
+    assert lint(broken("limited.telegram.en", tg(text))) == []
 
 
 def test_forbidden_phrase():
-    text = ("Pay {{ balance_minor | money }} now or else.\n\n{{ mini_miranda }}")
+    text = tg("Pay {{ balance_minor | money }} now or else.\n\n{{ mini_miranda }}")
     issues = lint(broken("verified.telegram.en", text))
     assert codes(issues) == {"forbidden_phrase"}
     assert "'or else' is forbidden by Test" in issues[0].message
+    assert "rule en/pressure" in issues[0].message and "1006.14" in issues[0].message
 
 
 def test_forbidden_phrase_matches_inflections_but_not_inside_words():
-    assert codes(lint(broken("limited.telegram.en", "Don't be liars."))) == {"forbidden_phrase"}
-    assert lint(broken("limited.telegram.en", "A familiar face at {{ pay_url }}.")) == []
+    assert codes(lint(broken("limited.telegram.en", tg("Don't be liars.")))) == {
+        "forbidden_phrase"}
+    assert lint(broken("limited.telegram.en", tg("A familiar face at {{ pay_url }}."))) == []
 
 
 def test_forbidden_phrase_chinese():
-    text = "请尽快付款，否则后果自负。"
+    text = tg("请尽快付款，否则后果自负。")
     assert codes(lint(broken("limited.telegram.zh", text))) == {"forbidden_phrase"}
 
 
-def test_shipped_profiles_forbid_threats():
-    text = "We will sue you unless you pay {{ balance_minor | money }}.\n\n{{ mini_miranda }}"
-    issues = lint(broken("verified.telegram.en", text), PROFILES["US-RegF"])
-    assert codes(issues) == {"forbidden_phrase"}
+@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("text", [
+    "We'll sue you unless you pay {{ balance_minor | money }}.",
+    "We will file a lawsuit if you do not pay {{ balance_minor | money }}.",
+    "Pay {{ balance_minor | money }} or your family will be informed.",
+    "Pay {{ balance_minor | money }} or we will tell your boss.",
+])
+def test_shipped_profiles_forbid_threats_by_pattern(name: str, text: str):
+    """The table's misses: contractions, other words for suit, pressure through family
+    and employer. Before: an exact list caught only "we will sue"."""
+    issues = lint(broken("verified.telegram.en", tg(text + "\n\n{{ mini_miranda }}")),
+                  PROFILES[name])
+    assert codes(issues) == {"forbidden_phrase"}, issues
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+@pytest.mark.parametrize("text", ["不还款将通知你家人。", "我们将通知你单位领导。",
+                                  "逾期不还将上征信。"])
+def test_shipped_profiles_forbid_chinese_threats_by_pattern(name: str, text: str):
+    issues = lint(broken("limited.telegram.zh", tg(text)), PROFILES[name])
+    assert "forbidden_phrase" in codes(issues), issues
+
+
+@pytest.mark.parametrize("name", sorted(PROFILES))
+def test_neutral_legal_review_wording_stays_allowed(name: str):
+    """A pre-legal notice may say what happens next without threatening anything."""
+    text = tg("Your account {{ account_id | mask }} will be passed to our team for legal "
+              "review. Nothing has been decided yet, and we will not take legal action while "
+              "we talk.\n\n{{ mini_miranda }}")
+    zh = tg("您的账户 {{ account_id | mask }} 将转交工作人员审核。我们不会联系您的家人或单位。"
+            "\n\n{{ mini_miranda }}")
+    data = broken("verified.telegram.en", text)
+    data["verified"]["telegram"]["zh"] = zh
+    assert lint(data, PROFILES[name]) == []
 
 
 def test_missing_mini_miranda():
-    data = broken("verified.telegram.zh", "您的账户 {{ account_id | mask }} 余额为 "
-                                         "{{ balance_minor | money }}。")
+    data = broken("verified.telegram.zh", tg("您的账户 {{ account_id | mask }} 余额为 "
+                                            "{{ balance_minor | money }}。"))
     issues = lint(data)
     assert codes(issues) == {"missing_mini_miranda"}
     assert (issues[0].lang, issues[0].level) == ("zh", "verified")
@@ -232,7 +292,8 @@ def test_missing_mini_miranda():
 
 
 def test_mini_miranda_in_limited_content_is_a_disclosure():
-    data = broken("limited.telegram.en", "Hello. This is a communication from a debt collector.")
+    data = broken("limited.telegram.en",
+                  tg("Hello. This is a communication from a debt collector."))
     assert codes(lint(data)) == {"disclosure"}
 
 
@@ -268,7 +329,8 @@ def test_missing_language():
 
 def test_every_code_is_exercised_above():
     tested = {"undefined", "missing_opt_out", "sms_too_long", "disclosure", "forbidden_phrase",
-              "missing_mini_miranda", "syntax", "unsafe", "render", "missing_language"}
+              "missing_mini_miranda", "syntax", "unsafe", "render", "missing_language",
+              "opt_out_exempt"}
     assert tested == set(CODES)
 
 
@@ -281,14 +343,14 @@ def test_files_that_fail_to_load_are_issues(tmp_path: Path):
     shipped = tmp_path / "shipped"
     shipped.mkdir()
     store = load_templates(tmp_path, shipped_dir=shipped, strict=False)
-    issues = lint_templates(store, PROFILE)
+    issues = lint_templates(store, PROFILE, pressure=PRESSURE)
     assert sorted((i.template_id, i.code, i.lang) for i in issues) == [
         ("broken", "syntax", ""), ("escape", "unsafe", "en"), ("escape", "unsafe", "zh")]
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_shipped_templates_lint_clean(name: str):
-    issues = lint_templates(load_templates(), PROFILES[name])
+    issues = lint_templates(load_templates(), PROFILES[name], pressure=PRESSURE)
     assert issues == [], "\n".join(map(str, issues))
 
 
@@ -297,7 +359,7 @@ def test_shipped_templates_lint_clean_with_a_plain_brand_and_fail_with_a_debt_br
 
     store = load_templates()
     samples = sample_contexts(brand_name="Acme Debt Recovery")
-    issues = lint_templates(store, PROFILES["UK-FCA"], samples=samples)
+    issues = lint_templates(store, PROFILES["UK-FCA"], pressure=PRESSURE, samples=samples)
     assert codes(issues) == {"disclosure"}
     assert all(i.level == "limited" or i.part == "subject" for i in issues)
 

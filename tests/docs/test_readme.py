@@ -25,3 +25,27 @@ def test_quick_start_has_two_commands_and_ci_runs_the_test_one():
     assert len(commands) == 2
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
+
+
+def test_the_urls_an_operator_pastes_are_the_ones_the_app_serves():
+    from channels.telegram.webhook import WEBHOOK_PATH
+    from channels.twilio.sms import INBOUND_PATH, STATUS_PATH
+
+    section = README.split("### Provider webhooks", 1)[1].split("\n## ", 1)[0]
+    for path in (INBOUND_PATH, STATUS_PATH, WEBHOOK_PATH, "/unsubscribe/{token}",
+                 "/api/docs"):
+        assert path in section, path
+    assert "/api/docs" in (ROOT / "bot" / "entrypoints" / "web" / "app.py").read_text("utf-8")
+
+
+def test_the_compliance_commands_are_documented():
+    from typer.main import get_command
+
+    from bot.entrypoints.cli_app import app
+
+    group = get_command(app)
+    flat = " ".join(README.split())
+    for name in ("holds", "retention"):
+        command = group.commands[name]  # type: ignore[attr-defined]
+        for sub in command.commands:  # type: ignore[attr-defined]
+            assert f"duebot {name} {sub}" in flat, (name, sub)

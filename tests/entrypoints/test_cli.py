@@ -337,3 +337,90 @@ def test_imported_money_stays_integer(book: Path, db: Path) -> None:
     assert rows["ACC-100001"].balance_minor == 124_050
     assert rows["ACC-100003"].balance_minor == 5_000
     assert rows["ACC-100002"].due_date == date.fromisoformat(DUE)
+
+
+def test_holds_set_and_clear_record_who_and_why(book: Path, duebot: Invoke) -> None:
+    for name, role in (("ann", "collector"), ("sue", "supervisor")):
+        added = duebot("users", "add", name, "--role", role, "--password-stdin",
+                       input=f"{PW}\n")
+        assert added.exit_code == 0, added.output
+    until = (TODAY + timedelta(days=60)).isoformat()
+    result = duebot("holds", "set", "--account", "ACC-100001", "--hold", "breathing_space",
+                    "--reason", "debt respite notice", "--until", until, "--as", "ann")
+    assert result.exit_code == 0, result.output
+    assert f"breathing_space hold set until {until}" in _flat(result.output)
+    shown = json.loads(duebot("cases", "show", "--account", "ACC-100001", "--json").output)
+    assert shown["holds"] == {"breathing_space": "debt respite notice"}
+    assert shown["breathing_space_until"] == until
+    placed = [e for e in shown["events"] if e["type"] == "HoldPlaced"][-1]
+    assert placed["actor"].startswith("collector:ann")
+    assert "until" in _flat(duebot("cases", "show", "--account", "ACC-100001").output)
+
+    result = duebot("holds", "clear", "--account", "ACC-100001", "--hold", "breathing_space",
+                    "--reason", "moratorium cancelled by the adviser", "--as", "sue")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(duebot("cases", "show", "--account", "ACC-100001", "--json").output)
+    assert shown["holds"] == {}
+    released = [e for e in shown["events"] if e["type"] == "HoldReleased"][-1]
+    assert released["actor"].startswith("collector:sue")
+    assert released["payload"]["reason"] == "moratorium cancelled by the adviser"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("set", "--account", "ACC-100001", "--hold", "human", "--reason", "x", "--as", "ann"),
+     "not a hold a person sets"),
+    (("set", "--account", "ACC-100001", "--hold", "breathing_space", "--reason", "x",
+      "--as", "ann"), "needs its end date"),
+    (("set", "--account", "NOPE", "--hold", "vulnerable", "--reason", "x", "--as", "ann"),
+     "no case"),
+    (("clear", "--account", "ACC-100001", "--hold", "complaint", "--reason", "x", "--as",
+      "sue"), "no complaint hold"),
+])
+def test_holds_mistakes_are_clear_errors(book: Path, duebot: Invoke, args: tuple[str, ...],
+                                         message: str) -> None:
+    for name, role in (("ann", "collector"), ("sue", "supervisor")):
+        assert duebot("users", "add", name, "--role", role, "--password-stdin",
+                      input=f"{PW}\n").exit_code == 0
+    result = duebot("holds", *args)
+    assert result.exit_code == 1, result.output
+    assert message in _flat(result.output + result.stderr)
+
+
+@pytest.mark.parametrize("until", ["1/2/27", "tomorrow"])
+def test_a_breathing_space_end_date_is_a_date(book: Path, duebot: Invoke, until: str) -> None:
+    result = duebot("holds", "set", "--account", "ACC-100001", "--hold", "breathing_space",
+                    "--reason", "x", "--until", until)
+    assert result.exit_code == 2 and "--until" in _flat(result.output + result.stderr)
+
+
+def test_retention_purge_is_explicit_and_dry_runs(db: Path, duebot: Invoke) -> None:
+    from bot.domain.case import Case
+    from bot.domain.clock import FixedClock
+    from bot.domain.contacts import ContactPoint
+
+    engine = make_engine(f"sqlite:///{db}")
+    past = FixedClock(datetime.now(UTC) - timedelta(days=365 * 4))
+    with SqlUnitOfWork(engine, past) as uow:
+        for account in ("OLD-1", "OLD-2"):
+            case = uow.cases.add(Case(
+                account_id=account, currency="USD", balance_minor=10_000,
+                due_date=past.now().date(), customer_name="Old Customer",
+                timezone="America/New_York", country="US",
+                contacts=[ContactPoint(ChannelKind.SMS, f"+1415555{account[-1]}999")]))
+            case.write_off(past.now(), "collector:ann", "closed long ago")
+        uow.commit()
+    engine.dispose()
+
+    unset = duebot("retention", "purge", "--dry-run")
+    assert unset.exit_code == 1 and "DUEBOT_RETENTION_YEARS" in _flat(unset.stderr)
+    env = {"DUEBOT_RETENTION_YEARS": "3"}
+    dry = duebot("retention", "purge", "--dry-run", env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "OLD-1" in dry.output and "bank policy 3y" in _flat(dry.output)
+    assert "2 closed case(s) would be anonymised" in _flat(dry.output)
+    assert duebot("cases", "show", "--account", "OLD-1").exit_code == 0  # nothing changed
+    done = duebot("retention", "purge", env=env)
+    assert done.exit_code == 0 and "2 closed case(s) anonymised" in _flat(done.output)
+    assert duebot("cases", "show", "--account", "OLD-1").exit_code == 1
+    again = duebot("retention", "purge", env=env)
+    assert "0 closed case(s) anonymised" in _flat(again.output)

@@ -85,7 +85,7 @@ def test_holds_notes_and_supervision_from_the_command_line(ready: Path) -> None:
     assert duebot("holds", "set", *a, "--hold", "deceased", "--reason", "certificate",
                   "--as", "ann").exit_code == 0
     bad = duebot("holds", "set", *a, "--hold", "human", "--reason", "x")
-    assert bad.exit_code == 1 and "hold must be one of" in bad.stderr
+    assert bad.exit_code == 1 and "not a hold a person sets" in bad.stderr
     assert duebot("cases", "note", *a, "--text", "spoke to the executor").exit_code == 0
     view = json.loads(duebot("cases", "show", *a, "--json").output)
     assert view["holds"] == {"deceased": "certificate"}

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -162,3 +163,92 @@ def test_sigterm_stops_duebot_run_gracefully(tmp_path: Path, sqlite_template: Pa
     assert proc.returncode == 0, output
     for line in ("scheduler started", "worker started", "scheduler stopped", "worker stopped"):
         assert line in output
+
+
+def _first_notice(sms_en: str) -> str:
+    import yaml
+
+    from storage.template_files import SHIPPED_TEMPLATE_DIR
+
+    data = yaml.safe_load((SHIPPED_TEMPLATE_DIR / "first_notice.yaml").read_text("utf-8"))
+    data["limited"]["sms"]["en"] = sms_en
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+
+
+def test_a_threatening_template_refuses_the_start_listing_every_finding(
+        tmp_path: Path, sqlite_template: Path) -> None:
+    """Before: a DUEBOT_TEMPLATE_DIR template saying "We will sue you tomorrow" without an
+    opt-out line started, and was rendered and sent."""
+    db = tmp_path / "run.db"
+    db.write_bytes(sqlite_template.read_bytes())
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    (overrides / "first_notice.yaml").write_text(_first_notice("We will sue you tomorrow."),
+                                                 encoding="utf-8")
+    env = {**os.environ, "DUEBOT_DATABASE_URL": f"sqlite:///{db}",
+           "DUEBOT_CAMPAIGN_DIR": str(CAMPAIGNS), "DUEBOT_TEMPLATE_DIR": str(overrides),
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-c", "from bot.entrypoints.cli_runtime import app; app(['worker'])"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode == 1, output
+    assert "nothing loaded and nothing started" in output
+    assert "template first_notice [limited/sms/en/body]: forbidden_phrase" in output
+    assert "template first_notice [limited/sms/en/body]: missing_opt_out" in output
+    assert "step first_notice: template 'first_notice' was refused" in output
+    assert "Traceback" not in output and "worker started" not in output
+
+
+async def test_sighup_reloads_and_an_invalid_file_keeps_the_last_valid_version(
+        sqlite_engine: Engine, clock: FixedClock, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    overrides = tmp_path / "templates"
+    overrides.mkdir()
+    target = overrides / "first_notice.yaml"
+    target.write_text(_first_notice("Hi from {{ brand_name }}. {{ opt_out }}"), "utf-8")
+    settings = settings_for(sqlite_engine).model_copy(update={"template_dir": overrides})
+    c = bootstrap(settings, clock=clock, engine=sqlite_engine,
+                  channels=sandbox_channels(clock))
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_components(c, worker=True, stop=stop))
+
+    async def until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not condition() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert condition()
+
+    def sms_en() -> str:
+        spec = c.templates.get("first_notice")
+        return next(v.body for (d, ch, lang), v in spec.variants.items()
+                    if ch.value == "sms" and lang == "en")
+
+    try:
+        await until(lambda: "first_notice" in c.templates and c.content.campaigns != {})
+        assert not task.done()  # running, with its SIGHUP handler
+        valid = c.templates.get("first_notice")
+        target.write_text(_first_notice("We will sue you tomorrow. {{ opt_out }}"), "utf-8")
+        with caplog.at_level("INFO"):
+            os.kill(os.getpid(), signal.SIGHUP)
+            await until(lambda: "last valid version" in caplog.text)
+        assert "forbidden_phrase" in caplog.text
+        assert c.templates.get("first_notice") is valid
+        target.write_text(_first_notice("Hello from {{ brand_name }}. {{ opt_out }}"), "utf-8")
+        os.kill(os.getpid(), signal.SIGHUP)
+        await until(lambda: sms_en().startswith("Hello from"))
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 15)
+
+
+def test_a_reload_reaches_the_next_tick(sqlite_engine: Engine, clock: FixedClock) -> None:
+    from bot.entrypoints.runners import reload_content
+
+    runtime = Runtime.load(container_for(sqlite_engine, clock))
+    first = runtime.planning
+    report = reload_content(runtime.container, runtime)
+    assert report.ok and runtime.campaigns_changed.is_set()
+    runtime.tick()
+    assert runtime.planning is not first and not runtime.campaigns_changed.is_set()
+    runtime.close()

@@ -49,6 +49,7 @@ HOLD_CODES = {
     Hold.PAYMENT_CLAIMED: ReasonCode.HOLD_PAYMENT_CLAIMED,
     Hold.DECEASED: ReasonCode.HOLD_DECEASED,
     Hold.COMPLAINT: ReasonCode.HOLD_COMPLAINT,
+    Hold.BREATHING_SPACE: ReasonCode.HOLD_BREATHING_SPACE,
 }
 REPLY_ALLOWED = {Hold.DISPUTE, Hold.CEASE, Hold.PAYMENT_CLAIMED}
 
@@ -70,6 +71,24 @@ def test_replies_under_each_hold_follow_the_table(hold: Hold) -> None:
     case.place_hold(hold, T0, "tester", "test")
     d = decide(case, Purpose.REPLY)
     assert d.allowed is (hold in REPLY_ALLOWED), d.explain()
+
+
+def test_a_breathing_space_stops_everything_until_its_last_day_then_lapses() -> None:
+    """UK Debt Respite Scheme: no contact about the debt during the moratorium."""
+    case = make_case()
+    case.place_hold(Hold.BREATHING_SPACE, T0, "user:ann", "moratorium notice", TODAY)
+    d = decide(case)
+    assert d.codes == (ReasonCode.HOLD_BREATHING_SPACE,)
+    assert "until 2025-03-12" in d.reasons[0].detail
+    assert not decide(case, Purpose.REPLY).allowed
+    assert decide(case, now=NOON + timedelta(days=1)).allowed  # after its last day
+
+
+def test_only_a_breathing_space_has_an_end_date() -> None:
+    from bot.domain.case import TransitionError
+
+    with pytest.raises(TransitionError, match="only a breathing space"):
+        make_case().place_hold(Hold.VULNERABLE, T0, "user:ann", "x", TODAY)
 
 
 def test_collector_holding_the_conversation_silences_the_bot() -> None:

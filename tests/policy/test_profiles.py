@@ -42,9 +42,6 @@ def test_compliance_texts_for_the_template_linter() -> None:
     assert us.opt_out_text("en", ChannelKind.SMS) == "Reply STOP to opt out."
     assert cn.opt_out_text("zh-CN", ChannelKind.SMS) == "回复TD退订"
     assert us.opt_out_text("fr", ChannelKind.SMS) == "Reply STOP to opt out."  # fallback
-    assert "jail" in us.forbidden_phrases("en")
-    assert "坐牢" in us.forbidden_phrases()
-    assert "arrest" in us.forbidden_phrases()
     assert us.requires_mini_miranda and "debt collector" in (us.mini_miranda_text("en") or "")
     assert get_profile("UK-FCA").mini_miranda_text("en") is None
     assert (us.max_promise_horizon_days, cn.max_promise_horizon_days) == (60, 30)

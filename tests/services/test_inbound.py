@@ -103,8 +103,9 @@ async def test_an_unknown_sender_gets_one_neutral_answer_a_day(app: App) -> None
 @pytest.mark.parametrize(("channel", "expected"), [
     (ChannelKind.SMS, "Acme Bank: for help call +1 800 555 0199 or email care@acme.example. "
                       "Reply STOP to opt out."),
+    # the profile's own Telegram opt-out instruction, which the linter now requires
     (ChannelKind.TELEGRAM, "Acme Bank: call +1 800 555 0199 or email care@acme.example. "
-                           "Send /stop to stop messages here."),
+                           "Send /stop to stop these messages."),
 ])
 async def test_help_is_answered_in_band_with_the_english_text_unchanged(
         app: App, channel: ChannelKind, expected: str) -> None:

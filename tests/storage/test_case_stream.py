@@ -51,7 +51,9 @@ def _cases(today: date, now: datetime) -> list[tuple[Case, str | None]]:
         segment="prime", risk_band="B", risk_band_override="A", language="es",
         timezone_candidates=(NY, "America/Chicago"), assigned_collector="ann",
         held_by="bob", payment_claim_until=today + timedelta(days=2),
-        holds={Hold.DISPUTE: "agent:1", Hold.VULNERABLE: "carer, \"quoted\" ünïcode"},
+        breathing_space_until=today + timedelta(days=40),
+        holds={Hold.BREATHING_SPACE: "moratorium", Hold.DECEASED: "estate",
+               Hold.DISPUTE: "agent:1", Hold.VULNERABLE: "carer, \"quoted\" ünïcode"},
         contacts=[
             ContactPoint(ChannelKind.EMAIL, "full@example.com", consent=False,
                          consent_source="web-form",
@@ -208,7 +210,8 @@ def test_the_portfolio_covers_every_field(engine: Engine, clock: FixedClock) -> 
     assert all(value is not None for value in vars(full.contacts[0]).values())
     assert {pr.status for pr in full.promises} == set(PromiseStatus)
     assert full.promises[0].source_message_id is not None
-    assert len(full.payments) == 3 and len(full.holds) == 2
+    assert len(full.payments) == 3 and len(full.holds) == 4
+    assert full.breathing_space_until is not None
     assert sibling.contacts == full.contacts  # one customer, two cases
     assert len(p.history["ACC-FULL"]) == 8
 

@@ -91,6 +91,7 @@ class NoteIn(BaseModel):
 class HoldIn(BaseModel):
     hold: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=500)
+    until: date | None = None  # a breathing space's last day
 
 
 class ReassignIn(BaseModel):
@@ -413,7 +414,7 @@ def build_router(uow_factory: UnitOfWorkFactory, desk: CaseDesk, campaigns: Camp
     @router.post("/cases/{account_id}/holds", status_code=status.HTTP_201_CREATED,
                  response_model=Ok, tags=["cases"])
     def set_hold(account_id: str, body: HoldIn, who: Caller) -> Ok:
-        act(lambda: desk.set_hold(who, account_id, body.hold, body.reason))
+        act(lambda: desk.set_hold(who, account_id, body.hold, body.reason, until=body.until))
         return Ok()
 
     @router.post("/cases/{account_id}/holds/{hold}/clear", response_model=Ok, tags=["cases"])

@@ -286,6 +286,52 @@ async def test_threading_reply_address_and_unsubscribe_headers() -> None:
     assert peer.messages[0].text() == "Hello Ana\n\nhttps://bank.example/unsubscribe/TOKEN_abc-123\n"
 
 
+def _raw_header(data: bytes, name: str) -> list[bytes]:
+    """The header's lines exactly as the peer received them (first line and folds)."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    prefix = name.lower().encode() + b":"
+    for i, line in enumerate(head):
+        if line.lower().startswith(prefix):
+            folds = [line]
+            for more in head[i + 1:]:
+                if more[:1] not in (b" ", b"\t"):
+                    break
+                folds.append(more)
+            return folds
+    raise AssertionError(f"no {name} header in {head!r}")
+
+
+async def test_list_unsubscribe_is_raw_on_the_wire() -> None:
+    """RFC 2369/8058: the header carries the <URI> list itself, never RFC 2047 encoded
+    words, however long the token; a long list folds between its elements."""
+    from bot.domain.unsubscribe import make_unsubscribe_token
+
+    token = make_unsubscribe_token("s3cret-for-tests", "ana.maria.lopez-garcia@example.com")
+    assert len(token) > 40  # a real token: the line is far over 78 characters
+    async with SmtpPeer() as peer:
+        ch = channel_for(peer)
+        assert (await ch.send(out(unsubscribe_token=token))).ok
+        await ch.aclose()
+    data = peer.messages[0].data
+    lines = _raw_header(data, "List-Unsubscribe")
+    assert b"=?" not in b"".join(lines)
+    assert all(len(line) <= 998 for line in lines)
+    unfolded = b"".join(lines).decode("ascii")
+    assert " ".join(unfolded.split()) == (
+        f"List-Unsubscribe: <https://bank.example/unsubscribe/{token}>, "
+        f"<mailto:unsubscribe@reply.bank.example?subject=unsubscribe%20{token}>")
+    assert _raw_header(data, "List-Unsubscribe-Post") == [
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click"]
+
+
+def test_unsubscribe_url_with_characters_a_uri_list_cannot_carry_is_refused() -> None:
+    for url in ("https://bank.example/un subscribe", "https://bank.example/a,b",
+                "https://bänk.example/unsubscribe"):
+        with pytest.raises(ChannelConfigError, match="unsubscribe URL"):
+            SmtpEmailChannel(host="127.0.0.1", port=25, tls="none", from_address=FROM,
+                             unsubscribe_base_url=url)
+
+
 async def test_bare_thread_ref_gets_brackets_and_optional_headers_are_omitted() -> None:
     async with SmtpPeer() as peer:
         ch = channel_for(peer, reply_domain=None)

@@ -264,6 +264,47 @@ async def test_dispute_and_its_resolution(api: Api) -> None:
     assert again.status_code == 409 and "no open dispute" in again.json()["detail"]
 
 
+async def test_protective_holds_are_set_and_cleared_with_who_and_why(api: Api) -> None:
+    placed = await api.call("POST", f"/cases/{ACCOUNT}/holds",
+                            json={"hold": "deceased", "reason": "daughter called"})
+    assert placed.status_code == 201, placed.text
+    assert Hold.DECEASED in api.case().holds
+    assert api.events()[-1] == ("HoldPlaced", "collector:ann")
+    view = (await api.call("GET", f"/cases/{ACCOUNT}")).json()
+    assert view["holds"] == {"deceased": "daughter called"}
+    respite = await api.call("POST", f"/cases/{ACCOUNT}/holds", json={
+        "hold": "breathing_space", "reason": "notice", "until": "2027-02-01"})
+    assert respite.status_code == 201, respite.text
+    assert api.case().breathing_space_until == date(2027, 2, 1)
+    refused = await api.call("POST", f"/cases/{ACCOUNT}/holds/deceased/clear", who="bob",
+                             json={"reason": "not mine to clear"})
+    assert refused.status_code == 403  # a collector sets protective holds, never clears them
+    cleared = await api.call("POST", f"/cases/{ACCOUNT}/holds/deceased/clear", who="sue",
+                             json={"reason": "wrong customer: it was her father's account"})
+    assert cleared.status_code == 200
+    assert Hold.DECEASED not in api.case().holds
+    assert api.events()[-1][0] == "HoldReleased" and "sue" in api.events()[-1][1]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "code", "detail"), [
+    ("POST", f"/cases/{ACCOUNT}/holds", {"hold": "human", "reason": "x"}, 409,
+     "not a hold a person sets"),
+    ("POST", f"/cases/{ACCOUNT}/holds", {"hold": "breathing_space", "reason": "x"}, 409,
+     "needs its end date"),
+    ("POST", f"/cases/{ACCOUNT}/holds", {"hold": "complaint"}, 422, None),
+    ("POST", "/cases/NOPE/holds", {"hold": "complaint", "reason": "x"}, 404, "no case"),
+    ("POST", f"/cases/{ACCOUNT}/holds/complaint/clear", {"reason": "x"}, 409,
+     "no complaint hold"),
+])
+async def test_hold_mistakes_are_clear_4xx(api: Api, method: str, path: str, body: dict,
+                                           code: int, detail: str | None) -> None:
+    response = await api.call(method, path, json=body,
+                              who="sue" if path.endswith("/clear") else "ann")
+    assert response.status_code == code, response.text
+    if detail:
+        assert detail in response.json()["detail"]
+
+
 async def test_case_view_is_masked(api: Api) -> None:
     view = (await api.call("GET", f"/cases/{ACCOUNT}")).json()
     assert view["account_id"] == ACCOUNT and view["balance"] == "1000.00"

@@ -1,6 +1,6 @@
 """team operation
 
-Revision ID: 0014
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-12-07 03:22:13.293108
 """
@@ -10,7 +10,7 @@ import sqlmodel
 import storage.types
 
 
-revision = '0014'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
