@@ -294,19 +294,24 @@ async def worker_component(container: Container, stop: asyncio.Event) -> None:
             log.info("worker stopped")
 
 
+def uvicorn_server(app: Any, host: str, port: int) -> Any:
+    """A ``uvicorn.Server`` for ``app`` without its own signal handling (the runner owns
+    SIGINT/SIGTERM)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    return Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on"))
+
+
 class _Server:
-    """uvicorn without its own signal handling: the runner owns SIGINT/SIGTERM."""
+    """The web server as a runner component."""
 
     def __init__(self, app: Any, host: str, port: int) -> None:
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Iterator[None]:
-                yield
-
-        self.server = Server(uvicorn.Config(app, host=host, port=port, log_level="info",
-                                            lifespan="on"))
+        self.server = uvicorn_server(app, host, port)
 
     async def serve(self, stop: asyncio.Event) -> None:
         task = asyncio.create_task(self.server.serve())
