@@ -40,10 +40,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import proofkit  # noqa: E402
+import proofkit
 
-from tests.hostile import csv_files  # noqa: E402
-from tests.hostile.requests import (  # noqa: E402
+from tests.hostile import csv_files
+from tests.hostile.requests import (
     Probe,
     Target,
     api_malformed,
@@ -209,8 +209,15 @@ async def attack_http(db_url: str, sample: int) -> dict[str, Any]:
 
 def attack_csv(db_url: str, sample: int, workdir: Path) -> dict[str, Any]:
     """Import every hostile CSV twice (atomic, then --skip-invalid) and judge it."""
-    results = [csv_files.judge(db_url, hostile, workdir)
-               for hostile in csv_files.corpus()[::sample]]
+    from bot.bootstrap import bootstrap
+    from bot.settings import Settings
+
+    container = bootstrap(Settings(_env_file=None, database_url=db_url))  # type: ignore[call-arg]
+    try:
+        results = [csv_files.judge(container, hostile, workdir)
+                   for hostile in csv_files.corpus()[::sample]]
+    finally:
+        container.close()
     return {"files": len(results), "clean": sum(r.clean for r in results),
             "problems": [f"{r.name}: {p}" for r in results for p in r.problems]}
 

@@ -24,6 +24,7 @@ import re
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 HEADER = ["account_id", "name", "balance", "currency", "due_date", "phone", "email"]
 PAYMENT_HEADER = ["account_id", "amount", "paid_at", "reference"]
@@ -131,8 +132,8 @@ def corpus() -> list[HostileCsv]:
     raw("a 200 KB cell", _csv(HEADER, [_row("H24", name="x" * 200_000)]))
     raw("10,000 cells in a row", _csv(HEADER, [_row("H25") + ["x"] * 10_000]),
         refused=None, expect=("*",))
-    raw("a column given twice", _csv([*HEADER, "name"], [_row("H26") + ["Sam"]]))
-    raw("an unknown column", _csv([*HEADER, "=cmd|'/C calc'!A0"], [_row("H27") + ["x"]]))
+    raw("a column given twice", _csv([*HEADER, "name"], [[*_row("H26"), "Sam"]]))
+    raw("an unknown column", _csv([*HEADER, "=cmd|'/C calc'!A0"], [[*_row("H27"), "x"]]))
     raw("a required column missing", _csv(HEADER[1:], [_row("H28")[1:]]))
     # formulas (CSV injection)
     link = '=HYPERLINK("http://evil.test","x")'
@@ -232,15 +233,13 @@ def _seed_payment_cases(container: object) -> None:
             uow.commit()
 
 
-def judge(db_url: str, hostile: HostileCsv, workdir: Path) -> Verdict:
-    """Import ``hostile`` atomically, then with ``--skip-invalid``, into ``db_url``."""
-    from bot.bootstrap import bootstrap
+def judge(container: Any, hostile: HostileCsv, workdir: Path) -> Verdict:
+    """Import ``hostile`` atomically, then with ``--skip-invalid``, through ``container``
+    (an application over a SQL database)."""
     from bot.services.csv_rows import CsvFormatError, ImportRejected, RowError
     from bot.services.importing import ImportDefaults, import_cases, import_payments
-    from bot.settings import Settings
 
     verdict = Verdict(hostile.name)
-    container = bootstrap(Settings(_env_file=None, database_url=db_url))  # type: ignore[call-arg]
     engine = container.engine
     _seed_payment_cases(container)
     safe_name = re.sub(r"[^A-Za-z0-9]+", "-", hostile.name).strip("-")
@@ -273,42 +272,39 @@ def judge(db_url: str, hostile: HostileCsv, workdir: Path) -> Verdict:
                 return "crashed"
             return report.errors or None
 
-    try:
-        stored_before = set(_stored_text(engine))
-        before = _counts(engine)
-        atomic = run(False)
-        after = _counts(engine)
-        if isinstance(atomic, list | str) and after != before:
-            verdict.problems.append(f"refused, yet stored something: {before} -> {after}")
-        if hostile.refused is True and not isinstance(atomic, str):
-            verdict.problems.append("should be refused as a whole")
-        if hostile.refused is False and atomic is not None:
-            verdict.problems.append(f"should import, got {atomic!r:.200}")
-        if isinstance(atomic, list):
-            for error in atomic:
-                if not _ROW_ERROR.match(str(error)):
-                    verdict.problems.append(f"not file:line: column: reason: {error!s:.120}")
-            reported = {e.column for e in atomic}
-            for column in hostile.expect_columns:
-                if column not in reported:
-                    verdict.problems.append(f"{column} not reported (got {sorted(reported)})")
-        elif isinstance(atomic, str) and atomic != "crashed" and not re.match(
-                r"^.+?:(\d+:)? \S", atomic):
-            verdict.problems.append(f"format error without file and line: {atomic:.120}")
-        if atomic is None and hostile.expect_columns:
-            verdict.problems.append(f"imported, yet {hostile.expect_columns} are bad")
-        run(True)
-        for cell in live_formulas(rejects):
-            verdict.problems.append(f"live formula in the rejects file: {cell!r:.60}")
-        for value in sorted(set(_stored_text(engine)) - stored_before):
-            if _CONTROL.search(value):
-                verdict.problems.append(f"stored a control character: {value!r:.60}")
-        for account, name in hostile.stored_names.items():
-            stored = _customer_name(engine, account)
-            if stored != name:
-                verdict.problems.append(f"{account}: name stored as {stored!r}, not {name!r}")
-    finally:
-        container.close()
+    stored_before = set(_stored_text(engine))
+    before = _counts(engine)
+    atomic = run(False)
+    after = _counts(engine)
+    if isinstance(atomic, list | str) and after != before:
+        verdict.problems.append(f"refused, yet stored something: {before} -> {after}")
+    if hostile.refused is True and not isinstance(atomic, str):
+        verdict.problems.append("should be refused as a whole")
+    if hostile.refused is False and atomic is not None:
+        verdict.problems.append(f"should import, got {atomic!r:.200}")
+    if isinstance(atomic, list):
+        for error in atomic:
+            if not _ROW_ERROR.match(str(error)):
+                verdict.problems.append(f"not file:line: column: reason: {error!s:.120}")
+        reported = {e.column for e in atomic}
+        for column in hostile.expect_columns:
+            if column not in reported:
+                verdict.problems.append(f"{column} not reported (got {sorted(reported)})")
+    elif isinstance(atomic, str) and atomic != "crashed" and not re.match(
+            r"^.+?:(\d+:)? \S", atomic):
+        verdict.problems.append(f"format error without file and line: {atomic:.120}")
+    if atomic is None and hostile.expect_columns:
+        verdict.problems.append(f"imported, yet {hostile.expect_columns} are bad")
+    run(True)
+    for cell in live_formulas(rejects):
+        verdict.problems.append(f"live formula in the rejects file: {cell!r:.60}")
+    for value in sorted(set(_stored_text(engine)) - stored_before):
+        if _CONTROL.search(value):
+            verdict.problems.append(f"stored a control character: {value!r:.60}")
+    for account, name in hostile.stored_names.items():
+        stored = _customer_name(engine, account)
+        if stored != name:
+            verdict.problems.append(f"{account}: name stored as {stored!r}, not {name!r}")
     return verdict
 
 
