@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.brand import Brand
+from bot.domain.secret_keys import DEV_SECRET_KEY
 
 
 class Settings(BaseSettings):
@@ -41,7 +42,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    previous_secret_keys: SecretStr | None = Field(
+        default=None,
+        description="comma-separated secret keys used before secret_key (key rotation): "
+                    "unsubscribe links minted with them keep working")
 
     # --- sms: Twilio (configured when account sid + auth token are set)
     twilio_account_sid: str | None = None
@@ -82,6 +87,10 @@ class Settings(BaseSettings):
         default="dob", description="dob (date of birth) or id_last4"
     )
 
+    # --- logs
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: str = Field(default="text", description="text, or json: one object a line")
+
     # --- campaigns / runners
     campaign_dir: Path = Field(default=Path("campaigns"), description="YAML campaign files")
     template_dir: Path | None = Field(default=None, description="override shipped templates")
@@ -92,6 +101,13 @@ class Settings(BaseSettings):
         default=0, ge=0,
         description="processes planning each tick; 0: one per CPU core once the open "
                     "cases span 20,000 ids or more, else 1")
+
+    def secret_keys(self) -> list[str]:
+        """The current secret key first, then the previous ones (key rotation)."""
+        previous = self.previous_secret_keys.get_secret_value() if self.previous_secret_keys \
+            else ""
+        return [self.secret_key.get_secret_value(),
+                *(k.strip() for k in previous.split(",") if k.strip())]
 
     @property
     def brand(self) -> Brand:

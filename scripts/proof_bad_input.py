@@ -143,9 +143,9 @@ async def attack_http(db_url: str, sample: int) -> dict[str, Any]:
 
     from bot.bootstrap import bootstrap
     from bot.domain.messages import ChannelKind
-    from bot.domain.unsubscribe import make_unsubscribe_token
     from bot.entrypoints.web.app import create_app
     from bot.settings import Settings
+    from channels.email.unsubscribe_tokens import make_unsubscribe_token
     from tests.peers.telegram_api import FakeTelegramBotAPI
     from tests.peers.twilio_api import TwilioApiPeer
 
@@ -168,7 +168,9 @@ async def attack_http(db_url: str, sample: int) -> dict[str, Any]:
                         twilio_auth_token=twilio.auth_token, twilio_number=FROM_NUMBER,
                         customer_phone=PHONE, customer_email=EMAIL, telegram_secret=TG_SECRET,
                         api_token=token, account_id=ACCOUNT,
-                        mint_unsubscribe=make_unsubscribe_token, secret_key=SECRET_KEY)
+                        mint_unsubscribe=lambda key, address: make_unsubscribe_token(
+                            key, address, container.clock.now()),
+                        secret_key=SECRET_KEY)
         serial = itertools.count(1)
 
         def sid(name: str) -> str:

@@ -53,18 +53,29 @@ def _errors() -> Iterator[None]:
             raise typer.Exit(1) from None
 
 
-def _container() -> Any:
+def _container(settings: Any = None) -> Any:
     from bot.bootstrap import bootstrap
     from storage.migrate import current_revision, head_revision
 
-    c = bootstrap()
+    c = bootstrap(settings)
     if current_revision(c.engine) != head_revision():
         raise RuntimeMistake("the database schema is missing or old: run `duebot db upgrade`")
     return c
 
 
-def _logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: int | None = None, settings: Any = None) -> Any:
+    """Configure logging from ``DUEBOT_LOG_LEVEL`` and ``DUEBOT_LOG_FORMAT`` (``level``
+    overrides the first); returns the settings read."""
+    from bot.entrypoints.log_setup import configure_logging
+    from bot.settings import Settings
+
+    settings = settings or Settings()
+    try:
+        configure_logging(logging.getLevelName(level) if level is not None
+                          else settings.log_level, settings.log_format)
+    except ValueError as exc:
+        raise RuntimeMistake(str(exc)) from None
+    return settings
 
 
 # ---------------------------------------------------------------------------- plan
@@ -220,11 +231,15 @@ PlanWorkers = Annotated[int | None, typer.Option(
 
 
 def _run(**components: Any) -> None:
+    from bot.bootstrap import secret_key_problem
     from bot.entrypoints.runners import run_components
 
     with _errors():
-        _logging()
-        c = _container()
+        settings = _logging()
+        problem = secret_key_problem(settings)  # before the database is even opened
+        if problem is not None:
+            raise RuntimeMistake(problem)
+        c = _container(settings)
         if components.get("plan_workers", 0) is None:
             components["plan_workers"] = c.settings.plan_workers
         asyncio.run(run_components(c, **components))

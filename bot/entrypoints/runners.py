@@ -304,7 +304,10 @@ def uvicorn_server(app: Any, host: str, port: int) -> Any:
         def capture_signals(self) -> Iterator[None]:
             yield
 
-    return Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on"))
+    # uvicorn's loggers propagate to duebot's handler (log_setup), and its access log is
+    # off: the web app logs each request by route template (web/edge.py), never the path
+    return Server(uvicorn.Config(app, host=host, port=port, log_config=None, log_level=None,
+                                 access_log=False, lifespan="on"))
 
 
 class _Server:

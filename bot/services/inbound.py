@@ -26,7 +26,6 @@ from bot.services.receipts import apply_receipt
 from bot.services.reply_texts import ReplyTexts
 from bot.services.signals import handle_signal
 
-
 log = logging.getLogger("duebot.inbound")
 
 #: the longest key of a processed event (storage keeps 400 characters)

@@ -17,7 +17,7 @@ Headers written on every message:
   ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
 
 The unsubscribe token in those links comes with the message
-(``OutboundMessage.unsubscribe_token``, see :mod:`bot.domain.unsubscribe`).
+(``OutboundMessage.unsubscribe_token``, see :mod:`channels.email.unsubscribe_tokens`).
 """
 
 from __future__ import annotations

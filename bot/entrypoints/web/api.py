@@ -17,14 +17,13 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, stat
 from pydantic import AfterValidator, BaseModel, Field
 
 from bot.domain.case import TransitionError
-from bot.domain.text_hygiene import text_problem
 from bot.domain.messages import ChannelKind
+from bot.domain.text_hygiene import text_problem
 from bot.policy.profiles import JurisdictionProfile
 from bot.services import handoff
 from bot.services.case_view import case_view
 from bot.services.ports import UnitOfWork, UnitOfWorkFactory, UserRecord
 from bot.services.users import user_for_token
-
 
 #: the largest id a row can have (a signed 64-bit integer)
 MAX_ID = 2**63 - 1
