@@ -205,6 +205,7 @@ async def attack_http(db_url: str, sample: int) -> dict[str, Any]:
                          if after_forged[k] != after_api[k]}
     return {"tallies": tallies, "dropped": client.drops,
             "inbound_events": after_provider["inbound_event"] - before["inbound_event"],
+            "provider_probes": provider,
             "provider_accepting": accepted, "api_changed": changed_by_api,
             "forged_changed": changed_by_forged}
 

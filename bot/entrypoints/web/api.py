@@ -25,8 +25,8 @@ from bot.services.case_view import case_view
 from bot.services.ports import UnitOfWork, UnitOfWorkFactory, UserRecord
 from bot.services.users import user_for_token
 
-#: the largest id a row can have (a signed 64-bit integer)
-MAX_ID = 2**63 - 1
+#: the largest id a row can have (``INTEGER`` keys: a signed 32-bit integer)
+MAX_ID = 2**31 - 1
 #: the largest amount a promise may name, in major units (storage keeps minor units in a
 #: 64-bit integer; ``portfolio_rows.MAX_MINOR`` is 10**15 minor units)
 MAX_AMOUNT = Decimal(10**12)
