@@ -4,9 +4,9 @@ connection kept alive throughout, every hostile CSV clean."""
 
 from __future__ import annotations
 
+import proof_bad_input
 import pytest
 
-import proof_bad_input
 from tests.conftest import PG_URL
 
 

@@ -111,7 +111,7 @@ def twilio_requests(draw: st.DrawFn, account_sid: str, token: str) -> Req:
         path = "/webhooks/twilio/sms"
         form = inbound_message_form(account_sid=account_sid, from_=PHONE, to=FROM_NUMBER,
                                     body="I can pay 50 on friday", message_sid=sid)
-    for name in draw(st.lists(st.sampled_from(sorted(form) + ["OptOutType", "NumMedia"]),
+    for name in draw(st.lists(st.sampled_from([*sorted(form), "OptOutType", "NumMedia"]),
                               max_size=4, unique=True)):
         form[name] = draw(form_text)
     body = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in form.items())
