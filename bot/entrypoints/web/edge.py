@@ -41,6 +41,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+_OUR_PACKAGES = ("bot", "channels", "storage")
+
 access_log = logging.getLogger("duebot.access")
 error_log = logging.getLogger("duebot.web")
 
@@ -89,9 +91,13 @@ def describe_failure(exc: BaseException) -> str:
             value = getattr(diag, attribute, None) if diag is not None else None
             if value:
                 parts.append(f"{attribute.split('_')[0]} {value}")
-    frames = traceback.extract_tb(exc.__traceback__)[-6:]
-    where = " <- ".join(f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno} {f.name}"
-                        for f in reversed(frames))
+    frames = traceback.extract_tb(exc.__traceback__)
+    # where duebot's code was (the frames of bot/, channels/, storage/), then where the
+    # exception was raised
+    ours = [f for f in frames if any(f"/{p}/" in f.filename for p in _OUR_PACKAGES)][-4:]
+    shown = [*ours, frames[-1]] if frames and (not ours or ours[-1] is not frames[-1]) else ours
+    where = " <- ".join(f"{'/'.join(f.filename.rsplit('/', 2)[-2:])}:{f.lineno} {f.name}"
+                        for f in reversed(shown))
     return f"{' '.join(parts)} (message withheld: it may quote personal data) at {where}"
 
 
