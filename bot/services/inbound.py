@@ -56,29 +56,31 @@ def clean_event(event: InboundEvent) -> tuple[InboundEvent, list[tuple[str, str]
     """``event`` with every field made keepable, and ``(field, what was done)`` for each
     one changed: text loses NUL bytes and control characters, an identifier or address
     that is too long or odd is replaced by a digest of all of it (a retry still matches;
-    two ids never merge), an odd short code (a reply token, an error code) is dropped."""
+    two ids never merge), an odd short code (a reply token, an error code, a source) is
+    dropped."""
     changes: dict[str, object] = {}
     done: list[tuple[str, str]] = []
     for name in (f.name for f in dataclasses.fields(event)):
         value = getattr(event, name)
         if not isinstance(value, str):
             continue
+        fitted: str | None = value
+        why: str | None = None
         if name in _IDENTIFIERS:
             fitted, why = fit_identifier(value, _IDENTIFIERS[name])
         elif name in _SHORT_CODES:
-            odd = text_problem(value) or (f"longer than {_SHORT_CODES[name]} characters"
-                                          if len(value) > _SHORT_CODES[name] else None)
-            fitted, why = (value, None) if odd is None else ("", f"{odd}: dropped")
-            if why and name != "source":
-                fitted = None  # type: ignore[assignment]
+            limit = _SHORT_CODES[name]
+            odd = text_problem(value) or (
+                f"longer than {limit} characters" if len(value) > limit else None)
+            if odd is not None:
+                # ContactSignal.source is required: empty; the others are optional: None
+                fitted, why = ("" if name == "source" else None), f"{odd}: dropped"
         elif name in _TEXTS:
             fitted, why = clean_text(value)
-            limit = _TEXTS[name]
-            if limit is not None and len(fitted) > limit:
-                fitted = fitted[:limit]
-                why = f"{why + ', ' if why else ''}cut to {limit} characters"
-        else:
-            continue
+            limit_text = _TEXTS[name]
+            if limit_text is not None and len(fitted) > limit_text:
+                fitted = fitted[:limit_text]
+                why = f"{why + ', ' if why else ''}cut to {limit_text} characters"
         if why is not None:
             changes[name] = fitted
             done.append((name, why))
