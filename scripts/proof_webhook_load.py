@@ -40,7 +40,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import proofkit  # noqa: E402
+import proofkit
 
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "load-proof-auth-token-0123456789ab"

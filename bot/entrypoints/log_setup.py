@@ -49,6 +49,14 @@ class PrivateTextFormatter(logging.Formatter):
     def formatException(self, ei: Any) -> str:
         return exception_summary(ei)
 
+    def format(self, record: logging.LogRecord) -> str:
+        # another handler may have cached the full text (message included) on the record
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
 
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message; an exception as its type
