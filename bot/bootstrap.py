@@ -270,18 +270,18 @@ class Container:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
-        from bot.domain.unsubscribe import make_unsubscribe_token
         from bot.services.dispatch import Dispatcher
         from bot.services.outbound import fallback_message
+        from channels.email.unsubscribe_tokens import make_unsubscribe_token
 
-        secret = self.settings.secret_key.get_secret_value()
+        keys = self.settings.secret_keys()
         renderer, brand, clock = self.renderer, self.brand, self.clock
         return Dispatcher(
             self.uow, self.delivery_store, self.clock, self.channels, self.profile,
             fallback=lambda case, message, kind, remaining: fallback_message(
                 renderer, brand, case, message, kind, remaining, clock.now()),
             concurrency=self.settings.worker_concurrency,
-            unsubscribe_token=lambda address: make_unsubscribe_token(secret, address),
+            unsubscribe_token=lambda address: make_unsubscribe_token(keys, address, clock.now()),
             campaign_states=self.campaign_admin.states)
 
     @cached_property
@@ -363,6 +363,35 @@ def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | Non
         service.renderer = TemplateRenderer(TemplateStore(templates), c.profile)
     service.worker_factory = None
     return service
+
+
+def secret_key_problem(settings: Settings, registry: ChannelRegistry | None = None
+                       ) -> str | None:
+    """One line naming the setting, when a real channel is configured and the secret key
+    could let anyone mint unsubscribe links (the development value, shorter than 32
+    bytes, or the development value kept among the previous keys); None when it is fit.
+    The runners refuse to start on it."""
+    from bot.domain.secret_keys import DEV_SECRET_KEY, MIN_SECRET_KEY_BYTES, weak_key_reason
+
+    if registry is None:
+        from channels.registry import ChannelRegistry
+
+        registry = ChannelRegistry.discover()
+    values = settings.model_dump()
+    real = [plugin.name for plugin in registry.plugins if plugin.configured(values)]
+    if not real:
+        return None
+    current, *previous = settings.secret_keys()
+    reason = weak_key_reason(current)
+    if reason is None and DEV_SECRET_KEY in previous:
+        return ("DUEBOT_PREVIOUS_SECRET_KEYS holds the development secret key: remove it "
+                "(with a real channel configured, its links could be minted by anyone)")
+    if reason is None:
+        return None
+    return (f"DUEBOT_SECRET_KEY {reason}: with a real channel configured "
+            f"({', '.join(real)}) set it to a random value of at least "
+            f"{MIN_SECRET_KEY_BYTES} bytes, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
 
 
 def memory_sandbox_store() -> SandboxStore:

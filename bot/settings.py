@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.brand import Brand
+from bot.domain.secret_keys import DEV_SECRET_KEY
 
 
 class Settings(BaseSettings):
@@ -46,7 +47,11 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: SecretStr = SecretStr("dev-insecure-change-me")
+    secret_key: SecretStr = SecretStr(DEV_SECRET_KEY)
+    previous_secret_keys: SecretStr | None = Field(
+        default=None,
+        description="comma-separated secret keys used before secret_key (key rotation): "
+                    "unsubscribe links minted with them keep working")
 
     # --- sms: Twilio (configured when account sid + auth token are set)
     twilio_account_sid: str | None = None
@@ -86,6 +91,10 @@ class Settings(BaseSettings):
     telegram_verification: str = Field(
         default="dob", description="dob (date of birth) or id_last4"
     )
+
+    # --- logs
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: str = Field(default="text", description="text, or json: one object a line")
 
     # --- campaigns / runners
     campaign_dir: Path = Field(default=Path("campaigns"), description="YAML campaign files")
@@ -131,6 +140,13 @@ class Settings(BaseSettings):
         if value not in ("starttls", "implicit", "none"):
             raise ValueError("use starttls, implicit or none")
         return value
+
+    def secret_keys(self) -> list[str]:
+        """The current secret key first, then the previous ones (key rotation)."""
+        previous = self.previous_secret_keys.get_secret_value() if self.previous_secret_keys \
+            else ""
+        return [self.secret_key.get_secret_value(),
+                *(k.strip() for k in previous.split(",") if k.strip())]
 
     @property
     def brand(self) -> Brand:

@@ -322,12 +322,13 @@ async def raw_loop(settings: Any, n: int) -> float:
     import aiosmtplib
 
     from bot.domain.messages import ChannelKind, OutboundMessage
-    from bot.domain.unsubscribe import make_unsubscribe_token
     from channels.email.config import SmtpConfig
     from channels.email.smtp import SmtpEmailChannel
+    from channels.email.unsubscribe_tokens import make_unsubscribe_token
 
     builder = SmtpEmailChannel.from_config(SmtpConfig.from_values(settings.model_dump()))
     secret = settings.secret_key.get_secret_value()
+    now = datetime.now(UTC)
     smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.smtp_port, start_tls=False,
                            use_tls=False)
     await smtp.connect()
@@ -336,7 +337,7 @@ async def raw_loop(settings: Any, n: int) -> float:
         to = f"user{i}@example.com"
         msg = builder.build_message(OutboundMessage(
             idempotency_key=f"raw-{i}", channel=ChannelKind.EMAIL, to=to, body=BODY,
-            subject=SUBJECT, unsubscribe_token=make_unsubscribe_token(secret, to)))
+            subject=SUBJECT, unsubscribe_token=make_unsubscribe_token(secret, to, now)))
         await smtp.send_message(msg, sender=builder.from_address, recipients=[to])
     elapsed = time.perf_counter() - start
     await smtp.quit()

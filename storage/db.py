@@ -10,7 +10,11 @@ from sqlmodel import create_engine
 
 
 def make_engine(url: str, **kw: Any) -> Engine:
-    """Create an engine with the pragmas and pool settings each backend needs."""
+    """Create an engine with the pragmas and pool settings each backend needs.
+
+    Statement parameters (addresses, message bodies) never appear in a database error's
+    message (``hide_parameters``): such messages end up in logs."""
+    kw.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 30}

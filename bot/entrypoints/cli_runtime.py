@@ -57,13 +57,13 @@ def _errors() -> Iterator[None]:
             raise typer.Exit(1) from None
 
 
-def _container(**overrides: Any) -> Any:
-    """The application over the checked settings (``overrides``: settings given as
-    options, e.g. ``--host``), with the schema at the latest revision."""
+def _container(base: Any = None, **overrides: Any) -> Any:
+    """The application over the checked settings (``base``, or read now; ``overrides``:
+    settings given as options, e.g. ``--host``), with the schema at the latest revision."""
     from bot.bootstrap import bootstrap
     from bot.entrypoints.cli_context import require_schema, settings
 
-    s = settings()
+    s = base if base is not None else settings()
     if overrides:
         s = s.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     c = bootstrap(s)
@@ -71,8 +71,19 @@ def _container(**overrides: Any) -> Any:
     return c
 
 
-def _logging(level: int = logging.INFO) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: int | None = None, settings: Any = None) -> Any:
+    """Configure logging from ``DUEBOT_LOG_LEVEL`` and ``DUEBOT_LOG_FORMAT`` (``level``
+    overrides the first); returns the settings read."""
+    from bot.entrypoints.cli_context import settings as checked_settings
+    from bot.entrypoints.log_setup import configure_logging
+
+    settings = settings or checked_settings()
+    try:
+        configure_logging(logging.getLevelName(level) if level is not None
+                          else settings.log_level, settings.log_format)
+    except ValueError as exc:
+        raise RuntimeMistake(str(exc)) from None
+    return settings
 
 
 # ---------------------------------------------------------------------------- plan
@@ -270,11 +281,15 @@ Port = Annotated[int | None, typer.Option("--port", min=1, max=65535,
 
 
 def _run(host: str | None = None, port: int | None = None, **components: Any) -> None:
+    from bot.bootstrap import secret_key_problem
     from bot.entrypoints.runners import run_components
 
     with _errors():
-        _logging()
-        c = _container(host=host, port=port)
+        settings = _logging()
+        problem = secret_key_problem(settings)  # before the database is even opened
+        if problem is not None:
+            raise RuntimeMistake(problem)
+        c = _container(settings, host=host, port=port)
         if components.get("plan_workers", 0) is None:
             components["plan_workers"] = c.settings.plan_workers
         asyncio.run(run_components(c, **components))

@@ -317,19 +317,27 @@ async def worker_component(container: Container, stop: asyncio.Event) -> None:
             log.info("worker stopped")
 
 
+def uvicorn_server(app: Any, host: str, port: int) -> Any:
+    """A ``uvicorn.Server`` for ``app`` without its own signal handling (the runner owns
+    SIGINT/SIGTERM)."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+    # uvicorn's loggers propagate to duebot's handler (log_setup), and its access log is
+    # off: the web app logs each request by route template (web/edge.py), never the path
+    return Server(uvicorn.Config(app, host=host, port=port, log_config=None, log_level=None,
+                                 access_log=False, lifespan="on"))
+
+
 class _Server:
-    """uvicorn without its own signal handling: the runner owns SIGINT/SIGTERM."""
+    """The web server as a runner component."""
 
     def __init__(self, app: Any, host: str, port: int) -> None:
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            @contextlib.contextmanager
-            def capture_signals(self) -> Iterator[None]:
-                yield
-
-        self.server = Server(uvicorn.Config(app, host=host, port=port, log_level="info",
-                                            lifespan="on"))
+        self.server = uvicorn_server(app, host, port)
 
     async def serve(self, stop: asyncio.Event) -> None:
         task = asyncio.create_task(self.server.serve())

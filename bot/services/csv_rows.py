@@ -1,6 +1,12 @@
 """Reading imported CSV rows and writing rejected ones: every problem is reported with
 file, line and column. The entry point opens the files; this reads the bytes it is given
-(UTF-8, with or without a byte-order mark) and names the first line that is not UTF-8."""
+(UTF-8, with or without a byte-order mark) and names the first line that is not UTF-8.
+
+A cell holding a NUL byte or another control character is a problem of its row
+(:func:`control_errors`). Cells written by duebot have formulas neutralised
+(:mod:`bot.domain.csv_cells`); the reader restores them, so a fixed rejects file imports
+the original values.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,10 @@ import codecs
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
+
+from bot.domain import csv_cells
+from bot.domain.text_hygiene import text_problem
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,7 @@ def read_rows(
         for raw in reader:
             line = reader.line_num
             extra = raw.pop(None, None)  # type: ignore[call-overload]
-            row = {k: (v or "").strip() for k, v in raw.items()}
+            row = {k: csv_cells.restore((v or "").strip()) for k, v in raw.items()}
             if extra is not None:  # more cells than header columns: how many
                 row["__extra__"] = str(len(extra))
             yield line, row
@@ -106,13 +115,38 @@ def too_many_cells(file: str, line: int, row: dict[str, str]) -> RowError:
                     "(a stray comma? quote values that contain commas)")
 
 
+def control_errors(file: str, line: int, row: dict[str, str]) -> list[RowError]:
+    """A problem for every cell of ``row`` that holds a NUL byte or a control character
+    (tab and line breaks inside a quoted cell are fine)."""
+    return [RowError(file, line, column, problem) for column, value in row.items()
+            if column != "__extra__" and (problem := text_problem(value)) is not None]
+
+
 Rejects = list[tuple[dict[str, str], list[RowError]]]
+
+
+class SafeCsvWriter:
+    """``csv.writer`` for files people open in a spreadsheet: every cell has formulas
+    neutralised and control characters shown as U+FFFD (a NUL would end the line in
+    some programs)."""
+
+    def __init__(self, f: TextIO) -> None:
+        self._writer = csv.writer(f)
+
+    def writerow(self, cells: list[Any]) -> None:
+        self._writer.writerow([csv_cells.neutralise(_visible(str(c))) for c in cells])
+
+
+def _visible(cell: str) -> str:
+    if text_problem(cell) is None:
+        return cell
+    return "".join("\ufffd" if text_problem(ch) else ch for ch in cell)
 
 
 def write_rejects(open_file: Callable[[], TextIO], header: list[str], rejects: Rejects) -> None:
     """Write rejected rows with their reasons, so they can be fixed and re-imported."""
     with open_file() as f:
-        writer = csv.writer(f)
+        writer = SafeCsvWriter(f)
         writer.writerow(["line", *header, "errors"])
         for row, errors in rejects:
             writer.writerow([errors[0].row, *(row.get(h, "") for h in header),

@@ -22,6 +22,7 @@ from bot.services.csv_rows import (
     ImportRejected,
     Rejects,
     RowError,
+    control_errors,
     read_rows,
     too_many_cells,
     write_rejects,
@@ -165,6 +166,10 @@ def import_payments(
                 errors.append(too_many_cells(file, line, row))
                 rejects.append((row, errors))
                 report.errors.extend(errors)
+                continue
+            if unreadable := control_errors(file, line, row):
+                report.errors.extend(unreadable)
+                rejects.append((row, unreadable))
                 continue
             for c in PAYMENT_COLUMNS:
                 if not row.get(c):

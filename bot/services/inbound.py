@@ -8,12 +8,17 @@ delivery receipts in ``receipts.py``.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import logging
+
 from bot.domain.messages import (
     DeliveryReceipt,
     InboundEvent,
     InboundMessage,
     SinkResult,
 )
+from bot.domain.text_hygiene import clean_text, fit_identifier, text_problem
 from bot.services.chat_linking import ChatOnboarding
 from bot.services.customer_messages import DialogSettings, handle_message
 from bot.services.ports import UnitOfWorkFactory
@@ -21,16 +26,65 @@ from bot.services.receipts import apply_receipt
 from bot.services.reply_texts import ReplyTexts
 from bot.services.signals import handle_signal
 
+log = logging.getLogger("duebot.inbound")
+
+#: the longest key of a processed event (storage keeps 400 characters)
+MAX_EVENT_KEY = 400
+#: the longest identifiers and addresses an event may carry into storage
+_IDENTIFIERS = {"provider_id": 255, "thread_ref": 255, "sender": 320, "address": 320}
+_SHORT_CODES = {"reply_token": 64, "code": 32, "source": 64}
+_TEXTS = {"text": None, "subject": 300, "detail": 500}
+
 
 def event_key(event: InboundEvent) -> str:
     """What makes an event a repeat (a message and the STOP signal it carries differ;
-    status callbacks repeat the provider id with a new status)."""
+    status callbacks repeat the provider id with a new status). A key too long to keep is
+    a digest of all of it, never cut short."""
     if isinstance(event, InboundMessage):
-        return f"msg:{event.channel}:{event.provider_id}"
-    if isinstance(event, DeliveryReceipt):
-        return f"rcpt:{event.channel}:{event.provider_id}:{event.status}"
-    pid = event.provider_id or f"{event.received_at.isoformat()}"
-    return f"sig:{event.channel}:{event.kind}:{event.address}:{pid}"
+        key = f"msg:{event.channel}:{event.provider_id}"
+    elif isinstance(event, DeliveryReceipt):
+        key = f"rcpt:{event.channel}:{event.provider_id}:{event.status}"
+    else:
+        pid = event.provider_id or f"{event.received_at.isoformat()}"
+        key = f"sig:{event.channel}:{event.kind}:{event.address}:{pid}"
+    if len(key) > MAX_EVENT_KEY:
+        key = f"{key[:32]}~{hashlib.sha256(key.encode('utf-8', 'surrogatepass')).hexdigest()}"
+    return key
+
+
+def clean_event(event: InboundEvent) -> tuple[InboundEvent, list[tuple[str, str]]]:
+    """``event`` with every field made keepable, and ``(field, what was done)`` for each
+    one changed: text loses NUL bytes and control characters, an identifier or address
+    that is too long or odd is replaced by a digest of all of it (a retry still matches;
+    two ids never merge), an odd short code (a reply token, an error code, a source) is
+    dropped."""
+    changes: dict[str, object] = {}
+    done: list[tuple[str, str]] = []
+    for name in (f.name for f in dataclasses.fields(event)):
+        value = getattr(event, name)
+        if not isinstance(value, str):
+            continue
+        fitted: str | None = value
+        why: str | None = None
+        if name in _IDENTIFIERS:
+            fitted, why = fit_identifier(value, _IDENTIFIERS[name])
+        elif name in _SHORT_CODES:
+            limit = _SHORT_CODES[name]
+            odd = text_problem(value) or (
+                f"longer than {limit} characters" if len(value) > limit else None)
+            if odd is not None:
+                # ContactSignal.source is required: empty; the others are optional: None
+                fitted, why = ("" if name == "source" else None), f"{odd}: dropped"
+        elif name in _TEXTS:
+            fitted, why = clean_text(value)
+            limit_text = _TEXTS[name]
+            if limit_text is not None and len(fitted) > limit_text:
+                fitted = fitted[:limit_text]
+                why = f"{why + ', ' if why else ''}cut to {limit_text} characters"
+        if why is not None:
+            changes[name] = fitted
+            done.append((name, why))
+    return (dataclasses.replace(event, **changes) if changes else event), done  # type: ignore[arg-type]
 
 
 class InboundService:
@@ -47,6 +101,9 @@ class InboundService:
         return self.handle(event)
 
     def handle(self, event: InboundEvent) -> SinkResult:
+        event, cleaned = clean_event(event)
+        for name, why in cleaned:  # the field and the reason, never the content
+            log.warning("inbound %s %s: %s %s", event.channel, type(event).__name__, name, why)
         with self.uow_factory() as uow:
             now = uow.clock.now()
             if not uow.inbound_events.first_time(event_key(event), now):

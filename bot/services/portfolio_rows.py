@@ -32,7 +32,7 @@ from phonenumbers import timezone as phone_timezone
 
 from bot.domain.money import MoneyError, to_minor
 from bot.domain.portfolio import CaseRecord, ContactRecord
-from bot.services.csv_rows import RowError, too_many_cells
+from bot.services.csv_rows import RowError, control_errors, too_many_cells
 
 REQUIRED = ("account_id", "name", "balance", "currency", "due_date")
 ADDRESS_COLUMNS = ("phone", "email", "telegram_chat_id")
@@ -146,6 +146,8 @@ def parse_case_row(
     errors: list[RowError] = []
     if "__extra__" in row:
         return None, [too_many_cells(file, line, row)]
+    if unreadable := control_errors(file, line, row):
+        return None, unreadable
     for column in REQUIRED:
         if not row.get(column):
             errors.append(mk(column, "required"))

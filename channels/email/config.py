@@ -16,9 +16,11 @@ from channels.setting_values import SettingValues, secret_setting
 
 
 def unsubscribe_secret(values: SettingValues) -> SecretStr:
-    """The application secret, which seals the address in unsubscribe tokens."""
-    secret = secret_setting(values, "secret_key")
-    return secret if secret is not None else SecretStr("")
+    """The application secret keys, which seal the address in unsubscribe tokens: the
+    current one, then the previous ones, comma-separated (see
+    :mod:`channels.email.unsubscribe_tokens`)."""
+    keys = [secret_setting(values, "secret_key"), secret_setting(values, "previous_secret_keys")]
+    return SecretStr(",".join(k.get_secret_value() for k in keys if k is not None))
 
 
 @dataclass(frozen=True)

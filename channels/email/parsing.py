@@ -41,8 +41,8 @@ from bot.domain.messages import (
     ReceiptStatus,
     SignalKind,
 )
-from bot.domain.unsubscribe import read_unsubscribe_token
 from channels.email.dsn import PermanentKind, bare_message_id, is_dsn, parse_dsn
+from channels.email.unsubscribe_tokens import read_unsubscribe_token
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def _mailto_unsubscribe(
     if isinstance(secret, SecretStr):
         secret = secret.get_secret_value()
     match = _UNSUB_TOKEN_RE.search(subject)
-    address = read_unsubscribe_token(secret, match.group(1)) if (secret and match) else None
+    address = read_unsubscribe_token(secret, match.group(1), now) if (secret and match) else None
     if address is not None:
         return ContactSignal(
             channel=ChannelKind.EMAIL,

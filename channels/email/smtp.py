@@ -18,7 +18,7 @@ Headers written on every message:
   the wire: never RFC 2047-encoded, a long list folded between its elements.
 
 The unsubscribe token in those links comes with the message
-(``OutboundMessage.unsubscribe_token``, see :mod:`bot.domain.unsubscribe`).
+(``OutboundMessage.unsubscribe_token``, see :mod:`channels.email.unsubscribe_tokens`).
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@
   scanners and mail security gateways prefetch every URL in a message, so a GET must
   never unsubscribe anyone.
 
-Tokens come from :func:`bot.domain.unsubscribe.make_unsubscribe_token`; a token that does
-not verify under ``secret`` gets 404 and changes nothing.
+Tokens come from :func:`channels.email.unsubscribe_tokens.make_unsubscribe_token`; a token
+that does not verify under one of the keys, or has outlived its lifetime, gets 404 and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import uuid
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.contacts import mask_email
 from bot.domain.messages import ChannelKind, ContactSignal, SignalKind
-from bot.domain.unsubscribe import read_unsubscribe_token
 from bot.services.ports import InboundSink
+from channels.email.unsubscribe_tokens import Keys, read_unsubscribe_token
 from channels.plugin import Webhook, WebRequest, WebResponse
 
 log = logging.getLogger(__name__)
@@ -57,15 +58,16 @@ def _not_found() -> WebResponse:
     )
 
 
-def unsubscribe_webhooks(secret: str, *, clock: Clock | None = None) -> list[Webhook]:
+def unsubscribe_webhooks(secret: Keys, *, clock: Clock | None = None) -> list[Webhook]:
     """The page and the one-click POST for ``/unsubscribe/{token}``; opt-outs go to the
-    sink as ContactSignals."""
+    sink as ContactSignals. ``secret``: the secret keys, current first (a string is
+    split on commas)."""
     if not secret:
         raise ValueError("the unsubscribe routes need the application secret")
     now = (clock or SystemClock()).now
 
     async def confirm_page(request: WebRequest, sink: InboundSink) -> WebResponse:
-        address = read_unsubscribe_token(secret, request.path_params["token"])
+        address = read_unsubscribe_token(secret, request.path_params["token"], now())
         if address is None:
             return _not_found()
         return _page(
@@ -78,7 +80,7 @@ def unsubscribe_webhooks(secret: str, *, clock: Clock | None = None) -> list[Web
         )
 
     async def one_click(request: WebRequest, sink: InboundSink) -> WebResponse:
-        address = read_unsubscribe_token(secret, request.path_params["token"])
+        address = read_unsubscribe_token(secret, request.path_params["token"], now())
         if address is None:
             log.info("unsubscribe: refused a token that does not verify")
             return _not_found()

@@ -52,6 +52,8 @@ def telegram_webhooks(channel: TelegramChatChannel, secret_token: str | SecretSt
             payload = json.loads(await request.body())
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _bad_request("body is not JSON")
+        except RecursionError:
+            return _bad_request("body is nested too deeply")
         if not isinstance(payload, dict):
             return _bad_request("body is not a JSON object")
         try:

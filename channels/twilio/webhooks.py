@@ -17,6 +17,16 @@ Form
     Twilio posts ``application/x-www-form-urlencoded`` forms; a body of any other type is
     read as an empty form (and so fails the signature check of any real webhook).
 
+Odd fields
+    A signed form is Twilio's word, so it is answered 200 even when a field is odd, with
+    the odd part cleaned (Twilio would otherwise retry it for ever, and the customer's
+    message would be lost): a NUL or another control character is removed, an id longer
+    than storage keeps or holding such characters is replaced by a digest of all of it
+    (never cut short: two ids would become one), an address too long to be one becomes
+    a digest (it then matches no case), a count or code that is not a number is dropped.
+    Each is logged with the field's name and the reason, never the content. A form that
+    is neither an inbound message nor a status callback still gets 400.
+
 Idempotency
     Twilio retries a webhook when it gets no timely answer; the sink is idempotent on the
     MessageSid, and a duplicate is still answered 200 so Twilio stops retrying.
@@ -36,6 +46,7 @@ from urllib.parse import parse_qsl, urlsplit
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.domain.text_hygiene import clean_text, fit_identifier
 from bot.services.ports import InboundSink
 from channels.plugin import Webhook, WebRequest, WebResponse
 from channels.twilio.sms import (
@@ -64,6 +75,38 @@ class _Form(dict[str, str]):
         return [value for key, value in self._pairs if key == name]
 
 
+#: ids Twilio sends and their room in storage; addresses; fields that must be numbers
+_ID_FIELDS = {"MessageSid": 255, "SmsSid": 255, "SmsMessageSid": 255, "AccountSid": 255,
+              "MessagingServiceSid": 255, "From": 320, "To": 320}
+_NUMBER_FIELDS = ("NumMedia", "NumSegments", "ErrorCode")
+_MAX_NUMBER_DIGITS = 9
+
+
+def clean_form(fields: _Form, path: str) -> dict[str, str]:
+    """The form with its odd parts cleaned (see "Odd fields" above); each change is
+    logged by field name and reason."""
+    cleaned: dict[str, str] = {}
+    for name, value in fields.items():
+        why: str | None
+        if name in _ID_FIELDS:
+            value, why = fit_identifier(value, _ID_FIELDS[name])
+        elif name in _NUMBER_FIELDS:
+            stripped = value.strip()
+            why = None
+            if stripped and not (stripped.isascii() and stripped.isdigit()
+                                 and len(stripped) <= _MAX_NUMBER_DIGITS):
+                logger.warning("twilio webhook %s: field %s is not a number: dropped",
+                               path, name)
+                continue
+        else:
+            value, why = clean_text(value)
+        if why is not None:
+            logger.warning("twilio webhook %s: field %s %s", path, name,
+                           why if why.startswith(("contains", "longer")) else f"cleaned ({why})")
+        cleaned[name] = value
+    return cleaned
+
+
 async def _form(request: WebRequest) -> _Form:
     content_type = (request.header("content-type") or "").split(";", 1)[0].strip().lower()
     if content_type != _FORM_CONTENT_TYPE:
@@ -90,7 +133,7 @@ def twilio_webhooks(channel: TwilioSmsChannel, *, public_url: str) -> list[Webho
                 logger.warning("twilio webhook %s refused: bad or missing signature", path)
                 return WebResponse.text(403, "invalid signature", "text/plain")
             try:
-                events = channel.parse_inbound(dict(fields))
+                events = channel.parse_inbound(clean_form(fields, path))
             except TwilioPayloadError as exc:
                 return WebResponse.text(400, str(exc), "text/plain")
 

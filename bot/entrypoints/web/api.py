@@ -28,17 +28,19 @@ from fastapi import (
     Depends,
     Header,
     HTTPException,
+    Path,
     Query,
     Request,
     Response,
     status,
 )
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from bot.campaigns.parsing import CampaignError, CampaignText
 from bot.domain.case import TransitionError
 from bot.domain.messages import ChannelKind
+from bot.domain.text_hygiene import text_problem
 from bot.services import handoff, users
 from bot.services.campaign_admin import CampaignAdmin, CampaignAdminError
 from bot.services.case_work import CaseWorkError
@@ -51,16 +53,46 @@ from bot.services.users import LoginPolicy, LoginRefused, LoginThrottled, UserEr
 SESSION_COOKIE = "duebot_session"
 CSRF_HEADER = "duebot"
 
+#: the largest id a row can have (``INTEGER`` keys: a signed 32-bit integer)
+MAX_ID = 2**31 - 1
+#: the largest amount a promise may name, in major units (storage keeps minor units in a
+#: 64-bit integer; ``portfolio_rows.MAX_MINOR`` is 10**15 minor units)
+MAX_AMOUNT = Decimal(10**12)
+#: dates the API takes (a promise or plan date is checked against the profile's horizon
+#: later; this only keeps date arithmetic away from year 1 and year 9999)
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2199, 12, 31)
+
+
+def _keepable(value: str) -> str:
+    problem = text_problem(value)
+    if problem is not None:
+        raise ValueError(f"text {problem}")
+    return value
+
+
+def _plausible(value: date) -> date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValueError(f"date must be between {FIRST_DATE} and {LAST_DATE}")
+    return value
+
+
+#: free text from a collector: no NUL, control character or lone surrogate
+Text = Annotated[str, AfterValidator(_keepable)]
+Day = Annotated[date, AfterValidator(_plausible)]
+AccountId = Annotated[str, Path(min_length=1, max_length=64)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Name = Annotated[str, Path(min_length=1, max_length=64)]  # a user, a campaign, a hold
+
 
 # ---------------------------------------------------------------------------- bodies
 class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: Text = Field(min_length=1, max_length=4000)
     channel: ChannelKind | None = None
 
 
 class Instalment(BaseModel):
-    amount: Decimal = Field(gt=0)
-    date: date
+    amount: Decimal = Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)
+    date: Day
 
 
 class PromiseIn(BaseModel):
@@ -69,11 +101,11 @@ class PromiseIn(BaseModel):
 
 class PlanIn(BaseModel):
     count: int = Field(ge=2, le=36)
-    first_due: date
+    first_due: Day
 
 
 class DisputeIn(BaseModel):
-    reason: str = Field(default="", max_length=500)
+    reason: Text = Field(default="", max_length=500)
 
 
 class ResolveIn(BaseModel):
@@ -81,21 +113,21 @@ class ResolveIn(BaseModel):
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 class NoteIn(BaseModel):
-    text: str = Field(min_length=1, max_length=2000)
+    text: Text = Field(min_length=1, max_length=2000)
 
 
 class HoldIn(BaseModel):
-    hold: str = Field(min_length=1, max_length=32)
-    reason: str = Field(min_length=1, max_length=500)
-    until: date | None = None  # a breathing space's last day
+    hold: Text = Field(min_length=1, max_length=32)
+    reason: Text = Field(min_length=1, max_length=500)
+    until: Day | None = None  # a breathing space's last day
 
 
 class ReassignIn(BaseModel):
-    collector: str | None = Field(default=None, max_length=64)
+    collector: Text | None = Field(default=None, max_length=64)
 
 
 class LoginIn(BaseModel):
@@ -350,91 +382,91 @@ def build_router(uow_factory: UnitOfWorkFactory, desk: CaseDesk, campaigns: Camp
         return [QueueItemOut(**i.as_dict()) for i in items]
 
     @router.post("/queue/{item_id}/done", response_model=Ok, tags=["queue"])
-    def done(item_id: int, who: Caller) -> Ok:
+    def done(item_id: ItemId, who: Caller) -> Ok:
         act(lambda: desk.close_item(who, item_id))
         return Ok()
 
     # ------------------------------------------------------------------ cases
     @router.get("/cases/{account_id}", response_model=CaseOut, tags=["cases"])
-    def get_case(account_id: str, who: Caller) -> CaseOut:
+    def get_case(account_id: AccountId, who: Caller) -> CaseOut:
         return CaseOut(**act(lambda: desk.case(who, account_id)))
 
     @router.post("/cases/{account_id}/reveal", response_model=list[Revealed], tags=["cases"])
-    def reveal(account_id: str, body: ReasonIn, who: Caller) -> list[Revealed]:
+    def reveal(account_id: AccountId, body: ReasonIn, who: Caller) -> list[Revealed]:
         """The case's contact points unmasked (audited with the reason)."""
         return [Revealed(**p) for p in act(lambda: desk.reveal(who, account_id, body.reason))]
 
     @router.post("/cases/{account_id}/take", response_model=Held, tags=["conversations"])
-    def take(account_id: str, who: Caller) -> Held:
+    def take(account_id: AccountId, who: Caller) -> Held:
         act(lambda: desk.take(who, account_id))
         return Held(held_by=who.username)
 
     @router.post("/cases/{account_id}/release", response_model=Released,
                  tags=["conversations"])
-    def release(account_id: str, who: Caller, keep_items: bool = False) -> Released:
+    def release(account_id: AccountId, who: Caller, keep_items: bool = False) -> Released:
         closed = act(lambda: desk.release(who, account_id, close_items=not keep_items))
         return Released(items_closed=closed)
 
     @router.post("/cases/{account_id}/reply", status_code=status.HTTP_202_ACCEPTED,
                  response_model=Queued, tags=["conversations"])
-    def reply(account_id: str, body: ReplyIn, who: Caller) -> Queued:
+    def reply(account_id: AccountId, body: ReplyIn, who: Caller) -> Queued:
         return Queued(message_id=act(lambda: desk.reply(who, account_id, body.text,
                                                         body.channel)))
 
     @router.post("/cases/{account_id}/promises", status_code=status.HTTP_201_CREATED,
                  response_model=Ok, tags=["cases"])
-    def promise(account_id: str, body: PromiseIn, who: Caller) -> Ok:
+    def promise(account_id: AccountId, body: PromiseIn, who: Caller) -> Ok:
         act(lambda: desk.record_promise(who, account_id,
                                         [(i.amount, i.date) for i in body.instalments]))
         return Ok()
 
     @router.post("/cases/{account_id}/plan", status_code=status.HTTP_201_CREATED,
                  response_model=Ok, tags=["cases"])
-    def plan(account_id: str, body: PlanIn, who: Caller) -> Ok:
+    def plan(account_id: AccountId, body: PlanIn, who: Caller) -> Ok:
         act(lambda: desk.record_plan(who, account_id, body.count, body.first_due))
         return Ok()
 
     @router.post("/cases/{account_id}/dispute", status_code=status.HTTP_201_CREATED,
                  response_model=Ok, tags=["cases"])
-    def dispute(account_id: str, body: DisputeIn, who: Caller) -> Ok:
+    def dispute(account_id: AccountId, body: DisputeIn, who: Caller) -> Ok:
         act(lambda: desk.record_dispute(who, account_id, body.reason))
         return Ok()
 
     @router.post("/cases/{account_id}/dispute/resolve", response_model=Ok, tags=["cases"])
-    def resolve(account_id: str, body: ResolveIn, who: Caller) -> Ok:
+    def resolve(account_id: AccountId, body: ResolveIn, who: Caller) -> Ok:
         act(lambda: desk.resolve_dispute(who, account_id, body.outcome))
         return Ok()
 
     @router.post("/cases/{account_id}/notes", status_code=status.HTTP_201_CREATED,
                  response_model=Ok, tags=["cases"])
-    def note(account_id: str, body: NoteIn, who: Caller) -> Ok:
+    def note(account_id: AccountId, body: NoteIn, who: Caller) -> Ok:
         act(lambda: desk.add_note(who, account_id, body.text))
         return Ok()
 
     @router.post("/cases/{account_id}/holds", status_code=status.HTTP_201_CREATED,
                  response_model=Ok, tags=["cases"])
-    def set_hold(account_id: str, body: HoldIn, who: Caller) -> Ok:
+    def set_hold(account_id: AccountId, body: HoldIn, who: Caller) -> Ok:
         act(lambda: desk.set_hold(who, account_id, body.hold, body.reason, until=body.until))
         return Ok()
 
     @router.post("/cases/{account_id}/holds/{hold}/clear", response_model=Ok, tags=["cases"])
-    def clear_hold(account_id: str, hold: str, body: ReasonIn, who: Caller) -> Ok:
+    def clear_hold(account_id: AccountId, hold: Name, body: ReasonIn, who: Caller) -> Ok:
         act(lambda: desk.clear_hold(who, account_id, hold, body.reason))
         return Ok()
 
     @router.post("/cases/{account_id}/reassign", response_model=Ok, tags=["cases"])
-    def reassign(account_id: str, body: ReassignIn, who: Caller) -> Ok:
+    def reassign(account_id: AccountId, body: ReassignIn, who: Caller) -> Ok:
         act(lambda: desk.reassign(who, account_id, body.collector))
         return Ok()
 
     @router.post("/cases/{account_id}/legal-review/return", response_model=Ok,
                  tags=["cases"])
-    def legal_return(account_id: str, body: ReasonIn, who: Caller) -> Ok:
+    def legal_return(account_id: AccountId, body: ReasonIn, who: Caller) -> Ok:
         act(lambda: desk.return_from_legal_review(who, account_id, body.reason))
         return Ok()
 
     @router.post("/cases/{account_id}/write-off", response_model=Ok, tags=["cases"])
-    def write_off(account_id: str, body: ReasonIn, who: Caller) -> Ok:
+    def write_off(account_id: AccountId, body: ReasonIn, who: Caller) -> Ok:
         act(lambda: desk.write_off(who, account_id, body.reason))
         return Ok()
 
@@ -464,27 +496,27 @@ def build_router(uow_factory: UnitOfWorkFactory, desk: CaseDesk, campaigns: Camp
         return Token(username=users.normalise_name(body.username), token=token)
 
     @router.post("/users/{username}/disable", response_model=Ok, tags=["users"])
-    def disable_user(username: str, who: Caller) -> Ok:
+    def disable_user(username: Name, who: Caller) -> Ok:
         act(lambda: users.set_active(uow_factory(), username, False, actor=who))
         return Ok()
 
     @router.post("/users/{username}/enable", response_model=Ok, tags=["users"])
-    def enable_user(username: str, who: Caller) -> Ok:
+    def enable_user(username: Name, who: Caller) -> Ok:
         act(lambda: users.set_active(uow_factory(), username, True, actor=who))
         return Ok()
 
     @router.post("/users/{username}/role", response_model=Ok, tags=["users"])
-    def set_role(username: str, body: RoleIn, who: Caller) -> Ok:
+    def set_role(username: Name, body: RoleIn, who: Caller) -> Ok:
         act(lambda: users.set_role(uow_factory(), username, body.role.value, actor=who))
         return Ok()
 
     @router.post("/users/{username}/token", response_model=Token, tags=["users"])
-    def rotate_token(username: str, who: Caller) -> Token:
+    def rotate_token(username: Name, who: Caller) -> Token:
         return Token(username=username,
                      token=act(lambda: users.rotate_token(uow_factory(), username, actor=who)))
 
     @router.post("/users/{username}/password", response_model=Ok, tags=["users"])
-    def set_password(username: str, body: PasswordIn, who: Caller) -> Ok:
+    def set_password(username: Name, body: PasswordIn, who: Caller) -> Ok:
         act(lambda: users.set_password(uow_factory(), username, body.password, actor=who))
         return Ok()
 
@@ -508,14 +540,14 @@ def build_router(uow_factory: UnitOfWorkFactory, desk: CaseDesk, campaigns: Camp
 
     @router.post("/campaigns/{campaign_id}/approve", response_model=VersionOut,
                  tags=["campaigns"])
-    def approve(campaign_id: str, body: VersionIn, who: Caller) -> VersionOut:
+    def approve(campaign_id: Name, body: VersionIn, who: Caller) -> VersionOut:
         v = act(lambda: campaigns.approve(who, campaign_id, body.version,
                                           activate=body.activate))
         return VersionOut(campaign_id=v.campaign_id, version=v.version, status=v.status)
 
     @router.post("/campaigns/{campaign_id}/activate", response_model=VersionOut,
                  tags=["campaigns"])
-    def activate(campaign_id: str, body: VersionIn, who: Caller) -> VersionOut:
+    def activate(campaign_id: Name, body: VersionIn, who: Caller) -> VersionOut:
         v = act(lambda: campaigns.activate(who, campaign_id, body.version))
         return VersionOut(campaign_id=v.campaign_id, version=v.version, status=v.status)
 

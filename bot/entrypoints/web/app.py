@@ -1,17 +1,21 @@
 """The web application: channel webhooks (provider callbacks, the unsubscribe page), the
-collectors' API."""
+collectors' API, behind the edge rules of :mod:`bot.entrypoints.web.edge`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
 from bot.bootstrap import Container
+from bot.entrypoints.web.edge import EdgeGuard, validation_error
 
 
 def create_app(container: Container) -> FastAPI:
     app = FastAPI(title="duebot", docs_url="/api/docs", openapi_url="/api/openapi.json",
                   description="The collectors' and admins' API: bearer token from "
                               "`duebot users add`, or a console session from POST /api/login.")
+    app.add_middleware(EdgeGuard)
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -24,7 +24,6 @@ from bot.domain.messages import (
     SignalKind,
     SinkResult,
 )
-from bot.domain.unsubscribe import make_unsubscribe_token
 from bot.services.ports import ChannelConfigError
 from bot.settings import Settings
 from channels.email.config import ImapConfig, ListenerConfig
@@ -36,6 +35,7 @@ from channels.email.inbound import (
     install_log_masking,
 )
 from channels.email.parsing import EmailParseError, clean_reply, parse_email
+from channels.email.unsubscribe_tokens import make_unsubscribe_token
 from tests.channels.harness_email import RecordingSink
 from tests.peers.imap_server import ImapPeer
 
@@ -312,7 +312,7 @@ def test_bare_message_id() -> None:
 
 
 def test_mailto_unsubscribe_with_valid_token_opts_out_the_token_address() -> None:
-    token = make_unsubscribe_token(SECRET, "ana.lima@example.org")
+    token = make_unsubscribe_token(SECRET, "ana.lima@example.org", NOW)
     raw = reply_mail(
         sender="someone.else@example.net",
         to=f"unsubscribe@{REPLY_DOMAIN}",
@@ -328,7 +328,7 @@ def test_mailto_unsubscribe_with_valid_token_opts_out_the_token_address() -> Non
 
 
 def test_mailto_unsubscribe_without_valid_token_opts_out_the_sender() -> None:
-    forged = make_unsubscribe_token("another-secret", "victim@example.org")
+    forged = make_unsubscribe_token("another-secret", "victim@example.org", NOW)
     raw = reply_mail(to=f"unsubscribe@{REPLY_DOMAIN}", subject=f"unsubscribe {forged}")
     [event] = parse_email(raw, reply_domain=REPLY_DOMAIN, unsubscribe_secret=SECRET, clock=CLOCK)
     assert isinstance(event, ContactSignal)

@@ -304,9 +304,13 @@ def _raw_header(data: bytes, name: str) -> list[bytes]:
 async def test_list_unsubscribe_is_raw_on_the_wire() -> None:
     """RFC 2369/8058: the header carries the <URI> list itself, never RFC 2047 encoded
     words, however long the token; a long list folds between its elements."""
-    from bot.domain.unsubscribe import make_unsubscribe_token
+    from datetime import UTC, datetime
 
-    token = make_unsubscribe_token("s3cret-for-tests", "ana.maria.lopez-garcia@example.com")
+    from channels.email.unsubscribe_tokens import make_unsubscribe_token
+
+    token = make_unsubscribe_token(["s3cret-for-tests-" + "x" * 32],
+                                   "ana.maria.lopez-garcia@example.com",
+                                   datetime(2026, 12, 1, tzinfo=UTC))
     assert len(token) > 40  # a real token: the line is far over 78 characters
     async with SmtpPeer() as peer:
         ch = channel_for(peer)

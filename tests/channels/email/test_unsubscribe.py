@@ -12,11 +12,11 @@ from fastapi import APIRouter, FastAPI
 
 from bot.domain.clock import Clock, FixedClock
 from bot.domain.messages import ChannelKind, ContactSignal, OutboundMessage, SignalKind
-from bot.domain.unsubscribe import make_unsubscribe_token
 from bot.entrypoints.web.webhooks import webhook_router
 from bot.services.ports import InboundSink
 from channels.email.smtp import SmtpEmailChannel
 from channels.email.unsubscribe_page import unsubscribe_webhooks
+from channels.email.unsubscribe_tokens import make_unsubscribe_token
 from tests.channels.harness_email import RecordingSink
 from tests.peers.smtp_server import SmtpPeer
 
@@ -58,7 +58,7 @@ async def client(sink: RecordingSink) -> AsyncIterator[httpx.AsyncClient]:
 async def test_one_click_post_opts_the_address_out(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
-    token = make_unsubscribe_token(SECRET, ADDRESS)
+    token = make_unsubscribe_token(SECRET, ADDRESS, NOW)
     response = await client.post(f"/unsubscribe/{token}", data=ONE_CLICK)
     assert response.status_code == 200
     assert "unsubscribed" in response.text
@@ -75,7 +75,7 @@ async def test_one_click_post_opts_the_address_out(
 
 
 async def test_every_click_is_recorded(client: httpx.AsyncClient, sink: RecordingSink) -> None:
-    token = make_unsubscribe_token(SECRET, ADDRESS)
+    token = make_unsubscribe_token(SECRET, ADDRESS, NOW)
     for _ in range(2):
         assert (await client.post(f"/unsubscribe/{token}", data=ONE_CLICK)).status_code == 200
     assert len(sink.events) == 2  # an opt-in in between must not swallow the second click
@@ -84,7 +84,7 @@ async def test_every_click_is_recorded(client: httpx.AsyncClient, sink: Recordin
 async def test_get_shows_a_confirmation_page_and_changes_nothing(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
-    token = make_unsubscribe_token(SECRET, ADDRESS)
+    token = make_unsubscribe_token(SECRET, ADDRESS, NOW)
     response = await client.get(f"/unsubscribe/{token}")
     assert response.status_code == 200
     assert '<form method="post">' in response.text
@@ -97,7 +97,7 @@ async def test_get_shows_a_confirmation_page_and_changes_nothing(
 async def test_forged_token_is_rejected_and_nothing_is_stored(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
-    forged = make_unsubscribe_token("someone-elses-secret", ADDRESS)
+    forged = make_unsubscribe_token("someone-elses-secret", ADDRESS, NOW)
     assert (await client.post(f"/unsubscribe/{forged}", data=ONE_CLICK)).status_code == 404
     assert (await client.get(f"/unsubscribe/{forged}")).status_code == 404
     assert (await client.post("/unsubscribe/garbage", data=ONE_CLICK)).status_code == 404
@@ -107,17 +107,17 @@ async def test_forged_token_is_rejected_and_nothing_is_stored(
 async def test_post_without_one_click_body_still_unsubscribes(
     client: httpx.AsyncClient, sink: RecordingSink
 ) -> None:
-    token = make_unsubscribe_token(SECRET, ADDRESS)
+    token = make_unsubscribe_token(SECRET, ADDRESS, NOW)
     assert (await client.post(f"/unsubscribe/{token}")).status_code == 200
     assert len(sink.events) == 1
 
 
 async def test_sink_failure_asks_to_try_again() -> None:
     app = FastAPI()
-    app.include_router(unsubscribe_router(SECRET, BrokenSink()))
+    app.include_router(unsubscribe_router(SECRET, BrokenSink(), clock=FixedClock(NOW)))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://bank.example") as c:
-        token = make_unsubscribe_token(SECRET, ADDRESS)
+        token = make_unsubscribe_token(SECRET, ADDRESS, NOW)
         response = await c.post(f"/unsubscribe/{token}", data=ONE_CLICK)
     assert response.status_code == 503
 
@@ -146,7 +146,7 @@ async def test_link_in_a_sent_email_unsubscribes_its_recipient(
             to=ADDRESS,
             body="Your balance is due.",
             subject="Your account",
-            unsubscribe_token=make_unsubscribe_token(SECRET, ADDRESS),
+            unsubscribe_token=make_unsubscribe_token(SECRET, ADDRESS, NOW),
         )
         assert (await channel.send(outbound)).ok
         await channel.aclose()

@@ -111,7 +111,10 @@ async def test_secret_is_checked_before_the_body(client: httpx.AsyncClient) -> N
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"[1, 2]", b'"text"', b"{}", b'{"update_id": 5, "message": {"chat": 1}}'],
+    [b"{not json", b"[1, 2]", b'"text"', b"{}", b'{"update_id": 5, "message": {"chat": 1}}',
+     b"[" * 100_000 + b"]" * 100_000, b'{"update_id": NaN}', b'{"update_id": 1, "x": "\xff"}'],
+    ids=["not JSON", "array", "string", "empty", "malformed update", "nested 100,000 deep",
+         "NaN", "not UTF-8"],
 )
 async def test_bad_bodies_are_400(
     client: httpx.AsyncClient, sink: RecordingSink, body: bytes

@@ -319,6 +319,37 @@ async def test_signed_but_malformed_form_is_a_400_and_stores_nothing(
     assert sink.events == []
 
 
+async def test_signed_posts_with_odd_fields_are_answered_200_cleaned(
+    client: httpx.AsyncClient, sink: RecordingSink, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Twilio would retry anything but a 2xx for ever: the odd part is cleaned instead,
+    and the log names the field and the reason, never the content."""
+    long_sid = "SM" + "f" * 298
+    form = inbound_message_form(account_sid=ACCOUNT_SID, from_=CUSTOMER, to=OUR_NUMBER,
+                                body="I will pay\x00 50 friday", message_sid=new_sid())
+    form.update(MessageSid=long_sid, SmsSid=long_sid, SmsMessageSid=long_sid, NumMedia="lots")
+    for _ in range(2):  # and Twilio's retry is recognised
+        assert (await post_signed(client, INBOUND_PATH, form)).status_code == 200
+    status = status_callback_form(account_sid=ACCOUNT_SID, message_sid="SM12\x0034",
+                                  status="failed", from_=OUR_NUMBER, to=CUSTOMER)
+    status["ErrorCode"] = "9" * 40
+    assert (await post_signed(client, STATUS_PATH, status)).status_code == 200
+
+    messages = [e for e in sink.events if isinstance(e, InboundMessage)]
+    assert [m.text for m in messages] == ["I will pay 50 friday"]
+    assert len(messages[0].provider_id) <= 255 and messages[0].provider_id.startswith("SM")
+    assert len(sink.duplicates) == 1
+    (receipt,) = [e for e in sink.events if isinstance(e, DeliveryReceipt)]
+    assert "\x00" not in receipt.provider_id and receipt.code is None
+    logged = [r.getMessage() for r in caplog.records if r.name == "channels.twilio.webhooks"]
+    assert any("field Body cleaned (NUL removed)" in line for line in logged)
+    assert any("field MessageSid longer than 255 characters: replaced by a digest" in line
+               for line in logged)
+    assert any("field NumMedia is not a number: dropped" in line for line in logged)
+    assert any("field ErrorCode is not a number: dropped" in line for line in logged)
+    assert not any("pay" in line or CUSTOMER in line for line in logged)
+
+
 # ------------------------------------------------------------------------- over real HTTP
 
 
