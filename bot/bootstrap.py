@@ -234,6 +234,8 @@ class Container:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
+        from datetime import timedelta
+
         from bot.domain.unsubscribe import make_unsubscribe_token
         from bot.services.dispatch import Dispatcher
         from bot.services.outbound import fallback_message
@@ -245,6 +247,7 @@ class Container:
             fallback=lambda case, message, kind, remaining: fallback_message(
                 renderer, brand, case, message, kind, remaining, clock.now()),
             concurrency=self.settings.worker_concurrency,
+            lease=timedelta(seconds=self.settings.worker_lease_seconds),
             unsubscribe_token=lambda address: make_unsubscribe_token(secret, address))
 
     def load_campaigns(self, directory: Path) -> dict[str, Campaign]:

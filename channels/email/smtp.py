@@ -176,7 +176,7 @@ class SmtpEmailChannel(Channel):
     name: ClassVar[str] = "email-smtp"
     max_body_len: ClassVar[int] = 100_000
     supports_subject: ClassVar[bool] = True
-    rate_per_sec: ClassVar[float] = 5.0
+    rate_per_sec: float = 5.0
 
     def __init__(
         self,
@@ -197,6 +197,7 @@ class SmtpEmailChannel(Channel):
         timeout: float = 30.0,
         idle_check_seconds: float = IDLE_CHECK_SECONDS,
         clock: Clock | None = None,
+        rate_per_sec: float | None = None,
     ) -> None:
         if not host or not host.strip():
             raise ChannelConfigError("SMTP host is empty (DUEBOT_SMTP_HOST)")
@@ -241,6 +242,12 @@ class SmtpEmailChannel(Channel):
                 )
         if timeout <= 0:
             raise ChannelConfigError(f"SMTP timeout must be positive, got {timeout}")
+        if rate_per_sec is not None:
+            if not 0 < rate_per_sec < float("inf"):
+                raise ChannelConfigError(f"the SMTP rate must be a positive number of "
+                                         f"messages per second (DUEBOT_SMTP_RATE), got "
+                                         f"{rate_per_sec}")
+            self.rate_per_sec = rate_per_sec
 
         self.host = host.strip()
         self.port = port
@@ -294,6 +301,7 @@ class SmtpEmailChannel(Channel):
             unsubscribe_base_url=config.unsubscribe_base_url,
             unsubscribe_secret=config.unsubscribe_secret,
             clock=clock,
+            rate_per_sec=config.rate,
         )
 
     def __repr__(self) -> str:

@@ -213,7 +213,7 @@ class TelegramChatChannel(Channel):
     max_body_len: ClassVar[int] = 4096
     supports_subject: ClassVar[bool] = False
     supports_quick_replies: ClassVar[bool] = True
-    rate_per_sec: ClassVar[float] = 25.0
+    rate_per_sec: float = 25.0
 
     def __init__(
         self,
@@ -224,6 +224,7 @@ class TelegramChatChannel(Channel):
         poll_timeout: float = 10.0,
         request_timeout: float = 10.0,
         clock: Clock | None = None,
+        rate_per_sec: float | None = None,
     ) -> None:
         secret = token if isinstance(token, SecretStr) else SecretStr(token)
         raw_token = secret.get_secret_value().strip()
@@ -243,6 +244,11 @@ class TelegramChatChannel(Channel):
             )
         if poll_timeout < 0 or request_timeout <= 0:
             raise ChannelConfigError("Telegram: poll_timeout must be >= 0, request_timeout > 0")
+        if rate_per_sec is not None:
+            if not 0 < rate_per_sec < float("inf"):
+                raise ChannelConfigError("Telegram: DUEBOT_TELEGRAM_RATE must be a positive "
+                                         "number of messages per second")
+            self.rate_per_sec = rate_per_sec
         self._token = SecretStr(raw_token)
         _SCRUBBER.add_secret(raw_token)
         self._api_base = base.rstrip("/") if base.rstrip("/").endswith("/bot") else base
@@ -265,6 +271,7 @@ class TelegramChatChannel(Channel):
             api_base=config.api_base,
             polling=config.polling if polling is None else polling,
             clock=clock,
+            rate_per_sec=config.rate,
         )
 
     def __repr__(self) -> str:

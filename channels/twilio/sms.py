@@ -286,6 +286,7 @@ class TwilioSmsChannel(Channel):
         api_base: str | None = None,
         timeout: float = 15.0,
         clock: Clock | None = None,
+        rate_per_sec: float | None = None,
     ) -> None:
         if not account_sid or not _ACCOUNT_SID.match(account_sid):
             raise _setting_error(
@@ -319,6 +320,10 @@ class TwilioSmsChannel(Channel):
             api_base = _check_url("twilio_api_base", api_base).rstrip("/")
         if timeout <= 0:
             raise ChannelConfigError("the Twilio request timeout must be positive")
+        if rate_per_sec is not None:
+            if not 0 < rate_per_sec < float("inf"):
+                raise _setting_error("twilio_rate", "must be a positive number per second")
+            self.rate_per_sec = rate_per_sec
 
         self._account_sid = account_sid
         self._auth_token = SecretStr(token)
@@ -343,6 +348,7 @@ class TwilioSmsChannel(Channel):
             status_callback_url=public_url + STATUS_PATH,
             api_base=config.api_base,
             clock=clock,
+            rate_per_sec=config.rate,
         )
 
     def __repr__(self) -> str:

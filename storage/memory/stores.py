@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.case import Case, CaseStatus, PromiseStatus
@@ -177,6 +177,27 @@ class MemoryDeliveryStore:
             for u in updates:
                 update_delivery(self.db, u)
             add_decisions(self.db, decisions)
+
+    def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
+        return self._fenced(claims, lambda m: dataclasses.replace(
+            m, next_attempt_at=lease_until))
+
+    def release(self, claims: Mapping[int, int], now: datetime) -> list[int]:
+        return self._fenced(claims, lambda m: dataclasses.replace(
+            m, status=OutboxStatus.QUEUED.value, next_attempt_at=now,
+            attempts=max(0, m.attempts - 1)))
+
+    def _fenced(self, claims: Mapping[int, int],
+                change: Callable[[StoredMessage], StoredMessage]) -> list[int]:
+        done: list[int] = []
+        with self.db.transaction():
+            for message_id, attempts in claims.items():
+                m = self.db["messages"].get(message_id)
+                if (m is not None and m.status == OutboxStatus.SENDING.value
+                        and m.attempts == attempts):
+                    self.db.put("messages", message_id, change(m))
+                    done.append(message_id)
+        return sorted(done)
 
 
 class MemoryCaseMaintenance:
