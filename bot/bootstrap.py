@@ -27,6 +27,7 @@ from bot.services.ports import (
     Channel,
     ChatLinkStore,
     DeliveryStore,
+    OperationsStore,
     OutcomeSource,
     PlanStore,
     SandboxStore,
@@ -73,6 +74,9 @@ class Backend(Protocol):
 
     @property
     def chat_links(self) -> ChatLinkStore: ...
+
+    @property
+    def operations(self) -> OperationsStore: ...
 
     def migrate(self) -> str | None: ...
 
@@ -133,6 +137,11 @@ class Container:
     @property
     def outcome_source(self) -> OutcomeSource:
         return self.backend.outcome_source
+
+    @property
+    def operations(self) -> OperationsStore:
+        """What health checks and metrics read; where scheduled jobs note their runs."""
+        return self.backend.operations
 
     @property
     def sandbox_store(self) -> SandboxStore:

@@ -286,3 +286,13 @@ class InboundEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400, unique=True)
     at: datetime = _dt()
+
+
+class JobRunRow(SQLModel, table=True):
+    """When each scheduled job (the planning tick, the daily jobs) last ran to its end,
+    whichever scheduler ran it: the missed-tick metric reads it."""
+
+    __tablename__ = "job_run"
+    job: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = _dt()
+    finished_at: datetime = _dt()

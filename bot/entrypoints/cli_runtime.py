@@ -1,5 +1,5 @@
 """CLI commands for planning and running: ``plan``, ``run``, ``scheduler``, ``worker``,
-``serve``, ``simulate`` and ``sandbox inbox|reply``.
+``serve``, ``receive``, ``simulate`` and ``sandbox inbox|reply``.
 
 ``register(app)`` adds them to the main ``duebot`` application; ``app`` here is the same
 set as a Typer app of its own (tests, embedding).
@@ -219,6 +219,12 @@ PlanWorkers = Annotated[int | None, typer.Option(
          "portfolio (default DUEBOT_PLAN_WORKERS)")]
 
 
+Receive = Annotated[bool, typer.Option(
+    "--receive/--no-receive",
+    help="while leading, also run the receivers (SMTP listener, IMAP poller, Telegram) "
+         "unless a `duebot receive` process holds them")]
+
+
 def _run(**components: Any) -> None:
     from bot.entrypoints.runners import run_components
 
@@ -227,17 +233,19 @@ def _run(**components: Any) -> None:
         c = _container()
         if components.get("plan_workers", 0) is None:
             components["plan_workers"] = c.settings.plan_workers
-        asyncio.run(run_components(c, **components))
+        asyncio.run(run_components(c, metrics_port=c.settings.metrics_port, **components))
 
 
 def run_cmd(plan_workers: PlanWorkers = None) -> None:
-    """Scheduler, dispatch worker and web server in one process (the embedded default)."""
-    _run(scheduler=True, worker=True, web=True, plan_workers=plan_workers)
+    """Scheduler, dispatch worker, web server and receivers in one process (the embedded
+    default)."""
+    _run(scheduler=True, worker=True, web=True, receive=True, plan_workers=plan_workers)
 
 
-def scheduler_cmd(plan_workers: PlanWorkers = None) -> None:
-    """The planning tick and the daily jobs (run exactly one per database)."""
-    _run(scheduler=True, plan_workers=plan_workers)
+def scheduler_cmd(plan_workers: PlanWorkers = None, receive: Receive = True) -> None:
+    """The planning tick and the daily jobs: one leads, others stand by and take over
+    when it dies (PostgreSQL)."""
+    _run(scheduler=True, receive=receive, plan_workers=plan_workers)
 
 
 def worker_cmd() -> None:
@@ -246,8 +254,15 @@ def worker_cmd() -> None:
 
 
 def serve_cmd() -> None:
-    """The web server: provider webhooks and the API."""
+    """The web server: provider webhooks, the API, /healthz, /readyz, /metrics (stateless:
+    several may run behind a proxy)."""
     _run(web=True)
+
+
+def receive_cmd() -> None:
+    """The receivers (SMTP listener, IMAP poller, Telegram polling or webhook set-up):
+    one leads, others stand by."""
+    _run(receive=True)
 
 
 # ---------------------------------------------------------------------------- simulate
@@ -373,13 +388,14 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("scheduler", scheduler_cmd),
     ("worker", worker_cmd),
     ("serve", serve_cmd),
+    ("receive", receive_cmd),
     ("simulate", simulate_cmd),
 )
 
 
 def register(main: typer.Typer) -> None:
-    """Add ``plan``, ``run``, ``scheduler``, ``worker``, ``serve``, ``simulate`` and the
-    ``sandbox`` group to the main ``duebot`` app."""
+    """Add ``plan``, ``run``, ``scheduler``, ``worker``, ``serve``, ``receive``,
+    ``simulate`` and the ``sandbox`` group to the main ``duebot`` app."""
     for name, fn in COMMANDS:
         main.command(name)(fn)
     main.add_typer(sandbox_app, name="sandbox")

@@ -641,6 +641,32 @@ class DeliveryStore(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxHealth:
+    """How the outbox stands (metrics: a stuck outbox)."""
+
+    #: messages waiting or being sent: (status, channel) -> how many
+    depth: dict[tuple[str, str], int]
+    #: since when the oldest due message has been due (queued, or claimed by a worker
+    #: whose lease has run out); None when no message is due
+    oldest_due: datetime | None
+
+
+class OperationsStore(Protocol):
+    """What the health checks and metrics read, and where scheduled jobs note their
+    runs (whichever scheduler ran them)."""
+
+    def outbox_health(self, now: datetime) -> OutboxHealth: ...
+
+    def job_finished(self, job: str, started_at: datetime, finished_at: datetime) -> None:
+        """Note that ``job`` ran to its end (the latest run replaces the one before)."""
+        ...
+
+    def jobs_finished(self) -> dict[str, datetime]:
+        """When each job last ran to its end."""
+        ...
+
+
 class CaseMaintenance(Protocol):
     """The daily jobs' set-based work."""
 

@@ -10,6 +10,7 @@ from storage.memory.database import MemoryDatabase
 from storage.memory.stores import (
     MemoryCaseMaintenance,
     MemoryDeliveryStore,
+    MemoryOperationsStore,
     MemoryOutcomeSource,
     MemoryPlanStore,
 )
@@ -41,6 +42,10 @@ class MemoryBackend:
     @cached_property
     def outcome_source(self) -> MemoryOutcomeSource:
         return MemoryOutcomeSource(self.db)
+
+    @cached_property
+    def operations(self) -> MemoryOperationsStore:
+        return MemoryOperationsStore(self.db)
 
     @cached_property
     def chat_links(self) -> MemoryChatLinkStore:

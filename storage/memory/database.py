@@ -38,6 +38,7 @@ TABLES = (
     "link_tokens",  # token -> LinkToken
     "chat_locks",  # chat id -> True
     "chat_links",  # chat id -> tuple of case refs
+    "job_runs",  # job -> (started at, finished at)
 )
 
 

@@ -18,6 +18,7 @@ from bot.services.ports import (
     DecisionRecord,
     DeliveryUpdate,
     EventRecord,
+    OutboxHealth,
     OutcomeFacts,
     StoredMessage,
     TickBatch,
@@ -253,3 +254,30 @@ class MemoryOutcomeSource:
                         for i, c in cases.items() if c.payments}
         return OutcomeFacts(sent, inbound, promises, opt_outs, facts,  # type: ignore[arg-type]
                             payments)
+
+
+class MemoryOperationsStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+
+    def outbox_health(self, now: datetime) -> OutboxHealth:
+        pending = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
+        depth: dict[tuple[str, str], int] = defaultdict(int)
+        oldest: datetime | None = None
+        with self.db.lock:
+            for m in self.db["messages"].values():
+                if m.status not in pending:
+                    continue
+                depth[(m.status, m.channel)] += 1
+                due = m.next_attempt_at
+                if due is not None and due <= now and (oldest is None or due < oldest):
+                    oldest = due
+        return OutboxHealth(dict(depth), oldest)
+
+    def job_finished(self, job: str, started_at: datetime, finished_at: datetime) -> None:
+        with self.db.transaction():
+            self.db.put("job_runs", job, (started_at, finished_at))
+
+    def jobs_finished(self) -> dict[str, datetime]:
+        with self.db.lock:
+            return {job: finished for job, (_, finished) in self.db["job_runs"].items()}

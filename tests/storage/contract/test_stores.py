@@ -245,3 +245,44 @@ def test_outcome_facts(backend: Any, clock: FixedClock) -> None:
     assert facts.opt_outs == [(case.id, clock.now())]
     assert facts.payments == {case.id: [(clock.now(), 1_000)]}
     assert facts.cases[case.id or 0][0] == "active"
+
+
+# ---------------------------------------------------------------------------- operations
+def test_outbox_health_counts_what_waits_and_finds_the_oldest_due(backend: Any,
+                                                                  clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    now = clock.now()
+    ops = backend.operations
+    assert ops.outbox_health(now).depth == {} and ops.outbox_health(now).oldest_due is None
+    with backend.uow() as uow:
+        ids = uow.outbox.enqueue([
+            outbox(case, "due-early", clock, not_before=now - timedelta(minutes=30)),
+            outbox(case, "due", clock),
+            outbox(case, "later", clock, not_before=now + timedelta(hours=2)),
+            outbox(case, "mail", clock, channel="email", address="a@example.com"),
+            outbox(case, "sent", clock)])
+        uow.commit()
+    store = backend.delivery_store
+    # a worker holds two (one of them the oldest), under a lease running to now + 1 min
+    assert store.claim(now, 1, now + timedelta(minutes=1)) == ids[:1]
+    store.claim(now, 1, now + timedelta(minutes=1))
+    store.record([DeliveryUpdate(ids[4], "sent", sent_at=now, set_next_attempt=True)])
+    health = ops.outbox_health(now)
+    assert health.depth == {("sending", "sms"): 2, ("queued", "sms"): 1,
+                            ("queued", "email"): 1}
+    assert health.oldest_due == now  # the claimed ones are not due: the mail is
+    # the worker died: once its lease has run out, its oldest message is due again
+    later = now + timedelta(minutes=2)
+    assert ops.outbox_health(later).oldest_due == now
+    store.record([DeliveryUpdate(ids[3], "sent", sent_at=now, set_next_attempt=True)])
+    assert ops.outbox_health(later).oldest_due == now + timedelta(minutes=1)
+
+
+def test_the_last_run_of_each_job_is_kept(backend: Any, clock: FixedClock) -> None:
+    ops, now = backend.operations, clock.now()
+    assert ops.jobs_finished() == {}
+    ops.job_finished("planning-tick", now, now + timedelta(seconds=5))
+    ops.job_finished("daily-jobs", now, now + timedelta(seconds=1))
+    ops.job_finished("planning-tick", now + timedelta(minutes=5), now + timedelta(minutes=6))
+    assert ops.jobs_finished() == {"planning-tick": now + timedelta(minutes=6),
+                                   "daily-jobs": now + timedelta(seconds=1)}
