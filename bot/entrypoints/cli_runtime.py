@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(help="Planning, runners and the simulation.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -49,7 +50,7 @@ def _errors() -> Iterator[None]:
             err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except (RuntimeMistake, RunnerError, SimulationError, ChannelConfigError) as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -227,13 +228,27 @@ Receive = Annotated[bool, typer.Option(
 
 def _run(**components: Any) -> None:
     from bot.entrypoints.runners import run_components
+    from bot.entrypoints.startup_checks import PLANNING, SENDING, check, problems
+
+    areas = PLANNING if components.get("scheduler") else \
+        SENDING if components.get("worker") else ()
+
+    async def main(c: Any) -> None:
+        if areas:  # before anything is queued or sent
+            bad = problems(await check(c, areas))
+            if bad:
+                more = f" (and {len(bad) - 1} more: see `duebot check`)" if len(bad) > 1 \
+                    else ""
+                raise RuntimeMistake(f"cannot start, nothing was queued or sent: {bad[0]}"
+                                     f"{more}")
+        _logging()  # after the checks: a refusal is one line on stderr, nothing else
+        await run_components(c, metrics_port=c.settings.metrics_port, **components)
 
     with _errors():
-        _logging()
         c = _container()
         if components.get("plan_workers", 0) is None:
             components["plan_workers"] = c.settings.plan_workers
-        asyncio.run(run_components(c, metrics_port=c.settings.metrics_port, **components))
+        asyncio.run(main(c))
 
 
 def run_cmd(plan_workers: PlanWorkers = None) -> None:
@@ -263,6 +278,26 @@ def receive_cmd() -> None:
     """The receivers (SMTP listener, IMAP poller, Telegram polling or webhook set-up):
     one leads, others stand by."""
     _run(receive=True)
+
+
+def check_cmd() -> None:
+    """Check the settings, the database, the campaigns, the templates and every
+    configured channel's credentials (with the provider, sending nothing); print each
+    finding and exit 1 on any problem."""
+    from bot.bootstrap import bootstrap
+    from bot.entrypoints.startup_checks import check, problems
+
+    with _errors():
+        _logging(logging.WARNING)
+        findings = asyncio.run(check(bootstrap()))
+        for f in findings:
+            mark = "[green]ok[/green]  " if f.ok else "[red]FAIL[/red]"
+            out.print(f"{mark} {escape(f.area)}: {escape(f.message)}", highlight=False)
+        bad = problems(findings)
+        if bad:
+            err.print(f"[red]{len(bad)} problem{'s' if len(bad) != 1 else ''}[/red]")
+            raise typer.Exit(1)
+        out.print("[green]ready[/green]")
 
 
 # ---------------------------------------------------------------------------- simulate
@@ -389,6 +424,7 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("worker", worker_cmd),
     ("serve", serve_cmd),
     ("receive", receive_cmd),
+    ("check", check_cmd),
     ("simulate", simulate_cmd),
 )
 

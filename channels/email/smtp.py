@@ -23,6 +23,7 @@ The unsubscribe token in those links comes with the message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -341,6 +342,35 @@ class SmtpEmailChannel(Channel):
         """
         async with self._lock:
             await self._connection()
+
+    async def verify(self) -> None:
+        """Connect, EHLO, STARTTLS or TLS as configured, log in when a username is set,
+        QUIT: nothing is sent. Raises ``ChannelConfigError`` naming what to fix."""
+        where = f"{self.host}:{self.port}"
+        smtp = self._new_client()
+        try:
+            await smtp.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise ChannelConfigError(
+                f"the SMTP server {where} refused our login ({exc.code}): check "
+                "DUEBOT_SMTP_USERNAME and DUEBOT_SMTP_PASSWORD") from None
+        except aiosmtplib.SMTPNotSupported as exc:
+            raise ChannelConfigError(
+                f"the SMTP server {where} does not support {exc} (DUEBOT_SMTP_TLS, "
+                "DUEBOT_SMTP_USERNAME)") from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise ChannelConfigError(
+                f"the SMTP server {where} refused the connection ({exc.code})") from None
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            problem = _tls_problem(exc) or (
+                str(exc)[:120] if type(exc) is aiosmtplib.SMTPException
+                else f"cannot connect: {type(exc).__name__}")
+            raise ChannelConfigError(
+                f"SMTP {where}: {problem} (DUEBOT_SMTP_HOST, DUEBOT_SMTP_PORT, "
+                "DUEBOT_SMTP_TLS)") from None
+        with contextlib.suppress(TimeoutError, aiosmtplib.SMTPException, OSError):
+            await smtp.quit()
+        smtp.close()
 
     async def aclose(self) -> None:
         """QUIT and close the pooled connection."""

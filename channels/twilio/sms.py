@@ -396,6 +396,34 @@ class TwilioSmsChannel(Channel):
         if client is not None and isinstance(client.http_client, AsyncTwilioHttpClient):
             await client.http_client.close()
 
+    async def verify(self) -> None:
+        """Fetch our own account (``GET /2010-04-01/Accounts/{sid}.json``): the SID and
+        token are checked, nothing is sent. Raises ``ChannelConfigError``."""
+        had_client = self._client is not None
+        host = urlsplit(self._api_base or TWILIO_API_BASE).hostname
+        try:
+            await self._twilio().api.v2010.accounts(self._account_sid).fetch_async()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            if exc.status in (401, 403):
+                raise ChannelConfigError(
+                    "Twilio refused the account SID and auth token (check "
+                    "DUEBOT_TWILIO_ACCOUNT_SID and DUEBOT_TWILIO_AUTH_TOKEN)") from None
+            if exc.status == 404:
+                raise ChannelConfigError(
+                    f"Twilio knows no account AC…{self._account_sid[-4:]} "
+                    "(DUEBOT_TWILIO_ACCOUNT_SID)") from None
+            raise ChannelConfigError(
+                f"Twilio answered {exc.status} to the account check") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ChannelConfigError(
+                f"cannot reach Twilio at {host} ({type(exc).__name__})") from None
+        except json.JSONDecodeError:
+            raise ChannelConfigError(
+                f"Twilio at {host} gave an unreadable answer to the account check") from None
+        finally:
+            if not had_client:
+                await self.aclose()
+
     # ---------------------------------------------------------------- sending
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:
         if outbound.channel is not ChannelKind.SMS:
