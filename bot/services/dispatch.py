@@ -23,10 +23,10 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bot.domain.case import LEGAL_QUEUE, Case
 from bot.domain.clock import Clock
@@ -69,8 +69,18 @@ RECORD_TRIES = 3
 _CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
 
 
+class Limiter(Protocol):
+    """Paces the sends through one channel: :meth:`acquire` returns when the next may go.
+
+    The dispatcher's default is a :class:`RateLimiter` per channel and process; a limiter
+    shared by several workers (a rate per sender across a deployment) fits the same
+    place."""
+
+    async def acquire(self) -> None: ...
+
+
 class RateLimiter:
-    """A token bucket per channel (``Channel.rate_per_sec``)."""
+    """A token bucket per channel (``Channel.rate_per_sec``), in this process."""
 
     def __init__(self, rate_per_sec: float, burst: int = 1,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -144,10 +154,13 @@ class Dispatcher:
         concurrency: int = 8,
         lease: timedelta = LEASE,
         unsubscribe_token: Callable[[str], str] | None = None,
+        limiters: Mapping[ChannelKind, Limiter] | None = None,
     ) -> None:
         """``fallback(case, message, channel, remaining)``: the message re-rendered for
         another channel of its step (None: it cannot go there). ``lease``: how long a
-        claim holds a message; it is renewed every third of it while the batch is out."""
+        claim holds a message; it is renewed every third of it while the batch is out.
+        ``limiters``: how to pace each channel (default: a token bucket per channel at
+        its ``rate_per_sec``)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         if lease <= timedelta(0):
@@ -164,8 +177,10 @@ class Dispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.unsubscribe_token = unsubscribe_token
-        self.limiters = {k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
-                         for k, c in channels.items()}
+        self.limiters: dict[ChannelKind, Limiter] = {
+            k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
+            for k, c in channels.items()}
+        self.limiters.update(limiters or {})
         #: called with (channel, outcome) for every message handled (metrics)
         self.listeners: list[OutcomeListener] = []
 

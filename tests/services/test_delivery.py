@@ -220,3 +220,22 @@ def test_the_worker_settings_are_checked() -> None:
         dispatcher(backend, SystemClock(), Phone(), concurrency=0)
     with pytest.raises(ValueError, match="lease"):
         dispatcher(backend, SystemClock(), Phone(), lease=timedelta(0))
+
+
+async def test_a_limiter_shared_elsewhere_can_pace_a_channel(clock: FixedClock) -> None:
+    """A deployment-wide rate (one limiter for every worker) fits where the per-process
+    token bucket is."""
+
+    class Counting:
+        def __init__(self) -> None:
+            self.acquired = 0
+
+        async def acquire(self) -> None:
+            self.acquired += 1
+
+    backend = MemoryBackend(clock)
+    queue(backend, clock.now(), 4)
+    shared = Counting()
+    phone = Phone(rate=0.001)  # its own bucket would take 1000 s per message
+    d = dispatcher(backend, clock, phone, limiters={ChannelKind.SMS: shared})
+    assert (await asyncio.wait_for(d.drain(), 5)).sent == 4 and shared.acquired == 4
