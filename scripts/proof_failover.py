@@ -4,12 +4,12 @@ mid-tick, finishes the tick, and queues no outbox message twice (PostgreSQL).
 
 Import ``--cases`` open cases (default 20,000; email contacts, due dates spread over the
 shipped campaign's steps) into an emptied PostgreSQL database with ``duebot import
-cases``, then start two ``duebot scheduler`` processes together, each serving its
-metrics on a port of its own (``DUEBOT_METRICS_PORT``). The one that takes the lock
-first leads and starts the planning tick at once; the other stands by
-(``duebot_leader{role="scheduler"}`` 0). As soon as the leader's tick has committed its
-first batch of outbox messages, and before it has finished, the leader is killed with
-SIGKILL. Measured:
+cases``, then start two ``duebot scheduler`` processes, each serving its metrics on a
+port of its own (``DUEBOT_METRICS_PORT``). This script holds the scheduler lock until
+both report that they stand by (``duebot_leader{role="scheduler"}`` 0), then lets go:
+the one that takes the lock leads and starts the planning tick at once, the other goes
+on standing by. As soon as the leader's tick has committed its first batch of outbox
+messages, and before it has finished, the leader is killed with SIGKILL. Measured:
 
 * ``takeover_s``: from the kill until the standby reports that it leads (required:
   within a few seconds; the standby tries the lock every ``DUEBOT_LEADER_POLL_SECONDS``,
@@ -226,12 +226,20 @@ def prove(args: argparse.Namespace, workdir: Path) -> Outcome:
         raise RuntimeError(f"import failed:\n{imported.stderr[-2000:]}")
     print(f"imported {args.cases} cases", flush=True)
     both = [Scheduler(name, env, workdir, free_port()) for name in "ab"]
+    # hold the scheduler lock here until both stand by, so that the tick starts only
+    # once the standby is up, however long the processes take to start
+    from bot.entrypoints.runners import SingletonLock
+
+    gate = SingletonLock(engine, "scheduler")
+    if not gate.acquire():
+        raise RuntimeError("another scheduler runs on this database")
     try:
-        for s in both:  # together: whichever takes the lock first leads, the other waits
+        for s in both:
             s.start()
-        wait_for("one to lead and one to stand by",
-                 lambda: sorted(str(s.leading()) for s in both) == ["False", "True"], 120,
+        wait_for("both to stand by", lambda: all(s.leading() is False for s in both), 300,
                  *both)
+        gate.release()
+        wait_for("one to lead", lambda: any(s.leading() for s in both), 60, *both)
         leader = next(s for s in both if s.leading())
         standby = next(s for s in both if s is not leader)
         wait_for("the leader's first batch", lambda: outbox_rows(engine) > 0, 300, *both)
@@ -252,6 +260,7 @@ def prove(args: argparse.Namespace, workdir: Path) -> Outcome:
                  standby)
         finish = time.monotonic() - killed
     finally:
+        gate.release()
         for s in both:
             s.stop()
     rows = outbox_rows(engine)
