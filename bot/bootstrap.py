@@ -27,6 +27,7 @@ from bot.services.ports import (
     Channel,
     ChatLinkStore,
     DeliveryStore,
+    OperationsStore,
     OutcomeSource,
     PlanStore,
     RetentionStore,
@@ -83,6 +84,9 @@ class Backend(Protocol):
 
     @property
     def retention(self) -> RetentionStore: ...
+
+    @property
+    def operations(self) -> OperationsStore: ...
 
     def migrate(self) -> str | None: ...
 
@@ -147,6 +151,11 @@ class Container:
     @property
     def retention(self) -> RetentionStore:
         return self.backend.retention
+
+    @property
+    def operations(self) -> OperationsStore:
+        """What health checks and metrics read; where scheduled jobs note their runs."""
+        return self.backend.operations
 
     @property
     def sandbox_store(self) -> SandboxStore:
@@ -270,6 +279,8 @@ class Container:
 
     @cached_property
     def dispatcher(self) -> Dispatcher:
+        from datetime import timedelta
+
         from bot.services.dispatch import Dispatcher
         from bot.services.outbound import fallback_message
         from channels.email.unsubscribe_tokens import make_unsubscribe_token
@@ -281,6 +292,7 @@ class Container:
             fallback=lambda case, message, kind, remaining: fallback_message(
                 renderer, brand, case, message, kind, remaining, clock.now()),
             concurrency=self.settings.worker_concurrency,
+            lease=timedelta(seconds=self.settings.worker_lease_seconds),
             unsubscribe_token=lambda address: make_unsubscribe_token(keys, address, clock.now()),
             campaign_states=self.campaign_admin.states)
 

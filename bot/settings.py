@@ -100,8 +100,27 @@ class Settings(BaseSettings):
     campaign_dir: Path = Field(default=Path("campaigns"), description="YAML campaign files")
     template_dir: Path | None = Field(default=None, description="override shipped templates")
     tick_minutes: int = 5
-    worker_batch: int = 100
-    worker_concurrency: int = 8
+    worker_batch: int = Field(default=100, ge=1)
+    worker_concurrency: int = Field(default=8, ge=1)
+    worker_lease_seconds: int = Field(
+        default=60, ge=3,
+        description="how long a worker's claim on a message lasts; renewed every third "
+                    "of it while the worker lives")
+    smtp_rate: float | None = Field(
+        default=None, gt=0, description="emails per second per worker process (default 5)")
+    twilio_rate: float | None = Field(
+        default=None, gt=0, description="SMS per second per worker process (default 10)")
+    telegram_rate: float | None = Field(
+        default=None, gt=0,
+        description="Telegram messages per second per worker process (default 25)")
+    leader_poll_seconds: float = Field(
+        default=2.0, gt=0,
+        description="how often a standby scheduler or receiver tries to take over, and "
+                    "how often the leader checks that it still holds its lock")
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535,
+        description="where `worker`, `scheduler` and `receive` serve /metrics (unset: "
+                    "not served; `serve` and `run` serve it on the web port)")
     campaign_two_person_approval: bool = Field(
         default=False, description="a campaign version must be approved by another person "
                                    "than the one who imported it")

@@ -82,6 +82,9 @@ class Webhook:
     handle: Callable[[WebRequest, InboundSink], Awaitable[WebResponse]]
     #: listed in the web app's API description (OpenAPI)
     documented: bool = True
+    #: the channel the handler sends through (in-band answers), if any: the web server
+    #: starts it, to send only, before it serves
+    channel: Channel | None = None
 
 
 # ---------------------------------------------------------------------------- receivers
@@ -143,7 +146,8 @@ class ChannelPlugin(ABC):
         """Background receivers the inbound runner runs (none by default)."""
         return ()
 
-    async def start(self, channel: Channel, sink: InboundSink) -> None:
+    async def start(self, channel: Channel, sink: InboundSink | None) -> None:
         """Start one of this plugin's channels; ``sink`` is for channels that receive
-        while they run (Telegram polling)."""
+        while they run (Telegram polling): None to only send with it (a worker, a web
+        server), since one process per deployment receives."""
         await channel.start()

@@ -99,9 +99,9 @@ class ChannelRegistry:
         return next((p for p in self.plugins if p.serves(channel)), None)
 
     # ------------------------------------------------------------------------ running
-    async def start(self, channel: Channel, sink: InboundSink) -> None:
+    async def start(self, channel: Channel, sink: InboundSink | None) -> None:
         """Start ``channel`` the way its plugin says (``sink``: for channels that receive
-        while they run)."""
+        while they run; None to only send)."""
         plugin = self.plugin_for(channel)
         if plugin is None:
             await channel.start()

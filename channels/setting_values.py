@@ -16,6 +16,24 @@ from pydantic import SecretStr
 SettingValues = Mapping[str, Any]
 
 
+def rate_setting(values: SettingValues, name: str) -> float | None:
+    """The messages-per-second setting ``name`` (``smtp_rate``...), None when unset;
+    raises ``ChannelConfigError`` unless it is a positive, finite number."""
+    from bot.services.ports import ChannelConfigError
+
+    value = values.get(name)
+    if value is None:
+        return None
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = float("nan")
+    if not (0 < rate < float("inf")):
+        raise ChannelConfigError(f"DUEBOT_{name.upper()} must be a positive number of "
+                                 f"messages per second, got {value!r}")
+    return rate
+
+
 def secret_setting(values: SettingValues, name: str) -> SecretStr | None:
     """The secret setting ``name`` (None when unset), wrapped so it never prints."""
     value = values.get(name)

@@ -10,6 +10,7 @@ from bot.domain.clock import Clock
 from storage.case_maintenance import SqlCaseMaintenance
 from storage.chat_links import SqlChatLinkStore
 from storage.delivery_store import SqlDeliveryStore
+from storage.operations import SqlOperationsStore
 from storage.plan_store import SqlPlanStore
 from storage.report_facts import SqlOutcomeSource
 from storage.retention import SqlRetentionStore
@@ -39,6 +40,10 @@ class SqlBackend:
     @cached_property
     def outcome_source(self) -> SqlOutcomeSource:
         return SqlOutcomeSource(self.engine)
+
+    @cached_property
+    def operations(self) -> SqlOperationsStore:
+        return SqlOperationsStore(self.engine)
 
     @cached_property
     def chat_links(self) -> SqlChatLinkStore:

@@ -2,18 +2,21 @@
 
 Claiming: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` so several workers never take the same
 row; on SQLite one ``UPDATE ... RETURNING`` (one worker runs there). A claimed row is
-``sending`` with a lease (``next_attempt_at``); a worker that dies leaves it to be claimed
-again when the lease runs out. Everything else is set-based: a few queries per batch.
+``sending`` with a lease (``next_attempt_at``) that the worker renews while it lives; a
+worker that dies leaves it to be claimed again when the lease runs out. The claim's
+``attempts`` is its fencing token: renewing and releasing touch a row only while it is
+still ``sending`` with the attempt count this claim gave it. Everything else is
+set-based: a few queries per batch; an outcome is recorded as soon as its send returns.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, tuple_, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Engine
 
@@ -111,3 +114,25 @@ class SqlDeliveryStore:
                 conn.execute(update(M).where(M.c.id == bindparam("b_id")).values(sets), params)
             if decisions:
                 conn.execute(insert(CD), list(decisions))
+
+    def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
+        return self._fenced(claims, {"next_attempt_at": lease_until})
+
+    def release(self, claims: Mapping[int, int], now: datetime) -> list[int]:
+        return self._fenced(claims, {
+            "status": OutboxStatus.QUEUED.value, "next_attempt_at": now,
+            "attempts": sql_case((M.c.attempts > 0, M.c.attempts - 1), else_=0)})
+
+    def _fenced(self, claims: Mapping[int, int], values: dict[str, Any]) -> list[int]:
+        """``UPDATE`` the rows still held under these claims; returns their ids."""
+        pairs = list(claims.items())
+        done: list[int] = []
+        with self.engine.begin() as conn:
+            for i in range(0, len(pairs), _IN_CHUNK):
+                chunk = pairs[i:i + _IN_CHUNK]
+                done += conn.execute(
+                    update(M).where(M.c.id.in_([k for k, _ in chunk]),
+                                    M.c.status == OutboxStatus.SENDING.value,
+                                    tuple_(M.c.id, M.c.attempts).in_(chunk))
+                    .values(values).returning(M.c.id)).scalars()
+        return sorted(done)

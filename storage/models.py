@@ -343,3 +343,13 @@ class CampaignVersionRow(SQLModel, table=True):
     activated_by: str | None = Field(default=None, max_length=120)
     paused_at: datetime | None = _dt(default=None)
     paused_by: str | None = Field(default=None, max_length=120)
+
+
+class JobRunRow(SQLModel, table=True):
+    """When each scheduled job (the planning tick, the daily jobs) last ran to its end,
+    whichever scheduler ran it: the missed-tick metric reads it."""
+
+    __tablename__ = "job_run"
+    job: str = Field(primary_key=True, max_length=64)
+    started_at: datetime = _dt()
+    finished_at: datetime = _dt()

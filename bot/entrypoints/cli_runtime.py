@@ -1,5 +1,5 @@
 """CLI commands for planning and running: ``plan``, ``run``, ``scheduler``, ``worker``,
-``serve``, ``simulate`` and ``sandbox inbox|reply``.
+``serve``, ``receive``, ``simulate`` and ``sandbox inbox|reply``.
 
 ``register(app)`` adds them to the main ``duebot`` application; ``app`` here is the same
 set as a Typer app of its own (tests, embedding).
@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bot.domain.messages import ChannelKind
 
@@ -53,7 +54,7 @@ def _errors() -> Iterator[None]:
             err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         except (RuntimeMistake, RunnerError, SimulationError, ChannelConfigError) as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
 
@@ -278,32 +279,54 @@ PlanWorkers = Annotated[int | None, typer.Option(
 Host = Annotated[str | None, typer.Option("--host", help="listen address (DUEBOT_HOST)")]
 Port = Annotated[int | None, typer.Option("--port", min=1, max=65535,
                                           help="listen port (DUEBOT_PORT)")]
+Receive = Annotated[bool, typer.Option(
+    "--receive/--no-receive",
+    help="while leading, also run the receivers (SMTP listener, IMAP poller, Telegram) "
+         "unless a `duebot receive` process holds them")]
 
 
 def _run(host: str | None = None, port: int | None = None, **components: Any) -> None:
     from bot.bootstrap import secret_key_problem
+    from bot.entrypoints.cli_context import settings as checked_settings
     from bot.entrypoints.runners import run_components
+    from bot.entrypoints.startup_checks import PLANNING, SENDING, check, problems
+
+    areas = PLANNING if components.get("scheduler") else \
+        SENDING if components.get("worker") else ()
+
+    async def main(c: Any) -> None:
+        if areas:  # before anything is queued or sent
+            bad = problems(await check(c, areas))
+            if bad:
+                more = f" (and {len(bad) - 1} more: see `duebot check`)" if len(bad) > 1 \
+                    else ""
+                raise RuntimeMistake(f"cannot start, nothing was queued or sent: {bad[0]}"
+                                     f"{more}")
+        _logging(settings=c.settings)  # after the checks: a refusal is one line, no more
+        await run_components(c, metrics_port=c.settings.metrics_port, **components)
 
     with _errors():
-        settings = _logging()
+        settings = checked_settings()
         problem = secret_key_problem(settings)  # before the database is even opened
         if problem is not None:
             raise RuntimeMistake(problem)
         c = _container(settings, host=host, port=port)
         if components.get("plan_workers", 0) is None:
             components["plan_workers"] = c.settings.plan_workers
-        asyncio.run(run_components(c, **components))
+        asyncio.run(main(c))
 
 
 def run_cmd(plan_workers: PlanWorkers = None, host: Host = None, port: Port = None) -> None:
-    """Scheduler, dispatch worker and web server in one process (the embedded default).
-    Only active campaigns plan and send (`duebot campaigns list`)."""
-    _run(host, port, scheduler=True, worker=True, web=True, plan_workers=plan_workers)
+    """Scheduler, dispatch worker, web server and receivers in one process (the embedded
+    default). Only active campaigns plan and send (`duebot campaigns list`)."""
+    _run(host, port, scheduler=True, worker=True, web=True, receive=True,
+         plan_workers=plan_workers)
 
 
-def scheduler_cmd(plan_workers: PlanWorkers = None) -> None:
-    """The planning tick and the daily jobs (run exactly one per database)."""
-    _run(scheduler=True, plan_workers=plan_workers)
+def scheduler_cmd(plan_workers: PlanWorkers = None, receive: Receive = True) -> None:
+    """The planning tick and the daily jobs: one leads, others stand by and take over
+    when it dies (PostgreSQL)."""
+    _run(scheduler=True, receive=receive, plan_workers=plan_workers)
 
 
 def worker_cmd() -> None:
@@ -312,8 +335,35 @@ def worker_cmd() -> None:
 
 
 def serve_cmd(host: Host = None, port: Port = None) -> None:
-    """The web server: provider webhooks and the API (docs at /api/docs)."""
+    """The web server: provider webhooks, the API (docs at /api/docs), /healthz, /readyz,
+    /metrics (stateless: several may run behind a proxy)."""
     _run(host, port, web=True)
+
+
+def receive_cmd() -> None:
+    """The receivers (SMTP listener, IMAP poller, Telegram polling or webhook set-up):
+    one leads, others stand by."""
+    _run(receive=True)
+
+
+def check_cmd() -> None:
+    """Check the settings, the database, the campaigns, the templates and every
+    configured channel's credentials (with the provider, sending nothing); print each
+    finding and exit 1 on any problem."""
+    from bot.bootstrap import bootstrap
+    from bot.entrypoints.startup_checks import check, problems
+
+    with _errors():
+        _logging(logging.WARNING)
+        findings = asyncio.run(check(bootstrap()))
+        for f in findings:
+            mark = "[green]ok[/green]  " if f.ok else "[red]FAIL[/red]"
+            out.print(f"{mark} {escape(f.area)}: {escape(f.message)}", highlight=False)
+        bad = problems(findings)
+        if bad:
+            err.print(f"[red]{len(bad)} problem{'s' if len(bad) != 1 else ''}[/red]")
+            raise typer.Exit(1)
+        out.print("[green]ready[/green]")
 
 
 # ---------------------------------------------------------------------------- simulate
@@ -461,13 +511,15 @@ COMMANDS: tuple[tuple[str, Callable[..., None]], ...] = (
     ("scheduler", scheduler_cmd),
     ("worker", worker_cmd),
     ("serve", serve_cmd),
+    ("receive", receive_cmd),
+    ("check", check_cmd),
     ("simulate", simulate_cmd),
 )
 
 
 def register(main: typer.Typer) -> None:
-    """Add ``plan``, ``run``, ``scheduler``, ``worker``, ``serve``, ``simulate`` and the
-    ``sandbox`` group to the main ``duebot`` app."""
+    """Add ``plan``, ``run``, ``scheduler``, ``worker``, ``serve``, ``receive``,
+    ``simulate`` and the ``sandbox`` group to the main ``duebot`` app."""
     for name, fn in COMMANDS:
         main.command(name)(fn)
     main.add_typer(sandbox_app, name="sandbox")

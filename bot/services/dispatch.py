@@ -1,12 +1,19 @@
 """Dispatch workers: claim due outbox rows, re-check the policy, send, record the outcome.
 
-Per batch: one transaction prepares every claimed row (policy re-check at send time — a
-hold may have started since planning; the rows, their cases and the cases' frequency
-history are read set-based, a few queries per batch), the messages go out through their
-channels (rate-limited per channel, no transaction open meanwhile), and one transaction
-records every result (bulk updates; only outcomes that change a case load it). Transient
-failures are retried with exponential backoff up to a cap; permanent ones fall back to the
-next channel of the step; an opt-out is never retried.
+Per batch: one transaction claims the rows under a lease; the rows, their cases and the
+cases' frequency history are read set-based (a few queries per batch) and the policy is
+checked again (a hold may have started since planning); what the policy stops is
+recorded in one transaction. Then the messages go out through their channels
+(``concurrency`` at a time, rate-limited per channel, no transaction open meanwhile),
+and **each outcome is recorded as its send returns, in a short transaction of its own**:
+a crash repeats at most the messages whose send had returned but whose outcome was not
+yet written, that is at most ``concurrency`` messages (a slot is freed only once its
+outcome is committed). While the batch is out its lease is renewed every third of the
+lease, so a slow, rate-limited batch is never claimed by another worker; a worker that
+stops (SIGTERM) finishes the sends in flight and gives the others back at once.
+
+Transient failures are retried with exponential backoff up to a cap; permanent ones fall
+back to the next channel of the step; an opt-out is never retried.
 """
 
 from __future__ import annotations
@@ -16,9 +23,10 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 from bot.domain.case import LEGAL_QUEUE, Case
 from bot.domain.clock import Clock
@@ -47,12 +55,16 @@ from bot.services.ports import (
 )
 
 log = logging.getLogger("duebot.dispatch")
+_T = TypeVar("_T")
 
 CONFIRMATION = MessagePurpose.CONFIRMATION.value
 COLLECTOR = MessagePurpose.COLLECTOR.value
 HISTORY_WINDOW = timedelta(days=8)
-#: how long a claimed message is reserved for the worker that claimed it
-LEASE = timedelta(minutes=5)
+#: how long a claimed message is reserved for the worker that claimed it, by default
+#: (``DUEBOT_WORKER_LEASE_SECONDS``); renewed while the worker is alive
+LEASE = timedelta(seconds=60)
+#: how often the outcome of a send is retried when the database refuses it
+RECORD_TRIES = 3
 #: a queued campaign message waits this long for its paused campaign to resume
 PAUSED_KEEP = timedelta(hours=24)
 #: how often a message held by a paused campaign is looked at again
@@ -63,8 +75,18 @@ CAMPAIGN_NOT_ACTIVE = "campaign_not_active"
 _CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
 
 
+class Limiter(Protocol):
+    """Paces the sends through one channel: :meth:`acquire` returns when the next may go.
+
+    The dispatcher's default is a :class:`RateLimiter` per channel and process; a limiter
+    shared by several workers (a rate per sender across a deployment) fits the same
+    place."""
+
+    async def acquire(self) -> None: ...
+
+
 class RateLimiter:
-    """A token bucket per channel (``Channel.rate_per_sec``)."""
+    """A token bucket per channel (``Channel.rate_per_sec``), in this process."""
 
     def __init__(self, rate_per_sec: float, burst: int = 1,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -96,6 +118,7 @@ class DispatchStats:
     suppressed: int = 0
     deferred: int = 0
     fallbacks: int = 0
+    released: int = 0  # claimed, not sent, given back (the worker was stopping)
 
     def add(self, other: DispatchStats) -> None:
         for name in self.__dataclass_fields__:
@@ -109,6 +132,13 @@ class _Job:
     result: DeliveryResult | None = None
     skip_reason: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    lost: bool = False  # another worker holds the message now (its lease ran out)
+    started: bool = False  # handed to its channel: its outcome is recorded, never undone
+
+
+#: what the dispatcher tells its listeners about each message: (channel, outcome), the
+#: outcome one of ``sent``, ``retried``, ``failed``, ``suppressed``, ``deferred``
+OutcomeListener = Callable[[str, str], None]
 
 
 class Dispatcher:
@@ -128,16 +158,26 @@ class Dispatcher:
         base_backoff: timedelta = timedelta(seconds=30),
         max_backoff: timedelta = timedelta(hours=2),
         concurrency: int = 8,
+        lease: timedelta = LEASE,
         unsubscribe_token: Callable[[str], str] | None = None,
+        limiters: Mapping[ChannelKind, Limiter] | None = None,
         campaign_states: Callable[[], Mapping[str, str]] | None = None,
     ) -> None:
         """``fallback(case, message, channel, remaining)``: the message re-rendered for
-        another channel of its step (None: it cannot go there). ``campaign_states``:
-        campaign id -> ``active`` or ``paused`` for the live campaigns, read once per
-        batch; a campaign message goes only while its campaign is active (paused: it
-        waits, for at most :data:`PAUSED_KEEP`; otherwise it is suppressed). Without it
-        campaign messages are not checked (tests of the sending mechanics)."""
+        another channel of its step (None: it cannot go there). ``lease``: how long a
+        claim holds a message; it is renewed every third of it while the batch is out.
+        ``limiters``: how to pace each channel (default: a token bucket per channel at
+        its ``rate_per_sec``). ``campaign_states``: campaign id -> ``active`` or
+        ``paused`` for the live campaigns, read once per batch; a campaign message goes
+        only while its campaign is active (paused: it waits, for at most
+        :data:`PAUSED_KEEP`; otherwise it is suppressed). Without it campaign messages
+        are not checked (tests of the sending mechanics)."""
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        if lease <= timedelta(0):
+            raise ValueError(f"the lease must be positive, got {lease}")
         self.uow_factory = uow_factory
+        self.campaign_states = campaign_states
         self.store = store
         self.clock = clock
         self.channels = channels
@@ -147,21 +187,48 @@ class Dispatcher:
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.concurrency = concurrency
+        self.lease = lease
         self.unsubscribe_token = unsubscribe_token
-        self.campaign_states = campaign_states
-        self.limiters = {k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
-                         for k, c in channels.items()}
+        self.limiters: dict[ChannelKind, Limiter] = {
+            k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
+            for k, c in channels.items()}
+        self.limiters.update(limiters or {})
+        #: called with (channel, outcome) for every message handled (metrics)
+        self.listeners: list[OutcomeListener] = []
 
     # ------------------------------------------------------------------ loop
-    async def run_once(self, limit: int = 200) -> DispatchStats:
+    async def run_once(self, limit: int = 200, stop: asyncio.Event | None = None
+                       ) -> DispatchStats:
+        """Claim up to ``limit`` due messages and send them, recording each outcome as
+        its send returns. With ``stop`` set, messages not yet handed to their channel
+        are given back (queued again, due now) instead of sent."""
         now = self.clock.now()
-        ids = self.store.claim(now, limit, now + LEASE)
+        ids = await asyncio.to_thread(self.store.claim, now, limit, now + self.lease)
         stats = DispatchStats(claimed=len(ids))
         if not ids:
             return stats
-        jobs, decisions = self._prepare(ids, now)
-        await self._send_all([j for j in jobs if j.outbound is not None])
-        self._record(jobs, decisions, stats)
+        jobs, decisions = await asyncio.to_thread(self._prepare, ids, now)
+        sendable = [j for j in jobs if j.outbound is not None]
+        held = {j.row.id: j.row.attempts for j in sendable}
+        skipped = [j for j in jobs if j.outbound is None]
+        if skipped or decisions:
+            await self._record_outcomes(skipped, decisions, stats)
+        if not sendable:
+            return stats
+        renewer = asyncio.create_task(self._keep_lease(sendable, held))
+        try:
+            await self._send_all(sendable, held, stats, stop)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            unsent = {j.row.id: held[j.row.id] for j in sendable
+                      if j.row.id in held and not (j.started or j.lost)}
+            if unsent:
+                released = await asyncio.to_thread(self.store.release, unsent,
+                                                   self.clock.now())
+                stats.released += len(released)
+                log.info("gave back %d unsent message(s)", len(released))
         return stats
 
     async def drain(self, limit: int = 200, max_batches: int = 1_000_000) -> DispatchStats:
@@ -178,13 +245,35 @@ class Dispatcher:
                           limit: int = 200) -> None:
         while not stop.is_set():
             try:
-                stats = await self.run_once(limit)
+                stats = await self.run_once(limit, stop)
             except Exception:  # keep the worker alive; the lease returns the rows
                 log.exception("dispatch batch failed")
                 stats = DispatchStats()
             if stats.claimed == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _keep_lease(self, jobs: list[_Job], held: dict[int, int]) -> None:
+        """Renew the lease of the messages not recorded yet, every third of the lease;
+        a message another worker has claimed since is marked lost (not sent here)."""
+        by_id = {j.row.id: j for j in jobs}
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            claims = dict(held)
+            if not claims:
+                continue
+            try:
+                renewed = set(await asyncio.to_thread(
+                    self.store.renew, claims, self.clock.now() + self.lease))
+            except Exception:  # the database is away: try again at the next turn
+                log.warning("could not renew the lease of %d message(s)", len(claims),
+                            exc_info=True)
+                continue
+            for message_id in claims.keys() - renewed:
+                if message_id in held:  # not recorded in the meantime
+                    by_id[message_id].lost = True
+                    log.warning("lost the claim on message %d (lease ran out)", message_id)
 
     # ------------------------------------------------------------------ phase 1
     def _prepare(self, ids: list[int], now: datetime
@@ -276,50 +365,70 @@ class Dispatcher:
         return codes, decision.not_before
 
     # ------------------------------------------------------------------ phase 2
-    async def _send_all(self, jobs: list[_Job]) -> None:
+    async def _send_all(self, jobs: list[_Job], held: dict[int, int], stats: DispatchStats,
+                        stop: asyncio.Event | None) -> None:
+        """Send ``concurrency`` at a time; each outcome is committed before its slot is
+        freed, so at most ``concurrency`` messages are ever sent but not recorded."""
         by_channel: dict[ChannelKind, list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
             by_channel[job.outbound.channel].append(job)
         sem = asyncio.Semaphore(self.concurrency)
 
+        def halted(job: _Job) -> bool:
+            return job.lost or (stop is not None and stop.is_set())
+
         async def one(job: _Job) -> None:
             assert job.outbound is not None
-            channel = self.channels.get(job.outbound.channel)
-            if channel is None:
-                job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
-                                                      detail="no channel configured")
-                return
             async with sem:
-                await self.limiters[job.outbound.channel].acquire()
-                try:
-                    job.result = await channel.send(job.outbound)
-                except Exception as exc:  # an adapter bug must not lose the batch
-                    log.exception("channel %s raised on send", channel.name)
-                    job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
-                                                          detail=type(exc).__name__)
+                if halted(job):
+                    return
+                channel = self.channels.get(job.outbound.channel)
+                job.started = channel is None
+                if channel is None:
+                    job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
+                                                          detail="no channel configured")
+                else:
+                    await self.limiters[job.outbound.channel].acquire()
+                    if halted(job):
+                        return
+                    job.started = True
+                    try:
+                        job.result = await channel.send(job.outbound)
+                    except Exception as exc:  # an adapter bug must not lose the batch
+                        log.exception("channel %s raised on send", channel.name)
+                        job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
+                                                              detail=type(exc).__name__)
+                await self._record_outcomes([job], (), stats)
+                held.pop(job.row.id, None)
 
-        await asyncio.gather(*(one(j) for js in by_channel.values() for j in js))
+        results = await asyncio.gather(*(one(j) for js in by_channel.values() for j in js),
+                                       return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:  # the database refused the outcomes: their leases return the rows
+            log.error("could not record %d outcome(s): %r", len(failures), failures[0])
 
     # ------------------------------------------------------------------ phase 3
     def _backoff(self, attempts: int) -> timedelta:
         return min(self.max_backoff, self.base_backoff * (2 ** max(0, attempts - 1)))
 
-    def _outcome(self, job: _Job, now: datetime, stats: DispatchStats) -> DeliveryUpdate | None:
-        """What to record for a job; None when the outcome changes the case (an opt-out,
-        an invalid address, a fallback), which :meth:`_change_case` records instead."""
+    def _outcome(self, job: _Job, now: datetime, stats: DispatchStats
+                 ) -> tuple[DeliveryUpdate | None, str]:
+        """What to record for a job, and the outcome's name; the update is None when
+        the outcome changes the case (an opt-out, an invalid address, a fallback),
+        which :meth:`_change_case` records instead."""
         row = job.row
         if job.skip_reason == "deferred":
             stats.deferred += 1
             return DeliveryUpdate(row.id, OutboxStatus.QUEUED.value, error_reason="deferred",
                                   error_code=",".join(job.extra["codes"])[:32],  # type: ignore[arg-type]
                                   next_attempt_at=job.extra["not_before"],  # type: ignore[arg-type]
-                                  set_next_attempt=True, release_attempt=True)
+                                  set_next_attempt=True, release_attempt=True), "deferred"
         if job.skip_reason is not None:
             stats.suppressed += 1
             codes = job.extra.get("codes") or [job.skip_reason]
             return DeliveryUpdate(row.id, OutboxStatus.SUPPRESSED.value, error_reason="policy",
-                                  error_code=",".join(codes)[:32])  # type: ignore[arg-type]
+                                  error_code=",".join(codes)[:32]), "suppressed"  # type: ignore[arg-type]
         result = job.result
         assert result is not None
         reason = result.reason.value if result.reason else None
@@ -328,47 +437,59 @@ class Dispatcher:
             return DeliveryUpdate(row.id, OutboxStatus.SENT.value,
                                   provider_id=result.provider_id, sent_at=now,
                                   error_code=result.code, error_reason=reason,
-                                  next_attempt_at=None, set_next_attempt=True)
+                                  next_attempt_at=None, set_next_attempt=True), "sent"
         if result.status is DeliveryStatus.TRANSIENT and row.attempts < self.max_attempts:
             stats.retried += 1
             log.info("transient failure on %s to %s, retry %d", row.channel,
                      mask_address(row.address), row.attempts)
             return DeliveryUpdate(row.id, OutboxStatus.QUEUED.value, error_code=result.code,
                                   error_reason=reason, set_next_attempt=True,
-                                  next_attempt_at=now + self._backoff(row.attempts))
+                                  next_attempt_at=now + self._backoff(row.attempts)), "retried"
         stats.failed += 1
         if row.case_id is not None and (
                 result.reason in _CASE_CHANGING
                 or (self.fallback is not None and row.fallback_channels)):
-            return None
+            return None, "failed"
         return DeliveryUpdate(row.id, OutboxStatus.FAILED.value, error_code=result.code,
                               error_reason=reason, next_attempt_at=None,
-                              set_next_attempt=True)
+                              set_next_attempt=True), "failed"
 
-    def _record(self, jobs: list[_Job], decisions: list[DecisionRecord],
-                stats: DispatchStats) -> None:
-        """Write every outcome; only final failures that change the case (opt-out,
-        invalid address, fallback) load the case, so its domain events are recorded."""
+    async def _record_outcomes(self, jobs: list[_Job], decisions: Sequence[DecisionRecord],
+                               stats: DispatchStats) -> None:
+        """Write the outcomes of ``jobs`` (and send-time denials) in one short
+        transaction; a final failure that changes the case (opt-out, invalid address,
+        fallback) loads the case in a second one, so its domain events are recorded.
+        A database error is retried a few times before it is raised."""
         now = self.clock.now()
         updates: list[DeliveryUpdate] = []
         slow: list[_Job] = []
         for job in jobs:
-            update = self._outcome(job, now, stats)
+            update, outcome = self._outcome(job, now, stats)
             if update is None:
                 slow.append(job)
             else:
                 updates.append(update)
-        self.store.record(updates, decisions)
+            for listener in self.listeners:
+                listener(job.row.channel, outcome)
+        if updates or decisions:
+            await _retrying(self.store.record, updates, decisions)
         if slow:
-            with self.uow_factory() as uow:
-                for job in slow:
-                    self._change_case(uow, job, now, stats)
-                uow.commit()
+            stats.fallbacks += await _retrying(self._change_cases, slow, now)
 
-    def _change_case(self, uow: UnitOfWork, job: _Job, now: datetime,
-                     stats: DispatchStats) -> None:
+    def _change_cases(self, jobs: list[_Job], now: datetime) -> int:
+        """:meth:`_change_case` for ``jobs`` in one unit of work; returns the fallbacks
+        queued."""
+        fallbacks = 0
+        with self.uow_factory() as uow:
+            for job in jobs:
+                fallbacks += self._change_case(uow, job, now)
+            uow.commit()
+        return fallbacks
+
+    def _change_case(self, uow: UnitOfWork, job: _Job, now: datetime) -> int:
         """A final failure: the message failed; an opt-out or an unusable address
-        changes the case; otherwise the next channel of the step takes over."""
+        changes the case; otherwise the next channel of the step takes over. Returns
+        the fallbacks queued (0 or 1)."""
         row, result = job.row, job.result
         assert result is not None and row.case_id is not None
         uow.messages.update_delivery(DeliveryUpdate(
@@ -377,7 +498,7 @@ class Dispatcher:
             next_attempt_at=None, set_next_attempt=True))
         case = uow.cases.get_by_id(row.case_id)
         if case is None:
-            return
+            return 0
         kind = ChannelKind(row.channel)
         if case.contact(kind, row.address) is not None:
             if result.reason is FailureReason.OPTED_OUT:
@@ -389,20 +510,45 @@ class Dispatcher:
         # After an opt-out the customer has just told us to stop: no other sender and no
         # other channel for this message (the next step may use another channel, if allowed).
         if result.reason is not FailureReason.OPTED_OUT:
-            self._fall_back(uow, case, row, stats)
+            return self._fall_back(uow, case, row)
+        return 0
 
-    def _fall_back(self, uow: UnitOfWork, case: Case, row: StoredMessage,
-                   stats: DispatchStats) -> None:
+    def _fall_back(self, uow: UnitOfWork, case: Case, row: StoredMessage) -> int:
         if self.fallback is None or not row.fallback_channels:
-            return
+            return 0
         remaining = list(row.fallback_channels)
         while remaining:
             kind = ChannelKind(remaining.pop(0))
             new = self.fallback(case, row, kind, remaining)
             if new is None:
                 continue
-            stats.fallbacks += len(uow.outbox.enqueue([new]))
-            return
+            return len(uow.outbox.enqueue([new]))
+        return 0
+
+
+async def _retrying(fn: Callable[..., _T], *args: Any) -> _T:
+    """``fn(*args)`` in a thread (the event loop keeps sending meanwhile), tried
+    :data:`RECORD_TRIES` times with a short pause when it raises."""
+    attempt = 1
+    while True:
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except Exception:
+            if attempt >= RECORD_TRIES:
+                raise
+            log.warning("recording an outcome failed (try %d of %d)", attempt, RECORD_TRIES,
+                        exc_info=True)
+            await asyncio.sleep(0.5 * attempt)
+            attempt += 1
+
+
+def _contact(case: Case, row: StoredMessage) -> ContactPoint | None:
+    for cp in case.contacts:
+        if (row.contact_point_id is not None and cp.id == row.contact_point_id) or (
+            cp.channel.value == row.channel and cp.address == row.address
+        ):
+            return cp
+    return None
 
 
 def _campaign_held(job: _Job, states: Mapping[str, str], now: datetime) -> bool:
@@ -421,12 +567,3 @@ def _campaign_held(job: _Job, states: Mapping[str, str], now: datetime) -> bool:
         job.skip_reason = "suppressed"
         job.extra["codes"] = [CAMPAIGN_PAUSED if state == "paused" else CAMPAIGN_NOT_ACTIVE]
     return True
-
-
-def _contact(case: Case, row: StoredMessage) -> ContactPoint | None:
-    for cp in case.contacts:
-        if (row.contact_point_id is not None and cp.id == row.contact_point_id) or (
-            cp.channel.value == row.channel and cp.address == row.address
-        ):
-            return cp
-    return None

@@ -65,13 +65,22 @@ class Channel(ABC):
     max_body_len: ClassVar[int]
     supports_subject: ClassVar[bool] = False
     supports_quick_replies: ClassVar[bool] = False
-    rate_per_sec: ClassVar[float] = 1.0
+    #: messages per second one process sends through this channel at most (the
+    #: dispatcher's token bucket): the class's default, which an instance built from
+    #: settings may replace (``DUEBOT_SMTP_RATE``, ``DUEBOT_TWILIO_RATE``, ...)
+    rate_per_sec: float = 1.0
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open connections (called once by the runner before the first send)."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""
+
+    async def verify(self) -> None:  # noqa: B027 - optional hook
+        """Check the settings with the provider without sending anything (log in, ask
+        who we are) and release what that opened; raises :class:`ChannelConfigError`
+        naming the setting when the provider refuses them or cannot be reached. Nothing
+        to check by default (the sandbox)."""
 
     @abstractmethod
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:
@@ -767,6 +776,46 @@ class DeliveryStore(Protocol):
     def record(self, updates: Sequence[DeliveryUpdate],
                decisions: Sequence[DecisionRecord] = ()) -> None:
         """Record outcomes (and send-time denials) in one short transaction."""
+        ...
+
+    def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
+        """Extend to ``lease_until`` the lease of the messages this worker still holds.
+
+        ``claims`` maps a message id to its ``attempts`` as the claim left it (the
+        claim's fencing token): a message claimed again by another worker since, or no
+        longer ``sending``, is left alone. Returns the ids renewed."""
+        ...
+
+    def release(self, claims: Mapping[int, int], now: datetime) -> list[int]:
+        """Give back claimed messages that were not sent (a worker stopping): queued
+        again, due at ``now``, the claim's attempt returned. Fenced like :meth:`renew`;
+        returns the ids released."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxHealth:
+    """How the outbox stands (metrics: a stuck outbox)."""
+
+    #: messages waiting or being sent: (status, channel) -> how many
+    depth: dict[tuple[str, str], int]
+    #: since when the oldest due message has been due (queued, or claimed by a worker
+    #: whose lease has run out); None when no message is due
+    oldest_due: datetime | None
+
+
+class OperationsStore(Protocol):
+    """What the health checks and metrics read, and where scheduled jobs note their
+    runs (whichever scheduler ran them)."""
+
+    def outbox_health(self, now: datetime) -> OutboxHealth: ...
+
+    def job_finished(self, job: str, started_at: datetime, finished_at: datetime) -> None:
+        """Note that ``job`` ran to its end (the latest run replaces the one before)."""
+        ...
+
+    def jobs_finished(self) -> dict[str, datetime]:
+        """When each job last ran to its end."""
         ...
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from bot.services.ports import ChannelConfigError
-from channels.setting_values import SettingValues, secret_setting
+from channels.setting_values import SettingValues, rate_setting, secret_setting
 
 
 def unsubscribe_secret(values: SettingValues) -> SecretStr:
@@ -39,6 +39,8 @@ class SmtpConfig:
     reply_domain: str | None
     unsubscribe_base_url: str
     unsubscribe_secret: SecretStr
+    #: messages per second per process (``DUEBOT_SMTP_RATE``); None: the channel's default
+    rate: float | None = None
 
     @staticmethod
     def configured(values: SettingValues) -> bool:
@@ -60,6 +62,7 @@ class SmtpConfig:
             reply_domain=values["email_reply_domain"],
             unsubscribe_base_url=f"{values['public_url'].rstrip('/')}/unsubscribe",
             unsubscribe_secret=unsubscribe_secret(values),
+            rate=rate_setting(values, "smtp_rate"),
         )
 
 

@@ -24,6 +24,7 @@ The unsubscribe token in those links comes with the message
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -192,7 +193,7 @@ class SmtpEmailChannel(Channel):
     name: ClassVar[str] = "email-smtp"
     max_body_len: ClassVar[int] = 100_000
     supports_subject: ClassVar[bool] = True
-    rate_per_sec: ClassVar[float] = 5.0
+    rate_per_sec: float = 5.0
 
     def __init__(
         self,
@@ -213,6 +214,7 @@ class SmtpEmailChannel(Channel):
         timeout: float = 30.0,
         idle_check_seconds: float = IDLE_CHECK_SECONDS,
         clock: Clock | None = None,
+        rate_per_sec: float | None = None,
     ) -> None:
         if not host or not host.strip():
             raise ChannelConfigError("SMTP host is empty (DUEBOT_SMTP_HOST)")
@@ -260,6 +262,12 @@ class SmtpEmailChannel(Channel):
                 )
         if timeout <= 0:
             raise ChannelConfigError(f"SMTP timeout must be positive, got {timeout}")
+        if rate_per_sec is not None:
+            if not 0 < rate_per_sec < float("inf"):
+                raise ChannelConfigError(f"the SMTP rate must be a positive number of "
+                                         f"messages per second (DUEBOT_SMTP_RATE), got "
+                                         f"{rate_per_sec}")
+            self.rate_per_sec = rate_per_sec
 
         self.host = host.strip()
         self.port = port
@@ -313,6 +321,7 @@ class SmtpEmailChannel(Channel):
             unsubscribe_base_url=config.unsubscribe_base_url,
             unsubscribe_secret=config.unsubscribe_secret,
             clock=clock,
+            rate_per_sec=config.rate,
         )
 
     def __repr__(self) -> str:
@@ -352,6 +361,35 @@ class SmtpEmailChannel(Channel):
         """
         async with self._lock:
             await self._connection()
+
+    async def verify(self) -> None:
+        """Connect, EHLO, STARTTLS or TLS as configured, log in when a username is set,
+        QUIT: nothing is sent. Raises ``ChannelConfigError`` naming what to fix."""
+        where = f"{self.host}:{self.port}"
+        smtp = self._new_client()
+        try:
+            await smtp.connect()
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            raise ChannelConfigError(
+                f"the SMTP server {where} refused our login ({exc.code}): check "
+                "DUEBOT_SMTP_USERNAME and DUEBOT_SMTP_PASSWORD") from None
+        except aiosmtplib.SMTPNotSupported as exc:
+            raise ChannelConfigError(
+                f"the SMTP server {where} does not support {exc} (DUEBOT_SMTP_TLS, "
+                "DUEBOT_SMTP_USERNAME)") from None
+        except aiosmtplib.SMTPResponseException as exc:
+            raise ChannelConfigError(
+                f"the SMTP server {where} refused the connection ({exc.code})") from None
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            problem = _tls_problem(exc) or (
+                str(exc)[:120] if type(exc) is aiosmtplib.SMTPException
+                else f"cannot connect: {type(exc).__name__}")
+            raise ChannelConfigError(
+                f"SMTP {where}: {problem} (DUEBOT_SMTP_HOST, DUEBOT_SMTP_PORT, "
+                "DUEBOT_SMTP_TLS)") from None
+        with contextlib.suppress(TimeoutError, aiosmtplib.SMTPException, OSError):
+            await smtp.quit()
+        smtp.close()
 
     async def aclose(self) -> None:
         """QUIT and close the pooled connection."""

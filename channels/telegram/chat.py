@@ -36,6 +36,7 @@ request parameters and updates at DEBUG, which contain message bodies).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import warnings
@@ -213,7 +214,7 @@ class TelegramChatChannel(Channel):
     max_body_len: ClassVar[int] = 4096
     supports_subject: ClassVar[bool] = False
     supports_quick_replies: ClassVar[bool] = True
-    rate_per_sec: ClassVar[float] = 25.0
+    rate_per_sec: float = 25.0
 
     def __init__(
         self,
@@ -224,6 +225,7 @@ class TelegramChatChannel(Channel):
         poll_timeout: float = 10.0,
         request_timeout: float = 10.0,
         clock: Clock | None = None,
+        rate_per_sec: float | None = None,
     ) -> None:
         secret = token if isinstance(token, SecretStr) else SecretStr(token)
         raw_token = secret.get_secret_value().strip()
@@ -243,6 +245,11 @@ class TelegramChatChannel(Channel):
             )
         if poll_timeout < 0 or request_timeout <= 0:
             raise ChannelConfigError("Telegram: poll_timeout must be >= 0, request_timeout > 0")
+        if rate_per_sec is not None:
+            if not 0 < rate_per_sec < float("inf"):
+                raise ChannelConfigError("Telegram: DUEBOT_TELEGRAM_RATE must be a positive "
+                                         "number of messages per second")
+            self.rate_per_sec = rate_per_sec
         self._token = SecretStr(raw_token)
         _SCRUBBER.add_secret(raw_token)
         self._api_base = base.rstrip("/") if base.rstrip("/").endswith("/bot") else base
@@ -253,6 +260,7 @@ class TelegramChatChannel(Channel):
         self._app: Application[Any, Any, Any, Any, Any, Any] | None = None
         self._sink: InboundSink | None = None
         self._username: str | None = None
+        self._start_lock = asyncio.Lock()
 
     @classmethod
     def from_config(
@@ -265,6 +273,7 @@ class TelegramChatChannel(Channel):
             api_base=config.api_base,
             polling=config.polling if polling is None else polling,
             clock=clock,
+            rate_per_sec=config.rate,
         )
 
     def __repr__(self) -> str:
@@ -312,19 +321,39 @@ class TelegramChatChannel(Channel):
         return app
 
     async def start(self, *, sink: InboundSink | None = None) -> None:
-        """Connect to the Bot API (``getMe``), start PTB, and in polling mode start polling.
+        """Connect to the Bot API (``getMe``) and start PTB; in polling mode, given a
+        ``sink``, also poll and hand every fetched update to it.
 
-        Polling mode needs ``sink``: every fetched update is handed to it. Raises
-        :class:`ChannelConfigError` when Telegram rejects the token.
+        Without a sink the channel only sends (a worker, a web server answering
+        webhooks): only the one process that runs the receivers polls, since Telegram
+        lets a bot poll from one place at a time. Calling it again with a sink starts
+        polling on a channel already started. Raises :class:`ChannelConfigError` when
+        Telegram rejects the token or cannot be reached.
         """
-        if self._app is not None:
-            return
-        if self._polling and sink is None:
-            raise ChannelConfigError(
-                "Telegram: polling mode needs an inbound sink: call start(sink=...)"
-            )
-        self._sink = sink
-        app = self._build_app()
+        async with self._start_lock:
+            if self._app is None:
+                app = self._build_app()
+                await self._initialize(app)
+                await app.start()
+                self._app = app
+                self._username = app.bot.username
+                _LOG.info("telegram channel started (%s mode, bot @%s)",
+                          "polling" if self._polling else "webhook", self._username)
+            app = self._app
+            if sink is not None and self._polling:
+                assert app.updater is not None
+                if not app.updater.running:
+                    self._sink = sink
+                    await app.updater.start_polling(
+                        timeout=timedelta(seconds=self._poll_timeout),
+                        allowed_updates=list(ALLOWED_UPDATES),
+                        drop_pending_updates=False,
+                    )
+                    _LOG.info("telegram polling started")
+
+    async def _initialize(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        """``getMe`` through ``app``'s bot, with Telegram's refusals as configuration
+        errors (the bot is shut down again then)."""
         try:
             await app.initialize()
         except InvalidToken:
@@ -339,21 +368,12 @@ class TelegramChatChannel(Channel):
                 f"Telegram: cannot reach the Bot API at {urlsplit(self._api_base).hostname} "
                 f"({type(exc).__name__})"
             ) from None
-        await app.start()
-        if self._polling:
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=timedelta(seconds=self._poll_timeout),
-                allowed_updates=list(ALLOWED_UPDATES),
-                drop_pending_updates=False,
-            )
-        self._app = app
-        self._username = app.bot.username
-        _LOG.info(
-            "telegram channel started (%s mode, bot @%s)",
-            "polling" if self._polling else "webhook",
-            self._username,
-        )
+
+    async def verify(self) -> None:
+        """``getMe`` with the token, without starting anything."""
+        app = self._build_app()
+        await self._initialize(app)
+        await app.shutdown()
 
     async def aclose(self) -> None:
         app, self._app = self._app, None

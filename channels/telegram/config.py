@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from bot.services.ports import ChannelConfigError
-from channels.setting_values import SettingValues, secret_setting
+from channels.setting_values import SettingValues, rate_setting, secret_setting
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,9 @@ class TelegramConfig:
     api_base: str | None
     public_url: str
     webhook_secret: SecretStr | None
+    #: messages per second per process (``DUEBOT_TELEGRAM_RATE``); None: the channel's
+    #: default
+    rate: float | None = None
 
     @staticmethod
     def configured(values: SettingValues) -> bool:
@@ -34,6 +37,7 @@ class TelegramConfig:
             api_base=values["telegram_api_base"],
             public_url=values["public_url"],
             webhook_secret=secret_setting(values, "telegram_webhook_secret"),
+            rate=rate_setting(values, "telegram_rate"),
         )
 
     @property

@@ -43,8 +43,9 @@ class TelegramPlugin(ChannelPlugin):
         assert isinstance(context.channel, TelegramChatChannel)
         return telegram_webhooks(context.channel, secret)
 
-    async def start(self, channel: Channel, sink: InboundSink) -> None:
-        """In polling mode the channel hands every update it fetches to ``sink``."""
+    async def start(self, channel: Channel, sink: InboundSink | None) -> None:
+        """In polling mode, given a ``sink``, the channel hands every update it fetches
+        to it; without one it only sends."""
         from channels.telegram.chat import TelegramChatChannel
 
         assert isinstance(channel, TelegramChatChannel)

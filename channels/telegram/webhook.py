@@ -62,7 +62,8 @@ def telegram_webhooks(channel: TelegramChatChannel, secret_token: str | SecretSt
             return _bad_request(str(exc))
         return WebResponse(200)
 
-    return [Webhook("POST", WEBHOOK_PATH, telegram_webhook, documented=False)]
+    return [Webhook("POST", WEBHOOK_PATH, telegram_webhook, documented=False,
+                    channel=channel)]
 
 
 def _bad_request(reason: str) -> WebResponse:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 
 from bot.services.ports import ChannelConfigError
-from channels.setting_values import SettingValues, secret_setting
+from channels.setting_values import SettingValues, rate_setting, secret_setting
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class TwilioConfig:
     messaging_service_sid: str | None
     public_url: str
     api_base: str | None
+    #: messages per second per process (``DUEBOT_TWILIO_RATE``); None: the channel's default
+    rate: float | None = None
 
     @staticmethod
     def configured(values: SettingValues) -> bool:
@@ -41,4 +43,5 @@ class TwilioConfig:
             messaging_service_sid=values["twilio_messaging_service_sid"],
             public_url=values["public_url"],
             api_base=values["twilio_api_base"],
+            rate=rate_setting(values, "twilio_rate"),
         )

@@ -286,6 +286,7 @@ class TwilioSmsChannel(Channel):
         api_base: str | None = None,
         timeout: float = 15.0,
         clock: Clock | None = None,
+        rate_per_sec: float | None = None,
     ) -> None:
         if not account_sid or not _ACCOUNT_SID.match(account_sid):
             raise _setting_error(
@@ -319,6 +320,10 @@ class TwilioSmsChannel(Channel):
             api_base = _check_url("twilio_api_base", api_base).rstrip("/")
         if timeout <= 0:
             raise ChannelConfigError("the Twilio request timeout must be positive")
+        if rate_per_sec is not None:
+            if not 0 < rate_per_sec < float("inf"):
+                raise _setting_error("twilio_rate", "must be a positive number per second")
+            self.rate_per_sec = rate_per_sec
 
         self._account_sid = account_sid
         self._auth_token = SecretStr(token)
@@ -343,6 +348,7 @@ class TwilioSmsChannel(Channel):
             status_callback_url=public_url + STATUS_PATH,
             api_base=config.api_base,
             clock=clock,
+            rate_per_sec=config.rate,
         )
 
     def __repr__(self) -> str:
@@ -389,6 +395,34 @@ class TwilioSmsChannel(Channel):
         client, self._client = self._client, None
         if client is not None and isinstance(client.http_client, AsyncTwilioHttpClient):
             await client.http_client.close()
+
+    async def verify(self) -> None:
+        """Fetch our own account (``GET /2010-04-01/Accounts/{sid}.json``): the SID and
+        token are checked, nothing is sent. Raises ``ChannelConfigError``."""
+        had_client = self._client is not None
+        host = urlsplit(self._api_base or TWILIO_API_BASE).hostname
+        try:
+            await self._twilio().api.v2010.accounts(self._account_sid).fetch_async()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            if exc.status in (401, 403):
+                raise ChannelConfigError(
+                    "Twilio refused the account SID and auth token (check "
+                    "DUEBOT_TWILIO_ACCOUNT_SID and DUEBOT_TWILIO_AUTH_TOKEN)") from None
+            if exc.status == 404:
+                raise ChannelConfigError(
+                    f"Twilio knows no account AC…{self._account_sid[-4:]} "
+                    "(DUEBOT_TWILIO_ACCOUNT_SID)") from None
+            raise ChannelConfigError(
+                f"Twilio answered {exc.status} to the account check") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise ChannelConfigError(
+                f"cannot reach Twilio at {host} ({type(exc).__name__})") from None
+        except json.JSONDecodeError:
+            raise ChannelConfigError(
+                f"Twilio at {host} gave an unreadable answer to the account check") from None
+        finally:
+            if not had_client:
+                await self.aclose()
 
     # ---------------------------------------------------------------- sending
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:

@@ -11,6 +11,7 @@ from storage.memory.retention import MemoryRetentionStore
 from storage.memory.stores import (
     MemoryCaseMaintenance,
     MemoryDeliveryStore,
+    MemoryOperationsStore,
     MemoryOutcomeSource,
     MemoryPlanStore,
 )
@@ -42,6 +43,10 @@ class MemoryBackend:
     @cached_property
     def outcome_source(self) -> MemoryOutcomeSource:
         return MemoryOutcomeSource(self.db)
+
+    @cached_property
+    def operations(self) -> MemoryOperationsStore:
+        return MemoryOperationsStore(self.db)
 
     @cached_property
     def chat_links(self) -> MemoryChatLinkStore:

@@ -43,6 +43,7 @@ TABLES = (
     "chat_locks",  # chat id -> True
     "chat_links",  # chat id -> tuple of case refs
     "anonymised",  # case id -> when the retention purge anonymised it
+    "job_runs",  # job -> (started at, finished at)
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.case import Case, CaseStatus, PromiseStatus
@@ -18,6 +18,7 @@ from bot.services.ports import (
     DecisionRecord,
     DeliveryUpdate,
     EventRecord,
+    OutboxHealth,
     OutcomeFacts,
     StoredMessage,
     TickBatch,
@@ -179,6 +180,27 @@ class MemoryDeliveryStore:
                 update_delivery(self.db, u)
             add_decisions(self.db, decisions)
 
+    def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
+        return self._fenced(claims, lambda m: dataclasses.replace(
+            m, next_attempt_at=lease_until))
+
+    def release(self, claims: Mapping[int, int], now: datetime) -> list[int]:
+        return self._fenced(claims, lambda m: dataclasses.replace(
+            m, status=OutboxStatus.QUEUED.value, next_attempt_at=now,
+            attempts=max(0, m.attempts - 1)))
+
+    def _fenced(self, claims: Mapping[int, int],
+                change: Callable[[StoredMessage], StoredMessage]) -> list[int]:
+        done: list[int] = []
+        with self.db.transaction():
+            for message_id, attempts in claims.items():
+                m = self.db["messages"].get(message_id)
+                if (m is not None and m.status == OutboxStatus.SENDING.value
+                        and m.attempts == attempts):
+                    self.db.put("messages", message_id, change(m))
+                    done.append(message_id)
+        return sorted(done)
+
 
 class MemoryCaseMaintenance:
     def __init__(self, db: MemoryDatabase) -> None:
@@ -239,3 +261,30 @@ class MemoryOutcomeSource:
                         for i, c in cases.items() if c.payments}
         return OutcomeFacts(sent, inbound, promises, found["opt_out"],  # type: ignore[arg-type]
                             facts, payments, found["dispute"], found["complaint"])
+
+
+class MemoryOperationsStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+
+    def outbox_health(self, now: datetime) -> OutboxHealth:
+        pending = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
+        depth: dict[tuple[str, str], int] = defaultdict(int)
+        oldest: datetime | None = None
+        with self.db.lock:
+            for m in self.db["messages"].values():
+                if m.status not in pending:
+                    continue
+                depth[(m.status, m.channel)] += 1
+                due = m.next_attempt_at
+                if due is not None and due <= now and (oldest is None or due < oldest):
+                    oldest = due
+        return OutboxHealth(dict(depth), oldest)
+
+    def job_finished(self, job: str, started_at: datetime, finished_at: datetime) -> None:
+        with self.db.transaction():
+            self.db.put("job_runs", job, (started_at, finished_at))
+
+    def jobs_finished(self) -> dict[str, datetime]:
+        with self.db.lock:
+            return {job: finished for job, (_, finished) in self.db["job_runs"].items()}

@@ -28,6 +28,7 @@ from bot.entrypoints.runners import (
     DAILY_JOB,
     LEGAL_JOB,
     TICK_JOB,
+    Leadership,
     RunnerError,
     Runtime,
     build_scheduler,
@@ -111,7 +112,7 @@ async def test_scheduler_worker_and_web_share_one_loop(sqlite_engine: Engine,
     activate_campaigns(c)
     stop = asyncio.Event()
     task = asyncio.create_task(run_components(c, scheduler=True, worker=True, web=True,
-                                              stop=stop))
+                                              receive=True, stop=stop))
     store = channels[next(iter(channels))].store
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
@@ -127,10 +128,17 @@ async def test_scheduler_worker_and_web_share_one_loop(sqlite_engine: Engine,
                 await asyncio.sleep(0.1)
         assert health == 200
         assert [e.address for e in sent] == ["+14155550123"]  # planned, then sent
-        # a second scheduler on the same database refuses to start
-        other = bootstrap(settings, clock=clock, engine=sqlite_engine, channels=channels)
-        with pytest.raises(RunnerError, match="another scheduler"):
-            await scheduler_component(other, asyncio.Event())
+        # a second scheduler on the same database stands by: it does not plan
+        other = bootstrap(settings.model_copy(update={"leader_poll_seconds": 0.05}),
+                          clock=clock, engine=sqlite_engine, channels=channels)
+        standby = Leadership(sqlite_engine, "scheduler", "scheduler", 0.05)
+        other_stop = asyncio.Event()
+        second = asyncio.create_task(scheduler_component(other, other_stop, lead=standby,
+                                                         receive=False))
+        await asyncio.sleep(0.3)
+        assert not standby.leading and standby.terms == 0
+        other_stop.set()
+        await asyncio.wait_for(second, 5)
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)

@@ -6,7 +6,9 @@ HTTP basic auth with the account SID and auth token (401 / code 20003 otherwise)
 Twilio's validation errors for missing fields, and a 201 JSON message resource with an
 ``SM…`` sid. Per recipient number it can be told to fail like Twilio does (an error code
 in a JSON body with an HTTP status, e.g. 21610 unsubscribed recipient, 21211 invalid
-number, 429/20429 rate limit, 500). It records every request.
+number, 429/20429 rate limit, 500). ``GET /2010-04-01/Accounts/{AccountSid}.json``
+answers the account itself (what ``duebot check`` fetches to test the credentials). It
+records every request.
 
 It can also play Twilio's side of the webhooks: :meth:`TwilioApiPeer.post_status_callback`
 and :meth:`TwilioApiPeer.post_inbound` POST signed forms, exactly as Twilio does, to a URL.
@@ -205,6 +207,7 @@ class TwilioApiPeer:
         app.router.add_post(
             "/2010-04-01/Accounts/{account_sid}/Messages.json", self._create_message
         )
+        app.router.add_get("/2010-04-01/Accounts/{account_sid}.json", self._fetch_account)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -285,6 +288,20 @@ class TwilioApiPeer:
             "status": status,
         }
         return web.json_response(body, status=status)
+
+    async def _fetch_account(self, request: web.Request) -> web.Response:
+        """``GET /2010-04-01/Accounts/{sid}.json``: the account, as a credential check."""
+        if not self._authorized(request):
+            return self._error(request, {}, 401, 20003, authorized=False)
+        if request.match_info["account_sid"] != self.account_sid:
+            return self._error(request, {}, 404, 20404)
+        self.requests.append(PeerRequest(request.method, request.path, {}, True, 200))
+        return web.json_response({
+            "sid": self.account_sid, "friendly_name": "duebot test account",
+            "status": "active", "type": "Full", "owner_account_sid": self.account_sid,
+            "auth_token": self.auth_token, "date_created": _rfc2822_now(),
+            "date_updated": _rfc2822_now(), "uri": f"/2010-04-01/Accounts/{self.account_sid}.json",
+        })
 
     async def _create_message(self, request: web.Request) -> web.Response:
         posted = await request.post()

@@ -3,6 +3,7 @@ configuration and secret hygiene. Real PTB client, real HTTP on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from tests.channels.harness_telegram import (
     BLOCKED_CHAT,
     CUSTOMER_CHAT,
     GOOD_CHAT,
+    RecordingSink,
     TelegramHarness,
     telegram_harness,
 )
@@ -363,10 +365,34 @@ async def test_unreachable_api_at_start_is_a_config_error() -> None:
         await channel.start()
 
 
-async def test_polling_needs_a_sink() -> None:
-    channel = TelegramChatChannel(DEFAULT_TOKEN, polling=True)
-    with pytest.raises(ChannelConfigError, match=r"start\(sink=\.\.\.\)"):
-        await channel.start()
+async def test_a_polling_channel_without_a_sink_only_sends_until_given_one() -> None:
+    """Workers and web servers start the channel to send; only the process running the
+    receivers polls (Telegram answers 409 to a second poller)."""
+    sink = RecordingSink()
+    async with telegram_harness(polling=True) as h:
+        assert (await h.channel.send(out(GOOD_CHAT))).ok
+        await asyncio.sleep(0.3)
+        assert "getUpdates" not in h.peer.calls
+        await h.channel.start(sink=sink)
+        await h.peer.push_update(text_update(CUSTOMER_CHAT, "hello", update_id=5,
+                                             message_id=5))
+        [event] = await sink.wait_for(1)
+        assert event.provider_id is not None and "getUpdates" in h.peer.calls
+        assert h.peer.calls.count("getMe") == 1
+
+
+async def test_verify_asks_who_we_are_and_starts_nothing() -> None:
+    async with FakeTelegramBotAPI() as peer:
+        good = TelegramChatChannel(peer.token, api_base=peer.api_base)
+        await good.verify()
+        assert peer.calls == ["getMe"] and not good.running
+        wrong = TelegramChatChannel("7000000001:AAanotherTokenTheServerDoesNotKnow_12",
+                                    api_base=peer.api_base)
+        with pytest.raises(ChannelConfigError, match="rejected the bot token"):
+            await wrong.verify()
+        base = peer.api_base
+    with pytest.raises(ChannelConfigError, match="cannot reach the Bot API"):
+        await TelegramChatChannel(DEFAULT_TOKEN, api_base=base).verify()
 
 
 async def test_start_reports_the_bot_and_is_idempotent(tg: TelegramHarness) -> None:

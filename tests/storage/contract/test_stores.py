@@ -140,6 +140,37 @@ def test_claiming_takes_due_messages_once_under_a_lease(backend: Any,
     assert store.claimed(ids[:1])[ids[0]].attempts == 2
 
 
+def test_a_claim_is_renewed_and_released_only_while_it_is_held(backend: Any,
+                                                                clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    now = clock.now()
+    with backend.uow() as uow:
+        ids = uow.outbox.enqueue([outbox(case, f"k-{i}", clock) for i in range(4)])
+        uow.commit()
+    store, lease = backend.delivery_store, now + timedelta(minutes=1)
+    assert store.claim(now, 10, lease) == ids
+    claims = {i: m.attempts for i, m in store.claimed(ids).items()}
+    assert set(claims.values()) == {1}
+    # renewed: not claimable when the first lease runs out, only after the new one
+    later = lease + timedelta(minutes=1)
+    assert store.renew(claims, later) == ids
+    assert store.claim(lease, 10, lease + timedelta(minutes=5)) == []
+    # one message sent and recorded, one claimed again by another worker meanwhile
+    store.record([DeliveryUpdate(ids[0], "sent", sent_at=now, set_next_attempt=True)])
+    assert store.claim(later, 1, later + timedelta(minutes=1)) == [ids[1]]
+    # neither is renewed nor released any more under the old claim
+    assert store.renew(claims, later + timedelta(minutes=2)) == ids[2:]
+    assert store.release(claims, now) == ids[2:]
+    got = store.claimed(ids)
+    assert [(got[i].status, got[i].attempts) for i in ids] == [
+        ("sent", 1), ("sending", 2), ("queued", 0), ("queued", 0)]
+    assert got[ids[2]].next_attempt_at == now and got[ids[1]].next_attempt_at == (
+        later + timedelta(minutes=1))
+    # given back: due at once for the next claim
+    assert store.claim(now, 10, lease) == ids[2:]
+    assert store.renew({}, lease) == [] and store.release({}, now) == []
+
+
 def test_recorded_outcomes_and_histories(backend: Any, clock: FixedClock) -> None:
     today = local_today(clock)
     a, b = add(backend, make_case("A", 3, today), make_case("B", 3, today,
@@ -218,3 +249,44 @@ def test_outcome_facts(backend: Any, clock: FixedClock) -> None:
     assert facts.opt_outs == [(case.id, clock.now())]
     assert facts.payments == {case.id: [(clock.now(), 1_000)]}
     assert facts.cases[case.id or 0][0] == "disputed"
+
+
+# ---------------------------------------------------------------------------- operations
+def test_outbox_health_counts_what_waits_and_finds_the_oldest_due(backend: Any,
+                                                                  clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    now = clock.now()
+    ops = backend.operations
+    assert ops.outbox_health(now).depth == {} and ops.outbox_health(now).oldest_due is None
+    with backend.uow() as uow:
+        ids = uow.outbox.enqueue([
+            outbox(case, "due-early", clock, not_before=now - timedelta(minutes=30)),
+            outbox(case, "due", clock),
+            outbox(case, "later", clock, not_before=now + timedelta(hours=2)),
+            outbox(case, "mail", clock, channel="email", address="a@example.com"),
+            outbox(case, "sent", clock)])
+        uow.commit()
+    store = backend.delivery_store
+    # a worker holds two (one of them the oldest), under a lease running to now + 1 min
+    assert store.claim(now, 1, now + timedelta(minutes=1)) == ids[:1]
+    store.claim(now, 1, now + timedelta(minutes=1))
+    store.record([DeliveryUpdate(ids[4], "sent", sent_at=now, set_next_attempt=True)])
+    health = ops.outbox_health(now)
+    assert health.depth == {("sending", "sms"): 2, ("queued", "sms"): 1,
+                            ("queued", "email"): 1}
+    assert health.oldest_due == now  # the claimed ones are not due: the mail is
+    # the worker died: once its lease has run out, its oldest message is due again
+    later = now + timedelta(minutes=2)
+    assert ops.outbox_health(later).oldest_due == now
+    store.record([DeliveryUpdate(ids[3], "sent", sent_at=now, set_next_attempt=True)])
+    assert ops.outbox_health(later).oldest_due == now + timedelta(minutes=1)
+
+
+def test_the_last_run_of_each_job_is_kept(backend: Any, clock: FixedClock) -> None:
+    ops, now = backend.operations, clock.now()
+    assert ops.jobs_finished() == {}
+    ops.job_finished("planning-tick", now, now + timedelta(seconds=5))
+    ops.job_finished("daily-jobs", now, now + timedelta(seconds=1))
+    ops.job_finished("planning-tick", now + timedelta(minutes=5), now + timedelta(minutes=6))
+    assert ops.jobs_finished() == {"planning-tick": now + timedelta(minutes=6),
+                                   "daily-jobs": now + timedelta(seconds=1)}
