@@ -40,12 +40,13 @@ if TYPE_CHECKING:
     from bot.conversations.template_renderer import TemplateRenderer
     from bot.conversations.template_store import TemplateStore
     from bot.domain.brand import Brand
+    from bot.domain.case import Case
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.chat_linking import ChatOnboarding
     from bot.services.customer_messages import DialogSettings
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
-    from bot.services.planning import PlanningService
+    from bot.services.planning import CampaignBook, PlanningService
     from bot.services.ports import SandboxPhone
     from bot.services.reply_texts import ReplyTexts
     from channels.registry import ChannelRegistry
@@ -91,6 +92,7 @@ class Container:
         default_factory=dict)
     sandbox_only: bool = False  # the sandbox for every kind, whatever is configured
     _registry: ChannelRegistry | None = field(default=None, repr=False)
+    _campaign_book: CampaignBook | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -232,6 +234,20 @@ class Container:
         return InboundService(self.uow, self.reply_texts, self.dialog_settings,
                               self.onboarding)
 
+    @property
+    def campaign_book(self) -> CampaignBook:
+        """The campaigns that govern messages (whose profile plans, renders and re-checks
+        them): those the planning service was built over, else the files in
+        ``DUEBOT_CAMPAIGN_DIR`` (none when it does not exist; a bad file raises
+        ``CampaignError``)."""
+        if self._campaign_book is None:
+            from bot.services.planning import CampaignBook
+
+            directory = Path(self.settings.campaign_dir)
+            campaigns = self.load_campaigns(directory) if directory.is_dir() else {}
+            self._campaign_book = CampaignBook(campaigns, self.settings.jurisdiction)
+        return self._campaign_book
+
     @cached_property
     def dispatcher(self) -> Dispatcher:
         from bot.domain.unsubscribe import make_unsubscribe_token
@@ -240,12 +256,19 @@ class Container:
 
         secret = self.settings.secret_key.get_secret_value()
         renderer, brand, clock = self.renderer, self.brand, self.clock
+        _ = self.campaign_book  # loaded now: a bad campaign file stops the worker here
+
+        def profile_for(case: Case, campaign_id: str | None) -> JurisdictionProfile | None:
+            return self.campaign_book.profile_for(case, campaign_id)
+
         return Dispatcher(
             self.uow, self.delivery_store, self.clock, self.channels, self.profile,
             fallback=lambda case, message, kind, remaining: fallback_message(
-                renderer, brand, case, message, kind, remaining, clock.now()),
+                renderer, brand, case, message, kind, remaining, clock.now(),
+                profile_for(case, message.campaign_id) or self.profile),
             concurrency=self.settings.worker_concurrency,
-            unsubscribe_token=lambda address: make_unsubscribe_token(secret, address))
+            unsubscribe_token=lambda address: make_unsubscribe_token(secret, address),
+            profile_for=profile_for)
 
     def load_campaigns(self, directory: Path) -> dict[str, Campaign]:
         """The campaign files in ``directory`` (all or nothing: a bad file raises
@@ -261,9 +284,10 @@ class Container:
         from bot.services.planning import DEFAULT_BATCH, CampaignBook, PlanningService
 
         size = batch_size or DEFAULT_BATCH
+        book = CampaignBook(campaigns, self.settings.jurisdiction)
+        self._campaign_book = book  # the dispatcher re-checks under these campaigns too
         return PlanningService(
-            self.plan_store, self.clock, self.brand, self.renderer,
-            CampaignBook(campaigns, self.settings.jurisdiction), batch_size=size,
+            self.plan_store, self.clock, self.brand, self.renderer, book, batch_size=size,
             worker_factory=functools.partial(planning_in_process, self.settings,
                                              dict(campaigns), size))
 

@@ -61,6 +61,8 @@ class ContactPointRow(SQLModel, table=True):
     forbidden_start: time | None = None
     forbidden_end: time | None = None
     verified: bool = False
+    # others read it too (another customer's as well, a relative answered): limited only
+    shared: bool = False
     created_at: datetime = _dt()
 
 
@@ -88,6 +90,8 @@ class CaseRow(SQLModel, table=True):
     assigned_collector: str | None = Field(default=None, max_length=64)
     held_by: str | None = Field(default=None, max_length=64, index=True)
     payment_claim_until: date | None = None
+    time_barred: bool = False  # imported: past the limitation period
+    limitation_date: date | None = None  # imported: time-barred from this day on
     version: int = 1
     created_at: datetime = _dt()
     updated_at: datetime = _dt()

@@ -38,3 +38,5 @@ class CaseRecord:
     consent_source: str = "import"
     date_of_birth: date | None = None
     id_last4: str | None = None
+    time_barred: bool = False
+    limitation_date: date | None = None

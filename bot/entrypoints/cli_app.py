@@ -110,6 +110,8 @@ def _import(kind: str, path: Path, skip_invalid: bool, rejects: Path | None) -> 
         if kind == "cases":
             out.print(f"{report.rows} rows: {report.created} cases created, "
                       f"{report.updated} updated, {report.rejected} rejected")
+            for warning in report.warnings():
+                err.print(f"warning: {escape(warning)}", highlight=False)
         else:
             out.print(f"{report.rows} rows: {report.applied} payments applied, "
                       f"{report.duplicates} already applied, {report.rejected} rejected")
@@ -156,8 +158,9 @@ def case_show(account_id: str,
     def go() -> None:
         c = container()
         _require_schema(c)
+        campaigns = c.campaign_book
         with c.uow() as uow:
-            view = case_view(uow, account_id)
+            view = case_view(uow, account_id, campaigns=campaigns)
         if view is None:
             raise UserMistake(f"no case with account id {account_id!r}")
         if as_json:
@@ -175,6 +178,13 @@ def _render_case(v: dict[str, Any]) -> None:
               f"  balance {v['balance']} {v['currency']}  dpd {v['days_past_due']}"
               f" ({v['bucket']})  tz {v['timezone']}"
               + (" [yellow](ambiguous)[/]" if v["timezone_ambiguous"] else ""))
+    out.print(f"campaign {escape(str(v['campaign'] or '(none)'))}  profile "
+              f"{escape(str(v['profile'] or '(none)'))}"
+              + ("  [yellow]time-barred[/]" if v["time_barred"] else ""), highlight=False)
+    if v["validation"]:
+        sent, ends = v["validation"]["notice_sent_at"], v["validation"]["period_ends"]
+        out.print(f"validation notice: sent {sent}, period ends {ends}" if sent
+                  else "validation notice: not sent yet", highlight=False)
     if v["holds"]:
         out.print("holds: " + escape(", ".join(f"{h} ({r})" if r else h
                                                for h, r in v["holds"].items())))
@@ -182,7 +192,8 @@ def _render_case(v: dict[str, Any]) -> None:
         out.print(f"conversation held by {escape(v['held_by'])}")
     for title, rows, cols in (
         ("contact points", v["contact_points"],
-         ["channel", "address", "consent", "usable", "unusable_because", "verified"]),
+         ["channel", "address", "consent", "usable", "unusable_because", "verified",
+          "shared"]),
         ("promises", v["promises"], ["ref", "amount", "date", "status", "paid"]),
         ("payments", v["payments"], ["reference", "amount", "paid_at"]),
         ("messages", v["messages"],

@@ -169,3 +169,32 @@ def detect_opt_out(
     if _keyword_clause(text[pos:]):
         return pos, len(text)
     return None
+
+
+# ---------------------------------------------------------------- scope (LABELING.md)
+_ALL = rx(
+    r"\bat\s+all\b|\bleave\s+(?:me|us)\s+(?:alone|be)\b|\b(?:remove|take)\s+me\s+(?:off|from)\b"
+    r"|\bcease\b|\bstop\s*all\b|\bcontact(?:ing|ed)?\s+(?:me|us)\b|\bany\s+(?:more\s+)?contact\b"
+    r"|\bno\s+more\s+contact\b|\bgo\s+away\b"
+    r"|(?:不要|别|不用|勿|停止)(?:再)?(?:联系|催收|催款|骚扰)|请勿打扰|免打扰|勿扰"
+)
+_SMS = rx(r"\b(?:text(?:s|ing|ed)?|txts?|txting|sms)\b|短信")
+_EMAIL = rx(r"\be-?mail(?:s|ing|ed)?\b|邮件|邮箱")
+_CHAT = rx(r"\b(?:telegram|chats?)\b|聊天")
+#: calls: named to stop them ("stop calling my work", "别打电话"), not asked for
+#: ("call me instead", "打电话给我")
+_CALLS = rx(r"\b(?:calls?|calling|called|phoning|voicemails?|robocalls?)\b"
+            r"(?!\s+(?:me|us)\s+(?:instead|at|on|back|later|tomorrow|tmrw)\b)"
+            r"|\bring(?:ing)?\s+me\b"
+            r"|(?:不要|别|停止|不用|勿|甭)(?:再)?(?:给我|跟我|对我)?打?电话|电话(?:也|就)?(?:不要|别)(?:再)?打")
+
+
+def opt_out_scope(text: str) -> tuple[str, ...]:
+    """Which media an opt-out in folded ``text`` stops: ``("all",)`` for contact of any
+    kind (and a cease request), the media it names, else ``("this",)``."""
+    if _ALL.search(text):
+        return ("all",)
+    named = tuple(name for name, program in (("sms", _SMS), ("email", _EMAIL),
+                                              ("chat", _CHAT), ("calls", _CALLS))
+                  if program.search(text))
+    return named or ("this",)

@@ -26,7 +26,7 @@ from bot.replies.intent_cues import find_other_cues, find_top_cues
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
 from bot.replies.normalize import detect_lang, fold
-from bot.replies.optout import detect_opt_out
+from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
 
@@ -149,7 +149,9 @@ def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
     spans = tuple(sorted(an.spans, key=lambda s: (s.start, s.end)))
-    return Reply(intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original)
+    scope = opt_out_scope(an.t) if opt_out else ()
+    return Reply(intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original,
+                 scope)
 
 
 __all__ = ["parse_reply"]

@@ -6,7 +6,14 @@ history are read set-based, a few queries per batch), the messages go out throug
 channels (rate-limited per channel, no transaction open meanwhile), and one transaction
 records every result (bulk updates; only outcomes that change a case load it). Transient
 failures are retried with exponential backoff up to a cap; permanent ones fall back to the
-next channel of the step; an opt-out is never retried.
+next channel of the step; a refusal (an opt-out such as Twilio 21610, a block) is never
+retried nor sent elsewhere (the next tick decides, under the campaign's rules).
+
+The re-check runs under the profile of the message's campaign (``profile_for``; the
+deployment's when no campaign is known), and counts caps per person and per address:
+the messages of the customer's other accounts and of other customers at the same
+address, sent or claimed by another worker with a lower id, and those this batch has
+already let through.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from bot.domain.case import LEGAL_QUEUE, Case
 from bot.domain.clock import Clock
 from bot.domain.contacts import ContactPoint, mask_address
 from bot.domain.messages import (
+    REFUSALS,
     ChannelKind,
     DeliveryResult,
     DeliveryStatus,
@@ -53,6 +61,8 @@ COLLECTOR = MessagePurpose.COLLECTOR.value
 HISTORY_WINDOW = timedelta(days=8)
 #: how long a claimed message is reserved for the worker that claimed it
 LEASE = timedelta(minutes=5)
+#: purposes that count against the caps
+_CAPPED = frozenset({Purpose.DUNNING.value, Purpose.PROMISE_REMINDER.value})
 #: failures that change the case (the contact point) when they are final
 _CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
 
@@ -123,9 +133,11 @@ class Dispatcher:
         max_backoff: timedelta = timedelta(hours=2),
         concurrency: int = 8,
         unsubscribe_token: Callable[[str], str] | None = None,
+        profile_for: Callable[[Case, str | None], JurisdictionProfile | None] | None = None,
     ) -> None:
         """``fallback(case, message, channel, remaining)``: the message re-rendered for
-        another channel of its step (None: it cannot go there)."""
+        another channel of its step (None: it cannot go there). ``profile_for(case,
+        campaign id)``: the profile a message is re-checked under (None: ``profile``)."""
         self.uow_factory = uow_factory
         self.store = store
         self.clock = clock
@@ -137,6 +149,7 @@ class Dispatcher:
         self.max_backoff = max_backoff
         self.concurrency = concurrency
         self.unsubscribe_token = unsubscribe_token
+        self.profile_for = profile_for
         self.limiters = {k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
                          for k, c in channels.items()}
 
@@ -187,6 +200,11 @@ class Dispatcher:
         checked = sorted({r.case_id for r in rows.values() if r.case_id in cases
                           and (r.purpose or Purpose.DUNNING.value) != CONFIRMATION})
         histories = self.store.histories(checked, now - HISTORY_WINDOW)
+        targets = sorted({(r.case_id, r.address) for r in rows.values()
+                          if r.case_id in checked})
+        related = self.store.related_histories(targets, now - HISTORY_WINDOW)
+        claimed = set(ids)
+        passed: list[tuple[Case, StoredMessage]] = []  # let through by this batch so far
         for row_id in ids:
             row = rows.get(row_id)
             if row is None:  # deleted since the claim: nothing to send or record
@@ -201,7 +219,11 @@ class Dispatcher:
             if case is not None and cp is not None:
                 history = [rec for rid, rec in histories.get(row.case_id or 0, ())
                            if rid != row.id]
-                verdict = self._check(case, cp, row, history, now)
+                others = [r.record for r in related.get((case.id or 0, row.address), ())
+                          if r.message_id not in claimed
+                          and (not r.in_flight or r.message_id < row.id)]
+                others += _passed_here(passed, case, row, now)
+                verdict = self._check(case, cp, row, history, now, others)
                 if verdict is not None:
                     codes, not_before = verdict
                     job.skip_reason = "deferred" if not_before is not None else "suppressed"
@@ -213,6 +235,8 @@ class Dispatcher:
                         "variant": row.variant, "channel": row.channel,
                         "allowed": False, "reasons": list(codes), "at": now, "key": None})
                     continue
+            if case is not None:
+                passed.append((case, row))
             kind = ChannelKind(row.channel)
             unsubscribe = (self.unsubscribe_token(row.address)
                            if self.unsubscribe_token and kind is ChannelKind.EMAIL else None)
@@ -227,11 +251,13 @@ class Dispatcher:
         return jobs, decisions
 
     def _check(self, case: Case, cp: ContactPoint, row: StoredMessage,
-               history: list[SentRecord], now: datetime
+               history: list[SentRecord], now: datetime,
+               related: list[SentRecord] | None = None,
                ) -> tuple[list[str], datetime | None] | None:
         """None when the message may go now; else the reason codes and a retry time.
 
-        ``history`` is the case's frequency history without ``row`` itself."""
+        ``history`` is the case's frequency history without ``row`` itself; ``related``
+        what the customer's other accounts and other customers at the address got."""
         purpose = row.purpose or Purpose.DUNNING.value
         if purpose == CONFIRMATION:
             # answering the customer's own request (opt-out, wrong number): only a third
@@ -250,8 +276,10 @@ class Dispatcher:
         policy_purpose = Purpose.REPLY if purpose in (COLLECTOR, Purpose.REPLY.value) \
             else Purpose(purpose)
         assert case.id is not None and row.created_at is not None
-        decision = check_contact(case, cp, self.profile, history, now, policy_purpose,
-                                 inbound_at=row.created_at)
+        profile = (self.profile_for(case, row.campaign_id) if self.profile_for else None) \
+            or self.profile
+        decision = check_contact(case, cp, profile, history, now, policy_purpose,
+                                 inbound_at=row.created_at, related=related or ())
         codes = [r.code.value for r in decision.reasons]
         if purpose == COLLECTOR and case.held_by == (row.actor or "").removeprefix("collector:"):
             codes = [c for c in codes if c != ReasonCode.HOLD_HUMAN.value]
@@ -370,9 +398,10 @@ class Dispatcher:
             elif result.reason in (FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED):
                 case.invalidate_contact(kind, row.address, now,
                                         reason=f"{result.reason.value}:{result.code or ''}")
-        # After an opt-out the customer has just told us to stop: no other sender and no
-        # other channel for this message (the next step may use another channel, if allowed).
-        if result.reason is not FailureReason.OPTED_OUT:
+        # After a refusal (an opt-out, a block) the customer has just told us to stop: no
+        # other sender and no other channel for this message (the planner decides about
+        # the step under the campaign's rules; the next step may use another channel).
+        if result.reason not in REFUSALS:
             self._fall_back(uow, case, row, stats)
 
     def _fall_back(self, uow: UnitOfWork, case: Case, row: StoredMessage,
@@ -387,6 +416,21 @@ class Dispatcher:
                 continue
             stats.fallbacks += len(uow.outbox.enqueue([new]))
             return
+
+
+def _passed_here(passed: list[tuple[Case, StoredMessage]], case: Case, row: StoredMessage,
+                 now: datetime) -> list[SentRecord]:
+    """The messages this batch let through for the customer's other accounts, or for
+    other customers at the same address (their caps count them before they are sent)."""
+    out: list[SentRecord] = []
+    for other, message in passed:
+        if other.id == case.id or (message.purpose or Purpose.DUNNING.value) not in _CAPPED:
+            continue
+        mine = other.customer_id == case.customer_id
+        if mine or message.address == row.address:
+            out.append(SentRecord(ChannelKind(message.channel), now, address=message.address,
+                                  account=other.account_id, other_customer=not mine))
+    return out
 
 
 def _contact(case: Case, row: StoredMessage) -> ContactPoint | None:

@@ -42,7 +42,8 @@ class ReplyTexts:
 
     def context_for(self, case: Case, cp: ContactPoint | None,
                     plan: list[tuple[int, int, Any]] | None = None) -> RenderContext:
-        verified = bool(cp and cp.verified and cp.channel is not ChannelKind.SMS)
+        verified = bool(cp and cp.verified and cp.channel is not ChannelKind.SMS
+                        and not cp.shared)
         return RenderContext.from_case(
             case, self.brand,
             disclosure=Disclosure.VERIFIED if verified else Disclosure.LIMITED,

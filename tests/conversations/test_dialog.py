@@ -169,7 +169,7 @@ def test_low_confidence_only_queues_for_a_person(intent: Intent) -> None:
 # ------------------------------------------------------------------ opt-out
 def test_opt_out_suppresses_and_confirms_once() -> None:
     turn = run(rep(Intent.STOP, "stop texting me", opt_out=True))
-    assert turn.commands == [OptOutContact()]
+    assert turn.commands == [OptOutContact(("this",))]
     assert templates(turn) == ["opt_out_confirmed"] and turn.replies[0].confirmation
     again = run(rep(Intent.STOP, "stop texting me", opt_out=True),
                 facts=replace(FACTS, contact_opted_out=True))
@@ -201,7 +201,7 @@ def test_opt_out_wins_over_a_pending_question() -> None:
     asked = Conversation(State.CONFIRM_PROMISE, {"terms": [(None, "2027-01-30")]},
                          NOW + CONVERSATION_TTL)
     turn = run(rep(Intent.STOP, "STOP", opt_out=True), asked)
-    assert turn.commands == [OptOutContact()]
+    assert turn.commands == [OptOutContact(("this",))]
     assert turn.conversation.state is State.IDLE
 
 
