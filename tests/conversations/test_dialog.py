@@ -20,6 +20,7 @@ from bot.conversations.dialog import (
     Conversation,
     Limits,
     MakePromise,
+    MarkShared,
     MarkVerified,
     MarkWrongParty,
     OpenDispute,
@@ -500,3 +501,38 @@ def test_verification_by_the_last_four_id_digits() -> None:
     assert run(other("it ends 43 21"), asked, facts=facts).commands == [MarkVerified()]
     wrong = run(other("1234"), asked, facts=facts)
     assert templates(wrong) == ["verify_failed"] and not wrong.commands
+
+
+# ------------------------------------------------------------------ issue #12
+def scoped(text: str, scope: tuple[str, ...], intent: Intent = Intent.STOP) -> Reply:
+    return replace(rep(intent, text, opt_out=True), opt_out_scope=scope)
+
+
+def test_an_opt_out_carries_its_scope_and_confirms_in_kind() -> None:
+    on_sms = replace(FACTS, medium="sms")
+    here = run(scoped("stop texting me", ("sms",)), facts=on_sms)
+    assert here.commands == [OptOutContact(("sms",))]
+    assert templates(here) == ["opt_out_confirmed"]  # "no more texts to this number"
+    elsewhere = run(scoped("don't email me again", ("email",)), facts=on_sms)
+    assert elsewhere.commands == [OptOutContact(("email",))]
+    assert templates(elsewhere) == ["opt_out_scope_confirmed"]
+    # this address already stopped: another medium is still stopped, silently
+    again = run(scoped("and no emails", ("email",)),
+                facts=replace(on_sms, contact_opted_out=True))
+    assert again.commands == [OptOutContact(("email",))] and again.replies == []
+
+
+def test_a_wrong_party_speaks_for_this_address_only() -> None:
+    turn = run(scoped("wrong number, leave me alone", ("all",), Intent.WRONG_PARTY))
+    assert only(turn, OptOutContact) == [OptOutContact(("this",))]
+    assert only(turn, MarkWrongParty)
+
+
+def test_a_relative_answering_marks_the_address_shared() -> None:
+    turn = run(rep(Intent.WRONG_PARTY, "This is his wife, he is at work"))
+    assert only(turn, MarkShared) and not only(turn, MarkWrongParty)
+    assert templates(turn) == ["handoff_ack"] and queued(turn) == ["other"]
+    zh = run(rep(Intent.WRONG_PARTY, "我是他老婆，他不在", lang="zh"))
+    assert only(zh, MarkShared)
+    stranger = run(rep(Intent.WRONG_PARTY, "wrong number, I don't know him"))
+    assert only(stranger, MarkWrongParty) and templates(stranger) == ["wrong_party_reply"]
