@@ -162,7 +162,7 @@ def _explain(plan: Any, risk: str) -> None:
                   highlight=False)
     for d in plan.decisions:
         for line in d.explain().splitlines():
-            out.print(f"  {line}", highlight=False, soft_wrap=True)
+            out.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _zone(case: Any) -> Any:

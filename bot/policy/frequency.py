@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.domain.clock import ensure_utc
+from bot.domain.contacts import mask_address
 from bot.domain.messages import ChannelKind
 from bot.policy.decision import Reason, ReasonCode
 from bot.policy.history import HistoryItem, SentRecord, normalise
@@ -132,6 +133,8 @@ def evaluate(
             f"{in_window} sent on {label} in the last {cap.span}{whose}; cap {cap} "
             f"({profile.name})",
             channel if code is not ReasonCode.FREQUENCY_TOTAL else None,
+            mask_address(address) if code is ReasonCode.FREQUENCY_CONTACT_POINT and address
+            else None,
             accounts=accounts,
         ))
     return reasons, (None if never or not frees else max(frees))
