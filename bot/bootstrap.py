@@ -203,7 +203,9 @@ class Container:
     def reply_texts(self) -> ReplyTexts:
         from bot.services.reply_texts import ReplyTexts
 
-        return ReplyTexts(self.renderer, self.brand, self.settings.default_language)
+        _ = self.campaign_book  # loaded now: a bad campaign file stops the start, not a reply
+        return ReplyTexts(self.renderer, self.brand, self.settings.default_language,
+                          profile_for=lambda case: self.campaign_book.profile_for(case))
 
     @cached_property
     def dialog_settings(self) -> DialogSettings:

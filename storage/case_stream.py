@@ -132,10 +132,20 @@ def _children(cases: Callable[[Any], ColumnElement[bool]]) -> tuple[Select[Any],
     )
 
 
-#: every case holding one of the given addresses (the customer's own accounts included)
-_HOLDERS = (select(CP.c.address, CA.c.id, CA.c.customer_id, CA.c.account_id)
-            .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
-            .where(CP.c.address.in_(bindparam("addresses", expanding=True))))
+#: the cases other than the batch's own holding one of the batch's addresses (the
+#: customer's other accounts included). Both lists go as one parameter each (a JSON text
+#: on SQLite, an array on PostgreSQL), so the statement text never changes: an IN list of
+#: every address would be a new statement per batch (thousands of parameters to expand
+#: and bind, and a prepared statement kept per distinct length).
+_HOLDERS_SQL = {
+    "sqlite": "SELECT cp.address, c.id, c.customer_id, c.account_id FROM contact_point cp "
+              "JOIN collection_case c ON c.customer_id = cp.customer_id "
+              "WHERE cp.address IN (SELECT value FROM json_each(?)) "
+              "AND c.id NOT IN (SELECT value FROM json_each(?))",
+    "postgresql": "SELECT cp.address, c.id, c.customer_id, c.account_id FROM contact_point cp "
+                  "JOIN collection_case c ON c.customer_id = cp.customer_id "
+                  "WHERE cp.address = ANY(%s) AND NOT c.id = ANY(%s)",
+}
 #: outbound messages of the given cases (the related cases' records)
 _RELATED_MESSAGES = select(MS.c.case_id, MS.c.channel, MS.c.status, MS.c.address,
                            MS.c.created_at, MS.c.sent_at).where(
@@ -192,6 +202,15 @@ class _Reader:
         self.cursor = cursor
         self.dialect = conn.dialect
         self.decode = _SQLITE if conn.dialect.name == "sqlite" else _NATIVE
+
+    def holders(self, addresses: list[str], own: list[int]) -> Iterable[Any]:
+        """The rows of :data:`_HOLDERS_SQL` for these addresses, other cases than ``own``."""
+        if self.dialect.name == "sqlite":
+            self.cursor.execute(_HOLDERS_SQL["sqlite"], (json.dumps(addresses),
+                                                          json.dumps(own)))
+        else:
+            self.cursor.execute(_HOLDERS_SQL["postgresql"], (addresses, own))
+        return self.cursor  # type: ignore[no-any-return]
 
     def rows(self, statement: Select[Any], params: Mapping[str, Any]) -> Iterable[Any]:
         """The rows (plain tuples) of ``statement`` with ``params``, to iterate once: each
@@ -351,7 +370,9 @@ def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Se
 
 
 def _fill_related(reader: _Reader, bundles: dict[int, CaseBundle]) -> None:
-    """Find the cases related to each bundle (by its addresses) and their records."""
+    """Find the cases related to each bundle (by its addresses) and their records: those
+    of the batch from the batch itself, the others with one query that returns only them
+    (almost always nothing)."""
     by_address: dict[str, list[int]] = {}
     for cid, bundle in bundles.items():
         for cp in bundle.case.contacts:
@@ -360,16 +381,25 @@ def _fill_related(reader: _Reader, bundles: dict[int, CaseBundle]) -> None:
         return
     # bundle id -> other case id -> [customer, account, shared addresses]
     found: dict[int, dict[int, list[Any]]] = {}
-    for address, case_id, customer_id, account in reader.rows(
-            _HOLDERS, {"addresses": list(by_address)}):
+
+    def link(cid: int, case_id: int, customer_id: Any, account: str, address: str) -> None:
+        entry = found.setdefault(cid, {}).get(case_id)
+        if entry is None:
+            found[cid][case_id] = [customer_id, account, {address}]
+        else:
+            entry[2].add(address)
+
+    for address, holders in by_address.items():
+        if len(holders) > 1:
+            for cid in holders:
+                for other in holders:
+                    if other != cid:
+                        case = bundles[other].case
+                        link(cid, other, case.customer_id, case.account_id, address)
+    for address, case_id, customer_id, account in reader.holders(list(by_address),
+                                                                 list(bundles)):
         for cid in by_address.get(address, ()):
-            if case_id == cid:
-                continue
-            entry = found.setdefault(cid, {}).get(case_id)
-            if entry is None:
-                found[cid][case_id] = [customer_id, account, {address}]
-            else:
-                entry[2].add(address)
+            link(cid, case_id, customer_id, account, address)
     if not found:
         return
     outside = sorted({i for others in found.values() for i in others} - bundles.keys())

@@ -69,15 +69,16 @@ def campaign_render(renderer: TemplateRenderer, brand: Brand, case: Case, cp: Co
     time-barred debt the text may not mention suit (:class:`MentionsSuit`) and a text
     showing the debt carries the profile's time-barred disclosure."""
     r = renderer.for_profile(profile)
-    today = local_date(case, now)
     if validation_notice:
-        end = validation_period_end(today, profile, case.country)
+        end = validation_period_end(local_date(case, now), profile, case.country)
         rendered = r.render(template_id, lang, channel, RenderContext.from_case(
             case, brand, disclosure=notice_disclosure(cp), validation_end=end))
     else:
         rendered = r.render_case(template_id, lang, channel, case, brand,
                                  disclosure=disclosure_for(cp))
-    if not case.is_time_barred(today):
+    if not case.time_barred and case.limitation_date is None:
+        return rendered  # most cases: no day to work out
+    if not case.is_time_barred(local_date(case, now)):
         return rendered
     if _SUIT.search(rendered.body) or _SUIT.search(rendered.subject or ""):
         raise MentionsSuit(f"{template_id} mentions legal action; the debt is time-barred")
