@@ -12,9 +12,11 @@ What a :class:`CaseBundle` carries:
 
 * ``case``: the domain :class:`~bot.domain.case.Case` with contacts, promises, payments.
 * ``history``: one :class:`~bot.policy.history.SentRecord` per outbound message of the
-  case (queued, sending, sent, delivered; ``failed=True`` for failed/undelivered ones;
-  messages the dispatcher suppressed are left out: they were never sent) and one per
-  legal-review escalation (``channel=None``, from the decision log).
+  case (queued, sending, sent, delivered; ``failed=True`` for failed/undelivered ones,
+  ``refused=True`` too when the provider refused it; messages the dispatcher suppressed
+  are left out: they were never sent, except those held back because the address had
+  opted out, kept as refused) and one per legal-review escalation (``channel=None``, from
+  the decision log).
 * ``inbound``: when the customer wrote to us about this case.
 * ``version``: the case row's optimistic-concurrency version when it was read.
 * ``related`` / ``related_cases``: the other cases found at the batch's addresses (one
@@ -79,6 +81,8 @@ CLOSED_STATUSES = (CaseStatus.CLOSED_PAID.value, CaseStatus.CLOSED_WRITTEN_OFF.v
 #: outbound statuses that mean "never sent" (the dispatcher's policy re-check said no)
 NOT_SENT_STATUSES = frozenset({"suppressed"})
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
+#: the send-time reason code of a message held back because its address opted out
+OPTED_OUT = "opted_out"
 #: failure reasons that are a refusal (no fallback to another channel, see the planner)
 REFUSALS = frozenset(r.value for r in MESSAGE_REFUSALS)
 DEFAULT_BATCH = 1000
@@ -107,7 +111,7 @@ _PROMISE_COLUMNS = (PR.c.case_id, PR.c.ref, PR.c.amount_minor, PR.c.due, PR.c.st
 _PAYMENT_COLUMNS = (PA.c.case_id, PA.c.reference, PA.c.amount_minor, PA.c.paid_at, PA.c.id)
 _MESSAGE_COLUMNS = (MS.c.case_id, MS.c.direction, MS.c.channel, MS.c.status, MS.c.step_id,
                     MS.c.campaign_id, MS.c.variant, MS.c.ref, MS.c.address, MS.c.created_at,
-                    MS.c.sent_at, MS.c.error_reason)
+                    MS.c.sent_at, MS.c.error_reason, MS.c.error_code)
 _ESCALATION_COLUMNS = (CD.c.case_id, CD.c.step_id, CD.c.campaign_id, CD.c.at)
 
 
@@ -350,13 +354,21 @@ def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Se
     if not with_messages:
         return
     for (case_id, direction, channel, status, step_id, campaign_id, variant, ref, address,
-         created_at, sent_at, error_reason) in reader.rows(messages, params):
+         created_at, sent_at, error_reason, error_code) in reader.rows(messages, params):
         bundle = bundles.get(case_id)
         if bundle is None:
             continue
         if direction == "in":
             bundle.inbound.append(d.utc(created_at))
-        elif status not in NOT_SENT_STATUSES:
+        elif status in NOT_SENT_STATUSES:
+            if error_code and OPTED_OUT in error_code:
+                # held back because the address opted out after it was planned: a refusal
+                # of the step there (never sent, so it counts for nothing else)
+                bundle.history.append(SentRecord(
+                    _CHANNEL[channel], d.utc(created_at), step_id=step_id,
+                    campaign_id=campaign_id, variant=variant, ref=ref, address=address,
+                    failed=True, refused=True))
+        else:
             failed = status in FAILED_STATUSES
             bundle.history.append(SentRecord(
                 _CHANNEL[channel], d.utc(sent_at or created_at), step_id=step_id,

@@ -60,6 +60,13 @@ def bundle(db: MemoryDatabase, case_id: int, *, with_messages: bool = True) -> C
         if m.direction == "in":
             assert m.created_at is not None
             out.inbound.append(m.created_at)
+        elif m.status in _NOT_SENT:
+            if m.error_code and "opted_out" in m.error_code:  # as storage/case_stream.py
+                assert m.created_at is not None
+                out.history.append(SentRecord(
+                    ChannelKind(m.channel), m.created_at, step_id=m.step_id,
+                    campaign_id=m.campaign_id, variant=m.variant, ref=m.ref,
+                    address=m.address, failed=True, refused=True))
         elif m.status not in _NOT_SENT:
             at = m.sent_at or m.created_at
             assert at is not None

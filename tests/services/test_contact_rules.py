@@ -252,6 +252,24 @@ async def test_a_refused_sms_is_not_sent_by_email_on_the_next_tick_unless_the_ca
         assert [r.code.value for r in plan.decisions[0].reasons] == ["no_fallback"]
 
 
+async def test_an_opt_out_before_the_step_went_is_not_followed_by_it_on_email(
+        clock: FixedClock, tmp_path: Path) -> None:
+    """The customer texts STOP while the step's SMS waits in the outbox: the worker holds
+    it back, and the next tick does not send the step by email instead."""
+    app = memory_app(clock, campaign_dir=campaign_dir(tmp_path, SMS_THEN_EMAIL.format(
+        extra="")))
+    app.add(make_case("ACC", 1, local_today(clock), email=EMAIL))
+    assert planning(app).tick().enqueued == 1
+    await app.say("ACC", "STOP")
+    stats = await app.c.dispatcher.drain()
+    assert stats.suppressed == 1
+    clock.advance(timedelta(days=1))  # the step's stage lasts: before, it went by email now
+    assert planning(app).tick().enqueued == 0
+    assert await app.delivered() == []  # (the carrier answers STOP itself)
+    [plan] = list(planning(app).plans())
+    assert [r.code.value for r in plan.decisions[0].reasons] == ["no_fallback"]
+
+
 # ---------------------------------------------------------------- the campaign's profile
 async def test_the_send_time_recheck_uses_the_campaigns_profile_not_the_deployments(
         tmp_path: Path) -> None:

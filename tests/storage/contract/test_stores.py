@@ -271,3 +271,23 @@ def test_related_histories_at_send_time(backend: Any, clock: FixedClock) -> None
     # the sibling's sent message; the stranger's, claimed and not yet sent (in flight)
     assert got == [(ids[0], "SIB", False, False), (ids[1], "STRANGER", True, True)]
     assert store.related_histories([], now) == {}
+
+
+def test_a_refusal_and_an_opt_out_before_sending_are_refused_records(backend: Any,
+                                                                     clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    with backend.uow() as uow:
+        refused, held, bounced = uow.outbox.enqueue([
+            outbox(case, "k-1", clock, step_id="reminder", campaign_id="c"),
+            outbox(case, "k-2", clock, step_id="reminder", campaign_id="c"),
+            outbox(case, "k-3", clock, step_id="reminder", campaign_id="c")])
+        uow.messages.update_delivery(DeliveryUpdate(refused, "failed", error_code="21610",
+                                                    error_reason="opted_out"))
+        uow.messages.update_delivery(DeliveryUpdate(held, "suppressed", error_code="opted_out",
+                                                    error_reason="policy"))
+        uow.messages.update_delivery(DeliveryUpdate(bounced, "failed",
+                                                    error_reason="invalid_address"))
+        uow.commit()
+    [[bundle]] = list(backend.plan_store.stream_open_cases(batch_size=10))
+    assert sorted((r.failed, r.refused) for r in bundle.history) == [
+        (True, False), (True, True), (True, True)]
