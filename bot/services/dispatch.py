@@ -204,7 +204,7 @@ class Dispatcher:
                           if r.case_id in checked})
         related = self.store.related_histories(targets, now - HISTORY_WINDOW)
         claimed = set(ids)
-        passed: list[tuple[Case, StoredMessage]] = []  # let through by this batch so far
+        passed = _Passed()  # let through by this batch so far
         for row_id in ids:
             row = rows.get(row_id)
             if row is None:  # deleted since the claim: nothing to send or record
@@ -222,7 +222,7 @@ class Dispatcher:
                 others = [r.record for r in related.get((case.id or 0, row.address), ())
                           if r.message_id not in claimed
                           and (not r.in_flight or r.message_id < row.id)]
-                others += _passed_here(passed, case, row, now)
+                others += passed.related(case, row, now)
                 verdict = self._check(case, cp, row, history, now, others)
                 if verdict is not None:
                     codes, not_before = verdict
@@ -236,7 +236,7 @@ class Dispatcher:
                         "allowed": False, "reasons": list(codes), "at": now, "key": None})
                     continue
             if case is not None:
-                passed.append((case, row))
+                passed.add(case, row)
             kind = ChannelKind(row.channel)
             unsubscribe = (self.unsubscribe_token(row.address)
                            if self.unsubscribe_token and kind is ChannelKind.EMAIL else None)
@@ -418,19 +418,32 @@ class Dispatcher:
             return
 
 
-def _passed_here(passed: list[tuple[Case, StoredMessage]], case: Case, row: StoredMessage,
-                 now: datetime) -> list[SentRecord]:
-    """The messages this batch let through for the customer's other accounts, or for
-    other customers at the same address (their caps count them before they are sent)."""
-    out: list[SentRecord] = []
-    for other, message in passed:
-        if other.id == case.id or (message.purpose or Purpose.DUNNING.value) not in _CAPPED:
-            continue
-        mine = other.customer_id == case.customer_id
-        if mine or message.address == row.address:
+class _Passed:
+    """The capped messages a batch has let through, by customer and by address: they
+    count against the caps of the customer's other accounts, and of other customers at
+    the same address, before they are sent."""
+
+    def __init__(self) -> None:
+        self.by_customer: dict[int | None, list[tuple[Case, StoredMessage]]] = defaultdict(list)
+        self.by_address: dict[str, list[tuple[Case, StoredMessage]]] = defaultdict(list)
+
+    def add(self, case: Case, row: StoredMessage) -> None:
+        if (row.purpose or Purpose.DUNNING.value) in _CAPPED:
+            self.by_customer[case.customer_id].append((case, row))
+            self.by_address[row.address].append((case, row))
+
+    def related(self, case: Case, row: StoredMessage, now: datetime) -> list[SentRecord]:
+        out: list[SentRecord] = []
+        seen: set[int] = set()
+        for other, message in (*self.by_customer.get(case.customer_id, ()),
+                               *self.by_address.get(row.address, ())):
+            if other.id == case.id or message.id in seen:
+                continue
+            seen.add(message.id)
+            mine = other.customer_id == case.customer_id
             out.append(SentRecord(ChannelKind(message.channel), now, address=message.address,
                                   account=other.account_id, other_customer=not mine))
-    return out
+        return out
 
 
 def _contact(case: Case, row: StoredMessage) -> ContactPoint | None:

@@ -27,10 +27,11 @@ rules plan, its opt-out and mini-Miranda lines are rendered (and the dispatch wo
 re-check a message under it, see :meth:`CampaignBook.profile_for`).
 
 Caps count per person and per address: each bundle brings the records of its related
-cases (the customer's other accounts, other customers at a shared address), and a send
-chosen for one of them earlier in the same batch (or the same dry run) counts too, so two
-accounts of one person, or two debtors behind one number, are never both written to by
-one tick.
+cases (the customer's other accounts, other customers at a shared address; queued
+messages included, so a later batch sees what an earlier one queued), and a send chosen
+for one of them earlier in the same batch (or the same dry run) counts too. Two planning
+processes may each queue one for related cases in their own id ranges: the dispatch
+workers' send-time check then lets the first through and defers the other.
 """
 
 from __future__ import annotations
