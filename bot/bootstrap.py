@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from bot.conversations.template_spec import TemplateSpec
     from bot.conversations.template_store import TemplateStore
     from bot.domain.brand import Brand
+    from bot.domain.case import Case
     from bot.policy.pressure import PressureLexicon
     from bot.policy.profiles import JurisdictionProfile
     from bot.services.campaign_admin import CampaignAdmin
@@ -52,7 +53,8 @@ if TYPE_CHECKING:
     from bot.services.desk import CaseDesk
     from bot.services.dispatch import Dispatcher
     from bot.services.inbound import InboundService
-    from bot.services.planning import PlanningService
+    from bot.services.live_campaigns import LiveCampaigns
+    from bot.services.planning import CampaignBook, PlanningService
     from bot.services.ports import SandboxPhone
     from bot.services.reply_texts import ReplyTexts
     from bot.services.users import LoginPolicy
@@ -105,6 +107,7 @@ class Container:
         default_factory=dict)
     sandbox_only: bool = False  # the sandbox for every kind, whatever is configured
     _registry: ChannelRegistry | None = field(default=None, repr=False)
+    _campaign_book: CampaignBook | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
@@ -244,7 +247,8 @@ class Container:
     def reply_texts(self) -> ReplyTexts:
         from bot.services.reply_texts import ReplyTexts
 
-        return ReplyTexts(self.renderer, self.brand, self.settings.default_language)
+        return ReplyTexts(self.renderer, self.brand, self.settings.default_language,
+                          profile_for=lambda case: self.campaign_book.profile_for(case))
 
     @cached_property
     def dialog_settings(self) -> DialogSettings:
@@ -277,6 +281,15 @@ class Container:
         return InboundService(self.uow, self.reply_texts, self.dialog_settings,
                               self.onboarding)
 
+    @property
+    def campaign_book(self) -> CampaignBook:
+        """The campaigns that govern messages (whose profile renders and re-checks them at
+        send time, and answers replies): those a planning service was built over
+        explicitly, else the active versions in the database."""
+        if self._campaign_book is not None:
+            return self._campaign_book
+        return self.live_campaigns.book()
+
     @cached_property
     def dispatcher(self) -> Dispatcher:
         from datetime import timedelta
@@ -287,14 +300,20 @@ class Container:
 
         keys = self.settings.secret_keys()
         renderer, brand, clock = self.renderer, self.brand, self.clock
+
+        def profile_for(case: Case, campaign_id: str | None) -> JurisdictionProfile | None:
+            return self.campaign_book.profile_for(case, campaign_id)
+
         return Dispatcher(
             self.uow, self.delivery_store, self.clock, self.channels, self.profile,
             fallback=lambda case, message, kind, remaining: fallback_message(
-                renderer, brand, case, message, kind, remaining, clock.now()),
+                renderer, brand, case, message, kind, remaining, clock.now(),
+                profile_for(case, message.campaign_id) or self.profile),
             concurrency=self.settings.worker_concurrency,
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
             unsubscribe_token=lambda address: make_unsubscribe_token(keys, address, clock.now()),
-            campaign_states=self.campaign_admin.states)
+            campaign_states=self.campaign_admin.states,
+            profile_for=profile_for)
 
     @cached_property
     def campaign_admin(self) -> CampaignAdmin:
@@ -305,11 +324,20 @@ class Container:
                              two_person=self.settings.campaign_two_person_approval)
 
     @cached_property
+    def live_campaigns(self) -> LiveCampaigns:
+        """The active campaign versions, re-read when they change (send-time profiles)."""
+        from bot.services.live_campaigns import LiveCampaigns
+
+        admin = self.campaign_admin
+        return LiveCampaigns(admin.live_campaigns, lambda: admin.generation,
+                             self.settings.jurisdiction)
+
+    @cached_property
     def desk(self) -> CaseDesk:
         """Queue and case work for people, roles enforced (API, CLI, console)."""
         from bot.services.desk import CaseDesk
 
-        return CaseDesk(self.uow, self.profile, self.campaign_admin.live_campaigns)
+        return CaseDesk(self.uow, self.profile, lambda: self.campaign_book)
 
     @cached_property
     def login_policy(self) -> LoginPolicy:
@@ -349,6 +377,8 @@ class Container:
                 return found
         else:
             self.content.require_profiles(c.profile for c in campaigns.values())
+            # the dispatcher and the replies render and re-check under these campaigns too
+            self._campaign_book = CampaignBook(campaigns, self.settings.jurisdiction)
         return PlanningService(
             self.plan_store, self.clock, self.brand, self.renderer,
             CampaignBook(campaigns or {}, self.settings.jurisdiction), batch_size=size,

@@ -12,11 +12,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
+from bot.domain.contacts import mask_address
+from bot.domain.messages import ChannelKind
 from bot.domain.portfolio import CaseRecord
+from bot.services.ports import SharedAddress
 from storage.models import CaseEventRow, CaseRow, ContactPointRow, CustomerRow
 
 CT = CustomerRow.__table__  # type: ignore[attr-defined]
@@ -45,6 +48,55 @@ class SqlPortfolioWriter:
     def upsert(self, records: Sequence[CaseRecord], now: datetime, actor: str = "import"
                ) -> tuple[int, int]:
         return upsert_cases(self.session.connection(), records, now, actor)
+
+    def mark_shared(self, addresses: Sequence[tuple[ChannelKind, str]], now: datetime,
+                    actor: str = "import") -> list[SharedAddress]:
+        return mark_shared(self.session.connection(), addresses, now, actor)
+
+
+_CHUNK = 1000
+
+
+def mark_shared(conn: Connection, addresses: Sequence[tuple[ChannelKind, str]],
+                now: datetime, actor: str = "import") -> list[SharedAddress]:
+    """See :meth:`bot.services.ports.PortfolioWriter.mark_shared` (indexed reads by
+    address, then one update and one event insert)."""
+    wanted = {(c.value, a) for c, a in addresses}
+    plain = sorted({a for _, a in wanted})
+    holders: dict[tuple[str, str], dict[int, tuple[int, bool]]] = {}
+    for i in range(0, len(plain), _CHUNK):
+        for channel, address, customer_id, cp_id, shared in conn.execute(
+                select(CP.c.channel, CP.c.address, CP.c.customer_id, CP.c.id, CP.c.shared)
+                .where(CP.c.address.in_(plain[i:i + _CHUNK]))):
+            if (channel, address) in wanted:
+                holders.setdefault((channel, address), {})[customer_id] = (cp_id, bool(shared))
+    many = {k: v for k, v in holders.items() if len(v) > 1}
+    if not many:
+        return []
+    customers = sorted({c for v in many.values() for c in v})
+    accounts: dict[int, list[tuple[int, str]]] = {}
+    for i in range(0, len(customers), _CHUNK):
+        for case_id, customer_id, account in conn.execute(
+                select(CA.c.id, CA.c.customer_id, CA.c.account_id)
+                .where(CA.c.customer_id.in_(customers[i:i + _CHUNK]))):
+            accounts.setdefault(customer_id, []).append((case_id, account))
+    fresh = [(k, cp_id, customer_id) for k, v in many.items()
+             for customer_id, (cp_id, shared) in v.items() if not shared]
+    ids = [cp_id for _, cp_id, _ in fresh]
+    for i in range(0, len(ids), _CHUNK):
+        conn.execute(update(CP).where(CP.c.id.in_(ids[i:i + _CHUNK])).values(shared=True))
+    events = [{
+        "case_id": case_id, "type": "ContactPointShared",
+        "payload": {"channel": channel, "address_masked": mask_address(address),
+                    "reason": f"held by {len(many[(channel, address)])} customers"},
+        "actor": actor, "at": now,
+    } for (channel, address), _, customer_id in fresh
+        for case_id, _ in accounts.get(customer_id, ())]
+    if events:
+        conn.execute(EV.insert(), events)
+    return [SharedAddress(ChannelKind(channel), address,
+                          tuple(sorted(a for c in v for _, a in accounts.get(c, ()))), len(v))
+            for (channel, address), v in sorted(many.items())]
 
 
 def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
@@ -80,6 +132,7 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
         "risk_band": r.risk_band_override, "risk_band_override": r.risk_band_override,
         "timezone": r.timezone, "timezone_candidates": r.timezone_candidates,
         "language": r.language, "country": r.country, "version": 1,
+        "time_barred": r.time_barred, "limitation_date": r.limitation_date,
         "created_at": now, "updated_at": now,
     } for r in records]
     stmt = _insert(conn, CA)
@@ -93,6 +146,7 @@ def upsert_cases(conn: Connection, records: Sequence[CaseRecord], now: datetime,
               "segment": ex.segment, "risk_band_override": ex.risk_band_override,
               "timezone": ex.timezone, "timezone_candidates": ex.timezone_candidates,
               "language": ex.language, "country": ex.country, "updated_at": ex.updated_at,
+              "time_barred": ex.time_barred, "limitation_date": ex.limitation_date,
               "version": CA.c.version + 1},
     ), rows)
     case_ids: dict[str, int] = dict(conn.execute(

@@ -34,7 +34,7 @@ _CASE_FIELDS = (
     "product", "currency", "balance_minor", "minimum_payment_minor", "due_date",
     "days_past_due", "status", "holds", "segment", "risk_band", "risk_band_override",
     "timezone", "timezone_candidates", "language", "country", "assigned_collector", "held_by",
-    "payment_claim_until", "breathing_space_until",
+    "payment_claim_until", "breathing_space_until", "time_barred", "limitation_date",
 )
 
 
@@ -158,6 +158,8 @@ class SqlCaseRepository:
         row.held_by = case.held_by
         row.payment_claim_until = case.payment_claim_until
         row.breathing_space_until = case.breathing_space_until
+        row.time_barred = case.time_barred
+        row.limitation_date = case.limitation_date
 
     def flush(self) -> builtins.list[ev.Event]:
         """Write tracked cases back; returns the events persisted (for handlers).
@@ -225,7 +227,8 @@ class SqlCaseRepository:
                                       address=cp.address, created_at=self.now)
             for name in ("consent", "consent_source", "opted_out_at", "opt_out_source",
                          "invalid_at", "invalid_reason", "wrong_party_at", "preferred_start",
-                         "preferred_end", "forbidden_start", "forbidden_end", "verified", "role"):
+                         "preferred_end", "forbidden_start", "forbidden_end", "verified", "role",
+                         "shared"):
                 setattr(row, name, getattr(cp, name))
             s.add(row)
             if cp.id is None:

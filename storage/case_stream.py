@@ -12,11 +12,18 @@ What a :class:`CaseBundle` carries:
 
 * ``case``: the domain :class:`~bot.domain.case.Case` with contacts, promises, payments.
 * ``history``: one :class:`~bot.policy.history.SentRecord` per outbound message of the
-  case (queued, sending, sent, delivered; ``failed=True`` for failed/undelivered ones;
-  messages the dispatcher suppressed are left out: they were never sent) and one per
-  legal-review escalation (``channel=None``, from the decision log).
+  case (queued, sending, sent, delivered; ``failed=True`` for failed/undelivered ones,
+  ``refused=True`` too when the provider refused it; messages the dispatcher suppressed
+  are left out: they were never sent, except those held back because the address had
+  opted out, kept as refused) and one per legal-review escalation (``channel=None``, from
+  the decision log).
 * ``inbound``: when the customer wrote to us about this case.
 * ``version``: the case row's optimistic-concurrency version when it was read.
+* ``related`` / ``related_cases``: the other cases found at the batch's addresses (one
+  query over the indexed ``contact_point.address``: the customer's other accounts, and
+  other customers holding the same address) and their messages (in-batch ones from
+  their bundles, the rest by one query on their ids), for the caps per person and per
+  address.
 
 Why it reads rows the way it does: this runs for every open case on every tick, and the
 generic path (a SQLAlchemy ``Result`` with type processors, dataclasses built by keyword)
@@ -47,6 +54,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
 from bot.domain.clock import ensure_utc
 from bot.domain.contacts import ContactPoint
+from bot.domain.messages import REFUSALS as MESSAGE_REFUSALS
 from bot.domain.messages import ChannelKind
 from bot.policy.history import SentRecord
 from bot.services.ports import CaseBundle
@@ -59,6 +67,7 @@ from storage.models import (
     PaymentRow,
     PromiseRow,
 )
+from storage.related import relate
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]
 CU = CustomerRow.__table__  # type: ignore[attr-defined]
@@ -72,6 +81,10 @@ CLOSED_STATUSES = (CaseStatus.CLOSED_PAID.value, CaseStatus.CLOSED_WRITTEN_OFF.v
 #: outbound statuses that mean "never sent" (the dispatcher's policy re-check said no)
 NOT_SENT_STATUSES = frozenset({"suppressed"})
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
+#: the send-time reason code of a message held back because its address opted out
+OPTED_OUT = "opted_out"
+#: failure reasons that are a refusal (no fallback to another channel, see the planner)
+REFUSALS = frozenset(r.value for r in MESSAGE_REFUSALS)
 DEFAULT_BATCH = 1000
 
 
@@ -84,21 +97,21 @@ _CASE_COLUMNS = (
     CA.c.status, CA.c.holds, CA.c.segment, CA.c.risk_band, CA.c.risk_band_override,
     CA.c.timezone, CA.c.timezone_candidates, CA.c.language, CA.c.country,
     CA.c.assigned_collector, CA.c.held_by, CA.c.payment_claim_until, CA.c.version,
-    CU.c.name, CA.c.breathing_space_until,
+    CU.c.name, CA.c.breathing_space_until, CA.c.time_barred, CA.c.limitation_date,
 )
 # in the order of ContactPoint's fields, after the case id
 _CONTACT_COLUMNS = (
     CA.c.id, CP.c.channel, CP.c.address, CP.c.consent, CP.c.consent_source,
     CP.c.opted_out_at, CP.c.opt_out_source, CP.c.invalid_at, CP.c.invalid_reason,
     CP.c.wrong_party_at, CP.c.preferred_start, CP.c.preferred_end, CP.c.forbidden_start,
-    CP.c.forbidden_end, CP.c.verified, CP.c.role, CP.c.id,
+    CP.c.forbidden_end, CP.c.verified, CP.c.role, CP.c.id, CP.c.shared,
 )
 _PROMISE_COLUMNS = (PR.c.case_id, PR.c.ref, PR.c.amount_minor, PR.c.due, PR.c.status,
                     PR.c.made_at, PR.c.paid_minor, PR.c.source_message_id, PR.c.id)
 _PAYMENT_COLUMNS = (PA.c.case_id, PA.c.reference, PA.c.amount_minor, PA.c.paid_at, PA.c.id)
 _MESSAGE_COLUMNS = (MS.c.case_id, MS.c.direction, MS.c.channel, MS.c.status, MS.c.step_id,
                     MS.c.campaign_id, MS.c.variant, MS.c.ref, MS.c.address, MS.c.created_at,
-                    MS.c.sent_at)
+                    MS.c.sent_at, MS.c.error_reason, MS.c.error_code)
 _ESCALATION_COLUMNS = (CD.c.case_id, CD.c.step_id, CD.c.campaign_id, CD.c.at)
 
 
@@ -122,6 +135,25 @@ def _children(cases: Callable[[Any], ColumnElement[bool]]) -> tuple[Select[Any],
             cases(CD.c.case_id), CD.c.allowed.is_(True), CD.c.channel.is_(None))),
     )
 
+
+#: the cases other than the batch's own holding one of the batch's addresses (the
+#: customer's other accounts included). Both lists go as one parameter each (a JSON text
+#: on SQLite, an array on PostgreSQL), so the statement text never changes: an IN list of
+#: every address would be a new statement per batch (thousands of parameters to expand
+#: and bind, and a prepared statement kept per distinct length).
+_HOLDERS_SQL = {
+    "sqlite": "SELECT cp.address, c.id, c.customer_id, c.account_id FROM contact_point cp "
+              "JOIN collection_case c ON c.customer_id = cp.customer_id "
+              "WHERE cp.address IN (SELECT value FROM json_each(?)) "
+              "AND c.id NOT IN (SELECT value FROM json_each(?))",
+    "postgresql": "SELECT cp.address, c.id, c.customer_id, c.account_id FROM contact_point cp "
+                  "JOIN collection_case c ON c.customer_id = cp.customer_id "
+                  "WHERE cp.address = ANY(%s) AND NOT c.id = ANY(%s)",
+}
+#: outbound messages of the given cases (the related cases' records)
+_RELATED_MESSAGES = select(MS.c.case_id, MS.c.channel, MS.c.status, MS.c.address,
+                           MS.c.created_at, MS.c.sent_at).where(
+    MS.c.case_id.in_(bindparam("ids", expanding=True)), MS.c.direction == "out")
 
 _NOT_CLOSED = CA.c.status.not_in(CLOSED_STATUSES)
 _OPEN_AFTER = _cases(CA.c.id > bindparam("last"), _NOT_CLOSED).limit(bindparam("n"))
@@ -174,6 +206,15 @@ class _Reader:
         self.cursor = cursor
         self.dialect = conn.dialect
         self.decode = _SQLITE if conn.dialect.name == "sqlite" else _NATIVE
+
+    def holders(self, addresses: list[str], own: list[int]) -> Iterable[Any]:
+        """The rows of :data:`_HOLDERS_SQL` for these addresses, other cases than ``own``."""
+        if self.dialect.name == "sqlite":
+            self.cursor.execute(_HOLDERS_SQL["sqlite"], (json.dumps(addresses),
+                                                          json.dumps(own)))
+        else:
+            self.cursor.execute(_HOLDERS_SQL["postgresql"], (addresses, own))
+        return self.cursor  # type: ignore[no-any-return]
 
     def rows(self, statement: Select[Any], params: Mapping[str, Any]) -> Iterable[Any]:
         """The rows (plain tuples) of ``statement`` with ``params``, to iterate once: each
@@ -244,10 +285,10 @@ _positional(Case, "account_id currency balance_minor due_date customer_name prod
                   "minimum_payment_minor status holds segment risk_band risk_band_override "
                   "timezone timezone_candidates language country assigned_collector held_by "
                   "days_past_due contacts promises payments payment_claim_until id customer_id "
-                  "breathing_space_until")
+                  "breathing_space_until time_barred limitation_date")
 _positional(ContactPoint, "channel address consent consent_source opted_out_at opt_out_source "
                           "invalid_at invalid_reason wrong_party_at preferred_start "
-                          "preferred_end forbidden_start forbidden_end verified role id")
+                          "preferred_end forbidden_start forbidden_end verified role id shared")
 _positional(Promise, "ref amount_minor due status made_at paid_minor source_message_id id")
 _positional(Payment, "reference amount_minor paid_at id")
 
@@ -258,13 +299,15 @@ def _bundles(rows: Iterable[Any], d: _Decoders) -> dict[int, CaseBundle]:
     out: dict[int, CaseBundle] = {}
     for (cid, account_id, customer_id, product, currency, balance, minimum, due_date, dpd,
          status, holds, segment, risk_band, risk_override, timezone, zones, language,
-         country, collector, held_by, claim_until, version, name, respite_until) in rows:
+         country, collector, held_by, claim_until, version, name, respite_until, barred,
+         limitation) in rows:
         out[cid] = CaseBundle(Case(
             account_id, currency, balance, day(due_date), name, product, minimum,
             _CASE_STATUS[status], _holds(holds), segment, risk_band, risk_override, timezone,
             _zones(zones), language, country, collector, held_by, dpd, [], [], [],
             None if claim_until is None else day(claim_until), cid, customer_id,
             None if respite_until is None else day(respite_until),
+            bool(barred), None if limitation is None else day(limitation),
         ), version)
     return out
 
@@ -273,7 +316,7 @@ def _add_contacts(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decod
     utc, clock = d.utc, d.time
     for (case_id, channel, address, consent, consent_source, opted_out_at, opt_out_source,
          invalid_at, invalid_reason, wrong_party_at, preferred_start, preferred_end,
-         forbidden_start, forbidden_end, verified, role, cp_id) in rows:
+         forbidden_start, forbidden_end, verified, role, cp_id, shared) in rows:
         bundle = bundles.get(case_id)
         if bundle is None:
             continue
@@ -286,7 +329,7 @@ def _add_contacts(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decod
             None if preferred_end is None else clock(preferred_end),
             None if forbidden_start is None else clock(forbidden_start),
             None if forbidden_end is None else clock(forbidden_end),
-            bool(verified), role, cp_id))
+            bool(verified), role, cp_id, bool(shared)))
 
 
 def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Select[Any]],
@@ -313,22 +356,81 @@ def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Se
     if not with_messages:
         return
     for (case_id, direction, channel, status, step_id, campaign_id, variant, ref, address,
-         created_at, sent_at) in reader.rows(messages, params):
+         created_at, sent_at, error_reason, error_code) in reader.rows(messages, params):
         bundle = bundles.get(case_id)
         if bundle is None:
             continue
         if direction == "in":
             bundle.inbound.append(d.utc(created_at))
-        elif status not in NOT_SENT_STATUSES:
+        elif status in NOT_SENT_STATUSES:
+            if error_code and OPTED_OUT in error_code:
+                # held back because the address opted out after it was planned: a refusal
+                # of the step there (never sent, so it counts for nothing else)
+                bundle.history.append(SentRecord(
+                    _CHANNEL[channel], d.utc(created_at), step_id=step_id,
+                    campaign_id=campaign_id, variant=variant, ref=ref, address=address,
+                    failed=True, refused=True))
+        else:
+            failed = status in FAILED_STATUSES
             bundle.history.append(SentRecord(
                 _CHANNEL[channel], d.utc(sent_at or created_at), step_id=step_id,
                 campaign_id=campaign_id, variant=variant, ref=ref, address=address,
-                failed=status in FAILED_STATUSES))
+                failed=failed, refused=failed and error_reason in REFUSALS))
     for case_id, step_id, campaign_id, at in reader.rows(escalations, params):
         bundle = bundles.get(case_id)
         if bundle is not None:
             bundle.history.append(SentRecord(None, d.utc(at), step_id=step_id,
                                              campaign_id=campaign_id))
+
+
+def _fill_related(reader: _Reader, bundles: dict[int, CaseBundle]) -> None:
+    """Find the cases related to each bundle (by its addresses) and their records: those
+    of the batch from the batch itself, the others with one query that returns only them
+    (almost always nothing)."""
+    by_address: dict[str, list[int]] = {}
+    for cid, bundle in bundles.items():
+        for cp in bundle.case.contacts:
+            by_address.setdefault(cp.address, []).append(cid)
+    if not by_address:
+        return
+    # bundle id -> other case id -> [customer, account, shared addresses]
+    found: dict[int, dict[int, list[Any]]] = {}
+
+    def link(cid: int, case_id: int, customer_id: Any, account: str, address: str) -> None:
+        entry = found.setdefault(cid, {}).get(case_id)
+        if entry is None:
+            found[cid][case_id] = [customer_id, account, {address}]
+        else:
+            entry[2].add(address)
+
+    for address, holders in by_address.items():
+        if len(holders) > 1:
+            for cid in holders:
+                for other in holders:
+                    if other != cid:
+                        case = bundles[other].case
+                        link(cid, other, case.customer_id, case.account_id, address)
+    for address, case_id, customer_id, account in reader.holders(list(by_address),
+                                                                 list(bundles)):
+        for cid in by_address.get(address, ()):
+            link(cid, case_id, customer_id, account, address)
+    if not found:
+        return
+    outside = sorted({i for others in found.values() for i in others} - bundles.keys())
+    records: dict[int, list[SentRecord]] = {i: bundles[i].history for i in
+                                            {i for o in found.values() for i in o}
+                                            if i in bundles}
+    d = reader.decode
+    for start in range(0, len(outside), DEFAULT_BATCH):
+        for case_id, channel, status, address, created_at, sent_at in reader.rows(
+                _RELATED_MESSAGES, {"ids": outside[start:start + DEFAULT_BATCH]}):
+            if status in NOT_SENT_STATUSES:
+                continue
+            records.setdefault(case_id, []).append(SentRecord(
+                _CHANNEL[channel], d.utc(sent_at or created_at), address=address,
+                failed=status in FAILED_STATUSES))
+    for cid, others in found.items():
+        relate(bundles[cid], others, records)
 
 
 def _read_range(conn: Connection, cases: Select[Any],
@@ -341,6 +443,7 @@ def _read_range(conn: Connection, cases: Select[Any],
             return []
         lo, hi = next(iter(bundles)), next(reversed(bundles))  # ids ascend
         _fill(reader, bundles, _CHILDREN_BETWEEN, {"lo": lo, "hi": hi}, with_messages=True)
+        _fill_related(reader, bundles)
     return list(bundles.values())
 
 
@@ -414,5 +517,7 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
             bundles = _bundles(reader.rows(_CASES_IN, params), reader.decode)
             if bundles:
                 _fill(reader, bundles, _CHILDREN_IN, params, with_messages=with_messages)
+                if with_messages:
+                    _fill_related(reader, bundles)
             out.update(bundles)
     return out

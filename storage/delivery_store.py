@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Engine
 
@@ -26,13 +26,16 @@ from bot.domain.messages import ChannelKind
 from bot.domain.outbox import SENT_STATUSES, OutboxStatus
 from bot.policy.decision import Purpose
 from bot.policy.history import SentRecord
-from bot.services.ports import DecisionRecord, DeliveryUpdate, StoredMessage
+from bot.services.ports import DecisionRecord, DeliveryUpdate, RelatedSend, StoredMessage
 from storage.case_stream import load_cases_by_id
 from storage.message_log import delivery_values, select_messages, stored_message
-from storage.models import ContactDecisionRow, MessageRow
+from storage.models import CaseRow, ContactDecisionRow, ContactPointRow, MessageRow
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
+CA = CaseRow.__table__  # type: ignore[attr-defined]
+CP = ContactPointRow.__table__  # type: ignore[attr-defined]
+_SENDING = OutboxStatus.SENDING.value
 #: what counts against the frequency caps
 CAPPED_PURPOSES = (Purpose.DUNNING.value, Purpose.PROMISE_REMINDER.value)
 _SENT = [s.value for s in SENT_STATUSES]
@@ -88,14 +91,63 @@ class SqlDeliveryStore:
         with self.engine.connect() as conn:
             for i in range(0, len(ids), _IN_CHUNK):
                 rows = conn.execute(
-                    select(M.c.case_id, M.c.channel, M.c.sent_at, M.c.step_id, M.c.id)
+                    select(M.c.case_id, M.c.channel, M.c.sent_at, M.c.step_id, M.c.id,
+                           M.c.address)
                     .where(M.c.case_id.in_(ids[i:i + _IN_CHUNK]), M.c.direction == "out",
                            M.c.status.in_(_SENT), M.c.purpose.in_(CAPPED_PURPOSES),
                            M.c.sent_at >= since))
-                for case_id, ch, at, step, rid in rows:
+                for case_id, ch, at, step, rid, address in rows:
                     if at is not None:
-                        out[case_id].append(
-                            (rid, SentRecord(ChannelKind(ch), ensure_utc(at), step)))
+                        out[case_id].append((rid, SentRecord(
+                            ChannelKind(ch), ensure_utc(at), step, address=address)))
+        return out
+
+    def related_histories(self, targets: Sequence[tuple[int, str]], since: datetime
+                          ) -> dict[tuple[int, str], list[RelatedSend]]:
+        """Who else holds each address (indexed ``contact_point.address``), then their
+        cases' capped messages since ``since`` or in flight (indexed by case)."""
+        out: dict[tuple[int, str], list[RelatedSend]] = defaultdict(list)
+        addresses = sorted({a for _, a in targets})
+        if not addresses:
+            return out
+        holders: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+        customer_of: dict[int, int] = {}
+        messages: dict[int, list[tuple[int, str, datetime, str, str]]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for i in range(0, len(addresses), _IN_CHUNK):
+                for address, case_id, customer_id, account in conn.execute(
+                        select(CP.c.address, CA.c.id, CA.c.customer_id, CA.c.account_id)
+                        .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
+                        .where(CP.c.address.in_(addresses[i:i + _IN_CHUNK]))):
+                    holders[address].append((case_id, customer_id, account))
+                    customer_of[case_id] = customer_id
+            wanted = {c for case_id, a in targets for c, _, _ in holders.get(a, ())
+                      if c != case_id}
+            ids = sorted(wanted)
+            for i in range(0, len(ids), _IN_CHUNK):
+                for rid, case_id, channel, sent_at, created_at, status, address in conn.execute(
+                        select(M.c.id, M.c.case_id, M.c.channel, M.c.sent_at, M.c.created_at,
+                               M.c.status, M.c.address)
+                        .where(M.c.case_id.in_(ids[i:i + _IN_CHUNK]), M.c.direction == "out",
+                               M.c.purpose.in_(CAPPED_PURPOSES),
+                               or_(and_(M.c.status.in_(_SENT), M.c.sent_at >= since),
+                                   M.c.status == _SENDING))):
+                    at = sent_at if status != _SENDING else created_at
+                    if at is not None:
+                        messages[case_id].append((rid, channel, ensure_utc(at), status,
+                                                  address))
+        for case_id, address in targets:
+            mine = customer_of.get(case_id)
+            for other_id, customer_id, account in holders.get(address, ()):
+                if other_id == case_id:
+                    continue
+                other = customer_id != mine
+                for rid, channel, at, status, to in messages.get(other_id, ()):
+                    if other and to != address:
+                        continue
+                    out[(case_id, address)].append(RelatedSend(rid, SentRecord(
+                        ChannelKind(channel), at, address=to, account=account,
+                        other_customer=other), status == _SENDING))
         return out
 
     def record(self, updates: Sequence[DeliveryUpdate],

@@ -61,6 +61,8 @@ class ContactPointRow(SQLModel, table=True):
     forbidden_start: time | None = None
     forbidden_end: time | None = None
     verified: bool = False
+    # others read it too (another customer's as well, a relative answered): limited only
+    shared: bool = False
     created_at: datetime = _dt()
 
 
@@ -90,6 +92,8 @@ class CaseRow(SQLModel, table=True):
     payment_claim_until: date | None = None
     breathing_space_until: date | None = None  # a breathing space hold's last day
     anonymised_at: datetime | None = _dt(default=None)  # retention purge (duebot retention)
+    time_barred: bool = False  # imported: past the limitation period
+    limitation_date: date | None = None  # imported: time-barred from this day on
     version: int = 1
     created_at: datetime = _dt()
     updated_at: datetime = _dt()

@@ -60,6 +60,9 @@ class EventKind(StrEnum):
     PROMISE_BROKEN = "promise_broken"
     NO_RESPONSE = "no_response"
     INSTALMENT_DUE = "instalment_due"
+    #: the Reg F validation notice, right after the first message (profiles that
+    #: require one: ``JurisdictionProfile.validation_notice_days``)
+    VALIDATION_NOTICE = "validation_notice"
 
     @property
     def purpose(self) -> Purpose:
@@ -96,6 +99,10 @@ class Trigger(_Model):
             raise _invalid(
                 [(("after_days",), f"{self.event} always fires the day before the due date; "
                                    "remove 'after_days'")], "Trigger")
+        if self.event is EventKind.VALIDATION_NOTICE and self.after_days:
+            raise _invalid(
+                [(("after_days",), "validation_notice goes as soon as the first message has "
+                                   "gone; remove 'after_days'")], "Trigger")
         return self
 
     @property
@@ -348,6 +355,10 @@ class Campaign(_Model):
     enabled: bool = True
     assign: Assignment = Field(default_factory=Assignment)
     event_catch_up_days: StrictInt = Field(default=3, ge=0, le=30)
+    #: after a provider refused a step's message for good (an opt-out such as Twilio
+    #: 21610, a block), send that step on its next channel; off by default: the customer
+    #: has just told us to stop, and the next step still comes
+    fallback_after_refusal: bool = False
     steps: list[Step] = Field(min_length=1)
 
     @field_validator("profile")

@@ -27,11 +27,23 @@ Event steps stay due for ``event_catch_up_days`` after their day. Among steps sh
 trigger the first whose conditions match (file order) is used; when none matches a
 ``condition_not_met`` denial is given on the trigger's own day only.
 
+0. **Validation notice** (profiles with ``validation_notice_days``, US Reg F 1006.34) —
+   once the first campaign message has gone, until a ``validation_notice`` step has
+   been sent; it comes before everything else. When it has not gone within
+   ``validation_notice_days`` of the first message, dunning stops
+   (``validation_notice_missing``). Until its validation period ends nothing may
+   overshadow it: legal review and steps whose template is one of the profile's
+   ``validation_quiet_templates`` wait (``validation_period``).
+
 For a message: the variant is chosen by :func:`bot.campaigns.variants.choose_variant`, then
 each channel in the step's preference order and each of the case's contact points on it
 are tried with :func:`bot.policy.engine.check_contact`; the first allowed wins. A channel
 whose delivery already failed permanently for this step (``SentRecord.failed``) is
-skipped. When none is allowed the denial collects every reason plus ``no_channel``.
+skipped. When the provider *refused* the step's message (``SentRecord.refused``: an
+opt-out such as Twilio 21610, a block) the step goes nowhere else (``no_fallback``)
+unless the campaign sets ``fallback_after_refusal``. When none is allowed the denial
+collects every reason plus ``no_channel``. Caps count per person and per address
+(``related`` records). A time-barred debt never goes to legal review (``time_barred``).
 Closed cases and disabled campaigns plan nothing.
 """
 
@@ -56,6 +68,7 @@ from bot.policy.engine import case_zone, contact_reasons
 from bot.policy.hard_stops import check_case
 from bot.policy.history import HistoryItem, SentRecord, normalise
 from bot.policy.profiles import JurisdictionProfile, get_profile
+from bot.policy.validation import validation_period_end
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -134,6 +147,7 @@ class _Ctx:
     today: date
     risk: RiskBand
     dpd: int  # days past due today (0 once cured)
+    related: Sequence[SentRecord] = ()  # other accounts' records (caps per person/address)
 
     def local(self, t: datetime) -> date:
         return t.astimezone(self.zone).date()
@@ -163,13 +177,16 @@ def plan_case(
     now: datetime,
     *,
     inbound: Iterable[datetime] = (),
+    related: Sequence[SentRecord] = (),
 ) -> list[Decision]:
     """Decide what to do for ``case`` at ``now`` (aware).
 
-    ``history``: what was sent to this customer (``SentRecord``s, with step ids; queued
-    messages included). ``inbound``: when the customer wrote to us (for no_response and
-    the risk score). ``profile`` defaults to the campaign's. Raises ``RiskBandError``
-    when the case's imported risk band override is not low/medium/high.
+    ``history``: what was sent about this case (``SentRecord``s, with step ids; queued
+    messages included). ``related``: what went to the customer's other accounts and to
+    other customers at this case's addresses (counted by the caps only). ``inbound``:
+    when the customer wrote to us (for no_response and the risk score). ``profile``
+    defaults to the campaign's. Raises ``RiskBandError`` when the case's imported risk
+    band override is not low/medium/high.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("plan_case needs a timezone-aware time")
@@ -183,10 +200,11 @@ def plan_case(
     risk = assess_band(case, today, now, inbound_utc, days_past_due=dpd)
     records = [r for r in normalise(history) if r.sent_at <= now] if history else []
     ctx = _Ctx(case, campaign, profile or get_profile(campaign.profile), records,
-               inbound_utc, now, zone, today, risk, dpd)
+               inbound_utc, now, zone, today, risk, dpd,
+               [r for r in related if r.sent_at <= now] if related else ())
 
-    due = [d for d in (_reminder_due(ctx), _broken_due(ctx), _dpd_due(ctx),
-                       _no_response_due(ctx)) if d is not None]
+    due = [d for d in (_validation_due(ctx), _reminder_due(ctx), _broken_due(ctx),
+                       _dpd_due(ctx), _no_response_due(ctx)) if d is not None]
     decisions: list[Decision] = []
     chosen = False
     for item in due:
@@ -205,6 +223,74 @@ def plan_case(
 
 
 # ---------------------------------------------------------------- what is due
+
+VALIDATION_REF = "validation"
+
+
+def _validation_ids(ctx: _Ctx) -> frozenset[str]:
+    return frozenset(s.id for s in _steps(ctx.campaign).events.get(
+        EventKind.VALIDATION_NOTICE, ()))
+
+
+def validation_state(records: Sequence[SentRecord], validation_steps: frozenset[str]
+                     ) -> tuple[datetime | None, datetime | None]:
+    """(when the first campaign message went, when the validation notice went), from a
+    case's records; None when it has not."""
+    first = notice = None
+    for r in records:
+        if not r.is_message or r.failed or r.step_id is None:
+            continue
+        if first is None or r.sent_at < first:
+            first = r.sent_at
+        if r.step_id in validation_steps and (notice is None or r.sent_at < notice):
+            notice = r.sent_at
+    return first, notice
+
+
+def _validation(ctx: _Ctx) -> tuple[datetime | None, datetime | None]:
+    if ctx.profile.validation_notice_days is None or not ctx.records:
+        return None, None
+    return validation_state(ctx.records, _validation_ids(ctx))
+
+
+def _validation_due(ctx: _Ctx) -> _Due | None:
+    if ctx.profile.validation_notice_days is None or not ctx.records:
+        return None
+    steps = _steps(ctx.campaign).events.get(EventKind.VALIDATION_NOTICE, ())
+    if not steps:
+        return None
+    first, notice = _validation(ctx)
+    if first is None or notice is not None:
+        return None
+    return _Due(steps, Purpose.DUNNING, VALIDATION_REF, True, _EPOCH)
+
+
+def _validation_reasons(ctx: _Ctx, step: Step) -> tuple[list[Reason], datetime | None]:
+    """Why a step may not go because of the validation notice: missing past its days, or
+    a step that would overshadow it inside its validation period (with when it ends)."""
+    days = ctx.profile.validation_notice_days
+    if days is None or not ctx.records or step.trigger.event is EventKind.VALIDATION_NOTICE:
+        return [], None
+    first, notice = _validation(ctx)
+    if first is None:
+        return [], None
+    if notice is None:
+        since = ctx.local(first)
+        if (ctx.today - since).days >= days:
+            return [Reason(ReasonCode.VALIDATION_NOTICE_MISSING,
+                           f"first message on {since.isoformat()}; the validation notice "
+                           f"was due within {days} days ({ctx.profile.name})")], None
+        return [], None
+    end = validation_period_end(ctx.local(notice), ctx.profile, ctx.case.country)
+    quiet = step.action is Action.LEGAL_REVIEW or (
+        step.template is not None and step.template in ctx.profile.validation_quiet_templates
+    ) or any(v.template in ctx.profile.validation_quiet_templates for v in step.variants)
+    if ctx.today <= end and quiet:
+        return [Reason(ReasonCode.VALIDATION_PERIOD,
+                       f"the validation period runs until {end.isoformat()}; "
+                       f"{'legal review' if step.action is Action.LEGAL_REVIEW else 'this step'}"
+                       f" would overshadow the notice")], ctx.start_of(end + timedelta(days=1))
+    return [], None
 
 
 def _is_instalment(case: Case, promise: Promise) -> bool:
@@ -364,17 +450,35 @@ def _superseded(ctx: _Ctx, due: _Due, step: Step) -> Decision:
 
 def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
     base = _base(ctx, due, step)
+    held, until = _validation_reasons(ctx, step)
     if step.action is Action.LEGAL_REVIEW:
-        stops = check_case(ctx.case, Purpose.DUNNING, ctx.today)
-        return Decision(allowed=not stops, reasons=tuple(stops), **base)
+        stops = check_case(ctx.case, Purpose.DUNNING, ctx.today) + held
+        if ctx.case.is_time_barred(ctx.today):
+            stops.append(Reason(ReasonCode.TIME_BARRED,
+                                "the debt is past its limitation period: no legal action"))
+        return Decision(allowed=not stops, reasons=tuple(stops),
+                        not_before=until if stops == held else None, **base)
 
     stops = check_case(ctx.case, due.purpose, ctx.today)
+    if step.trigger.event is EventKind.VALIDATION_NOTICE:
+        # it states the consumer's rights and asks for nothing: a promise does not wait it
+        stops = [r for r in stops if r.code is not ReasonCode.PENDING_PROMISE]
+    elif due.purpose is Purpose.DUNNING:
+        stops += held
     if stops:
-        return Decision(allowed=False, reasons=tuple(stops), **base)
+        return Decision(allowed=False, reasons=tuple(stops),
+                        not_before=until if stops == held else None, **base)
 
     variant = next((v for v in step.variants if v.id == base["variant"]), None)
     channels = step.channels_for(variant)
     failed = [r for r in ctx.step_records([step], due.since, due.ref) if r.failed]
+    refused = [r for r in failed if r.refused]
+    if refused and not ctx.campaign.fallback_after_refusal:
+        where = ", ".join(dict.fromkeys(str(r.channel) for r in refused))
+        return Decision(allowed=False, reasons=(Reason(
+            ReasonCode.NO_FALLBACK,
+            f"step {step.id} was refused on {where} (opt-out or block): not sent on another "
+            "channel (the campaign does not set fallback_after_refusal)"),), **base)
     reasons: list[Reason] = []
     not_before: list[datetime] = []
     for channel in channels:
@@ -390,7 +494,7 @@ def _decide(ctx: _Ctx, due: _Due, step: Step) -> Decision:
                 continue
             # the case's hard stops for this purpose were checked above (none)
             found, when = contact_reasons(ctx.case, cp, ctx.profile, ctx.records, ctx.now,
-                                          due.purpose, ())
+                                          due.purpose, (), related=ctx.related)
             if not found:
                 if failed:  # a fallback is a new message, not a duplicate of the failed one
                     base["idempotency_key"] = idempotency_key(

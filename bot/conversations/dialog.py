@@ -83,6 +83,7 @@ class CaseFacts:
     verify_method: str = "dob"
     day_first: bool = False  # 05/06/1980 is 5 June (outside the US)
     timezone: str = "UTC"  # the customer's zone: "call me at 3pm" is their 3pm
+    medium: str = ""  # the medium the reply came on, as opt-out scopes name it: sms...
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,21 @@ class PlaceHold:
 
 @dataclass(frozen=True)
 class OptOutContact:
-    pass
+    """Stop what the reply asked to stop (``Reply.opt_out_scope``; empty: this address)."""
+
+    scope: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class MarkWrongParty:
     pass
+
+
+@dataclass(frozen=True)
+class MarkShared:
+    """Someone else reads this address too (a relative answered for the customer)."""
+
+    reason: str = "a relative answered for the customer"
 
 
 @dataclass(frozen=True)
@@ -150,7 +160,7 @@ _RAISED_KIND = {"hardship": WorkItemKind.HARDSHIP, "refuse": WorkItemKind.REFUSA
                 "callback": WorkItemKind.CALLBACK, "promise_to_pay": WorkItemKind.PROMISE_TO_PAY}
 
 Command = (MakePromise | ClaimPayment | OpenDispute | PlaceLegalHold | PlaceHold
-           | OptOutContact | MarkWrongParty | MarkVerified | QueueForHuman)
+           | OptOutContact | MarkWrongParty | MarkShared | MarkVerified | QueueForHuman)
 
 
 @dataclass(frozen=True)
@@ -390,6 +400,19 @@ def reports_death(reply: Reply) -> bool:
     return reply.deceased or (
         (reply.intent is Intent.WRONG_PARTY or reply.needs_human)
         and _BEREAVEMENT.search(reply.text) is not None)
+#: someone answering for the customer as family ("this is his wife", "我是他妈妈"): the
+#: address is the customer's, others read it too (shared), it is not a wrong number
+_RELATIVE = re.compile(
+    r"\b(?:this\s+is|i\s*'?\s*a?m|im|i\s+am)\s+(?:his|her|their)\s+(?:wife|husband|partner|"
+    r"mother|mom|mum|father|dad|son|daughter|sister|brother|grandmother|grandfather|"
+    r"grandma|grandpa|girlfriend|boyfriend|fianc[eé]e?|aunt|uncle|niece|nephew|cousin)\b"
+    r"|我是(?:他|她)(?:的)?(?:老婆|妻子|爱人|老公|丈夫|妈妈|母亲|爸爸|父亲|儿子|女儿|姐姐|妹妹|"
+    r"哥哥|弟弟|奶奶|爷爷|外婆|外公|家人|亲戚)", re.I)
+
+
+def relative_answering(text: str) -> bool:
+    """Whether the writer speaks for the customer as a relative (not a stranger)."""
+    return bool(_RELATIVE.search(unicodedata.normalize("NFKC", text)))
 
 
 def legal_kind(text: str) -> str:
@@ -423,10 +446,18 @@ def decide(reply: Reply, conv: Conversation, facts: CaseFacts, limits: Limits,
         return turn
 
     if reply.opt_out:
-        # honoured whatever else the reply says; one confirmation, nothing else sent
+        # honoured whatever else the reply says, with exactly its scope (this address,
+        # the media it names, or all contact); one confirmation, nothing else sent
+        # someone who is not the customer speaks for this address only
+        scope = ("this",) if reply.intent is Intent.WRONG_PARTY or not reply.opt_out_scope \
+            else reply.opt_out_scope
+        only_here = set(scope) <= {"this", facts.medium}
+        if not (facts.contact_opted_out and only_here):
+            turn.commands.append(OptOutContact(scope))
         if not facts.contact_opted_out:
-            turn.commands.append(OptOutContact())
-            turn.replies.append(ReplySpec("opt_out_confirmed", confirmation=True))
+            turn.replies.append(ReplySpec(
+                "opt_out_confirmed" if only_here else "opt_out_scope_confirmed",
+                confirmation=True))
         _act_silently(reply, facts, turn)
         turn.conversation = Conversation(verify_failures=conv.verify_failures)
         turn.note = f"opt_out:{reply.intent}"
@@ -582,7 +613,8 @@ def _act_silently(reply: Reply, facts: CaseFacts, turn: Turn) -> None:
         turn.commands.append(PlaceLegalHold(legal_kind(reply.text)))
         turn.commands.append(QueueForHuman(WorkItemKind.LEGAL, "legal matter raised"))
     elif intent is Intent.WRONG_PARTY:
-        turn.commands.append(MarkWrongParty())
+        turn.commands.append(MarkShared() if relative_answering(reply.text)
+                             else MarkWrongParty())
     elif intent is Intent.DISPUTE:
         turn.commands.append(OpenDispute("customer disputes the debt"))
         turn.commands.append(QueueForHuman(WorkItemKind.DISPUTE, "dispute raised"))
@@ -660,6 +692,14 @@ def _by_intent(reply: Reply, facts: CaseFacts, limits: Limits, now: datetime, tu
         turn.commands.append(QueueForHuman(WorkItemKind.LEGAL, "legal matter raised"))
         turn.replies.append(ReplySpec("legal_ack", confirmation=True))
         turn.conversation = base_conv
+    elif intent is Intent.WRONG_PARTY and relative_answering(reply.text):
+        # the customer's own address, read by family too: no more detail there, ever
+        turn.commands.append(MarkShared())
+        turn.commands.append(QueueForHuman(WorkItemKind.OTHER,
+                                           "a relative answered for the customer"))
+        turn.replies.append(ReplySpec("handoff_ack"))
+        turn.conversation = base_conv
+        turn.note = "relative_answered"
     elif intent is Intent.WRONG_PARTY:
         turn.commands.append(MarkWrongParty())
         turn.replies.append(ReplySpec("wrong_party_reply", confirmation=True))

@@ -28,6 +28,7 @@ LIMITED_VARIABLES = frozenset({
 VERIFIED_ONLY_VARIABLES = frozenset({
     "account_id", "balance_minor", "currency", "due_date", "minimum_payment_minor",
     "promise_amount_minor", "plan_options", "days_past_due", "mini_miranda",
+    "itemization_date", "itemization_amount_minor", "payments_since_minor", "validation_end",
 })
 VERIFIED_VARIABLES = LIMITED_VARIABLES | VERIFIED_ONLY_VARIABLES
 

@@ -58,6 +58,12 @@ class RenderContext:
     promise_amount_minor: int | None = None
     promise_date: date | None = None
     plan_options: tuple[PlanOption, ...] = field(default_factory=tuple)
+    # the validation notice's itemisation (Reg F 1006.34(c)(2)): the amount on the
+    # itemisation date (the due date), payments since, and the validation period's end
+    itemization_date: date | None = None
+    itemization_amount_minor: int | None = None
+    payments_since_minor: int | None = None
+    validation_end: date | None = None
 
     @classmethod
     def from_case(
@@ -69,11 +75,16 @@ class RenderContext:
         deep_link: str | None = None,
         plan_options: Iterable[PlanOption] = (),
         verify_attempts_left: int | None = None,
+        validation_end: date | None = None,
     ) -> RenderContext:
         """Build the context for one case, as ``brand`` presents it; the next pending
-        promise fills the promise."""
+        promise fills the promise. The itemisation runs from the due date: what was owed
+        then is the balance plus the payments made since (duebot adds no interest or
+        fees)."""
         pending = case.pending_promises()
         promise = pending[0] if pending else None
+        paid_since = sum(p.amount_minor for p in case.payments
+                         if p.paid_at.date() >= case.due_date)
         return cls(
             brand_name=brand.brand_name,
             pay_url=brand.pay_url,
@@ -95,6 +106,10 @@ class RenderContext:
             promise_amount_minor=promise.amount_minor if promise else None,
             promise_date=promise.due if promise else None,
             plan_options=tuple(plan_options),
+            itemization_date=case.due_date,
+            itemization_amount_minor=case.balance_minor + paid_since,
+            payments_since_minor=paid_since,
+            validation_end=validation_end,
         )
 
     def variables(self, disclosure: Disclosure) -> dict[str, Any]:

@@ -56,7 +56,8 @@ CODES = (
 
 #: the only templates that may carry no opt-out instruction (``opt_out_exempt``): system
 #: texts confirming what the customer just asked for, where "reply STOP" makes no sense
-OPT_OUT_EXEMPT_TEMPLATES = frozenset({"opt_out_confirmed", "bereavement_ack"})
+OPT_OUT_EXEMPT_TEMPLATES = frozenset({"opt_out_confirmed", "opt_out_scope_confirmed",
+                                      "bereavement_ack"})
 
 
 class LintProfile(RenderProfile, Protocol):
@@ -152,6 +153,8 @@ def sample_contexts(
             currency=currency, balance_minor=balance, due_date=date(2025, 3, 14),
             minimum_payment_minor=minimum, days_past_due=37, promise_amount_minor=promise,
             promise_date=date(2025, 3, 28), plan_options=plans if full else (),
+            itemization_date=date(2025, 3, 14), itemization_amount_minor=balance + 1500,
+            payments_since_minor=1500, validation_end=date(2025, 4, 21),
         )
 
     return {

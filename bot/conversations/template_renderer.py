@@ -87,11 +87,24 @@ class TemplateRenderer:
     holds the new spec. Limited renders are cached too (see :meth:`render`).
     """
 
-    def __init__(self, store: TemplateStore, profile: RenderProfile) -> None:
+    def __init__(self, store: TemplateStore, profile: RenderProfile,
+                 cache: RenderCache | None = None) -> None:
         self.store = store
         self.profile = profile
         #: its caches (see :mod:`bot.conversations.render_cache`)
-        self.cache = RenderCache()
+        self.cache = cache or RenderCache()
+        self._siblings: dict[int, TemplateRenderer] = {id(profile): self}
+
+    def for_profile(self, profile: RenderProfile) -> TemplateRenderer:
+        """This renderer for another jurisdiction profile (a campaign's): the same store
+        and caches (a limited render's key holds the opt-out text it printed; verified
+        renders, which print the mini-Miranda, are never kept)."""
+        hit = self._siblings.get(id(profile))
+        if hit is None or hit.profile is not profile:
+            hit = TemplateRenderer(self.store, profile, self.cache)
+            hit._siblings = self._siblings
+            self._siblings[id(profile)] = hit
+        return hit
 
     def render(self, template_id: str, lang: str, channel: ChannelKind | str,
                ctx: RenderContext, *, level: Disclosure | str | None = None) -> Rendered:

@@ -7,6 +7,7 @@ Impossible moves raise :class:`TransitionError` with a message a collector can r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -78,6 +79,9 @@ PROTECTIVE_HOLDS = frozenset({Hold.CEASE, Hold.ATTORNEY, Hold.BANKRUPTCY, Hold.V
                               Hold.DECEASED, Hold.COMPLAINT, Hold.BREATHING_SPACE})
 #: the pseudo-collector holding a case after a complaint, until a person looks at it
 LEGAL_QUEUE = "legal-review"
+#: the media an opt-out request may name (``Reply.opt_out_scope``) and their channels
+_MEDIA = {"sms": ChannelKind.SMS, "email": ChannelKind.EMAIL, "chat": ChannelKind.TELEGRAM,
+          "telegram": ChannelKind.TELEGRAM}
 
 
 class PromiseStatus(StrEnum):
@@ -154,6 +158,10 @@ class Case:
     id: int | None = None
     customer_id: int | None = None
     breathing_space_until: date | None = None  # the moratorium's last day (inclusive)
+    #: the debt is past its limitation period (imported flag), or will be from
+    #: ``limitation_date`` on: no suit, no threat of one (see :meth:`is_time_barred`)
+    time_barred: bool = False
+    limitation_date: date | None = None
     events: list[ev.Event] = field(default_factory=list, repr=False)
 
     # ---------------------------------------------------------------- queries
@@ -164,6 +172,12 @@ class Case:
     @property
     def timezone_ambiguous(self) -> bool:
         return len(self.timezone_candidates) > 1
+
+    def is_time_barred(self, today: date) -> bool:
+        """Whether the debt is time-barred on ``today`` (local): flagged so, or its
+        limitation date reached."""
+        return self.time_barred or (self.limitation_date is not None
+                                    and today >= self.limitation_date)
 
     def pending_promises(self) -> list[Promise]:
         return sorted(
@@ -455,6 +469,56 @@ class Case:
         if self.contacts and all(c.opted_out_at is not None for c in self.contacts) \
                 and not self.closed:
             self.place_hold(Hold.OPTED_OUT, at, actor, "every contact point opted out")
+        return True
+
+    def opt_out_scope(self, scope: Iterable[str], channel: ChannelKind, address: str,
+                      at: datetime, source: str, actor: str = "customer") -> list[ContactPoint]:
+        """Apply an opt-out request with exactly its scope (the reply parser's
+        ``opt_out_scope``); returns the contact points it newly suppressed.
+
+        ``this`` (or no scope): the contact point the request came from (``channel``,
+        ``address``). A medium (``sms``, ``email``, ``chat``/``telegram``): every contact
+        point of the customer on it, wherever the request came from. ``all``: every
+        contact point, and a cease hold (the customer asked us to stop all contact).
+        ``calls``: duebot does not call, so nothing here to suppress.
+        """
+        wanted = set(scope) or {"this"}
+        changed: list[ContactPoint] = []
+
+        def stop(cp: ContactPoint) -> None:
+            if cp.opted_out_at is None and self.opt_out(cp.channel, cp.address, at, source,
+                                                          actor):
+                changed.append(cp)
+
+        if "all" in wanted:
+            for cp in list(self.contacts):
+                stop(cp)
+            if not self.closed:
+                self.place_hold(Hold.CEASE, at, actor, f"asked to stop all contact ({source})")
+            return changed
+        media = {_MEDIA[m] for m in wanted if m in _MEDIA}
+        for cp in list(self.contacts):
+            if cp.channel in media:
+                stop(cp)
+        if "this" in wanted:
+            here = self.contact(channel, address)
+            if here is not None:
+                stop(here)
+        return changed
+
+    def mark_shared(self, channel: ChannelKind, address: str, at: datetime, reason: str,
+                    actor: str = "system") -> bool:
+        """Record that others read this address too (limited content only from now on);
+        False when it was already marked."""
+        cp = self.contact(channel, address)
+        if cp is None:
+            raise TransitionError(f"case {self.account_id} has no such {channel} contact point")
+        if cp.shared:
+            return False
+        cp.shared = True
+        cp.verified = False  # a verification there proved nothing about who reads it
+        self._record(ev.ContactPointShared(self.account_id, at, actor, channel.value,
+                                           cp.masked, reason))
         return True
 
     def opt_in(self, channel: ChannelKind, address: str, at: datetime, source: str,

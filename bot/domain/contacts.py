@@ -58,6 +58,9 @@ class ContactPoint:
     verified: bool = False  # right party confirmed on this contact point (chat/email)
     role: str = "customer"  # customer | third_party | emergency: only "customer" is messaged
     id: int | None = None
+    #: others read this address too (it is another customer's as well, or a relative
+    #: answered here): limited content only, never a verified disclosure
+    shared: bool = False
 
     @property
     def masked(self) -> str:

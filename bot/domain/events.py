@@ -146,6 +146,16 @@ class ContactPointInvalidated(Event):
 
 
 @dataclass(frozen=True)
+class ContactPointShared(Event):
+    """An address that others read too (another customer's, or a relative answered):
+    limited content only, never a verified disclosure."""
+
+    channel: str = ""
+    address_masked: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class ConversationTaken(Event):
     collector: str = ""
 

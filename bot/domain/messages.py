@@ -35,6 +35,11 @@ class FailureReason(StrEnum):
     CONFIGURATION = "configuration"  # our account/credentials are wrong
 
 
+#: final failures that are the recipient's refusal (an opt-out such as Twilio 21610, a
+#: block): the message is not re-sent on another channel (see the campaign planner)
+REFUSALS = frozenset({FailureReason.OPTED_OUT, FailureReason.BLOCKED})
+
+
 @dataclass(frozen=True, slots=True)
 class QuickReply:
     """A button offered with a message (chat channels); ``payload`` comes back as text."""

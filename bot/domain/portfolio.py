@@ -39,3 +39,5 @@ class CaseRecord:
     date_of_birth: date | None = None
     id_last4: str | None = None
     vulnerable: bool = False  # the bank flags the customer vulnerable: human contact only
+    time_barred: bool = False
+    limitation_date: date | None = None

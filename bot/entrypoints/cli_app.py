@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 
 from bot.entrypoints.cli_errors import err, out, user_errors
 
@@ -145,10 +146,14 @@ def _import(kind: str, path: Path, skip_invalid: bool, rejects: Path | None,
                                                       "applied", "duplicates", "rejected")
                       if hasattr(report, k)}
             values["rejects_file"] = str(rejects_path) if report.rejects_written else None
+            if kind == "cases":
+                values["warnings"] = list(report.warnings())
             print_json(values)
         elif kind == "cases":
             out.print(f"{report.rows} rows: {report.created} cases created, "
                       f"{report.updated} updated, {report.rejected} rejected")
+            for warning in report.warnings():
+                err.print(f"warning: {escape(warning)}", highlight=False)
         else:
             out.print(f"{report.rows} rows: {report.applied} payments applied, "
                       f"{report.duplicates} already applied, {report.rejected} rejected")

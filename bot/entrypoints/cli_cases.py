@@ -147,6 +147,12 @@ def render_case(v: dict[str, Any], locale: str) -> None:
               f"  balance {escape(_money(v['balance'], cur, locale))}  dpd "
               f"{v['days_past_due']} ({v['bucket']})  tz {v['timezone']}"
               + (" [yellow](ambiguous)[/]" if v["timezone_ambiguous"] else ""))
+    out.print(f"profile {escape(str(v.get('profile') or '(deployment default)'))}"
+              + ("  [yellow]time-barred[/]" if v.get("time_barred") else ""), highlight=False)
+    if v.get("validation"):
+        sent, ends = v["validation"]["notice_sent_at"], v["validation"]["period_ends"]
+        out.print(f"validation notice: sent {_local(sent, zone)}, period ends {ends}" if sent
+                  else "validation notice: not sent yet", highlight=False)
     if v["holds"]:
         until = v.get("breathing_space_until")
         out.print("holds: " + escape(", ".join(
@@ -169,7 +175,8 @@ def render_case(v: dict[str, Any], locale: str) -> None:
     money_cols = {"amount", "paid"}
     for title, rows, cols in (
         ("contact points", v["contact_points"],
-         ["channel", "address", "consent", "usable", "unusable_because", "verified"]),
+         ["channel", "address", "consent", "usable", "unusable_because", "verified",
+          "shared"]),
         ("promises", v["promises"], ["ref", "amount", "date", "status", "paid"]),
         ("payments", v["payments"], ["reference", "amount", "paid_at"]),
         ("timeline (customer's local time)", timeline(v), ["at", "what", "who", "detail"]),

@@ -137,6 +137,7 @@ def plan_cmd(
                 sys.stdout.write(json.dumps({
                     "account_id": case.account_id, "status": case.status.value,
                     "campaign_id": plan.campaign.id if plan.campaign else None,
+                    "profile": plan.campaign.profile if plan.campaign else None,
                     "at": plan.now.isoformat(), "local_date": today.isoformat(),
                     "risk": {"band": risk.band.value, "score": risk.score,
                              "source": risk.source},
@@ -200,15 +201,16 @@ def _line(plan: Any) -> None:
 def _explain(plan: Any, risk: str, book: Any) -> None:
     case = plan.case
     campaign = plan.campaign.id if plan.campaign else "(none)"
+    profile = plan.campaign.profile if plan.campaign else "(none)"
     out.print(f"[bold]{case.account_id}[/bold]  {case.status}  dpd "
               f"{case.compute_days_past_due(plan.now.astimezone(_zone(case)).date())}  "
-              f"tz {case.timezone}  campaign {campaign}  at {plan.now.isoformat()}",
-              highlight=False)
+              f"tz {case.timezone}  campaign {campaign}  profile {profile}  "
+              f"at {plan.now.isoformat()}", highlight=False)
     for candidate, unmet in book.explain(case):
         verdict = "takes it" if candidate is plan.campaign else (
             "; ".join(unmet) if unmet else "matches, but an earlier campaign takes it")
         out.print(f"  campaign {candidate.id} ({candidate.assign.describe()}): {verdict}",
-                  highlight=False)
+                  highlight=False, markup=False)
     out.print(f"  {risk}", highlight=False)
     if plan.error:
         out.print(f"  ERROR {plan.error}", highlight=False)
@@ -217,7 +219,7 @@ def _explain(plan: Any, risk: str, book: Any) -> None:
                   highlight=False)
     for d in plan.decisions:
         for line in d.explain().splitlines():
-            out.print(f"  {line}", highlight=False, soft_wrap=True)
+            out.print(f"  {line}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _zone(case: Any) -> Any:

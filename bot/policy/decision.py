@@ -51,14 +51,21 @@ class ReasonCode(StrEnum):
     HOLIDAY = "holiday"
     PREFERRED_HOURS = "preferred_hours"
     UNKNOWN_TIMEZONE = "unknown_timezone"
-    # frequency (bot/policy/frequency.py)
+    # frequency (bot/policy/frequency.py): counted per person (all the customer's
+    # accounts) and per address (every customer written to there)
     FREQUENCY_CHANNEL = "frequency_channel"
     FREQUENCY_TOTAL = "frequency_total"
+    FREQUENCY_CONTACT_POINT = "frequency_contact_point"
     # planning (bot/campaigns/planner.py)
     NO_CONTACT_POINT = "no_contact_point"  # the case has no address on that channel
     NO_CHANNEL = "no_channel"  # every channel of the step was denied
     CONDITION_NOT_MET = "condition_not_met"
     SUPERSEDED = "superseded"  # another message for this case was chosen today
+    NO_FALLBACK = "no_fallback"  # the step was refused on its channel: not sent elsewhere
+    # debt rules (bot/campaigns/planner.py)
+    TIME_BARRED = "time_barred"  # past the limitation period: no suit, no threat of one
+    VALIDATION_NOTICE_MISSING = "validation_notice_missing"  # not sent in the days allowed
+    VALIDATION_PERIOD = "validation_period"  # nothing may overshadow the notice meanwhile
 
 
 #: codes that only say "not now": the same contact becomes possible later by itself.
@@ -69,6 +76,7 @@ TIME_BOUND: frozenset[ReasonCode] = frozenset(
         ReasonCode.PREFERRED_HOURS,
         ReasonCode.FREQUENCY_CHANNEL,
         ReasonCode.FREQUENCY_TOTAL,
+        ReasonCode.FREQUENCY_CONTACT_POINT,
     }
 )
 
@@ -102,6 +110,9 @@ class Reason:
     detail: str = ""
     channel: ChannelKind | None = None  # set when the reason is about one channel/address
     contact: str | None = None  # masked address the reason is about
+    #: other accounts whose messages the reason counted (caps per person and address);
+    #: shown by ``plan --explain``, kept out of ``str``/``to_record`` (the decision log)
+    accounts: tuple[str, ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         where = ""
@@ -193,7 +204,9 @@ class Decision:
         else:
             head = f"DENY {what}"
         lines = [head]
-        lines += [f"  - {r}" for r in self.reasons]
+        for r in self.reasons:
+            counted = f" (counted: {', '.join(r.accounts)})" if r.accounts else ""
+            lines.append(f"  - {r}{counted}")
         if self.not_before is not None:
             lines.append(f"  next possible: {self.not_before.isoformat()}")
         return "\n".join(lines)

@@ -41,7 +41,8 @@ from bot.policy.hard_stops import check_case
 from bot.policy.history import HistoryItem, SentRecord, normalise
 from bot.policy.profiles import JurisdictionProfile
 
-_FREQUENCY = frozenset({ReasonCode.FREQUENCY_CHANNEL, ReasonCode.FREQUENCY_TOTAL})
+_FREQUENCY = frozenset({ReasonCode.FREQUENCY_CHANNEL, ReasonCode.FREQUENCY_TOTAL,
+                        ReasonCode.FREQUENCY_CONTACT_POINT})
 
 
 def _aware(now: datetime) -> datetime:
@@ -74,18 +75,23 @@ def check_contact(
     purpose: Purpose = Purpose.DUNNING,
     *,
     inbound_at: datetime | None = None,
+    related: Sequence[SentRecord] = (),
 ) -> Decision:
     """May we write to ``contact_point`` of ``case`` at ``now`` for ``purpose``?
 
-    ``history`` holds what was already sent to this customer (``SentRecord`` or
-    ``(channel, sent_at)`` pairs). The answer carries every reason found and, when each
-    of them only says "not now", ``not_before``: the earliest instant it could pass.
+    ``history`` holds what was already sent about this case (``SentRecord`` or
+    ``(channel, sent_at)`` pairs); ``related`` what went to the customer's other accounts
+    and to other customers at this case's addresses (caps count per person and per
+    address, see ``bot/policy/frequency.py``). The answer carries every reason found
+    and, when each of them only says "not now", ``not_before``: the earliest instant it
+    could pass.
     """
     now = _aware(now)
     records = normalise(history)
     today = local_date(case, now)
     return contact_decision(case, contact_point, profile, records, now, purpose,
-                            check_case(case, purpose, today), inbound_at=inbound_at)
+                            check_case(case, purpose, today), inbound_at=inbound_at,
+                            related=related)
 
 
 def contact_decision(
@@ -98,6 +104,7 @@ def contact_decision(
     case_reasons: Sequence[Reason],
     *,
     inbound_at: datetime | None = None,
+    related: Sequence[SentRecord] = (),
 ) -> Decision:
     """:func:`check_contact` for a caller that already has the pieces it shares between
     contact points: ``records`` normalised (:func:`~bot.policy.history.normalise`),
@@ -105,7 +112,8 @@ def contact_decision(
     ``purpose`` on the case's local day. Every other rule runs here.
     """
     reasons, not_before = contact_reasons(case, contact_point, profile, records, now,
-                                          purpose, case_reasons, inbound_at=inbound_at)
+                                          purpose, case_reasons, inbound_at=inbound_at,
+                                          related=related)
     return Decision(
         allowed=not reasons,
         reasons=tuple(reasons),
@@ -127,6 +135,7 @@ def contact_reasons(
     case_reasons: Sequence[Reason],
     *,
     inbound_at: datetime | None = None,
+    related: Sequence[SentRecord] = (),
 ) -> tuple[list[Reason], datetime | None]:
     """What :func:`contact_decision` decides, as ``(reasons, not_before)`` (no reasons =
     allowed): for callers that try several contact points and build one Decision."""
@@ -147,10 +156,11 @@ def contact_reasons(
         reasons += check_hours(now, zones, profile, contact_point, country)
 
     freq_free: datetime | None = None
-    if purpose is not Purpose.REPLY and (records or not caps_allow_a_first(
+    if purpose is not Purpose.REPLY and (records or related or not caps_allow_a_first(
             profile, contact_point.channel)):
-        freq_reasons, freq_free = evaluate_frequency(records, contact_point.channel, now,
-                                                     profile)
+        freq_reasons, freq_free = evaluate_frequency(
+            records, contact_point.channel, now, profile, related=related,
+            address=contact_point.address)
         reasons += freq_reasons
 
     not_before: datetime | None = None

@@ -7,6 +7,12 @@ does not count as the step having been sent, but it makes the planner fall back 
 next channel for that step. An escalation to legal review is recorded with
 ``channel=None`` and the legal step's id, so a case returned from review is not
 escalated again in the same delinquency cycle.
+
+Caps count per person and per address, not per account: the records of the customer's
+other accounts, and of other customers written to at one of this case's addresses, come
+as *related* records (``account`` set to whose they are; ``other_customer`` when that
+account belongs to someone else). They count against the caps only: what a step has
+sent is always read from the case's own records.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ class SentRecord:
     ref: str | None = None  # event subject (promise ref, ...), as in Decision.ref
     address: str | None = None  # full address of the failed/sent contact point
     failed: bool = False
+    #: the provider refused it for good (opt-out such as Twilio 21610, blocked, rejected):
+    #: the step is not tried on another channel unless the campaign allows it
+    refused: bool = False
+    account: str | None = None  # related records: the account it was sent for
+    other_customer: bool = False  # related records: that account is another customer's
 
     @property
     def is_message(self) -> bool:

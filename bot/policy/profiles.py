@@ -34,6 +34,18 @@ records kept at least      3 years              the bank's policy    5 years
   template linter (``opt_out_text``). What no message may say (threats, pressure,
   insults) is the same for every profile: pattern files per language, see
   :mod:`bot.policy.pressure`.
+* Caps count per person (every account of the customer: FCA CONC 7.9.4R, CN daily
+  limits per person) and per address (``address_caps``: every customer written to at
+  one phone, email or chat; 1 a day everywhere, so a number two debtors share never
+  hears about both on one day: Reg F 1006.6(d), CN rules on third parties).
+* Time-barred debts (past the limitation period): no legal step, no message that
+  mentions suing, and the profile's disclosure in every message that shows the debt
+  (``time_barred_text``; Reg F 1006.26(b), FCA CONC 7.14.3R, CN 诉讼时效).
+* Validation notice (US: Reg F 1006.34): sent with, or within ``validation_notice_days``
+  of, the first message; the validation period ends ``validation_period_days`` after the
+  consumer is assumed to receive it (``validation_receipt_days`` business days after it
+  is sent, 1006.34(b)(5)); meanwhile nothing overshadows it (1006.38(b)): no legal
+  review and no step with one of ``validation_quiet_templates``.
 """
 
 from __future__ import annotations
@@ -100,6 +112,23 @@ _OPT_OUT_ZH = {
     ChannelKind.TELEGRAM: "发送 /stop 退订",
 }
 
+#: the time-barred disclosure shown with a debt's detail (US: the CFPB's model wording)
+_TIME_BARRED = {
+    "US-RegF": {
+        "en": "The law limits how long you can be sued on a debt. Because of the age of your "
+              "debt, we will not sue you for it.",
+        "zh": "法律对债务诉讼的期限有限制。由于您的债务已超过该期限，我们不会就此起诉您。",
+    },
+    "UK-FCA": {
+        "en": "This debt is statute-barred: we will not take court action to recover it.",
+        "zh": "此债务已超过诉讼时效：我们不会通过法院追讨。",
+    },
+    "CN": {
+        "en": "This debt is past its limitation period: we will not take legal action over it.",
+        "zh": "此债务已超过诉讼时效，我们不会就此提起诉讼。",
+    },
+}
+
 _MINI_MIRANDA = {
     "en": "This is a communication from a debt collector. This is an attempt to collect a "
           "debt and any information obtained will be used for that purpose.",
@@ -132,6 +161,16 @@ class JurisdictionProfile:
     #: years a closed case's records are kept after the last collection activity at least
     #: (Reg F 1006.100: 3; CN: 5); None: no legal number, the bank's policy decides (UK)
     retention_min_years: int | None = None
+    #: caps on one address, whoever the messages were for (see the module docstring)
+    address_caps: tuple[FrequencyCap, ...] = (FrequencyCap(1, timedelta(days=1)),)
+    #: the disclosure a message showing a time-barred debt carries, per language
+    time_barred_disclosure: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    #: Reg F validation notice: days after the first message it may come (None: no notice)
+    validation_notice_days: int | None = None
+    validation_receipt_days: int = 5  # business days until it is assumed received
+    validation_period_days: int = 30  # after receipt
+    #: templates that press for action, kept back during the validation period
+    validation_quiet_templates: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.window_start >= self.window_end:
@@ -145,6 +184,12 @@ class JurisdictionProfile:
         lang = language.split("-")[0].lower()
         texts = self.opt_out_instructions.get(lang) or self.opt_out_instructions["en"]
         return texts[channel]
+
+    def time_barred_text(self, language: str) -> str:
+        """The time-barred disclosure in ``language`` (falls back to English)."""
+        lang = language.split("-")[0].lower()
+        return self.time_barred_disclosure.get(lang) or self.time_barred_disclosure.get(
+            "en", "")
 
     def mini_miranda_text(self, language: str) -> str | None:
         if not self.requires_mini_miranda:
@@ -175,6 +220,9 @@ US_REGF = JurisdictionProfile(
     mini_miranda=_frozen(_MINI_MIRANDA),
     opt_out_instructions=_OPT_OUTS,
     retention_min_years=3,
+    time_barred_disclosure=_frozen(_TIME_BARRED["US-RegF"]),
+    validation_notice_days=5,
+    validation_quiet_templates=frozenset({"final_notice", "pre_legal"}),
 )
 
 UK_FCA = JurisdictionProfile(
@@ -194,6 +242,7 @@ UK_FCA = JurisdictionProfile(
     max_instalments=24,
     requires_mini_miranda=False,
     opt_out_instructions=_OPT_OUTS,
+    time_barred_disclosure=_frozen(_TIME_BARRED["UK-FCA"]),
 )
 
 CN = JurisdictionProfile(
@@ -214,6 +263,7 @@ CN = JurisdictionProfile(
     requires_mini_miranda=False,
     opt_out_instructions=_OPT_OUTS,
     retention_min_years=5,
+    time_barred_disclosure=_frozen(_TIME_BARRED["CN"]),
 )
 
 PROFILES: Mapping[str, JurisdictionProfile] = _frozen(

@@ -103,7 +103,11 @@ class Reply:
     confidence: float
     spans: tuple[Span, ...]
     text: str
+    #: which media an opt-out stops (LABELING.md, "opt_out_scope"): ``this`` (the
+    #: address it came from), named media (``sms``, ``email``, ``chat``, ``calls``) or
+    #: ``all``; empty when ``opt_out`` is false
     opt_out_scope: tuple[str, ...] = ()
+    #: the reply says the customer has died (LABELING.md, "deceased")
     deceased: bool = False
     recurrence: Recurrence | None = None
     review: tuple[str, ...] = ()

@@ -85,6 +85,8 @@ class CampaignAdmin:
         self.templates = templates
         self.two_person = two_person
         self._parsed: dict[tuple[str, int], Campaign] = {}
+        #: moves whenever this process changes which versions are live (LiveCampaigns)
+        self.generation = 0
 
     # ------------------------------------------------------------------ checking
     def validate(self, documents: Iterable[CampaignText | Problem]) -> Validation:
@@ -246,6 +248,7 @@ class CampaignAdmin:
             if activate:
                 self._activate(uow, actor, version)
             uow.commit()
+            self.generation += 1
             return next(v for v in uow.campaigns.versions(campaign_id) if v.id == version.id)
 
     def activate(self, actor: Actor, campaign_id: str, number: int | None = None
@@ -256,6 +259,7 @@ class CampaignAdmin:
             version = self._pick(uow, campaign_id, number, S.APPROVED.value)
             self._activate(uow, actor, version)
             uow.commit()
+            self.generation += 1
             return next(v for v in uow.campaigns.versions(campaign_id) if v.id == version.id)
 
     def _activate(self, uow: UnitOfWork, actor: Actor, version: CampaignVersion) -> None:
@@ -291,6 +295,7 @@ class CampaignAdmin:
                 uow.campaigns.set_status(v.id, new.value, actor.label, now)
                 audit(uow, actor, action, f"{v.campaign_id} v{v.version}")
             uow.commit()
+            self.generation += 1
         return [v.campaign_id for v in targets]
 
 

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.campaigns.model import EventKind
 from bot.domain.contacts import mask_address
 from bot.domain.money import from_minor
+from bot.domain.outbox import SENT_STATUSES
+from bot.policy.profiles import get_profile
+from bot.policy.validation import validation_period_end
 from bot.services.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.services.planning import CampaignBook
+
+_SENT = frozenset(s.value for s in SENT_STATUSES)
 
 
 def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
-              events: int | None = 50) -> dict[str, Any] | None:
+              events: int | None = 50, campaigns: CampaignBook | None = None
+              ) -> dict[str, Any] | None:
     """The case as the CLI and console show it; None when there is no such account.
 
     Addresses are masked. Days past due are counted on the customer's local date;
-    ``events`` are the last ones recorded (in the order they were written).
+    ``events`` are the last ones recorded (in the order they were written). With
+    ``campaigns``: the campaign and profile that govern the case, and (profiles that
+    require one) when its validation notice went and when the validation period ends.
     """
     case = uow.cases.get(account_id)
     if case is None or case.id is None:
@@ -30,6 +42,19 @@ def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
     def money(minor: int | None) -> str | None:
         return None if minor is None else str(from_minor(minor, cur))
 
+    campaign = campaigns.for_case(case) if campaigns is not None else None
+    profile = get_profile(campaign.profile) if campaign is not None else None
+    validation: dict[str, Any] | None = None
+    if campaign is not None and profile is not None \
+            and profile.validation_notice_days is not None:
+        steps = {s.id for s in campaign.event_steps(EventKind.VALIDATION_NOTICE)}
+        sent = sorted(m.sent_at for m in uow.messages.for_case(case.id, limit=10_000)
+                      if m.direction == "out" and m.step_id in steps and m.status in _SENT
+                      and m.sent_at is not None)
+        validation = {"notice_sent_at": sent[0].isoformat() if sent else None,
+                      "period_ends": validation_period_end(
+                          sent[0].astimezone(zone).date(), profile, case.country).isoformat()
+                      if sent else None}
     msgs = uow.messages.for_case(case.id, limit=messages)
     # in the order written: a payment imported late carries the time it was paid, and
     # by ``at`` it would sort before events recorded earlier and drop out of "the last N"
@@ -57,13 +82,18 @@ def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
         "timezone_ambiguous": case.timezone_ambiguous,
         "timezone_candidates": list(case.timezone_candidates),
         "language": case.language,
+        "campaign": campaign.id if campaign is not None else None,
+        "profile": profile.name if profile is not None else None,
+        "time_barred": case.is_time_barred(today),
+        "limitation_date": case.limitation_date.isoformat() if case.limitation_date else None,
+        "validation": validation,
         "assigned_collector": case.assigned_collector,
         "contact_points": [
             {"channel": c.channel.value, "address": mask_address(c.address),
              "consent": c.consent, "consent_source": c.consent_source,
              "usable": c.usable, "unusable_because": c.why_unusable(),
              "opted_out_at": c.opted_out_at.isoformat() if c.opted_out_at else None,
-             "verified": c.verified}
+             "verified": c.verified, "shared": c.shared}
             for c in case.contacts
         ],
         "promises": [

@@ -19,6 +19,7 @@ from bot.domain.money import exponent, from_minor
 from bot.domain.verification import VerificationMethod
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.replies.intent_model import IntentModel
+from bot.replies.model import Intent
 from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dialog_commands import carry_out
@@ -26,6 +27,8 @@ from bot.services.ports import NewInboundMessage, UnitOfWork
 from bot.services.reply_texts import ReplyTexts
 
 log = logging.getLogger("duebot.inbound")
+#: how an opt-out scope names each channel (LABELING.md, "opt_out_scope")
+MEDIUM = {ChannelKind.SMS: "sms", ChannelKind.EMAIL: "email", ChannelKind.TELEGRAM: "chat"}
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,20 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
     else:
         person = next((answer for hold, answer in _PERSON_ANSWERS.items()
                        if case.hold_in_force(hold, local_now.date())), None)
+    if cp is not None and cp.wrong_party_at is not None:
+        # a wrong number was acknowledged once: from then on nothing at all goes there
+        # (an opt-out is still recorded, silently)
+        if reply.opt_out and cp.opted_out_at is None:  # a stranger speaks for this one only
+            case.opt_out(event.channel, event.sender, now, "reply")
+        log.info("inbound %s on case ****%s from a wrong-party address: no answer",
+                 event.channel, case.account_id[-4:])
+        return
     if person is not None:
         # a person answers, the bot stays silent; but an opt-out binds the person too
         kind, detail = person
-        if reply.opt_out and cp is not None and cp.opted_out_at is None:
-            case.opt_out(event.channel, event.sender, now, "reply")
+        scope = ("this",) if reply.intent is Intent.WRONG_PARTY else reply.opt_out_scope
+        if reply.opt_out and cp is not None and case.opt_out_scope(
+                scope, event.channel, event.sender, now, "reply"):
             detail += "; opt-out recorded"
         uow.work_items.add(work_item(kind, now, case_id=case.id, message_id=message_id,
                                      detail=detail))
@@ -121,13 +133,16 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
     facts = dialog.CaseFacts(
         balance_minor=case.balance_minor, currency=case.currency, today=local_now.date(),
         minimum_payment_minor=case.minimum_payment_minor, closed=case.closed,
-        verified=bool(cp and cp.verified and cp.channel is not ChannelKind.SMS),
-        # SMS is never verified (lock screens): there is no verification text for it
-        can_verify=(expected is not None and cp is not None
+        verified=bool(cp and cp.verified and cp.channel is not ChannelKind.SMS
+                      and not cp.shared),
+        # SMS is never verified (lock screens): there is no verification text for it;
+        # nor is an address others read too (shared)
+        can_verify=(expected is not None and cp is not None and not cp.shared
                     and event.channel is not ChannelKind.SMS),
         contact_opted_out=bool(cp and cp.opted_out_at is not None),
         expected_answer=expected, verify_method=settings.verification.value,
-        day_first=settings.day_first, timezone=case.timezone)
+        day_first=settings.day_first, timezone=case.timezone,
+        medium=MEDIUM[event.channel])
     turn = dialog.decide(reply, conv, facts, settings.limits, now, exp=exponent(case.currency))
     plan: list[tuple[int, int, Any]] = []
     for spec in turn.replies:

@@ -30,9 +30,10 @@ T = TypeVar("T")
 P = Permission
 
 
-def assignment(case: Case, campaigns: Mapping[str, Campaign]) -> dict[str, Any]:
+def assignment(case: Case, campaigns: Mapping[str, Campaign] | CampaignBook
+               ) -> dict[str, Any]:
     """Which active campaign the case follows, by which rule, and why not the others."""
-    book = CampaignBook(campaigns)
+    book = campaigns if isinstance(campaigns, CampaignBook) else CampaignBook(campaigns)
     tried = book.explain(case)
     chosen = book.for_case(case)
     return {
@@ -47,8 +48,9 @@ class CaseDesk:
     """Queue and case work for people, with their roles enforced."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, profile: JurisdictionProfile,
-                 campaigns: Callable[[], Mapping[str, Campaign]] | None = None) -> None:
-        """``campaigns``: the active campaigns, to show which one a case follows."""
+                 campaigns: Callable[[], CampaignBook] | None = None) -> None:
+        """``campaigns``: the active campaigns, to show which one a case follows and
+        under which profile."""
         self.uow_factory = uow_factory
         self.profile = profile
         self.campaigns = campaigns
@@ -80,13 +82,15 @@ class CaseDesk:
     def case(self, actor: Actor, account_id: str, *, messages: int = 10,
              events: int | None = 50) -> dict[str, Any]:
         authorize(actor, P.VIEW_CASE)
+        book = self.campaigns() if self.campaigns is not None else None
         with self.uow_factory() as uow:
-            view = case_view(uow, account_id, messages=messages, events=events)
+            view = case_view(uow, account_id, messages=messages, events=events,
+                             campaigns=book)
             case = uow.cases.get(account_id)
         if view is None or case is None:
             raise handoff.NotFound(f"no case with account id {account_id!r}")
-        if self.campaigns is not None:
-            view["campaign"] = assignment(case, self.campaigns())
+        if book is not None:
+            view["campaign"] = assignment(case, book)
         return view
 
     def reveal(self, actor: Actor, account_id: str, why: str) -> list[dict[str, str]]:

@@ -51,14 +51,21 @@ def _one(uow: UnitOfWork, case: Case, cp: ContactPoint | None, event: InboundMes
         if not case.closed:
             case.place_hold(command.hold, now, ACTOR, command.reason)
     elif isinstance(command, dialog.OptOutContact):
+        # ``this`` is the address the reply came from; named media and ``all`` reach
+        # the customer's other contact points too. From an address not on file (matched
+        # by a reply token: perhaps a forwarded email) nothing is suppressed.
         if cp is not None:
-            case.opt_out(event.channel, event.sender, now, "reply", ACTOR)
+            case.opt_out_scope(command.scope, event.channel, event.sender, now, "reply",
+                               ACTOR)
     elif isinstance(command, dialog.MarkWrongParty):
         if cp is not None:
             case.invalidate_contact(event.channel, event.sender, now, "wrong party",
                                     ACTOR, wrong_party=True)
-    elif isinstance(command, dialog.MarkVerified):
+    elif isinstance(command, dialog.MarkShared):
         if cp is not None:
+            case.mark_shared(event.channel, event.sender, now, command.reason, ACTOR)
+    elif isinstance(command, dialog.MarkVerified):
+        if cp is not None and not cp.shared:  # others read a shared address: never
             cp.verified = True
     elif isinstance(command, dialog.QueueForHuman):
         uow.work_items.add(work_item(command.kind, now, case_id=case.id,

@@ -13,7 +13,15 @@ lease, so a slow, rate-limited batch is never claimed by another worker; a worke
 stops (SIGTERM) finishes the sends in flight and gives the others back at once.
 
 Transient failures are retried with exponential backoff up to a cap; permanent ones fall
-back to the next channel of the step; an opt-out is never retried.
+back to the next channel of the step; a refusal (an opt-out such as Twilio 21610, a
+block) is never retried nor sent elsewhere (the next tick decides, under the campaign's
+rules).
+
+The re-check runs under the profile of the message's campaign (``profile_for``; the
+deployment's when no campaign is known), and counts caps per person and per address:
+the messages of the customer's other accounts and of other customers at the same
+address, sent or claimed by another worker with a lower id, and those this batch has
+already let through.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from bot.domain.case import LEGAL_QUEUE, Case
 from bot.domain.clock import Clock
 from bot.domain.contacts import ContactPoint, mask_address
 from bot.domain.messages import (
+    REFUSALS,
     ChannelKind,
     DeliveryResult,
     DeliveryStatus,
@@ -71,6 +80,8 @@ PAUSED_KEEP = timedelta(hours=24)
 PAUSED_RECHECK = timedelta(minutes=1)
 CAMPAIGN_PAUSED = "campaign_paused"
 CAMPAIGN_NOT_ACTIVE = "campaign_not_active"
+#: purposes that count against the caps
+_CAPPED = frozenset({Purpose.DUNNING.value, Purpose.PROMISE_REMINDER.value})
 #: failures that change the case (the contact point) when they are final
 _CASE_CHANGING = (FailureReason.OPTED_OUT, FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED)
 
@@ -162,6 +173,7 @@ class Dispatcher:
         unsubscribe_token: Callable[[str], str] | None = None,
         limiters: Mapping[ChannelKind, Limiter] | None = None,
         campaign_states: Callable[[], Mapping[str, str]] | None = None,
+        profile_for: Callable[[Case, str | None], JurisdictionProfile | None] | None = None,
     ) -> None:
         """``fallback(case, message, channel, remaining)``: the message re-rendered for
         another channel of its step (None: it cannot go there). ``lease``: how long a
@@ -171,7 +183,8 @@ class Dispatcher:
         ``paused`` for the live campaigns, read once per batch; a campaign message goes
         only while its campaign is active (paused: it waits, for at most
         :data:`PAUSED_KEEP`; otherwise it is suppressed). Without it campaign messages
-        are not checked (tests of the sending mechanics)."""
+        are not checked (tests of the sending mechanics). ``profile_for(case, campaign
+        id)``: the profile a message is re-checked under (None: ``profile``)."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         if lease <= timedelta(0):
@@ -189,6 +202,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.lease = lease
         self.unsubscribe_token = unsubscribe_token
+        self.profile_for = profile_for
         self.limiters: dict[ChannelKind, Limiter] = {
             k: RateLimiter(c.rate_per_sec, burst=max(1, int(c.rate_per_sec)))
             for k, c in channels.items()}
@@ -290,6 +304,11 @@ class Dispatcher:
         histories = self.store.histories(checked, now - HISTORY_WINDOW)
         states = self.campaign_states() if self.campaign_states is not None and any(
             r.campaign_id for r in rows.values()) else None
+        targets = sorted({(r.case_id, r.address) for r in rows.values()
+                          if r.case_id in checked})
+        related = self.store.related_histories(targets, now - HISTORY_WINDOW)
+        claimed = set(ids)
+        passed = _Passed()  # let through by this batch so far
         for row_id in ids:
             row = rows.get(row_id)
             if row is None:  # deleted since the claim: nothing to send or record
@@ -306,7 +325,11 @@ class Dispatcher:
             if case is not None and cp is not None:
                 history = [rec for rid, rec in histories.get(row.case_id or 0, ())
                            if rid != row.id]
-                verdict = self._check(case, cp, row, history, now)
+                others = [r.record for r in related.get((case.id or 0, row.address), ())
+                          if r.message_id not in claimed
+                          and (not r.in_flight or r.message_id < row.id)]
+                others += passed.related(case, row, now)
+                verdict = self._check(case, cp, row, history, now, others)
                 if verdict is not None:
                     codes, not_before = verdict
                     job.skip_reason = "deferred" if not_before is not None else "suppressed"
@@ -318,6 +341,8 @@ class Dispatcher:
                         "variant": row.variant, "channel": row.channel,
                         "allowed": False, "reasons": list(codes), "at": now, "key": None})
                     continue
+            if case is not None:
+                passed.add(case, row)
             kind = ChannelKind(row.channel)
             unsubscribe = (self.unsubscribe_token(row.address)
                            if self.unsubscribe_token and kind is ChannelKind.EMAIL else None)
@@ -332,11 +357,13 @@ class Dispatcher:
         return jobs, decisions
 
     def _check(self, case: Case, cp: ContactPoint, row: StoredMessage,
-               history: list[SentRecord], now: datetime
+               history: list[SentRecord], now: datetime,
+               related: list[SentRecord] | None = None,
                ) -> tuple[list[str], datetime | None] | None:
         """None when the message may go now; else the reason codes and a retry time.
 
-        ``history`` is the case's frequency history without ``row`` itself."""
+        ``history`` is the case's frequency history without ``row`` itself; ``related``
+        what the customer's other accounts and other customers at the address got."""
         purpose = row.purpose or Purpose.DUNNING.value
         if purpose == CONFIRMATION:
             # answering the customer's own request (opt-out, wrong number): only a third
@@ -355,8 +382,10 @@ class Dispatcher:
         policy_purpose = Purpose.REPLY if purpose in (COLLECTOR, Purpose.REPLY.value) \
             else Purpose(purpose)
         assert case.id is not None and row.created_at is not None
-        decision = check_contact(case, cp, self.profile, history, now, policy_purpose,
-                                 inbound_at=row.created_at)
+        profile = (self.profile_for(case, row.campaign_id) if self.profile_for else None) \
+            or self.profile
+        decision = check_contact(case, cp, profile, history, now, policy_purpose,
+                                 inbound_at=row.created_at, related=related or ())
         codes = [r.code.value for r in decision.reasons]
         if purpose == COLLECTOR and case.held_by == (row.actor or "").removeprefix("collector:"):
             codes = [c for c in codes if c != ReasonCode.HOLD_HUMAN.value]
@@ -507,9 +536,10 @@ class Dispatcher:
             elif result.reason in (FailureReason.INVALID_ADDRESS, FailureReason.BLOCKED):
                 case.invalidate_contact(kind, row.address, now,
                                         reason=f"{result.reason.value}:{result.code or ''}")
-        # After an opt-out the customer has just told us to stop: no other sender and no
-        # other channel for this message (the next step may use another channel, if allowed).
-        if result.reason is not FailureReason.OPTED_OUT:
+        # After a refusal (an opt-out, a block) the customer has just told us to stop: no
+        # other sender and no other channel for this message (the planner decides about
+        # the step under the campaign's rules; the next step may use another channel).
+        if result.reason not in REFUSALS:
             return self._fall_back(uow, case, row)
         return 0
 
@@ -540,6 +570,34 @@ async def _retrying(fn: Callable[..., _T], *args: Any) -> _T:
                         exc_info=True)
             await asyncio.sleep(0.5 * attempt)
             attempt += 1
+
+
+class _Passed:
+    """The capped messages a batch has let through, by customer and by address: they
+    count against the caps of the customer's other accounts, and of other customers at
+    the same address, before they are sent."""
+
+    def __init__(self) -> None:
+        self.by_customer: dict[int | None, list[tuple[Case, StoredMessage]]] = defaultdict(list)
+        self.by_address: dict[str, list[tuple[Case, StoredMessage]]] = defaultdict(list)
+
+    def add(self, case: Case, row: StoredMessage) -> None:
+        if (row.purpose or Purpose.DUNNING.value) in _CAPPED:
+            self.by_customer[case.customer_id].append((case, row))
+            self.by_address[row.address].append((case, row))
+
+    def related(self, case: Case, row: StoredMessage, now: datetime) -> list[SentRecord]:
+        out: list[SentRecord] = []
+        seen: set[int] = set()
+        for other, message in (*self.by_customer.get(case.customer_id, ()),
+                               *self.by_address.get(row.address, ())):
+            if other.id == case.id or message.id in seen:
+                continue
+            seen.add(message.id)
+            mine = other.customer_id == case.customer_id
+            out.append(SentRecord(ChannelKind(message.channel), now, address=message.address,
+                                  account=other.account_id, other_customer=not mine))
+        return out
 
 
 def _contact(case: Case, row: StoredMessage) -> ContactPoint | None:

@@ -15,6 +15,8 @@ from typing import BinaryIO, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain.case import CaseStatus, Hold, TransitionError
+from bot.domain.contacts import mask_address
+from bot.domain.messages import ChannelKind
 from bot.domain.money import MoneyError, to_minor
 from bot.domain.portfolio import CaseRecord
 from bot.services.csv_rows import (
@@ -28,7 +30,7 @@ from bot.services.csv_rows import (
     write_rejects,
 )
 from bot.services.portfolio_rows import KNOWN, MAX_MINOR, REQUIRED, parse_case_row
-from bot.services.ports import UnitOfWork
+from bot.services.ports import SharedAddress, UnitOfWork
 
 Progress = Callable[[int], None]  # called with the number of bytes read so far
 OpenRejects = Callable[[], TextIO]  # opens the rejects CSV for writing, when there are any
@@ -55,6 +57,15 @@ class ImportReport:
     rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
     rejects_written: bool = False
+    #: addresses in the file that several customers hold (marked shared), by address
+    shared: dict[tuple[ChannelKind, str], SharedAddress] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One line per shared address (masked) with the accounts sharing it."""
+        return [f"{s.channel} {mask_address(s.address)} is shared by {s.customers} customers "
+                f"(accounts {', '.join(s.accounts)}): limited content only, one debtor's "
+                "message a day, never a verified disclosure"
+                for s in self.shared.values()]
 
 
 def import_cases(
@@ -79,6 +90,10 @@ def import_cases(
                 report.created += created
                 report.updated += updated
                 _flag_vulnerable(uow, [r for r in chunk if r.vulnerable], now)
+                addresses = {(ChannelKind(c.channel), c.address) for r in chunk
+                             for c in r.contacts}
+                for shared in uow.portfolio.mark_shared(sorted(addresses), now):
+                    report.shared[(shared.channel, shared.address)] = shared
             chunk.clear()
 
         for line, row in read_rows(name, stream, REQUIRED, KNOWN):

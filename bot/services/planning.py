@@ -21,12 +21,22 @@ Outbox rows and decision rows of a batch are written in one transaction. Nothing
 sent here: dispatch workers send (and re-check the policy at send time).
 
 Which campaign plans a case: the first active campaign whose ``assign`` rules match it,
-by priority (see :class:`CampaignBook` and ``campaigns/README.md``).
+by priority (see :class:`CampaignBook` and ``campaigns/README.md``). The campaign's
+profile governs: its rules plan, its opt-out and mini-Miranda lines are rendered (and
+the dispatch workers re-check a message under it, see :meth:`CampaignBook.profile_for`).
+
+Caps count per person and per address: each bundle brings the records of its related
+cases (the customer's other accounts, other customers at a shared address; queued
+messages included, so a later batch sees what an earlier one queued), and a send chosen
+for one of them earlier in the same batch (or the same dry run) counts too. Two planning
+processes may each queue one for related cases in their own id ranges: the dispatch
+workers' send-time check then lets the first through and defers the other.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import logging
@@ -43,8 +53,8 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from functools import partial
 
-from bot.campaigns.model import Campaign
-from bot.campaigns.planner import plan_case
+from bot.campaigns.model import Campaign, EventKind
+from bot.campaigns.planner import VALIDATION_REF, plan_case
 from bot.conversations.template_errors import TemplateError
 from bot.conversations.template_renderer import TemplateRenderer
 from bot.domain.brand import Brand
@@ -54,9 +64,11 @@ from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import NewOutboxMessage, outbox_message
 from bot.domain.work_items import WorkItemKind, work_item
-from bot.policy.decision import Action, Decision
+from bot.policy.decision import Action, Decision, ReasonCode
 from bot.policy.engine import case_zone, local_date
-from bot.services.outbound import disclosure_for
+from bot.policy.history import SentRecord
+from bot.policy.profiles import JurisdictionProfile, get_profile
+from bot.services.outbound import MentionsSuit, campaign_render
 from bot.services.ports import CaseBundle, DecisionRecord, Escalation, PlanStore, TickBatch
 
 log = logging.getLogger("duebot.planning")
@@ -149,6 +161,41 @@ class CampaignBook:
         """Every campaign in the order tried, with the rules the case fails (the first
         with none plans it)."""
         return [(c, c.assign.unmet(case)) for c in self.campaigns]
+
+    def profile_for(self, case: Case, campaign_id: str | None = None
+                    ) -> JurisdictionProfile | None:
+        """The profile that governs a message about ``case``: its campaign's
+        (``campaign_id``, when it is a campaign message), else that of the campaign that
+        plans the case; None when no campaign is known (the deployment's applies)."""
+        campaign = self.source.get(campaign_id) if campaign_id else None
+        campaign = campaign or self.for_case(case)
+        return get_profile(campaign.profile) if campaign is not None else None
+
+
+class PlannedSends:
+    """The sends chosen so far in a batch (or a dry run) for cases that have related
+    cases: they count against the related cases' caps before they are written."""
+
+    def __init__(self) -> None:
+        self._by_case: dict[int, list[SentRecord]] = {}
+
+    def related(self, bundle: CaseBundle) -> list[SentRecord]:
+        """``bundle.related`` plus what was chosen here for its related cases."""
+        if not bundle.related_cases or not self._by_case:
+            return bundle.related
+        out = list(bundle.related)
+        for rc in bundle.related_cases:
+            for r in self._by_case.get(rc.case_id, ()):
+                if rc.other_customer and r.address not in rc.addresses:
+                    continue
+                out.append(dataclasses.replace(r, account=rc.account_id,
+                                               other_customer=rc.other_customer))
+        return out
+
+    def add(self, bundle: CaseBundle, d: Decision, now: datetime) -> None:
+        if bundle.related_cases and bundle.case.id is not None and d.channel is not None:
+            self._by_case.setdefault(bundle.case.id, []).append(
+                SentRecord(d.channel, now, address=d.address))
 
 
 @dataclass
@@ -249,14 +296,18 @@ class PlanningService:
             self.campaigns = CampaignBook(fresh, self.campaigns.jurisdiction)
 
     # ------------------------------------------------------------------ deciding
-    def plan_bundle(self, bundle: CaseBundle, now: datetime) -> CasePlan:
+    def plan_bundle(self, bundle: CaseBundle, now: datetime,
+                    planned: PlannedSends | None = None) -> CasePlan:
+        """The decisions for one case; ``planned``: the sends chosen so far in this batch
+        (they count against this case's caps when their cases are related to it)."""
         case = bundle.case
         campaign = self.campaigns.for_case(case)
         if campaign is None:
             return CasePlan(case, None, [], now, inbound=bundle.inbound)
+        related = planned.related(bundle) if planned is not None else bundle.related
         try:
             decisions = plan_case(case, campaign, None, bundle.history, now,
-                                  inbound=bundle.inbound)
+                                  inbound=bundle.inbound, related=related)
         except Exception as exc:  # one bad case must not stop the tick
             log.exception("planning failed for case ****%s", case.account_id[-4:])
             return CasePlan(case, campaign, [], now, error=f"{type(exc).__name__}: {exc}",
@@ -272,13 +323,18 @@ class PlanningService:
         """
         at = (now or self.clock.now()).astimezone(UTC)
         self.refresh_campaigns()
+        planned = PlannedSends()
         for batch in self.store.stream_open_cases(batch_size=self.batch_size, limit=limit):
             for bundle in batch:
                 when = at
                 if on_date is not None:
                     when = datetime.combine(on_date, dtime(12), case_zone(bundle.case)
                                             ).astimezone(UTC)
-                yield self.plan_bundle(bundle, when)
+                plan = self.plan_bundle(bundle, when, planned)
+                chosen = plan.chosen
+                if chosen is not None and chosen.action is Action.SEND:
+                    planned.add(bundle, chosen, when)
+                yield plan
 
     # ------------------------------------------------------------------ the tick
     def tick(self, now: datetime | None = None, *, legal_only: bool = False,
@@ -375,10 +431,11 @@ class PlanningService:
                     report: TickReport, legal_only: bool) -> None:
         write = TickBatch()
         staged: dict[int, CaseBundle] = {}
+        planned = PlannedSends()
         sends = 0
         for bundle in batch:
             report.cases += 1
-            plan = self.plan_bundle(bundle, now)
+            plan = self.plan_bundle(bundle, now, planned)
             if plan.error is not None:
                 report.errors += 1
             case = plan.case
@@ -396,11 +453,15 @@ class PlanningService:
                 if d.allowed:
                     row = self._outbox_row(plan, d, now)
                     if isinstance(row, str):
-                        report.render_failed += 1
+                        if row.startswith(ReasonCode.TIME_BARRED.value):
+                            report.denied += 1
+                        else:
+                            report.render_failed += 1
                         write.decisions.append(self._decision_row(
                             case.id, day, d, now, allowed=False, reasons=[row]))
                         continue
                     write.outbox.append(row)
+                    planned.add(bundle, d, now)
                     sends += 1
                     report.by_step[(d.campaign_id or "", d.step_id or "", d.variant or "",
                                     d.channel.value if d.channel else "")] += 1
@@ -477,10 +538,15 @@ class PlanningService:
         cp = _contact_point(case, d)
         if cp is None:  # the planner only picks the case's own contact points
             return TEMPLATE_ERROR + ": contact point not found"
+        profile = get_profile(campaign.profile)
+        notice = profile.validation_notice_days is not None and d.ref == VALIDATION_REF \
+            and campaign.step(d.step_id or "").trigger.event is EventKind.VALIDATION_NOTICE
         try:
-            rendered = self.renderer.render_case(d.template_id, case.language, d.channel,
-                                                 case, self.brand,
-                                                 disclosure=disclosure_for(cp))
+            rendered = campaign_render(self.renderer, self.brand, case, cp, d.template_id,
+                                       case.language, d.channel, profile, now,
+                                       validation_notice=notice)
+        except MentionsSuit as exc:
+            return f"{ReasonCode.TIME_BARRED.value}: {exc}"
         except TemplateError as exc:
             log.error("cannot render %s (%s, %s) for case ****%s: %s", d.template_id,
                       case.language, d.channel, case.account_id[-4:], exc)

@@ -13,7 +13,12 @@ account id), ``country`` (ISO 3166 alpha-2, the phone's default region), ``timez
 true), ``consent_source``, ``date_of_birth`` (YYYY-MM-DD) and ``id_last4`` (for
 right-party verification), ``preferred_hours`` and ``forbidden_hours`` (``HH:MM-HH:MM``
 local: when the customer wants to be contacted, and when never), ``vulnerable``
-(true/false, default false: the import places a ``vulnerable`` hold).
+(true/false, default false: the import places a ``vulnerable`` hold), ``time_barred``
+(true/false) and ``limitation_date`` (YYYY-MM-DD: the debt is time-barred from that day
+on).
+
+``telegram_chat_id`` must be a private chat's id (a positive number): a group or
+channel (negative id) is read by others.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ OPTIONAL = (
     "customer_id", "country", "timezone", "language", "segment", "product", "minimum_payment",
     "risk_band", "consent_sms", "consent_email", "consent_telegram", "consent_source",
     "date_of_birth", "id_last4", "preferred_hours", "forbidden_hours", "vulnerable",
+    "time_barred", "limitation_date",
 )
 KNOWN = frozenset(REQUIRED + ADDRESS_COLUMNS + OPTIONAL)
 LANGUAGES = ("en", "zh")
@@ -50,6 +56,7 @@ _ACCOUNT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
 _CURRENCY_RE = re.compile(r"[A-Z]{3}")
 _HOURS_RE = re.compile(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})")
 _TELEGRAM_RE = re.compile(r"-?\d{1,20}")
+_PRIVATE_CHAT_RE = re.compile(r"0*[1-9]\d{0,19}")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: the largest amount accepted, in minor units (fits a BIGINT with room for sums)
 MAX_MINOR = 10**15
@@ -231,9 +238,14 @@ def parse_case_row(
         except EmailNotValidError as exc:
             errors.append(mk("email", f"invalid email address: {exc}"))
     if row.get("telegram_chat_id"):
-        if _TELEGRAM_RE.fullmatch(row["telegram_chat_id"]):
-            contacts.append(ContactRecord("telegram", row["telegram_chat_id"],
+        chat = row["telegram_chat_id"]
+        if _PRIVATE_CHAT_RE.fullmatch(chat):
+            contacts.append(ContactRecord("telegram", str(int(chat)),
                                           consent["consent_telegram"], *preferred))
+        elif _TELEGRAM_RE.fullmatch(chat):
+            errors.append(mk("telegram_chat_id", "not a private chat: group and channel ids "
+                                                 "(negative or 0) are read by others; give "
+                                                 "the customer's own chat id"))
         else:
             errors.append(mk("telegram_chat_id", "expected a numeric chat id"))
 
@@ -273,6 +285,13 @@ def parse_case_row(
     last4 = row.get("id_last4") or None
     if last4 and not (len(last4) == 4 and last4.isalnum()):
         errors.append(mk("id_last4", "expected 4 letters or digits"))
+    barred = _flag(row, "time_barred", errors, mk, default=False)
+    limitation = None
+    if row.get("limitation_date"):
+        try:
+            limitation = _date(row["limitation_date"])
+        except ValueError:
+            errors.append(mk("limitation_date", "expected YYYY-MM-DD"))
 
     if errors:
         return None, errors
@@ -284,5 +303,6 @@ def parse_case_row(
         segment=row.get("segment") or None, risk_band_override=risk, timezone=tz,
         timezone_candidates=candidates, language=language, country=country,
         consent_source=row.get("consent_source") or "import", date_of_birth=dob,
-        id_last4=last4, vulnerable=vulnerable,
+        id_last4=last4, vulnerable=vulnerable, time_barred=barred,
+        limitation_date=limitation,
     ), []

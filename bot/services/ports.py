@@ -221,14 +221,32 @@ class ConcurrentUpdateError(RuntimeError):
     """The case changed in another transaction since it was loaded; retry the command."""
 
 
+@dataclass(frozen=True, slots=True)
+class RelatedCase:
+    """Another case whose messages count against a case's caps: an account of the same
+    customer (caps per person), or another customer's that shares ``addresses`` with it
+    (caps per address; those addresses are shared)."""
+
+    case_id: int
+    account_id: str
+    other_customer: bool = False
+    addresses: frozenset[str] = frozenset()
+
+
 @dataclass(slots=True)
 class CaseBundle:
-    """A case and what the planner needs to decide about it (read in batches)."""
+    """A case and what the planner needs to decide about it (read in batches).
+
+    ``related`` holds the messages of the ``related_cases`` (``SentRecord.account`` says
+    whose): what the customer's other accounts were sent, and what other customers were
+    sent at an address this case shares with them."""
 
     case: Case
     version: int  # the stored case's optimistic-concurrency version when it was read
     history: list[SentRecord] = field(default_factory=list)
     inbound: list[datetime] = field(default_factory=list)  # when the customer wrote to us
+    related: list[SentRecord] = field(default_factory=list)
+    related_cases: list[RelatedCase] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,12 +554,30 @@ class PaymentLedger(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SharedAddress:
+    """An address held by several customers, and every account of theirs."""
+
+    channel: ChannelKind
+    address: str
+    accounts: tuple[str, ...]
+    customers: int
+
+
 class PortfolioWriter(Protocol):
     """Bulk import of portfolio rows (set-based; an upsert never clears an opt-out)."""
 
     def upsert(self, records: Sequence[Any], now: datetime, actor: str = "import"
                ) -> tuple[int, int]:
         """Insert or update cases from import records; returns (created, updated)."""
+        ...
+
+    def mark_shared(self, addresses: Sequence[tuple[ChannelKind, str]], now: datetime,
+                    actor: str = "import") -> list[SharedAddress]:
+        """Of these addresses, the ones more than one customer holds: every such contact
+        point is marked ``shared`` (a ``ContactPointShared`` event on each case of a
+        customer whose contact point was not marked yet), and each is returned with
+        the accounts sharing it."""
         ...
 
 
@@ -705,6 +741,17 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 
 # ---------------------------------------------------------------------------- fast paths
+@dataclass(frozen=True, slots=True)
+class RelatedSend:
+    """A message of a related case, for the send-time caps: ``in_flight`` when another
+    worker has claimed it and not yet sent it (it counts only against messages with a
+    higher id, so two workers never hold each other back)."""
+
+    message_id: int
+    record: SentRecord
+    in_flight: bool = False
+
+
 @dataclass(slots=True)
 class Escalation:
     """A case the tick moves to legal review: saved only if its version is unchanged."""
@@ -771,6 +818,14 @@ class DeliveryStore(Protocol):
     def histories(self, case_ids: Sequence[int], since: datetime
                   ) -> dict[int, list[tuple[int, SentRecord]]]:
         """Campaign messages sent since ``since`` per case, with their message ids."""
+        ...
+
+    def related_histories(self, targets: Sequence[tuple[int, str]], since: datetime
+                          ) -> dict[tuple[int, str], list[RelatedSend]]:
+        """For each (case id, address) about to be written to: the campaign messages
+        sent since ``since``, or being sent (claimed), to the customer's other accounts
+        (any address) and to other customers at that address, each a ``SentRecord``
+        with ``account``/``other_customer`` set."""
         ...
 
     def record(self, updates: Sequence[DeliveryUpdate],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.conversations import dialog
 from bot.conversations.disclosure import Disclosure
 from bot.conversations.render_context import PlanOption, RenderContext
 from bot.conversations.template_errors import TemplateError
-from bot.conversations.template_renderer import TemplateRenderer
+from bot.conversations.template_renderer import RenderProfile, TemplateRenderer
 from bot.domain.brand import Brand
 from bot.domain.case import Case
 from bot.domain.contacts import ContactPoint, mask_address
@@ -39,10 +40,18 @@ class ReplyTexts:
     renderer: TemplateRenderer
     brand: Brand
     default_language: str = "en"
+    #: the profile that governs a case's texts (its campaign's: opt-out and mini-Miranda
+    #: lines); None, or no answer, keeps the renderer's
+    profile_for: Callable[[Case], RenderProfile | None] | None = None
+
+    def _renderer(self, case: Case) -> TemplateRenderer:
+        profile = self.profile_for(case) if self.profile_for is not None else None
+        return self.renderer.for_profile(profile) if profile is not None else self.renderer
 
     def context_for(self, case: Case, cp: ContactPoint | None,
                     plan: list[tuple[int, int, Any]] | None = None) -> RenderContext:
-        verified = bool(cp and cp.verified and cp.channel is not ChannelKind.SMS)
+        verified = bool(cp and cp.verified and cp.channel is not ChannelKind.SMS
+                        and not cp.shared)
         return RenderContext.from_case(
             case, self.brand,
             disclosure=Disclosure.VERIFIED if verified else Disclosure.LIMITED,
@@ -51,7 +60,7 @@ class ReplyTexts:
     def for_case(self, case: Case, template_id: str, channel: ChannelKind) -> str:
         """A short text for the case on ``channel`` (in-band answers)."""
         cp = next((c for c in case.contacts if c.channel is channel), None)
-        return self.renderer.render(template_id, case.language, channel,
+        return self._renderer(case).render(template_id, case.language, channel,
                                     self.context_for(case, cp)).body
 
     def system(self, template_id: str, lang: str, channel: ChannelKind) -> tuple[str, str | None]:
@@ -100,7 +109,8 @@ class ReplyTexts:
             if "attempts_left" in spec.values:
                 ctx = dataclasses.replace(ctx, verify_attempts_left=spec.values["attempts_left"])
             try:
-                rendered = self.renderer.render(spec.template_id, case.language, event.channel,
+                rendered = self._renderer(case).render(spec.template_id, case.language,
+                                                       event.channel,
                                                 ctx)
             except TemplateError as exc:
                 log.error("cannot render %s for a reply: %s", spec.template_id, exc)

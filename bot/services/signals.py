@@ -44,7 +44,7 @@ def handle_signal(uow: UnitOfWork, event: ContactSignal, now: datetime, result: 
                     WorkItemKind.HELD_CONVERSATION, now, case_id=case.id,
                     detail=f"opted out ({event.source}) while held by {case.held_by}"))
             elif changed and confirm is None and event.channel is ChannelKind.TELEGRAM \
-                    and event.source == "telegram-stop":
+                    and event.source == "telegram-stop" and not _wrong_party(case, event):
                 confirm = case
         elif event.kind is SignalKind.OPT_IN:
             case.opt_in(event.channel, event.address, now, event.source)
@@ -56,6 +56,12 @@ def handle_signal(uow: UnitOfWork, event: ContactSignal, now: datetime, result: 
     if not cases:
         log.info("%s signal for an unknown %s address %s", event.kind, event.channel,
                  mask_address(event.address))
+
+
+def _wrong_party(case: Case, event: ContactSignal) -> bool:
+    """A wrong number was acknowledged once already: nothing more goes there."""
+    cp = case.contact(event.channel, event.address)
+    return cp is not None and cp.wrong_party_at is not None
 
 
 def _link_request(uow: UnitOfWork, event: ContactSignal, now: datetime, result: SinkResult,

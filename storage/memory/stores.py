@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.case import Case, CaseStatus, PromiseStatus
-from bot.domain.messages import ChannelKind
+from bot.domain.messages import REFUSALS, ChannelKind
 from bot.domain.outbox import SENT_STATUSES, OutboxStatus
 from bot.policy.engine import local_date
 from bot.policy.history import SentRecord
@@ -20,6 +20,7 @@ from bot.services.ports import (
     EventRecord,
     OutboxHealth,
     OutcomeFacts,
+    RelatedSend,
     StoredMessage,
     TickBatch,
     TickBatchResult,
@@ -33,12 +34,14 @@ from storage.memory.uow import (
     load_case,
     update_delivery,
 )
+from storage.related import relate
 
 #: outbound statuses that mean "never sent" and statuses of a failed attempt
 _NOT_SENT = frozenset({OutboxStatus.SUPPRESSED.value})
 _FAILED = frozenset({OutboxStatus.FAILED.value, OutboxStatus.UNDELIVERED.value})
 _CAPPED = frozenset({"dunning", "promise_reminder"})
 _SENT = frozenset(s.value for s in SENT_STATUSES)
+_REFUSALS = frozenset(r.value for r in REFUSALS)
 
 
 def _open_ids(db: MemoryDatabase) -> list[int]:
@@ -59,17 +62,50 @@ def bundle(db: MemoryDatabase, case_id: int, *, with_messages: bool = True) -> C
         if m.direction == "in":
             assert m.created_at is not None
             out.inbound.append(m.created_at)
+        elif m.status in _NOT_SENT:
+            if m.error_code and "opted_out" in m.error_code:  # as storage/case_stream.py
+                assert m.created_at is not None
+                out.history.append(SentRecord(
+                    ChannelKind(m.channel), m.created_at, step_id=m.step_id,
+                    campaign_id=m.campaign_id, variant=m.variant, ref=m.ref,
+                    address=m.address, failed=True, refused=True))
         elif m.status not in _NOT_SENT:
             at = m.sent_at or m.created_at
             assert at is not None
+            failed = m.status in _FAILED
             out.history.append(SentRecord(
                 ChannelKind(m.channel), at, step_id=m.step_id, campaign_id=m.campaign_id,
-                variant=m.variant, ref=m.ref, address=m.address, failed=m.status in _FAILED))
+                variant=m.variant, ref=m.ref, address=m.address, failed=failed,
+                refused=failed and m.error_reason in _REFUSALS))
     for d in db["decisions"].values():
         if d["case_id"] == case_id and d["allowed"] and d["channel"] is None:
             out.history.append(SentRecord(None, d["at"], step_id=d["step_id"],
                                           campaign_id=d["campaign_id"]))
+    _add_related(db, out)
     return out
+
+
+def _add_related(db: MemoryDatabase, out: CaseBundle) -> None:
+    """The cases at this case's addresses and their records (as storage/case_stream.py)."""
+    case = out.case
+    addresses = {cp.address for cp in case.contacts}
+    holders = {cid: {cp.address for cp in cps} & addresses
+               for cid, cps in db["contacts"].items()}
+    others: dict[int, list[object]] = {
+        i: [c.customer_id, c.account_id, holders[c.customer_id]]
+        for i, (c, _) in db["cases"].items()
+        if i != case.id and holders.get(c.customer_id)}
+    if not others:
+        return
+    records: dict[int, list[SentRecord]] = defaultdict(list)
+    for m in sorted(db["messages"].values(), key=lambda m: m.id):
+        if m.case_id in others and m.direction == "out" and m.status not in _NOT_SENT:
+            at = m.sent_at or m.created_at
+            assert at is not None
+            records[m.case_id].append(SentRecord(ChannelKind(m.channel), at,
+                                                 address=m.address,
+                                                 failed=m.status in _FAILED))
+    relate(out, others, records)
 
 
 class MemoryPlanStore:
@@ -170,7 +206,35 @@ class MemoryDeliveryStore:
                         and m.purpose in _CAPPED and m.sent_at is not None
                         and m.sent_at >= since):
                     out[m.case_id].append((m.id, SentRecord(ChannelKind(m.channel), m.sent_at,
-                                                            m.step_id)))
+                                                            m.step_id, address=m.address)))
+        return out
+
+    def related_histories(self, targets: Sequence[tuple[int, str]], since: datetime
+                          ) -> dict[tuple[int, str], list[RelatedSend]]:
+        out: dict[tuple[int, str], list[RelatedSend]] = defaultdict(list)
+        db = self.db
+        with db.lock:
+            cases = {i: c for i, (c, _) in db["cases"].items()}
+            for case_id, address in targets:
+                mine = cases[case_id].customer_id if case_id in cases else None
+                holders = {cid for cid, cps in db["contacts"].items()
+                           if any(cp.address == address for cp in cps)}
+                for m in sorted(db["messages"].values(), key=lambda m: m.id):
+                    other_case = cases.get(m.case_id) if m.case_id is not None else None
+                    if (other_case is None or m.case_id == case_id
+                            or other_case.customer_id not in holders
+                            or m.direction != "out" or m.purpose not in _CAPPED):
+                        continue
+                    other = other_case.customer_id != mine
+                    if other and m.address != address:
+                        continue
+                    flying = m.status == OutboxStatus.SENDING.value
+                    at = m.created_at if flying else m.sent_at
+                    if at is None or not (flying or (m.status in _SENT and at >= since)):
+                        continue
+                    out[(case_id, address)].append(RelatedSend(m.id, SentRecord(
+                        ChannelKind(m.channel), at, address=m.address,
+                        account=other_case.account_id, other_customer=other), flying))
         return out
 
     def record(self, updates: Sequence[DeliveryUpdate],

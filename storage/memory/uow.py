@@ -20,7 +20,7 @@ from bot.conversations.dialog import Conversation, State
 from bot.domain import events as ev
 from bot.domain.case import Case, CaseStatus
 from bot.domain.clock import Clock
-from bot.domain.contacts import ContactPoint
+from bot.domain.contacts import ContactPoint, mask_address
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import NewOutboxMessage
 from bot.domain.portfolio import CaseRecord
@@ -33,6 +33,7 @@ from bot.services.ports import (
     EventRecord,
     Identity,
     NewInboundMessage,
+    SharedAddress,
     StoredMessage,
     UserRecord,
 )
@@ -469,7 +470,8 @@ class MemoryPortfolioWriter:
                 due_date=r.due_date, days_past_due=days_past_due_at_import(r, now),
                 segment=r.segment, risk_band_override=r.risk_band_override,
                 timezone=r.timezone, timezone_candidates=tuple(r.timezone_candidates),
-                language=r.language, country=r.country)
+                language=r.language, country=r.country, time_barred=r.time_barred,
+                limitation_date=r.limitation_date)
             case_id = db["accounts"].get(r.account_id)
             if case_id is None:
                 case_id = db.next_id("cases")
@@ -491,6 +493,40 @@ class MemoryPortfolioWriter:
             record = EventRecord(db.next_id("events"), kind, actor, now, payload)
             db.put("events", record.id, (case_id, record))
         return created, updated
+
+    def mark_shared(self, addresses: Sequence[tuple[ChannelKind, str]], now: datetime,
+                    actor: str = "import") -> builtins.list[SharedAddress]:
+        db = self.db
+        wanted = set(addresses)
+        holders: dict[tuple[ChannelKind, str], builtins.list[int]] = {}
+        for cid, cps in sorted(db["contacts"].items()):
+            for cp in cps:
+                if (cp.channel, cp.address) in wanted:
+                    holders.setdefault((cp.channel, cp.address), []).append(cid)
+        out: builtins.list[SharedAddress] = []
+        for (channel, address), customers in sorted(holders.items()):
+            if len(customers) < 2:
+                continue
+            cases = sorted((i, c.account_id) for i, (c, _) in db["cases"].items()
+                           if c.customer_id in customers)
+            for cid in customers:
+                cps = db["contacts"][cid]
+                if all(cp.shared for cp in cps if (cp.channel, cp.address) == (channel, address)):
+                    continue
+                db.put("contacts", cid, tuple(
+                    dataclasses.replace(cp, shared=True)
+                    if (cp.channel, cp.address) == (channel, address) else cp for cp in cps))
+                for case_id, _ in cases:
+                    if db["cases"][case_id][0].customer_id != cid:
+                        continue
+                    record = EventRecord(db.next_id("events"), "ContactPointShared", actor, now,
+                                         {"channel": channel.value,
+                                          "address_masked": mask_address(address),
+                                          "reason": f"held by {len(customers)} customers"})
+                    db.put("events", record.id, (case_id, record))
+            out.append(SharedAddress(channel, address, tuple(sorted(a for _, a in cases)),
+                                     len(customers)))
+        return out
 
 
 class MemoryUserRepository:

@@ -54,7 +54,8 @@ def test_example_campaign_loads_with_the_agreed_template_ids() -> None:
     assert sorted(dpd) == [-3, 1, 5, 15, 30, 45, 60]
     assert {s.template for s in c.steps if s.template} == {
         "courtesy_reminder", "first_notice", "reminder", "follow_up", "final_notice",
-        "pre_legal", "promise_due_tomorrow", "promise_broken", "no_response", "instalment_due"}
+        "pre_legal", "promise_due_tomorrow", "promise_broken", "no_response", "instalment_due",
+        "validation_notice"}
     assert dpd[60].action is Action.LEGAL_REVIEW
     assert dpd[60].conditions.balance_min_minor == 100_00
     assert {k for k in EventKind} == {s.trigger.event for s in c.steps if s.trigger.event}

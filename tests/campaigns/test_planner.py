@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_PATH = ROOT / "campaigns" / "example.yaml"
 EXAMPLE = parse_campaign(EXAMPLE_PATH.read_text(encoding="utf-8"), str(EXAMPLE_PATH))
 US = get_profile("US-RegF")
+#: the US profile without its validation-notice rule: the tests of step scheduling below
+#: plan histories without a notice (the rule has its own tests, with ``US``)
+US_STEPS = dataclasses.replace(US, validation_notice_days=None)
 DUE = date(2025, 3, 3)  # a Monday; days 1..60 after it hold no US public holiday
 SMS, EMAIL, TG = ChannelKind.SMS, ChannelKind.EMAIL, ChannelKind.TELEGRAM
 
@@ -44,7 +48,7 @@ def case(**kw: Any):  # type: ignore[no-untyped-def]
 
 
 def plan(c, now, history=(), campaign=EXAMPLE, **kw):  # type: ignore[no-untyped-def]
-    return plan_case(c, campaign, US, list(history), now, **kw)
+    return plan_case(c, campaign, kw.pop("profile", US_STEPS), list(history), now, **kw)
 
 
 def sent(step: str, when: datetime, channel: ChannelKind | None = SMS, **kw: Any) -> SentRecord:
@@ -367,3 +371,116 @@ def test_simulated_delinquency_sends_each_step_once_in_order(skipped: set[int]) 
     assert order == sorted(order)
     if not {60, 61, 62} <= skipped:
         assert escalated and history[-1].step_id == "legal_review"
+
+
+# ---------------------------------------------------------------- issue #12: per person
+def test_caps_count_the_related_records_and_name_the_accounts() -> None:
+    other = SentRecord(SMS, day(1, 9), address=SMS_ADDR, account="ACC-0002")
+    d = only(plan(case(contacts=[sms()]), day(1), campaign=simple(["sms"]), related=[other]))
+    assert not d.allowed
+    assert ReasonCode.FREQUENCY_CHANNEL in d.codes and "(counted: ACC-0002)" in d.explain()
+
+
+def test_related_records_never_count_as_this_cases_step() -> None:
+    # the other account's first notice is not this account's: it does not end the stage
+    other = SentRecord(EMAIL, day(-40), step_id="first_notice", campaign_id=EXAMPLE.id,
+                       account="ACC-0002")
+    assert only(plan(case(), day(1), related=[other])).allowed
+
+
+# ---------------------------------------------------------------- no fallback after a refusal
+def refused_sms(when: datetime) -> SentRecord:
+    return SentRecord(SMS, when, step_id="notice", campaign_id="simple", address=SMS_ADDR,
+                      failed=True, refused=True)
+
+
+def test_a_refusal_is_not_followed_by_the_same_step_on_another_channel() -> None:
+    d = only(plan(case(), day(1, 13), [refused_sms(day(1, 12))],
+                  campaign=simple(["sms", "email"])))
+    assert d.codes == (ReasonCode.NO_FALLBACK,) and d.not_before is None
+    assert "fallback_after_refusal" in d.explain()
+
+
+def test_the_campaign_may_allow_the_fallback_after_a_refusal() -> None:
+    campaign = simple(["sms", "email"]).model_copy(update={"fallback_after_refusal": True})
+    d = only(plan(case(), day(1, 13), [refused_sms(day(1, 12))], campaign=campaign))
+    assert d.allowed and d.channel is EMAIL
+    # and the other channel's own consent still decides
+    no_consent = case(contacts=[sms(), email(consent=False)])
+    d = only(plan(no_consent, day(1, 13), [refused_sms(day(1, 12))], campaign=campaign))
+    assert not d.allowed and ReasonCode.NO_CONSENT in d.codes
+
+
+def test_a_bounce_still_falls_back() -> None:
+    bounced = SentRecord(SMS, day(1, 12), step_id="notice", campaign_id="simple",
+                         address=SMS_ADDR, failed=True)
+    d = only(plan(case(), day(1, 13), [bounced], campaign=simple(["sms", "email"])))
+    assert d.allowed and d.channel is EMAIL
+
+
+# ---------------------------------------------------------------- time-barred debts
+def test_a_time_barred_debt_gets_no_legal_review() -> None:
+    for barred in (case(time_barred=True), case(limitation_date=DUE + timedelta(days=50))):
+        d = only(plan(barred, day(60), legal_history()))
+        assert not d.allowed and d.action is Action.LEGAL_REVIEW
+        assert ReasonCode.TIME_BARRED in d.codes
+    assert only(plan(case(limitation_date=DUE + timedelta(days=61)), day(60),
+                      legal_history())).allowed
+
+
+# ---------------------------------------------------------------- validation notice (US)
+def notice(when: datetime) -> SentRecord:
+    return sent("validation_notice", when, EMAIL, ref="validation")
+
+
+def test_the_validation_notice_follows_the_first_message() -> None:
+    decisions = plan(case(), day(2), [sent("first_notice", day(1), EMAIL)], profile=US)
+    first = decisions[0]
+    assert (first.step_id, first.template_id, first.ref) == (
+        "validation_notice", "validation_notice", "validation")
+    assert first.allowed and first.channel is EMAIL
+    # nothing before the first message, nothing once it went
+    assert only(plan(case(), day(1), profile=US)).step_id == "first_notice"
+    assert plan(case(), day(4), [sent("first_notice", day(1), EMAIL), notice(day(2))],
+                profile=US) == []
+    # a pending promise does not hold it back (it asks for nothing)
+    c = case()
+    c.make_promise([(40_00, DUE + timedelta(days=20))], day(1, 13), "customer")
+    d = plan(c, day(2), [sent("first_notice", day(1), EMAIL)], profile=US)[0]
+    assert d.step_id == "validation_notice" and d.allowed
+
+
+def test_without_the_notice_in_five_days_collection_stops() -> None:
+    history = [sent("first_notice", day(1), SMS)]
+    no_email = case(contacts=[sms()])
+    late = plan(no_email, day(6), history, profile=US)
+    dpd = [d for d in late if d.step_id == "reminder"]
+    assert dpd and ReasonCode.VALIDATION_NOTICE_MISSING in dpd[0].codes
+    early = plan(no_email, day(5), history, profile=US)
+    assert [d.step_id for d in early if d.allowed] == ["reminder"]
+
+
+def test_nothing_overshadows_the_notice_during_its_validation_period() -> None:
+    history = [sent("first_notice", day(1), EMAIL), notice(day(2))]
+    # the period ends 5 business days + 30 days after day 2 (DUE + 2 = Wed 5 March 2025)
+    d = only(plan(case(), day(30), history, profile=US))
+    assert d.step_id == "final_notice" and d.codes == (ReasonCode.VALIDATION_PERIOD,)
+    assert d.not_before is not None
+    assert d.not_before.astimezone(NY).date() == date(2025, 4, 12)  # the day after it ends
+    after = only(plan(case(), day(40), history, profile=US))
+    assert after.step_id == "final_notice" and after.allowed
+    # legal review waits too; the ordinary steps do not
+    late_notice = [sent("first_notice", day(1), EMAIL), notice(day(50))]
+    legal = only(plan(case(), day(60), [*late_notice, *legal_history()], profile=US))
+    assert legal.action is Action.LEGAL_REVIEW and ReasonCode.VALIDATION_PERIOD in legal.codes
+    assert only(plan(case(), day(5), history, profile=US)).allowed
+
+
+def test_a_dispute_inside_the_validation_period_pauses_collection_until_verified() -> None:
+    history = [sent("first_notice", day(1), EMAIL), notice(day(2))]
+    c = case()
+    c.open_dispute(day(3), "customer", "not mine")
+    d = only(plan(c, day(5), history, profile=US))
+    assert ReasonCode.HOLD_DISPUTE in d.codes
+    c.resolve_dispute("verified", day(6), "collector:ann")
+    assert only(plan(c, day(7), history, profile=US)).allowed

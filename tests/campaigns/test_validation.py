@@ -15,7 +15,8 @@ TEMPLATES = {"courtesy_reminder": {"sms", "email"}, "first_notice": {"sms", "ema
              "final_notice": {"sms", "email", "telegram"}, "pre_legal": {"sms", "email"},
              "promise_due_tomorrow": {"sms", "email", "telegram"},
              "promise_broken": {"sms", "email"}, "no_response": {"sms", "email"},
-             "instalment_due": {"sms", "email"}}
+             "instalment_due": {"sms", "email"},
+             "validation_notice": {"sms", "email", "telegram"}}
 
 
 def check(text: str, templates: dict[str, set[str]] | None = TEMPLATES):  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from bot.conversations.dialog import (
     Conversation,
     Limits,
     MakePromise,
+    MarkShared,
     MarkVerified,
     MarkWrongParty,
     OpenDispute,
@@ -221,7 +222,7 @@ def test_needs_human_still_lets_an_opt_out_bind() -> None:
                         promises=(("50", TODAY + timedelta(days=3)),)),
                     review=("model unsure",))
     turn = run(reply)
-    assert OptOutContact() in turn.commands and not only(turn, MakePromise)
+    assert OptOutContact(("this",)) in turn.commands and not only(turn, MakePromise)
     assert queued(turn) == ["low_confidence"]
     assert templates(turn) == ["opt_out_confirmed"]
 
@@ -276,7 +277,7 @@ def test_recurring_terms_cover_the_balance() -> None:
 # ------------------------------------------------------------------ opt-out
 def test_opt_out_suppresses_and_confirms_once() -> None:
     turn = run(rep(Intent.STOP, "stop texting me", opt_out=True))
-    assert turn.commands == [OptOutContact()]
+    assert turn.commands == [OptOutContact(("this",))]
     assert templates(turn) == ["opt_out_confirmed"] and turn.replies[0].confirmation
     again = run(rep(Intent.STOP, "stop texting me", opt_out=True),
                 facts=replace(FACTS, contact_opted_out=True))
@@ -308,7 +309,7 @@ def test_opt_out_wins_over_a_pending_question() -> None:
     asked = Conversation(State.CONFIRM_PROMISE, {"terms": [(None, "2027-01-30")]},
                          NOW + CONVERSATION_TTL)
     turn = run(rep(Intent.STOP, "STOP", opt_out=True), asked)
-    assert turn.commands == [OptOutContact()]
+    assert turn.commands == [OptOutContact(("this",))]
     assert turn.conversation.state is State.IDLE
 
 
@@ -607,3 +608,38 @@ def test_verification_by_the_last_four_id_digits() -> None:
     assert run(other("it ends 43 21"), asked, facts=facts).commands == [MarkVerified()]
     wrong = run(other("1234"), asked, facts=facts)
     assert templates(wrong) == ["verify_failed"] and not wrong.commands
+
+
+# ------------------------------------------------------------------ issue #12
+def scoped(text: str, scope: tuple[str, ...], intent: Intent = Intent.STOP) -> Reply:
+    return replace(rep(intent, text, opt_out=True), opt_out_scope=scope)
+
+
+def test_an_opt_out_carries_its_scope_and_confirms_in_kind() -> None:
+    on_sms = replace(FACTS, medium="sms")
+    here = run(scoped("stop texting me", ("sms",)), facts=on_sms)
+    assert here.commands == [OptOutContact(("sms",))]
+    assert templates(here) == ["opt_out_confirmed"]  # "no more texts to this number"
+    elsewhere = run(scoped("don't email me again", ("email",)), facts=on_sms)
+    assert elsewhere.commands == [OptOutContact(("email",))]
+    assert templates(elsewhere) == ["opt_out_scope_confirmed"]
+    # this address already stopped: another medium is still stopped, silently
+    again = run(scoped("and no emails", ("email",)),
+                facts=replace(on_sms, contact_opted_out=True))
+    assert again.commands == [OptOutContact(("email",))] and again.replies == []
+
+
+def test_a_wrong_party_speaks_for_this_address_only() -> None:
+    turn = run(scoped("wrong number, leave me alone", ("all",), Intent.WRONG_PARTY))
+    assert only(turn, OptOutContact) == [OptOutContact(("this",))]
+    assert only(turn, MarkWrongParty)
+
+
+def test_a_relative_answering_marks_the_address_shared() -> None:
+    turn = run(rep(Intent.WRONG_PARTY, "This is his wife, he is at work"))
+    assert only(turn, MarkShared) and not only(turn, MarkWrongParty)
+    assert templates(turn) == ["handoff_ack"] and queued(turn) == ["other"]
+    zh = run(rep(Intent.WRONG_PARTY, "我是他老婆，他不在", lang="zh"))
+    assert only(zh, MarkShared)
+    stranger = run(rep(Intent.WRONG_PARTY, "wrong number, I don't know him"))
+    assert only(stranger, MarkWrongParty) and templates(stranger) == ["wrong_party_reply"]

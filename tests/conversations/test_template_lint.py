@@ -158,7 +158,8 @@ def test_only_the_fixed_system_templates_may_be_opt_out_exempt():
     data["id"] = "opt_out_confirmed"
     data["limited"]["telegram"]["en"] = "Done. No more messages from {{ brand_name }}."
     assert lint(data) == []
-    assert {"opt_out_confirmed", "bereavement_ack"} == OPT_OUT_EXEMPT_TEMPLATES
+    assert {"opt_out_confirmed", "opt_out_scope_confirmed", "bereavement_ack"} == \
+        OPT_OUT_EXEMPT_TEMPLATES
 
 
 def test_sms_too_long_gsm7():

@@ -127,3 +127,32 @@ def test_payment_claim_extends_with_a_new_claim():
     case.claim_payment(AT + timedelta(days=2), 3)
     assert case.payment_claim_until == date(2026, 12, 6)
     assert Hold.PAYMENT_CLAIMED in case.holds
+
+
+# ---------------------------------------------------------------- issue #12
+def test_an_opt_out_applies_exactly_its_scope():
+    """Reg F 1006.14(h): a request not to use a medium stops that medium."""
+    case = reach(S.ACTIVE)
+    changed = case.opt_out_scope(("email",), ChannelKind.SMS, PHONE, AT, "reply")
+    assert [cp.channel for cp in changed] == [ChannelKind.EMAIL]
+    assert case.contact(ChannelKind.SMS, PHONE).opted_out_at is None
+    assert case.opt_out_scope(("this",), ChannelKind.SMS, PHONE, T1, "reply")[0].address == PHONE
+    assert Hold.OPTED_OUT in case.holds and Hold.CEASE not in case.holds
+    assert case.opt_out_scope(("calls",), ChannelKind.SMS, PHONE, T1, "reply") == []
+
+
+def test_stopping_all_contact_is_a_cease_request():
+    case = reach(S.ACTIVE)
+    case.opt_out_scope(("all",), ChannelKind.SMS, PHONE, AT, "reply")
+    assert all(cp.opted_out_at == AT for cp in case.contacts)
+    assert Hold.CEASE in case.holds
+
+
+def test_a_shared_address_loses_its_verification_once():
+    case = reach(S.ACTIVE)
+    case.contact(ChannelKind.EMAIL, EMAIL).verified = True
+    assert case.mark_shared(ChannelKind.EMAIL, EMAIL, AT, "a relative answered")
+    assert not case.mark_shared(ChannelKind.EMAIL, EMAIL, T1, "again")
+    email = case.contact(ChannelKind.EMAIL, EMAIL)
+    assert email.shared and not email.verified
+    assert [e.type for e in case.events].count("ContactPointShared") == 1

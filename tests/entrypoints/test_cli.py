@@ -424,3 +424,37 @@ def test_retention_purge_is_explicit_and_dry_runs(db: Path, duebot: Invoke) -> N
     assert duebot("cases", "show", "--account", "OLD-1").exit_code == 1
     again = duebot("retention", "purge", env=env)
     assert "0 closed case(s) anonymised" in _flat(again.output)
+
+
+def test_import_warns_about_shared_numbers_and_case_show_names_them(
+        db: Path, duebot: Invoke, workdir: Path) -> None:
+    """Issue #12: a number several customers hold is flagged at import, one warning per
+    address naming the accounts; ``case show`` shows it and names the profile."""
+    campaigns = str(Path(__file__).resolve().parents[2] / "campaigns")
+    path = workdir / "shared.csv"
+    path.write_text(HEADER + ",customer_id,telegram_chat_id\n"
+                    f"ACC-1,Ann One,10,USD,{DUE},+14155550111,,,C-1,\n"
+                    f"ACC-2,Bob Two,10,USD,{DUE},(415) 555-0111,,,C-2,\n"
+                    f"ACC-3,Cat Three,10,USD,{DUE},+14155550333,,,C-3,\n", encoding="utf-8")
+    result = duebot("import", "cases", str(path))
+    assert result.exit_code == 0, result.stderr
+    warning = _flat(result.stderr)
+    assert "warning: sms +141****0111 is shared by 2 customers (accounts ACC-1, ACC-2)" in warning
+    assert "4155550111" not in warning and "ACC-3" not in warning
+    env = {"DUEBOT_CAMPAIGN_DIR": campaigns}
+    assert duebot("campaigns", "import", env=env).exit_code == 0
+    assert duebot("campaigns", "approve", "standard-retail-us", "--activate",
+                  env=env).exit_code == 0
+    view = json.loads(duebot("cases", "show", "--account", "ACC-2", "--json").output)
+    assert [c["shared"] for c in view["contact_points"]] == [True]
+    assert (view["campaign"]["id"], view["profile"]) == ("standard-retail-us", "US-RegF")
+    assert view["validation"] == {"notice_sent_at": None, "period_ends": None}
+    human = _flat(duebot("cases", "show", "--account", "ACC-2").output)
+    assert "profile US-RegF" in human and "validation notice: not sent yet" in human
+
+    group = workdir / "group.csv"
+    group.write_text(HEADER + ",telegram_chat_id\n"
+                     f"ACC-9,Dan Nine,10,USD,{DUE},,,,-1001234567890\n", encoding="utf-8")
+    refused = duebot("import", "cases", str(group))
+    assert refused.exit_code == 1
+    assert "telegram_chat_id: not a private chat" in _flat(refused.stderr)

@@ -134,3 +134,32 @@ def test_plan_drafts_shows_what_approving_would_do(sqlite_engine: Engine,
                                     "--explain", "--account", "ACC-SEND"])
     assert "campaign standard-retail-us (any case (priority 100)): takes it" in \
         explained.output.replace("\n", " ")
+
+
+def test_explain_names_the_profile_and_the_other_accounts_counted(
+        sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Issue #12: caps per person, shown with the accounts they counted."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DUEBOT_DATABASE_URL", str(sqlite_engine.url))
+    clock = FixedClock(datetime(2026, 11, 20, tzinfo=UTC))
+    with SqlUnitOfWork(sqlite_engine, clock) as uow:
+        for account in ("ACC-P1", "ACC-P2"):
+            uow.cases.add(make_case(account, 1, DAY, phone="+14155550177"),
+                          customer_ref="PERSON")
+        uow.commit()
+    from bot.bootstrap import bootstrap
+    from tests.services.app import activate_campaigns
+    from tests.world import settings_for
+
+    activate_campaigns(bootstrap(settings_for(sqlite_engine), clock=clock,
+                                 engine=sqlite_engine), CAMPAIGNS)
+    result = runner.invoke(app, ["plan", "--explain", "--date", DAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("profile US-RegF") == 2
+    assert "SEND step first_notice" in out
+    assert "frequency_channel [sms]: 1 sent on sms in the last 1 day (with 1 other account)" \
+        in out and "(counted: ACC-P1)" in out
+    assert "frequency_contact_point [sms +141****0177]: 1 sent on this address" in out
+    as_json = runner.invoke(app, ["plan", "--json", "--date", DAY.isoformat()])
+    assert {json.loads(line)["profile"] for line in as_json.output.splitlines()} == {"US-RegF"}

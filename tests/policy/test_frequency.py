@@ -114,3 +114,43 @@ def test_channel_caps_match_a_plain_count(offsets: list[int]) -> None:
         assert free is not None and free > now
         assert evaluate(history, SMS, free, US)[0] == []
         assert evaluate(history, SMS, free - timedelta(seconds=1), US)[0] != []
+
+
+# ---------------------------------------------------------------- per person, per address
+def mine(channel: ChannelKind, when: datetime, address: str = "+14155550123",
+         account: str = "ACC-2", **kw: object) -> SentRecord:
+    return SentRecord(channel, when, address=address, account=account, **kw)  # type: ignore[arg-type]
+
+
+def test_caps_count_what_the_customers_other_accounts_got() -> None:
+    """FCA CONC 7.9.4R / CN: frequency per customer, not per account."""
+    related = [mine(EMAIL, NOON - timedelta(hours=2), address="x@example.com")]
+    reasons, _ = evaluate([], EMAIL, NOON, US, related=related, address="y@example.com")
+    assert [r.code for r in reasons] == [ReasonCode.FREQUENCY_CHANNEL]
+    assert reasons[0].accounts == ("ACC-2",) and "with 1 other account" in reasons[0].detail
+    assert "ACC-2" not in str(reasons[0])  # the decision log never holds another account
+    week = [mine(SMS, NOON - timedelta(days=d), account=f"ACC-{d}") for d in (1, 2, 3)]
+    reasons, _ = evaluate([], SMS, NOON + timedelta(hours=1), CN, related=week)
+    assert [r.code for r in reasons] == [ReasonCode.FREQUENCY_CHANNEL]  # 3 in 7 days
+    assert reasons[0].accounts == ("ACC-1", "ACC-2", "ACC-3")
+
+
+def test_another_customers_messages_count_at_the_shared_address_only() -> None:
+    theirs = [mine(SMS, NOON - timedelta(hours=1), other_customer=True, account="THEIRS")]
+    reasons, free = evaluate([], SMS, NOON, US, related=theirs, address="+14155550123")
+    assert [r.code for r in reasons] == [ReasonCode.FREQUENCY_CONTACT_POINT]
+    assert reasons[0].accounts == ("THEIRS",) and free == NOON + timedelta(hours=23)
+    # not the person's caps, and not another address
+    assert evaluate([], SMS, NOON, US, related=theirs, address="+14155550999") == ([], None)
+    assert evaluate([], EMAIL, NOON, US, related=theirs, address="x@example.com") == ([], None)
+
+
+def test_the_address_cap_is_time_bound_in_a_decision() -> None:
+    cp = sms()
+    case = make_case(contacts=[cp], timezone="America/New_York")
+    theirs = [mine(SMS, NOON - timedelta(hours=1), other_customer=True)]
+    d = check_contact(case, cp, US, [], NOON, related=theirs)
+    assert d.codes == (ReasonCode.FREQUENCY_CONTACT_POINT,)
+    assert d.not_before == NOON + timedelta(hours=23)
+    assert "(counted: ACC-2)" in d.explain()
+    assert check_contact(case, cp, US, [], NOON, Purpose.REPLY, related=theirs).allowed

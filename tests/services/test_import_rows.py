@@ -56,6 +56,12 @@ def test_a_good_row_is_normalised():
     assert r.timezone == "America/Los_Angeles" and r.timezone_candidates == []
 
 
+def test_time_barred_debts_come_as_a_flag_or_a_limitation_date():
+    assert (ok().time_barred, ok().limitation_date) == (False, None)
+    assert ok(time_barred="yes").time_barred
+    assert ok(limitation_date="2023-03-01").limitation_date == date(2023, 3, 1)
+
+
 def test_customer_defaults_to_the_account():
     assert ok().customer_ref == "ACC-1"
 
@@ -151,6 +157,12 @@ def test_no_address_at_all():
     ({"email": "jordan.example.com"}, "email", "invalid email address"),
     ({"email": "jo@localhost"}, "email", "invalid email address"),
     ({"telegram_chat_id": "@jordan"}, "telegram_chat_id", "expected a numeric chat id"),
+    # issue #12: only a private chat (a positive id); a group or channel is read by others
+    ({"telegram_chat_id": "-1001234567890"}, "telegram_chat_id", "not a private chat"),
+    ({"telegram_chat_id": "-42"}, "telegram_chat_id", "not a private chat"),
+    ({"telegram_chat_id": "0"}, "telegram_chat_id", "not a private chat"),
+    ({"time_barred": "perhaps"}, "time_barred", "expected true/false"),
+    ({"limitation_date": "2023-13-01"}, "limitation_date", "expected YYYY-MM-DD"),
     ({"timezone": "Mars/Olympus"}, "timezone", "unknown IANA time zone 'Mars/Olympus'"),
     ({"timezone": "localtime"}, "timezone", "unknown IANA time zone"),
     ({"language": "fr"}, "language", "expected one of en, zh, got 'fr'"),

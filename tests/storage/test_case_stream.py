@@ -54,6 +54,7 @@ def _cases(today: date, now: datetime) -> list[tuple[Case, str | None]]:
         breathing_space_until=today + timedelta(days=40),
         holds={Hold.BREATHING_SPACE: "moratorium", Hold.DECEASED: "estate",
                Hold.DISPUTE: "agent:1", Hold.VULNERABLE: "carer, \"quoted\" ünïcode"},
+        time_barred=True, limitation_date=today - timedelta(days=400),
         contacts=[
             ContactPoint(ChannelKind.EMAIL, "full@example.com", consent=False,
                          consent_source="web-form",
@@ -63,7 +64,7 @@ def _cases(today: date, now: datetime) -> list[tuple[Case, str | None]]:
                          preferred_start=time(9, 30), preferred_end=time(17, 45, 30, 123456),
                          forbidden_start=time(12), forbidden_end=time(13, 15),
                          verified=True, role="third_party"),
-            ContactPoint(ChannelKind.SMS, "+14155550100"),
+            ContactPoint(ChannelKind.SMS, "+14155550100", shared=True),
             ContactPoint(ChannelKind.TELEGRAM, "777000", verified=True, role="emergency"),
         ],
         promises=[

@@ -290,3 +290,80 @@ def test_the_last_run_of_each_job_is_kept(backend: Any, clock: FixedClock) -> No
     ops.job_finished("planning-tick", now + timedelta(minutes=5), now + timedelta(minutes=6))
     assert ops.jobs_finished() == {"planning-tick": now + timedelta(minutes=6),
                                    "daily-jobs": now + timedelta(seconds=1)}
+
+
+# ---------------------------------------------------------------------------- related cases
+def test_a_bundle_carries_what_the_customers_other_accounts_and_the_address_got(
+        backend: Any, clock: FixedClock) -> None:
+    """Caps per person and per address (issue #12): the stream brings the messages of the
+    customer's other accounts (any address) and of other customers at a shared address
+    (that address only), each naming its account."""
+    today = local_today(clock)
+    _, sibling = add(backend, make_case("MINE", 3, today, email="me@example.com"),
+                        make_case("SIBLING", 9, today), customer="CUST")
+    [stranger] = add(backend, make_case("STRANGER", 3, today, email="them@example.com"))
+    [alone] = add(backend, make_case("ALONE", 3, today, phone="+14155550999"))
+    with backend.uow() as uow:
+        uow.outbox.enqueue([
+            outbox(sibling, "s-1", clock, step_id="reminder", address="me@example.com",
+                   channel="email"),
+            outbox(stranger, "x-1", clock, step_id="reminder"),  # the shared phone
+            outbox(stranger, "x-2", clock, step_id="reminder", channel="email",
+                   address="them@example.com"),  # not shared: not counted
+            outbox(alone, "a-1", clock, step_id="reminder", address="+14155550999")])
+        uow.commit()
+    bundles = {b.case.account_id: b for batch in
+               backend.plan_store.stream_open_cases(batch_size=2) for b in batch}
+    got = bundles["MINE"]
+    assert {(r.account_id, r.other_customer, r.addresses) for r in got.related_cases} == {
+        ("SIBLING", False, frozenset()), ("STRANGER", True, frozenset({PHONE}))}
+    assert sorted((r.account, r.other_customer, r.channel, r.address) for r in got.related) == [
+        ("SIBLING", False, ChannelKind.EMAIL, "me@example.com"),
+        ("STRANGER", True, ChannelKind.SMS, PHONE)]
+    assert all(r.step_id is None for r in got.related)  # never mistaken for this case's step
+    assert [r.account for r in bundles["STRANGER"].related] == []  # nothing sent to MINE
+    assert bundles["ALONE"].related_cases == [] and bundles["ALONE"].related == []
+
+
+def test_related_histories_at_send_time(backend: Any, clock: FixedClock) -> None:
+    today = local_today(clock)
+    now = clock.now()
+    mine, sibling = add(backend, make_case("MINE", 3, today), make_case("SIB", 3, today),
+                        customer="CUST")
+    [stranger] = add(backend, make_case("STRANGER", 3, today))  # the same phone
+    with backend.uow() as uow:
+        ids = uow.outbox.enqueue([
+            outbox(sibling, "s-1", clock, step_id="reminder"),
+            outbox(stranger, "x-1", clock, step_id="reminder"),
+            outbox(stranger, "x-2", clock, purpose="reply"),  # replies are not capped
+            outbox(mine, "m-1", clock, step_id="reminder")])
+        uow.commit()
+    store = backend.delivery_store
+    store.claim(now, 10, now + timedelta(minutes=5))
+    store.record([DeliveryUpdate(ids[0], "sent", sent_at=now, set_next_attempt=True)])
+    related = store.related_histories([(mine.id or 0, PHONE)], now - timedelta(days=8))
+    got = sorted((r.message_id, r.record.account, r.record.other_customer, r.in_flight)
+                 for r in related[(mine.id or 0, PHONE)])
+    # the sibling's sent message; the stranger's, claimed and not yet sent (in flight)
+    assert got == [(ids[0], "SIB", False, False), (ids[1], "STRANGER", True, True)]
+    assert store.related_histories([], now) == {}
+
+
+def test_a_refusal_and_an_opt_out_before_sending_are_refused_records(backend: Any,
+                                                                     clock: FixedClock) -> None:
+    [case] = add(backend, make_case("A", 3, local_today(clock)))
+    with backend.uow() as uow:
+        refused, held, bounced = uow.outbox.enqueue([
+            outbox(case, "k-1", clock, step_id="reminder", campaign_id="c"),
+            outbox(case, "k-2", clock, step_id="reminder", campaign_id="c"),
+            outbox(case, "k-3", clock, step_id="reminder", campaign_id="c")])
+        uow.messages.update_delivery(DeliveryUpdate(refused, "failed", error_code="21610",
+                                                    error_reason="opted_out"))
+        uow.messages.update_delivery(DeliveryUpdate(held, "suppressed", error_code="opted_out",
+                                                    error_reason="policy"))
+        uow.messages.update_delivery(DeliveryUpdate(bounced, "failed",
+                                                    error_reason="invalid_address"))
+        uow.commit()
+    [[bundle]] = list(backend.plan_store.stream_open_cases(batch_size=10))
+    assert sorted((r.failed, r.refused) for r in bundle.history) == [
+        (True, False), (True, True), (True, True)]

@@ -382,3 +382,46 @@ def test_an_upsert_updates_and_never_clears_an_opt_out(backend: Any, clock: Fixe
         assert types[0] == "CaseOpened" and "CaseUpdated" in types
         other = uow.cases.get("B")
         assert other is not None and [c.address for c in other.contacts] == [PHONE]
+
+
+def test_addresses_several_customers_hold_are_marked_shared(backend: Any,
+                                                            clock: FixedClock) -> None:
+    """Issue #12: a phone two customers hold is flagged at import, with their accounts."""
+    with backend.uow() as uow:
+        uow.portfolio.upsert([record("A"), record("B", customer_ref="A"),
+                              record("C", customer_ref="OTHER"),
+                              record("D", contacts=[ContactRecord("sms", "+14155550999", True)])],
+                             clock.now())
+        [shared] = uow.portfolio.mark_shared([(ChannelKind.SMS, PHONE),
+                                              (ChannelKind.SMS, "+14155550999")], clock.now())
+        assert (shared.channel, shared.address, shared.accounts, shared.customers) == (
+            ChannelKind.SMS, PHONE, ("A", "B", "C"), 2)
+        uow.commit()
+    with backend.uow() as uow:
+        for account in ("A", "B", "C"):
+            case = uow.cases.get(account)
+            assert case is not None
+            sms = case.contact(ChannelKind.SMS, PHONE)
+            assert sms is not None and sms.shared, account
+            assert "ContactPointShared" in [e.type for e in uow.events.for_case(case.id or 0)]
+        alone = uow.cases.get("D")
+        assert alone is not None and not alone.contacts[0].shared
+        # marking again finds it again, records no second event
+        assert len(uow.portfolio.mark_shared([(ChannelKind.SMS, PHONE)], clock.now())) == 1
+        case = uow.cases.get("A")
+        assert case is not None
+        assert [e.type for e in uow.events.for_case(case.id or 0)].count(
+            "ContactPointShared") == 1
+
+
+def test_time_barred_and_limitation_date_are_imported(backend: Any, clock: FixedClock) -> None:
+    with backend.uow() as uow:
+        uow.portfolio.upsert([record("A", time_barred=True),
+                              record("B", limitation_date=date(2024, 1, 1))], clock.now())
+        uow.commit()
+    with backend.uow() as uow:
+        a, b = uow.cases.get("A"), uow.cases.get("B")
+        assert a is not None and b is not None
+        assert (a.time_barred, a.limitation_date) == (True, None)
+        assert (b.time_barred, b.limitation_date) == (False, date(2024, 1, 1))
+        assert b.is_time_barred(date(2024, 1, 1)) and not b.is_time_barred(date(2023, 12, 31))
