@@ -127,7 +127,7 @@ class CaseDesk:
         name = self._person(actor)
         return self._on_case(actor, P.REPLY, account_id,
                              lambda uow, case: handoff.reply(uow, account_id, name, text,
-                                                             channel))
+                                                             channel, self.profile))
 
     # ------------------------------------------------------------------ outcomes
     def record_promise(self, actor: Actor, account_id: str,
