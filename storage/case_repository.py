@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Text, func, or_, select, type_coerce, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -110,7 +110,7 @@ class SqlCaseRepository:
             # ``holds`` is a JSON object kept as compact text ({"vulnerable":"why",...}):
             # a key is the one place a quoted name is followed by a bare colon (a quote
             # inside a value is escaped)
-            q = q.where(or_(*(CA.c.holds.like(_key_pattern(h), escape="\\")
+            q = q.where(or_(*(type_coerce(CA.c.holds, Text).like(_key_pattern(h), escape="\\")
                               for h in holds)))
         return [CaseSummary(a, st, dpd, bal, cur, seg, risk, tuple(holds or {}))
                 for a, st, dpd, bal, cur, seg, risk, holds in

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
@@ -116,13 +115,13 @@ class SqlWorkQueue:
         kinds = dict(s.execute(select(W.c.kind, func.count()).where(open_items)
                                .group_by(W.c.kind)).all())
         joined = W.join(CA, CA.c.id == W.c.case_id)
-        languages = s.execute(select(distinct(CA.c.language)).select_from(joined)
+        languages = s.execute(select(CA.c.language).distinct().select_from(joined)
                               .where(open_items)).scalars().all()
-        holders = s.execute(select(distinct(CA.c.held_by)).select_from(joined)
+        holders = s.execute(select(CA.c.held_by).distinct().select_from(joined)
                             .where(open_items, CA.c.held_by.is_not(None))).scalars().all()
         open_cases = select(W.c.case_id).where(open_items, W.c.case_id.is_not(None))
         camp = self._latest(open_cases, M.c.direction == "out", M.c.campaign_id.is_not(None))
-        campaigns = s.execute(select(distinct(camp.c.campaign_id))
+        campaigns = s.execute(select(camp.c.campaign_id).distinct()
                               .where(camp.c.rn == 1)).scalars().all()
         return InboxFacets({str(k): int(n) for k, n in kinds.items()},
                            tuple(sorted(c for c in campaigns if c)),

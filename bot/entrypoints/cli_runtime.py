@@ -153,24 +153,13 @@ def plan_cmd(
 
 
 def _one_plan(c: Any, planning: Any, account: str, day: date | None) -> list[Any]:
-    from datetime import datetime
-    from datetime import time as dtime
+    from bot.services.handoff import NotFound
+    from bot.services.plan_preview import case_plan
 
-    from bot.policy.engine import case_zone
-    from bot.services.ports import CaseBundle
-
-    with c.uow() as uow:
-        case = uow.cases.get(account)
-    if case is None or case.id is None:
-        raise RuntimeMistake(f"no case with account id {account!r}")
-    bundle = next((b for batch in planning.store.stream_open_cases(
-        batch_size=1, after_id=case.id - 1, until_id=case.id) for b in batch), None)
-    if bundle is None:  # a closed case: planned as it is, with no history
-        bundle = CaseBundle(case, 0)
-    now = c.clock.now()
-    if day is not None:
-        now = datetime.combine(day, dtime(12), case_zone(bundle.case))
-    return [planning.plan_bundle(bundle, now.astimezone(c.clock.now().tzinfo))]
+    try:
+        return [case_plan(planning, c.uow, account, day)]
+    except NotFound:
+        raise RuntimeMistake(f"no case with account id {account!r}") from None
 
 
 def _line(plan: Any) -> None:

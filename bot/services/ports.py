@@ -215,6 +215,20 @@ class ContentFiles(Protocol):
         """Each campaign file's text (or why it could not be read), in file order."""
         ...
 
+    def template_text(self, template_id: str) -> str | None:
+        """The text of the template file in use for ``template_id`` (the override
+        directory's, else the shipped one); None when there is none."""
+        ...
+
+    def save_template_text(self, template_id: str, text: str) -> str:
+        """Write ``text`` as ``template_id``'s file in the override directory (atomically)
+        and return where; :class:`ContentNotWritable` when there is no such directory."""
+        ...
+
+
+class ContentNotWritable(RuntimeError):
+    """Edited content has nowhere to be kept (no override directory is configured)."""
+
 
 # ---------------------------------------------------------------------------- records
 class ConcurrentUpdateError(RuntimeError):
