@@ -245,10 +245,7 @@ class Container:
 
     @cached_property
     def reply_texts(self) -> ReplyTexts:
-        from bot.services.reply_drafts import ReplyDrafts
-    from bot.services.reply_texts import ReplyTexts
-    from bot.services.sandbox_phones import SandboxPhones
-    from bot.services.template_desk import TemplateDesk
+        from bot.services.reply_texts import ReplyTexts
 
         return ReplyTexts(self.renderer, self.brand, self.settings.default_language)
 
