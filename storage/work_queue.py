@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
@@ -67,9 +67,11 @@ class SqlWorkQueue:
     # ------------------------------------------------------------------ the inbox
     def _latest(self, case_ids: Any, *where: Any) -> Any:
         """Per case of ``case_ids`` (a select of ids), its latest message matching
-        ``where``: a subquery with the message's columns and ``rn == 1`` for the latest."""
+        ``where`` — the customer's latest, when they wrote at all: a subquery with the
+        message's columns and ``rn == 1`` for the one."""
+        theirs = case((M.c.direction == "in", 0), else_=1)
         rank = func.row_number().over(partition_by=M.c.case_id,
-                                      order_by=(M.c.created_at.desc(), M.c.id.desc()))
+                                      order_by=(theirs, M.c.created_at.desc(), M.c.id.desc()))
         return (select(M.c.case_id, M.c.direction, M.c.channel, M.c.created_at,
                        func.substr(M.c.body, 1, PREVIEW_CHARS).label("body"),
                        M.c.intent, M.c.campaign_id, rank.label("rn"))

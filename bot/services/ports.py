@@ -525,7 +525,8 @@ class InboxFilter:
 @dataclass(frozen=True, slots=True)
 class InboxEntry:
     """One open work item as the collectors' inbox shows it: the item, its case, the
-    campaign the case was last written to under, and the case's latest message."""
+    campaign the case was last written to under, and the case's latest message from the
+    customer (else the latest to them)."""
 
     item: QueueItem
     customer: str | None
@@ -568,7 +569,8 @@ class WorkQueue(Protocol):
 
     def inbox(self, wanted: InboxFilter, limit: int = 200) -> list[InboxEntry]:
         """Open items matching ``wanted``, most urgent first, then longest waiting, each
-        with its case's latest message (its body cut to :data:`PREVIEW_CHARS`)."""
+        with its case's latest message from the customer, else the latest to them (its
+        body cut to :data:`PREVIEW_CHARS`)."""
         ...
 
     def inbox_facets(self) -> InboxFacets: ...

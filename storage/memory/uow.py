@@ -374,7 +374,8 @@ class MemoryWorkQueue:
         mine = [m for m in self.db["messages"].values() if m.case_id == case_id
                 and case_id is not None
                 and (not campaign or (m.direction == "out" and m.campaign_id is not None))]
-        return max(mine, key=lambda m: (m.created_at, m.id)) if mine else None
+        return max(mine, key=lambda m: (m.direction == "in", m.created_at, m.id)) \
+            if mine else None
 
     def inbox(self, wanted: InboxFilter, limit: int = 200) -> builtins.list[InboxEntry]:
         out = []

@@ -24,7 +24,10 @@ def _seed(backend: Any, clock: FixedClock) -> dict[str, int]:
     with backend.uow() as uow:
         assert a.id and b.id and c.id
         uow.outbox.enqueue([outbox(a, "a1", clock, campaign_id="early", step_id="s1"),
-                            outbox(b, "b1", clock, campaign_id="late", step_id="s1")])
+                            outbox(b, "b1", clock, campaign_id="late", step_id="s1"),
+                            # the bot's answer, after the customer's message
+                            outbox(a, "a2", clock, now=now + timedelta(minutes=6),
+                                   purpose="reply", body="Thanks")])
         uow.messages.add_inbound(NewInboundMessage(
             a.id, "sms", PHONE, "x" * 500, None, "p-a", None, now + timedelta(minutes=5)))
         ids = {
@@ -62,7 +65,7 @@ def test_the_inbox_is_ordered_by_priority_then_waiting_time(backend: Any,
     a = by_id[ids["dispute_a"]]
     assert (a.item.account_id, a.customer, a.language, a.campaign_id) == (
         "ACC-A", "Jordan Example", "en", "early")
-    # the case's latest message, either way, its start only
+    # the customer's latest message (not the bot's later answer), its start only
     assert (a.last_direction, a.last_channel, a.last_body) == ("in", "sms",
                                                               "x" * PREVIEW_CHARS)
     assert a.last_at == clock.now() + timedelta(minutes=5)
