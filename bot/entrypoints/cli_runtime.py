@@ -395,7 +395,7 @@ def simulate_cmd(
                 "report": result.report.as_dict(),
                 "dispatch": {k: getattr(d, k) for k in d.__dataclass_fields__},
                 "customer_messages": result.inbound, "payments": result.payments,
-                "database": result.database}, indent=2) + "\n")
+                "database": result.database, "accounts": result.accounts}, indent=2) + "\n")
             return
         console = Console(width=max(out.width, 200)) if not out.is_terminal else out
         console.print(render_table(result))
@@ -403,6 +403,12 @@ def simulate_cmd(
                       f"suppressed at send time {d.suppressed}; customer messages "
                       f"{result.inbound}; payments {result.payments}; database "
                       f"{result.database}", highlight=False)
+        if result.accounts:
+            console.print("console accounts on that database (shown once): "
+                          + ", ".join(f"{name} / {password}"
+                                      for name, password in result.accounts.items())
+                          + f"; `DUEBOT_DATABASE_URL=sqlite:///{result.database} duebot "
+                            "serve`, then http://127.0.0.1:8000/", highlight=False)
         sys.stdout.flush()
         print(result.line(), flush=True)
 

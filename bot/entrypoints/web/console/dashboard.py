@@ -48,7 +48,8 @@ def routes(console: Console) -> APIRouter:
             reports = console.run(lambda: campaign_reports(c.outcome_source,
                                                            c.campaign_admin, viewer.actor))
         steps, variants, days = reports["step"], reports["variant"], reports["day"]
-        step_names = [" / ".join(r.key) for r in steps.rows]
+        several = len({r.key[0] for r in steps.rows if r.key[0] != "-"}) > 1
+        step_names = [" / ".join(r.key) if several else r.key[1] for r in steps.rows]
         step_chart = bar_chart(
             "chart-steps", "Outcomes by campaign step", step_names,
             [(name, [getattr(r.counts, key) for r in steps.rows])
