@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any, TypeVar
+
 import uvicorn
 
 from bot.bootstrap import Container, bootstrap
