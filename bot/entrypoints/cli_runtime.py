@@ -324,8 +324,8 @@ def worker_cmd() -> None:
 
 
 def serve_cmd(host: Host = None, port: Port = None) -> None:
-    """The web server: provider webhooks, the API (docs at /api/docs), /healthz, /readyz,
-    /metrics (stateless: several may run behind a proxy)."""
+    """The web server: provider webhooks, the web console (/), the API (docs at
+    /api/docs), /healthz, /readyz, /metrics (stateless: several may run behind a proxy)."""
     _run(host, port, web=True)
 
 

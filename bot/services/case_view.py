@@ -106,23 +106,24 @@ def timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
     events, promises (when each was made, from its ``PromiseMade`` event, else its due
     date) and payments, from a :func:`case_view`. Each entry: ``kind`` (one of
     :data:`TIMELINE_KINDS`), ``at`` (ISO text) and ``item`` (the view's own dict)."""
-    entries: list[tuple[str, int, dict[str, Any]]] = []
-    for m in view["messages"]:
-        entries.append((m["at"] or "", 0, {"kind": "message", "at": m["at"], "item": m}))
+    entries: list[tuple[str, int, int, dict[str, Any]]] = []
+    for m in view["messages"]:  # newest first: the id orders those written together
+        entries.append((m["at"] or "", 0, m.get("id") or 0,
+                        {"kind": "message", "at": m["at"], "item": m}))
     made: dict[str, str] = {}
-    for e in view["events"]:
-        entries.append((e["at"], 1, {"kind": "event", "at": e["at"], "item": e}))
+    for n, e in enumerate(view["events"]):  # in the order they were written
+        entries.append((e["at"], 1, n, {"kind": "event", "at": e["at"], "item": e}))
         ref = e["payload"].get("promise_ref") if e["type"] == "PromiseMade" else None
         if ref:
             made.setdefault(str(ref), e["at"])
     for p in view["promises"]:
         at = made.get(p["ref"]) or p["date"] or ""
-        entries.append((at, 2, {"kind": "promise", "at": at, "item": p}))
+        entries.append((at, 2, 0, {"kind": "promise", "at": at, "item": p}))
     for pay in view["payments"]:
-        entries.append((pay["paid_at"], 3, {"kind": "payment", "at": pay["paid_at"],
-                                              "item": pay}))
-    entries.sort(key=lambda x: (_instant(x[0]), x[1]))
-    return [entry for _, _, entry in entries]
+        entries.append((pay["paid_at"], 3, 0, {"kind": "payment", "at": pay["paid_at"],
+                                                 "item": pay}))
+    entries.sort(key=lambda x: (_instant(x[0]), x[1], x[2]))
+    return [entry for _, _, _, entry in entries]
 
 
 def _instant(text: str) -> str:

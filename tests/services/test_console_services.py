@@ -128,7 +128,7 @@ def test_a_plan_preview_explains_and_filters(app: App) -> None:
     assert row.account_id == ACCOUNT and row.campaign_id == "standard-retail-us"
     assert row.considered[0][2] == "takes it" and row.risk.startswith("risk")
     assert every.campaigns == ("standard-retail-us",) and every.complete
-    other = row.outcome is Outcome.SEND and Outcome.DENY or Outcome.SEND
+    other = (row.outcome is Outcome.SEND and Outcome.DENY) or Outcome.SEND
     assert plan_preview(planning, app.c.uow, ANN, PlanFilter(outcome=other,
                                                              on_date=date(2026, 12, 2))
                         ).rows == []
@@ -199,7 +199,8 @@ async def test_the_sandbox_phone_plays_the_customer(app: App) -> None:
         await phones.reply(ADA, ACCOUNT, ChannelKind.SMS, "a\x00b")
     await phones.reply(ADA, ACCOUNT, ChannelKind.SMS, "HELP")
     threads = {t.channel: t for t in phones.threads(ADA, ACCOUNT)}
-    assert [e.body for e in threads[ChannelKind.SMS].entries][0] == "HELP"
+    sms = threads[ChannelKind.SMS].entries
+    assert sms[0].body == "HELP" and sms[0].direction.value == "in"
     assert threads[ChannelKind.SMS].masked.startswith("+141")
     [recent] = phones.recent(ADA)
     assert recent.account_id == ACCOUNT

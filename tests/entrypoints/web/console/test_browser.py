@@ -178,6 +178,7 @@ def test_take_over_reply_record_a_promise_and_hand_back(context: Any, served: Se
     page.get_by_text("Promise recorded.").wait_for()
     timeline = page.locator(".timeline").inner_text()
     assert "Hello, this is Ann" in timeline and "120.50" in timeline
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, shots, "case")
     page.get_by_role("button", name="Hand back to the bot").click()
     page.get_by_text("Handed back to the bot.").wait_for()
