@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -407,3 +408,28 @@ def test_the_sandbox_phone_answers_as_the_customer(console: Console) -> None:
     assert "dispute" in console.client.get(f"/cases/{ACCOUNT}").text
     wrong = console.post(f"/sandbox/{ACCOUNT}", {"channel": "telegram", "text": "hi"})
     assert wrong.status_code == 409 and "no telegram contact point" in wrong.text
+
+
+def test_every_console_post_route_refuses_a_request_without_the_token(console: Console
+                                                                       ) -> None:
+    from bot.entrypoints.web.console import NOT_CONSOLE
+
+    def every(routes: list[Any]) -> Iterator[Any]:
+        for r in routes:  # routers included in the app, as FastAPI keeps them
+            inner = getattr(r, "original_router", None)
+            yield from every(inner.routes) if inner is not None else [r]
+
+    signed_in(console, "ada")
+    routes = [r for r in every(console.client.app.routes)  # type: ignore[attr-defined]
+              if "POST" in (getattr(r, "methods", None) or ())
+              and not r.path.startswith(NOT_CONSOLE)]
+    assert len(routes) >= 25
+    for route in routes:
+        path = re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1) == "item_id" else ACCOUNT
+                      if m.group(1) == "account" else "standard-retail-us"
+                      if m.group(1) == "campaign_id" else "ann", route.path)
+        answer = console.client.post(path, data={"text": "x", "reason": "x"},
+                                     follow_redirects=False)
+        assert answer.status_code == 403, (route.path, answer.status_code)
+    assert console.case().held_by is None and not console.case().closed
+    assert console.app.c.campaign_admin.states() == {"standard-retail-us": "active"}
