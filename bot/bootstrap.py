@@ -56,7 +56,10 @@ if TYPE_CHECKING:
     from bot.services.live_campaigns import LiveCampaigns
     from bot.services.planning import CampaignBook, PlanningService
     from bot.services.ports import SandboxPhone
+    from bot.services.reply_drafts import ReplyDrafts
     from bot.services.reply_texts import ReplyTexts
+    from bot.services.sandbox_phones import SandboxPhones
+    from bot.services.template_desk import TemplateDesk
     from bot.services.users import LoginPolicy
     from channels.registry import ChannelRegistry
 
@@ -338,6 +341,33 @@ class Container:
         from bot.services.desk import CaseDesk
 
         return CaseDesk(self.uow, self.profile, lambda: self.campaign_book)
+
+    @cached_property
+    def reply_drafts(self) -> ReplyDrafts:
+        """A collector's reply started from a template, rendered for the case."""
+        from bot.services.reply_drafts import ReplyDrafts
+
+        return ReplyDrafts(self.uow, self.reply_texts)
+
+    @cached_property
+    def template_desk(self) -> TemplateDesk:
+        """Templates for admins: preview an edit with the linter's findings, save it to
+        ``DUEBOT_TEMPLATE_DIR``."""
+        from bot.policy.profiles import get_profile
+        from bot.services.template_desk import TemplateDesk
+        from storage.content_files import DiskContent
+
+        content = self.content
+        files = DiskContent(self.settings.template_dir, Path(self.settings.campaign_dir))
+        return TemplateDesk(content, files, self.brand, self.pressure, get_profile,
+                            self.settings.jurisdiction, self.uow)
+
+    @cached_property
+    def sandbox_phones(self) -> SandboxPhones:
+        """Play the customer on the sandbox channel (the console's sandbox phone)."""
+        from bot.services.sandbox_phones import SandboxPhones
+
+        return SandboxPhones(self.uow, self.sandbox_store, self.sandbox_phone, self.inbound)
 
     @cached_property
     def login_policy(self) -> LoginPolicy:

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
                                     description="failed logins allowed per user name and "
                                                 "per client address in the window")
     login_window_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    trusted_proxy: bool = Field(
+        default=False,
+        description="the web server is behind a proxy that sets X-Forwarded-Proto: the "
+                    "console's session cookie is Secure when that header says https")
+    console_poll_seconds: int = Field(
+        default=3, ge=2, le=5,
+        description="how often an open console inbox asks the server for changes")
     plan_workers: int = Field(
         default=0, ge=0,
         description="processes planning each tick; 0: one per CPU core once the open "

@@ -50,6 +50,7 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -65,6 +66,18 @@ TICK = "planning-tick"
 #: days past due on which the shipped campaign's steps fall (a few days of catch-up each)
 DPDS = [-3, -2, 1, 2, 5, 6, 15, 16, 30, 31, 45, 46, 3, 10, 20]
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
+#: customers abroad, for the hours when it is night everywhere in the US: the proof needs
+#: a tick that queues messages whatever the time it runs at
+ABROAD = ["Pacific/Honolulu", "America/Puerto_Rico", "Pacific/Guam", "Europe/London",
+          "Europe/Berlin", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney"]
+
+
+def daytime_zones(now: datetime) -> list[str]:
+    """The zones where it is now between 10:00 and 17:00 (well inside every profile's
+    contact hours): the US ones when any is, else zones abroad."""
+    def daytime(zones: list[str]) -> list[str]:
+        return [z for z in zones if 10 <= now.astimezone(ZoneInfo(z)).hour < 17]
+    return daytime(ZONES) or daytime(ABROAD)
 _LEADER = re.compile(r'^duebot_leader\{role="scheduler"\} (\S+)$', re.M)
 
 
@@ -94,13 +107,15 @@ def make_db(url: str) -> Engine:
 
 def portfolio(path: Path, n: int, seed: int) -> None:
     rng = random.Random(seed)
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    today = now.date()
+    zones = daytime_zones(now)
     with path.open("w", encoding="utf-8") as f:
         f.write("account_id,name,balance,currency,due_date,email,timezone\n")
         for i in range(n):
             due = today - timedelta(days=rng.choice(DPDS))
             f.write(f"ACC{i:07d},Customer {i},{rng.randint(50, 5000)}.00,USD,"
-                    f"{due.isoformat()},customer{i}@example.com,{rng.choice(ZONES)}\n")
+                    f"{due.isoformat()},customer{i}@example.com,{rng.choice(zones)}\n")
 
 
 def outbox_rows(engine: Engine) -> int:

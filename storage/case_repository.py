@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, func, or_, select, type_coerce, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -99,12 +99,19 @@ class SqlCaseRepository:
         return int(self.session.execute(q).scalar_one())
 
     def summaries(self, statuses: Sequence[str] | None = None, limit: int = 50,
-                  offset: int = 0) -> builtins.list[CaseSummary]:
+                  offset: int = 0, holds: Sequence[str] | None = None
+                  ) -> builtins.list[CaseSummary]:
         q = (select(CA.c.account_id, CA.c.status, CA.c.days_past_due, CA.c.balance_minor,
                     CA.c.currency, CA.c.segment, CA.c.risk_band, CA.c.holds)
              .order_by(CA.c.days_past_due.desc(), CA.c.id))
         if statuses:
             q = q.where(CA.c.status.in_(builtins.list(statuses)))
+        if holds:
+            # ``holds`` is a JSON object kept as compact text ({"vulnerable":"why",...}):
+            # a key is the one place a quoted name is followed by a bare colon (a quote
+            # inside a value is escaped)
+            q = q.where(or_(*(type_coerce(CA.c.holds, Text).like(_key_pattern(h), escape="\\")
+                              for h in holds)))
         return [CaseSummary(a, st, dpd, bal, cur, seg, risk, tuple(holds or {}))
                 for a, st, dpd, bal, cur, seg, risk, holds in
                 self.session.execute(q.offset(offset).limit(limit))]
@@ -268,3 +275,9 @@ class SqlCustomerRepository:
     def identity(self, customer_id: int) -> Identity | None:
         row = self.session.get(CustomerRow, customer_id)
         return None if row is None else Identity(row.date_of_birth, row.id_last4)
+
+
+def _key_pattern(name: str) -> str:
+    """A LIKE pattern matching ``"name":`` anywhere in a JSON text."""
+    escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f'%"{escaped}":%'

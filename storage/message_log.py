@@ -8,7 +8,7 @@ and ``delivery_store.py``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -85,6 +85,10 @@ class SqlMessageLog:
 
     def set_intent(self, message_id: int, intent: str) -> None:
         self.session.execute(update(M).where(M.c.id == message_id).values(intent=intent))
+
+    def set_reading(self, message_id: int, intent: str, reading: Mapping[str, Any]) -> None:
+        self.session.execute(update(M).where(M.c.id == message_id)
+                             .values(intent=intent, reading=dict(reading)))
 
     def set_case(self, message_id: int, case_id: int) -> None:
         self.session.execute(update(M).where(M.c.id == message_id).values(case_id=case_id))

@@ -172,6 +172,8 @@ class MessageRow(SQLModel, table=True):
     created_at: datetime = _dt()
     sent_at: datetime | None = _dt(default=None)
     actor: str | None = Field(default=None, max_length=80)
+    # a customer's message: the reply parser's reading (bot/services/readings.py)
+    reading: dict[str, Any] | None = Field(default=None, sa_type=JSONText)
 
 
 class CaseEventRow(SQLModel, table=True):

@@ -154,24 +154,13 @@ def plan_cmd(
 
 
 def _one_plan(c: Any, planning: Any, account: str, day: date | None) -> list[Any]:
-    from datetime import datetime
-    from datetime import time as dtime
+    from bot.services.handoff import NotFound
+    from bot.services.plan_preview import case_plan
 
-    from bot.policy.engine import case_zone
-    from bot.services.ports import CaseBundle
-
-    with c.uow() as uow:
-        case = uow.cases.get(account)
-    if case is None or case.id is None:
-        raise RuntimeMistake(f"no case with account id {account!r}")
-    bundle = next((b for batch in planning.store.stream_open_cases(
-        batch_size=1, after_id=case.id - 1, until_id=case.id) for b in batch), None)
-    if bundle is None:  # a closed case: planned as it is, with no history
-        bundle = CaseBundle(case, 0)
-    now = c.clock.now()
-    if day is not None:
-        now = datetime.combine(day, dtime(12), case_zone(bundle.case))
-    return [planning.plan_bundle(bundle, now.astimezone(c.clock.now().tzinfo))]
+    try:
+        return [case_plan(planning, c.uow, account, day)]
+    except NotFound:
+        raise RuntimeMistake(f"no case with account id {account!r}") from None
 
 
 def _line(plan: Any) -> None:
@@ -337,8 +326,8 @@ def worker_cmd() -> None:
 
 
 def serve_cmd(host: Host = None, port: Port = None) -> None:
-    """The web server: provider webhooks, the API (docs at /api/docs), /healthz, /readyz,
-    /metrics (stateless: several may run behind a proxy)."""
+    """The web server: provider webhooks, the web console (/), the API (docs at
+    /api/docs), /healthz, /readyz, /metrics (stateless: several may run behind a proxy)."""
     _run(host, port, web=True)
 
 
@@ -408,7 +397,7 @@ def simulate_cmd(
                 "report": result.report.as_dict(),
                 "dispatch": {k: getattr(d, k) for k in d.__dataclass_fields__},
                 "customer_messages": result.inbound, "payments": result.payments,
-                "database": result.database}, indent=2) + "\n")
+                "database": result.database, "accounts": result.accounts}, indent=2) + "\n")
             return
         console = Console(width=max(out.width, 200)) if not out.is_terminal else out
         console.print(render_table(result))
@@ -416,6 +405,12 @@ def simulate_cmd(
                       f"suppressed at send time {d.suppressed}; customer messages "
                       f"{result.inbound}; payments {result.payments}; database "
                       f"{result.database}", highlight=False)
+        if result.accounts:
+            console.print("console accounts on that database (shown once): "
+                          + ", ".join(f"{name} / {password}"
+                                      for name, password in result.accounts.items())
+                          + f"; `DUEBOT_DATABASE_URL=sqlite:///{result.database} duebot "
+                            "serve`, then http://127.0.0.1:8000/", highlight=False)
         sys.stdout.flush()
         print(result.line(), flush=True)
 

@@ -76,6 +76,7 @@ def check_contact(
     *,
     inbound_at: datetime | None = None,
     related: Sequence[SentRecord] = (),
+    by_person: bool = False,
 ) -> Decision:
     """May we write to ``contact_point`` of ``case`` at ``now`` for ``purpose``?
 
@@ -84,14 +85,15 @@ def check_contact(
     and to other customers at this case's addresses (caps count per person and per
     address, see ``bot/policy/frequency.py``). The answer carries every reason found
     and, when each of them only says "not now", ``not_before``: the earliest instant it
-    could pass.
+    could pass. ``by_person``: a reply a person (a collector) wrote, which the holds that
+    mean "a person answers" let through (see ``bot/policy/hard_stops.py``).
     """
     now = _aware(now)
     records = normalise(history)
     today = local_date(case, now)
     return contact_decision(case, contact_point, profile, records, now, purpose,
-                            check_case(case, purpose, today), inbound_at=inbound_at,
-                            related=related)
+                            check_case(case, purpose, today, by_person=by_person),
+                            inbound_at=inbound_at, related=related)
 
 
 def contact_decision(

@@ -12,11 +12,13 @@ dispute (unverified)   deny     deny              allow (acknowledging the dispu
 cease request          deny     deny              allow (the customer wrote again)
 attorney               deny     deny              deny (talk to the attorney only)
 bankruptcy             deny     deny              deny (automatic stay)
-vulnerable customer    deny     deny              deny (a human answers)
-deceased               deny     deny              deny (a specialist answers)
-complaint              deny     deny              deny (a person answers)
-breathing space        deny     deny              deny (a person answers); lapses after
-                                                  its last day (UK Debt Respite Scheme)
+vulnerable customer    deny     deny              deny the bot; allow a person
+deceased               deny     deny              deny the bot; allow a person (a
+                                                  specialist answers the estate)
+complaint              deny     deny              deny the bot; allow a person
+breathing space        deny     deny              deny the bot; allow a person; lapses
+                                                  after its last day (UK Debt Respite
+                                                  Scheme)
 wrong party (case)     deny     deny              deny
 all opted out (case)   deny     deny              deny
 payment claimed        deny     deny              allow
@@ -55,6 +57,9 @@ _HOLD_CODES: dict[Hold, ReasonCode] = {
 
 #: holds under which the bot may still answer a message the customer sent.
 _REPLY_ALLOWED: frozenset[Hold] = frozenset({Hold.DISPUTE, Hold.CEASE, Hold.PAYMENT_CLAIMED})
+#: holds that mean "a person answers, not the bot": a person's reply goes under them
+PERSON_ONLY: frozenset[Hold] = frozenset({Hold.VULNERABLE, Hold.DECEASED, Hold.COMPLAINT,
+                                          Hold.BREATHING_SPACE})
 
 _HOLD_DETAIL: dict[Hold, str] = {
     Hold.DISPUTE: "the debt is disputed and not yet verified",
@@ -72,10 +77,15 @@ _HOLD_DETAIL: dict[Hold, str] = {
 }
 
 
-def check_case(case: Case, purpose: Purpose, today: date) -> list[Reason]:
-    """Every case-level reason to stay silent for ``purpose``; ``today`` is the local date."""
+def check_case(case: Case, purpose: Purpose, today: date, *, by_person: bool = False
+               ) -> list[Reason]:
+    """Every case-level reason to stay silent for ``purpose``; ``today`` is the local date.
+    ``by_person``: a reply written by a person (a collector), which the holds that mean
+    "a person answers" (:data:`PERSON_ONLY`) let through."""
     reasons: list[Reason] = []
     reply = purpose is Purpose.REPLY
+    allowed = (_REPLY_ALLOWED | PERSON_ONLY if by_person else _REPLY_ALLOWED) if reply \
+        else frozenset()
     status = case.status
 
     if status is not CaseStatus.ACTIVE and status is not CaseStatus.PROMISED:
@@ -93,7 +103,7 @@ def check_case(case: Case, purpose: Purpose, today: date) -> list[Reason]:
 
     if case.holds:
         for hold in sorted(case.holds, key=lambda h: h.value):
-            if reply and hold in _REPLY_ALLOWED:
+            if hold in allowed:
                 continue
             if not case.hold_in_force(hold, today):
                 continue  # a breathing space after its last day

@@ -209,6 +209,21 @@ class CampaignAdmin:
             uow.commit()
         return out
 
+    def edit(self, actor: Actor, campaign_id: str, text: str, source: str = "console"
+             ) -> Imported:
+        """A new draft of ``campaign_id`` from edited YAML (the console's editor); the
+        text must keep the campaign's id. :class:`CampaignError` lists every problem
+        (nothing is stored); the same text as the latest version stores nothing."""
+        authorize(actor, Permission.MANAGE_CAMPAIGNS)
+        checked = self.validate([CampaignText(source, text)])
+        if checked.ok and campaign_id not in checked.campaigns:
+            found = ", ".join(sorted(checked.campaigns)) or "none"
+            raise CampaignError([Problem(source, _id_line(text), "id",
+                                         f"the id must stay {campaign_id!r} (found {found}); "
+                                         "a new id is a new campaign")])
+        [done] = self.import_documents(actor, [CampaignText(source, text)])
+        return done
+
     def _pick(self, uow: UnitOfWork, campaign_id: str, number: int | None,
               wanted: str) -> CampaignVersion:
         versions = uow.campaigns.versions(campaign_id)
@@ -297,6 +312,14 @@ class CampaignAdmin:
             uow.commit()
             self.generation += 1
         return [v.campaign_id for v in targets]
+
+
+def _id_line(text: str) -> int | None:
+    """The line of the top-level ``id:`` key, if there is one."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.startswith("id:"):
+            return number
+    return None
 
 
 def _listing(versions: list[CampaignVersion]) -> str:

@@ -111,11 +111,61 @@ def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
             {"at": m.created_at.isoformat() if m.created_at else None,
              "direction": m.direction, "channel": m.channel,
              "to_or_from": mask_address(m.address), "template": m.template_id,
-             "status": m.status, "intent": m.intent, "body": m.body}
+             "status": m.status, "intent": m.intent, "body": m.body,
+             "id": m.id, "subject": m.subject, "actor": m.actor, "purpose": m.purpose,
+             "campaign": m.campaign_id, "step": m.step_id, "variant": m.variant,
+             "error_code": m.error_code, "error_reason": m.error_reason,
+             "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+             "reading": m.reading}
             for m in msgs
         ],
+        "queue_items": [i.as_dict() for i in uow.work_items.open_for_case(case.id)],
         "events": [
             {"at": e.at.isoformat(), "type": e.type, "actor": e.actor, "payload": e.payload}
             for e in evs
         ],
     }
+
+
+#: the kinds of entry on a case's timeline
+TIMELINE_KINDS = ("message", "event", "promise", "payment")
+
+
+def timeline(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """One list of what happened on a case, oldest first: its messages (both ways),
+    events, promises (when each was made, from its ``PromiseMade`` event, else its due
+    date) and payments, from a :func:`case_view`. Each entry: ``kind`` (one of
+    :data:`TIMELINE_KINDS`), ``at`` (ISO text) and ``item`` (the view's own dict)."""
+    entries: list[tuple[str, int, int, dict[str, Any]]] = []
+    for m in view["messages"]:  # newest first: the id orders those written together
+        entries.append((m["at"] or "", 0, m.get("id") or 0,
+                        {"kind": "message", "at": m["at"], "item": m}))
+    made: dict[str, str] = {}
+    for n, e in enumerate(view["events"]):  # in the order they were written
+        entries.append((e["at"], 1, n, {"kind": "event", "at": e["at"], "item": e}))
+        ref = e["payload"].get("promise_ref") if e["type"] == "PromiseMade" else None
+        if ref:
+            made.setdefault(str(ref), e["at"])
+    for p in view["promises"]:
+        at = made.get(p["ref"]) or p["date"] or ""
+        entries.append((at, 2, 0, {"kind": "promise", "at": at, "item": p}))
+    for pay in view["payments"]:
+        entries.append((pay["paid_at"], 3, 0, {"kind": "payment", "at": pay["paid_at"],
+                                                 "item": pay}))
+    entries.sort(key=lambda x: (_instant(x[0]), x[1], x[2]))
+    return [entry for _, _, _, entry in entries]
+
+
+def _instant(text: str) -> str:
+    """A sortable UTC form of an ISO date or date-time (dates at midnight UTC)."""
+    from datetime import UTC, datetime
+
+    if not text:
+        return ""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat()

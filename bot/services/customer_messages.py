@@ -24,6 +24,7 @@ from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dialog_commands import carry_out
 from bot.services.ports import NewInboundMessage, UnitOfWork
+from bot.services.readings import reading_record
 from bot.services.reply_texts import ReplyTexts
 
 log = logging.getLogger("duebot.inbound")
@@ -102,7 +103,7 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
     # case is read as Chinese
     reply = parse_reply(event.text, local_now, from_minor(case.balance_minor, case.currency),
                         case.currency, None, settings.intent_model)
-    uow.messages.set_intent(message_id, reply.intent.value)
+    uow.messages.set_reading(message_id, reply.intent.value, reading_record(reply))
     assert case.id is not None
     person = None
     if case.held_by is not None or Hold.HUMAN in case.holds:

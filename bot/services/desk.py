@@ -15,14 +15,21 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from bot.campaigns.model import Campaign
-from bot.domain.case import Case
+from bot.domain.case import Case, CaseStatus
 from bot.domain.messages import ChannelKind
-from bot.domain.work_items import QueueItem
+from bot.domain.work_items import QueueItem, WorkItemKind
 from bot.policy.profiles import JurisdictionProfile
 from bot.services import case_work, handoff
 from bot.services.case_view import case_view
 from bot.services.planning import CampaignBook
-from bot.services.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.ports import (
+    CaseSummary,
+    InboxEntry,
+    InboxFacets,
+    InboxFilter,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from bot.services.roles import Actor, Permission, authorize
 from bot.services.users import audit
 
@@ -104,6 +111,38 @@ class CaseDesk:
 
         return self._on_case(actor, P.REVEAL, account_id, go)
 
+    def inbox(self, actor: Actor, wanted: InboxFilter = InboxFilter(), limit: int = 200
+              ) -> list[InboxEntry]:
+        """The open work items ``wanted`` picks, most urgent first, then longest waiting,
+        with each case's latest message."""
+        authorize(actor, P.VIEW_QUEUE)
+        unknown = sorted(set(wanted.kinds) - {k.value for k in WorkItemKind})
+        if unknown:
+            raise ValueError(f"unknown kind {', '.join(unknown)} (use one of: "
+                             f"{', '.join(k.value for k in WorkItemKind)})")
+        if not 1 <= limit <= 1000:
+            raise ValueError("limit must be between 1 and 1000")
+        with self.uow_factory() as uow:
+            return uow.work_items.inbox(wanted, limit)
+
+    def inbox_facets(self, actor: Actor) -> InboxFacets:
+        authorize(actor, P.VIEW_QUEUE)
+        with self.uow_factory() as uow:
+            return uow.work_items.inbox_facets()
+
+    def review(self, actor: Actor, limit: int = 200) -> dict[str, list[CaseSummary]]:
+        """What waits for a supervisor: open disputes, cases in legal review, and cases
+        under a hold a supervisor lifts (protective holds, a payment claim)."""
+        authorize(actor, P.RESOLVE_DISPUTE)
+        with self.uow_factory() as uow:
+            return {
+                "disputes": uow.cases.summaries([CaseStatus.DISPUTED.value], limit),
+                "legal_review": uow.cases.summaries([CaseStatus.LEGAL_REVIEW.value], limit),
+                "holds": [c for c in uow.cases.summaries(
+                    None, limit, holds=sorted(h.value for h in case_work.CLEARABLE_HOLDS))
+                    if not c.status.startswith("closed")],
+            }
+
     # ------------------------------------------------------------------ queue
     def close_item(self, actor: Actor, item_id: int) -> None:
         with self.uow_factory() as uow:
@@ -131,7 +170,7 @@ class CaseDesk:
         name = self._person(actor)
         return self._on_case(actor, P.REPLY, account_id,
                              lambda uow, case: handoff.reply(uow, account_id, name, text,
-                                                             channel))
+                                                             channel, self.profile))
 
     # ------------------------------------------------------------------ outcomes
     def record_promise(self, actor: Actor, account_id: str,

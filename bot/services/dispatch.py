@@ -385,7 +385,8 @@ class Dispatcher:
         profile = (self.profile_for(case, row.campaign_id) if self.profile_for else None) \
             or self.profile
         decision = check_contact(case, cp, profile, history, now, policy_purpose,
-                                 inbound_at=row.created_at, related=related or ())
+                                 inbound_at=row.created_at, related=related or (),
+                                 by_person=purpose == COLLECTOR)
         codes = [r.code.value for r in decision.reasons]
         if purpose == COLLECTOR and case.held_by == (row.actor or "").removeprefix("collector:"):
             codes = [c for c in codes if c != ReasonCode.HOLD_HUMAN.value]

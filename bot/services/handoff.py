@@ -4,16 +4,19 @@ and recording outcomes with the same validation and events as the bot's."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from bot.conversations import dialog
 from bot.domain.case import LEGAL_QUEUE, Case, TransitionError
+from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.domain.money import MoneyError, to_minor
 from bot.domain.outbox import MessagePurpose, outbox_message
 from bot.domain.work_items import QueueItem, WorkItemKind
+from bot.policy.decision import Purpose, Reason, ReasonCode, only_time_bound
+from bot.policy.engine import check_contact
 from bot.policy.profiles import JurisdictionProfile
 from bot.services.outbound import contact_for
 from bot.services.ports import UnitOfWork
@@ -80,12 +83,37 @@ def release(uow: UnitOfWork, account_id: str, collector: str, *,
     return closed
 
 
+class ReplyRefused(HandoffError):
+    """The compliance policy refuses the reply now; ``reasons`` say why."""
+
+    def __init__(self, reasons: list[Reason]) -> None:
+        self.reasons = reasons
+        super().__init__("refused by policy: " + "; ".join(
+            f"{r.code.value} ({r.detail})" if r.detail else r.code.value for r in reasons))
+
+
+def reply_refusal(case: Case, cp: ContactPoint, profile: JurisdictionProfile,
+                  now: datetime, collector: str) -> list[Reason]:
+    """Why the policy would refuse a collector's reply to ``cp`` sent now, as the
+    dispatcher checks it at send time (an answer to the customer: no frequency caps; the
+    collector's own hold does not count); only reasons that waiting would not lift
+    (a reason bound to the hours only defers the message)."""
+    decision = check_contact(case, cp, profile, [], now, Purpose.REPLY, inbound_at=now,
+                             by_person=True)
+    reasons = [r for r in decision.reasons
+               if not (r.code is ReasonCode.HOLD_HUMAN and case.held_by == collector)]
+    return [] if not reasons or only_time_bound(reasons) else reasons
+
+
 def reply(uow: UnitOfWork, account_id: str, collector: str, text: str,
-          channel: ChannelKind | None = None) -> int:
+          channel: ChannelKind | None = None, profile: JurisdictionProfile | None = None
+          ) -> int:
     """Queue the collector's message to the customer; returns the outbox message id.
 
-    Only the collector holding the conversation may write; the dispatcher still refuses
-    opted-out, invalid and third-party contact points and legal holds.
+    Only the collector holding the conversation may write. With ``profile`` the reply
+    is checked against it first (holds, opt-outs, wrong party...: :func:`reply_refusal`)
+    and refused with the reasons (:class:`ReplyRefused`); the dispatcher checks it again
+    when it sends.
     """
     text = text.strip()
     if not text:
@@ -101,6 +129,10 @@ def reply(uow: UnitOfWork, account_id: str, collector: str, text: str,
     cp = next((c for c in (contact_for(case, k) for k in kinds) if c is not None), None)
     if cp is None:
         raise HandoffError("no usable contact point on that channel (opted out or invalid)")
+    if profile is not None:
+        refused = reply_refusal(case, cp, profile, now, collector)
+        if refused:
+            raise ReplyRefused(refused)
     key = f"collector:{collector}:{case.id}:{uuid.uuid4().hex}"  # every reply is new
     ids = uow.outbox.enqueue([outbox_message(
         case_id=case.id, contact_point_id=cp.id, channel=cp.channel.value, address=cp.address,

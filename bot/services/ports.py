@@ -215,6 +215,20 @@ class ContentFiles(Protocol):
         """Each campaign file's text (or why it could not be read), in file order."""
         ...
 
+    def template_text(self, template_id: str) -> str | None:
+        """The text of the template file in use for ``template_id`` (the override
+        directory's, else the shipped one); None when there is none."""
+        ...
+
+    def save_template_text(self, template_id: str, text: str) -> str:
+        """Write ``text`` as ``template_id``'s file in the override directory (atomically)
+        and return where; :class:`ContentNotWritable` when there is no such directory."""
+        ...
+
+
+class ContentNotWritable(RuntimeError):
+    """Edited content has nowhere to be kept (no override directory is configured)."""
+
 
 # ---------------------------------------------------------------------------- records
 class ConcurrentUpdateError(RuntimeError):
@@ -282,6 +296,10 @@ class StoredMessage:
     created_at: datetime | None = None
     sent_at: datetime | None = None
     actor: str | None = None
+    #: a customer's message: the reply parser's reading (intent, confidence, amounts,
+    #: dates, opt-out, why a person should read it), as :mod:`bot.services.readings`
+    #: records it; None for outbound messages and messages read before it was kept
+    reading: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,8 +461,9 @@ class CaseRepository(Protocol):
     def count(self, statuses: Sequence[str] | None = None) -> int: ...
 
     def summaries(self, statuses: Sequence[str] | None = None, limit: int = 50,
-                  offset: int = 0) -> list[CaseSummary]:
-        """Cases most days past due first."""
+                  offset: int = 0, holds: Sequence[str] | None = None) -> list[CaseSummary]:
+        """Cases most days past due first; ``statuses``: only these; ``holds``: only
+        cases with at least one of these holds."""
         ...
 
 
@@ -462,6 +481,10 @@ class MessageLog(Protocol):
     def get(self, message_id: int) -> StoredMessage | None: ...
 
     def set_intent(self, message_id: int, intent: str) -> None: ...
+
+    def set_reading(self, message_id: int, intent: str, reading: Mapping[str, Any]) -> None:
+        """Keep the parser's reading of a customer's message (and its intent)."""
+        ...
 
     def set_case(self, message_id: int, case_id: int) -> None: ...
 
@@ -491,12 +514,58 @@ class MessageLog(Protocol):
         ...
 
 
+#: how much of a message the inbox shows
+PREVIEW_CHARS = 160
+
+
 class OutboxRepository(Protocol):
     """Enqueueing outbound messages inside a unit of work."""
 
     def enqueue(self, messages: Sequence[NewOutboxMessage]) -> list[int]:
         """Insert the messages whose idempotency key is new; returns their ids."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFilter:
+    """Which open work items the inbox shows (every field: None or empty = any).
+
+    ``holder``: a user name, or :data:`NOBODY` for items whose case no one holds."""
+
+    kinds: tuple[str, ...] = ()
+    campaign: str | None = None
+    language: str | None = None
+    holder: str | None = None
+
+    NOBODY: ClassVar[str] = "-"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """One open work item as the collectors' inbox shows it: the item, its case, the
+    campaign the case was last written to under, and the case's latest message from the
+    customer (else the latest to them)."""
+
+    item: QueueItem
+    customer: str | None
+    language: str | None
+    campaign_id: str | None
+    last_direction: str | None = None  # in | out
+    last_channel: str | None = None
+    last_at: datetime | None = None
+    last_body: str | None = None  # the start of it (see ``WorkQueue.inbox``)
+    last_intent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxFacets:
+    """What the inbox can be filtered by: among the open items, how many of each kind,
+    and the campaigns, languages and holders that occur."""
+
+    kinds: dict[str, int]
+    campaigns: tuple[str, ...]
+    languages: tuple[str, ...]
+    holders: tuple[str, ...]
 
 
 class WorkQueue(Protocol):
@@ -515,6 +584,14 @@ class WorkQueue(Protocol):
     def open_for_case(self, case_id: int) -> list[QueueItem]:
         """The case's open items, most urgent first."""
         ...
+
+    def inbox(self, wanted: InboxFilter, limit: int = 200) -> list[InboxEntry]:
+        """Open items matching ``wanted``, most urgent first, then longest waiting, each
+        with its case's latest message from the customer, else the latest to them (its
+        body cut to :data:`PREVIEW_CHARS`)."""
+        ...
+
+    def inbox_facets(self) -> InboxFacets: ...
 
 
 class ConversationRepository(Protocol):

@@ -77,6 +77,9 @@ class SimulationResult:
     inbound: int
     payments: int
     database: str
+    #: the console accounts made in a kept database (``--db``): user name -> password,
+    #: shown once
+    accounts: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> Counts:
@@ -167,9 +170,14 @@ class Simulation:
             clock.set(datetime.combine(self.start + timedelta(days=self.days), time(0), UTC))
             self._pay(c)
             report = campaign_report(c.outcome_source, c.campaign_admin, SIMULATOR)
+            accounts: dict[str, str] = {}
+            if self.db_path is not None:  # kept: the console can open it
+                keep_sandbox(c, store)
+                accounts = demo_accounts(c)
             return SimulationResult(self.days, self.cases, self.seed, report, stats,
                                     self._inbound, self._payments_made,
-                                    str(db_path) if self.db_path else "(temporary)")
+                                    str(db_path) if self.db_path else "(temporary)",
+                                    accounts)
         finally:
             c.close()
 
@@ -324,6 +332,36 @@ class Simulation:
         report = import_payments(io.BytesIO(text.getvalue().encode()), "payments.csv", c.uow(),
                                  skip_invalid=True)
         self._payments_made += report.applied
+
+
+#: the console accounts a kept simulation database gets, and their roles
+DEMO_ACCOUNTS = (("demo-admin", "admin"), ("demo-supervisor", "supervisor"),
+                 ("demo-collector", "collector"))
+
+
+def demo_accounts(c: Container) -> dict[str, str]:
+    """Console accounts on the simulation's database, each with a new random password
+    (returned once; stored only as a hash), so ``duebot serve`` on it can be signed in."""
+    import secrets
+
+    from bot.services.users import add_user
+
+    made = {}
+    for name, role in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        add_user(c.uow(), name, role, password, actor=SIMULATOR)
+        made[name] = password
+    return made
+
+
+def keep_sandbox(c: Container, store: SandboxStore) -> None:
+    """What the sandbox delivered and heard, into the database's sandbox table (the
+    console's sandbox phone and ``duebot sandbox inbox`` read it there)."""
+    from storage.sandbox_store import SqlSandboxStore
+
+    kept = SqlSandboxStore(c.engine, c.clock)
+    for entry in store.list():
+        kept.append(entry)
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import builtins
 import copy
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -26,12 +26,16 @@ from bot.domain.outbox import NewOutboxMessage
 from bot.domain.portfolio import CaseRecord
 from bot.domain.work_items import NewWorkItem, QueueItem
 from bot.services.ports import (
+    PREVIEW_CHARS,
     CaseSummary,
     ConcurrentUpdateError,
     DecisionRecord,
     DeliveryUpdate,
     EventRecord,
     Identity,
+    InboxEntry,
+    InboxFacets,
+    InboxFilter,
     NewInboundMessage,
     SharedAddress,
     StoredMessage,
@@ -170,9 +174,11 @@ class MemoryCaseRepository:
                    if not statuses or c.status.value in statuses)
 
     def summaries(self, statuses: Sequence[str] | None = None, limit: int = 50,
-                  offset: int = 0) -> builtins.list[CaseSummary]:
+                  offset: int = 0, holds: Sequence[str] | None = None
+                  ) -> builtins.list[CaseSummary]:
         cases = sorted((c for c, _ in self.db["cases"].values()
-                        if not statuses or c.status.value in statuses),
+                        if (not statuses or c.status.value in statuses)
+                        and (not holds or any(h.value in holds for h in c.holds))),
                        key=lambda c: (-c.days_past_due, c.id or 0))
         return [CaseSummary(c.account_id, c.status.value, c.days_past_due, c.balance_minor,
                             c.currency, c.segment, c.risk_band,
@@ -285,6 +291,9 @@ class MemoryMessageLog:
     def set_intent(self, message_id: int, intent: str) -> None:
         self._change(message_id, intent=intent)
 
+    def set_reading(self, message_id: int, intent: str, reading: Mapping[str, Any]) -> None:
+        self._change(message_id, intent=intent, reading=copy.deepcopy(dict(reading)))
+
     def set_case(self, message_id: int, case_id: int) -> None:
         self._change(message_id, case_id=case_id)
 
@@ -361,6 +370,63 @@ class MemoryWorkQueue:
                                  w.item.created_at, w.item.due_at,
                                  case.held_by if case else None))
         return out
+
+    def _latest(self, case_id: int | None, campaign: bool = False) -> StoredMessage | None:
+        mine = [m for m in self.db["messages"].values() if m.case_id == case_id
+                and case_id is not None
+                and (not campaign or (m.direction == "out" and m.campaign_id is not None))]
+        return max(mine, key=lambda m: (m.direction == "in", m.created_at, m.id)) \
+            if mine else None
+
+    def inbox(self, wanted: InboxFilter, limit: int = 200) -> builtins.list[InboxEntry]:
+        out = []
+        for item in self._open(None):
+            w = self.db["work_items"][item.id]
+            stored = self.db["cases"].get(w.item.case_id)
+            case = stored[0] if stored else None
+            last = self._latest(w.item.case_id)
+            camp = self._latest(w.item.case_id, campaign=True)
+            campaign_id = camp.campaign_id if camp else None
+            if wanted.kinds and item.kind.value not in wanted.kinds:
+                continue
+            if wanted.campaign and campaign_id != wanted.campaign:
+                continue
+            if wanted.language and (case is None or case.language != wanted.language):
+                continue
+            if wanted.holder == InboxFilter.NOBODY and case is not None \
+                    and case.held_by is not None:
+                continue
+            if wanted.holder and wanted.holder != InboxFilter.NOBODY \
+                    and (case is None or case.held_by != wanted.holder):
+                continue
+            customer = self.db["customers"].get(case.customer_id) if case else None
+            out.append(InboxEntry(
+                item, customer.name if customer else None, case.language if case else None,
+                campaign_id, last.direction if last else None, last.channel if last else None,
+                last.created_at if last else None,
+                last.body[:PREVIEW_CHARS] if last else None, last.intent if last else None))
+            if len(out) >= limit:
+                break
+        return out
+
+    def inbox_facets(self) -> InboxFacets:
+        kinds: dict[str, int] = {}
+        campaigns, languages, holders = set(), set(), set()
+        for item in self._open(None):
+            kinds[item.kind.value] = kinds.get(item.kind.value, 0) + 1
+            w = self.db["work_items"][item.id]
+            stored = self.db["cases"].get(w.item.case_id)
+            if stored is None:
+                continue
+            case = stored[0]
+            languages.add(case.language)
+            if case.held_by:
+                holders.add(case.held_by)
+            camp = self._latest(w.item.case_id, campaign=True)
+            if camp is not None and camp.campaign_id:
+                campaigns.add(camp.campaign_id)
+        return InboxFacets(kinds, tuple(sorted(campaigns)), tuple(sorted(languages)),
+                           tuple(sorted(holders)))
 
     def close(self, item_id: int, by: str, at: datetime) -> bool | None:
         w = self.db["work_items"].get(item_id)

@@ -73,6 +73,23 @@ def test_replies_under_each_hold_follow_the_table(hold: Hold) -> None:
     assert d.allowed is (hold in REPLY_ALLOWED), d.explain()
 
 
+@pytest.mark.parametrize("hold", list(Hold))
+def test_a_persons_reply_goes_under_the_holds_that_mean_a_person_answers(hold: Hold) -> None:
+    """Vulnerable, deceased, complaint, breathing space: the bot stays silent so that a
+    person answers; that person's reply must go. Every other hold binds a person too."""
+    from bot.policy.hard_stops import PERSON_ONLY
+
+    case = make_case()
+    case.place_hold(hold, T0, "tester", "test",
+                    TODAY if hold is Hold.BREATHING_SPACE else None)
+    d = check_contact(case, case.contacts[0], US, [], NOON, Purpose.REPLY, by_person=True)
+    assert d.allowed is (hold in REPLY_ALLOWED | PERSON_ONLY), d.explain()
+    assert {Hold.VULNERABLE, Hold.DECEASED, Hold.COMPLAINT,
+                           Hold.BREATHING_SPACE} == PERSON_ONLY
+    assert not check_contact(case, case.contacts[0], US, [], NOON,
+                             Purpose.DUNNING, by_person=True).allowed
+
+
 def test_a_breathing_space_stops_everything_until_its_last_day_then_lapses() -> None:
     """UK Debt Respite Scheme: no contact about the debt during the moratorium."""
     case = make_case()

@@ -1,5 +1,6 @@
 """The web application: channel webhooks (provider callbacks, the unsubscribe page), the
-collectors' API (behind the edge rules of :mod:`bot.entrypoints.web.edge`), and what
+collectors' API (behind the edge rules of :mod:`bot.entrypoints.web.edge`), the web
+console at ``/`` (:mod:`bot.entrypoints.web.console`), and what
 operators and load balancers ask: ``/healthz`` (the process
 answers), ``/readyz`` (the database answers and its schema is current) and ``/metrics``
 (Prometheus, see :mod:`bot.entrypoints.metrics`). The app keeps no state between
@@ -71,4 +72,8 @@ def create_app(container: Container, metrics: Metrics | None = None) -> FastAPI:
         container.uow, container.desk, container.campaign_admin, container.outcome_source,
         container.login_policy,
         secure_cookie=container.settings.public_url.startswith("https://")))
+
+    from bot.entrypoints.web.console import install as install_console
+
+    install_console(app, container)
     return app
