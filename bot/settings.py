@@ -108,6 +108,9 @@ class Settings(BaseSettings):
                     "of it while the worker lives")
     smtp_rate: float | None = Field(
         default=None, gt=0, description="emails per second per worker process (default 5)")
+    smtp_connections: int = Field(
+        default=4, ge=1, le=100,
+        description="SMTP connections a worker process sends over concurrently")
     twilio_rate: float | None = Field(
         default=None, gt=0, description="SMS per second per worker process (default 10)")
     telegram_rate: float | None = Field(
