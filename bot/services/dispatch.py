@@ -398,12 +398,41 @@ class Dispatcher:
     async def _send_all(self, jobs: list[_Job], held: dict[int, int], stats: DispatchStats,
                         stop: asyncio.Event | None) -> None:
         """Send ``concurrency`` at a time; each outcome is committed before its slot is
-        freed, so at most ``concurrency`` messages are ever sent but not recorded."""
+        freed, so at most ``concurrency`` messages are ever sent but not recorded. The
+        outcomes that return while a commit is under way are written together in the
+        next transaction."""
         by_channel: dict[ChannelKind, list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
             by_channel[job.outbound.channel].append(job)
         sem = asyncio.Semaphore(self.concurrency)
+        pending: list[tuple[_Job, asyncio.Future[None]]] = []
+        writer: list[asyncio.Task[None]] = []
+
+        async def write_pending() -> None:
+            # group commit: the outcomes that came back while the previous transaction
+            # was being written go together in the next one (one transaction per send
+            # made concurrent sends wait on each other's commits, on SQLite's lock)
+            while pending:
+                group = pending[:]
+                del pending[:]
+                try:
+                    await self._record_outcomes([job for job, _ in group], (), stats)
+                except Exception as exc:
+                    for _, done in group:
+                        done.set_exception(exc)
+                else:
+                    for _, done in group:
+                        done.set_result(None)
+            writer.clear()
+
+        async def record(job: _Job) -> None:
+            """Returns once ``job``'s outcome is committed (or raises why it is not)."""
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            pending.append((job, done))
+            if not writer:
+                writer.append(asyncio.create_task(write_pending()))
+            await done
 
         def halted(job: _Job) -> bool:
             return job.lost or (stop is not None and stop.is_set())
@@ -429,7 +458,7 @@ class Dispatcher:
                         log.exception("channel %s raised on send", channel.name)
                         job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
                                                               detail=type(exc).__name__)
-                await self._record_outcomes([job], (), stats)
+                await record(job)
                 held.pop(job.row.id, None)
 
         results = await asyncio.gather(*(one(j) for js in by_channel.values() for j in js),
