@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Collection, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -124,10 +125,27 @@ class Container:
         return self.backend.uow()
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the threads that use them)."""
+        threads = self.__dict__.pop("database_threads", None)
+        if threads is not None:
+            threads.shutdown(wait=True)
         engine = getattr(self.backend, "engine", None)
         if engine is not None:
             engine.dispose()
+
+    @cached_property
+    def database_threads(self) -> Executor | None:
+        """Threads for database work started from an event loop (webhooks, receivers):
+        as many as the engine's pool holds connections, so a thread never waits for a
+        connection another thread of this pool holds idle; None for in-memory stores
+        (they are used from the loop's thread)."""
+        engine: Engine | None = getattr(self.backend, "engine", None)
+        if engine is None:
+            return None
+        from concurrent.futures import ThreadPoolExecutor
+
+        return ThreadPoolExecutor(max_workers=database_connections(engine),
+                                  thread_name_prefix="duebot-db")
 
     def migrate(self) -> str | None:
         """Create or upgrade the schema; returns the revision reached."""
@@ -282,7 +300,7 @@ class Container:
         from bot.services.inbound import InboundService
 
         return InboundService(self.uow, self.reply_texts, self.dialog_settings,
-                              self.onboarding)
+                              self.onboarding, executor=self.database_threads)
 
     @property
     def campaign_book(self) -> CampaignBook:
@@ -464,6 +482,16 @@ def secret_key_problem(settings: Settings, registry: ChannelRegistry | None = No
             f"({', '.join(real)}) set it to a random value of at least "
             f"{MIN_SECRET_KEY_BYTES} bytes, e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+
+
+def database_connections(engine: Engine) -> int:
+    """How many connections ``engine``'s pool hands out at most (its size and overflow;
+    SQLAlchemy's defaults give 15), at least 1."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    total = (size() if callable(size) else 5) + max(int(overflow), 0)
+    return max(total, 1)
 
 
 def memory_sandbox_store() -> SandboxStore:

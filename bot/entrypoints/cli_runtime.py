@@ -325,10 +325,35 @@ def worker_cmd() -> None:
     _run(worker=True)
 
 
-def serve_cmd(host: Host = None, port: Port = None) -> None:
+def serve_cmd(host: Host = None, port: Port = None, workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64,
+        help="web server processes sharing the port (each with its own database pool); "
+             "about one per CPU core")] = 1) -> None:
     """The web server: provider webhooks, the web console (/), the API (docs at
     /api/docs), /healthz, /readyz, /metrics (stateless: several may run behind a proxy)."""
-    _run(host, port, web=True)
+    if workers == 1:
+        _run(host, port, web=True)
+        return
+    from bot.bootstrap import secret_key_problem
+    from bot.entrypoints.cli_context import settings as checked_settings
+    from bot.entrypoints.runners import serve_in_processes
+
+    with _errors():
+        s = checked_settings()
+        problem = secret_key_problem(s)
+        if problem is not None:
+            raise RuntimeMistake(problem)
+
+        def child(sock: Any) -> int:
+            try:
+                _run(host, port, web=True, sock=sock)
+            except typer.Exit as exc:
+                return int(exc.exit_code or 0)
+            return 0
+
+        code = serve_in_processes(workers, host or s.host, port or s.port, child)
+    if code:
+        raise typer.Exit(code)
 
 
 def receive_cmd() -> None:
