@@ -31,6 +31,7 @@ from bot.services.ports import (
     OperationsStore,
     OutcomeSource,
     PlanStore,
+    RateBuckets,
     RetentionStore,
     SandboxStore,
     UnitOfWork,
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from bot.services.content import Content
     from bot.services.customer_messages import DialogSettings
     from bot.services.desk import CaseDesk
-    from bot.services.dispatch import Dispatcher
+    from bot.services.dispatch import Dispatcher, Limiter
     from bot.services.inbound import InboundService
     from bot.services.live_campaigns import LiveCampaigns
     from bot.services.planning import CampaignBook, PlanningService
@@ -93,6 +94,9 @@ class Backend(Protocol):
 
     @property
     def operations(self) -> OperationsStore: ...
+
+    @property
+    def rate_buckets(self) -> RateBuckets: ...
 
     def migrate(self) -> str | None: ...
 
@@ -334,7 +338,21 @@ class Container:
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
             unsubscribe_token=lambda address: make_unsubscribe_token(keys, address, clock.now()),
             campaign_states=self.campaign_admin.states,
-            profile_for=profile_for)
+            profile_for=profile_for, limiters=self.shared_limiters())
+
+    def shared_limiters(self) -> dict[ChannelKind, Limiter]:
+        """A limiter in the database for each channel whose sender's rate every worker
+        shares (Twilio: ``DUEBOT_TWILIO_RATE`` per number or messaging service); the
+        other channels keep the dispatcher's bucket per process."""
+        from bot.services.dispatch import SharedRateLimiter
+
+        limiters: dict[ChannelKind, Limiter] = {}
+        for kind, channel in self.channels.items():
+            key = channel.shared_rate_key
+            if key is not None:
+                limiters[kind] = SharedRateLimiter(self.backend.rate_buckets, key,
+                                                   channel.rate_per_sec)
+        return limiters
 
     @cached_property
     def campaign_admin(self) -> CampaignAdmin:

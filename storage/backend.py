@@ -12,6 +12,7 @@ from storage.chat_links import SqlChatLinkStore
 from storage.delivery_store import SqlDeliveryStore
 from storage.operations import SqlOperationsStore
 from storage.plan_store import SqlPlanStore
+from storage.rate_buckets import SqlRateBuckets
 from storage.report_facts import SqlOutcomeSource
 from storage.retention import SqlRetentionStore
 from storage.uow import SqlUnitOfWork
@@ -52,6 +53,10 @@ class SqlBackend:
     @cached_property
     def retention(self) -> SqlRetentionStore:
         return SqlRetentionStore(self.engine)
+
+    @cached_property
+    def rate_buckets(self) -> SqlRateBuckets:
+        return SqlRateBuckets(self.engine)
 
     def migrate(self) -> str | None:
         """Create or upgrade the schema; returns the revision reached."""

@@ -58,6 +58,7 @@ from bot.services.ports import (
     DecisionRecord,
     DeliveryStore,
     DeliveryUpdate,
+    RateBuckets,
     StoredMessage,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -118,6 +119,30 @@ class RateLimiter:
                     self.tokens -= 1
                     return
                 await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+class SharedRateLimiter:
+    """A token bucket in the database (:class:`~bot.services.ports.RateBuckets`), shared
+    by every process that paces the same ``key`` (a provider's sender): the rate holds
+    for the deployment whatever the number of workers. Each acquire takes the next slot
+    (one short transaction, in a thread) and sleeps until it comes; times are wall-clock
+    (``clock``), so the workers' hosts must keep their clocks in step (NTP)."""
+
+    def __init__(self, buckets: RateBuckets, key: str, rate_per_sec: float, burst: int = 1,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not 0 < rate_per_sec < float("inf"):
+            raise ValueError("the rate must be a positive number per second")
+        self.buckets = buckets
+        self.key = key
+        self.rate = rate_per_sec
+        self.burst = burst
+        self.clock = clock
+
+    async def acquire(self) -> None:
+        wait = await asyncio.to_thread(self.buckets.take, self.key, 1.0 / self.rate,
+                                       self.burst, self.clock())
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 @dataclass
