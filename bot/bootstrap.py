@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -359,7 +359,10 @@ class Container:
         """Campaign versions in the database (import, approve, activate, pause...)."""
         from bot.services.campaign_admin import CampaignAdmin, template_catalogue
 
-        return CampaignAdmin(self.uow, templates=template_catalogue(self.templates),
+        # the catalogue is made when a campaign is first validated: reading the active
+        # campaigns (a case's profile in `duebot cases show`) compiles no template
+        return CampaignAdmin(self.uow, templates=_Later(lambda: template_catalogue(
+                                 self.templates)),
                              two_person=self.settings.campaign_two_person_approval)
 
     @cached_property
@@ -500,6 +503,28 @@ def secret_key_problem(settings: Settings, registry: ChannelRegistry | None = No
             f"({', '.join(real)}) set it to a random value of at least "
             f"{MIN_SECRET_KEY_BYTES} bytes, e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+
+
+class _Later(Mapping[str, Collection[str]]):
+    """A mapping made on first use (by ``make``)."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Collection[str]]]) -> None:
+        self._make = make
+        self._value: Mapping[str, Collection[str]] | None = None
+
+    def _mapping(self) -> Mapping[str, Collection[str]]:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    def __getitem__(self, key: str) -> Collection[str]:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
 
 
 def database_connections(engine: Engine) -> int:
