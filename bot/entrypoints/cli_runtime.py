@@ -41,21 +41,32 @@ class RuntimeMistake(Exception):
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from bot.campaigns.parsing import CampaignError
+    """:func:`~bot.entrypoints.cli_errors.user_errors`, and the runners' and the
+    simulation's refusals; their classes are imported only when something went wrong
+    (importing the runners or the simulation costs a command's start)."""
     from bot.entrypoints.cli_errors import user_errors
-    from bot.entrypoints.runners import RunnerError
-    from bot.services.ports import ChannelConfigError
-    from bot.sim.simulation import SimulationError
 
     with user_errors():
         try:
             yield
-        except CampaignError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except (RuntimeMistake, RunnerError, SimulationError, ChannelConfigError) as exc:
+        except RuntimeMistake as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            from bot.campaigns.parsing import CampaignError
+            from bot.entrypoints.runners import RunnerError
+            from bot.services.ports import ChannelConfigError
+            from bot.sim.simulation import SimulationError
+
+            if isinstance(exc, CampaignError):
+                err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(1) from None
+            if isinstance(exc, RunnerError | SimulationError | ChannelConfigError):
+                err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+                raise typer.Exit(1) from None
+            raise
 
 
 def _container(base: Any = None, **overrides: Any) -> Any:
