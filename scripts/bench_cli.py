@@ -8,12 +8,15 @@ run: a bare ``python -c pass`` (the interpreter's start) and a process that only
 the libraries every database command needs (SQLAlchemy's ORM, SQLModel, Typer, Rich,
 pydantic-settings): what no change to duebot's own code can go below. Nothing is
 asserted. ``--all`` adds every command's ``--help`` (each command's start).
+``--compare DIR`` also runs the same commands, interleaved run by run, with another
+checkout of duebot (e.g. the main branch's worktree, on a database of its own): the
+before and after of a change in one run, as ``before_*`` keys.
 
 Last line::
 
     bench_cli: help_s=... cases_list_s=... cases_show_s=... sandbox_reply_s=... ...
 
-Usage: ``python scripts/bench_cli.py [--runs 5] [--all]``.
+Usage: ``python scripts/bench_cli.py [--runs 5] [--all] [--compare /work/main]``.
 """
 
 from __future__ import annotations
@@ -46,14 +49,13 @@ COMMANDS: list[tuple[str, list[str]]] = [
 ]
 
 
-def environment(workdir: Path) -> dict[str, str]:
+def environment(workdir: Path, root: Path = ROOT) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUEBOT_")}
     env.update({
-        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep),
+        "PYTHONPATH": str(root),
         "DUEBOT_DATABASE_URL": f"sqlite:///{workdir / 'cli.db'}",
         "DUEBOT_CACHE_DIR": str(workdir / "cache"),
-        "DUEBOT_CAMPAIGN_DIR": str(ROOT / "campaigns"),
+        "DUEBOT_CAMPAIGN_DIR": str(root / "campaigns"),
         "COLUMNS": "200",
     })
     return env
@@ -102,15 +104,23 @@ def prepare(workdir: Path, env: dict[str, str]) -> None:
 
 
 def measure(runs: int, commands: list[tuple[str, list[str]]], workdir: Path,
-            env: dict[str, str]) -> dict[str, float]:
+            env: dict[str, str], before: tuple[Path, dict[str, str]] | None = None
+            ) -> dict[str, float]:
     medians: dict[str, float] = {}
     baselines = [("python_s", [sys.executable, "-c", "pass"]),
                  ("libraries_s", [sys.executable, "-c", LIBRARIES])]
     for name, command in baselines:
         medians[name] = statistics.median(timed(command, env, workdir) for _ in range(runs))
     for name, args in commands:
-        medians[f"{name}_s"] = statistics.median(
-            timed(duebot(args), env, workdir) for _ in range(runs))
+        now: list[float] = []
+        then: list[float] = []
+        for _ in range(runs):  # interleaved: both see the same machine load
+            now.append(timed(duebot(args), env, workdir))
+            if before is not None:
+                then.append(timed(duebot(args), before[1], before[0]))
+        medians[f"{name}_s"] = statistics.median(now)
+        if then:
+            medians[f"before_{name}_s"] = statistics.median(then)
     return medians
 
 
@@ -118,13 +128,20 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--all", action="store_true", help="also every command's --help")
+    p.add_argument("--compare", type=Path, help="another duebot checkout to time too")
     args = p.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="duebot-cli-"))
     try:
         env = environment(workdir)
         prepare(workdir, env)
+        before = None
+        if args.compare is not None:
+            other = workdir / "before"
+            other.mkdir()
+            before = (other, environment(other, args.compare.resolve()))
+            prepare(other, before[1])
         commands = COMMANDS + (every_command_help() if args.all else [])
-        medians = measure(args.runs, commands, workdir, env)
+        medians = measure(args.runs, commands, workdir, env, before)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     width = max(len(k) for k in medians)
