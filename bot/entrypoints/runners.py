@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import gc
 import logging
 import os
 import signal
@@ -541,6 +542,10 @@ async def worker_component(container: Container, stop: asyncio.Event) -> None:
             raise
         log.info("worker started: %s", ", ".join(f"{k}={c.name}" for k, c in
                                                   container.channels.items()))
+        # what start-up built (templates, campaigns, the parser, the channels) lives as
+        # long as the process: the collector stops walking it at every collection of the
+        # batches' short-lived objects (about a third of a batch's preparation time)
+        gc.freeze()
         try:
             await container.dispatcher.run_forever(stop, idle_seconds=1.0,
                                                    limit=container.settings.worker_batch)
