@@ -402,9 +402,11 @@ async def dispatch_run(engine: Engine, settings: Any, batch: int) -> tuple[float
                                              activate=True)
     await channel.start()
     dispatcher = container.dispatcher
+    gc.freeze()  # as `duebot worker` does once started
     start = time.perf_counter()
     stats = await dispatcher.drain(limit=batch)
     elapsed = time.perf_counter() - start
+    gc.unfreeze()
     await channel.aclose()
     return elapsed, stats
 
