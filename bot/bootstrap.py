@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,7 @@ from bot.services.ports import (
     OperationsStore,
     OutcomeSource,
     PlanStore,
+    RateBuckets,
     RetentionStore,
     SandboxStore,
     UnitOfWork,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from bot.services.content import Content
     from bot.services.customer_messages import DialogSettings
     from bot.services.desk import CaseDesk
-    from bot.services.dispatch import Dispatcher
+    from bot.services.dispatch import Dispatcher, Limiter
     from bot.services.inbound import InboundService
     from bot.services.live_campaigns import LiveCampaigns
     from bot.services.planning import CampaignBook, PlanningService
@@ -93,6 +95,9 @@ class Backend(Protocol):
     @property
     def operations(self) -> OperationsStore: ...
 
+    @property
+    def rate_buckets(self) -> RateBuckets: ...
+
     def migrate(self) -> str | None: ...
 
     def schema_current(self) -> bool: ...
@@ -124,10 +129,27 @@ class Container:
         return self.backend.uow()
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections (and the threads that use them)."""
+        threads = self.__dict__.pop("database_threads", None)
+        if threads is not None:
+            threads.shutdown(wait=True)
         engine = getattr(self.backend, "engine", None)
         if engine is not None:
             engine.dispose()
+
+    @cached_property
+    def database_threads(self) -> Executor | None:
+        """Threads for database work started from an event loop (webhooks, receivers):
+        as many as the engine's pool holds connections, so a thread never waits for a
+        connection another thread of this pool holds idle; None for in-memory stores
+        (they are used from the loop's thread)."""
+        engine: Engine | None = getattr(self.backend, "engine", None)
+        if engine is None:
+            return None
+        from concurrent.futures import ThreadPoolExecutor
+
+        return ThreadPoolExecutor(max_workers=database_connections(engine),
+                                  thread_name_prefix="duebot-db")
 
     def migrate(self) -> str | None:
         """Create or upgrade the schema; returns the revision reached."""
@@ -282,7 +304,7 @@ class Container:
         from bot.services.inbound import InboundService
 
         return InboundService(self.uow, self.reply_texts, self.dialog_settings,
-                              self.onboarding)
+                              self.onboarding, executor=self.database_threads)
 
     @property
     def campaign_book(self) -> CampaignBook:
@@ -316,14 +338,31 @@ class Container:
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
             unsubscribe_token=lambda address: make_unsubscribe_token(keys, address, clock.now()),
             campaign_states=self.campaign_admin.states,
-            profile_for=profile_for)
+            profile_for=profile_for, limiters=self.shared_limiters())
+
+    def shared_limiters(self) -> dict[ChannelKind, Limiter]:
+        """A limiter in the database for each channel whose sender's rate every worker
+        shares (Twilio: ``DUEBOT_TWILIO_RATE`` per number or messaging service); the
+        other channels keep the dispatcher's bucket per process."""
+        from bot.services.dispatch import SharedRateLimiter
+
+        limiters: dict[ChannelKind, Limiter] = {}
+        for kind, channel in self.channels.items():
+            key = channel.shared_rate_key
+            if key is not None:
+                limiters[kind] = SharedRateLimiter(self.backend.rate_buckets, key,
+                                                   channel.rate_per_sec)
+        return limiters
 
     @cached_property
     def campaign_admin(self) -> CampaignAdmin:
         """Campaign versions in the database (import, approve, activate, pause...)."""
         from bot.services.campaign_admin import CampaignAdmin, template_catalogue
 
-        return CampaignAdmin(self.uow, templates=template_catalogue(self.templates),
+        # the catalogue is made when a campaign is first validated: reading the active
+        # campaigns (a case's profile in `duebot cases show`) compiles no template
+        return CampaignAdmin(self.uow, templates=_Later(lambda: template_catalogue(
+                                 self.templates)),
                              two_person=self.settings.campaign_two_person_approval)
 
     @cached_property
@@ -464,6 +503,38 @@ def secret_key_problem(settings: Settings, registry: ChannelRegistry | None = No
             f"({', '.join(real)}) set it to a random value of at least "
             f"{MIN_SECRET_KEY_BYTES} bytes, e.g. the output of "
             "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+
+
+class _Later(Mapping[str, Collection[str]]):
+    """A mapping made on first use (by ``make``)."""
+
+    def __init__(self, make: Callable[[], Mapping[str, Collection[str]]]) -> None:
+        self._make = make
+        self._value: Mapping[str, Collection[str]] | None = None
+
+    def _mapping(self) -> Mapping[str, Collection[str]]:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    def __getitem__(self, key: str) -> Collection[str]:
+        return self._mapping()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._mapping())
+
+    def __len__(self) -> int:
+        return len(self._mapping())
+
+
+def database_connections(engine: Engine) -> int:
+    """How many connections ``engine``'s pool hands out at most (its size and overflow;
+    SQLAlchemy's defaults give 15), at least 1."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    total = (size() if callable(size) else 5) + max(int(overflow), 0)
+    return max(total, 1)
 
 
 def memory_sandbox_store() -> SandboxStore:

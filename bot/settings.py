@@ -108,8 +108,13 @@ class Settings(BaseSettings):
                     "of it while the worker lives")
     smtp_rate: float | None = Field(
         default=None, gt=0, description="emails per second per worker process (default 5)")
+    smtp_connections: int = Field(
+        default=4, ge=1, le=100,
+        description="SMTP connections a worker process sends over concurrently")
     twilio_rate: float | None = Field(
-        default=None, gt=0, description="SMS per second per worker process (default 10)")
+        default=None, gt=0,
+        description="SMS per second per sender (number or messaging service), shared by "
+                    "every worker process (default 10)")
     telegram_rate: float | None = Field(
         default=None, gt=0,
         description="Telegram messages per second per worker process (default 25)")

@@ -12,10 +12,11 @@
    default (one per core for 20,000+ cases; ``--workers`` sets it). Peak RSS of the
    whole run, this process and its children together, is reported (goal <= 1 GiB).
 2. **Dispatch.** Queue ``--emails`` (default 20,000) email messages for generated cases
-   and drain them with the real dispatcher (claim, policy re-check, SMTP channel with a
-   pooled aiosmtplib connection, record) into an aiosmtpd server on loopback running in
-   another process; then send the same number of messages with a bare aiosmtplib loop
-   over one connection to the same server. ``dispatch_ratio`` = baseline time /
+   and drain them with the real dispatcher (claim, policy re-check, SMTP channel with
+   ``--smtp-connections`` pooled aiosmtplib connections, record) into an aiosmtpd server
+   on loopback running in another process; then send the same number of messages with
+   bare aiosmtplib loops, one per connection, over as many connections at once to the
+   same server (the same concurrency). ``dispatch_ratio`` = baseline time /
    dispatcher time (goal >= 0.8). The email channel's production rate limit (5/s) would
    make this a measurement of the limit, so the channel is given 100,000/s here.
 
@@ -34,6 +35,7 @@ import asyncio
 import contextlib
 import gc
 import multiprocessing
+import os
 import pickle
 import random
 import resource
@@ -309,16 +311,18 @@ BODY = "Hello, this is Duebot Bank. Please get in touch with us about your accou
 SUBJECT = "A message from Duebot Bank"
 
 
-def smtp_settings(engine: Engine, port: int) -> Any:
+def smtp_settings(engine: Engine, port: int, connections: int) -> Any:
     from bot.settings import Settings
 
     return Settings(database_url=engine.url.render_as_string(hide_password=False),
-                    smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none")
+                    smtp_host="127.0.0.1", smtp_port=port, smtp_tls="none",
+                    smtp_connections=connections)
 
 
 async def raw_loop(settings: Any, n: int) -> float:
-    """The same messages (built as the email channel builds them) over one aiosmtplib
-    connection, one after the other: no outbox, no policy, no bookkeeping."""
+    """The same messages (built as the email channel builds them) over as many aiosmtplib
+    connections as the channel pools, each sending its share one after the other, all
+    at once: no outbox, no policy, no bookkeeping."""
     import aiosmtplib
 
     from bot.domain.messages import ChannelKind, OutboundMessage
@@ -329,18 +333,24 @@ async def raw_loop(settings: Any, n: int) -> float:
     builder = SmtpEmailChannel.from_config(SmtpConfig.from_values(settings.model_dump()))
     secret = settings.secret_key.get_secret_value()
     now = datetime.now(UTC)
-    smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.smtp_port, start_tls=False,
-                           use_tls=False)
-    await smtp.connect()
+    links = [aiosmtplib.SMTP(hostname="127.0.0.1", port=settings.smtp_port, start_tls=False,
+                             use_tls=False) for _ in range(settings.smtp_connections)]
+    for smtp in links:
+        await smtp.connect()
+
+    async def loop(smtp: Any, first: int) -> None:
+        for i in range(first, n, len(links)):
+            to = f"user{i}@example.com"
+            msg = builder.build_message(OutboundMessage(
+                idempotency_key=f"raw-{i}", channel=ChannelKind.EMAIL, to=to, body=BODY,
+                subject=SUBJECT, unsubscribe_token=make_unsubscribe_token(secret, to, now)))
+            await smtp.send_message(msg, sender=builder.from_address, recipients=[to])
+
     start = time.perf_counter()
-    for i in range(n):
-        to = f"user{i}@example.com"
-        msg = builder.build_message(OutboundMessage(
-            idempotency_key=f"raw-{i}", channel=ChannelKind.EMAIL, to=to, body=BODY,
-            subject=SUBJECT, unsubscribe_token=make_unsubscribe_token(secret, to, now)))
-        await smtp.send_message(msg, sender=builder.from_address, recipients=[to])
+    await asyncio.gather(*(loop(smtp, k) for k, smtp in enumerate(links)))
     elapsed = time.perf_counter() - start
-    await smtp.quit()
+    for smtp in links:
+        await smtp.quit()
     return elapsed
 
 
@@ -392,9 +402,11 @@ async def dispatch_run(engine: Engine, settings: Any, batch: int) -> tuple[float
                                              activate=True)
     await channel.start()
     dispatcher = container.dispatcher
+    gc.freeze()  # as `duebot worker` does once started
     start = time.perf_counter()
     stats = await dispatcher.drain(limit=batch)
     elapsed = time.perf_counter() - start
+    gc.unfreeze()
     await channel.aclose()
     return elapsed, stats
 
@@ -408,15 +420,16 @@ def _sandboxes(engine: Engine, clock: Any) -> dict[Any, Any]:
     return {k: SandboxChannel(k, store, clock=clock) for k in ChannelKind}
 
 
-def bench_dispatch(engine: Engine, n: int, batch: int) -> dict[str, Any]:
+def bench_dispatch(engine: Engine, n: int, batch: int, connections: int) -> dict[str, Any]:
     queued = queue_emails(engine, n)
     with smtp_server() as port:
-        settings = smtp_settings(engine, port)
+        settings = smtp_settings(engine, port, connections)
         dispatch_s, stats = asyncio.run(dispatch_run(engine, settings, batch))
         print(f"dispatcher: {queued} emails in {dispatch_s:.1f}s "
               f"({queued / dispatch_s:.0f}/s): {stats}", flush=True)
         raw_s = asyncio.run(raw_loop(settings, queued))
-        print(f"raw aiosmtplib loop: {queued} emails in {raw_s:.1f}s "
+        print(f"raw aiosmtplib loops ({connections} connections): {queued} emails in "
+              f"{raw_s:.1f}s "
               f"({queued / raw_s:.0f}/s)", flush=True)
     return {"dispatch_s": dispatch_s, "raw_s": raw_s, "emails": queued,
             "sent": stats.sent}
@@ -451,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
                         "`duebot scheduler` decides by default (one per core for a "
                         "portfolio of 20,000+ cases)")
     p.add_argument("--skip-dispatch", action="store_true")
+    p.add_argument("--smtp-connections", type=int, default=4,
+                   help="DUEBOT_SMTP_CONNECTIONS for the dispatcher, and the raw loops' "
+                        "connections")
     p.add_argument("--only", choices=["dispatch"],
                    help="run only this part (dispatch: generate 6 cases per email unless "
                         "--cases is given, no planning tick)")
@@ -483,10 +499,12 @@ def main(argv: list[str] | None = None) -> int:
                      f"plan_workers={plan['workers']}")
         dispatch_ratio = "skipped"
         if not args.skip_dispatch:
-            d = bench_dispatch(engine, args.emails, args.batch)
+            d = bench_dispatch(engine, args.emails, args.batch, args.smtp_connections)
             dispatch_ratio = f"{d['raw_s'] / d['dispatch_s']:.2f}"
             extra += (f" dispatch_s={d['dispatch_s']:.1f} raw_s={d['raw_s']:.1f} "
-                      f"emails={d['emails']} sent={d['sent']}")
+                      f"emails={d['emails']} sent={d['sent']} "
+                      f"smtp_connections={args.smtp_connections} "
+                      f"load={os.getloadavg()[0]:.2f}")
         backend = engine.dialect.name
         engine.dispose()
         print(f"bench_campaign: cases={args.cases} plan_ratio={plan_ratio_text} "

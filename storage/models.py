@@ -351,6 +351,15 @@ class CampaignVersionRow(SQLModel, table=True):
     paused_by: str | None = Field(default=None, max_length=120)
 
 
+class RateBucketRow(SQLModel, table=True):
+    """A send rate shared by every worker (``storage/rate_buckets.py``): when the next
+    send through ``key`` (a provider's sender) may go, in seconds since the epoch."""
+
+    __tablename__ = "rate_bucket"
+    key: str = Field(primary_key=True, max_length=200)
+    next_at: float
+
+
 class JobRunRow(SQLModel, table=True):
     """When each scheduled job (the planning tick, the daily jobs) last ran to its end,
     whichever scheduler ran it: the missed-tick metric reads it."""

@@ -6,7 +6,7 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session
 
 from bot.domain import events as ev
@@ -22,6 +22,24 @@ from storage.message_log import SqlMessageLog, SqlOutboxRepository
 from storage.payments import SqlPaymentLedger
 from storage.users import SqlLoginAttempts, SqlSessionRepository, SqlUserRepository
 from storage.work_queue import SqlWorkQueue
+
+#: PostgreSQL's unique violation, serialization failure and deadlock
+_CONFLICT_SQLSTATES = {"23505", "40001", "40P01"}
+
+
+def _concurrent_write(exc: DBAPIError) -> bool:
+    """Whether ``exc`` is what two transactions writing the same rows at once give: a
+    unique key both inserted (a case's first conversation row), a serialization failure
+    or a deadlock on PostgreSQL; a unique key or a busy snapshot on SQLite. Retrying the
+    whole unit of work is then the answer."""
+    orig = exc.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate in _CONFLICT_SQLSTATES
+    message = str(orig)
+    if isinstance(exc, IntegrityError):
+        return message.startswith("UNIQUE constraint failed")
+    return isinstance(exc, OperationalError) and "locked" in message
 
 
 class SqlUnitOfWork:
@@ -57,6 +75,9 @@ class SqlUnitOfWork:
         # close() rolls back an open transaction without expiring loaded objects, so
         # values read inside the block stay readable after it
         self.session.close()
+        if isinstance(exc, DBAPIError) and _concurrent_write(exc):
+            raise ConcurrentUpdateError("another transaction wrote the same rows "
+                                        "concurrently; retry") from exc
 
     def flush(self) -> None:
         try:

@@ -103,7 +103,7 @@ def campaigns_import(paths: Paths = None, as_json: Json = False) -> None:
 def campaigns_list(as_json: Json = False) -> None:
     """Every campaign: its live (active or paused) version and its latest version."""
     def go() -> None:
-        c = container()
+        c = container(schema=False)  # read only
         rows = c.campaign_admin.summaries(_operator())
         if as_json:
             print_json([{"campaign_id": r.campaign_id, "name": r.name, "status": r.status,
@@ -132,7 +132,7 @@ def campaigns_show(campaign_id: CampaignId, version: Version = None,
     """A campaign's versions with who imported, approved, activated and paused them, and
     the text of one version (default: the live one, else the latest)."""
     def go() -> None:
-        c = container()
+        c = container(schema=False)  # read only
         admin, actor = c.campaign_admin, _operator()
         versions = admin.versions(actor, campaign_id)
         shown = admin.version(actor, campaign_id, version)

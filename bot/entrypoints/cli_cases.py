@@ -37,10 +37,10 @@ AsUser = Annotated[str | None, typer.Option(
 Reason = Annotated[str, typer.Option("--reason", help="why (recorded with the change)")]
 
 
-def _desk(as_user: str | None) -> tuple[Any, Any]:
+def _desk(as_user: str | None, *, read_only: bool = False) -> tuple[Any, Any]:
     from bot.entrypoints.cli_context import acting
 
-    c = container()
+    c = container(schema=not read_only)
     return c, acting(c, as_user)
 
 
@@ -81,7 +81,7 @@ def cases_list(
             if s not in valid:
                 raise typer.BadParameter(f"unknown status {s!r}; one of: "
                                          f"{', '.join(sorted(valid))}", param_hint="--status")
-        c = container()
+        c = container(schema=False)  # read only: a missing table says it (cli_errors)
         with c.uow() as uow:
             rows = uow.cases.summaries(status, limit=limit, offset=offset)
             total = uow.cases.count(status)
@@ -113,7 +113,7 @@ def cases_show(account: Account, as_json: Json = False) -> None:
     """State, holds, the campaign it follows and why, contact points (masked), promises,
     payments, and one timeline of messages and events in the customer's local time."""
     def go() -> None:
-        c, actor = _desk(None)
+        c, actor = _desk(None, read_only=True)
         view = c.desk.case(actor, account)
         if as_json:
             print_json(view)
@@ -361,7 +361,7 @@ def queue_list(limit: Annotated[int, typer.Option(min=1)] = 50, as_json: Json = 
                ) -> None:
     """Open items, most urgent first."""
     def go() -> None:
-        c, actor = _desk(None)
+        c, actor = _desk(None, read_only=True)
         items = c.desk.queue(actor, limit)
         if as_json:
             print_json([i.as_dict() for i in items])

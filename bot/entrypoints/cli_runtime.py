@@ -41,21 +41,32 @@ class RuntimeMistake(Exception):
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    from bot.campaigns.parsing import CampaignError
+    """:func:`~bot.entrypoints.cli_errors.user_errors`, and the runners' and the
+    simulation's refusals; their classes are imported only when something went wrong
+    (importing the runners or the simulation costs a command's start)."""
     from bot.entrypoints.cli_errors import user_errors
-    from bot.entrypoints.runners import RunnerError
-    from bot.services.ports import ChannelConfigError
-    from bot.sim.simulation import SimulationError
 
     with user_errors():
         try:
             yield
-        except CampaignError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-        except (RuntimeMistake, RunnerError, SimulationError, ChannelConfigError) as exc:
+        except RuntimeMistake as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            from bot.campaigns.parsing import CampaignError
+            from bot.entrypoints.runners import RunnerError
+            from bot.services.ports import ChannelConfigError
+            from bot.sim.simulation import SimulationError
+
+            if isinstance(exc, CampaignError):
+                err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+                raise typer.Exit(1) from None
+            if isinstance(exc, RunnerError | SimulationError | ChannelConfigError):
+                err.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+                raise typer.Exit(1) from None
+            raise
 
 
 def _container(base: Any = None, **overrides: Any) -> Any:
@@ -325,10 +336,35 @@ def worker_cmd() -> None:
     _run(worker=True)
 
 
-def serve_cmd(host: Host = None, port: Port = None) -> None:
+def serve_cmd(host: Host = None, port: Port = None, workers: Annotated[int, typer.Option(
+        "--workers", min=1, max=64,
+        help="web server processes sharing the port (each with its own database pool); "
+             "about one per CPU core")] = 1) -> None:
     """The web server: provider webhooks, the web console (/), the API (docs at
     /api/docs), /healthz, /readyz, /metrics (stateless: several may run behind a proxy)."""
-    _run(host, port, web=True)
+    if workers == 1:
+        _run(host, port, web=True)
+        return
+    from bot.bootstrap import secret_key_problem
+    from bot.entrypoints.cli_context import settings as checked_settings
+    from bot.entrypoints.runners import serve_in_processes
+
+    with _errors():
+        s = checked_settings()
+        problem = secret_key_problem(s)
+        if problem is not None:
+            raise RuntimeMistake(problem)
+
+        def child(sock: Any) -> int:
+            try:
+                _run(host, port, web=True, sock=sock)
+            except typer.Exit as exc:
+                return int(exc.exit_code or 0)
+            return 0
+
+        code = serve_in_processes(workers, host or s.host, port or s.port, child)
+    if code:
+        raise typer.Exit(code)
 
 
 def receive_cmd() -> None:

@@ -18,26 +18,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.conversations.disclosure import Disclosure
-from bot.conversations.render_context import RenderContext
-from bot.conversations.template_errors import TemplateError
-from bot.conversations.template_lint import (
-    LintIssue,
-    LintProfile,
-    get_profile,
-    known_profiles,
-    lint_template,
-    lint_templates,
-    sample_contexts,
-)
-from bot.conversations.template_renderer import TemplateRenderer
-from bot.conversations.template_store import TemplateStore
 from bot.domain.messages import ChannelKind
-from storage.pressure_files import shipped_pressure_lexicon
-from storage.template_files import load_templates
 
 if TYPE_CHECKING:
+    from bot.conversations.template_lint import LintProfile
+    from bot.conversations.template_store import TemplateStore
     from bot.domain.case import Case
     from bot.settings import Settings
+
+# the renderer, the linter and the template files are imported by the commands that use
+# them, not by every `duebot` start (this module is mounted for `duebot --help` too)
 
 app = typer.Typer(help="Message templates: lint them, preview one.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -88,6 +78,8 @@ def _settings() -> Settings:
 
 
 def _profiles(names: list[str] | None) -> list[LintProfile]:
+    from bot.conversations.template_lint import get_profile, known_profiles
+
     if not names:
         return list(known_profiles().values())
     found = []
@@ -101,6 +93,9 @@ def _profiles(names: list[str] | None) -> list[LintProfile]:
 
 
 def _store(template_dir: Path | None, *, strict: bool) -> TemplateStore:
+    from bot.conversations.template_errors import TemplateError
+    from storage.template_files import load_templates
+
     try:
         return load_templates(template_dir, strict=strict)
     except TemplateError as exc:
@@ -125,6 +120,9 @@ def lint(
     rules per language), missing mini-Miranda, syntax and sandbox violations. The same
     check runs at every start and reload.
     """
+    from bot.conversations.template_lint import LintIssue, lint_templates, sample_contexts
+    from storage.pressure_files import shipped_pressure_lexicon
+
     settings = _settings()
     store = _store(template_dir or settings.template_dir, strict=False)
     samples = sample_contexts(brand_name=settings.brand_name, pay_url=settings.pay_url,
@@ -160,6 +158,12 @@ def preview_text(
 ) -> list[str]:
     """The preview as lines of plain text (every level the template has for this
     channel and language unless ``level`` picks one). Raises :class:`TemplateError`."""
+    from bot.conversations.render_context import RenderContext
+    from bot.conversations.template_errors import TemplateError
+    from bot.conversations.template_lint import lint_template, sample_contexts
+    from bot.conversations.template_renderer import TemplateRenderer
+    from storage.pressure_files import shipped_pressure_lexicon
+
     lines: list[str] = []
     ctx: RenderContext | None = None
     if account_id is not None:
@@ -228,6 +232,8 @@ def preview(
         "--dir", help="override directory; default: DUEBOT_TEMPLATE_DIR")] = None,
 ) -> None:
     """Show one template rendered for a language and channel."""
+    from bot.conversations.template_errors import TemplateError
+
     settings = _settings()
     store = _store(template_dir or settings.template_dir, strict=True)
     prof = _profiles([profile or settings.jurisdiction])[0]

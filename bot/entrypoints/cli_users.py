@@ -77,7 +77,7 @@ def users_list(as_json: Json = False) -> None:
     from bot.services.users import list_users
 
     def go() -> None:
-        c = container()
+        c = container(schema=False)  # read only
         users = list_users(c.uow(), actor=_operator(c))
         rows = [{"username": u.username, "role": u.role, "active": u.active,
                  "password": bool(u.password_hash), "api_token": bool(u.token_hash),

@@ -58,6 +58,7 @@ from bot.services.ports import (
     DecisionRecord,
     DeliveryStore,
     DeliveryUpdate,
+    RateBuckets,
     StoredMessage,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -118,6 +119,30 @@ class RateLimiter:
                     self.tokens -= 1
                     return
                 await asyncio.sleep((1 - self.tokens) / self.rate)
+
+
+class SharedRateLimiter:
+    """A token bucket in the database (:class:`~bot.services.ports.RateBuckets`), shared
+    by every process that paces the same ``key`` (a provider's sender): the rate holds
+    for the deployment whatever the number of workers. Each acquire takes the next slot
+    (one short transaction, in a thread) and sleeps until it comes; times are wall-clock
+    (``clock``), so the workers' hosts must keep their clocks in step (NTP)."""
+
+    def __init__(self, buckets: RateBuckets, key: str, rate_per_sec: float, burst: int = 1,
+                 clock: Callable[[], float] = time.time) -> None:
+        if not 0 < rate_per_sec < float("inf"):
+            raise ValueError("the rate must be a positive number per second")
+        self.buckets = buckets
+        self.key = key
+        self.rate = rate_per_sec
+        self.burst = burst
+        self.clock = clock
+
+    async def acquire(self) -> None:
+        wait = await asyncio.to_thread(self.buckets.take, self.key, 1.0 / self.rate,
+                                       self.burst, self.clock())
+        if wait > 0:
+            await asyncio.sleep(wait)
 
 
 @dataclass
@@ -398,12 +423,41 @@ class Dispatcher:
     async def _send_all(self, jobs: list[_Job], held: dict[int, int], stats: DispatchStats,
                         stop: asyncio.Event | None) -> None:
         """Send ``concurrency`` at a time; each outcome is committed before its slot is
-        freed, so at most ``concurrency`` messages are ever sent but not recorded."""
+        freed, so at most ``concurrency`` messages are ever sent but not recorded. The
+        outcomes that return while a commit is under way are written together in the
+        next transaction."""
         by_channel: dict[ChannelKind, list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
             by_channel[job.outbound.channel].append(job)
         sem = asyncio.Semaphore(self.concurrency)
+        pending: list[tuple[_Job, asyncio.Future[None]]] = []
+        writer: list[asyncio.Task[None]] = []
+
+        async def write_pending() -> None:
+            # group commit: the outcomes that came back while the previous transaction
+            # was being written go together in the next one (one transaction per send
+            # made concurrent sends wait on each other's commits, on SQLite's lock)
+            while pending:
+                group = pending[:]
+                del pending[:]
+                try:
+                    await self._record_outcomes([job for job, _ in group], (), stats)
+                except Exception as exc:
+                    for _, done in group:
+                        done.set_exception(exc)
+                else:
+                    for _, done in group:
+                        done.set_result(None)
+            writer.clear()
+
+        async def record(job: _Job) -> None:
+            """Returns once ``job``'s outcome is committed (or raises why it is not)."""
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            pending.append((job, done))
+            if not writer:
+                writer.append(asyncio.create_task(write_pending()))
+            await done
 
         def halted(job: _Job) -> bool:
             return job.lost or (stop is not None and stop.is_set())
@@ -429,7 +483,7 @@ class Dispatcher:
                         log.exception("channel %s raised on send", channel.name)
                         job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
                                                               detail=type(exc).__name__)
-                await self._record_outcomes([job], (), stats)
+                await record(job)
                 held.pop(job.row.id, None)
 
         results = await asyncio.gather(*(one(j) for js in by_channel.values() for j in js),

@@ -8,9 +8,13 @@ delivery receipts in ``receipts.py``.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import logging
+import random
+import time
+from concurrent.futures import Executor
 
 from bot.domain.messages import (
     DeliveryReceipt,
@@ -21,13 +25,15 @@ from bot.domain.messages import (
 from bot.domain.text_hygiene import clean_text, fit_identifier, text_problem
 from bot.services.chat_linking import ChatOnboarding
 from bot.services.customer_messages import DialogSettings, handle_message
-from bot.services.ports import UnitOfWorkFactory
+from bot.services.ports import ConcurrentUpdateError, UnitOfWorkFactory
 from bot.services.receipts import apply_receipt
 from bot.services.reply_texts import ReplyTexts
 from bot.services.signals import handle_signal
 
 log = logging.getLogger("duebot.inbound")
 
+#: how many times an event is handled when its case changes concurrently
+CONFLICT_ATTEMPTS = 5
 #: the longest key of a processed event (storage keeps 400 characters)
 MAX_EVENT_KEY = 400
 #: the longest identifiers and addresses an event may carry into storage
@@ -88,22 +94,50 @@ def clean_event(event: InboundEvent) -> tuple[InboundEvent, list[tuple[str, str]
 
 
 class InboundService:
-    """Implements :class:`bot.services.ports.InboundSink` over a unit of work."""
+    """Implements :class:`bot.services.ports.InboundSink` over a unit of work.
+
+    ``executor``: where :meth:`accept` runs the event's transaction (a thread pool no
+    larger than the database's connection pool), so that a web server keeps answering
+    other requests while one waits for the database, and several events are handled at
+    once; without one, on the caller's thread (in-memory stores). Two deliveries of one
+    event at the same instant still store it once: the processed-event key is inserted
+    first in the transaction, under a unique index, so the second waits for the first to
+    commit and then finds it."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, texts: ReplyTexts,
-                 settings: DialogSettings, onboarding: ChatOnboarding | None = None) -> None:
+                 settings: DialogSettings, onboarding: ChatOnboarding | None = None,
+                 executor: Executor | None = None) -> None:
         self.uow_factory = uow_factory
         self.texts = texts
         self.settings = settings
         self.onboarding = onboarding
+        self.executor = executor
 
     async def accept(self, event: InboundEvent) -> SinkResult:
-        return self.handle(event)
+        if self.executor is None:
+            return self.handle(event)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.handle,
+                                                                event)
 
     def handle(self, event: InboundEvent) -> SinkResult:
         event, cleaned = clean_event(event)
         for name, why in cleaned:  # the field and the reason, never the content
             log.warning("inbound %s %s: %s %s", event.channel, type(event).__name__, name, why)
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                return self._handle_once(event)
+            except ConcurrentUpdateError:
+                # two events of one customer at once (a conversation both created, a
+                # case both updated): the loser's transaction was rolled back whole, so
+                # handling it again from the start is safe
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.info("inbound %s %s: the case changed concurrently, retrying (%d)",
+                         event.channel, type(event).__name__, attempt)
+                time.sleep(random.uniform(0, 0.02 * attempt))
+        raise AssertionError("unreachable")
+
+    def _handle_once(self, event: InboundEvent) -> SinkResult:
         with self.uow_factory() as uow:
             now = uow.clock.now()
             if not uow.inbound_events.first_time(event_key(event), now):

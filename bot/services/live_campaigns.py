@@ -4,6 +4,7 @@ and so which compliance profile, governs a message at send time and a reply's an
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -33,13 +34,31 @@ class LiveCampaigns:
         self._book: CampaignBook | None = None
         self._seen = -1
         self._read_at = -math.inf
+        self._reading = threading.Lock()
+
+    def _stale(self, now: float, generation: int) -> bool:
+        return (self._book is None or generation != self._seen
+                or now - self._read_at >= self.recheck_seconds)
 
     def book(self) -> CampaignBook:
-        """The book over the campaigns active now (as of at most ``recheck_seconds``)."""
+        """The book over the campaigns active now (as of at most ``recheck_seconds``).
+
+        Safe from several threads (a web server handles webhooks in a thread pool): one
+        thread reads the database while the others keep the book they had until it is
+        done, so a stale book never sends every thread to the database at once."""
         now = self._monotonic()
         generation = self._generation()
-        if (self._book is None or generation != self._seen
-                or now - self._read_at >= self.recheck_seconds):
-            self._book = CampaignBook(self._read(), self.jurisdiction)
-            self._seen, self._read_at = generation, now
-        return self._book
+        if not self._stale(now, generation):
+            assert self._book is not None
+            return self._book
+        if not self._reading.acquire(blocking=self._book is None):
+            assert self._book is not None
+            return self._book  # another thread is reading it
+        try:
+            if self._stale(now, generation):
+                book = CampaignBook(self._read(), self.jurisdiction)
+                self._book, self._seen, self._read_at = book, generation, now
+            assert self._book is not None
+            return self._book
+        finally:
+            self._reading.release()

@@ -70,6 +70,14 @@ class Channel(ABC):
     #: settings may replace (``DUEBOT_SMTP_RATE``, ``DUEBOT_TWILIO_RATE``, ...)
     rate_per_sec: float = 1.0
 
+    @property
+    def shared_rate_key(self) -> str | None:
+        """The sender whose rate every process of the deployment shares (a phone number,
+        a messaging service): the dispatcher then paces sends at ``rate_per_sec`` with a
+        bucket in the database (:class:`RateBuckets`) instead of one per process. None
+        (the default): each process paces itself."""
+        return None
+
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open connections (called once by the runner before the first send)."""
 
@@ -934,6 +942,20 @@ class OutboxHealth:
     #: since when the oldest due message has been due (queued, or claimed by a worker
     #: whose lease has run out); None when no message is due
     oldest_due: datetime | None
+
+
+class RateBuckets(Protocol):
+    """Token buckets shared by every process of a deployment (a provider's rate per
+    sender, whatever the number of workers), paced as a generic cell rate: each take
+    moves the bucket's next free slot on by ``interval`` seconds, atomically."""
+
+    def take(self, key: str, interval: float, burst: int, now: float) -> float:
+        """Take the next send slot of bucket ``key`` (created on first use, full):
+        returns how many seconds after ``now`` (wall-clock seconds since the epoch) the
+        send may go, 0 for at once. ``interval``: seconds between sends (1 / rate);
+        ``burst``: how many may go at once after a pause. A slot taken is never given
+        back: a caller that waits and then does not send leaves a gap."""
+        ...
 
 
 class OperationsStore(Protocol):

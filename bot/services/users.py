@@ -10,6 +10,7 @@ trail with the person who made it; managing users needs the ``admin`` role.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
@@ -30,8 +31,14 @@ RESERVED = frozenset({LEGAL_QUEUE, "system", "bot", "customer", "import", "campa
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024
 _HASHER = PasswordHasher()  # argon2id with the library's (RFC 9106 low-memory) parameters
-#: checked when the user name is unknown, so a miss takes as long as a wrong password
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the user name is unknown, so a miss takes as long as a wrong
+    password; made on first use (an argon2 hash takes a fifth of a second: not at import,
+    which every command line start would pay)."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 class UserError(ValueError):
@@ -236,7 +243,7 @@ def login(uow: UnitOfWork, username: str, password: str, client: str,
             raise LoginThrottled(policy.window_minutes * 60)
         user = uow.users.get(name)
         ok = check_password(password, user.password_hash if user and user.password_hash
-                            else _DUMMY_HASH)
+                            else _dummy_hash())
         if user is None or not user.active or not user.password_hash or not ok:
             for k in keys:
                 uow.login_attempts.add_failure(k, now)

@@ -41,6 +41,9 @@ class SmtpConfig:
     unsubscribe_secret: SecretStr
     #: messages per second per process (``DUEBOT_SMTP_RATE``); None: the channel's default
     rate: float | None = None
+    #: SMTP connections used concurrently (``DUEBOT_SMTP_CONNECTIONS``); None: the
+    #: channel's default
+    connections: int | None = None
 
     @staticmethod
     def configured(values: SettingValues) -> bool:
@@ -63,6 +66,7 @@ class SmtpConfig:
             unsubscribe_base_url=f"{values['public_url'].rstrip('/')}/unsubscribe",
             unsubscribe_secret=unsubscribe_secret(values),
             rate=rate_setting(values, "smtp_rate"),
+            connections=values.get("smtp_connections"),
         )
 
 

@@ -1,9 +1,12 @@
 """Email out over SMTP (aiosmtplib), with threading, reply addresses and one-click unsubscribe.
 
-One :class:`SmtpEmailChannel` per worker keeps one SMTP connection open and sends every
-message over it, one at a time (an ``asyncio.Lock``). A refused recipient does not spoil
-the connection: aiosmtplib sends ``RSET`` after a refusal and the next message reuses it.
-A dropped connection is reopened on the next send.
+One :class:`SmtpEmailChannel` per worker keeps a pool of up to ``connections`` SMTP
+connections (``DUEBOT_SMTP_CONNECTIONS``, default 4) and sends over them concurrently, one
+message at a time on each: a send takes a free connection (the most recently used first,
+so a light load keeps one connection warm), opening one only when all that are open are
+busy and the pool is not full. A refused recipient does not spoil a connection:
+aiosmtplib sends ``RSET`` after a refusal and the next message reuses it. A dropped
+connection is reopened on its next send.
 
 Headers written on every message:
 
@@ -69,6 +72,21 @@ _DOMAIN_RE = re.compile(
 )
 #: an idle pooled connection is checked with NOOP before use (servers drop idle clients)
 IDLE_CHECK_SECONDS = 30.0
+#: SMTP connections a channel keeps open at most (``DUEBOT_SMTP_CONNECTIONS``)
+DEFAULT_CONNECTIONS = 4
+#: the most a deployment may ask for (providers limit concurrent sessions far below it)
+MAX_CONNECTIONS = 100
+
+
+class _Slot:
+    """One place in the pool: a connection (None until first needed, or after a drop)
+    and when it last carried a message."""
+
+    __slots__ = ("last_used", "smtp")
+
+    def __init__(self) -> None:
+        self.smtp: aiosmtplib.SMTP | None = None
+        self.last_used = 0.0
 
 
 
@@ -215,6 +233,7 @@ class SmtpEmailChannel(Channel):
         idle_check_seconds: float = IDLE_CHECK_SECONDS,
         clock: Clock | None = None,
         rate_per_sec: float | None = None,
+        connections: int | None = None,
     ) -> None:
         if not host or not host.strip():
             raise ChannelConfigError("SMTP host is empty (DUEBOT_SMTP_HOST)")
@@ -268,6 +287,11 @@ class SmtpEmailChannel(Channel):
                                          f"messages per second (DUEBOT_SMTP_RATE), got "
                                          f"{rate_per_sec}")
             self.rate_per_sec = rate_per_sec
+        connections = DEFAULT_CONNECTIONS if connections is None else connections
+        if not 1 <= connections <= MAX_CONNECTIONS:
+            raise ChannelConfigError(f"the number of SMTP connections must be 1-"
+                                     f"{MAX_CONNECTIONS} (DUEBOT_SMTP_CONNECTIONS), got "
+                                     f"{connections}")
 
         self.host = host.strip()
         self.port = port
@@ -299,9 +323,12 @@ class SmtpEmailChannel(Channel):
                 f"sender display name is not usable in a From header (DUEBOT_BRAND_NAME): {exc}"
             ) from exc
 
-        self._smtp: aiosmtplib.SMTP | None = None
-        self._lock = asyncio.Lock()
-        self._last_used = 0.0
+        self.connections = connections
+        self._slots = [_Slot() for _ in range(connections)]
+        # free slots, last in first out: the warmest connection goes first
+        self._free: asyncio.LifoQueue[_Slot] = asyncio.LifoQueue()
+        for slot in reversed(self._slots):
+            self._free.put_nowait(slot)
         #: how many SMTP connections this instance has opened (for tests and metrics)
         self.connections_opened = 0
 
@@ -322,6 +349,7 @@ class SmtpEmailChannel(Channel):
             unsubscribe_secret=config.unsubscribe_secret,
             clock=clock,
             rate_per_sec=config.rate,
+            connections=config.connections,
         )
 
     def __repr__(self) -> str:
@@ -336,8 +364,21 @@ class SmtpEmailChannel(Channel):
 
     @property
     def connected(self) -> bool:
-        """Whether the pooled connection is open (as far as the client knows)."""
-        return self._smtp is not None and self._smtp.is_connected
+        """Whether a pooled connection is open (as far as the client knows)."""
+        return self.open_connections > 0
+
+    @property
+    def open_connections(self) -> int:
+        """How many pooled connections are open (as far as the client knows)."""
+        return sum(1 for slot in self._slots if slot.smtp is not None and slot.smtp.is_connected)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> Any:
+        slot = await self._free.get()
+        try:
+            yield slot
+        finally:
+            self._free.put_nowait(slot)
 
     def _new_client(self) -> aiosmtplib.SMTP:
         return aiosmtplib.SMTP(
@@ -354,13 +395,14 @@ class SmtpEmailChannel(Channel):
         )
 
     async def start(self) -> None:
-        """Open the pooled connection now (otherwise the first send opens it).
+        """Open one pooled connection now (otherwise the first send opens it; the others
+        open as concurrent sends need them).
 
         Raises ``aiosmtplib.SMTPException`` (or ``OSError``) if the server cannot be
         reached or refuses our credentials, so a misconfigured worker fails at start.
         """
-        async with self._lock:
-            await self._connection()
+        async with self._slot() as slot:
+            await self._connection(slot)
 
     async def verify(self) -> None:
         """Connect, EHLO, STARTTLS or TLS as configured, log in when a username is set,
@@ -392,12 +434,16 @@ class SmtpEmailChannel(Channel):
         smtp.close()
 
     async def aclose(self) -> None:
-        """QUIT and close the pooled connection."""
-        async with self._lock:
-            await self._drop(polite=True)
+        """QUIT and close every pooled connection (waiting for sends in flight)."""
+        taken = [await self._free.get() for _ in self._slots]
+        try:
+            await asyncio.gather(*(self._drop(slot, polite=True) for slot in taken))
+        finally:
+            for slot in reversed(taken):
+                self._free.put_nowait(slot)
 
-    async def _drop(self, *, polite: bool = False) -> None:
-        smtp, self._smtp = self._smtp, None
+    async def _drop(self, slot: _Slot, *, polite: bool = False) -> None:
+        smtp, slot.smtp = slot.smtp, None
         if smtp is None:
             return
         if polite and smtp.is_connected:
@@ -408,21 +454,21 @@ class SmtpEmailChannel(Channel):
                 pass
         smtp.close()
 
-    async def _connection(self) -> aiosmtplib.SMTP:
-        smtp = self._smtp
+    async def _connection(self, slot: _Slot) -> aiosmtplib.SMTP:
+        smtp = slot.smtp
         if smtp is not None and smtp.is_connected:
-            if time.monotonic() - self._last_used < self.idle_check_seconds:
+            if time.monotonic() - slot.last_used < self.idle_check_seconds:
                 return smtp
             try:
                 await smtp.noop()
                 return smtp
             except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 log.info("smtp: pooled connection went stale, reconnecting")
-        await self._drop()
+        await self._drop(slot)
         smtp = self._new_client()
         await smtp.connect()
-        self._smtp = smtp
-        self._last_used = time.monotonic()
+        slot.smtp = smtp
+        slot.last_used = time.monotonic()
         self.connections_opened += 1
         log.debug("smtp: connected to %s:%s (%s)", self.host, self.port, self.tls)
         return smtp
@@ -472,7 +518,7 @@ class SmtpEmailChannel(Channel):
         return msg
 
     async def send(self, outbound: OutboundMessage) -> DeliveryResult:
-        """Submit one message over the pooled connection; never raises for SMTP trouble."""
+        """Submit one message over a pooled connection; never raises for SMTP trouble."""
         if outbound.channel is not ChannelKind.EMAIL:
             return DeliveryResult.permanent(
                 FailureReason.REJECTED, detail=f"not an email message ({outbound.channel})"
@@ -489,9 +535,9 @@ class SmtpEmailChannel(Channel):
             return DeliveryResult.permanent(FailureReason.REJECTED, detail=str(exc)[:120])
         message_id = bare_message_id(msg["Message-ID"])
         masked = mask_email(outbound.to)
-        async with self._lock:
+        async with self._slot() as slot:
             try:
-                smtp = await self._connection()
+                smtp = await self._connection(slot)
             except aiosmtplib.SMTPAuthenticationError as exc:
                 log.error("smtp: authentication refused (%s)", exc.code)
                 return DeliveryResult.permanent(
@@ -548,13 +594,13 @@ class SmtpEmailChannel(Channel):
             except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
                 # Disconnected or timed out mid-transaction: the message was not
                 # acknowledged, so the caller may retry; the next send reconnects.
-                await self._drop()
+                await self._drop(slot)
                 log.warning("smtp: connection lost sending to %s: %s", masked, type(exc).__name__)
                 return DeliveryResult.transient(
                     FailureReason.UNAVAILABLE, detail=f"connection lost: {type(exc).__name__}"
                 )
             finally:
-                self._last_used = time.monotonic()
+                slot.last_used = time.monotonic()
         if errors:  # only possible with several recipients; we send one
             log.info("smtp: partial refusal for %s", masked)
         log.info("smtp: accepted message to %s", masked)

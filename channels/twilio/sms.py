@@ -335,6 +335,12 @@ class TwilioSmsChannel(Channel):
         self._clock: Clock = clock or SystemClock()
         self._client: Client | None = None
 
+    @property
+    def shared_rate_key(self) -> str:
+        """The sender whose rate (``DUEBOT_TWILIO_RATE``) every worker shares: the
+        messaging service when one is set (Twilio sends from its pool), else the number."""
+        return f"twilio:{self._messaging_service_sid or self._from_number}"
+
     @classmethod
     def from_config(cls, config: TwilioConfig, *, clock: Clock | None = None) -> TwilioSmsChannel:
         """Build from :class:`~channels.twilio.config.TwilioConfig`; callbacks go to its

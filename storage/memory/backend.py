@@ -7,6 +7,7 @@ from functools import cached_property
 from bot.domain.clock import Clock
 from storage.memory.chat_links import MemoryChatLinkStore
 from storage.memory.database import MemoryDatabase
+from storage.memory.rate_buckets import MemoryRateBuckets
 from storage.memory.retention import MemoryRetentionStore
 from storage.memory.stores import (
     MemoryCaseMaintenance,
@@ -55,6 +56,10 @@ class MemoryBackend:
     @cached_property
     def retention(self) -> MemoryRetentionStore:
         return MemoryRetentionStore(self.db, self.chat_links)
+
+    @cached_property
+    def rate_buckets(self) -> MemoryRateBuckets:
+        return MemoryRateBuckets()
 
     def migrate(self) -> str | None:
         return None

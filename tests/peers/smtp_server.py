@@ -150,6 +150,14 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        peer = self.peer
+        peer.in_data += 1
+        peer.most_in_data = max(peer.most_in_data, peer.in_data)
+        try:
+            if peer.data_delay:
+                await asyncio.sleep(peer.data_delay)
+        finally:
+            peer.in_data -= 1
         data = envelope.original_content or b""
         if isinstance(data, str):
             data = data.encode()
@@ -185,10 +193,15 @@ class SmtpPeer:
     host: str = "127.0.0.1"
     port: int = 0
     hostname: str = "peer.localhost"
+    #: seconds each DATA takes before it is answered (a slow server)
+    data_delay: float = 0.0
 
     messages: list[ReceivedMail] = field(default_factory=list, init=False)
     connections: int = field(default=0, init=False)
     auth_failures: int = field(default=0, init=False)
+    #: messages being received right now, and the most ever at once (concurrent sessions)
+    in_data: int = field(default=0, init=False)
+    most_in_data: int = field(default=0, init=False)
     _server: asyncio.Server | None = field(default=None, init=False, repr=False)
     _protocols: list[SMTP] = field(default_factory=list, init=False, repr=False)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)

@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -172,6 +173,11 @@ class PeerMessage:
     status_callback: str | None
     num_segments: int
     form: dict[str, str] = field(repr=False)
+    #: when the peer accepted it (``time.time()``)
+    received_at: float = 0.0
+    #: the first path segment when the client's API base had one (``http://peer/w1``):
+    #: tells apart clients sharing the peer; "" otherwise
+    via: str = ""
 
 
 class TwilioApiPeer:
@@ -207,7 +213,11 @@ class TwilioApiPeer:
         app.router.add_post(
             "/2010-04-01/Accounts/{account_sid}/Messages.json", self._create_message
         )
+        app.router.add_post(
+            "/{via}/2010-04-01/Accounts/{account_sid}/Messages.json", self._create_message
+        )
         app.router.add_get("/2010-04-01/Accounts/{account_sid}.json", self._fetch_account)
+        app.router.add_get("/{via}/2010-04-01/Accounts/{account_sid}.json", self._fetch_account)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -337,6 +347,8 @@ class TwilioApiPeer:
             status_callback=form.get("StatusCallback"),
             num_segments=segments,
             form=form,
+            received_at=time.time(),
+            via=request.match_info.get("via", ""),
         )
         self.messages.append(message)
         self.requests.append(PeerRequest(request.method, request.path, form, True, 201))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections import Counter
 from datetime import UTC, datetime
 
 import aiosmtplib
 import pytest
+from pydantic import ValidationError
 
 from bot.domain.clock import FixedClock
 from bot.domain.contacts import mask_email
@@ -240,9 +242,9 @@ async def test_start_fails_fast_on_bad_credentials() -> None:
             await ch.start()
 
 
-async def test_concurrent_sends_share_one_connection() -> None:
+async def test_concurrent_sends_share_one_connection_when_the_pool_holds_one() -> None:
     async with SmtpPeer() as peer:
-        ch = channel_for(peer)
+        ch = channel_for(peer, connections=1)
         await ch.start()
         results = await asyncio.gather(
             *(ch.send(out(f"k{i}", to=f"c{i}@example.org")) for i in range(20))
@@ -251,6 +253,46 @@ async def test_concurrent_sends_share_one_connection() -> None:
     assert all(r.ok for r in results)
     assert len({r.provider_id for r in results}) == 20
     assert peer.connections == 1 and len(peer.messages) == 20
+    assert peer.most_in_data == 1
+
+
+async def test_concurrent_sends_use_the_pooled_connections_at_once() -> None:
+    async with SmtpPeer(data_delay=0.2) as peer:
+        ch = channel_for(peer, connections=3)
+        await ch.start()
+        results = await asyncio.gather(
+            *(ch.send(out(f"k{i}", to=f"c{i}@example.org")) for i in range(9))
+        )
+        assert ch.open_connections == 3
+        await ch.aclose()
+        assert ch.open_connections == 0
+    assert all(r.ok for r in results)
+    assert len({r.provider_id for r in results}) == 9
+    # three sessions at once, never more; each carried three of the messages
+    assert peer.connections == 3 and ch.connections_opened == 3
+    assert peer.most_in_data == 3
+    assert sorted(Counter(m.connection for m in peer.messages).values()) == [3, 3, 3]
+
+
+async def test_sends_one_after_the_other_keep_one_connection_of_the_pool() -> None:
+    async with SmtpPeer() as peer:
+        ch = channel_for(peer, connections=4)
+        for i in range(5):
+            assert (await ch.send(out(f"k{i}", to=f"c{i}@example.org"))).ok
+        await ch.aclose()
+    assert peer.connections == 1 and {m.connection for m in peer.messages} == {1}
+
+
+def test_smtp_connections_setting_reaches_the_channel() -> None:
+    values = Settings(_env_file=None, smtp_host="127.0.0.1",  # type: ignore[call-arg]
+                      smtp_connections=7).model_dump()
+    assert SmtpEmailChannel.from_config(SmtpConfig.from_values(values)).connections == 7
+    default = Settings(_env_file=None, smtp_host="127.0.0.1").model_dump()  # type: ignore[call-arg]
+    assert SmtpEmailChannel.from_config(SmtpConfig.from_values(default)).connections == 4
+    with pytest.raises(ChannelConfigError, match="DUEBOT_SMTP_CONNECTIONS"):
+        SmtpEmailChannel(host="127.0.0.1", from_address=FROM, connections=0)
+    with pytest.raises(ValidationError, match="smtp_connections"):
+        Settings(_env_file=None, smtp_connections=0)  # type: ignore[call-arg]
 
 
 # ---------------------------------------------------------------------- headers
