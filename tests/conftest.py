@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import hypothesis  # noqa: F401  # see below
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
@@ -22,6 +23,11 @@ from sqlalchemy.engine import Engine, make_url
 from bot.domain.clock import FixedClock
 from storage.db import make_engine
 from storage.migrate import upgrade
+
+# Hypothesis is imported here, at a shallow stack: otherwise its pytest plugin imports it
+# in the terminal summary, where CPython 3.11.7's ast.parse (under pytest's assertion
+# rewriting) fails with "AST constructor recursion depth mismatch" when a run selected no
+# test that uses it.
 
 PG_URL = os.environ.get("DUEBOT_TEST_PG_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("DUEBOT_REQUIRE_POSTGRES") == "1"

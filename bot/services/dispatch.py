@@ -438,18 +438,22 @@ class Dispatcher:
             # group commit: the outcomes that came back while the previous transaction
             # was being written go together in the next one (one transaction per send
             # made concurrent sends wait on each other's commits, on SQLite's lock)
-            while pending:
-                group = pending[:]
-                del pending[:]
-                try:
-                    await self._record_outcomes([job for job, _ in group], (), stats)
-                except Exception as exc:
-                    for _, done in group:
-                        done.set_exception(exc)
-                else:
-                    for _, done in group:
-                        done.set_result(None)
-            writer.clear()
+            try:
+                while pending:
+                    group = pending[:]
+                    del pending[:]
+                    try:
+                        await self._record_outcomes([job for job, _ in group], (), stats)
+                    except Exception as exc:
+                        for _, done in group:
+                            if not done.done():  # its sender may have been cancelled
+                                done.set_exception(exc)
+                    else:
+                        for _, done in group:
+                            if not done.done():
+                                done.set_result(None)
+            finally:
+                writer.clear()
 
         async def record(job: _Job) -> None:
             """Returns once ``job``'s outcome is committed (or raises why it is not)."""
@@ -486,9 +490,25 @@ class Dispatcher:
                 await record(job)
                 held.pop(job.row.id, None)
 
-        results = await asyncio.gather(*(one(j) for js in by_channel.values() for j in js),
-                                       return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
+        # One address's messages go one after another, in queue order: sent at once, a
+        # reply's acknowledgement could overtake the answer it follows on the handset.
+        lanes: dict[tuple[ChannelKind, str], list[_Job]] = defaultdict(list)
+        for js in by_channel.values():
+            for job in js:
+                assert job.outbound is not None
+                lanes[(job.outbound.channel, job.outbound.to)].append(job)
+
+        async def lane(queued: list[_Job]) -> list[BaseException]:
+            errors: list[BaseException] = []
+            for job in queued:
+                try:
+                    await one(job)
+                except Exception as exc:
+                    errors.append(exc)
+            return errors
+
+        results = await asyncio.gather(*(lane(js) for js in lanes.values()))
+        failures = [exc for errors in results for exc in errors]
         if failures:  # the database refused the outcomes: their leases return the rows
             log.error("could not record %d outcome(s): %r", len(failures), failures[0])
 

@@ -239,3 +239,32 @@ async def test_a_limiter_shared_elsewhere_can_pace_a_channel(clock: FixedClock) 
     phone = Phone(rate=0.001)  # its own bucket would take 1000 s per message
     d = dispatcher(backend, clock, phone, limiters={ChannelKind.SMS: shared})
     assert (await asyncio.wait_for(d.drain(), 5)).sent == 4 and shared.acquired == 4
+
+
+async def test_one_address_hears_its_messages_in_queue_order(clock: FixedClock) -> None:
+    backend = MemoryBackend(clock)
+    with backend.uow() as uow:
+        uow.outbox.enqueue([outbox_message(
+            case_id=None, contact_point_id=None, channel="sms", address=address,
+            body="hello", subject=None, idempotency_key=key, now=clock.now(),
+            purpose="confirmation")
+            for key, address in [("first", "+14155550001"), ("other", "+14155550002"),
+                                 ("second", "+14155550001")]])
+        uow.commit()
+    phone = Phone()
+    first = phone.holds[1] = asyncio.Event()
+    d = dispatcher(backend, clock, phone, concurrency=8)
+
+    async def release_the_first() -> None:
+        # the other address is not held up by the first one's slow send
+        try:
+            await wait_until(lambda: "other" in phone.accepted)
+            await asyncio.sleep(0.05)  # room for "second" to overtake, were it sent now
+        finally:
+            first.set()
+
+    releaser = asyncio.create_task(release_the_first())
+    stats = await asyncio.wait_for(d.run_once(limit=10), 10)
+    await releaser
+    assert stats.sent == 3
+    assert phone.accepted == ["other", "first", "second"]
