@@ -356,6 +356,7 @@ class PlanningService:
         if not len(self.campaigns):
             log.info("tick: no active campaign, nothing to plan")
             return TickReport(started_at=now)
+        self.store.prepare()
         used, lo, hi = 1, 0, 0
         if workers != 1 and limit is None and self.worker_factory is not None:
             span = self.store.open_case_span()
