@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -51,15 +52,33 @@ def _bind_processors(table: Any, columns: Sequence[str], dialect: Dialect
 
 
 def _values(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
-            processors: Sequence[Callable[[Any], Any] | None]) -> list[tuple[Any, ...]]:
-    """``rows`` as tuples of database values in ``columns``' order."""
-    pairs = list(zip(columns, processors, strict=True))
-    plain = [c for c, f in pairs if f is None]
-    if len(plain) == len(pairs):
-        return [tuple(r[c] for c in columns) for r in rows]
-    out = []
+            processors: Sequence[Callable[[Any], Any] | None]) -> list[Sequence[Any]]:
+    """``rows`` as sequences of database values in ``columns``' order.
+
+    The values a batch's rows share (its instant, the few fallback lists) are processed
+    once each: a processor's result is kept for the value it was given.
+    """
+    get = operator.itemgetter(*columns)
+    if len(columns) == 1:
+        return [(get(r),) for r in rows]
+    fixes = [(i, f, {}) for i, f in enumerate(processors) if f is not None]
+    if not fixes:
+        return [get(r) for r in rows]
+    out: list[Sequence[Any]] = []
     for r in rows:
-        out.append(tuple(r[c] if f is None or r[c] is None else f(r[c]) for c, f in pairs))
+        v = list(get(r))
+        for i, f, seen in fixes:
+            x = v[i]
+            if x is None:
+                continue
+            k = tuple(x) if type(x) is list else x
+            try:
+                v[i] = seen[k]
+            except KeyError:
+                v[i] = seen[k] = f(x)
+            except TypeError:  # not hashable
+                v[i] = f(x)
+        out.append(v)
     return out
 
 
