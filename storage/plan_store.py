@@ -61,7 +61,8 @@ def _values(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
     get = operator.itemgetter(*columns)
     if len(columns) == 1:
         return [(get(r),) for r in rows]
-    fixes = [(i, f, {}) for i, f in enumerate(processors) if f is not None]
+    fixes: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (i, f, {}) for i, f in enumerate(processors) if f is not None]
     if not fixes:
         return [get(r) for r in rows]
     out: list[Sequence[Any]] = []
