@@ -13,7 +13,7 @@ import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, tuple_, update
+from sqlalchemy import Connection, func, select, tuple_, update
 from sqlalchemy.engine import Dialect, Engine
 
 from bot.services.ports import CaseBundle, Escalation, TickBatch, TickBatchResult
@@ -150,6 +150,28 @@ def insert_new(conn: Connection, table: Any, rows: list[Any], key: str) -> int:
         cursor.close()
 
 
+def insert_all(conn: Connection, table: Any, rows: list[Any]) -> None:
+    """Insert every row, in order (no conflict to skip): ``COPY`` on PostgreSQL, an
+    executemany on the DB-API cursor on SQLite; values bound by the column types."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(f'"{c}"' for c in columns)
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+                               values)
+    finally:
+        cursor.close()
+
+
 def _move_cases(conn: Connection, escalations: list[Escalation], at: Any) -> set[int]:
     """Save status changes guarded by the version read with each case: one UPDATE ...
     WHERE (id, version) IN (...) RETURNING id per status and chunk. Returns the ids
@@ -240,10 +262,8 @@ class SqlPlanStore:
                 done = [e for e in batch.escalations if e.case_id in moved]
                 events = [{"case_id": e.case_id, "type": x.type, "payload": x.payload(),
                            "actor": x.actor, "at": x.at} for e in done for x in e.events]
-                if events:
-                    conn.execute(insert(EV), events)
-                if done:
-                    conn.execute(insert(WI), [work_item_values(e.work_item) for e in done])
+                insert_all(conn, EV, events)
+                insert_all(conn, WI, [work_item_values(e.work_item) for e in done])
                 decisions += [e.decision for e in done]
             recorded = insert_new(conn, CD, decisions, "key")
             if before_commit is not None:
