@@ -147,13 +147,15 @@ class CampaignBook:
         self.campaigns = sorted((c for c in campaigns.values() if c.enabled),
                                 key=lambda c: (c.assign.priority, not c.assign.has_rules, c.id))
         self.jurisdiction = jurisdiction
+        # campaigns are frozen models: whether each has rules is worked out once
+        self._tried = [(c, c.assign.has_rules) for c in self.campaigns]
 
     def __len__(self) -> int:
         return len(self.campaigns)
 
     def for_case(self, case: Case) -> Campaign | None:
-        for campaign in self.campaigns:
-            if not campaign.assign.has_rules or not campaign.assign.unmet(case):
+        for campaign, has_rules in self._tried:
+            if not has_rules or not campaign.assign.unmet(case):
                 return campaign
         return None
 
