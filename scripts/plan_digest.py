@@ -82,13 +82,13 @@ def rows(engine: Any, model: Any, columns: tuple[str, ...]) -> list[list[str]]:
     return sorted([json.dumps(v, default=str, ensure_ascii=False) for v in r] for r in found)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--db", help="database URL (default: a SQLite file in a temp dir); a "
                                  "PostgreSQL database is emptied first")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         if args.db:
             engine = bench.make_db(args.db, Path(tmp))
