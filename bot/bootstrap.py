@@ -455,7 +455,14 @@ class Container:
                 planning_in_process, self.settings,
                 dict(campaigns) if campaigns is not None else None, size, drafts,
                 tuple(self.templates)),
-            campaign_source=source)
+            campaign_source=source, worker_modules=PLANNING_MODULES)
+
+
+#: what a planning process imports to plan (see PlanningService's ``worker_modules``)
+PLANNING_MODULES = ("bot.bootstrap", "bot.services.planning", "bot.campaigns.planner",
+                    "bot.conversations.template_renderer", "storage.backend",
+                    "storage.plan_store", "storage.case_stream", "storage.campaign_files",
+                    "sqlalchemy", "psycopg")
 
 
 def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | None,

@@ -2,15 +2,17 @@
 """A digest of everything one planning tick decides for a synthetic portfolio.
 
 Generates ``--cases`` synthetic open cases (``bench_campaign.generate``, default 20,000)
-into a fresh SQLite database, runs one planning tick at a fixed instant in one process,
-and hashes what it wrote: every outbox message (case, channel, address, template, step,
-variant, campaign, purpose, language, body, subject, fallback channels, reference and
-idempotency key), every decision record (case, local date, step, variant, channel,
-outcome, reasons, key), every work item and every case's status. Two commits that plan
-alike print the same digest, so a refactoring can show it changed no decision.
+into a fresh database (a SQLite file in a temporary folder, or the database at ``--db``,
+emptied first as ``bench_campaign.py`` empties it), runs one planning tick at a fixed
+instant in one process, and hashes what it wrote: every outbox message (case, channel,
+address, template, step, variant, campaign, purpose, language, body, subject, fallback
+channels, reference and idempotency key), every decision record (case, local date, step,
+variant, channel, outcome, reasons, key), every work item and every case's status. Two
+commits that plan alike print the same digest, so a refactoring can show it changed no
+decision.
 
-Usage: ``python scripts/plan_digest.py [--cases N] [--seed S]``; the last line is
-``plan_digest: cases=N outbox=... decisions=... digest=<sha256>``.
+Usage: ``python scripts/plan_digest.py [--cases N] [--seed S] [--db URL]``; the last
+line is ``plan_digest: cases=N outbox=... decisions=... digest=<sha256> backend=NAME``.
 """
 
 from __future__ import annotations
@@ -80,14 +82,20 @@ def rows(engine: Any, model: Any, columns: tuple[str, ...]) -> list[list[str]]:
     return sorted([json.dumps(v, default=str, ensure_ascii=False) for v in r] for r in found)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=20_000)
     ap.add_argument("--seed", type=int, default=7)
-    args = ap.parse_args()
+    ap.add_argument("--db", help="database URL (default: a SQLite file in a temp dir); a "
+                                 "PostgreSQL database is emptied first")
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/digest.db")
-        upgrade(engine)
+        if args.db:
+            engine = bench.make_db(args.db, Path(tmp))
+        else:
+            engine = make_engine(f"sqlite:///{tmp}/digest.db")
+            upgrade(engine)
+        backend = engine.dialect.name
         bench.generate(engine, args.cases, seed=args.seed)
         tick(engine)
         digest = hashlib.sha256()
@@ -103,7 +111,7 @@ def main() -> None:
             digest.update(f"--{name}--".encode())
         engine.dispose()
     print(f"plan_digest: cases={args.cases} " + " ".join(f"{k}={v}" for k, v in counts.items())
-          + f" digest={digest.hexdigest()}")
+          + f" digest={digest.hexdigest()} backend={backend}")
 
 
 if __name__ == "__main__":

@@ -137,18 +137,26 @@ def _children(cases: Callable[[Any], ColumnElement[bool]]) -> tuple[Select[Any],
 
 
 #: the cases other than the batch's own holding one of the batch's addresses (the
-#: customer's other accounts included). Both lists go as one parameter each (a JSON text
-#: on SQLite, an array on PostgreSQL), so the statement text never changes: an IN list of
-#: every address would be a new statement per batch (thousands of parameters to expand
-#: and bind, and a prepared statement kept per distinct length).
+#: customer's other accounts included): the batch's addresses, unnested from one
+#: parameter (a JSON text on SQLite, an array on PostgreSQL), each looked up in the
+#: indexed ``contact_point.address``; the batch's own case ids likewise one parameter.
+#: The statement text never changes: an IN list of every address would be a new
+#: statement per batch (thousands of parameters to expand and bind, and a prepared
+#: statement kept per distinct length).
 _HOLDERS_SQL = {
-    "sqlite": "SELECT cp.address, c.id, c.customer_id, c.account_id FROM contact_point cp "
+    "sqlite": "SELECT cp.address, c.id, c.customer_id, c.account_id "
+              "FROM json_each(?) a JOIN contact_point cp ON cp.address = a.value "
               "JOIN collection_case c ON c.customer_id = cp.customer_id "
-              "WHERE cp.address IN (SELECT value FROM json_each(?)) "
-              "AND c.id NOT IN (SELECT value FROM json_each(?))",
-    "postgresql": "SELECT cp.address, c.id, c.customer_id, c.account_id FROM contact_point cp "
+              "WHERE c.id NOT IN (SELECT value FROM json_each(?))",
+    # OFFSET 0 keeps the lateral read from being flattened into a join that PostgreSQL
+    # may run as a scan of all of contact_point (a hash join, or a filter over a whole
+    # index) once per batch: the cost then grows with the portfolio, not the batch
+    "postgresql": "SELECT cp.address, c.id, c.customer_id, c.account_id "
+                  "FROM unnest(%s::text[]) AS a(address) CROSS JOIN LATERAL ("
+                  "SELECT cp.address, cp.customer_id FROM contact_point cp "
+                  "WHERE cp.address = a.address OFFSET 0) cp "
                   "JOIN collection_case c ON c.customer_id = cp.customer_id "
-                  "WHERE cp.address = ANY(%s) AND NOT c.id = ANY(%s)",
+                  "WHERE NOT c.id = ANY(%s)",
 }
 #: outbound messages of the given cases (the related cases' records)
 _RELATED_MESSAGES = select(MS.c.case_id, MS.c.channel, MS.c.status, MS.c.address,

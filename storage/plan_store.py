@@ -7,12 +7,14 @@ the write lock once another process has written (it fails instead of waiting).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+import logging
+import operator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy import Connection, func, select, tuple_, update
+from sqlalchemy.engine import Dialect, Engine
 
 from bot.services.ports import CaseBundle, Escalation, TickBatch, TickBatchResult
 from storage.case_stream import CLOSED_STATUSES, stream_open_cases
@@ -24,44 +26,150 @@ CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]
 MS = MessageRow.__table__  # type: ignore[attr-defined]
 WI = WorkItemRow.__table__  # type: ignore[attr-defined]
+log = logging.getLogger("duebot.planning")
 #: cases per guarded status update (two bound values each)
 _MOVE_CHUNK = 400
+#: the tables the tick reads, whose statistics the query planner needs current
+_READ_TABLES = ("collection_case", "customer", "contact_point", "promise", "payment",
+                "message", "contact_decision")
+#: statistics are stale once a table's rows changed by more than this share (and
+#: :data:`_STALE_ROWS` rows): autovacuum's default analyze threshold
+_STALE_SHARE = 0.1
+_STALE_ROWS = 1000
+_PG_STALE = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relname = ANY(%(t)s) "
+    "AND (c.reltuples < 0 OR COALESCE(s.n_mod_since_analyze, 0) > "
+    "%(share)s * GREATEST(c.reltuples, 0) + %(rows)s)")
 
 
-def _unseen(conn: Connection, column: Any, rows: list[Any], key: str) -> list[Any]:
-    """The rows whose ``key`` value is not in ``column`` yet (one indexed IN query),
-    each key once."""
-    if not rows:
-        return []
-    existing = set(conn.execute(select(column).where(column.in_([r[key] for r in rows])))
-                   .scalars())
-    fresh: dict[str, Any] = {}
+def _bind_processors(table: Any, columns: Sequence[str], dialect: Dialect
+                     ) -> list[Callable[[Any], Any] | None]:
+    """Each column's bind processor for ``dialect`` (None: the value goes as it is): the
+    values a SQLAlchemy statement would send, for statements run on the DB-API cursor."""
+    return [table.c[c].type._cached_bind_processor(dialect) for c in columns]
+
+
+def _values(rows: Sequence[Mapping[str, Any]], columns: Sequence[str],
+            processors: Sequence[Callable[[Any], Any] | None]) -> list[Sequence[Any]]:
+    """``rows`` as sequences of database values in ``columns``' order.
+
+    The values a batch's rows share (its instant, the few fallback lists) are processed
+    once each: a processor's result is kept for the value it was given.
+    """
+    get = operator.itemgetter(*columns)
+    if len(columns) == 1:
+        return [(get(r),) for r in rows]
+    fixes: list[tuple[int, Callable[[Any], Any], dict[Any, Any]]] = [
+        (i, f, {}) for i, f in enumerate(processors) if f is not None]
+    if not fixes:
+        return [get(r) for r in rows]
+    out: list[Sequence[Any]] = []
     for r in rows:
-        if r[key] not in existing:
-            fresh.setdefault(r[key], r)
-    return list(fresh.values())
+        v = list(get(r))
+        for i, f, seen in fixes:
+            x = v[i]
+            if x is None:
+                continue
+            k = tuple(x) if type(x) is list else x
+            try:
+                v[i] = seen[k]
+            except KeyError:
+                v[i] = seen[k] = f(x)
+            except TypeError:  # not hashable
+                v[i] = f(x)
+        out.append(v)
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _sqlite_insert_sql(table: Any, columns: tuple[str, ...], key: str) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("?" for _ in columns)
+    return (f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}) '
+            f'ON CONFLICT ("{key}") DO NOTHING')
+
+
+@functools.lru_cache(maxsize=16)
+def _pg_staging_sql(table: Any, columns: tuple[str, ...], key: str) -> tuple[str, str, str]:
+    """The statements of :func:`_insert_new_pg`: create the staging table (once per
+    session), COPY into it, and move its rows into ``table`` in their order."""
+    stage = f"_stage_{table.name}"
+    names = ", ".join(f'"{c}"' for c in columns)
+    create = (f'CREATE TEMP TABLE IF NOT EXISTS "{stage}" ON COMMIT DELETE ROWS AS '
+              f'SELECT 0::bigint AS ord, {names} FROM "{table.name}" WITH NO DATA')
+    copy = f'COPY "{stage}" (ord, {names}) FROM STDIN'
+    move = (f'WITH s AS (DELETE FROM "{stage}" RETURNING *) '
+            f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM s ORDER BY ord '
+            f'ON CONFLICT ("{key}") DO NOTHING')
+    return create, copy, move
+
+
+def _insert_new_pg(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]],
+                   key: str) -> int:
+    columns = tuple(rows[0])
+    create, copy_sql, move = _pg_staging_sql(table, columns, key)
+    values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(create)
+        with cursor.copy(copy_sql) as copy:
+            for i, row in enumerate(values):
+                copy.write_row((i, *row))
+        cursor.execute(move)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
 
 
 def insert_new(conn: Connection, table: Any, rows: list[Any], key: str) -> int:
-    """Insert the rows whose unique ``key`` is not in ``table`` yet; returns how many.
+    """Insert the rows whose unique ``key`` is not in ``table`` yet, in their order (new
+    ids ascend as the rows do; of rows sharing a key the first is kept); returns how many.
 
-    SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` as one executemany, whose rowcount is
-    the number of rows really inserted. psycopg reports -1 for an executemany, so on
-    PostgreSQL the new keys are read first (one indexed IN query) and only those
-    inserted; a key a racing writer adds in between is still skipped by the conflict
-    clause (the count is then one too high, the rows are right). No RETURNING: it would
-    turn the executemany into multi-row statements built per batch.
+    A row already stored under a key is left as it is: a message queued before keeps its
+    idempotency key and everything else (so a retried email keeps its Message-ID).
+    SQLite: ``INSERT ... ON CONFLICT DO NOTHING`` as one executemany on the DB-API cursor,
+    whose rowcount is the number of rows really inserted. PostgreSQL: the rows are copied
+    (``COPY``) into a temporary staging table, then moved with one ``INSERT ... SELECT ...
+    ORDER BY ... ON CONFLICT DO NOTHING``, whose rowcount is exact (no read of the
+    existing keys first; a key a racing writer adds is skipped by the conflict clause).
+    Values are bound as the column types bind them.
     """
     if not rows:
         return 0
     if conn.dialect.name == "postgresql":
-        rows = _unseen(conn, table.c[key], rows, key)
-        if rows:
-            conn.execute(postgresql.insert(table).on_conflict_do_nothing(
-                index_elements=[key]), rows)
-        return len(rows)
-    return int(conn.execute(sqlite.insert(table).on_conflict_do_nothing(
-        index_elements=[key]), rows).rowcount)
+        return _insert_new_pg(conn, table, rows, key)
+    columns = tuple(rows[0])
+    values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(_sqlite_insert_sql(table, columns, key), values)
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+def insert_all(conn: Connection, table: Any, rows: list[Any]) -> None:
+    """Insert every row, in order (no conflict to skip): ``COPY`` on PostgreSQL, an
+    executemany on the DB-API cursor on SQLite; values bound by the column types."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(f'"{c}"' for c in columns)
+    try:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+                               values)
+    finally:
+        cursor.close()
 
 
 def _move_cases(conn: Connection, escalations: list[Escalation], at: Any) -> set[int]:
@@ -84,9 +192,51 @@ def _move_cases(conn: Connection, escalations: list[Escalation], at: Any) -> set
     return moved
 
 
+def stale_tables(conn: Connection) -> list[str]:
+    """The tables of :data:`_READ_TABLES` whose planner statistics are stale.
+
+    PostgreSQL: never analyzed, or more rows changed since the last ANALYZE than
+    autovacuum would wait for (the counters of ``pg_stat_user_tables``). SQLite: a table
+    with rows and no statistics, or whose size (its highest rowid, a cheap proxy) is off
+    the one recorded in ``sqlite_stat1`` by more than that share.
+    """
+    if conn.dialect.name == "postgresql":
+        return list(conn.exec_driver_sql(_PG_STALE, {
+            "t": list(_READ_TABLES), "share": _STALE_SHARE, "rows": _STALE_ROWS}).scalars())
+    recorded: dict[str, int] = {}
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                            "AND name = 'sqlite_stat1'").first() is not None:
+        for table, stat in conn.exec_driver_sql("SELECT tbl, stat FROM sqlite_stat1"):
+            n = int(str(stat).split()[0]) if stat else 0
+            recorded[table] = max(recorded.get(table, 0), n)
+    stale = []
+    for table in _READ_TABLES:
+        size = conn.exec_driver_sql(f'SELECT max(rowid) FROM "{table}"').scalar() or 0
+        if table not in recorded:
+            if size > _STALE_ROWS:
+                stale.append(table)
+        elif abs(size - recorded[table]) > _STALE_SHARE * recorded[table] + _STALE_ROWS:
+            stale.append(table)
+    return stale
+
+
 class SqlPlanStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def prepare(self) -> None:
+        """ANALYZE the tables the tick reads whose statistics are stale
+        (:func:`stale_tables`): a portfolio just imported, or an outbox grown by the last
+        ticks, would otherwise be read with plans made for tables a fraction of their
+        size (or, on SQLite, with no statistics at all)."""
+        with self.engine.connect() as conn:
+            stale = stale_tables(conn)
+        if not stale:
+            return
+        with self.engine.begin() as conn:  # writes only (see the module docs)
+            for table in stale:
+                conn.exec_driver_sql(f'ANALYZE "{table}"')
+        log.info("tick: statistics refreshed for %s", ", ".join(stale))
 
     def open_case_span(self) -> tuple[int, int] | None:
         with self.engine.connect() as conn:
@@ -112,10 +262,8 @@ class SqlPlanStore:
                 done = [e for e in batch.escalations if e.case_id in moved]
                 events = [{"case_id": e.case_id, "type": x.type, "payload": x.payload(),
                            "actor": x.actor, "at": x.at} for e in done for x in e.events]
-                if events:
-                    conn.execute(insert(EV), events)
-                if done:
-                    conn.execute(insert(WI), [work_item_values(e.work_item) for e in done])
+                insert_all(conn, EV, events)
+                insert_all(conn, WI, [work_item_values(e.work_item) for e in done])
                 decisions += [e.decision for e in done]
             recorded = insert_new(conn, CD, decisions, "key")
             if before_commit is not None:

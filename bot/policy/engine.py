@@ -21,6 +21,7 @@ Pure: no clock, no I/O. ``now`` must be timezone-aware.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -51,13 +52,25 @@ def _aware(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
+@functools.lru_cache(maxsize=1024)
+def _zone_named(name: str) -> ZoneInfo | None:
+    """``ZoneInfo(name)``, None for an unknown or malformed name (every case asks for its
+    zone several times a tick: a dict lookup instead of the constructor's)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
 def case_zone(case: Case) -> ZoneInfo:
     """The zone the case's calendar (days past due, promise dates) is kept in."""
-    for name in (case.timezone, *case.timezone_candidates):
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
+    zone = _zone_named(case.timezone)
+    if zone is not None:
+        return zone
+    for name in case.timezone_candidates:
+        zone = _zone_named(name)
+        if zone is not None:
+            return zone
     return ZoneInfo("UTC")
 
 

@@ -868,6 +868,11 @@ class TickBatchResult:
 class PlanStore(Protocol):
     """The planning tick's reads and writes, set-based for a whole portfolio."""
 
+    def prepare(self) -> None:
+        """Get ready for a tick over the whole portfolio (a SQL store refreshes the query
+        planner's statistics when they are stale); called once per tick, before it reads."""
+        ...
+
     def open_case_span(self) -> tuple[int, int] | None:
         """Lowest and highest id of the open cases (None: no open case)."""
         ...

@@ -112,6 +112,9 @@ class MemoryPlanStore:
     def __init__(self, db: MemoryDatabase) -> None:
         self.db = db
 
+    def prepare(self) -> None:
+        """Nothing to prepare in memory."""
+
     def open_case_span(self) -> tuple[int, int] | None:
         with self.db.lock:
             ids = _open_ids(self.db)

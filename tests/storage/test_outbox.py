@@ -25,3 +25,18 @@ def test_enqueue_counts_only_new_rows_and_claim_takes_each_once(engine, clock):
     assert claim_due(engine, now, 10) == []
     # a worker that died: its rows come back once the lease has run out
     assert sorted(claim_due(engine, now + timedelta(minutes=6), 10)) == sorted(first + second)
+
+
+def test_the_tick_refreshes_stale_planner_statistics(engine, clock):
+    from storage.models import CustomerRow
+    from storage.plan_store import SqlPlanStore, stale_tables
+
+    rows = [{"external_ref": f"C{i}", "name": "N", "created_at": clock.now(),
+             "updated_at": clock.now()} for i in range(1500)]
+    with engine.begin() as conn:
+        conn.execute(CustomerRow.__table__.insert(), rows)
+    with engine.connect() as conn:
+        assert "customer" in stale_tables(conn)
+    SqlPlanStore(engine).prepare()
+    with engine.connect() as conn:
+        assert stale_tables(conn) == []

@@ -116,6 +116,35 @@ def test_a_tick_batch_is_written_once_and_all_or_nothing(backend: Any,
     assert [r.channel for r in bundle.history if r.step_id == "legal_review"] == [None]
 
 
+def test_a_tick_batch_keeps_queued_rows_and_adds_new_ones_in_order(backend: Any,
+                                                                   clock: FixedClock) -> None:
+    [a] = add(backend, make_case("A", 3, local_today(clock)))
+    store = backend.plan_store
+    store.prepare()
+    with backend.uow() as uow:
+        [old] = uow.outbox.enqueue([outbox(a, "k-2", clock, body="first wording",
+                                           fallback_channels=["email"])])
+        uow.commit()
+    later = clock.now() + timedelta(minutes=5)
+    keys = ["k-5", "k-2", "k-1", "k-4", "k-1", "k-3"]
+    result = store.write(TickBatch(outbox=[
+        outbox(a, k, clock, body=f"{k} #{i}", now=later, subject="Hi",
+               fallback_channels=["email", "telegram"])
+        for i, k in enumerate(keys)]))
+    assert result.enqueued == 4
+    with backend.uow() as uow:
+        stored = sorted(uow.messages.for_case(a.id or 0), key=lambda m: m.id)
+    assert [(m.idempotency_key, m.body) for m in stored] == [
+        ("k-2", "first wording"), ("k-5", "k-5 #0"), ("k-1", "k-1 #2"), ("k-4", "k-4 #3"),
+        ("k-3", "k-3 #5")]
+    assert stored[0].id == old and stored[0].fallback_channels == ("email",)
+    assert stored[1].fallback_channels == ("email", "telegram")
+    assert stored[1].subject == "Hi" and stored[1].next_attempt_at == later
+    store.prepare()  # statistics refreshed or not, the rows are the same
+    again = store.write(TickBatch(outbox=[outbox(a, "k-3", clock, body="other")]))
+    assert again.enqueued == 0
+
+
 # ---------------------------------------------------------------------------- delivery
 def test_claiming_takes_due_messages_once_under_a_lease(backend: Any,
                                                         clock: FixedClock) -> None:
