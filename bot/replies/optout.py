@@ -104,6 +104,14 @@ _REQUEST_EN_SRC = (
     r"|\bremove\s+(?:this|the)\s+(?:number|phone\s+number|email(?:\s+address)?|address)\b"
     r"|\bremove\s+(?:it|this|me|my\s+\w+(?:\s+\w+)?)\s+from\s+your\s+(?:system|list|records|database|"
     r"mailing\s+list|contacts)"
+    # one medium named alone ("no calls please"), but not a time preference ("no calls after 5")
+    r"|\bno\s+(?:more\s+)?(?:calls|texts|emails|e-mails|messages|msgs)\b"
+    r"(?!\s+(?:after|before|at|during|until|till|til|on|in|from|between|while)\b)"
+    # slang and profanity: "quit blowing up my phone", "stfu", "bugger off"
+    r"|\b(?:blow\w*|light\w*)\s+up\s+my\s+(?:phone|cell|inbox|mobile|email)"
+    r"|\bstfu\b|\b(?:bugger|bog|shove|naff|frig|frick|eff)\s+off\b|\bf\W{1,4}k\s+off\b"
+    r"|\bwast\w*\s+(?:your|ur|yer)\s+time\s+(?:text|call|email|messag|contact|writ)\w*"
+    r"|\b(?:don'?t|do\s+not|dont|never)\s+(?:ever\s+)?want\s+to\s+hear\s+from\s+(?:you|u|ya|y'all)"
 )
 #: English requests to stop contact, for the reply scanner (category "optout").
 REQUEST_EN: Parts = (_REQUEST_EN_SRC,)
@@ -131,8 +139,8 @@ _KEY_ANY = rx(
 )
 
 _REQUEST_ZH = rx(
-    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
-    r"(?:让\S{1,4}?)?"
+    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少|咪)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
+    r"(?:让\S{1,4}?)?(?:以任何(?:形式|方式)|通过任何\S{0,4}?方式)?"
     r"(?:在(?:微信|电报|qq|tg|telegram|whatsapp|wechat|短信|邮件|邮箱|电话|app|网上)\S{0,2}?上?)?"
     r"(?:(?:给|跟|对|往|向)(?:我|他|她|我们|我家人?|我的家人|本人)\S{0,4}?)?(?:再)?(?:直接)?"
     r"(?:打|发|传|联系|催|烦|骚扰|找|轰炸|来电|打扰|短信|电话|信息|消息|通知|send|call|text)"
@@ -260,7 +268,7 @@ _SCOPE_ZH = (
 _ALL_EN = rx(
     r"\b(?:contact\w*|alone|be\b|harr?ass\w*|hound\w*|chas\w*|disturb\w*|bother\w*|pester\w*|"
     r"communicat\w*|cease|collection|list|further|off|away|lost|hell|reach\s+out|remove\s+me|"
-    r"take\s+me)\b"
+    r"take\s+me|hear\s+from)\b"
 )
 _ALL_ZH = rx(
     r"联系|烦|催(?!收(?:短信|信息|邮件|消息))|骚扰|打扰|勿扰|免打扰|找|名单|列表|拉黑|滚|一切|任何"

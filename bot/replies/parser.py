@@ -33,8 +33,13 @@ from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
-from bot.replies.second_opinion import combine
+from bot.replies.review_head import NAMES, PROMISE_CONFLICT, conflict, review_features, settle
+from bot.replies.second_opinion import OPT_OUT_UNSURE, combine
 
+#: The model's opt-out probability at or above which a reply opts out even without a
+#: rule's cue (between :data:`~bot.replies.second_opinion.OPT_OUT_DOUBT` and this, a
+#: person reads it).
+OPT_OUT_SURE = 0.9
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
 _TOP = ("legal", "wrong_party", "dispute")
@@ -72,6 +77,24 @@ def parse_reply(
     :attr:`~bot.replies.model.Reply.needs_human` follows their confidence. Never raises
     on any ``str`` text; time is linear in its length.
     """
+    reply, x = read_reply(text, now, balance, currency, lang, model)
+    head = model.review if model is not None else None
+    if x is not None and head is not None and head.names == NAMES:
+        reply = settle(head, reply, x)
+    return reply
+
+
+def read_reply(
+    text: str,
+    now: dt.datetime | dt.date,
+    balance: Decimal | None = None,
+    currency: str | None = None,
+    lang: str | None = None,
+    model: IntentModel | None = None,
+) -> tuple[Reply, list[float] | None]:
+    """:func:`parse_reply` before the review head: the reading, and the head's features
+    (:func:`~bot.replies.review_head.review_features`; None for a reply the rules settle
+    alone, or without a model). The training script reads replies this way."""
     today = now.date() if isinstance(now, dt.datetime) else now
     if not isinstance(today, dt.date):
         raise TypeError(f"now must be a datetime, not {type(now).__name__}")
@@ -80,24 +103,38 @@ def parse_reply(
     folded, t, lg = prepare(text, lang)
     ctx = context(today, (currency or "").upper() in _DAY_FIRST)
     an = Analysis(folded, t, lg, LEXICONS[lg], ctx, balance)
-    reply = _read(an)
+    reply = rules = _read(an)
+    opinion = None
     if model is not None and not an.settled:
-        combined = combine(reply, model.opinion(t, lg))
+        opinion = model.opinion(t, lg)
+        combined = combine(reply, opinion)
         if combined.intent is not reply.intent:
             promises: tuple[PromiseTerm, ...] = ()
             if combined.intent is Intent.PROMISE_TO_PAY:
                 promises = instalments(an, an.chosen or list(range(len(an.clauses))))
             combined = replace(combined, promises=promises)
         reply = combined
+        if not reply.opt_out and opinion.opt_out >= OPT_OUT_SURE:
+            # the model is sure the reply asks to stop contact: an opt-out binds
+            reply = replace(
+                reply,
+                opt_out=True,
+                opt_out_scope=opt_out_scope(an.t, an.lg, an.hits),
+                review=tuple(r for r in reply.review if r != OPT_OUT_UNSURE),
+            )
     if reply.intent is Intent.PROMISE_TO_PAY:
         doubts = promise_doubts(an, reply.promises)
         rec = recurrence(an, reply.promises)
         if rec is not None or doubts:
             reply = replace(reply, recurrence=rec, review=reply.review + doubts)
+        if conflict(an, reply, opinion):
+            reply = replace(reply, review=(*reply.review, PROMISE_CONFLICT))
     if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
         # "he passed away last month": held for a person, not treated as a wrong number
         reply = replace(reply, deceased=True)
-    return reply
+    if opinion is None:
+        return reply, None
+    return reply, review_features(an, rules, opinion, reply)
 
 
 def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
@@ -212,4 +249,4 @@ def _reply(
     )
 
 
-__all__ = ["parse_reply", "prepare"]
+__all__ = ["parse_reply", "prepare", "read_reply"]

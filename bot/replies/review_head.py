@@ -1,0 +1,181 @@
+"""The review head: how likely the parser's reading of a reply is right.
+
+After the rules and the learned model have read a reply (:mod:`bot.replies.parser`,
+:mod:`bot.replies.second_opinion`), a small logistic regression estimates the probability
+that the reading (intent, opt-out and promise terms together) is correct, from what the
+reading itself shows: whether the rules and the model agree, the model's probability and
+margin, the kinds of cue found, negation, questions and conditions in the reply, how
+complete the promise's terms are, and the doubts the rules raised about them.
+
+It is trained by ``scripts/train_intent_model.py`` on out-of-fold readings (each writer's
+batch read by a model trained without it), and its threshold is chosen on those readings
+so that replies acted on without a person are wrong at most
+:data:`TARGET_WRONG_AUTO` of the time. Both are stored in the model artifact. A reading
+below the threshold goes to a person; some reasons always do, whatever the estimate
+(:data:`HARD_REASONS`: the model reads an opt-out the rules do not; a promise beside a
+refusal, hardship or dispute).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.replies.analysis import Analysis
+from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
+from bot.replies.intent_model import ModelOpinion, ReviewHead
+from bot.replies.model import PRIORITY, Intent, Reply
+from bot.replies.regex_programs import rx
+from bot.replies.second_opinion import DISAGREE, OPT_OUT_UNSURE, UNSURE
+
+#: Wrong automatic readings the threshold allows, on the out-of-fold readings.
+TARGET_WRONG_AUTO = 0.01
+#: A promise read beside a refusal, hardship or dispute cue, or one the model reads as
+#: one of those: a person decides (the issue's safety asymmetry).
+PROMISE_CONFLICT = "promise beside a refusal, hardship or dispute"
+#: The head's estimate is below its threshold.
+DOUBTFUL = "reading likely wrong (review head)"
+#: Reasons that send a reply to a person whatever the head says.
+HARD_REASONS = frozenset({OPT_OUT_UNSURE, PROMISE_CONFLICT})
+#: The model's probability of refuse, hardship and dispute together above which a
+#: promise is in conflict.
+CONFLICT_P = 0.25
+
+_NEG_EN = rx(
+    r"\b(?:not|no|never|nothing|none|nobody|can'?t|cannot|won'?t|wont|don'?t|dont|didn'?t|didnt|"
+    r"isn'?t|ain'?t|aint|nah|nope|unable|refuse\w*)\b"
+)
+_NEG_ZH = rx(r"不|没|别|无|未|甭")
+_COND_EN = rx(
+    r"\b(?:if|unless|when|once|whenever|provided|assuming|depends|depending|as\s+long\s+as|"
+    r"as\s+soon\s+as|only\s+if|maybe|might|hopefully|try|trying)\b"
+)
+_COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|也许|尽量|争取|试试")
+_Q_ZH = rx(r"[?？]|吗|么|呢|怎么|多少|能不能|可不可以|是不是")
+
+_INTENTS = tuple(i.value for i in PRIORITY)
+_CUE_KINDS = ("refuse", "hardship", "dispute", "question", "paid", "callback", "legal")
+
+#: The feature names, in the order :func:`review_features` returns them.
+NAMES: tuple[str, ...] = (
+    "agree",
+    "overridden",
+    "p_chosen",
+    "margin",
+    "model_top",
+    "rules_conf",
+    "rules_weak",
+    "known",
+    "n_cues",
+    *(f"cue_{k}" for k in _CUE_KINDS),
+    "negation",
+    "question",
+    "condition",
+    "promise_negation",
+    "promise_condition",
+    "promise_question",
+    "terms",
+    "no_date",
+    "no_amount",
+    "date_unclear",
+    "amount_unclear",
+    "terms_unclear",
+    "implicit",
+    "recurring",
+    "opt_out",
+    "model_opt_out",
+    "length",
+    "zh",
+    "disagree",
+    "unsure",
+    *(f"intent_{i}" for i in _INTENTS),
+)
+
+
+def review_features(an: Analysis, rules: Reply, opinion: ModelOpinion, reply: Reply) -> list[float]:
+    """The head's features (:data:`NAMES`) of ``reply``, read from ``an`` by the rules
+    (``rules``: their reading alone) and the model (``opinion``)."""
+    t = an.t
+    zh = an.lg == "zh"
+    probs = sorted(opinion.probabilities, reverse=True)
+    promise = reply.intent is Intent.PROMISE_TO_PAY
+    neg = (_NEG_ZH if zh else _NEG_EN).search(t) is not None
+    cond = (_COND_ZH if zh else _COND_EN).search(t) is not None
+    q = ("?" in t) or (zh and _Q_ZH.search(t) is not None) or "question" in an.cues
+    cues = an.cues
+    review = reply.review
+    terms = reply.promises
+    out = [
+        float(rules.intent is reply.intent and DISAGREE not in review),
+        float(rules.intent is not reply.intent),
+        opinion.probability(reply.intent.value),
+        probs[0] - probs[1] if len(probs) > 1 else probs[0],
+        opinion.confidence,
+        rules.confidence,
+        float(rules.confidence < 0.5),
+        min(opinion.known, 40) / 40,
+        min(len(cues), 4) / 4,
+        *(float(k in cues) for k in _CUE_KINDS),
+        float(neg),
+        float(q),
+        float(cond),
+        float(promise and neg),
+        float(promise and cond),
+        float(promise and q),
+        min(len(terms), 3) / 3,
+        float(any(p.date is None for p in terms)),
+        float(any(p.amount is None for p in terms)),
+        float(DATE_UNCLEAR in review),
+        float(AMOUNT_UNCLEAR in review),
+        float(TERMS_UNCLEAR in review),
+        float(promise and an.implicit_only),
+        float(reply.recurrence is not None),
+        float(reply.opt_out),
+        opinion.opt_out,
+        min(len(t), 400) / 400,
+        float(zh),
+        float(DISAGREE in review),
+        float(UNSURE in review),
+    ]
+    chosen = reply.intent.value
+    out += [float(i == chosen) for i in _INTENTS]
+    return out
+
+
+def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
+    """Whether a promise stands beside a refusal, hardship or dispute (cue or model)."""
+    if reply.intent is not Intent.PROMISE_TO_PAY:
+        return False
+    cues = an.cues
+    if "refuse" in cues or "hardship" in cues or "dispute" in cues:
+        return True
+    if opinion is None:
+        return False
+    other = sum(opinion.probability(k) for k in ("refuse", "hardship", "dispute"))
+    return other >= CONFLICT_P
+
+
+def settle(head: ReviewHead, reply: Reply, x: Sequence[float]) -> Reply:
+    """``reply`` with its confidence ``head``'s estimate and its review reasons kept only
+    when a person should read it: the hard reasons always; the others (and
+    :data:`DOUBTFUL` when there are none) when the estimate is below the threshold."""
+    p = head.probability(x)
+    hard = tuple(r for r in reply.review if r in HARD_REASONS)
+    if p >= head.threshold:
+        review = hard
+    else:
+        soft = tuple(r for r in reply.review if r not in HARD_REASONS)
+        review = hard + (soft or (DOUBTFUL,))
+    # the constructor, not dataclasses.replace: this runs for every reply
+    return Reply(
+        reply.intent,
+        reply.opt_out,
+        reply.promises,
+        reply.lang,
+        round(p, 2),
+        reply.spans,
+        reply.text,
+        reply.opt_out_scope,
+        reply.deceased,
+        reply.recurrence,
+        review,
+    )
