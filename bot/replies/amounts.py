@@ -197,6 +197,9 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
             r"difference|other\s+(?:part|bit))\b",
             r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
+            # "half on friday, rest on the 30th": a bare "rest" opening a clause
+            r"(?:(?<=,)|(?<=,\s)|(?<=;\s)|(?<=\band\s)|(?<=\bthen\s)|^)(?:rest|remainder|remaining)\b"
+            r"(?!\s+(?:of\s+(?:my|the|your)\s+(?:life|day|week|month|year|family)|assured|up|day|well))",
         ),
     ),
     ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
@@ -227,7 +230,7 @@ _standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = rx(
-    r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")"
+    r"(?:(?:(?<![0-9a-z.,:/])|(?<=[^0-9],)|" + _AFTER_CODE + r")"
     r"[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
     # a Chinese numeral may follow a comma ("大后天吧，两千五": NFKC makes "，" a ",")
     r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
@@ -238,7 +241,7 @@ _ZH_NOT_AFTER = rx(
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
 )
 _ZH_ID_BEFORE = rx(
-    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|打|拨|分|号|"
+    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|拨|分|号|"
     r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|(?<!把)本金|(?<!把)利息|一共|总共|共|显示|"
     r"已经还了|还了|转了|已还|已转)\s*[:：]?\s*$"
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -875,6 +876,9 @@ _DIGIT_ONLY = frozenset({"numeric", "iso"})
 _GROUP_NAME = rx(r"\(\?P<\w+>")
 
 
+_LATIN_WORD = rx(r"[a-z]{3,}")
+
+
 def find_dates(
     text: str, lang: str, ctx: DateContext, starts: list[int] | None = None
 ) -> list[DateHit]:
@@ -895,7 +899,15 @@ def find_dates(
                     continue
                 kind = VAGUE
             hits.append(DateHit(m.start(), m.end(), value, kind))
-        # English date words inside a Chinese reply ("fri", "tmrw") are rare; ignored.
+        if _LATIN_WORD.search(text):
+            # English date words inside a Chinese reply ("我 next friday 会 transfer"): read
+            # them too, where no Chinese date phrase is
+            for h in find_dates(text, "en", ctx):
+                k = bisect_right(hits, h.start, key=lambda d: d.start)
+                if (k == 0 or hits[k - 1].end <= h.start) and (
+                    k == len(hits) or h.end <= hits[k].start
+                ):
+                    hits.insert(k, h)
         return hits
     done = 0
     match = _EN_RE.match

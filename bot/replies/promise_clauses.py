@@ -109,6 +109,7 @@ _START_TAIL = rx(
     r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on|morning|afternoon|evening|night|after\s+lunch|latest|"
     r"at\s+the\s+latest|上午|下午|晚上|早上|之前|前|以前)?[\s.!,。！，吧]*$"
 )
+_SAME = rx(r"\b(?:same|again)\b|同样|一样")
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
@@ -177,8 +178,10 @@ def promise_clauses(an: Analysis) -> list[int]:
             if i in kinds or (i - 1 not in kinds and i - 1 not in extra):
                 continue
             dates, amts = an.clause_items(s, e)
-            if not amts:
-                continue
+            if not amts and not (
+                any(d.kind == DATE for d in dates) and _SAME.search(t, s, e)
+            ):
+                continue  # (unless "... and the same again on the 5th")
             if SENTENCE_BREAK.search(t, an.clauses[i - 1][1], s):
                 continue  # a new sentence or line is not a continuation
             if any(d.kind == PAST for d in dates) or an.blocked(s, e):
