@@ -232,8 +232,11 @@ _LATER = rx(
 
 
 def _usable(an: Analysis, d: DateHit) -> bool:
+    s, e = an.clause_of(d.start)
     return (
         d.kind == DATE
+        and not an.blocked(s, e)
+        and not any(sp.kind == "opt_out" for sp in an.spans)
         and not _EXCLUDED_BEFORE.search(an.t, max(0, d.start - 14), d.start)
         and not _CANNOT_AFTER.match(an.t, d.end)
     )

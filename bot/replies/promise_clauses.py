@@ -109,6 +109,15 @@ _START_TAIL = rx(
     r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on|morning|afternoon|evening|night|after\s+lunch|latest|"
     r"at\s+the\s+latest|上午|下午|晚上|早上|之前|前|以前)?[\s.!,。！，吧]*$"
 )
+#: Refusals in the words of a promise (sarcasm, impossible conditions).
+_SARCASM_EN = rx(
+    r"\bwhen\s+pigs\s+(?:fly|can\s+fly)|\bhell\s+freezes\s+over|\bday\s+after\s+never\b|"
+    r"\bover\s+my\s+dead\s+body|\bwhen\s+i'?m\s+(?:dead|in\s+my\s+grave)|\bwhen\s+i\s+die\b|"
+    r"^\W*yeah\s+right\b|\blike\s+i'?m\s+(?:gonna|going\s+to|ever\s+gonna)\s+pay|"
+    r"\b(?:rather|sooner)\s+(?:go\s+to\s+jail|die|rot|starve)\b|\.\.\.\s*not\b|\bin\s+your\s+dreams\b|"
+    r"\bdream\s+on\b|\bnot\s+in\s+a\s+million\s+years"
+)
+_SARCASM_ZH = rx(r"下辈子|做梦|太阳从西边出来|等我死了|除非我死|想得美|门都没有")
 _SAME = rx(r"\b(?:same|again)\b|同样|一样")
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
@@ -134,6 +143,11 @@ def promise_clauses(an: Analysis) -> list[int]:
     only wishes or asks for relief.
     """
     t = an.t
+    m = (_SARCASM_ZH if an.lg == "zh" else _SARCASM_EN).search(t)
+    if m is not None:
+        # "I'll pay when pigs fly", "like I'm gonna pay": a refusal worded as a promise
+        an.cues.setdefault("refuse", m.span())
+        return []
     chosen: list[int] = []
     kinds: dict[int, str] = {}
     # Only clauses with an amount, a date or a promise-like cue can promise.
