@@ -197,9 +197,6 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
             r"difference|other\s+(?:part|bit))\b",
             r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
-            # "half on friday, rest on the 30th": a bare "rest" opening a clause
-            r"(?:(?<=,)|(?<=,\s)|(?<=;\s)|(?<=\band\s)|(?<=\bthen\s)|^)(?:rest|remainder|remaining)\b"
-            r"(?!\s+(?:of\s+(?:my|the|your)\s+(?:life|day|week|month|year|family)|assured|up|day|well))",
         ),
     ),
     ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
@@ -331,8 +328,11 @@ def find_amounts(
             cues = {}
             _standalone[0].scan_gated(text, cues)
         taken: list[tuple[int, int]] = []
+        rest = cues.get("amount_" + REST, [])
+        if "rest" in text or "remain" in text:
+            rest = sorted([*rest, *(m.span() for m in _BARE_REST.finditer(text))])
         for kind in (REST, HALF, FULL):
-            for s, e in cues.get("amount_" + kind, ()):
+            for s, e in rest if kind == REST else cues.get("amount_" + kind, ()):
                 if not _overlaps(s, e, taken):
                     hits.append(AmountHit(s, e, None, kind))
                     insort(taken, (s, e))
@@ -340,6 +340,12 @@ def find_amounts(
     return _merge_ranges(text, hits)
 
 
+# "half on friday, rest on the 30th": a bare "rest" opening a clause (read here, not by the
+# reply scanner: a cue that starts with a lookbehind cannot be gated there)
+_BARE_REST = rx(
+    r"(?:(?<=,)|(?<=,\s)|(?<=;\s)|(?<=\band\s)|(?<=\bthen\s)|^)(?:rest|remainder|remaining)\b"
+    r"(?!\s+(?:of\s+(?:my|the|your)\s+(?:life|day|week|month|year|family)|assured|up|day|well))"
+)
 _RANGE_GAP = rx(r"\s*(?:-|~|to|or|到|至|或|—)\s*(?:[$£€¥]\s*)?")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import operator
 import sys
 from array import array
 from collections.abc import Sequence
@@ -125,9 +126,7 @@ class ReviewHead:
 
     def probability(self, x: Sequence[float]) -> float:
         """The estimated probability that the reading with features ``x`` is right."""
-        z = self.bias
-        for w, v in zip(self.weights, x, strict=True):
-            z += w * v
+        z = self.bias + sum(map(operator.mul, self.weights, x))
         if z < -50:
             return 0.0
         return 1.0 / (1.0 + math.exp(-z))

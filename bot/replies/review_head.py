@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from bot.replies.analysis import Analysis
 from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
 from bot.replies.intent_model import ModelOpinion, ReviewHead
-from bot.replies.model import PRIORITY, Intent, Reply
+from bot.replies.model import LOW_CONFIDENCE, PRIORITY, Intent, Reply
 from bot.replies.regex_programs import rx
 from bot.replies.second_opinion import DISAGREE, OPT_OUT_UNSURE, UNSURE
 
@@ -50,9 +50,9 @@ _COND_EN = rx(
     r"as\s+soon\s+as|only\s+if|maybe|might|hopefully|try|trying)\b"
 )
 _COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|也许|尽量|争取|试试")
-_Q_ZH = rx(r"[?？]|吗|么|呢|怎么|多少|能不能|可不可以|是不是")
 
 _INTENTS = tuple(i.value for i in PRIORITY)
+_ONE_HOT = {c: [i == c for i in _INTENTS] for c in _INTENTS}
 _CUE_KINDS = ("refuse", "hardship", "dispute", "question", "paid", "callback", "legal")
 
 #: The feature names, in the order :func:`review_features` returns them.
@@ -91,54 +91,67 @@ NAMES: tuple[str, ...] = (
 )
 
 
-def review_features(an: Analysis, rules: Reply, opinion: ModelOpinion, reply: Reply) -> list[float]:
+def review_features(
+    an: Analysis, rules: Reply, opinion: ModelOpinion, reply: Reply
+) -> list[float]:
     """The head's features (:data:`NAMES`) of ``reply``, read from ``an`` by the rules
     (``rules``: their reading alone) and the model (``opinion``)."""
     t = an.t
     zh = an.lg == "zh"
-    probs = sorted(opinion.probabilities, reverse=True)
+    probs = opinion.probabilities
+    top = opinion.confidence
+    second = max((p for p in probs if p != top), default=0.0)
     promise = reply.intent is Intent.PROMISE_TO_PAY
     neg = (_NEG_ZH if zh else _NEG_EN).search(t) is not None
-    cond = (_COND_ZH if zh else _COND_EN).search(t) is not None
-    q = ("?" in t) or (zh and _Q_ZH.search(t) is not None) or "question" in an.cues
+    # a condition matters for a promise only ("if I get paid I'll send half")
+    cond = promise and (_COND_ZH if zh else _COND_EN).search(t) is not None
     cues = an.cues
+    q = "?" in t or "question" in cues or (zh and ("吗" in t or "么" in t))
     review = reply.review
     terms = reply.promises
-    out = [
-        float(rules.intent is reply.intent and DISAGREE not in review),
-        float(rules.intent is not reply.intent),
-        opinion.probability(reply.intent.value),
-        probs[0] - probs[1] if len(probs) > 1 else probs[0],
-        opinion.confidence,
-        rules.confidence,
-        float(rules.confidence < 0.5),
+    chosen = reply.intent.value
+    rules_conf = rules.confidence
+    disagree = DISAGREE in review
+    # booleans count as 0 and 1 (no float() calls: this runs for every reply)
+    return [
+        rules.intent is reply.intent and not disagree,
+        rules.intent is not reply.intent,
+        opinion.probability(chosen),
+        top - second,
+        top,
+        rules_conf,
+        rules_conf < 0.5,
         min(opinion.known, 40) / 40,
         min(len(cues), 4) / 4,
-        *(float(k in cues) for k in _CUE_KINDS),
-        float(neg),
-        float(q),
-        float(cond),
-        float(promise and neg),
-        float(promise and cond),
-        float(promise and q),
+        "refuse" in cues,
+        "hardship" in cues,
+        "dispute" in cues,
+        "question" in cues,
+        "paid" in cues,
+        "callback" in cues,
+        "legal" in cues,
+        neg,
+        q,
+        cond,
+        promise and neg,
+        promise and cond,
+        promise and q,
         min(len(terms), 3) / 3,
-        float(any(p.date is None for p in terms)),
-        float(any(p.amount is None for p in terms)),
-        float(DATE_UNCLEAR in review),
-        float(AMOUNT_UNCLEAR in review),
-        float(TERMS_UNCLEAR in review),
-        float(promise and an.implicit_only),
-        float(reply.recurrence is not None),
-        float(reply.opt_out),
+        any(p.date is None for p in terms),
+        any(p.amount is None for p in terms),
+        DATE_UNCLEAR in review,
+        AMOUNT_UNCLEAR in review,
+        TERMS_UNCLEAR in review,
+        promise and an.implicit_only,
+        reply.recurrence is not None,
+        reply.opt_out,
         opinion.opt_out,
         min(len(t), 400) / 400,
-        float(zh),
-        float(DISAGREE in review),
-        float(UNSURE in review),
+        zh,
+        disagree,
+        UNSURE in review,
+        *_ONE_HOT[chosen],
     ]
-    chosen = reply.intent.value
-    out += [float(i == chosen) for i in _INTENTS]
-    return out
 
 
 def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
@@ -155,23 +168,29 @@ def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
 
 
 def settle(head: ReviewHead, reply: Reply, x: Sequence[float]) -> Reply:
-    """``reply`` with its confidence ``head``'s estimate and its review reasons kept only
-    when a person should read it: the hard reasons always; the others (and
-    :data:`DOUBTFUL` when there are none) when the estimate is below the threshold."""
+    """``reply`` with its review reasons kept only when a person should read it: the hard
+    reasons always; the others (and :data:`DOUBTFUL` when there are none) when ``head``'s
+    estimate is below its threshold. Its confidence is raised to the estimate when the
+    head accepts the reading, lowered to it when the head does not."""
     p = head.probability(x)
-    hard = tuple(r for r in reply.review if r in HARD_REASONS)
+    review = reply.review
     if p >= head.threshold:
-        review = hard
+        if reply.confidence >= LOW_CONFIDENCE and not review:
+            return reply  # acted on alone, nothing to change
+        review = tuple(r for r in review if r in HARD_REASONS)
+        confidence = max(reply.confidence, round(p, 2))
     else:
-        soft = tuple(r for r in reply.review if r not in HARD_REASONS)
+        hard = tuple(r for r in review if r in HARD_REASONS)
+        soft = tuple(r for r in review if r not in HARD_REASONS)
         review = hard + (soft or (DOUBTFUL,))
+        confidence = min(reply.confidence, round(p, 2))
     # the constructor, not dataclasses.replace: this runs for every reply
     return Reply(
         reply.intent,
         reply.opt_out,
         reply.promises,
         reply.lang,
-        round(p, 2),
+        confidence,
         reply.spans,
         reply.text,
         reply.opt_out_scope,
