@@ -71,7 +71,8 @@ _EN_AFTER = rx(
 )
 _EN_NOT_AFTER = rx(
     r"\s*+(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
-    r"days?|weeks?|wks?|months?|mos|years?|yrs?|times|x|kids|children|people|installments?|"
+    r"days?(?!\s+after\s+(?:tomorrow|tmrw|tmr|tomoz|2moro))|weeks?|wks?|months?|mos|years?|yrs?|times|x|"
+    r"kids|children|people|installments?|"
     r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
     r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
 )
@@ -128,6 +129,7 @@ _ID_WORDS = frozenset(
         "charged",
         "balance",
         "total",
+        "balance",
         "paid",
         "sent",
         "lent",
@@ -238,13 +240,13 @@ _ZH_NOT_AFTER = rx(
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
 )
 _ZH_ID_BEFORE = rx(
-    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|拨|分|号|"
-    r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|(?<!把)本金|(?<!把)利息|一共|总共|共|显示|"
+    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|拨|分|(?<![0-9一二三四五六七八九十])号|"
+    r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|(?<!把)本金|(?<!把)利息|一共|总共|共计|合计|总计|共|显示|"
     r"已经还了|还了|转了|已还|已转)\s*[:：]?\s*$"
 )
 _ZH_CUR_AFTER = rx(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
 _ZH_MARKERS = rx(
-    r"(?P<rest>(?:剩下|剩余|其余|余下|其他)(?:的|部分|欠款|款项|全部)*|余款|尾款)"
+    r"(?P<rest>(?:剩下|剩余|其余|余下|其他|剩低)(?:的|部分|欠款|款项|全部)*|余款|尾款|余数|余额)"
     r"|(?P<half>一半|半数)"
     r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|"
     r"所有欠款|全款)"

@@ -51,6 +51,9 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             amts = [a for a in amts if a.start < ins.start()]
         if any(a.kind == NUM for a in amts):
             amts = [a for a in amts if a.kind in (NUM, HALF)]
+        if any(a.kind in (REST, HALF) for a in amts):
+            # "付清余款" is the rest, "还清一半" half: not the whole balance
+            amts = [a for a in amts if a.kind != FULL]
         items: list[DateHit | AmountHit] = sorted([*dates, *amts], key=lambda h: h.start)
         cur: list[object] = [None, None, i]
         for it in items:
@@ -104,6 +107,19 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         rows = [r for r in rows if r[0] is not None] or rows
     if len(rows) == 1:
         _fill_in(an, rows[0])
+    rows = _each(an, rows)
+    if len(rows) > 1 and an.balance is not None:
+        # "the outstanding balance of £2,140 in two instalments: £1,070 on ... ": the whole
+        # balance named beside dated instalments is no instalment of its own
+        dated = [r for r in rows if _concrete(r[1]) and isinstance(r[0], AmountHit)]
+        if len(dated) >= 2:
+            rows = [
+                r
+                for r in rows
+                if _concrete(r[1])
+                or not isinstance(r[0], AmountHit)
+                or resolve(r[0], an.balance) != an.balance
+            ]
     if len(rows) > 1 and _EVERY.search(an.t):
         # "£20 today and £20 every week after": the first instalment only (LABELING.md)
         dated = {r[0].value for r in rows if isinstance(r[0], AmountHit) and _concrete(r[1])}
@@ -229,6 +245,33 @@ _LATER = rx(
     r"[^.!?。！？\n]{0,12}?(?:再说|商量|协商|沟通|再议|再看|以后再|回头再|再联系|待定|later|we'?ll\s+see|"
     r"to\s+be\s+discussed|discuss|tbd|tbc|negotiat\w*|sort\s+out|figure\s+out)"
 )
+
+
+_EACH = rx(
+    r"\b(?:(?:two|three|four|2|3|4)\s+(?:equal\s+)?(?:payments|instal+ments)|(?:payments|instal+ments)\s+of|"
+    r"each)\b|各|分[两三四二234][次期笔]"
+)
+
+
+def _each(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
+    """"three payments of $400: February 5, March 5 and April 5", "12月15日、1月15日、2月15日
+    各还2500": one amount paid on each of several days (not a recurrence, which lists its
+    first instalment only)."""
+    nums = [
+        r[0]
+        for r in rows
+        if isinstance(r[0], AmountHit) and r[0].kind == NUM and r[0].value != an.balance
+    ]
+    if len({a.value for a in nums}) != 1 or _EVERY.search(an.t) or not _EACH.search(an.t):
+        return rows
+    amount = nums[0]
+    days: list[DateHit] = []
+    for d in an.dates:
+        if _usable(an, d) and all(d.value != x.value for x in days):
+            days.append(d)
+    if len(days) < 2:
+        return rows
+    return [[amount, d, rows[0][2]] for d in days]
 
 
 def _usable(an: Analysis, d: DateHit) -> bool:

@@ -111,6 +111,9 @@ def read_reply(
         if combined.intent is not reply.intent:
             promises: tuple[PromiseTerm, ...] = ()
             if combined.intent is Intent.PROMISE_TO_PAY:
+                if not an.dates and not an.amounts and an.clauses:
+                    # the rules saw no offer, so read no dates: "Fine. Tomorrow."
+                    _find_items(an)
                 promises = instalments(an, an.chosen or list(range(len(an.clauses))))
             combined = replace(combined, promises=promises)
         reply = combined
@@ -201,15 +204,7 @@ def _read(an: Analysis) -> Reply:
         an.add_span(span[0], span[1], "intent", top)
         return _reply(an, intent, opt is not None, (), confidence(an, intent, present))
     if may_promise(an):
-        an.dates = find_dates(
-            t,
-            an.lg,
-            an.ctx,
-            [s for s, _ in hits.get("date", ())] if an.lg == "zh" else None,
-        )
-        an.amounts = find_amounts(t, an.lg, an.dates, hits)
-    an.date_starts = [d.start for d in an.dates]
-    an.amount_starts = [a.start for a in an.amounts]
+        _find_items(an)
     an.clauses = an.split_clauses()
     an.clause_starts = [s for s, _ in an.clauses]
     scan_anchored(t, an.lg, hits, an.clause_starts)
@@ -237,6 +232,20 @@ def _read(an: Analysis) -> Reply:
     if cue is not None:
         an.add_span(cue[0], cue[1], "intent", intent.value)
     return _reply(an, intent, opt is not None, promises, conf)
+
+
+def _find_items(an: Analysis) -> None:
+    """The dates and amounts of the reply, into ``an``."""
+    hits = an.hits
+    an.dates = find_dates(
+        an.t,
+        an.lg,
+        an.ctx,
+        [s for s, _ in hits.get("date", ())] if an.lg == "zh" else None,
+    )
+    an.amounts = find_amounts(an.t, an.lg, an.dates, hits)
+    an.date_starts = [d.start for d in an.dates]
+    an.amount_starts = [a.start for a in an.amounts]
 
 
 def _reply(

@@ -98,7 +98,6 @@ def test_traditional_and_dialect_forms_read_as_mandarin() -> None:
     ("text", "reason"),
     [
         ("i get my pension on thursday or friday, will pay 80", DATE_UNCLEAR),  # days unused
-        ("ok的，friday还500", DATE_UNCLEAR),  # an English day in Chinese text
         ("如果能免掉罚息，我明天就一次性还清，先转5000", AMOUNT_UNCLEAR),  # full and a number
     ],
 )
@@ -113,6 +112,7 @@ def test_a_single_instalment_takes_the_one_day_or_amount_the_reply_states() -> N
     assert terms(parse("那就十五号吧，先还四千")) == [("4000.00", "2026-12-15")]
     assert terms(parse("今天还不了，明天吧，先还八百")) == [("800.00", "2026-12-10")]
     assert terms(parse("现在就转，300")) == [("300.00", "2026-12-09")]
+    assert terms(parse("ok的，friday还500")) == [("500.00", "2026-12-11")]  # English day
     # a day in an opt-out clause is no pay day
     assert terms(parse("I'll pay asap, now stop texting me")) == [(None, None)]
 
