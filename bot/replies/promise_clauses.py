@@ -118,6 +118,16 @@ _SARCASM_EN = rx(
     r"\bdream\s+on\b|\bnot\s+in\s+a\s+million\s+years"
 )
 _SARCASM_ZH = rx(r"下辈子|做梦|太阳从西边出来|等我死了|除非我死|想得美|门都没有")
+_METHOD_EN = rx(
+    r"\b(?:via|thru|through|using|app|online|website|portal|paypal|venmo|zelle|grabpay|paylah|paynow|"
+    r"apple\s+pay|google\s+pay|cash\s*app|by\s+(?:card|cheque|check|bank\s+transfer|phone)|"
+    r"(?:credit|debit)\s+card|instal+ments?|what\s+(?:way|method)|which\s+(?:way|method|account)|"
+    r"late\s+fee|credit\s+score|minimum)\b"
+)
+_METHOD_ZH = rx(
+    r"支付宝|微信|银行卡|信用卡|app|网银|用什么|哪个账户|哪里|怎么|什么方式|最低|手续费|滞纳金|征信"
+)
+_ASKS = rx(r"[?？]|^\W*(?:do|does|can|could|is|are|will|would)\b|吗|么|能不能|可不可以|可以不")
 _SAME = rx(r"\b(?:same|again)\b|同样|一样")
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
@@ -168,6 +178,15 @@ def promise_clauses(an: Analysis) -> list[int]:
         past = any(d.kind == PAST for d in dates)
         kind = _clause_promise(an, c, s, dates, amts, stated, past)
         if kind is None:
+            continue
+        if (
+            not amts
+            and not stated
+            and (_METHOD_ZH if an.lg == "zh" else _METHOD_EN).search(c)
+            and _ASKS.search(t, s, min(len(t), e + 2))
+        ):
+            # "do you have an app I can pay thru?", "can pay via GrabPay?": how, not when
+            an.cues.setdefault("question", (s, e))
             continue
         if not concrete and (
             an.hits_in("uncertain", s, e) or (not amts and "uncertain" in an.hits)
