@@ -229,12 +229,13 @@ _standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = rx(
-    r"(?:(?:(?<![0-9a-z.,:/])|(?<=[^0-9],)|" + _AFTER_CODE + r")"
+    r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")"
     r"[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
     # a Chinese numeral may follow a comma ("大后天吧，两千五": NFKC makes "，" a ",")
     r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
+_ZH_AFTER_COMMA = rx(r"(?<=[^0-9],)[0-9]++(?:\.[0-9]++)?[kw]?(?![a-z0-9])")
 _ZH_NOT_AFTER = rx(
     r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
@@ -475,7 +476,13 @@ def _en_words(
 
 def _zh_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
     hits: list[AmountHit] = []
-    for n, m in enumerate(_ZH_RUN.finditer(text)):
+    found = list(_ZH_RUN.finditer(text))
+    if "," in text:
+        # "现在就转，300" (NFKC makes "，" a ","): a number after a comma that is no
+        # thousands separator
+        found += _ZH_AFTER_COMMA.finditer(text)
+        found.sort(key=lambda m: m.start())
+    for n, m in enumerate(found):
         if n >= MAX_CANDIDATES:
             break
         start, end = m.span()

@@ -257,12 +257,14 @@ def _each(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
     """"three payments of $400: February 5, March 5 and April 5", "12月15日、1月15日、2月15日
     各还2500": one amount paid on each of several days (not a recurrence, which lists its
     first instalment only)."""
+    if sum(d.kind == DATE for d in an.dates) < 2 or not _EACH.search(an.t):
+        return rows
     nums = [
         r[0]
         for r in rows
         if isinstance(r[0], AmountHit) and r[0].kind == NUM and r[0].value != an.balance
     ]
-    if len({a.value for a in nums}) != 1 or _EVERY.search(an.t) or not _EACH.search(an.t):
+    if len({a.value for a in nums}) != 1 or _EVERY.search(an.t):
         return rows
     amount = nums[0]
     days: list[DateHit] = []

@@ -117,6 +117,11 @@ _SARCASM_EN = rx(
     r"\b(?:rather|sooner)\s+(?:go\s+to\s+jail|die|rot|starve)\b|\.\.\.\s*not\b|\bin\s+your\s+dreams\b|"
     r"\bdream\s+on\b|\bnot\s+in\s+a\s+million\s+years"
 )
+# Words every English one has (a cheap test before the pattern).
+_SARCASM_WORDS = (
+    "pigs", "freezes", "never", "dead", "die", "grave", "right", "gonna", "going to", "rather",
+    "sooner", "...", "dream", "million",
+)
 _SARCASM_ZH = rx(r"下辈子|做梦|太阳从西边出来|等我死了|除非我死|想得美|门都没有")
 _METHOD_EN = rx(
     r"\b(?:via|thru|through|using|app|online|website|portal|paypal|venmo|zelle|grabpay|paylah|paynow|"
@@ -153,7 +158,11 @@ def promise_clauses(an: Analysis) -> list[int]:
     only wishes or asks for relief.
     """
     t = an.t
-    m = (_SARCASM_ZH if an.lg == "zh" else _SARCASM_EN).search(t)
+    m = (
+        _SARCASM_ZH.search(t)
+        if an.lg == "zh"
+        else _SARCASM_EN.search(t) if any(w in t for w in _SARCASM_WORDS) else None
+    )
     if m is not None:
         # "I'll pay when pigs fly", "like I'm gonna pay": a refusal worded as a promise
         an.cues.setdefault("refuse", m.span())
