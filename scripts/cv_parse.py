@@ -68,7 +68,8 @@ def main() -> None:
             others = [r for other, rs in oof.items() if other != name for r in rs]
             head = trainer.fit_review(others)
             replies = [
-                settle(head, r.reply, r.x) if r.x is not None else r.reply for r in readings
+                settle(head, r.reply, head.probability(r.x)) if r.x is not None else r.reply
+                for r in readings
             ]
         pred = [bench._as_json(r) for r in replies]
         all_rows += rows

@@ -108,18 +108,20 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
     if len(rows) == 1:
         _fill_in(an, rows[0])
     rows = _each(an, rows)
-    if len(rows) > 1 and an.balance is not None:
+    if (
+        len(rows) > 1
+        and an.balance is not None
+        and sum(_concrete(r[1]) and isinstance(r[0], AmountHit) for r in rows) >= 2
+    ):
         # "the outstanding balance of £2,140 in two instalments: £1,070 on ... ": the whole
         # balance named beside dated instalments is no instalment of its own
-        dated = [r for r in rows if _concrete(r[1]) and isinstance(r[0], AmountHit)]
-        if len(dated) >= 2:
-            rows = [
-                r
-                for r in rows
-                if _concrete(r[1])
-                or not isinstance(r[0], AmountHit)
-                or resolve(r[0], an.balance) != an.balance
-            ]
+        rows = [
+            r
+            for r in rows
+            if _concrete(r[1])
+            or not isinstance(r[0], AmountHit)
+            or resolve(r[0], an.balance) != an.balance
+        ]
     if len(rows) > 1 and _EVERY.search(an.t):
         # "£20 today and £20 every week after": the first instalment only (LABELING.md)
         dated = {r[0].value for r in rows if isinstance(r[0], AmountHit) and _concrete(r[1])}

@@ -112,7 +112,7 @@ class ReviewHead:
     of ``names``, a ``bias``, and the ``threshold`` on its probability at or above which a
     reading is acted on without a person."""
 
-    __slots__ = ("bias", "names", "threshold", "weights")
+    __slots__ = ("bias", "by_name", "names", "threshold", "weights")
 
     def __init__(
         self, names: Sequence[str], weights: Sequence[float], bias: float, threshold: float
@@ -121,6 +121,8 @@ class ReviewHead:
             raise ValueError("one review weight per feature name")
         self.names = tuple(names)
         self.weights = tuple(float(w) for w in weights)
+        #: each feature's weight by name
+        self.by_name = dict(zip(self.names, self.weights, strict=True))
         self.bias = float(bias)
         self.threshold = float(threshold)
 

@@ -26,14 +26,21 @@ from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.instalments import instalments, promise_doubts, recurrence
 from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
-from bot.replies.intent_model import IntentModel
+from bot.replies.intent_model import IntentModel, ModelOpinion
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
-from bot.replies.review_head import NAMES, PROMISE_CONFLICT, conflict, review_features, settle
+from bot.replies.review_head import (
+    NAMES,
+    PROMISE_CONFLICT,
+    conflict,
+    estimate,
+    review_features,
+    settle,
+)
 from bot.replies.second_opinion import OPT_OUT_UNSURE, combine
 
 #: The model's opt-out probability at or above which a reply opts out even without a
@@ -77,10 +84,10 @@ def parse_reply(
     :attr:`~bot.replies.model.Reply.needs_human` follows their confidence. Never raises
     on any ``str`` text; time is linear in its length.
     """
-    reply, x = read_reply(text, now, balance, currency, lang, model)
+    reply, seen = _parse(text, now, balance, currency, lang, model)
     head = model.review if model is not None else None
-    if x is not None and head is not None and head.names == NAMES:
-        reply = settle(head, reply, x)
+    if seen is not None and head is not None and head.names == NAMES:
+        reply = settle(head, reply, estimate(head, *seen, reply))
     return reply
 
 
@@ -95,6 +102,23 @@ def read_reply(
     """:func:`parse_reply` before the review head: the reading, and the head's features
     (:func:`~bot.replies.review_head.review_features`; None for a reply the rules settle
     alone, or without a model). The training script reads replies this way."""
+    reply, seen = _parse(text, now, balance, currency, lang, model)
+    if seen is None:
+        return reply, None
+    return reply, review_features(*seen, reply)
+
+
+def _parse(
+    text: str,
+    now: dt.datetime | dt.date,
+    balance: Decimal | None,
+    currency: str | None,
+    lang: str | None,
+    model: IntentModel | None,
+) -> tuple[Reply, tuple[Analysis, Reply, ModelOpinion] | None]:
+    """The reading before the review head, and what the head reads it from (the
+    analysis, the rules' reading, the model's opinion; None when the model did not see
+    the reply)."""
     today = now.date() if isinstance(now, dt.datetime) else now
     if not isinstance(today, dt.date):
         raise TypeError(f"now must be a datetime, not {type(now).__name__}")
@@ -137,7 +161,7 @@ def read_reply(
         reply = replace(reply, deceased=True)
     if opinion is None:
         return reply, None
-    return reply, review_features(an, rules, opinion, reply)
+    return reply, (an, rules, opinion)
 
 
 def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:

@@ -18,7 +18,7 @@ refusal, hardship or dispute).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
 
 from bot.replies.analysis import Analysis
 from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
@@ -53,6 +53,7 @@ _COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|�
 
 _INTENTS = tuple(i.value for i in PRIORITY)
 _ONE_HOT = {c: [i == c for i in _INTENTS] for c in _INTENTS}
+_CUE_SET = frozenset(("refuse", "hardship", "dispute", "question", "paid", "callback", "legal"))
 _CUE_KINDS = ("refuse", "hardship", "dispute", "question", "paid", "callback", "legal")
 
 #: The feature names, in the order :func:`review_features` returns them.
@@ -154,6 +155,87 @@ def review_features(
     ]
 
 
+def estimate(
+    head: ReviewHead, an: Analysis, rules: Reply, opinion: ModelOpinion, reply: Reply
+) -> float:
+    """``head.probability(review_features(an, rules, opinion, reply))``, summed from the
+    weights of the features that are present (this runs for every reply)."""
+    w = head.by_name
+    t = an.t
+    zh = an.lg == "zh"
+    probs = opinion.probabilities
+    top = opinion.confidence
+    second = max((p for p in probs if p != top), default=0.0)
+    promise = reply.intent is Intent.PROMISE_TO_PAY
+    cues = an.cues
+    review = reply.review
+    terms = reply.promises
+    chosen = reply.intent.value
+    rules_conf = rules.confidence
+    disagree = DISAGREE in review
+    z = (
+        head.bias
+        + w["p_chosen"] * opinion.probability(chosen)
+        + w["margin"] * (top - second)
+        + w["model_top"] * top
+        + w["rules_conf"] * rules_conf
+        + w["known"] * (min(opinion.known, 40) / 40)
+        + w["n_cues"] * (min(len(cues), 4) / 4)
+        + w["terms"] * (min(len(terms), 3) / 3)
+        + w["model_opt_out"] * opinion.opt_out
+        + w["length"] * (min(len(t), 400) / 400)
+        + w["intent_" + chosen]
+    )
+    if rules.intent is reply.intent:
+        if not disagree:
+            z += w["agree"]
+    else:
+        z += w["overridden"]
+    if rules_conf < 0.5:
+        z += w["rules_weak"]
+    for k in cues:
+        if k in _CUE_SET:
+            z += w["cue_" + k]
+    if (_NEG_ZH if zh else _NEG_EN).search(t) is not None:
+        z += w["negation"]
+        if promise:
+            z += w["promise_negation"]
+    if "?" in t or "question" in cues or (zh and ("吗" in t or "么" in t)):
+        z += w["question"]
+        if promise:
+            z += w["promise_question"]
+    if promise:
+        if (_COND_ZH if zh else _COND_EN).search(t) is not None:
+            z += w["condition"] + w["promise_condition"]
+        if an.implicit_only:
+            z += w["implicit"]
+    if terms:
+        if any(p.date is None for p in terms):
+            z += w["no_date"]
+        if any(p.amount is None for p in terms):
+            z += w["no_amount"]
+    if review:
+        if DATE_UNCLEAR in review:
+            z += w["date_unclear"]
+        if AMOUNT_UNCLEAR in review:
+            z += w["amount_unclear"]
+        if TERMS_UNCLEAR in review:
+            z += w["terms_unclear"]
+        if disagree:
+            z += w["disagree"]
+        if UNSURE in review:
+            z += w["unsure"]
+    if reply.recurrence is not None:
+        z += w["recurring"]
+    if reply.opt_out:
+        z += w["opt_out"]
+    if zh:
+        z += w["zh"]
+    if z < -50:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
     """Whether a promise stands beside a refusal, hardship or dispute (cue or model)."""
     if reply.intent is not Intent.PROMISE_TO_PAY:
@@ -167,12 +249,11 @@ def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
     return other >= CONFLICT_P
 
 
-def settle(head: ReviewHead, reply: Reply, x: Sequence[float]) -> Reply:
+def settle(head: ReviewHead, reply: Reply, p: float) -> Reply:
     """``reply`` with its review reasons kept only when a person should read it: the hard
     reasons always; the others (and :data:`DOUBTFUL` when there are none) when ``head``'s
-    estimate is below its threshold. Its confidence is raised to the estimate when the
+    estimate ``p`` is below its threshold. Its confidence is raised to the estimate when the
     head accepts the reading, lowered to it when the head does not."""
-    p = head.probability(x)
     review = reply.review
     if p >= head.threshold:
         if reply.confidence >= LOW_CONFIDENCE and not review:

@@ -31,8 +31,8 @@ def _head(p_bias: float, threshold: float = 0.9) -> ReviewHead:
 
 
 def test_an_accepted_reading_keeps_only_the_hard_reasons() -> None:
-    x = [0.0] * len(NAMES)
-    sure = _head(5.0)  # p = 0.993
+    sure = _head(5.0)
+    x = 0.993
     assert settle(sure, _reading(), x) == _reading()  # nothing to change
     out = settle(sure, _reading((DISAGREE, PROMISE_CONFLICT)), x)
     assert out.review == (PROMISE_CONFLICT,) and out.needs_human
@@ -41,8 +41,8 @@ def test_an_accepted_reading_keeps_only_the_hard_reasons() -> None:
 
 
 def test_a_doubted_reading_goes_to_a_person() -> None:
-    x = [0.0] * len(NAMES)
-    unsure = _head(0.0)  # p = 0.5
+    unsure = _head(0.0)
+    x = 0.5
     out = settle(unsure, _reading(), x)
     assert out.review == (DOUBTFUL,) and out.needs_human and out.confidence == 0.5
     out = settle(unsure, _reading((OPT_OUT_UNSURE, DISAGREE)), x)
@@ -60,6 +60,26 @@ def test_the_artifact_carries_a_head_with_a_threshold_chosen_in_training() -> No
     assert again.review is not None and again.review.weights == pytest.approx(
         model.review.weights, abs=1e-6
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll pay $50 on Friday", "wrong number, who is this?", "我下周五还500，但是这个利息不对",
+        "if I get paid I'll send half on friday", "stop texting me, I paid", "能不能分期",
+        "I can't pay, lost my job", "gonna pay a bit today and clear the rest next week",
+    ],
+)
+def test_the_estimate_is_the_heads_probability_of_the_features(text: str) -> None:
+    from bot.replies.parser import _parse
+    from bot.replies.review_head import estimate, review_features
+
+    model = load_intent_model()
+    assert model.review is not None
+    reply, seen = _parse(text, NOW_EN, None, None, None, model)
+    assert seen is not None
+    want = model.review.probability(review_features(*seen, reply))
+    assert estimate(model.review, *seen, reply) == pytest.approx(want, abs=1e-9)
 
 
 def test_read_reply_gives_the_features_of_readings_the_model_saw() -> None:
