@@ -235,7 +235,10 @@ _ZH_RUN = rx(
     r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
-_ZH_AFTER_COMMA = rx(r"(?<=[^0-9],)[0-9]++(?:\.[0-9]++)?[kw]?(?![a-z0-9])")
+_ZH_AFTER_COMMA = rx(
+    r"(?<=[^0-9],)[0-9]++(?:\.[0-9]++)?[kw]?(?![a-z0-9])"
+    r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
+)
 _ZH_NOT_AFTER = rx(
     r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
@@ -249,7 +252,7 @@ _ZH_CUR_AFTER = rx(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百�
 _ZH_MARKERS = rx(
     r"(?P<rest>(?:剩下|剩余|其余|余下|其他|剩低)(?:的|部分|欠款|款项|全部)*|余款|尾款|余数|余额)"
     r"|(?P<half>一半|半数)"
-    r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|"
+    r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|缴清|交清|"
     r"所有欠款|全款)"
 )
 _CN_DIGIT_START = set("0123456789零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾")
@@ -346,7 +349,8 @@ def find_amounts(
 # "half on friday, rest on the 30th": a bare "rest" opening a clause (read here, not by the
 # reply scanner: a cue that starts with a lookbehind cannot be gated there)
 _BARE_REST = rx(
-    r"(?:(?<=,)|(?<=,\s)|(?<=;\s)|(?<=\band\s)|(?<=\bthen\s)|^)(?:rest|remainder|remaining)\b"
+    r"(?:(?<=,)|(?<=,\s)|(?<=;\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bn\s)|(?<=&\s)|(?<=\bplus\s)|^)"
+    r"(?:(?:the\s+)?rest|remainder|remaining)\b"
     r"(?!\s+(?:of\s+(?:my|the|your)\s+(?:life|day|week|month|year|family)|assured|up|day|well))"
 )
 _RANGE_GAP = rx(r"\s*(?:-|~|to|or|到|至|或|—)\s*(?:[$£€¥]\s*)?")

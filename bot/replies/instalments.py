@@ -309,7 +309,7 @@ def _left_open(an: Analysis, row: list[object]) -> bool:
     return (
         isinstance(a, AmountHit)
         and a.kind == REST
-        and row[1] is None
+        and not _concrete(row[1])
         and _LATER.match(an.t, a.end) is not None
     )
 
