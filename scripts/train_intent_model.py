@@ -152,7 +152,7 @@ def read_rows(rows: list[dict[str, Any]], model: Any) -> list[Reading]:
     from decimal import Decimal
 
     from bot.replies.parser import read_reply
-    from bot.replies.review_head import HARD_REASONS
+    from bot.replies.review_head import hard
 
     out = []
     for r in rows:
@@ -164,8 +164,7 @@ def read_rows(rows: list[dict[str, Any]], model: Any) -> list[Reading]:
             None,
             model,
         )
-        hard = any(k in HARD_REASONS for k in reply.review)
-        out.append(Reading(x, hard, reply.needs_human, is_right(r, reply), reply))
+        out.append(Reading(x, bool(hard(reply)), reply.needs_human, is_right(r, reply), reply))
     return out
 
 

@@ -12,8 +12,8 @@ batch read by a model trained without it), and its threshold is chosen on those 
 so that replies acted on without a person are wrong at most
 :data:`TARGET_WRONG_AUTO` of the time. Both are stored in the model artifact. A reading
 below the threshold goes to a person; some reasons always do, whatever the estimate
-(:data:`HARD_REASONS`: the model reads an opt-out the rules do not; a promise beside a
-refusal, hardship or dispute).
+(:func:`hard`: the model reads an opt-out the rules do not; a promise beside a refusal,
+hardship or dispute; a legal reading the model disagrees with).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from bot.replies.analysis import Analysis
+from bot.replies.dates import DATE
 from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
 from bot.replies.intent_model import ModelOpinion, ReviewHead
 from bot.replies.model import LOW_CONFIDENCE, PRIORITY, Intent, Reply
@@ -36,6 +37,14 @@ PROMISE_CONFLICT = "promise beside a refusal, hardship or dispute"
 DOUBTFUL = "reading likely wrong (review head)"
 #: Reasons that send a reply to a person whatever the head says.
 HARD_REASONS = frozenset({OPT_OUT_UNSURE, PROMISE_CONFLICT})
+
+
+def hard(reply: Reply) -> tuple[str, ...]:
+    """The reasons of ``reply`` that send it to a person whatever the head says: the
+    :data:`HARD_REASONS`, and a legal reading the model disagrees with (the dialog holds a
+    case on a legal reading: a person decides)."""
+    legal = reply.intent is Intent.LEGAL
+    return tuple(r for r in reply.review if r in HARD_REASONS or (legal and r == DISAGREE))
 #: The model's probability of refuse, hardship and dispute together above which a
 #: promise is in conflict.
 CONFLICT_P = 0.25
@@ -76,6 +85,7 @@ NAMES: tuple[str, ...] = (
     "promise_question",
     "terms",
     "no_date",
+    "no_date_day_stated",
     "no_amount",
     "date_unclear",
     "amount_unclear",
@@ -139,6 +149,7 @@ def review_features(
         promise and q,
         min(len(terms), 3) / 3,
         any(p.date is None for p in terms),
+        any(p.date is None for p in terms) and any(d.kind == DATE for d in an.dates),
         any(p.amount is None for p in terms),
         DATE_UNCLEAR in review,
         AMOUNT_UNCLEAR in review,
@@ -212,6 +223,8 @@ def estimate(
     if terms:
         if any(p.date is None for p in terms):
             z += w["no_date"]
+            if any(d.kind == DATE for d in an.dates):
+                z += w["no_date_day_stated"]
         if any(p.amount is None for p in terms):
             z += w["no_amount"]
     if review:
@@ -258,12 +271,12 @@ def settle(head: ReviewHead, reply: Reply, p: float) -> Reply:
     if p >= head.threshold:
         if reply.confidence >= LOW_CONFIDENCE and not review:
             return reply  # acted on alone, nothing to change
-        review = tuple(r for r in review if r in HARD_REASONS)
+        review = hard(reply)
         confidence = max(reply.confidence, round(p, 2))
     else:
-        hard = tuple(r for r in review if r in HARD_REASONS)
-        soft = tuple(r for r in review if r not in HARD_REASONS)
-        review = hard + (soft or (DOUBTFUL,))
+        kept = hard(reply)
+        soft = tuple(r for r in review if r not in kept)
+        review = kept + (soft or (DOUBTFUL,))
         confidence = min(reply.confidence, round(p, 2))
     # the constructor, not dataclasses.replace: this runs for every reply
     return Reply(
