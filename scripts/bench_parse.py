@@ -4,7 +4,9 @@
 For each batch — ``train`` (tests/replies/corpus/train, what the model was fitted on),
 ``dev`` (tests/replies/corpus/dev), ``shared`` (the project's development sets
 ../shared/replies/dev-*.jsonl) and, with ``--with-test`` only, ``test`` (the frozen
-tests/replies/corpus/test: score it once a change is done, never tune on it) — prints,
+tests/replies/corpus/test: score it once a change is done, never tune on it; once its
+mistakes have been looked at it is spent and moves to train/; an empty test directory
+is skipped) — prints,
 overall and per language, for the parser as shipped (rules plus the learned second
 opinion) and for the rules alone:
 
@@ -284,6 +286,8 @@ def main() -> None:
     }
     if args.with_test:
         batches["test"] = sorted((CORPUS / "test").glob("*.jsonl"))
+        if not batches["test"]:
+            print("test: no frozen batch in tests/replies/corpus/test (awaiting a fresh one)")
     batches = {k: v for k, v in batches.items() if v}
     if "shared" not in batches:
         sys.exit("no shared development sets found (../shared/replies/dev-*.jsonl)")

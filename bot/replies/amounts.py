@@ -71,7 +71,8 @@ _EN_AFTER = rx(
 )
 _EN_NOT_AFTER = rx(
     r"\s*+(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
-    r"days?|weeks?|wks?|months?|mos|years?|yrs?|times|x|kids|children|people|installments?|"
+    r"days?(?!\s+after\s+(?:tomorrow|tmrw|tmr|tomoz|2moro))|weeks?|wks?|months?|mos|years?|yrs?|times|x|"
+    r"kids|children|people|installments?|"
     r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
     r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
 )
@@ -128,6 +129,7 @@ _ID_WORDS = frozenset(
         "charged",
         "balance",
         "total",
+        "balance",
         "paid",
         "sent",
         "lent",
@@ -233,20 +235,24 @@ _ZH_RUN = rx(
     r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
+_ZH_AFTER_COMMA = rx(
+    r"(?<=[^0-9],)[0-9]++(?:\.[0-9]++)?[kw]?(?![a-z0-9])"
+    r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
+)
 _ZH_NOT_AFTER = rx(
     r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
 )
 _ZH_ID_BEFORE = rx(
-    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|打|拨|分|号|"
-    r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|(?<!把)本金|(?<!把)利息|一共|总共|共|显示|"
+    r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|拨|分|(?<![0-9一二三四五六七八九十])号|"
+    r"ending|card|#|no\.?|电话是|号码是|借了|欠了|只欠|欠|只借了|借|(?<!把)本金|(?<!把)利息|一共|总共|共计|合计|总计|共|显示|"
     r"已经还了|还了|转了|已还|已转)\s*[:：]?\s*$"
 )
 _ZH_CUR_AFTER = rx(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百元)")
 _ZH_MARKERS = rx(
-    r"(?P<rest>(?:剩下|剩余|其余|余下|其他)(?:的|部分|欠款|款项|全部)*|余款|尾款)"
+    r"(?P<rest>(?:剩下|剩余|其余|余下|其他|剩低)(?:的|部分|欠款|款项|全部)*|余款|尾款|余数|余额)"
     r"|(?P<half>一半|半数)"
-    r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|"
+    r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|缴清|交清|"
     r"所有欠款|全款)"
 )
 _CN_DIGIT_START = set("0123456789零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾")
@@ -328,8 +334,11 @@ def find_amounts(
             cues = {}
             _standalone[0].scan_gated(text, cues)
         taken: list[tuple[int, int]] = []
+        rest = cues.get("amount_" + REST, [])
+        if "rest" in text or "remain" in text:
+            rest = sorted([*rest, *(m.span() for m in _BARE_REST.finditer(text))])
         for kind in (REST, HALF, FULL):
-            for s, e in cues.get("amount_" + kind, ()):
+            for s, e in rest if kind == REST else cues.get("amount_" + kind, ()):
                 if not _overlaps(s, e, taken):
                     hits.append(AmountHit(s, e, None, kind))
                     insort(taken, (s, e))
@@ -337,6 +346,13 @@ def find_amounts(
     return _merge_ranges(text, hits)
 
 
+# "half on friday, rest on the 30th": a bare "rest" opening a clause (read here, not by the
+# reply scanner: a cue that starts with a lookbehind cannot be gated there)
+_BARE_REST = rx(
+    r"(?:(?<=,)|(?<=,\s)|(?<=;\s)|(?<=\band\s)|(?<=\bthen\s)|(?<=\bn\s)|(?<=&\s)|(?<=\bplus\s)|^)"
+    r"(?:(?:the\s+)?rest|remainder|remaining)\b"
+    r"(?!\s+(?:of\s+(?:my|the|your)\s+(?:life|day|week|month|year|family)|assured|up|day|well))"
+)
 _RANGE_GAP = rx(r"\s*(?:-|~|to|or|到|至|或|—)\s*(?:[$£€¥]\s*)?")
 
 
@@ -464,7 +480,13 @@ def _en_words(
 
 def _zh_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
     hits: list[AmountHit] = []
-    for n, m in enumerate(_ZH_RUN.finditer(text)):
+    found = list(_ZH_RUN.finditer(text))
+    if "," in text:
+        # "现在就转，300" (NFKC makes "，" a ","): a number after a comma that is no
+        # thousands separator
+        found += _ZH_AFTER_COMMA.finditer(text)
+        found.sort(key=lambda m: m.start())
+    for n, m in enumerate(found):
         if n >= MAX_CANDIDATES:
             break
         start, end = m.span()

@@ -111,6 +111,9 @@ EN = Lexicon(
         r"\bbetter\s+business\s+bureau",
         r"\bconsumer\s+(?:protection|financial|rights)",
         r"\bregulator",
+        r"\b(?:afca|asic|fos|mas|financial\s+ombudsman)\b",
+        r"\bcourt\s+(?:hearing|date|appearance)",
+        r"\bdebt\s+management\s+(?:plan|company|programme|program|agency)",
         r"\bfdcpa\b",
         r"\bfcra\b",
         r"\btcpa\b",
@@ -134,7 +137,8 @@ EN = Lexicon(
         r"\b(?:wrong|wrng|rong|wron)\s+(?:(?:number|no|person|guy|girl|lady|man|woman|name|individual|customer|"
         r"contact|phone|cell|email|e-mail|address|house|one|people|mobile)\b|#)",
         r"\b(?:got|have|has|'ve\s+got|texted|texting|messaged|contacted|emailed|reached|"
-        r"calling|called)\s+(?:the\s+)?wrong\b",
+        r"calling|called)\s+(?:the\s+)?wrong\b(?!\s+(?:amount|balance|figure|total|charges?|fees?|sum|bill|"
+        r"interest|rate|date|account\s+balance))",
         r"^\W*not\s+me\b",
         r"\b(?:it'?s|this\s+is|that'?s|that\s+is)\s+not\s+me\b",
         r"\bnot\s+(?:the\s+(?:right\s+)?person|who\s+you(?:'re|\s+are)\s+looking\s+for)\b",
@@ -158,7 +162,8 @@ EN = Lexicon(
         r"\bbusiness\s+(?:line|number)\b",
         r"\b(?:sent|send|texted|emailed)\s+(?:to\s+(?:me|the\s+wrong\s+\w+)\s+)?(?:by|in)\s+(?:mistake|error)",
         r"\bsent\s+to\s+the\s+wrong",
-        r"\b(?:i'?m|im|i\s+am|this\s+is)\s+(?:his|her|their|the\s+\w+'s|\w+'s)\s+(?:wife|husband|mother|"
+        r"\b(?:i'?m|im|i\s+am|this\s+is)\s+(?:his|her|their|the\s+\w+'s|(?:mr|mrs|ms|miss|dr)\.?\s+\w+'s|"
+        r"\w+\s+\w+'s|\w+'s)\s+(?:wife|husband|mother|"
         r"mom|mum|father|dad|son|daughter|brother|sister|partner|girlfriend|boyfriend|friend|fianc\w*|"
         r"carer|caregiver|guardian|aunt|uncle|grand\w+|roommate|flatmate|landlord|landlady|boss|"
         r"employer|neighbou?r|cousin|niece|nephew|spouse|ex|ex-\w+|coworker|colleague|mate)\b",
@@ -174,6 +179,8 @@ EN = Lexicon(
         r"dental|clinic|company|restaurant|shop|store|salon|church|school)\b|\bgot\s+this\s+number\s+recently",
         r"\bnot\s+the\s+(?:account\s+)?(?:holder|owner|borrower|card\s*holder)\b|\bbelongs\s+to\s+me,?\s+not\b",
         r"\b(?:phone|number|mobile|cell)\s+(?:now\s+)?belongs\s+to|\bbelongs\s+to\s+(?:my|someone|somebody)",
+        r"\b(?:number|phone|email|account)\s+(?:used\s+to\s+)?belong(?:s|ed)?\s+to\s+my\b",
+        r"\b(?:it'?s|its|it\s+is|this\s+is)\s+(?:his|her|their|my\s+\w+'s)\s+(?:account|debt|loan|card|bill)\b",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)",
         r"\b(?:my|his|her)\s+(?:late\s+)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
         r"brother|sister|partner|ex|ex-\w+|grand\w+|aunt|uncle|cousin)'?s\s+(?:debt|loan|card|account|bill)",
@@ -187,7 +194,8 @@ EN = Lexicon(
         r"\bnever\s+(?:borrowed|opened|had|signed|took\s+out|taken\s+out|applied|used|owed|received|"
         r"ordered|bought|agreed|authori[sz]ed|got|made|did\s+business|had\s+an?\s+account)",
         r"\bnever\s+heard\s+of\s+(?:this|your|the|you|that|them|it)\b",
-        r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not)\s+(?:even\s+)?(?:owe|recogni[sz]e)",
+        r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not)\s+(?:even\s+)?(?:owe|recogni[sz]e"
+        r"(?!\s+(?:this|the|your)\s+(?:number|phone\s+number|company(?:\s+name)?|name|sender|email|caller)))",
         r"\bowe\s+(?:you\s+|u\s+|y'?all\s+)?(?:nothing|not\s+a\s+thing)\b",
         r"\bdisput\w*",
         r"\bdisagree\b",

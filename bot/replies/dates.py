@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -273,7 +274,7 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "eom",
-        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|teh\s+|da\s+)?(?:month|mnth|mth|mon|monht)|month[-\s]?end|eom|"
+        r"\b(?:(?:the\s+)?end\s+of\s+(?:the\s+|this\s+|teh\s+|da\s+)?(?:month|mnth|mth|mon|monht|moth|mont|mnt)|month[-\s]?end|eom|"
         r"this\s+month|"
         r"later\s+this\s+month|the\s+month'?s\s+end|end\s+of\s+mo)\b",
     ),
@@ -875,6 +876,10 @@ _DIGIT_ONLY = frozenset({"numeric", "iso"})
 _GROUP_NAME = rx(r"\(\?P<\w+>")
 
 
+_LATIN_WORD = rx(r"[a-z]{3,}")
+_HAN = rx(r"[\u3400-\u9fff]")
+
+
 def find_dates(
     text: str, lang: str, ctx: DateContext, starts: list[int] | None = None
 ) -> list[DateHit]:
@@ -895,7 +900,15 @@ def find_dates(
                     continue
                 kind = VAGUE
             hits.append(DateHit(m.start(), m.end(), value, kind))
-        # English date words inside a Chinese reply ("fri", "tmrw") are rare; ignored.
+        if _LATIN_WORD.search(text):
+            # English date words inside a Chinese reply ("我 next friday 会 transfer"): read
+            # them too, where no Chinese date phrase is
+            for h in find_dates(_HAN.sub(" ", text), "en", ctx):
+                k = bisect_right(hits, h.start, key=lambda d: d.start)
+                if (k == 0 or hits[k - 1].end <= h.start) and (
+                    k == len(hits) or h.end <= hits[k].start
+                ):
+                    hits.insert(k, h)
         return hits
     done = 0
     match = _EN_RE.match

@@ -51,6 +51,9 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             amts = [a for a in amts if a.start < ins.start()]
         if any(a.kind == NUM for a in amts):
             amts = [a for a in amts if a.kind in (NUM, HALF)]
+        if any(a.kind in (REST, HALF) for a in amts):
+            # "付清余款" is the rest, "还清一半" half: not the whole balance
+            amts = [a for a in amts if a.kind != FULL]
         items: list[DateHit | AmountHit] = sorted([*dates, *amts], key=lambda h: h.start)
         cur: list[object] = [None, None, i]
         for it in items:
@@ -85,6 +88,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
                 cur[1] = it
         rows.append(cur)
     rows = _merge_rows(rows)
+    _same_again(an, rows)
     _attach_event_date(an, rows, clause_idx)
     rows = _start_date(an, rows)
     if any(isinstance(r[0], AmountHit) and r[0].kind == NUM for r in rows):
@@ -97,6 +101,27 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         # "先还300，剩下的再说": the rest without a day is left open, not promised
         rows = [r for r in rows if (r[0] is not None and not _left_open(an, r)) or _concrete(r[1])]
         rows = rows or [[None, None, 0]]
+    if len(rows) > 1 and any(isinstance(r[0], AmountHit) for r in rows):
+        # "CAD 600 on december 20th, that's all i can do right now": a day with no amount
+        # of its own beside instalments that have one is no instalment
+        rows = [r for r in rows if r[0] is not None] or rows
+    if len(rows) == 1:
+        _fill_in(an, rows[0])
+    rows = _each(an, rows)
+    if (
+        len(rows) > 1
+        and an.balance is not None
+        and sum(_concrete(r[1]) and isinstance(r[0], AmountHit) for r in rows) >= 2
+    ):
+        # "the outstanding balance of £2,140 in two instalments: £1,070 on ... ": the whole
+        # balance named beside dated instalments is no instalment of its own
+        rows = [
+            r
+            for r in rows
+            if _concrete(r[1])
+            or not isinstance(r[0], AmountHit)
+            or resolve(r[0], an.balance) != an.balance
+        ]
     if len(rows) > 1 and _EVERY.search(an.t):
         # "£20 today and £20 every week after": the first instalment only (LABELING.md)
         dated = {r[0].value for r in rows if isinstance(r[0], AmountHit) and _concrete(r[1])}
@@ -147,6 +172,22 @@ def _start_date(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
             row = amounts[0]
             return [[row[0], d, row[2]]]
     return rows
+
+
+_SAME = rx(r"\b(?:same|the\s+same|same\s+again|same\s+amount|again)\b|同样|一样|再来一次")
+
+
+def _same_again(an: Analysis, rows: list[list[object]]) -> None:
+    """"150 on the 20th and the same again on the 5th": a dated row without an amount whose
+    clause says "the same" repeats the amount before it."""
+    for k in range(1, len(rows)):
+        r, p = rows[k], rows[k - 1]
+        if r[0] is None and _concrete(r[1]) and isinstance(p[0], AmountHit):
+            d = r[1]
+            assert isinstance(d, DateHit)
+            s, _ = an.clause_of(d.start)
+            if _SAME.search(an.t, max(s, d.start - 20), d.start):
+                r[0] = p[0]
 
 
 def _merge_rows(rows: list[list[object]]) -> list[list[object]]:
@@ -203,8 +244,63 @@ def _attach_event_date(an: Analysis, rows: list[list[object]], clause_idx: list[
 
 
 _LATER = rx(
-    r"\W{0,2}(?:再说|再商量|再议|再看|以后再|回头再|later|we'?ll\s+see|to\s+be\s+discussed|tbd)"
+    r"[^.!?。！？\n]{0,12}?(?:再说|商量|协商|沟通|再议|再看|以后再|回头再|再联系|待定|later|we'?ll\s+see|"
+    r"to\s+be\s+discussed|discuss|tbd|tbc|negotiat\w*|sort\s+out|figure\s+out)"
 )
+
+
+_EACH = rx(
+    r"\b(?:(?:two|three|four|2|3|4)\s+(?:equal\s+)?(?:payments|instal+ments)|(?:payments|instal+ments)\s+of|"
+    r"each)\b|各|分[两三四二234][次期笔]"
+)
+
+
+def _each(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
+    """"three payments of $400: February 5, March 5 and April 5", "12月15日、1月15日、2月15日
+    各还2500": one amount paid on each of several days (not a recurrence, which lists its
+    first instalment only)."""
+    if sum(d.kind == DATE for d in an.dates) < 2 or not _EACH.search(an.t):
+        return rows
+    nums = [
+        r[0]
+        for r in rows
+        if isinstance(r[0], AmountHit) and r[0].kind == NUM and r[0].value != an.balance
+    ]
+    if len({a.value for a in nums}) != 1 or _EVERY.search(an.t):
+        return rows
+    amount = nums[0]
+    days: list[DateHit] = []
+    for d in an.dates:
+        if _usable(an, d) and all(d.value != x.value for x in days):
+            days.append(d)
+    if len(days) < 2:
+        return rows
+    return [[amount, d, rows[0][2]] for d in days]
+
+
+def _usable(an: Analysis, d: DateHit) -> bool:
+    s, e = an.clause_of(d.start)
+    return (
+        d.kind == DATE
+        and not an.blocked(s, e)
+        and not any(sp.kind == "opt_out" for sp in an.spans)
+        and not _EXCLUDED_BEFORE.search(an.t, max(0, d.start - 14), d.start)
+        and not _CANNOT_AFTER.match(an.t, d.end)
+    )
+
+
+def _fill_in(an: Analysis, row: list[object]) -> None:
+    """Complete a single instalment from the rest of the reply: the one day it states
+    ("那就十五号吧，先还四千", "今天还不了，明天吧，先还八百") or the one amount ("现在就转，300"),
+    when the promising clauses left it out and nothing else competes."""
+    if not _concrete(row[1]):
+        days = {d.value for d in an.dates if _usable(an, d)}
+        if len(days) == 1 and not any(d.kind == PAST for d in an.dates):
+            row[1] = next(d for d in an.dates if _usable(an, d))
+    if row[0] is None:
+        nums = [a for a in an.amounts if a.kind == NUM]
+        if len({a.value for a in nums}) == 1:
+            row[0] = nums[0]
 
 
 def _left_open(an: Analysis, row: list[object]) -> bool:
@@ -213,7 +309,7 @@ def _left_open(an: Analysis, row: list[object]) -> bool:
     return (
         isinstance(a, AmountHit)
         and a.kind == REST
-        and row[1] is None
+        and not _concrete(row[1])
         and _LATER.match(an.t, a.end) is not None
     )
 

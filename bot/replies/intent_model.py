@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import operator
 import sys
 from array import array
 from collections.abc import Sequence
@@ -106,10 +107,45 @@ class ModelOpinion(NamedTuple):
             return 0.0
 
 
+class ReviewHead:
+    """The review head's weights (see :mod:`bot.replies.review_head`): one per feature
+    of ``names``, a ``bias``, and the ``threshold`` on its probability at or above which a
+    reading is acted on without a person."""
+
+    __slots__ = ("bias", "by_name", "names", "threshold", "weights")
+
+    def __init__(
+        self, names: Sequence[str], weights: Sequence[float], bias: float, threshold: float
+    ) -> None:
+        if len(weights) != len(names):
+            raise ValueError("one review weight per feature name")
+        self.names = tuple(names)
+        self.weights = tuple(float(w) for w in weights)
+        #: each feature's weight by name
+        self.by_name = dict(zip(self.names, self.weights, strict=True))
+        self.bias = float(bias)
+        self.threshold = float(threshold)
+
+    def probability(self, x: Sequence[float]) -> float:
+        """The estimated probability that the reading with features ``x`` is right."""
+        z = self.bias + sum(map(operator.mul, self.weights, x))
+        if z < -50:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "names": list(self.names),
+            "weights": [round(w, 6) for w in self.weights],
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 6),
+        }
+
+
 class IntentModel:
     """A trained intent model (see the module docstring); build it with :meth:`from_bytes`."""
 
-    __slots__ = ("_bias", "_packed", "_scale", "classes", "size")
+    __slots__ = ("_bias", "_packed", "_scale", "classes", "review", "size")
 
     def __init__(
         self,
@@ -118,6 +154,7 @@ class IntentModel:
         weights: bytes,
         bias: Sequence[float],
         scale: Sequence[float],
+        review: ReviewHead | None = None,
     ) -> None:
         outputs = len(classes) + 1  # the intents, then the opt-out head
         if len(bias) != outputs or len(scale) != outputs:
@@ -125,6 +162,8 @@ class IntentModel:
         if len(weights) != len(features) * outputs:
             raise ValueError("weights do not match the features")
         self.classes = tuple(classes)
+        #: the review head, when the artifact has one
+        self.review = review
         self._bias = tuple(float(b) for b in bias)
         self._scale = tuple(float(s) for s in scale)
         self.size = len(features)
@@ -146,7 +185,15 @@ class IntentModel:
             raise ValueError(f"not a {FORMAT} artifact")
         try:
             weights = base64.b64decode(doc["weights"], validate=True)
-            return cls(doc["classes"], doc["features"], weights, doc["bias"], doc["scale"])
+            head = doc.get("review")
+            review = (
+                None
+                if head is None
+                else ReviewHead(head["names"], head["weights"], head["bias"], head["threshold"])
+            )
+            return cls(
+                doc["classes"], doc["features"], weights, doc["bias"], doc["scale"], review
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed {FORMAT} artifact: {exc}") from exc
 
@@ -215,6 +262,7 @@ def export_model(
     weights: Sequence[Sequence[float]],
     bias: Sequence[float],
     meta: dict[str, Any] | None = None,
+    review: ReviewHead | None = None,
 ) -> bytes:
     """The artifact for a trained model, as UTF-8 JSON bytes.
 
@@ -222,7 +270,8 @@ def export_model(
     ``classes`` order, then the opt-out head); ``bias`` has one value per output. Each
     output's weights are quantised to signed bytes with a scale of their own
     (:func:`quantise`) and stored feature-major, shifted by 127, base64-encoded. ``meta``
-    (what it was trained on, with what) is stored for people and ignored on loading.
+    (what it was trained on, with what) is stored for people and ignored on loading;
+    ``review`` is the review head, stored as plain numbers.
     The output is the same for the same inputs (sorted keys, no timestamps).
     """
     outputs = len(classes) + 1
@@ -235,7 +284,7 @@ def export_model(
         scales.append(s)
         columns.append(q)
     raw = bytes(columns[k][j] + _OFFSET for j in range(len(features)) for k in range(outputs))
-    doc = {
+    doc: dict[str, Any] = {
         "format": FORMAT,
         "classes": list(classes),
         "bias": [round(float(b), 6) for b in bias],
@@ -244,4 +293,6 @@ def export_model(
         "weights": base64.b64encode(raw).decode("ascii"),
         "meta": meta or {},
     }
+    if review is not None:
+        doc["review"] = review.as_json()
     return (json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=0) + "\n").encode("utf-8")

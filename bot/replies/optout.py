@@ -104,6 +104,20 @@ _REQUEST_EN_SRC = (
     r"|\bremove\s+(?:this|the)\s+(?:number|phone\s+number|email(?:\s+address)?|address)\b"
     r"|\bremove\s+(?:it|this|me|my\s+\w+(?:\s+\w+)?)\s+from\s+your\s+(?:system|list|records|database|"
     r"mailing\s+list|contacts)"
+    # one medium named alone ("no calls please"), but not a time preference ("no calls after 5")
+    r"|\bno\s+(?:more\s+)?(?:calls|texts|emails|e-mails|messages|msgs)\b"
+    r"(?!\s+(?:after|before|at|during|until|till|til|on|in|from|between|while)\b)"
+    # slang and profanity: "quit blowing up my phone", "stfu", "bugger off"
+    r"|\b(?:blow\w*|light\w*)\s+up\s+my\s+(?:phone|cell|inbox|mobile|email)"
+    r"|\bstfu\b|\b(?:bugger|bog|shove|naff|frig|frick|eff)\s+off\b|\bf\W{1,4}k\s+off\b"
+    r"|\bwast\w*\s+(?:your|ur|yer)\s+time\s+(?:text|call|email|messag|contact|writ)\w*"
+    r"|\b(?:don'?t|do\s+not|dont|never)\s+(?:ever\s+)?want\s+to\s+hear\s+from\s+(?:you|u|ya|y'all)"
+    # formal and third-person forms: consent withdrawn, "these messages stopped", "take her off"
+    r"|\b(?:withdraw\w*|revok\w*)\s+(?:my\s+|our\s+|all\s+)?consent\b"
+    r"|\b(?:these|the|your|such)\s+(?:messages|texts|calls|emails|letters|reminders)\s+"
+    r"(?:stopped|ceased|to\s+stop|to\s+cease|would\s+stop|must\s+stop|stop\b)"
+    r"|\b(?:take|remove)\s+(?:him|her|them|it)\s+off\s+(?:your|ur|the)\s+(?:list|system|records|database)"
+    r"|\b(?:please|pls|plz|kindly)\s+remove\s+(?:it|her|him|them)\b"
 )
 #: English requests to stop contact, for the reply scanner (category "optout").
 REQUEST_EN: Parts = (_REQUEST_EN_SRC,)
@@ -131,16 +145,16 @@ _KEY_ANY = rx(
 )
 
 _REQUEST_ZH = rx(
-    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|少)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
-    r"(?:让\S{1,4}?)?"
+    r"(?:不要|别|不用|甭|勿|请勿|不许|不准|禁止|停止|暂停|少|咪)(?:要)?(?:再|一直|老是|总是|天天|老|来)?"
+    r"(?:让\S{1,4}?)?(?:以任何(?:形式|方式)|通过任何\S{0,4}?方式)?"
     r"(?:在(?:微信|电报|qq|tg|telegram|whatsapp|wechat|短信|邮件|邮箱|电话|app|网上)\S{0,2}?上?)?"
     r"(?:(?:给|跟|对|往|向)(?:我|他|她|我们|我家人?|我的家人|本人)\S{0,4}?)?(?:再)?(?:直接)?"
     r"(?:打|发|传|联系|催|烦|骚扰|找|轰炸|来电|打扰|短信|电话|信息|消息|通知|send|call|text)"
     r"|(?:停止|暂停)(?:一切|所有|任何)?(?:对\S{1,12}?的)?(?:催收|催款|联系|骚扰)|停催|停止以任何方式联系"
     r"|请勿(?:再)?(?:以任何方式)?(?:直接)?联系|拒收"
-    r"|[把将](?:我的?|这个|此)?(?:号码|手机号?|电话|邮箱|信息|资料|名字)?\S{0,12}?(?:删|移除)"
+    r"|[把将](?:我的?|本人的?|这个|此)?(?:号码|手机号?|电话|邮箱|信息|资料|名字)?\S{0,20}?(?:删|移除)"
     r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
-    r"|停止(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"
+    r"|停止(?:上述|这种|此类|这些|该|相关|一切|所有)?(?:的)?(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"
     r"|拉黑|(?:删|删除)(?:掉)?我的(?:号码|手机号|电话|信息|资料)|不想再?收到|不需要(?:再)?(?:发|打|联系)"
     r"|请勿打扰|免打扰|勿扰|滚"
 )
@@ -149,7 +163,9 @@ _REQUEST_ZH = rx(
 # A threat conditioned on more contact asks to stop it (LABELING.md: scope all). The
 # threat itself is a lookahead: the cue is the contact ("再打我"), not the whole reply.
 _THREAT_EN = rx(
-    r"\b(?:(?:text|call|contact|email|e-mail|message|ring|phone|harr?ass|bother|hound|chase|write)\w*\s+"
+    r"\b(?:(?:keep|continue|carry\s+on)\s+(?:harr?ass|call|text|contact|bother|messag|ring|email|chas|hound)\w*"
+    r"(?:\s+(?:me|us|my\s+\w+))?"
+    r"|(?:text|call|contact|email|e-mail|message|ring|phone|harr?ass|bother|hound|chase|write)\w*\s+"
     r"(?:me|us|my\s+\w+(?:'s\s+\w+)?|her|him|them|this\s+number)(?:\s+\w+){0,3}?\s+"
     r"(?:again|one\s+more\s+time|once\s+more)"
     r"|(?:one\s+more|next|another)\s+(?:call|text|message|email|letter|time)"
@@ -162,14 +178,15 @@ _THREAT_EN = rx(
     r"|\bfurther\s+(?:collection\s+)?(?:attempts|contact|calls|communication)\b[^.!?\n]{0,40}?\breported"
 )
 _THREAT_ZH = rx(
-    r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|给我|给我家|这样(?=\S{0,3}(?:骚扰|打|发|催))|来|找)"
+    r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|上门|给我|给我家|这样(?=\S{0,3}(?:骚扰|打|发|催))|来|找)"
     r"(?=[^。！？!?\n]{0,24}?(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试))"
 )
 
 
 # Words every threat has (a cheap test before the threat patterns).
 _THREAT_WORDS_EN = (
-    "again", "more", "next", "another", "if ", "when", "contin", "happen", "further"
+    "again", "more", "next", "another", "if ", "when", "contin", "happen", "further", "keep",
+    "carry on",
 )
 _THREAT_WORDS_ZH = (
     "报警", "投诉", "举报", "起诉", "告你", "法院", "12315", "12378", "拉黑", "试试"
@@ -260,7 +277,7 @@ _SCOPE_ZH = (
 _ALL_EN = rx(
     r"\b(?:contact\w*|alone|be\b|harr?ass\w*|hound\w*|chas\w*|disturb\w*|bother\w*|pester\w*|"
     r"communicat\w*|cease|collection|list|further|off|away|lost|hell|reach\s+out|remove\s+me|"
-    r"take\s+me)\b"
+    r"take\s+me|hear\s+from)\b"
 )
 _ALL_ZH = rx(
     r"联系|烦|催(?!收(?:短信|信息|邮件|消息))|骚扰|打扰|勿扰|免打扰|找|名单|列表|拉黑|滚|一切|任何"

@@ -26,15 +26,27 @@ from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.instalments import instalments, promise_doubts, recurrence
 from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
-from bot.replies.intent_model import IntentModel
+from bot.replies.intent_model import IntentModel, ModelOpinion
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
-from bot.replies.second_opinion import combine
+from bot.replies.review_head import (
+    NAMES,
+    PROMISE_CONFLICT,
+    conflict,
+    estimate,
+    review_features,
+    settle,
+)
+from bot.replies.second_opinion import OPT_OUT_UNSURE, combine
 
+#: The model's opt-out probability at or above which a reply opts out even without a
+#: rule's cue (between :data:`~bot.replies.second_opinion.OPT_OUT_DOUBT` and this, a
+#: person reads it).
+OPT_OUT_SURE = 0.9
 _DAY_FIRST = frozenset({"GBP", "EUR"})
 _PRIORITY = tuple(i.value for i in PRIORITY)
 _TOP = ("legal", "wrong_party", "dispute")
@@ -72,6 +84,41 @@ def parse_reply(
     :attr:`~bot.replies.model.Reply.needs_human` follows their confidence. Never raises
     on any ``str`` text; time is linear in its length.
     """
+    reply, seen = _parse(text, now, balance, currency, lang, model)
+    head = model.review if model is not None else None
+    if seen is not None and head is not None and head.names == NAMES:
+        reply = settle(head, reply, estimate(head, *seen, reply))
+    return reply
+
+
+def read_reply(
+    text: str,
+    now: dt.datetime | dt.date,
+    balance: Decimal | None = None,
+    currency: str | None = None,
+    lang: str | None = None,
+    model: IntentModel | None = None,
+) -> tuple[Reply, list[float] | None]:
+    """:func:`parse_reply` before the review head: the reading, and the head's features
+    (:func:`~bot.replies.review_head.review_features`; None for a reply the rules settle
+    alone, or without a model). The training script reads replies this way."""
+    reply, seen = _parse(text, now, balance, currency, lang, model)
+    if seen is None:
+        return reply, None
+    return reply, review_features(*seen, reply)
+
+
+def _parse(
+    text: str,
+    now: dt.datetime | dt.date,
+    balance: Decimal | None,
+    currency: str | None,
+    lang: str | None,
+    model: IntentModel | None,
+) -> tuple[Reply, tuple[Analysis, Reply, ModelOpinion] | None]:
+    """The reading before the review head, and what the head reads it from (the
+    analysis, the rules' reading, the model's opinion; None when the model did not see
+    the reply)."""
     today = now.date() if isinstance(now, dt.datetime) else now
     if not isinstance(today, dt.date):
         raise TypeError(f"now must be a datetime, not {type(now).__name__}")
@@ -80,24 +127,41 @@ def parse_reply(
     folded, t, lg = prepare(text, lang)
     ctx = context(today, (currency or "").upper() in _DAY_FIRST)
     an = Analysis(folded, t, lg, LEXICONS[lg], ctx, balance)
-    reply = _read(an)
+    reply = rules = _read(an)
+    opinion = None
     if model is not None and not an.settled:
-        combined = combine(reply, model.opinion(t, lg))
+        opinion = model.opinion(t, lg)
+        combined = combine(reply, opinion)
         if combined.intent is not reply.intent:
             promises: tuple[PromiseTerm, ...] = ()
             if combined.intent is Intent.PROMISE_TO_PAY:
+                if not an.dates and not an.amounts and an.clauses:
+                    # the rules saw no offer, so read no dates: "Fine. Tomorrow."
+                    _find_items(an)
                 promises = instalments(an, an.chosen or list(range(len(an.clauses))))
             combined = replace(combined, promises=promises)
         reply = combined
+        if not reply.opt_out and opinion.opt_out >= OPT_OUT_SURE:
+            # the model is sure the reply asks to stop contact: an opt-out binds
+            reply = replace(
+                reply,
+                opt_out=True,
+                opt_out_scope=opt_out_scope(an.t, an.lg, an.hits),
+                review=tuple(r for r in reply.review if r != OPT_OUT_UNSURE),
+            )
     if reply.intent is Intent.PROMISE_TO_PAY:
         doubts = promise_doubts(an, reply.promises)
         rec = recurrence(an, reply.promises)
         if rec is not None or doubts:
             reply = replace(reply, recurrence=rec, review=reply.review + doubts)
+        if conflict(an, reply, opinion):
+            reply = replace(reply, review=(*reply.review, PROMISE_CONFLICT))
     if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
         # "he passed away last month": held for a person, not treated as a wrong number
         reply = replace(reply, deceased=True)
-    return reply
+    if opinion is None:
+        return reply, None
+    return reply, (an, rules, opinion)
 
 
 def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
@@ -164,15 +228,7 @@ def _read(an: Analysis) -> Reply:
         an.add_span(span[0], span[1], "intent", top)
         return _reply(an, intent, opt is not None, (), confidence(an, intent, present))
     if may_promise(an):
-        an.dates = find_dates(
-            t,
-            an.lg,
-            an.ctx,
-            [s for s, _ in hits.get("date", ())] if an.lg == "zh" else None,
-        )
-        an.amounts = find_amounts(t, an.lg, an.dates, hits)
-    an.date_starts = [d.start for d in an.dates]
-    an.amount_starts = [a.start for a in an.amounts]
+        _find_items(an)
     an.clauses = an.split_clauses()
     an.clause_starts = [s for s, _ in an.clauses]
     scan_anchored(t, an.lg, hits, an.clause_starts)
@@ -202,6 +258,20 @@ def _read(an: Analysis) -> Reply:
     return _reply(an, intent, opt is not None, promises, conf)
 
 
+def _find_items(an: Analysis) -> None:
+    """The dates and amounts of the reply, into ``an``."""
+    hits = an.hits
+    an.dates = find_dates(
+        an.t,
+        an.lg,
+        an.ctx,
+        [s for s, _ in hits.get("date", ())] if an.lg == "zh" else None,
+    )
+    an.amounts = find_amounts(an.t, an.lg, an.dates, hits)
+    an.date_starts = [d.start for d in an.dates]
+    an.amount_starts = [a.start for a in an.amounts]
+
+
 def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
@@ -212,4 +282,4 @@ def _reply(
     )
 
 
-__all__ = ["parse_reply", "prepare"]
+__all__ = ["parse_reply", "prepare", "read_reply"]

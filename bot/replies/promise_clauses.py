@@ -109,6 +109,31 @@ _START_TAIL = rx(
     r"[\s.!,。！，]*(?:开始|起|算起|onwards?|on|morning|afternoon|evening|night|after\s+lunch|latest|"
     r"at\s+the\s+latest|上午|下午|晚上|早上|之前|前|以前)?[\s.!,。！，吧]*$"
 )
+#: Refusals in the words of a promise (sarcasm, impossible conditions).
+_SARCASM_EN = rx(
+    r"\bwhen\s+pigs\s+(?:fly|can\s+fly)|\bhell\s+freezes\s+over|\bday\s+after\s+never\b|"
+    r"\bover\s+my\s+dead\s+body|\bwhen\s+i'?m\s+(?:dead|in\s+my\s+grave)|\bwhen\s+i\s+die\b|"
+    r"^\W*yeah\s+right\b|\blike\s+i'?m\s+(?:gonna|going\s+to|ever\s+gonna)\s+pay|"
+    r"\b(?:rather|sooner)\s+(?:go\s+to\s+jail|die|rot|starve)\b|\.\.\.\s*not\b|\bin\s+your\s+dreams\b|"
+    r"\bdream\s+on\b|\bnot\s+in\s+a\s+million\s+years"
+)
+# Words every English one has (a cheap test before the pattern).
+_SARCASM_WORDS = (
+    "pigs", "freezes", "never", "dead", "die", "grave", "right", "gonna", "going to", "rather",
+    "sooner", "...", "dream", "million",
+)
+_SARCASM_ZH = rx(r"下辈子|做梦|太阳从西边出来|等我死了|除非我死|想得美|门都没有")
+_METHOD_EN = rx(
+    r"\b(?:via|thru|through|using|app|online|website|portal|paypal|venmo|zelle|grabpay|paylah|paynow|"
+    r"apple\s+pay|google\s+pay|cash\s*app|by\s+(?:card|cheque|check|bank\s+transfer|phone)|"
+    r"(?:credit|debit)\s+card|instal+ments?|what\s+(?:way|method)|which\s+(?:way|method|account)|"
+    r"late\s+fee|credit\s+score|minimum)\b"
+)
+_METHOD_ZH = rx(
+    r"支付宝|微信|银行卡|信用卡|app|网银|用什么|哪个账户|哪里|怎么|什么方式|最低|手续费|滞纳金|征信"
+)
+_ASKS = rx(r"[?？]|^\W*(?:do|does|can|could|is|are|will|would)\b|吗|么|能不能|可不可以|可以不")
+_SAME = rx(r"\b(?:same|again)\b|同样|一样")
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 
@@ -133,6 +158,15 @@ def promise_clauses(an: Analysis) -> list[int]:
     only wishes or asks for relief.
     """
     t = an.t
+    m = (
+        _SARCASM_ZH.search(t)
+        if an.lg == "zh"
+        else _SARCASM_EN.search(t) if any(w in t for w in _SARCASM_WORDS) else None
+    )
+    if m is not None:
+        # "I'll pay when pigs fly", "like I'm gonna pay": a refusal worded as a promise
+        an.cues.setdefault("refuse", m.span())
+        return []
     chosen: list[int] = []
     kinds: dict[int, str] = {}
     # Only clauses with an amount, a date or a promise-like cue can promise.
@@ -153,6 +187,15 @@ def promise_clauses(an: Analysis) -> list[int]:
         past = any(d.kind == PAST for d in dates)
         kind = _clause_promise(an, c, s, dates, amts, stated, past)
         if kind is None:
+            continue
+        if (
+            not amts
+            and not stated
+            and (_METHOD_ZH if an.lg == "zh" else _METHOD_EN).search(c)
+            and _ASKS.search(t, s, min(len(t), e + 2))
+        ):
+            # "do you have an app I can pay thru?", "can pay via GrabPay?": how, not when
+            an.cues.setdefault("question", (s, e))
             continue
         if not concrete and (
             an.hits_in("uncertain", s, e) or (not amts and "uncertain" in an.hits)
@@ -177,8 +220,10 @@ def promise_clauses(an: Analysis) -> list[int]:
             if i in kinds or (i - 1 not in kinds and i - 1 not in extra):
                 continue
             dates, amts = an.clause_items(s, e)
-            if not amts:
-                continue
+            if not amts and not (
+                any(d.kind == DATE for d in dates) and _SAME.search(t, s, e)
+            ):
+                continue  # (unless "... and the same again on the 5th")
             if SENTENCE_BREAK.search(t, an.clauses[i - 1][1], s):
                 continue  # a new sentence or line is not a continuation
             if any(d.kind == PAST for d in dates) or an.blocked(s, e):

@@ -12,7 +12,8 @@ and settles the intent:
 - they disagree: a person reads it (``review`` says so). The intent reported is the
   model's when the rules found no cue or only a weak one and the model is sure
   (:data:`OVERRIDE_MIN`), else the rules' (their cues encode LABELING.md's priorities,
-  which the model only approximates).
+  which the model only approximates; a legal, wrong-party or dispute cue is never
+  overridden).
 
 A reply the rules settle on their own (a whole-message keyword, an acknowledgement, an
 auto-reply) is not given to the model. The thresholds were chosen on the development
@@ -64,7 +65,7 @@ def choose_intent(rules: Intent, rules_confidence: float, opinion: ModelOpinion)
     if agrees(rules, opinion):
         return rules
     weak = rules is Intent.OTHER or rules_confidence <= WEAK_RULES
-    if weak and opinion.confidence >= OVERRIDE_MIN:
+    if weak and opinion.confidence >= OVERRIDE_MIN and rules not in _PRIORITY_CUES:
         return Intent(model)
     if (
         rules not in _PRIORITY_CUES

@@ -100,7 +100,7 @@ def test_retraining_reproduces_the_shipped_artifact() -> None:
     trainer = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = trainer
     spec.loader.exec_module(trainer)
-    fresh = json.loads(trainer.train(trainer.load_corpus()))
+    fresh = json.loads(trainer.train(trainer.load_batches()))
     shipped = json.loads(trainer.ARTIFACT.read_bytes())
     assert fresh["features"] == shipped["features"] and fresh["classes"] == shipped["classes"]
     assert fresh["meta"] == shipped["meta"]
@@ -111,3 +111,7 @@ def test_retraining_reproduces_the_shipped_artifact() -> None:
     assert sum(a != b for a, b in zip(new, old, strict=True)) <= len(old) // 1000
     assert fresh["bias"] == pytest.approx(shipped["bias"], abs=1e-4)
     assert fresh["scale"] == pytest.approx(shipped["scale"], rel=1e-4)
+    # the review head: fitted on out-of-fold readings, its threshold chosen on them
+    assert fresh["review"]["names"] == shipped["review"]["names"]
+    assert fresh["review"]["weights"] == pytest.approx(shipped["review"]["weights"], abs=1e-3)
+    assert fresh["review"]["threshold"] == pytest.approx(shipped["review"]["threshold"], abs=1e-3)

@@ -97,8 +97,7 @@ def test_traditional_and_dialect_forms_read_as_mandarin() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("i get my pension on thursday, will pay 80", DATE_UNCLEAR),  # a day left unused
-        ("ok的，friday还500", DATE_UNCLEAR),  # an English day in Chinese text
+        ("i get my pension on thursday or friday, will pay 80", DATE_UNCLEAR),  # days unused
         ("如果能免掉罚息，我明天就一次性还清，先转5000", AMOUNT_UNCLEAR),  # full and a number
     ],
 )
@@ -106,6 +105,16 @@ def test_promise_terms_in_doubt_go_to_a_person(text: str, reason: str) -> None:
     reply = parse(text)
     assert reply.intent == "promise_to_pay"
     assert reason in reply.review and reply.needs_human
+
+
+def test_a_single_instalment_takes_the_one_day_or_amount_the_reply_states() -> None:
+    assert terms(parse("i get my pension on thursday, will pay 80")) == [("80.00", "2026-12-10")]
+    assert terms(parse("那就十五号吧，先还四千")) == [("4000.00", "2026-12-15")]
+    assert terms(parse("今天还不了，明天吧，先还八百")) == [("800.00", "2026-12-10")]
+    assert terms(parse("现在就转，300")) == [("300.00", "2026-12-09")]
+    assert terms(parse("ok的，friday还500")) == [("500.00", "2026-12-11")]  # English day
+    # a day in an opt-out clause is no pay day
+    assert terms(parse("I'll pay asap, now stop texting me")) == [(None, None)]
 
 
 def test_a_clear_promise_is_not_in_doubt() -> None:
