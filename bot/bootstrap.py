@@ -41,6 +41,7 @@ from storage.db import make_engine
 
 if TYPE_CHECKING:
     from bot.campaigns.model import Campaign
+    from bot.campaigns.parsing import CampaignText, Problem
     from bot.conversations.template_renderer import TemplateRenderer
     from bot.conversations.template_spec import TemplateSpec
     from bot.conversations.template_store import TemplateStore
@@ -188,14 +189,18 @@ class Container:
     @property
     def sandbox_store(self) -> SandboxStore:
         if self._sandbox_store is None:
-            engine = getattr(self.backend, "engine", None)
-            if engine is None:
-                self._sandbox_store = memory_sandbox_store()
-            else:
-                from storage.sandbox_store import SqlSandboxStore
-
-                self._sandbox_store = SqlSandboxStore(engine, self.clock)
+            self._sandbox_store = self.database_sandbox_store()
         return self._sandbox_store
+
+    def database_sandbox_store(self) -> SandboxStore:
+        """The database's sandbox table (in memory on the memory backend), whatever store
+        this container's sandbox channels were given."""
+        engine = getattr(self.backend, "engine", None)
+        if engine is None:
+            return memory_sandbox_store()
+        from storage.sandbox_store import SqlSandboxStore
+
+        return SqlSandboxStore(engine, self.clock)
 
     # ------------------------------------------------------------------ channels
     @property
@@ -415,6 +420,14 @@ class Container:
         s = self.settings
         return LoginPolicy(session_hours=s.session_hours, max_failures=s.login_max_failures,
                            window_minutes=s.login_window_minutes)
+
+    def campaign_documents(self, paths: list[Path] | None = None
+                           ) -> list[CampaignText | Problem]:
+        """The campaign files' texts at ``paths`` (default: ``DUEBOT_CAMPAIGN_DIR``), for
+        validation or import; an unreadable path is a ``Problem``."""
+        from storage.campaign_files import read_documents
+
+        return read_documents(list(paths or [Path(self.settings.campaign_dir)]))
 
     def load_campaigns(self, directory: Path) -> dict[str, Campaign]:
         """The campaign files in ``directory`` (all or nothing: a bad file raises

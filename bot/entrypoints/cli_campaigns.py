@@ -33,10 +33,6 @@ def _operator() -> Any:
     return operator(os_user())
 
 
-def _documents(c: Any, paths: list[Path] | None) -> list[Any]:
-    from storage.campaign_files import read_documents
-
-    return read_documents(list(paths or [Path(c.settings.campaign_dir)]))
 
 
 def _version_dict(v: Any) -> dict[str, Any]:
@@ -54,7 +50,7 @@ def campaigns_validate(paths: Paths = None, as_json: Json = False) -> None:
     there is any."""
     def go() -> None:
         c = container(schema=False)
-        result = c.campaign_admin.validate(_documents(c, paths))
+        result = c.campaign_admin.validate(c.campaign_documents(paths))
         if as_json:
             print_json({"ok": result.ok, "campaigns": sorted(result.campaigns),
                         "problems": [str(p) for p in result.problems],
@@ -82,7 +78,7 @@ def campaigns_import(paths: Paths = None, as_json: Json = False) -> None:
     unchanged adds nothing). Nothing is sent until a version is approved and activated."""
     def go() -> None:
         c = container()
-        done = c.campaign_admin.import_documents(_operator(), _documents(c, paths))
+        done = c.campaign_admin.import_documents(_operator(), c.campaign_documents(paths))
         if as_json:
             print_json([{"campaign_id": i.campaign_id, "version": i.version,
                          "status": i.status, "new": i.new, "source": i.source}

@@ -185,10 +185,8 @@ class Simulation:
     def _activate_campaigns(c: Container, directory: Path) -> None:
         """The campaign files as versions in the simulation's database, approved and
         active (the simulation is its own operator)."""
-        from storage.campaign_files import read_documents
-
         admin = c.campaign_admin
-        for imported in admin.import_documents(SIMULATOR, read_documents([directory])):
+        for imported in admin.import_documents(SIMULATOR, c.campaign_documents([directory])):
             admin.approve(SIMULATOR, imported.campaign_id, imported.version, activate=True)
 
     async def _step(self, c: Container, planning: PlanningService, store: SandboxStore,
@@ -357,9 +355,7 @@ def demo_accounts(c: Container) -> dict[str, str]:
 def keep_sandbox(c: Container, store: SandboxStore) -> None:
     """What the sandbox delivered and heard, into the database's sandbox table (the
     console's sandbox phone and ``duebot sandbox inbox`` read it there)."""
-    from storage.sandbox_store import SqlSandboxStore
-
-    kept = SqlSandboxStore(c.engine, c.clock)
+    kept = c.database_sandbox_store()
     for entry in store.list():
         kept.append(entry)
 
