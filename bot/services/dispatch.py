@@ -426,10 +426,6 @@ class Dispatcher:
         freed, so at most ``concurrency`` messages are ever sent but not recorded. The
         outcomes that return while a commit is under way are written together in the
         next transaction."""
-        by_channel: dict[ChannelKind, list[_Job]] = defaultdict(list)
-        for job in jobs:
-            assert job.outbound is not None
-            by_channel[job.outbound.channel].append(job)
         sem = asyncio.Semaphore(self.concurrency)
         pending: list[tuple[_Job, asyncio.Future[None]]] = []
         writer: list[asyncio.Task[None]] = []
@@ -493,10 +489,9 @@ class Dispatcher:
         # One address's messages go one after another, in queue order: sent at once, a
         # reply's acknowledgement could overtake the answer it follows on the handset.
         lanes: dict[tuple[ChannelKind, str], list[_Job]] = defaultdict(list)
-        for js in by_channel.values():
-            for job in js:
-                assert job.outbound is not None
-                lanes[(job.outbound.channel, job.outbound.to)].append(job)
+        for job in jobs:
+            assert job.outbound is not None
+            lanes[(job.outbound.channel, job.outbound.to)].append(job)
 
         async def lane(queued: list[_Job]) -> list[BaseException]:
             errors: list[BaseException] = []
