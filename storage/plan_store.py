@@ -11,6 +11,7 @@ import functools
 import logging
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, func, select, tuple_, update
@@ -106,21 +107,30 @@ def _pg_staging_sql(table: Any, columns: tuple[str, ...], key: str) -> tuple[str
     return create, copy, move
 
 
-def _insert_new_pg(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]],
-                   key: str) -> int:
+@contextmanager
+def _raw(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]
+         ) -> Iterator[tuple[Any, tuple[str, ...], list[Sequence[Any]]]]:
+    """A DB-API cursor on ``conn``, ``rows``' columns and their database values (as the
+    column types bind them); the cursor is closed afterwards."""
     columns = tuple(rows[0])
-    create, copy_sql, move = _pg_staging_sql(table, columns, key)
     values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
+        yield cursor, columns, values
+    finally:
+        cursor.close()
+
+
+def _insert_new_pg(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]],
+                   key: str) -> int:
+    with _raw(conn, table, rows) as (cursor, columns, values):
+        create, copy_sql, move = _pg_staging_sql(table, columns, key)
         cursor.execute(create)
         with cursor.copy(copy_sql) as copy:
             for i, row in enumerate(values):
                 copy.write_row((i, *row))
         cursor.execute(move)
         return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 def insert_new(conn: Connection, table: Any, rows: list[Any], key: str) -> int:
@@ -140,14 +150,9 @@ def insert_new(conn: Connection, table: Any, rows: list[Any], key: str) -> int:
         return 0
     if conn.dialect.name == "postgresql":
         return _insert_new_pg(conn, table, rows, key)
-    columns = tuple(rows[0])
-    values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
+    with _raw(conn, table, rows) as (cursor, columns, values):
         cursor.executemany(_sqlite_insert_sql(table, columns, key), values)
         return int(cursor.rowcount)
-    finally:
-        cursor.close()
 
 
 def insert_all(conn: Connection, table: Any, rows: list[Any]) -> None:
@@ -155,11 +160,8 @@ def insert_all(conn: Connection, table: Any, rows: list[Any]) -> None:
     executemany on the DB-API cursor on SQLite; values bound by the column types."""
     if not rows:
         return
-    columns = tuple(rows[0])
-    values = _values(rows, columns, _bind_processors(table, columns, conn.dialect))
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    names = ", ".join(f'"{c}"' for c in columns)
-    try:
+    with _raw(conn, table, rows) as (cursor, columns, values):
+        names = ", ".join(f'"{c}"' for c in columns)
         if conn.dialect.name == "postgresql":
             with cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
                 for row in values:
@@ -168,8 +170,6 @@ def insert_all(conn: Connection, table: Any, rows: list[Any]) -> None:
             marks = ", ".join("?" for _ in columns)
             cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
                                values)
-    finally:
-        cursor.close()
 
 
 def _move_cases(conn: Connection, escalations: list[Escalation], at: Any) -> set[int]:
