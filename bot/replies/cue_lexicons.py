@@ -134,6 +134,8 @@ EN = Lexicon(
         r"\s+(?:\w+\s+){0,3}?(?:went\s+|is\s+|was\s+|has\s+gone\s+|filed\s+for\s+)?bankrupt\w*",
     ),
     wrong_party=_c(
+        r"\bno\s+idea\s+who\s+(?:that|this|he|she|they|the\s+\w+)\s+(?:is|are)\b",
+        r"\b(?:address|email|e-mail|number|phone|inbox|account)\s+(?:does\s+not|doesn'?t|no\s+longer)\s+belongs?\s+to\s+(?!me\b|us\b)",
         r"\b(?:wrong|wrng|rong|wron)\s+(?:(?:number|no|person|guy|girl|lady|man|woman|name|individual|customer|"
         r"contact|phone|cell|email|e-mail|address|house|one|people|mobile)\b|#)",
         r"\b(?:got|have|has|'ve\s+got|texted|texting|messaged|contacted|emailed|reached|"
@@ -167,7 +169,7 @@ EN = Lexicon(
         r"mom|mum|father|dad|son|daughter|brother|sister|partner|girlfriend|boyfriend|friend|fianc\w*|"
         r"carer|caregiver|guardian|aunt|uncle|grand\w+|roommate|flatmate|landlord|landlady|boss|"
         r"employer|neighbou?r|cousin|niece|nephew|spouse|ex|ex-\w+|coworker|colleague|mate)\b",
-        r"\b(?:passed\s+away|died|deceased|is\s+dead|has\s+died|passed\s+on|no\s+longer\s+with\s+us|"
+        r"\b(?:passed\s+away|died|deceased|(?:he|she|they|husband|wife|mother|father|mom|mum|dad|son|daughter|brother|sister|partner)(?:\s+is|'s|\s+has\s+been|\s+was)\s+dead|has\s+died|passed\s+on|no\s+longer\s+with\s+us|"
         r"funeral|estate\s+of|death\s+certificate)\b",
         r"\bpower\s+of\s+attorney",
         r"\bnot\s+the\s+right\s+(?:number|person|phone|address|email|contact)\b",
@@ -182,7 +184,7 @@ EN = Lexicon(
         r"\b(?:number|phone|email|account)\s+(?:used\s+to\s+)?belong(?:s|ed)?\s+to\s+my\b",
         r"\b(?:it'?s|its|it\s+is|this\s+is)\s+(?:his|her|their|my\s+\w+'s)\s+(?:account|debt|loan|card|bill)\b",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)",
-        r"\b(?:my|his|her)\s+(?:late\s+)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
+        r"\b(?:my|his|her)\s+(?:late\s+)?(?:ex[-\s]?)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
         r"brother|sister|partner|ex|ex-\w+|grand\w+|aunt|uncle|cousin)'?s\s+(?:debt|loan|card|account|bill)",
         r"\b(?:was|is)\s+(?:hers|his|theirs)\b",
         r"\b(?:don'?t|do\s+not|dont)\s+know\s+(?:any(?:one|body)?|a|an|who)\b\s*(?:named|called|by\s+that)?",
@@ -353,7 +355,7 @@ EN = Lexicon(
         r"\blower\s+(?:the\s+|my\s+)?(?:payments?|amount|balance|interest|monthly)",
         r"\bless\s+(?:each|per|a|every)\s+(?:month|week)|\bpay\s+less\b|\bsmaller\s+(?:payments?|amounts?)",
         r"\bskip\s+(?:a|this|next|one|the)\b",
-        r"\bwaive|\bforgive|\bsettle\s+for\s+less|\bsettlement|\bdiscount",
+        r"\bwaive|\bforgive|\bsettle\s+for\s+less|\bsettlement(?!\s+(?:figure|amount|quote|balance|letter))(?<!there\sa\ssettlement)(?<!there\sany\ssettlement)|\bdiscount(?<!there\sa\sdiscount)(?<!there\sany\sdiscount)",
         r"\b(?:stop|freeze|pause|remove|drop|knock\s+off|take\s+off|cancel|write\s+off)\s+(?:\w+\s+)?"
         r"(?:interest|late\s+fees?|fees|charges)",
         r"\bwork\s+(?:something|it|this)\s+out|\bwork\s+with\s+me",
@@ -387,6 +389,8 @@ EN = Lexicon(
         r"\bsmaller\s+(?:chunks|bits|instalments|installments)|\bspread\s+(?:it|this|the\s+\w+)\s+(?:out|over)",
     ),
     refuse=_c(
+        r"\b(?:will\s+not|won'?t|wont|shall\s+not)\s+be\s+(?:making|paying|sending|remitting)\s+(?:any|a|this|the)\b",
+        r"\bthe\s+answer\s+(?:is|remains|stays)\s+(?:still\s+)?(?:no|a\s+no|nope)\b",
         r"\b" + _IM + r"\s+not\s+(?:\w+\s+)?(?:paying|gonna\s+pay|going\s+to\s+pay|giving|payin)",
         r"\bnot\s+(?:paying|gonna\s+pay|going\s+to\s+pay|payin)\b",
         r"\bnever\s+(?:paying|gonna\s+pay|going\s+to\s+pay|pay(?!\s+(?:late|on)))\b",
@@ -444,6 +448,7 @@ EN = Lexicon(
         r"\b(?:call|ring|phone)\s+(?:me\s+)?(?:at\s+|on\s+)?\+?\(?\d",
     ),
     question=_c(
+        r"\b(?:settlement|payoff|pay-off|payout)\s+(?:figure|amount|quote|balance|letter)|\\b(?:is|are)\\s+there\\s+(?:a|any)\\s+(?:discount|settlement|reduction)",
         r"\?",
         r"^\W*(?:how|what|whats|when|where|who(?!\s+cares)|whos|why|which|is\s+(?:this|there|it)|are\s+you|"
         r"do\s+(?:you|i)|does|did\s+you|can\s+(?:i|you)|could\s+(?:i|you)|will\s+(?:i|you))\b",
@@ -498,7 +503,7 @@ EN = Lexicon(
         r"\bi\s+promise\b",
         r"\bi\s+got\s+(?:u|you|chu)\b|\bi\s+gotchu\b|\b(?:omw|on\s+my\s+way)\s+to\s+(?:the\s+bank|pay|the\s+branch)",
         r"\b(?:best|easiest|better|good|easier)\s+(?:time\s+)?(?:for\s+me\s+)?to\s+pay\b",
-        r"\b(?:paying|sending|transferring)\s+(?:it|this|that|you|u|the\s+\w+|now|today|tonight|\$|£|€|\d)",
+        r"\b(?:paying|sending|transferring)\s+(?:it|this|that|you|u|the\s+\w+|now|today|tonight|tmrw|tmr|tmw|tomorrow|tomoz|2moro\w*|2morrow|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|(?:mon|tues|wednes|thurs|fri|satur|sun)day|\$|£|€|\d)",
         r"\b(?:i'?ll|i\s+will|will|gonna|going\s+to)\s+(?:call|ring|phone|go|stop\s+by|come\s+in)\s+"
         r"(?:\w+\s+){0,3}?to\s+(?:pay|make\s+(?:a|the)\s+payment|settle)",
     ),
@@ -633,7 +638,8 @@ ZH = Lexicon(
         r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"
     ),
     wrong_party=_z(
-        r"打错|发错|找错人|弄错人|认错人|错号|搞错人|不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
+        r"紧急联系人|我(?:只|就|只不过|仅仅|仅)是(?:他|她|" + _STOPZH + r"{1,3})?(?:的)?(?:同事|朋友|邻居|室友|同学|亲戚|房东|租客)",
+        r"打错|发错|找错人|弄错人|认错人|错号|搞错人|(?<![费易款账钱笔单])不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
         r"不是本人(?!办|借|申请|操作|消费|签|刷|用|开)|本人不是",
         r"不认识(?:这个人|此人|他|她|你(?:们)?(?:说|找)的|["
         + _SURNAMES
@@ -659,7 +665,7 @@ ZH = Lexicon(
         r"^(?:你好\W?|您好\W?)?这(?:里|边)?是"
         + _STOPZH
         + r"{0,10}?(?:诊所|医院|公司|餐厅|饭店|酒店|学校|物业|办公室|门店|超市)",
-        r"没有?(?:这个|此|这位)(?:员工|同事|人|客户)|(?:公司|单位|办公室|门店|店里|医院|诊所)(?:的)?(?:座机|电话|号码|固话)",
+        r"没有?(?:这个|此|这位)(?:员工|同事|人|客户)|(?<![我打])(?<!我的)(?<!本人)(?:公司|单位|办公室|门店|店里|医院|诊所)(?:的)?(?:座机|电话|号码|固话)",
         r"不是你们要找的人|你们找的人不是我|不是我要找|你找错",
         r"(?:他|她)是我(?:的)?(?:儿子|女儿|老公|老婆|丈夫|妻子|爸|妈|父亲|母亲|哥|姐|弟|妹|朋友|亲戚)",
         r"不是(?:他|她|本人|机主)(?:在)?用|(?:他|她)(?:已经)?不用这个(?:号|手机|电话)",
@@ -697,12 +703,13 @@ ZH = Lexicon(
         + r"{0,16}?(?:还(?![有是在没要得欠显发打能可会不差剩想用说算行挺好催])|"
         r"转|付|交|缴|结清|打款|打钱|汇|打过去|打过来|打给你们|打到|到账)",
         r"打过去了|打到你们|汇过去了|到账了",
-        r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了",
+        r"(?:还|转|付|交|缴|汇|充)(?:款|钱|账|清|完|上|过去|进去|过|给你们)?了(?!之后|以后|后)",
         r"(?:打|存|汇)(?:给你们|过去|到你们\S{0,4}|进去|到账)了",
         r"结清了|还过|转过|付过|已还|已付|已转|已缴|已结清|已处理",
         r"(?:还|转|付|交)的(?!话|时候)",
     ),
     hardship=_z(
+        r"分(?:几|多少|多)期",
         r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)|没有?能力|无力偿还|无力",
         r"一分钱都没(?:有)?|身无分文|分文没有",
         r"没钱|没有钱|没(?:有)?收入|没工作|没有工作|失业|下岗|裁员|被辞|辞退|被开除|找不到工作|工作丢了",
@@ -729,6 +736,7 @@ ZH = Lexicon(
         r"缓(?:一|两|几)个?(?:月|星期|周)|没得钱|钱不够",
     ),
     refuse=_z(
+        r"不再(?:偿还|还款|支付|还钱)|决定不(?:再)?(?:还|偿还|支付)|做(?:你的|你们的|你)?(?:春秋大|白日)梦",
         r"不还(?<!不是不还)(?<!如果不还)(?<!要是不还)(?<!若不还)(?!款日|不)",
         r"不会还|不想还|不打算还|没打算还|不准备还|不可能还|拒绝还|拒还|不会给|不给(?:你们|钱)",
         r"要钱没有|要命一条|爱怎么(?:样|办|着)|不给(?:了)?(?=$|[，,。!！\s])|想都别想|(?:还|给)(?:你|你们)?个(?:屁|毛|锤子|鬼|头)|门都没有|不可能(?:给|还)|爱咋咋|别想(?:了)?(?:拿|要)",
@@ -758,7 +766,7 @@ ZH = Lexicon(
         r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清|打过去|打给|打到|汇)",
         r"(?:还|转|付|交|缴|打|汇|给)(?:你们?|给你们?|上|清|款|钱|过去|您)?\s*"
         r"(?:[0-9]|[一二两三四五六七八九十壹贰叁肆伍陆柒捌玖拾]|半|¥|\$)",
-        r"(?:今天|明天|今晚|这两天|回头|我来|我)(?:就)?(?:去)?处理(?!不了)|会处理|会尽快|会还|还上|还清|结清|处理一下|马上处理|尽快处理|会想办法|想办法还",
+        r"(?:今天|明天|今晚|这两天|回头|我来|我)(?:就)?(?:去)?处理(?!不了)|会处理|会尽快|会还|还上|还清(?!证明)|结清(?!证明)|处理一下|马上处理|尽快处理|会想办法|想办法还",
     ),
     offer_question=_z(r"能不能|可不可以|可以吗|行不行|行吗|好吗|可以不|能否|可否|吗|\?"),
     time_request=_z(

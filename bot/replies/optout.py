@@ -61,7 +61,7 @@ _KEY_ZH = rx(r"退订|退訂|取消订阅|(?<![a-z])td(?![a-z])")
 _CONTACT_EN = (
     r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|msging|call|calls|"
     r"calling|contact|contacting|email|emails|emailing|e-?mails?|e-?mailing|letter|letters|writing|write|"
-    r"ring|ringing|phon(?:e|ing)|bother\w*|harr?ass\w*|hassl\w*|pester\w*|bug|bugging|spam\w*|hound\w*|"
+    r"ring|ringing|(?:tele)?phon(?:e|es|ing)|bother\w*|harr?ass\w*|hassl\w*|pester\w*|bug|bugging|spam\w*|hound\w*|"
     r"chas\w*|nag\w*|notifications?|reminders?|sms|voicemails?|robocalls?|communicat\w*|sending|send|"
     r"disturb\w*|whatsapp\w*|wechat\w*|telegram\w*|dm|dms|dming|emailing)"
 )
@@ -72,7 +72,7 @@ _REQUEST_EN_SRC = (
     + r"\w*(?:\s+(?:me|us)\b)?)"
     r"|\b(?:do\s+not|don'?t|dont|never|pls\s+don'?t|please\s+don'?t|do\s+not\s+ever)\s+(?:ever\s+)?"
     r"(?:anyhow\s+|even\s+|bother\s+to\s+)?"
-    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|phone|bother|harr?ass|reach\s+out|"
+    r"(?:text|txt|message|msg|call|contact|email|e-?mail|write|ring|(?:tele)?phone|bother|harr?ass|reach\s+out|"
     r"whatsapp|wechat|telegram|dm|send\s+me)"
     r"\w*(?:\s+(?:me|us|my|this|again|anymore|any\s+more|here|to|or|message|messages|don'?t|dont|"
     r"and|nor)\b|\s*(?:[,.!;]|$))"
@@ -151,11 +151,12 @@ _REQUEST_ZH = rx(
     r"(?:(?:给|跟|对|往|向)(?:我|他|她|我们|我家人?|我的家人|本人)\S{0,4}?)?(?:再)?(?:直接)?"
     r"(?:打|发|传|联系|催|烦|骚扰|找|轰炸|来电|打扰|短信|电话|信息|消息|通知|send|call|text)"
     r"|(?:停止|暂停)(?:一切|所有|任何)?(?:对\S{1,12}?的)?(?:催收|催款|联系|骚扰)|停催|停止以任何方式联系"
+    r"|(?:停止|不要|别|请勿)(?:再)?(?:以任何(?:形式|方式))?(?:与|和|跟)(?:本人|我|我们|我家人?)(?:进行)?(?:任何)?联系"
     r"|请勿(?:再)?(?:以任何方式)?(?:直接)?联系|拒收"
     r"|[把将](?:我的?|本人的?|这个|此)?(?:号码|手机号?|电话|邮箱|信息|资料|名字)?\S{0,20}?(?:删|移除)"
     r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
     r"|停止(?:上述|这种|此类|这些|该|相关|一切|所有)?(?:的)?(?:催收|催款|联系|发送|骚扰|打电话|发短信|发信息)"
-    r"|拉黑|(?:删|删除)(?:掉)?我的(?:号码|手机号|电话|信息|资料)|不想再?收到|不需要(?:再)?(?:发|打|联系)"
+    r"|拉黑|(?:删|删除)(?:掉|了)?(?:我|本人)的?(?:号码|手机号?|电话|信息|资料|联系方式)|不想再?收到|不需要(?:再)?(?:发|打|联系)"
     r"|请勿打扰|免打扰|勿扰|滚"
 )
 
@@ -261,7 +262,7 @@ _SCOPE_EN = (
     (
         "calls",
         rx(
-            r"\b(?:call\w*|ring(?:ing)?|phoning|phone\s+calls?|voicemails?|robocalls?|"
+            r"\b(?:call\w*|ring(?:ing)?|(?:tele)?phoning|phone\s+calls?|voicemails?|robocalls?|"
             r"by\s+(?:tele)?phone|(?:tele)?phone\s+(?:me|us))\b"
         ),
     ),
