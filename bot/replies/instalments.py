@@ -24,6 +24,8 @@ _THEN_EN = rx(
 _EVERY = rx(r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每")
 # "this saturday instead of friday": the day after these is not promised.
 _INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
+# "200 of the rest": a part of the rest, not the rest
+_OF_BEFORE = rx(r"\bof\s+$")
 _EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
 
 
@@ -43,14 +45,20 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         ]
         ins = _INSTEAD.search(an.t, s, e)
         if ins is not None and (
-            any(d.start < ins.start() for d in dates)
-            or any(a.start < ins.start() for a in amts)
+            any(d.start < ins.start() for d in dates) or any(a.start < ins.start() for a in amts)
         ):
             # "200 saturday instead of the 300 on friday": what follows is not offered
             dates = [d for d in dates if d.start < ins.start()]
             amts = [a for a in amts if a.start < ins.start()]
         if any(a.kind == NUM for a in amts):
-            amts = [a for a in amts if a.kind in (NUM, HALF)]
+            # "200 tomorrow n the rest by the 30th": a rest after the numbers is its own row
+            last = max(a.start for a in amts if a.kind == NUM)
+            amts = [
+                a
+                for a in amts
+                if a.kind in (NUM, HALF)
+                or (a.kind == REST and a.start > last and not _OF_BEFORE.search(an.t, 0, a.start))
+            ]
         if any(a.kind in (REST, HALF) for a in amts):
             # "付清余款" is the rest, "还清一半" half: not the whole balance
             amts = [a for a in amts if a.kind != FULL]
@@ -59,11 +67,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         for it in items:
             if isinstance(it, AmountHit):
                 prev_a = cur[0]
-                if (
-                    isinstance(prev_a, AmountHit)
-                    and prev_a.kind != NUM
-                    and prev_a.kind == it.kind
-                ):
+                if isinstance(prev_a, AmountHit) and prev_a.kind != NUM and prev_a.kind == it.kind:
                     continue
                 if cur[0] is not None:
                     rows.append(cur)
@@ -71,11 +75,7 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
                 cur[0] = it
             else:
                 prev = cur[1]
-                if (
-                    isinstance(prev, DateHit)
-                    and prev.kind == it.kind
-                    and prev.value == it.value
-                ):
+                if isinstance(prev, DateHit) and prev.kind == it.kind and prev.value == it.value:
                     continue
                 if isinstance(prev, DateHit):
                     if prev.kind != DATE and it.kind == DATE:
@@ -178,7 +178,7 @@ _SAME = rx(r"\b(?:same|the\s+same|same\s+again|same\s+amount|again)\b|同样|一
 
 
 def _same_again(an: Analysis, rows: list[list[object]]) -> None:
-    """"150 on the 20th and the same again on the 5th": a dated row without an amount whose
+    """ "150 on the 20th and the same again on the 5th": a dated row without an amount whose
     clause says "the same" repeats the amount before it."""
     for k in range(1, len(rows)):
         r, p = rows[k], rows[k - 1]
@@ -256,7 +256,7 @@ _EACH = rx(
 
 
 def _each(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
-    """"three payments of $400: February 5, March 5 and April 5", "12月15日、1月15日、2月15日
+    """ "three payments of $400: February 5, March 5 and April 5", "12月15日、1月15日、2月15日
     各还2500": one amount paid on each of several days (not a recurrence, which lists its
     first instalment only)."""
     if sum(d.kind == DATE for d in an.dates) < 2 or not _EACH.search(an.t):
@@ -336,8 +336,12 @@ def recurrence(an: Analysis, promises: tuple[PromiseTerm, ...]) -> Recurrence | 
         if m is None:
             return None
         unit = m.group("unit") or m.group("by") or ""
-        period = "fortnight" if m.group("two") else "month" if unit == "月" else (
-            "day" if unit in ("天", "日") else "week"
+        period = (
+            "fortnight"
+            if m.group("two")
+            else "month"
+            if unit == "月"
+            else ("day" if unit in ("天", "日") else "week")
         )
     else:
         m = _EVERY_EN.search(an.t)
