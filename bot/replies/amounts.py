@@ -57,7 +57,11 @@ def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
 
 
 # Digits (possessive quantifiers keep long digit runs linear).
-_CODES = ("usd", "cad", "aud", "nzd", "gbp", "eur", "sgd", "hkd", "rmb", "cny", "us$", "s$", "hk$")
+_CODES = (
+    *("usd", "cad", "aud", "nzd", "gbp", "eur", "sgd", "hkd", "rmb", "cny", "us$", "s$", "hk$"),
+    *("c$", "a$", "nz$", "nt$", "rm", "myr", "rs", "rs.", "inr", "php", "zar", "ngn", "kes", "ksh"),
+    *("twd", "ntd", "jpy", "thb", "idr", "chf", "mxn", "brl", "₹", "₱", "₦"),
+)
 # A currency code may stand right before the digits ("USD150", "CNY3000").
 _AFTER_CODE = "|".join(f"(?<={re.escape(c)})" for c in _CODES)
 _EN_NUM = rx(
@@ -198,7 +202,7 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
         (
             r"\bthe\s+(?:rest|remainder|remaining(?:\s+(?:balance|amount|bit))?|balance\s+remaining|"
             r"difference|other\s+(?:part|bit))\b",
-            r"\bremaining\s+balance\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
+            r"\bremaining\s+(?:balance|amount|amt|bal|sum|part)\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
         ),
     ),
     ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
