@@ -77,6 +77,7 @@ _ADV = (
 
 EN = Lexicon(
     legal=_c(
+        r"\b(?:i'?m|im|i\s+am|i'?ll\s+be|gonna\s+be)\s+reporting\s+(?:you|u|ya|y'?all|your\s+\w+)\b",
         r"\bbankrupt\w*",
         r"\bchapter\s*(?:7|11|13|seven|eleven|thirteen)\b",
         r"\bch\.?\s*(?:7|13)\b",
@@ -762,6 +763,8 @@ ZH = Lexicon(
     ),
     wh=rx(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
     promise=_z(
+        # "月底再还剩下的": paying the rest (not "还剩下", "still left")
+        r"(?:再|然后|之后|就|才|月底|月末|周末|下周|下个?月|[0-9]+[号日])还(?:剩下|剩余|余下|其余)(?:的|部分)",
         r"(?:会|能|可以|一定|肯定|保证|争取|尽量|准备|打算|计划|想|要|就|先|再|马上|立刻|尽快|这就|才能|"
         r"必须|努力)" + _STOPZH + r"{0,6}?" + _PAY_ZH,
         r"把" + _STOPZH + r"{0,12}?(?:还|转|付|结清|打过去|打给|打到|汇)",
