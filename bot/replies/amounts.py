@@ -226,6 +226,7 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b",
             r"\beverything\s+(?:i|that\s+i)\s+owe\b",
             r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
+            r"\bclear\s+(?:it|this|that)\b(?!\s+(?:up|out|with|for|over|down))",
         ),
     ),
 )
@@ -257,7 +258,7 @@ _ZH_MARKERS = rx(
     r"(?P<rest>(?:剩下|剩余|其余|余下|其他|剩低)(?:的|部分|欠款|款项|全部)*|余款|尾款|余数|余额)"
     r"|(?P<half>一半|半数)"
     r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|缴清|交清|"
-    r"所有欠款|全款)"
+    r"所有欠款|全款|全(?:都|部)?还(?:了|掉|上|完)|(?:settle|clear)\s*掉)"
 )
 _CN_DIGIT_START = set("0123456789零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾")
 _CN_HAS_UNIT = set("十百千万亿拾佰仟萬億kw")

@@ -317,6 +317,7 @@ EN = Lexicon(
         r"\b(?:was|were|been)\s+(?:cleared|paid\s+off|deducted)\b",
     ),
     hardship=_c(
+        r"\bnothin[g']?\s+(?:is\s+)?(?:coming|comin[g']?)\s+in\b|\bno\s+(?:income|paycheck|pay\s+check|wages?|work)\s+(?:till|til|until|since|right\s+now|at\s+the\s+moment|coming\s+in)\b",
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
         r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
         r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",

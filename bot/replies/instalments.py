@@ -67,7 +67,12 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         for it in items:
             if isinstance(it, AmountHit):
                 prev_a = cur[0]
-                if isinstance(prev_a, AmountHit) and prev_a.kind != NUM and prev_a.kind == it.kind:
+                if (
+                    isinstance(prev_a, AmountHit)
+                    and prev_a.kind != NUM
+                    and prev_a.kind == it.kind
+                    and cur[1] is None  # "half now half next friday": two halves
+                ):
                     continue
                 if cur[0] is not None:
                     rows.append(cur)
