@@ -4,13 +4,15 @@ Per batch: one transaction claims the rows under a lease; the rows, their cases 
 cases' frequency history are read set-based (a few queries per batch) and the policy is
 checked again (a hold may have started since planning); what the policy stops is
 recorded in one transaction. Then the messages go out through their channels
-(``concurrency`` at a time, rate-limited per channel, no transaction open meanwhile),
-and **each outcome is recorded as its send returns, in a short transaction of its own**:
-a crash repeats at most the messages whose send had returned but whose outcome was not
-yet written, that is at most ``concurrency`` messages (a slot is freed only once its
-outcome is committed). While the batch is out its lease is renewed every third of the
-lease, so a slow, rate-limited batch is never claimed by another worker; a worker that
-stops (SIGTERM) finishes the sends in flight and gives the others back at once.
+(``concurrency`` senders, rate-limited per channel, no transaction open meanwhile),
+and **each outcome is committed before its sender sends again**, in short transactions
+that take the outcomes of several senders at once (half of them, or whatever came back
+when the others are all waiting, or after :data:`OUTCOME_LINGER`): a crash repeats at
+most the messages whose send had returned but whose outcome was not yet written, that
+is at most ``concurrency`` messages. While the batch is out its lease is renewed every
+third of the lease, so a slow, rate-limited batch is never claimed by another worker; a
+worker that stops (SIGTERM) finishes the sends in flight and gives the others back at
+once.
 
 Transient failures are retried with exponential backoff up to a cap; permanent ones fall
 back to the next channel of the step; a refusal (an opt-out such as Twilio 21610, a
@@ -30,8 +32,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -75,6 +77,8 @@ HISTORY_WINDOW = timedelta(days=8)
 LEASE = timedelta(seconds=60)
 #: how often the outcome of a send is retried when the database refuses it
 RECORD_TRIES = 3
+#: the longest an outcome waits for others to be committed with it (seconds)
+OUTCOME_LINGER = 0.05
 #: a queued campaign message waits this long for its paused campaign to resume
 PAUSED_KEEP = timedelta(hours=24)
 #: how often a message held by a paused campaign is looked at again
@@ -238,8 +242,8 @@ class Dispatcher:
     # ------------------------------------------------------------------ loop
     async def run_once(self, limit: int = 200, stop: asyncio.Event | None = None
                        ) -> DispatchStats:
-        """Claim up to ``limit`` due messages and send them, recording each outcome as
-        its send returns. With ``stop`` set, messages not yet handed to their channel
+        """Claim up to ``limit`` due messages and send them, each outcome committed
+        before its sender sends again. With ``stop`` set, messages not yet handed to their channel
         are given back (queued again, due now) instead of sent."""
         now = self.clock.now()
         ids = await asyncio.to_thread(self.store.claim, now, limit, now + self.lease)
@@ -422,88 +426,67 @@ class Dispatcher:
     # ------------------------------------------------------------------ phase 2
     async def _send_all(self, jobs: list[_Job], held: dict[int, int], stats: DispatchStats,
                         stop: asyncio.Event | None) -> None:
-        """Send ``concurrency`` at a time; each outcome is committed before its slot is
-        freed, so at most ``concurrency`` messages are ever sent but not recorded. The
-        outcomes that return while a commit is under way are written together in the
-        next transaction."""
-        sem = asyncio.Semaphore(self.concurrency)
-        pending: list[tuple[_Job, asyncio.Future[None]]] = []
-        writer: list[asyncio.Task[None]] = []
-
-        async def write_pending() -> None:
-            # group commit: the outcomes that came back while the previous transaction
-            # was being written go together in the next one (one transaction per send
-            # made concurrent sends wait on each other's commits, on SQLite's lock)
-            try:
-                while pending:
-                    group = pending[:]
-                    del pending[:]
-                    try:
-                        await self._record_outcomes([job for job, _ in group], (), stats)
-                    except Exception as exc:
-                        for _, done in group:
-                            if not done.done():  # its sender may have been cancelled
-                                done.set_exception(exc)
-                    else:
-                        for _, done in group:
-                            if not done.done():
-                                done.set_result(None)
-            finally:
-                writer.clear()
-
-        async def record(job: _Job) -> None:
-            """Returns once ``job``'s outcome is committed (or raises why it is not)."""
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            pending.append((job, done))
-            if not writer:
-                writer.append(asyncio.create_task(write_pending()))
-            await done
-
-        def halted(job: _Job) -> bool:
-            return job.lost or (stop is not None and stop.is_set())
-
-        async def one(job: _Job) -> None:
-            assert job.outbound is not None
-            async with sem:
-                if halted(job):
-                    return
-                channel = self.channels.get(job.outbound.channel)
-                job.started = channel is None
-                if channel is None:
-                    job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
-                                                          detail="no channel configured")
-                else:
-                    await self.limiters[job.outbound.channel].acquire()
-                    if halted(job):
-                        return
-                    job.started = True
-                    try:
-                        job.result = await channel.send(job.outbound)
-                    except Exception as exc:  # an adapter bug must not lose the batch
-                        log.exception("channel %s raised on send", channel.name)
-                        job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
-                                                              detail=type(exc).__name__)
-                await record(job)
-                held.pop(job.row.id, None)
-
-        # One address's messages go one after another, in queue order: sent at once, a
-        # reply's acknowledgement could overtake the answer it follows on the handset.
+        """Send with ``concurrency`` senders, each taking the next lane (one address's
+        messages, in queue order: sent at once, a reply's acknowledgement could overtake
+        the answer it follows on the handset) and sending its messages one after the
+        other. A sender goes on only once the outcome of its send is committed, so at
+        most ``concurrency`` messages are ever sent but not recorded; the outcomes are
+        committed in groups (:class:`_Outcomes`)."""
+        outcomes = _Outcomes(lambda group: self._record_outcomes(group, (), stats),
+                             goal=max(1, self.concurrency // 2), linger=OUTCOME_LINGER)
         lanes: dict[tuple[ChannelKind, str], list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
             lanes[(job.outbound.channel, job.outbound.to)].append(job)
+        queue = deque(lanes.values())
+        failures: list[BaseException] = []
 
-        async def lane(queued: list[_Job]) -> list[BaseException]:
-            errors: list[BaseException] = []
-            for job in queued:
-                try:
-                    await one(job)
-                except Exception as exc:
-                    errors.append(exc)
-            return errors
+        def halted(job: _Job) -> bool:
+            return job.lost or (stop is not None and stop.is_set())
 
-        results = await asyncio.gather(*(lane(js) for js in lanes.values()))
-        failures = [exc for errors in results for exc in errors]
+        async def send(job: _Job) -> bool:
+            """Hand ``job`` to its channel; False when it was not (the worker is stopping
+            or the claim was lost)."""
+            assert job.outbound is not None
+            if halted(job):
+                return False
+            channel = self.channels.get(job.outbound.channel)
+            if channel is None:
+                job.started = True
+                job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
+                                                      detail="no channel configured")
+                return True
+            await self.limiters[job.outbound.channel].acquire()
+            if halted(job):
+                return False
+            job.started = True
+            try:
+                job.result = await channel.send(job.outbound)
+            except Exception as exc:  # an adapter bug must not lose the batch
+                log.exception("channel %s raised on send", channel.name)
+                job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
+                                                      detail=type(exc).__name__)
+            return True
+
+        async def sender() -> None:
+            outcomes.busy += 1
+            try:
+                while queue:
+                    for job in queue.popleft():
+                        try:
+                            if await send(job):
+                                await outcomes.record(job)
+                                held.pop(job.row.id, None)
+                        except Exception as exc:
+                            failures.append(exc)
+            finally:
+                outcomes.busy -= 1
+                outcomes.poke()
+
+        try:
+            await asyncio.gather(*(sender() for _ in range(min(self.concurrency, len(queue)))))
+        finally:
+            outcomes.close()
         if failures:  # the database refused the outcomes: their leases return the rows
             log.error("could not record %d outcome(s): %r", len(failures), failures[0])
 
@@ -624,6 +607,76 @@ class Dispatcher:
                 continue
             return len(uow.outbox.enqueue([new]))
         return 0
+
+
+class _Outcomes:
+    """Commits the outcomes of sends in groups; each sender waits until its own is in.
+
+    A group is written when ``goal`` outcomes wait, when no sender is busy any more (all
+    wait for their commit: nothing would join the group), or ``linger`` seconds after
+    its first outcome came back (a slow or rate-limited channel), one write at a time;
+    the outcomes that come back during a write go in the next one. A sender waits for
+    its commit before it sends again, so at most as many outcomes wait as there are
+    senders; with ``goal`` at half of them, the other half keep the channels busy
+    while a group is written."""
+
+    def __init__(self, write: Callable[[list[_Job]], Awaitable[None]], goal: int,
+                 linger: float) -> None:
+        self.write = write
+        self.goal = goal
+        self.linger = linger
+        #: senders not waiting for a commit (sending, or about to)
+        self.busy = 0
+        self.pending: list[tuple[_Job, asyncio.Future[None]]] = []
+        self.writing: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    async def record(self, job: _Job) -> None:
+        """Returns once ``job``'s outcome is committed (or raises why it is not)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((job, done))
+        self.busy -= 1
+        try:
+            self.poke()
+            await done
+        finally:
+            self.busy += 1
+
+    def poke(self, *, now: bool = False) -> None:
+        """Start writing the waiting outcomes if it is time (see the class)."""
+        if self.writing is not None or not self.pending:
+            return
+        loop = asyncio.get_running_loop()
+        if now or len(self.pending) >= self.goal or self.busy <= 0:
+            self.close()
+            self.writing = loop.create_task(self._write())
+        elif self.timer is None:
+            self.timer = loop.call_later(self.linger, self._lingered)
+
+    def _lingered(self) -> None:
+        self.timer = None
+        self.poke(now=True)
+
+    async def _write(self) -> None:
+        group, self.pending = self.pending, []
+        try:
+            await self.write([job for job, _ in group])
+        except Exception as exc:
+            for _, done in group:
+                if not done.done():  # its sender may have been cancelled
+                    done.set_exception(exc)
+        else:
+            for _, done in group:
+                if not done.done():
+                    done.set_result(None)
+        finally:
+            self.writing = None
+            self.poke()
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 async def _retrying(fn: Callable[..., _T], *args: Any) -> _T:
