@@ -176,6 +176,27 @@ class _Job:
     started: bool = False  # handed to its channel: its outcome is recorded, never undone
 
 
+@dataclass
+class _Batch:
+    """Claimed messages on their way: the stats so far, the jobs to send, the claims
+    held (message id -> the claim's attempts) and the task renewing their lease."""
+
+    stats: DispatchStats
+    jobs: list[_Job]
+    held: dict[int, int]
+    renewer: asyncio.Task[None] | None = None
+
+    def in_flight(self) -> dict[int, list[StoredMessage]]:
+        """This batch's capped messages, per case (a batch prepared while this one goes
+        out counts them as sent)."""
+        out: dict[int, list[StoredMessage]] = defaultdict(list)
+        for job in self.jobs:
+            row = job.row
+            if row.case_id is not None and (row.purpose or Purpose.DUNNING.value) in _CAPPED:
+                out[row.case_id].append(row)
+        return out
+
+
 #: what the dispatcher tells its listeners about each message: (channel, outcome), the
 #: outcome one of ``sent``, ``retried``, ``failed``, ``suppressed``, ``deferred``
 OutcomeListener = Callable[[str, str], None]
@@ -238,33 +259,123 @@ class Dispatcher:
         self.limiters.update(limiters or {})
         #: called with (channel, outcome) for every message handled (metrics)
         self.listeners: list[OutcomeListener] = []
+        self._giving_back: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ loop
     async def run_once(self, limit: int = 200, stop: asyncio.Event | None = None
                        ) -> DispatchStats:
         """Claim up to ``limit`` due messages and send them, each outcome committed
-        before its sender sends again. With ``stop`` set, messages not yet handed to their channel
-        are given back (queued again, due now) instead of sent."""
+        before its sender sends again. With ``stop`` set, messages not yet handed to
+        their channel are given back (queued again, due now) instead of sent."""
+        return await self._deliver(await self._take(limit), stop)
+
+    async def drain(self, limit: int = 200, max_batches: int = 1_000_000) -> DispatchStats:
+        """Send everything due now (tests, ``simulate``, one-shot runs)."""
+        total = DispatchStats()
+        await self._batches(limit, None, max_batches, total)
+        return total
+
+    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0,
+                          limit: int = 200) -> None:
+        while not stop.is_set():
+            stats = DispatchStats()
+            try:
+                await self._batches(limit, stop, 1_000_000, stats)
+            except Exception:  # keep the worker alive; the lease returns the rows
+                log.exception("dispatch batch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _batches(self, limit: int, stop: asyncio.Event | None, max_batches: int,
+                       total: DispatchStats) -> None:
+        """Send batch after batch (at most ``max_batches``) until a claim finds nothing
+        due or ``stop`` is set, adding up their stats in ``total``. The next batch is
+        claimed and prepared while the last quarter of the current one goes out, so the
+        channels do not wait for it; it is sent once the current one is done (one
+        address's messages stay in queue order), and the messages the current batch is
+        still sending count against the caps of their cases as if sent."""
+        ahead: asyncio.Task[_Batch] | None = None
+        batch = await self._take(limit)
+        try:
+            for n in range(max_batches):
+                if batch.stats.claimed == 0:
+                    total.add(batch.stats)
+                    return
+                more = n + 1 < max_batches
+
+                def take_next(current: _Batch = batch, more: bool = more) -> None:
+                    nonlocal ahead
+                    if ahead is None and more and not (stop is not None and stop.is_set()):
+                        ahead = asyncio.create_task(self._take(limit, current.in_flight()))
+
+                total.add(await self._deliver(batch, stop, take_next))
+                if stop is not None and stop.is_set() and ahead is None:
+                    return
+                take_next()
+                if ahead is None:
+                    return
+                batch, ahead = await ahead, None
+                if batch.stats.claimed == 0:  # the batch done may have queued some
+                    batch = await self._take(limit)  # (fallbacks): look again
+        finally:
+            if ahead is not None:  # claimed ahead, never sent (stopping, or an error)
+                self._give_back(ahead)
+
+    def _give_back(self, taking: asyncio.Task[_Batch]) -> None:
+        """Once ``taking`` has claimed its batch, give its messages back unsent."""
+        async def give_back() -> None:
+            try:
+                batch = await taking
+            except (Exception, asyncio.CancelledError):  # nothing claimed, or it lapses
+                return
+            if batch.renewer is not None:
+                batch.renewer.cancel()
+            if batch.held:
+                with contextlib.suppress(Exception):  # else the lease returns them
+                    await asyncio.to_thread(self.store.release, dict(batch.held),
+                                            self.clock.now())
+        task = asyncio.create_task(give_back())
+        self._giving_back.add(task)
+        task.add_done_callback(self._giving_back.discard)
+
+    async def _take(self, limit: int,
+                    in_flight: Mapping[int, list[StoredMessage]] | None = None) -> _Batch:
+        """Claim up to ``limit`` due messages, re-check them (``in_flight``: messages
+        being sent, per case, that count as sent), record what the policy stops; the
+        lease of the others is renewed from now on."""
         now = self.clock.now()
         ids = await asyncio.to_thread(self.store.claim, now, limit, now + self.lease)
         stats = DispatchStats(claimed=len(ids))
         if not ids:
-            return stats
-        jobs, decisions = await asyncio.to_thread(self._prepare, ids, now)
+            return _Batch(stats, [], {})
+        jobs, decisions = await asyncio.to_thread(self._prepare, ids, now, in_flight)
         sendable = [j for j in jobs if j.outbound is not None]
-        held = {j.row.id: j.row.attempts for j in sendable}
+        batch = _Batch(stats, sendable, {j.row.id: j.row.attempts for j in sendable})
+        if sendable:
+            batch.renewer = asyncio.create_task(self._keep_lease(sendable, batch.held))
         skipped = [j for j in jobs if j.outbound is None]
         if skipped or decisions:
-            await self._record_outcomes(skipped, decisions, stats)
+            try:
+                await self._record_outcomes(skipped, decisions, stats)
+            except BaseException:
+                if batch.renewer is not None:
+                    batch.renewer.cancel()
+                raise
+        return batch
+
+    async def _deliver(self, batch: _Batch, stop: asyncio.Event | None,
+                       nearly_done: Callable[[], None] | None = None) -> DispatchStats:
+        """Send ``batch`` (see :meth:`_send_all`), then give back what was not sent."""
+        stats, sendable, held = batch.stats, batch.jobs, batch.held
         if not sendable:
             return stats
-        renewer = asyncio.create_task(self._keep_lease(sendable, held))
         try:
-            await self._send_all(sendable, held, stats, stop)
+            await self._send_all(sendable, held, stats, stop, nearly_done)
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            if batch.renewer is not None:
+                batch.renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await batch.renewer
             unsent = {j.row.id: held[j.row.id] for j in sendable
                       if j.row.id in held and not (j.started or j.lost)}
             if unsent:
@@ -273,28 +384,6 @@ class Dispatcher:
                 stats.released += len(released)
                 log.info("gave back %d unsent message(s)", len(released))
         return stats
-
-    async def drain(self, limit: int = 200, max_batches: int = 1_000_000) -> DispatchStats:
-        """Send everything due now (tests, ``simulate``, one-shot runs)."""
-        total = DispatchStats()
-        for _ in range(max_batches):
-            stats = await self.run_once(limit)
-            total.add(stats)
-            if stats.claimed == 0:
-                break
-        return total
-
-    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0,
-                          limit: int = 200) -> None:
-        while not stop.is_set():
-            try:
-                stats = await self.run_once(limit, stop)
-            except Exception:  # keep the worker alive; the lease returns the rows
-                log.exception("dispatch batch failed")
-                stats = DispatchStats()
-            if stats.claimed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
 
     async def _keep_lease(self, jobs: list[_Job], held: dict[int, int]) -> None:
         """Renew the lease of the messages not recorded yet, every third of the lease;
@@ -319,10 +408,12 @@ class Dispatcher:
                     log.warning("lost the claim on message %d (lease ran out)", message_id)
 
     # ------------------------------------------------------------------ phase 1
-    def _prepare(self, ids: list[int], now: datetime
+    def _prepare(self, ids: list[int], now: datetime,
+                 in_flight: Mapping[int, list[StoredMessage]] | None = None,
                  ) -> tuple[list[_Job], list[DecisionRecord]]:
         """Read the claimed messages, their cases and the cases' frequency history
-        set-based, and re-check the policy for each message."""
+        set-based, and re-check the policy for each message. ``in_flight``: capped
+        messages being sent, per case, that count as sent now (when not recorded yet)."""
         jobs: list[_Job] = []
         decisions: list[DecisionRecord] = []
         rows = self.store.claimed(ids)
@@ -352,8 +443,14 @@ class Dispatcher:
                 job.skip_reason = "no_contact_point"
                 continue
             if case is not None and cp is not None:
-                history = [rec for rid, rec in histories.get(row.case_id or 0, ())
-                           if rid != row.id]
+                recorded = histories.get(row.case_id or 0, ())
+                history = [rec for rid, rec in recorded if rid != row.id]
+                sending = in_flight.get(row.case_id or 0, ()) if in_flight else ()
+                if sending:
+                    known = {rid for rid, _ in recorded}
+                    history += [SentRecord(ChannelKind(m.channel), now, m.step_id,
+                                           address=m.address)
+                                for m in sending if m.id not in known and m.id != row.id]
                 others = [r.record for r in related.get((case.id or 0, row.address), ())
                           if r.message_id not in claimed
                           and (not r.in_flight or r.message_id < row.id)]
@@ -425,24 +522,35 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ phase 2
     async def _send_all(self, jobs: list[_Job], held: dict[int, int], stats: DispatchStats,
-                        stop: asyncio.Event | None) -> None:
+                        stop: asyncio.Event | None,
+                        nearly_done: Callable[[], None] | None = None) -> None:
         """Send with ``concurrency`` senders, each taking the next lane (one address's
         messages, in queue order: sent at once, a reply's acknowledgement could overtake
         the answer it follows on the handset) and sending its messages one after the
         other. A sender goes on only once the outcome of its send is committed, so at
         most ``concurrency`` messages are ever sent but not recorded; the outcomes are
-        committed in groups (:class:`_Outcomes`)."""
+        committed in groups (:class:`_Outcomes`). ``nearly_done`` is called once three
+        quarters of the jobs have been handed to their channels."""
         outcomes = _Outcomes(lambda group: self._record_outcomes(group, (), stats),
-                             goal=max(1, self.concurrency // 2), linger=OUTCOME_LINGER)
+                             goal=max(1, self.concurrency // 2), linger=OUTCOME_LINGER,
+                             writers=max(1, self.store.record_writers))
         lanes: dict[tuple[ChannelKind, str], list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
             lanes[(job.outbound.channel, job.outbound.to)].append(job)
         queue = deque(lanes.values())
         failures: list[BaseException] = []
+        to_hand = (3 * len(jobs) + 3) // 4
 
         def halted(job: _Job) -> bool:
             return job.lost or (stop is not None and stop.is_set())
+
+        def handed(job: _Job) -> None:
+            nonlocal to_hand
+            job.started = True
+            to_hand -= 1
+            if to_hand == 0 and nearly_done is not None:
+                nearly_done()
 
         async def send(job: _Job) -> bool:
             """Hand ``job`` to its channel; False when it was not (the worker is stopping
@@ -452,14 +560,14 @@ class Dispatcher:
                 return False
             channel = self.channels.get(job.outbound.channel)
             if channel is None:
-                job.started = True
+                handed(job)
                 job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
                                                       detail="no channel configured")
                 return True
             await self.limiters[job.outbound.channel].acquire()
             if halted(job):
                 return False
-            job.started = True
+            handed(job)
             try:
                 job.result = await channel.send(job.outbound)
             except Exception as exc:  # an adapter bug must not lose the batch
@@ -614,21 +722,24 @@ class _Outcomes:
 
     A group is written when ``goal`` outcomes wait, when no sender is busy any more (all
     wait for their commit: nothing would join the group), or ``linger`` seconds after
-    its first outcome came back (a slow or rate-limited channel), one write at a time;
-    the outcomes that come back during a write go in the next one. A sender waits for
-    its commit before it sends again, so at most as many outcomes wait as there are
+    its first outcome came back (a slow or rate-limited channel), in at most ``writers``
+    transactions at a time (the store's :attr:`~DeliveryStore.record_writers`); the
+    outcomes that come back meanwhile go in the next group. A sender waits for its
+    commit before it sends again, so at most as many outcomes wait as there are
     senders; with ``goal`` at half of them, the other half keep the channels busy
     while a group is written."""
 
     def __init__(self, write: Callable[[list[_Job]], Awaitable[None]], goal: int,
-                 linger: float) -> None:
+                 linger: float, writers: int = 1) -> None:
         self.write = write
         self.goal = goal
         self.linger = linger
+        self.writers = writers
         #: senders not waiting for a commit (sending, or about to)
         self.busy = 0
         self.pending: list[tuple[_Job, asyncio.Future[None]]] = []
-        self.writing: asyncio.Task[None] | None = None
+        self.writing = 0
+        self.tasks: set[asyncio.Task[None]] = set()  # the writes under way
         self.timer: asyncio.TimerHandle | None = None
 
     async def record(self, job: _Job) -> None:
@@ -644,12 +755,16 @@ class _Outcomes:
 
     def poke(self, *, now: bool = False) -> None:
         """Start writing the waiting outcomes if it is time (see the class)."""
-        if self.writing is not None or not self.pending:
+        if self.writing >= self.writers or not self.pending:
             return
         loop = asyncio.get_running_loop()
         if now or len(self.pending) >= self.goal or self.busy <= 0:
             self.close()
-            self.writing = loop.create_task(self._write())
+            self.writing += 1
+            group, self.pending = self.pending, []
+            task = loop.create_task(self._write(group))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
         elif self.timer is None:
             self.timer = loop.call_later(self.linger, self._lingered)
 
@@ -657,8 +772,7 @@ class _Outcomes:
         self.timer = None
         self.poke(now=True)
 
-    async def _write(self) -> None:
-        group, self.pending = self.pending, []
+    async def _write(self, group: list[tuple[_Job, asyncio.Future[None]]]) -> None:
         try:
             await self.write([job for job, _ in group])
         except Exception as exc:
@@ -670,7 +784,7 @@ class _Outcomes:
                 if not done.done():
                     done.set_result(None)
         finally:
-            self.writing = None
+            self.writing -= 1
             self.poke()
 
     def close(self) -> None:

@@ -120,6 +120,8 @@ class Mortal:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.store, name)
+        if not callable(method):
+            return method
 
         def call(*args: Any) -> Any:
             if self.dead:
@@ -328,3 +330,39 @@ async def test_an_outcome_waits_for_company_at_most_the_linger(clock: FixedClock
     assert statuses(backend, ids) == Counter(sending=7, sent=1)
     gate.set()
     assert (await task).sent == 8 and statuses(backend, ids) == Counter(sent=8)
+
+
+async def test_a_stopping_worker_gives_back_the_batch_it_claimed_ahead(
+        clock: FixedClock) -> None:
+    backend = MemoryBackend(clock)
+    ids = queue(backend, clock.now(), 8)
+    phone = Phone()
+    fourth = phone.holds[4] = asyncio.Event()
+    d = dispatcher(backend, clock, phone, concurrency=1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, limit=4))
+    # three quarters of the first batch handed over: the next four are claimed ahead
+    await wait_until(lambda: phone.entered == 4 and statuses(backend, ids)["sending"] == 5)
+    stop.set()
+    fourth.set()
+    await asyncio.wait_for(task, 5)
+    assert phone.accepted == [f"k-{i}" for i in range(4)]
+    got = backend.delivery_store.claimed(ids)
+    assert statuses(backend, ids) == Counter(sent=4, queued=4)
+    assert all(m.attempts == 0 and m.next_attempt_at == clock.now()
+               for m in got.values() if m.status == "queued")
+
+
+async def test_one_address_hears_its_messages_in_queue_order_across_batches(
+        clock: FixedClock) -> None:
+    """The next batch is claimed while the current one goes out, and sent after it."""
+    backend = MemoryBackend(clock)
+    with backend.uow() as uow:
+        uow.outbox.enqueue([outbox_message(
+            case_id=None, contact_point_id=None, channel="sms", address="+14155550001",
+            body="hello", subject=None, idempotency_key=f"m-{i}", now=clock.now(),
+            purpose="confirmation") for i in range(6)])
+        uow.commit()
+    phone = Phone(delay=0.01)
+    stats = await dispatcher(backend, clock, phone, concurrency=8).drain(limit=2)
+    assert stats.sent == 6 and phone.accepted == [f"m-{i}" for i in range(6)]
