@@ -6,13 +6,14 @@ checked again (a hold may have started since planning); what the policy stops is
 recorded in one transaction. Then the messages go out through their channels
 (``concurrency`` senders, rate-limited per channel, no transaction open meanwhile),
 and **each outcome is committed before its sender sends again**, in short transactions
-that take the outcomes of several senders at once (half of them, or whatever came back
-when the others are all waiting, or after :data:`OUTCOME_LINGER`): a crash repeats at
-most the messages whose send had returned but whose outcome was not yet written, that
-is at most ``concurrency`` messages. While the batch is out its lease is renewed every
-third of the lease, so a slow, rate-limited batch is never claimed by another worker; a
-worker that stops (SIGTERM) finishes the sends in flight and gives the others back at
-once.
+that take the outcomes of several senders at once (see :class:`_Outcomes`): a crash
+repeats at most the messages whose send had returned but whose outcome was not yet
+written, that is at most ``concurrency`` messages. While the batch is out its lease is
+renewed every third of the lease, so a slow, rate-limited batch is never claimed by
+another worker; a worker that stops (SIGTERM) finishes the sends in flight and gives the
+others back at once. A worker that sends batch after batch (``drain``,
+``run_forever``) claims and prepares the next one while the last quarter of the current
+one goes out.
 
 Transient failures are retried with exponential backoff up to a cap; permanent ones fall
 back to the next channel of the step; a refusal (an opt-out such as Twilio 21610, a
@@ -531,9 +532,10 @@ class Dispatcher:
         most ``concurrency`` messages are ever sent but not recorded; the outcomes are
         committed in groups (:class:`_Outcomes`). ``nearly_done`` is called once three
         quarters of the jobs have been handed to their channels."""
+        writers = max(1, self.store.record_writers)
         outcomes = _Outcomes(lambda group: self._record_outcomes(group, (), stats),
-                             goal=max(1, self.concurrency // 2), linger=OUTCOME_LINGER,
-                             writers=max(1, self.store.record_writers))
+                             goal=max(1, self.concurrency // (2 * writers)),
+                             linger=OUTCOME_LINGER, writers=writers)
         lanes: dict[tuple[ChannelKind, str], list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
@@ -595,6 +597,8 @@ class Dispatcher:
             await asyncio.gather(*(sender() for _ in range(min(self.concurrency, len(queue)))))
         finally:
             outcomes.close()
+            for task in list(outcomes.tasks):  # cancelled: no sender waits for them
+                task.cancel()
         if failures:  # the database refused the outcomes: their leases return the rows
             log.error("could not record %d outcome(s): %r", len(failures), failures[0])
 
@@ -726,8 +730,10 @@ class _Outcomes:
     transactions at a time (the store's :attr:`~DeliveryStore.record_writers`); the
     outcomes that come back meanwhile go in the next group. A sender waits for its
     commit before it sends again, so at most as many outcomes wait as there are
-    senders; with ``goal`` at half of them, the other half keep the channels busy
-    while a group is written."""
+    senders. The dispatcher sets ``goal`` so that the groups being written take half
+    the senders (half of them with one writer, SQLite; a quarter each with two,
+    PostgreSQL, whose commits wait for the disk): the other half keep the channels
+    busy meanwhile."""
 
     def __init__(self, write: Callable[[list[_Job]], Awaitable[None]], goal: int,
                  linger: float, writers: int = 1) -> None:
