@@ -81,6 +81,7 @@ def _update_sql(dialect: Dialect, names: tuple[str, ...], release_attempt: bool,
             f' AS v ({columns}) WHERE {table}."id" = v."id"')
 
 
+@functools.lru_cache(maxsize=64)
 def _binders(dialect: Dialect, names: tuple[str, ...]) -> list[Callable[[Any], Any] | None]:
     """Each column's bind processor (None: the value goes as it is)."""
     return [M.c[name].type._cached_bind_processor(dialect) for name in names]
