@@ -6,19 +6,22 @@ row; on SQLite one ``UPDATE ... RETURNING`` (one worker runs there). A claimed r
 worker that dies leaves it to be claimed again when the lease runs out. The claim's
 ``attempts`` is its fencing token: renewing and releasing touch a row only while it is
 still ``sending`` with the attempt count this claim gave it. Everything else is
-set-based: a few queries per batch; an outcome is recorded as soon as its send returns.
+set-based: a few queries per batch; outcomes are recorded a few at a time, as their
+sends return.
 """
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import and_, insert, or_, select, tuple_, update
 from sqlalchemy import case as sql_case
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 
 from bot.domain.case import Case
 from bot.domain.clock import ensure_utc
@@ -30,6 +33,7 @@ from bot.services.ports import DecisionRecord, DeliveryUpdate, RelatedSend, Stor
 from storage.case_stream import load_cases_by_id
 from storage.message_log import delivery_values, select_messages, stored_message
 from storage.models import CaseRow, ContactDecisionRow, ContactPointRow, MessageRow
+from storage.types import UTCDateTime
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
@@ -40,6 +44,60 @@ _SENDING = OutboxStatus.SENDING.value
 CAPPED_PURPOSES = (Purpose.DUNNING.value, Purpose.PROMISE_REMINDER.value)
 _SENT = [s.value for s in SENT_STATUSES]
 _IN_CHUNK = 1000
+
+
+#: rows per ``UPDATE ... FROM (VALUES ...)`` statement (bound parameters stay well under
+#: SQLite's and PostgreSQL's limits)
+_VALUES_ROWS = 500
+#: SQLite has ``UPDATE ... FROM`` since 3.33
+_SQLITE_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_sql(dialect: Dialect, names: tuple[str, ...], release_attempt: bool,
+                rows: int) -> str:
+    """One statement setting ``names`` (and giving back the claim's attempt) on ``rows``
+    messages: ``UPDATE message SET ... FROM (VALUES (id, <names>), ...) WHERE id = ...``,
+    parameters row after row. PostgreSQL: the times are cast (a column of NULLs in
+    VALUES would be text); SQLite before 3.33 (no ``UPDATE ... FROM``): one row's
+    ``UPDATE ... WHERE id = ?``, for an executemany."""
+    table = f'"{M.name}"'
+    extra = ['"attempts" = CASE WHEN "attempts" > 0 THEN "attempts" - 1 ELSE 0 END'] \
+        if release_attempt else []
+    if dialect.name == "sqlite":
+        if not _SQLITE_UPDATE_FROM:
+            sets = [f'"{name}" = ?' for name in names] + extra
+            return f'UPDATE {table} SET {", ".join(sets)} WHERE "id" = ?'
+        row = "(" + ", ".join(["?"] * (len(names) + 1)) + ")"
+        sets = [f'"{name}" = v.column{i + 2}' for i, name in enumerate(names)] + extra
+        return (f'UPDATE {table} SET {", ".join(sets)} FROM (VALUES {", ".join([row] * rows)})'
+                f' AS v WHERE {table}."id" = v.column1')
+    row = "(" + ", ".join(["%s"] * (len(names) + 1)) + ")"
+    sets = [f'"{name}" = v."{name}"' if not isinstance(M.c[name].type, UTCDateTime)
+            else f'"{name}" = CAST(v."{name}" AS {M.c[name].type.compile(dialect)})'
+            for name in names] + extra
+    columns = ", ".join(f'"{c}"' for c in ("id", *names))
+    return (f'UPDATE {table} SET {", ".join(sets)} FROM (VALUES {", ".join([row] * rows)})'
+            f' AS v ({columns}) WHERE {table}."id" = v."id"')
+
+
+@functools.lru_cache(maxsize=64)
+def _binders(dialect: Dialect, names: tuple[str, ...]) -> list[Callable[[Any], Any] | None]:
+    """Each column's bind processor (None: the value goes as it is)."""
+    return [M.c[name].type._cached_bind_processor(dialect) for name in names]
+
+
+def _update(cursor: Any, dialect: Dialect, names: tuple[str, ...], release: bool,
+            rows: list[list[Any]]) -> None:
+    """Run :func:`_update_sql` for ``rows`` (``[id, *values]`` each)."""
+    if dialect.name == "sqlite" and not _SQLITE_UPDATE_FROM:
+        cursor.executemany(_update_sql(dialect, names, release, 1),
+                           [[*row[1:], row[0]] for row in rows])
+        return
+    for i in range(0, len(rows), _VALUES_ROWS):
+        chunk = rows[i:i + _VALUES_ROWS]
+        cursor.execute(_update_sql(dialect, names, release, len(chunk)),
+                       [value for row in chunk for value in row])
 
 
 class SqlDeliveryStore:
@@ -152,20 +210,38 @@ class SqlDeliveryStore:
 
     def record(self, updates: Sequence[DeliveryUpdate],
                decisions: Sequence[DecisionRecord] = ()) -> None:
-        """Bulk ``UPDATE ... WHERE id = :id`` per shape of update, in one transaction."""
-        groups: dict[tuple[tuple[str, ...], bool], list[dict[str, Any]]] = defaultdict(list)
+        """One transaction: per shape of update, one ``UPDATE ... FROM (VALUES ...)``
+        on the DB-API cursor for its messages (values bound as the column types bind
+        them; a few outcomes at a time come here, and SQLAlchemy's statement building and
+        parameter handling, or a statement per row, cost more than the database's
+        work), then the decisions."""
+        groups: dict[tuple[tuple[str, ...], bool], list[list[Any]]] = defaultdict(list)
         for u in updates:
             values = delivery_values(u)
-            groups[(tuple(sorted(values)), u.release_attempt)].append(
-                {"b_id": u.message_id, **{f"b_{k}": v for k, v in values.items()}})
+            groups[(tuple(values), u.release_attempt)].append([u.message_id,
+                                                                *values.values()])
         with self.engine.begin() as conn:
-            for (names, release), params in groups.items():
-                sets: dict[str, Any] = {n: bindparam(f"b_{n}") for n in names}
-                if release:
-                    sets["attempts"] = sql_case((M.c.attempts > 0, M.c.attempts - 1), else_=0)
-                conn.execute(update(M).where(M.c.id == bindparam("b_id")).values(sets), params)
+            if groups:
+                dialect = conn.dialect
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    for (names, release), rows in groups.items():
+                        for i, bind in enumerate(_binders(dialect, names), start=1):
+                            if bind is not None:
+                                for row in rows:
+                                    if row[i] is not None:
+                                        row[i] = bind(row[i])
+                        _update(cursor, dialect, names, release, rows)
+                finally:
+                    cursor.close()
             if decisions:
                 conn.execute(insert(CD), list(decisions))
+
+    @property
+    def record_writers(self) -> int:
+        """SQLite: one writer at a time (another waits on the database lock, polling);
+        PostgreSQL: transactions committing at once share the write-ahead log's flushes."""
+        return 2 if self.engine.dialect.name == "postgresql" else 1
 
     def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
         return self._fenced(claims, {"next_attempt_at": lease_until})

@@ -4,13 +4,16 @@ Per batch: one transaction claims the rows under a lease; the rows, their cases 
 cases' frequency history are read set-based (a few queries per batch) and the policy is
 checked again (a hold may have started since planning); what the policy stops is
 recorded in one transaction. Then the messages go out through their channels
-(``concurrency`` at a time, rate-limited per channel, no transaction open meanwhile),
-and **each outcome is recorded as its send returns, in a short transaction of its own**:
-a crash repeats at most the messages whose send had returned but whose outcome was not
-yet written, that is at most ``concurrency`` messages (a slot is freed only once its
-outcome is committed). While the batch is out its lease is renewed every third of the
-lease, so a slow, rate-limited batch is never claimed by another worker; a worker that
-stops (SIGTERM) finishes the sends in flight and gives the others back at once.
+(``concurrency`` senders, rate-limited per channel, no transaction open meanwhile),
+and **each outcome is committed before its sender sends again**, in short transactions
+that take the outcomes of several senders at once (see :class:`_Outcomes`): a crash
+repeats at most the messages whose send had returned but whose outcome was not yet
+written, that is at most ``concurrency`` messages. While the batch is out its lease is
+renewed every third of the lease, so a slow, rate-limited batch is never claimed by
+another worker; a worker that stops (SIGTERM) finishes the sends in flight and gives the
+others back at once. A worker that sends batch after batch (``drain``,
+``run_forever``) claims and prepares the next one while the last quarter of the current
+one goes out.
 
 Transient failures are retried with exponential backoff up to a cap; permanent ones fall
 back to the next channel of the step; a refusal (an opt-out such as Twilio 21610, a
@@ -30,8 +33,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -75,6 +78,8 @@ HISTORY_WINDOW = timedelta(days=8)
 LEASE = timedelta(seconds=60)
 #: how often the outcome of a send is retried when the database refuses it
 RECORD_TRIES = 3
+#: the longest an outcome waits for others to be committed with it (seconds)
+OUTCOME_LINGER = 0.05
 #: a queued campaign message waits this long for its paused campaign to resume
 PAUSED_KEEP = timedelta(hours=24)
 #: how often a message held by a paused campaign is looked at again
@@ -172,6 +177,27 @@ class _Job:
     started: bool = False  # handed to its channel: its outcome is recorded, never undone
 
 
+@dataclass
+class _Batch:
+    """Claimed messages on their way: the stats so far, the jobs to send, the claims
+    held (message id -> the claim's attempts) and the task renewing their lease."""
+
+    stats: DispatchStats
+    jobs: list[_Job]
+    held: dict[int, int]
+    renewer: asyncio.Task[None] | None = None
+
+    def in_flight(self) -> dict[int, list[StoredMessage]]:
+        """This batch's capped messages, per case (a batch prepared while this one goes
+        out counts them as sent)."""
+        out: dict[int, list[StoredMessage]] = defaultdict(list)
+        for job in self.jobs:
+            row = job.row
+            if row.case_id is not None and (row.purpose or Purpose.DUNNING.value) in _CAPPED:
+                out[row.case_id].append(row)
+        return out
+
+
 #: what the dispatcher tells its listeners about each message: (channel, outcome), the
 #: outcome one of ``sent``, ``retried``, ``failed``, ``suppressed``, ``deferred``
 OutcomeListener = Callable[[str, str], None]
@@ -234,33 +260,123 @@ class Dispatcher:
         self.limiters.update(limiters or {})
         #: called with (channel, outcome) for every message handled (metrics)
         self.listeners: list[OutcomeListener] = []
+        self._giving_back: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ loop
     async def run_once(self, limit: int = 200, stop: asyncio.Event | None = None
                        ) -> DispatchStats:
-        """Claim up to ``limit`` due messages and send them, recording each outcome as
-        its send returns. With ``stop`` set, messages not yet handed to their channel
-        are given back (queued again, due now) instead of sent."""
+        """Claim up to ``limit`` due messages and send them, each outcome committed
+        before its sender sends again. With ``stop`` set, messages not yet handed to
+        their channel are given back (queued again, due now) instead of sent."""
+        return await self._deliver(await self._take(limit), stop)
+
+    async def drain(self, limit: int = 200, max_batches: int = 1_000_000) -> DispatchStats:
+        """Send everything due now (tests, ``simulate``, one-shot runs)."""
+        total = DispatchStats()
+        await self._batches(limit, None, max_batches, total)
+        return total
+
+    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0,
+                          limit: int = 200) -> None:
+        while not stop.is_set():
+            stats = DispatchStats()
+            try:
+                await self._batches(limit, stop, 1_000_000, stats)
+            except Exception:  # keep the worker alive; the lease returns the rows
+                log.exception("dispatch batch failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _batches(self, limit: int, stop: asyncio.Event | None, max_batches: int,
+                       total: DispatchStats) -> None:
+        """Send batch after batch (at most ``max_batches``) until a claim finds nothing
+        due or ``stop`` is set, adding up their stats in ``total``. The next batch is
+        claimed and prepared while the last quarter of the current one goes out, so the
+        channels do not wait for it; it is sent once the current one is done (one
+        address's messages stay in queue order), and the messages the current batch is
+        still sending count against the caps of their cases as if sent."""
+        ahead: asyncio.Task[_Batch] | None = None
+        batch = await self._take(limit)
+        try:
+            for n in range(max_batches):
+                if batch.stats.claimed == 0:
+                    total.add(batch.stats)
+                    return
+                more = n + 1 < max_batches
+
+                def take_next(current: _Batch = batch, more: bool = more) -> None:
+                    nonlocal ahead
+                    if ahead is None and more and not (stop is not None and stop.is_set()):
+                        ahead = asyncio.create_task(self._take(limit, current.in_flight()))
+
+                total.add(await self._deliver(batch, stop, take_next))
+                if stop is not None and stop.is_set() and ahead is None:
+                    return
+                take_next()
+                if ahead is None:
+                    return
+                batch, ahead = await ahead, None
+                if batch.stats.claimed == 0:  # the batch done may have queued some
+                    batch = await self._take(limit)  # (fallbacks): look again
+        finally:
+            if ahead is not None:  # claimed ahead, never sent (stopping, or an error)
+                self._give_back(ahead)
+
+    def _give_back(self, taking: asyncio.Task[_Batch]) -> None:
+        """Once ``taking`` has claimed its batch, give its messages back unsent."""
+        async def give_back() -> None:
+            try:
+                batch = await taking
+            except (Exception, asyncio.CancelledError):  # nothing claimed, or it lapses
+                return
+            if batch.renewer is not None:
+                batch.renewer.cancel()
+            if batch.held:
+                with contextlib.suppress(Exception):  # else the lease returns them
+                    await asyncio.to_thread(self.store.release, dict(batch.held),
+                                            self.clock.now())
+        task = asyncio.create_task(give_back())
+        self._giving_back.add(task)
+        task.add_done_callback(self._giving_back.discard)
+
+    async def _take(self, limit: int,
+                    in_flight: Mapping[int, list[StoredMessage]] | None = None) -> _Batch:
+        """Claim up to ``limit`` due messages, re-check them (``in_flight``: messages
+        being sent, per case, that count as sent), record what the policy stops; the
+        lease of the others is renewed from now on."""
         now = self.clock.now()
         ids = await asyncio.to_thread(self.store.claim, now, limit, now + self.lease)
         stats = DispatchStats(claimed=len(ids))
         if not ids:
-            return stats
-        jobs, decisions = await asyncio.to_thread(self._prepare, ids, now)
+            return _Batch(stats, [], {})
+        jobs, decisions = await asyncio.to_thread(self._prepare, ids, now, in_flight)
         sendable = [j for j in jobs if j.outbound is not None]
-        held = {j.row.id: j.row.attempts for j in sendable}
+        batch = _Batch(stats, sendable, {j.row.id: j.row.attempts for j in sendable})
+        if sendable:
+            batch.renewer = asyncio.create_task(self._keep_lease(sendable, batch.held))
         skipped = [j for j in jobs if j.outbound is None]
         if skipped or decisions:
-            await self._record_outcomes(skipped, decisions, stats)
+            try:
+                await self._record_outcomes(skipped, decisions, stats)
+            except BaseException:
+                if batch.renewer is not None:
+                    batch.renewer.cancel()
+                raise
+        return batch
+
+    async def _deliver(self, batch: _Batch, stop: asyncio.Event | None,
+                       nearly_done: Callable[[], None] | None = None) -> DispatchStats:
+        """Send ``batch`` (see :meth:`_send_all`), then give back what was not sent."""
+        stats, sendable, held = batch.stats, batch.jobs, batch.held
         if not sendable:
             return stats
-        renewer = asyncio.create_task(self._keep_lease(sendable, held))
         try:
-            await self._send_all(sendable, held, stats, stop)
+            await self._send_all(sendable, held, stats, stop, nearly_done)
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            if batch.renewer is not None:
+                batch.renewer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await batch.renewer
             unsent = {j.row.id: held[j.row.id] for j in sendable
                       if j.row.id in held and not (j.started or j.lost)}
             if unsent:
@@ -269,28 +385,6 @@ class Dispatcher:
                 stats.released += len(released)
                 log.info("gave back %d unsent message(s)", len(released))
         return stats
-
-    async def drain(self, limit: int = 200, max_batches: int = 1_000_000) -> DispatchStats:
-        """Send everything due now (tests, ``simulate``, one-shot runs)."""
-        total = DispatchStats()
-        for _ in range(max_batches):
-            stats = await self.run_once(limit)
-            total.add(stats)
-            if stats.claimed == 0:
-                break
-        return total
-
-    async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 1.0,
-                          limit: int = 200) -> None:
-        while not stop.is_set():
-            try:
-                stats = await self.run_once(limit, stop)
-            except Exception:  # keep the worker alive; the lease returns the rows
-                log.exception("dispatch batch failed")
-                stats = DispatchStats()
-            if stats.claimed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
 
     async def _keep_lease(self, jobs: list[_Job], held: dict[int, int]) -> None:
         """Renew the lease of the messages not recorded yet, every third of the lease;
@@ -315,10 +409,12 @@ class Dispatcher:
                     log.warning("lost the claim on message %d (lease ran out)", message_id)
 
     # ------------------------------------------------------------------ phase 1
-    def _prepare(self, ids: list[int], now: datetime
+    def _prepare(self, ids: list[int], now: datetime,
+                 in_flight: Mapping[int, list[StoredMessage]] | None = None,
                  ) -> tuple[list[_Job], list[DecisionRecord]]:
         """Read the claimed messages, their cases and the cases' frequency history
-        set-based, and re-check the policy for each message."""
+        set-based, and re-check the policy for each message. ``in_flight``: capped
+        messages being sent, per case, that count as sent now (when not recorded yet)."""
         jobs: list[_Job] = []
         decisions: list[DecisionRecord] = []
         rows = self.store.claimed(ids)
@@ -348,8 +444,14 @@ class Dispatcher:
                 job.skip_reason = "no_contact_point"
                 continue
             if case is not None and cp is not None:
-                history = [rec for rid, rec in histories.get(row.case_id or 0, ())
-                           if rid != row.id]
+                recorded = histories.get(row.case_id or 0, ())
+                history = [rec for rid, rec in recorded if rid != row.id]
+                sending = in_flight.get(row.case_id or 0, ()) if in_flight else ()
+                if sending:
+                    known = {rid for rid, _ in recorded}
+                    history += [SentRecord(ChannelKind(m.channel), now, m.step_id,
+                                           address=m.address)
+                                for m in sending if m.id not in known and m.id != row.id]
                 others = [r.record for r in related.get((case.id or 0, row.address), ())
                           if r.message_id not in claimed
                           and (not r.in_flight or r.message_id < row.id)]
@@ -421,89 +523,82 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ phase 2
     async def _send_all(self, jobs: list[_Job], held: dict[int, int], stats: DispatchStats,
-                        stop: asyncio.Event | None) -> None:
-        """Send ``concurrency`` at a time; each outcome is committed before its slot is
-        freed, so at most ``concurrency`` messages are ever sent but not recorded. The
-        outcomes that return while a commit is under way are written together in the
-        next transaction."""
-        sem = asyncio.Semaphore(self.concurrency)
-        pending: list[tuple[_Job, asyncio.Future[None]]] = []
-        writer: list[asyncio.Task[None]] = []
-
-        async def write_pending() -> None:
-            # group commit: the outcomes that came back while the previous transaction
-            # was being written go together in the next one (one transaction per send
-            # made concurrent sends wait on each other's commits, on SQLite's lock)
-            try:
-                while pending:
-                    group = pending[:]
-                    del pending[:]
-                    try:
-                        await self._record_outcomes([job for job, _ in group], (), stats)
-                    except Exception as exc:
-                        for _, done in group:
-                            if not done.done():  # its sender may have been cancelled
-                                done.set_exception(exc)
-                    else:
-                        for _, done in group:
-                            if not done.done():
-                                done.set_result(None)
-            finally:
-                writer.clear()
-
-        async def record(job: _Job) -> None:
-            """Returns once ``job``'s outcome is committed (or raises why it is not)."""
-            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            pending.append((job, done))
-            if not writer:
-                writer.append(asyncio.create_task(write_pending()))
-            await done
-
-        def halted(job: _Job) -> bool:
-            return job.lost or (stop is not None and stop.is_set())
-
-        async def one(job: _Job) -> None:
-            assert job.outbound is not None
-            async with sem:
-                if halted(job):
-                    return
-                channel = self.channels.get(job.outbound.channel)
-                job.started = channel is None
-                if channel is None:
-                    job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
-                                                          detail="no channel configured")
-                else:
-                    await self.limiters[job.outbound.channel].acquire()
-                    if halted(job):
-                        return
-                    job.started = True
-                    try:
-                        job.result = await channel.send(job.outbound)
-                    except Exception as exc:  # an adapter bug must not lose the batch
-                        log.exception("channel %s raised on send", channel.name)
-                        job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
-                                                              detail=type(exc).__name__)
-                await record(job)
-                held.pop(job.row.id, None)
-
-        # One address's messages go one after another, in queue order: sent at once, a
-        # reply's acknowledgement could overtake the answer it follows on the handset.
+                        stop: asyncio.Event | None,
+                        nearly_done: Callable[[], None] | None = None) -> None:
+        """Send with ``concurrency`` senders, each taking the next lane (one address's
+        messages, in queue order: sent at once, a reply's acknowledgement could overtake
+        the answer it follows on the handset) and sending its messages one after the
+        other. A sender goes on only once the outcome of its send is committed, so at
+        most ``concurrency`` messages are ever sent but not recorded; the outcomes are
+        committed in groups (:class:`_Outcomes`). ``nearly_done`` is called once three
+        quarters of the jobs have been handed to their channels."""
+        writers = max(1, self.store.record_writers)
+        outcomes = _Outcomes(lambda group: self._record_outcomes(group, (), stats),
+                             goal=max(1, self.concurrency // (2 * writers)),
+                             linger=OUTCOME_LINGER, writers=writers)
         lanes: dict[tuple[ChannelKind, str], list[_Job]] = defaultdict(list)
         for job in jobs:
             assert job.outbound is not None
             lanes[(job.outbound.channel, job.outbound.to)].append(job)
+        queue = deque(lanes.values())
+        failures: list[BaseException] = []
+        to_hand = (3 * len(jobs) + 3) // 4
 
-        async def lane(queued: list[_Job]) -> list[BaseException]:
-            errors: list[BaseException] = []
-            for job in queued:
-                try:
-                    await one(job)
-                except Exception as exc:
-                    errors.append(exc)
-            return errors
+        def halted(job: _Job) -> bool:
+            return job.lost or (stop is not None and stop.is_set())
 
-        results = await asyncio.gather(*(lane(js) for js in lanes.values()))
-        failures = [exc for errors in results for exc in errors]
+        def handed(job: _Job) -> None:
+            nonlocal to_hand
+            job.started = True
+            to_hand -= 1
+            if to_hand == 0 and nearly_done is not None:
+                nearly_done()
+
+        async def send(job: _Job) -> bool:
+            """Hand ``job`` to its channel; False when it was not (the worker is stopping
+            or the claim was lost)."""
+            assert job.outbound is not None
+            if halted(job):
+                return False
+            channel = self.channels.get(job.outbound.channel)
+            if channel is None:
+                handed(job)
+                job.result = DeliveryResult.permanent(FailureReason.CONFIGURATION,
+                                                      detail="no channel configured")
+                return True
+            await self.limiters[job.outbound.channel].acquire()
+            if halted(job):
+                return False
+            handed(job)
+            try:
+                job.result = await channel.send(job.outbound)
+            except Exception as exc:  # an adapter bug must not lose the batch
+                log.exception("channel %s raised on send", channel.name)
+                job.result = DeliveryResult.transient(FailureReason.UNAVAILABLE,
+                                                      detail=type(exc).__name__)
+            return True
+
+        async def sender() -> None:
+            outcomes.busy += 1
+            try:
+                while queue:
+                    for job in queue.popleft():
+                        try:
+                            if await send(job):
+                                await outcomes.record(job)
+                                held.pop(job.row.id, None)
+                        except Exception as exc:
+                            failures.append(exc)
+            finally:
+                outcomes.busy -= 1
+                outcomes.poke()
+
+        try:
+            await asyncio.gather(*(sender() for _ in range(min(self.concurrency, len(queue)))))
+        finally:
+            outcomes.close()
+            for task in list(outcomes.tasks):  # cancelled: no sender waits for them
+                task.cancel()
         if failures:  # the database refused the outcomes: their leases return the rows
             log.error("could not record %d outcome(s): %r", len(failures), failures[0])
 
@@ -624,6 +719,84 @@ class Dispatcher:
                 continue
             return len(uow.outbox.enqueue([new]))
         return 0
+
+
+class _Outcomes:
+    """Commits the outcomes of sends in groups; each sender waits until its own is in.
+
+    A group is written when ``goal`` outcomes wait, when no sender is busy any more (all
+    wait for their commit: nothing would join the group), or ``linger`` seconds after
+    its first outcome came back (a slow or rate-limited channel), in at most ``writers``
+    transactions at a time (the store's :attr:`~DeliveryStore.record_writers`); the
+    outcomes that come back meanwhile go in the next group. A sender waits for its
+    commit before it sends again, so at most as many outcomes wait as there are
+    senders. The dispatcher sets ``goal`` so that the groups being written take half
+    the senders (half of them with one writer, SQLite; a quarter each with two,
+    PostgreSQL, whose commits wait for the disk): the other half keep the channels
+    busy meanwhile."""
+
+    def __init__(self, write: Callable[[list[_Job]], Awaitable[None]], goal: int,
+                 linger: float, writers: int = 1) -> None:
+        self.write = write
+        self.goal = goal
+        self.linger = linger
+        self.writers = writers
+        #: senders not waiting for a commit (sending, or about to)
+        self.busy = 0
+        self.pending: list[tuple[_Job, asyncio.Future[None]]] = []
+        self.writing = 0
+        self.tasks: set[asyncio.Task[None]] = set()  # the writes under way
+        self.timer: asyncio.TimerHandle | None = None
+
+    async def record(self, job: _Job) -> None:
+        """Returns once ``job``'s outcome is committed (or raises why it is not)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.pending.append((job, done))
+        self.busy -= 1
+        try:
+            self.poke()
+            await done
+        finally:
+            self.busy += 1
+
+    def poke(self, *, now: bool = False) -> None:
+        """Start writing the waiting outcomes if it is time (see the class)."""
+        if self.writing >= self.writers or not self.pending:
+            return
+        loop = asyncio.get_running_loop()
+        if now or len(self.pending) >= self.goal or self.busy <= 0:
+            self.close()
+            self.writing += 1
+            group, self.pending = self.pending, []
+            task = loop.create_task(self._write(group))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        elif self.timer is None:
+            self.timer = loop.call_later(self.linger, self._lingered)
+
+    def _lingered(self) -> None:
+        self.timer = None
+        self.poke(now=True)
+
+    async def _write(self, group: list[tuple[_Job, asyncio.Future[None]]]) -> None:
+        try:
+            await self.write([job for job, _ in group])
+        except Exception as exc:
+            for _, done in group:
+                if not done.done():  # its sender may have been cancelled
+                    done.set_exception(exc)
+        else:
+            for _, done in group:
+                if not done.done():
+                    done.set_result(None)
+        finally:
+            self.writing -= 1
+            self.poke()
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 async def _retrying(fn: Callable[..., _T], *args: Any) -> _T:

@@ -923,6 +923,12 @@ class DeliveryStore(Protocol):
         """Record outcomes (and send-time denials) in one short transaction."""
         ...
 
+    @property
+    def record_writers(self) -> int:
+        """How many :meth:`record` transactions may usefully run at once (the
+        dispatcher writes outcomes in at most that many at a time)."""
+        ...
+
     def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
         """Extend to ``lease_until`` the lease of the messages this worker still holds.
 

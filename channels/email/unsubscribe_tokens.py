@@ -28,6 +28,7 @@ Tokens of the earlier format
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -57,7 +58,9 @@ def _key_list(keys: Keys) -> list[str]:
     return found
 
 
+@functools.lru_cache(maxsize=8)
 def _fernet(key: str) -> Fernet:
+    """The Fernet of ``key`` (derived once per key: every email of a batch mints a token)."""
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                    info=_HKDF_INFO).derive(key.encode("utf-8"))
     return Fernet(base64.urlsafe_b64encode(derived))

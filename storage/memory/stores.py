@@ -240,6 +240,9 @@ class MemoryDeliveryStore:
                         account=other_case.account_id, other_customer=other), flying))
         return out
 
+    #: one transaction at a time (the memory database's lock)
+    record_writers = 1
+
     def record(self, updates: Sequence[DeliveryUpdate],
                decisions: Sequence[DecisionRecord] = ()) -> None:
         with self.db.transaction():

@@ -120,6 +120,8 @@ class Mortal:
 
     def __getattr__(self, name: str) -> Any:
         method = getattr(self.store, name)
+        if not callable(method):
+            return method
 
         def call(*args: Any) -> Any:
             if self.dead:
@@ -268,3 +270,99 @@ async def test_one_address_hears_its_messages_in_queue_order(clock: FixedClock) 
     await releaser
     assert stats.sent == 3
     assert phone.accepted == ["other", "first", "second"]
+
+
+class Counting:
+    """The store, noting each ``record`` (how many outcomes it wrote) and, when the
+    phone is given, the most messages ever sent but not recorded."""
+
+    def __init__(self, store: Any, phone: Phone) -> None:
+        self.store = store
+        self.phone = phone
+        self.groups: list[int] = []
+        self.recorded = 0
+        self.most_unrecorded = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+    def record(self, updates: Any, decisions: Any = ()) -> None:
+        self.most_unrecorded = max(self.most_unrecorded,
+                                   len(self.phone.accepted) - self.recorded)
+        self.store.record(updates, decisions)
+        self.groups.append(len(updates))
+        self.recorded += len(updates)
+
+
+async def test_outcomes_are_committed_in_groups_of_at_most_the_concurrency(
+        clock: FixedClock) -> None:
+    backend = MemoryBackend(clock)
+    ids = queue(backend, clock.now(), 60)
+    phone = Phone(delay=0.002)
+    store = Counting(backend.delivery_store, phone)
+    d = Dispatcher(backend.uow, store, clock, {ChannelKind.SMS: phone},  # type: ignore[arg-type]
+                   get_profile("US-RegF"), concurrency=8)
+    stats = await d.run_once(limit=60)
+    assert stats.sent == 60 and statuses(backend, ids) == Counter(sent=60)
+    assert sum(store.groups) == 60 and len(store.groups) < 60 / 2
+    assert max(store.groups) <= 8 and store.most_unrecorded <= 8
+
+
+async def test_an_outcome_waits_for_company_at_most_the_linger(clock: FixedClock) -> None:
+    """Seven senders are held by a slow channel: the eighth's outcome is committed after
+    OUTCOME_LINGER all the same."""
+    from bot.services.dispatch import OUTCOME_LINGER
+
+    backend = MemoryBackend(clock)
+    ids = queue(backend, clock.now(), 8)
+    phone = Phone()
+    first, gate = asyncio.Event(), asyncio.Event()
+    phone.holds[1] = first
+    for n in range(2, 9):
+        phone.holds[n] = gate
+    d = dispatcher(backend, clock, phone, concurrency=8)
+    task = asyncio.create_task(d.run_once(limit=8))
+    await wait_until(lambda: phone.entered == 8)
+    first.set()
+    await wait_until(lambda: len(phone.accepted) == 1)
+    assert statuses(backend, ids) == Counter(sending=8)  # not alone yet
+    await asyncio.sleep(OUTCOME_LINGER * 2)
+    assert statuses(backend, ids) == Counter(sending=7, sent=1)
+    gate.set()
+    assert (await task).sent == 8 and statuses(backend, ids) == Counter(sent=8)
+
+
+async def test_a_stopping_worker_gives_back_the_batch_it_claimed_ahead(
+        clock: FixedClock) -> None:
+    backend = MemoryBackend(clock)
+    ids = queue(backend, clock.now(), 8)
+    phone = Phone()
+    fourth = phone.holds[4] = asyncio.Event()
+    d = dispatcher(backend, clock, phone, concurrency=1)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop, limit=4))
+    # three quarters of the first batch handed over: the next four are claimed ahead
+    await wait_until(lambda: phone.entered == 4 and statuses(backend, ids)["sending"] == 5)
+    stop.set()
+    fourth.set()
+    await asyncio.wait_for(task, 5)
+    assert phone.accepted == [f"k-{i}" for i in range(4)]
+    got = backend.delivery_store.claimed(ids)
+    assert statuses(backend, ids) == Counter(sent=4, queued=4)
+    assert all(m.attempts == 0 and m.next_attempt_at == clock.now()
+               for m in got.values() if m.status == "queued")
+
+
+async def test_one_address_hears_its_messages_in_queue_order_across_batches(
+        clock: FixedClock) -> None:
+    """The next batch is claimed while the current one goes out, and sent after it."""
+    backend = MemoryBackend(clock)
+    with backend.uow() as uow:
+        uow.outbox.enqueue([outbox_message(
+            case_id=None, contact_point_id=None, channel="sms", address="+14155550001",
+            body="hello", subject=None, idempotency_key=f"m-{i}", now=clock.now(),
+            purpose="confirmation") for i in range(6)])
+        uow.commit()
+    phone = Phone(delay=0.01)
+    stats = await dispatcher(backend, clock, phone, concurrency=8).drain(limit=2)
+    assert stats.sent == 6 and phone.accepted == [f"m-{i}" for i in range(6)]

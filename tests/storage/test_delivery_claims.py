@@ -92,3 +92,43 @@ def test_postgres_allows_one_scheduler(pg_engine: Engine) -> None:
     second = SingletonLock(pg_engine, "scheduler")
     assert second.acquire()
     second.release()
+
+
+@pytest.mark.parametrize("update_from", [True, False])
+def test_outcomes_are_recorded_alike_with_or_without_update_from(
+        engine: Engine, clock: FixedClock, update_from: bool,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outcomes go in one ``UPDATE ... FROM (VALUES ...)`` per shape (SQLite before
+    3.33: an executemany of single-row updates); both write the same rows, several
+    shapes and more rows than one statement takes."""
+    import storage.delivery_store as delivery_store
+    from bot.services.ports import DeliveryUpdate
+    from storage.delivery_store import SqlDeliveryStore
+
+    if engine.dialect.name == "postgresql" and not update_from:
+        pytest.skip("PostgreSQL always has UPDATE ... FROM")
+    monkeypatch.setattr(delivery_store, "_SQLITE_UPDATE_FROM", update_from)
+    monkeypatch.setattr(delivery_store, "_VALUES_ROWS", 7)
+    delivery_store._update_sql.cache_clear()
+    queue(engine, clock, 30)
+    now = clock.now()
+    store = SqlDeliveryStore(engine)
+    ids = store.claim(now, 30, now + LEASE)
+    later = now + timedelta(hours=1)
+    store.record(
+        [DeliveryUpdate(i, "sent", provider_id=f"P-{i}", sent_at=now, set_next_attempt=True)
+         for i in ids[:20]]
+        + [DeliveryUpdate(i, "queued", error_code="451", error_reason="unavailable",
+                          next_attempt_at=later, set_next_attempt=True) for i in ids[20:25]]
+        + [DeliveryUpdate(i, "queued", error_reason="deferred", next_attempt_at=later,
+                          set_next_attempt=True, release_attempt=True) for i in ids[25:]])
+    delivery_store._update_sql.cache_clear()
+    got = store.claimed(ids)
+    assert [(got[i].status, got[i].provider_id, got[i].sent_at, got[i].next_attempt_at,
+             got[i].attempts) for i in ids[:20]] == [("sent", f"P-{i}", now, None, 1)
+                                                    for i in ids[:20]]
+    assert {(got[i].status, got[i].error_code, got[i].error_reason, got[i].next_attempt_at,
+             got[i].attempts) for i in ids[20:25]} == {
+        ("queued", "451", "unavailable", later, 1)}
+    assert {(got[i].status, got[i].error_reason, got[i].attempts) for i in ids[25:]} == {
+        ("queued", "deferred", 0)}

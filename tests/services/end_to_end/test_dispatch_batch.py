@@ -4,6 +4,7 @@ waits for a concurrent writer; a fallback keeps the message's ``ref``."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -285,3 +286,41 @@ def test_the_email_header_caches_do_not_change_the_bytes(clock: FixedClock) -> N
             for utf8 in (False, True):
                 assert (flatten_message(channel.build_message(out), utf8=utf8)
                         == flatten_message(ref, utf8=utf8))
+
+
+class SlowEmail(SandboxEmailChannel):
+    """The email sandbox, each send taking a while (the next batch is prepared then)."""
+
+    async def send(self, outbound: OutboundMessage) -> DeliveryResult:
+        await asyncio.sleep(0.2)
+        return await super().send(outbound)
+
+
+async def test_a_batch_prepared_ahead_counts_the_messages_still_being_sent(
+        engine: Engine, clock: FixedClock) -> None:
+    """The next batch is prepared while the current one goes out: a message of the same
+    case still being sent counts against the caps as if sent, so the caps decide as they
+    would with the batch prepared after the current one's outcomes are in."""
+    today = local_today(clock)
+    cases = seed(engine, clock, *[make_case(f"ACC-{i}", 3, today, email=f"q{i}@example.com")
+                                  for i in range(2)])
+    with engine.begin() as conn:  # two dunning messages per case, case by case
+        enqueue(conn, [email_row(case, f"d-{i}-{j}", clock, step_id=f"s{j}")
+                       for i, case in enumerate(cases) for j in range(2)])
+    outcomes = []
+    for ahead in (False, True):
+        with engine.begin() as conn:
+            conn.execute(update(M).values(status="queued", next_attempt_at=clock.now(),
+                                          attempts=0, sent_at=None, provider_id=None))
+            conn.execute(ContactDecisionRow.__table__.delete())  # type: ignore[attr-defined]
+        c = container_for(engine, clock)
+        c.channels[ChannelKind.EMAIL] = SlowEmail(ChannelKind.EMAIL, MemorySandboxStore(),
+                                                  clock=clock)
+        dispatcher = c.dispatcher
+        if ahead:  # batch after batch, each prepared while the one before goes out
+            sent = (await dispatcher.drain(limit=1)).sent
+        else:  # one batch at a time, each prepared once the one before is recorded
+            sent = sum([(await dispatcher.run_once(limit=1)).sent for _ in range(5)])
+        outcomes.append(({r["idempotency_key"]: r["status"] for r in outbox(engine)}, sent))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][1] == 2  # the first message of each case; the caps hold the other

@@ -225,6 +225,10 @@ def test_recorded_outcomes_and_histories(backend: Any, clock: FixedClock) -> Non
     assert (got[ids[0]].status, got[ids[0]].provider_id, got[ids[0]].next_attempt_at) == (
         "sent", "SM1", None)
     assert (got[ids[3]].status, got[ids[3]].attempts) == ("queued", 0)
+    # the times come back as they went (bound as the column type binds them)
+    assert got[ids[0]].sent_at == now and got[ids[2]].sent_at == now - timedelta(days=9)
+    assert (got[ids[3]].error_reason, got[ids[3]].next_attempt_at, got[ids[3]].sent_at) == (
+        "deferred", now + timedelta(hours=1), None)
     histories = store.histories([a.id or 0, b.id or 0], now - timedelta(days=8))
     # capped purposes only (not the reply), inside the window (not the old one)
     assert [rid for rid, _ in histories[a.id or 0]] == [ids[0]]
