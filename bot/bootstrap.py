@@ -103,6 +103,8 @@ class Backend(Protocol):
 
     def schema_current(self) -> bool: ...
 
+    def preload(self) -> None: ...
+
 
 @dataclass
 class Container:
@@ -159,6 +161,11 @@ class Container:
     def schema_current(self) -> bool:
         """Whether the database is at the latest schema revision."""
         return self.backend.schema_current()
+
+    def preload(self) -> None:
+        """What the stores import when first used, imported now: for long-running
+        processes, whose first message should not wait for it."""
+        self.backend.preload()
 
     # ------------------------------------------------------------------ stores
     @property

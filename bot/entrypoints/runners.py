@@ -708,6 +708,7 @@ async def run_components(container: Container, *, scheduler: bool = False,
     live: list[Runtime] = []
     if runtime is None:  # campaigns are the scheduler's; checked here when present
         container.content.start(campaigns=Path(container.settings.campaign_dir).is_dir())
+    container.preload()
     installed = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
