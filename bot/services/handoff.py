@@ -16,9 +16,7 @@ from bot.domain.money import MoneyError, to_minor
 from bot.domain.outbox import MessagePurpose, outbox_message
 from bot.domain.work_items import QueueItem, WorkItemKind
 from bot.policy.decision import Purpose, Reason, ReasonCode, only_time_bound
-from bot.policy.engine import check_contact
 from bot.policy.profiles import JurisdictionProfile
-from bot.services.outbound import contact_for
 from bot.services.ports import UnitOfWork
 
 
@@ -98,6 +96,10 @@ def reply_refusal(case: Case, cp: ContactPoint, profile: JurisdictionProfile,
     dispatcher checks it at send time (an answer to the customer: no frequency caps; the
     collector's own hold does not count); only reasons that waiting would not lift
     (a reason bound to the hours only defers the message)."""
+    # imported here: the policy engine (holiday calendars) and the outbound rendering are
+    # needed to answer a customer, not to look at a case or the queue (a command's start)
+    from bot.policy.engine import check_contact
+
     decision = check_contact(case, cp, profile, [], now, Purpose.REPLY, inbound_at=now,
                              by_person=True)
     reasons = [r for r in decision.reasons
@@ -126,6 +128,8 @@ def reply(uow: UnitOfWork, account_id: str, collector: str, text: str,
     if channel is None:
         channel = uow.messages.last_inbound_channel(case.id)
     kinds = [channel] if channel else [ChannelKind.TELEGRAM, ChannelKind.EMAIL, ChannelKind.SMS]
+    from bot.services.outbound import contact_for
+
     cp = next((c for c in (contact_for(case, k) for k in kinds) if c is not None), None)
     if cp is None:
         raise HandoffError("no usable contact point on that channel (opted out or invalid)")
