@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.conversations import dialog
 from bot.domain.case import LEGAL_QUEUE, Case, TransitionError
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
@@ -18,6 +18,9 @@ from bot.domain.work_items import QueueItem, WorkItemKind
 from bot.policy.decision import Purpose, Reason, ReasonCode, only_time_bound
 from bot.policy.profiles import JurisdictionProfile
 from bot.services.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.conversations import dialog
 
 
 class HandoffError(ValueError):
@@ -161,6 +164,8 @@ _PROBLEMS = {
 
 
 def _limits(profile: JurisdictionProfile) -> dialog.Limits:
+    from bot.conversations import dialog  # the dialog's rules: when a promise is recorded
+
     return dialog.Limits(profile.max_promise_horizon_days, profile.min_instalment_percent,
                          profile.max_instalments)
 
@@ -186,6 +191,8 @@ def _promise(uow: UnitOfWork, case: Case, actor: str, profile: JurisdictionProfi
              terms: list[tuple[int | None, date | None]]) -> None:
     if not terms:
         raise HandoffError("a promise needs at least one instalment")
+    from bot.conversations import dialog
+
     now = uow.clock.now()
     today = now.astimezone(ZoneInfo(case.timezone)).date()
     facts = dialog.CaseFacts(balance_minor=case.balance_minor, currency=case.currency,
@@ -210,6 +217,8 @@ def record_plan(uow: UnitOfWork, account_id: str, collector: str,
     if count < 2:
         raise HandoffError("a plan has at least 2 instalments")
     each = -(-case.balance_minor // count)
+    from bot.conversations import dialog
+
     _promise(uow, case, actor or f"collector:{collector}", profile,
              list(dialog.plan_terms(count, each, first_due, case.balance_minor)))
 
