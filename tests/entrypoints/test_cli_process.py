@@ -82,8 +82,8 @@ def test_each_command_is_mounted_from_the_module_that_adds_it() -> None:
 
 
 def test_a_command_imports_what_it_needs_only(tmp_path: Path) -> None:
-    """``duebot cases list`` imports neither the other commands' modules nor the
-    adapters it does not use (the reason its start is measured: scripts/bench_cli.py)."""
+    """``duebot cases list`` and ``queue list`` import neither the other commands'
+    modules nor what they do not use (the reason its start is measured: scripts/bench_cli.py)."""
     code = ("import sys\nfrom bot.entrypoints.cli import main\ntry:\n    main(sys.argv[1:])\n"
             "except SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)))")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DUEBOT_")}
@@ -100,3 +100,10 @@ def test_a_command_imports_what_it_needs_only(tmp_path: Path) -> None:
               "storage.conversations", "storage.case_import", "alembic",
               "sqlalchemy.dialects.postgresql", "jinja2", "holidays"}
     assert not unused & modules
+    # the queue goes through the desk: still no planner, templates, dialog or calendars
+    done = subprocess.run([sys.executable, "-c", code, "queue", "list"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    modules = set(done.stdout.split())
+    assert "bot.services.desk" in modules and "0 open item(s)" in done.stdout, done.stderr
+    assert not {"bot.services.planning", "bot.conversations.template_store",
+                "bot.conversations.dialog", *unused} & modules
