@@ -118,15 +118,13 @@ class SqlUnitOfWork:
     @classmethod
     def load_repositories(cls) -> None:
         """Import every repository's module now (see ``SqlBackend.preload``)."""
-        for value in vars(cls).values():
-            if isinstance(value, _Repository):
-                getattr(import_module(value.module), value.name)
+        for repository in _REPOSITORIES.values():
+            getattr(import_module(repository.module), repository.name)
 
     def __enter__(self) -> Self:
         # the previous block's repositories (and their session) go
-        for name, value in vars(type(self)).items():
-            if isinstance(value, _Repository):
-                self.__dict__.pop(name, None)
+        for name in _REPOSITORIES:
+            self.__dict__.pop(name, None)
         self.session = Session(self.engine, expire_on_commit=False)
         self.began: datetime = self.clock.now()
         return self
@@ -159,3 +157,8 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
+
+
+#: the unit of work's repositories, by attribute: each block (of a subclass too) starts without
+_REPOSITORIES = {name: value for name, value in vars(SqlUnitOfWork).items()
+                 if isinstance(value, _Repository)}
