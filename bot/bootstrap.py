@@ -103,6 +103,8 @@ class Backend(Protocol):
 
     def schema_current(self) -> bool: ...
 
+    def preload(self) -> None: ...
+
 
 @dataclass
 class Container:
@@ -159,6 +161,13 @@ class Container:
     def schema_current(self) -> bool:
         """Whether the database is at the latest schema revision."""
         return self.backend.schema_current()
+
+    def preload(self) -> None:
+        """What the stores and the dispatcher import when first used, imported now: for
+        long-running processes, whose first message should not wait for it."""
+        import channels.email.unsubscribe_tokens  # noqa: F401
+
+        self.backend.preload()
 
     # ------------------------------------------------------------------ stores
     @property
@@ -326,10 +335,16 @@ class Container:
 
         from bot.services.dispatch import Dispatcher
         from bot.services.outbound import fallback_message
-        from channels.email.unsubscribe_tokens import make_unsubscribe_token
 
         keys = self.settings.secret_keys()
         renderer, brand, clock = self.renderer, self.brand, self.clock
+
+        def unsubscribe_token(address: str) -> str:
+            # its cryptography is imported when an email first needs a token (a command
+            # that sends an SMS never does; long-running processes preload it)
+            from channels.email.unsubscribe_tokens import make_unsubscribe_token
+
+            return make_unsubscribe_token(keys, address, clock.now())
 
         def profile_for(case: Case, campaign_id: str | None) -> JurisdictionProfile | None:
             return self.campaign_book.profile_for(case, campaign_id)
@@ -341,7 +356,7 @@ class Container:
                 profile_for(case, message.campaign_id) or self.profile),
             concurrency=self.settings.worker_concurrency,
             lease=timedelta(seconds=self.settings.worker_lease_seconds),
-            unsubscribe_token=lambda address: make_unsubscribe_token(keys, address, clock.now()),
+            unsubscribe_token=unsubscribe_token,
             campaign_states=self.campaign_admin.states,
             profile_for=profile_for, limiters=self.shared_limiters())
 

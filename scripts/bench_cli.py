@@ -10,7 +10,9 @@ pydantic-settings): what no change to duebot's own code can go below. Nothing is
 asserted. ``--all`` adds every command's ``--help`` (each command's start).
 ``--compare DIR`` also runs the same commands, interleaved run by run, with another
 checkout of duebot (e.g. the main branch's worktree, on a database of its own): the
-before and after of a change in one run, as ``before_*`` keys.
+before and after of a change in one run, as ``before_*`` keys. Each tree's bytecode is
+written once (under the temporary directory) and read by every run, as an installed
+duebot's is, even where ``PYTHONDONTWRITEBYTECODE`` is set.
 
 Last line::
 
@@ -50,8 +52,15 @@ COMMANDS: list[tuple[str, list[str]]] = [
 
 
 def environment(workdir: Path, root: Path = ROOT) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DUEBOT_")}
+    """The commands' environment: the settings for ``workdir``'s database, and bytecode
+    written and read as an installed duebot's is (under ``workdir``, so no checkout gets
+    ``__pycache__`` directories), whatever ``PYTHONDONTWRITEBYTECODE`` says here: else
+    every run would compile duebot's modules from source while the libraries' come
+    compiled, and the gap to the libraries' baseline would be the compiler's."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("DUEBOT_") and k != "PYTHONDONTWRITEBYTECODE"}
     env.update({
+        "PYTHONPYCACHEPREFIX": str(workdir / "pycache"),
         "PYTHONPATH": str(root),
         "DUEBOT_DATABASE_URL": f"sqlite:///{workdir / 'cli.db'}",
         "DUEBOT_CACHE_DIR": str(workdir / "cache"),
@@ -96,9 +105,15 @@ def every_command_help() -> list[tuple[str, list[str]]]:
 
 def prepare(workdir: Path, env: dict[str, str]) -> None:
     (workdir / "book.csv").write_text(CSV, encoding="utf-8")
+    root = Path(env["PYTHONPATH"])
+    subprocess.run([sys.executable, "-m", "compileall", "-q",
+                    *(str(root / p) for p in ("bot", "channels", "storage"))],
+                   env=env, cwd=workdir, capture_output=True, timeout=300, check=True)
     for args in (["db", "upgrade"], ["import", "cases", "book.csv"]):
         timed(duebot(args), env, workdir)
-    # one run of each command first: the bytecode and regex caches are written once
+    # one run of each command (and of the libraries' baseline) first: the bytecode and
+    # regex caches are written once
+    timed([sys.executable, "-c", LIBRARIES], env, workdir)
     for _, args in COMMANDS:
         timed(duebot(args), env, workdir)
 

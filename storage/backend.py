@@ -94,3 +94,11 @@ class SqlBackend:
         from storage.schema_version import schema_current
 
         return schema_current(self.engine)
+
+    def preload(self) -> None:
+        """Import now what a unit of work imports when first used (its repositories): a
+        long-running process pays for it at its start, not in its first message's time
+        (a command line, which uses two or three, imports those only)."""
+        from storage.uow import SqlUnitOfWork
+
+        SqlUnitOfWork.load_repositories()

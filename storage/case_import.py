@@ -13,13 +13,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.domain.contacts import mask_address
 from bot.domain.messages import ChannelKind
 from bot.domain.portfolio import CaseRecord
 from bot.services.ports import SharedAddress
+from storage.db import upsert
 from storage.models import CaseEventRow, CaseRow, ContactPointRow, CustomerRow
 
 CT = CustomerRow.__table__  # type: ignore[attr-defined]
@@ -29,9 +29,7 @@ EV = CaseEventRow.__table__  # type: ignore[attr-defined]
 
 
 def _insert(conn: Connection, table: Any) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
+    return upsert(conn, table)
 
 
 def days_past_due_at_import(r: CaseRecord, now: datetime) -> int:

@@ -32,9 +32,10 @@ class DiskContent:
         self.campaign_dir = campaign_dir
         self.shipped_dir = shipped_dir
 
-    def load_templates(self, check: TemplateGate) -> TemplateStore:
+    def load_templates(self, check: TemplateGate, *, checked_on_use: bool = False
+                       ) -> TemplateStore:
         return load_templates(self.template_dir, shipped_dir=self.shipped_dir, strict=False,
-                              check=check)
+                              check=check, checked_on_use=checked_on_use)
 
     def campaign_documents(self) -> list[CampaignText | Problem]:
         if self.campaign_dir is None:

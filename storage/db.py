@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import create_engine
 
 
@@ -41,3 +41,13 @@ def make_engine(url: str, **kw: Any) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     kw.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kw)
+
+
+def upsert(conn: Connection, table: Any) -> Any:
+    """An ``INSERT`` that takes ``ON CONFLICT`` clauses, in the connection's dialect
+    (PostgreSQL's, else SQLite's). The dialect's module is imported when first used: a
+    process on SQLite never imports PostgreSQL's (a command line's start)."""
+    from importlib import import_module
+
+    name = "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+    return import_module(f"sqlalchemy.dialects.{name}").insert(table)

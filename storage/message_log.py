@@ -12,13 +12,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.domain.messages import ChannelKind
 from bot.domain.outbox import NewOutboxMessage
 from bot.services.ports import DeliveryUpdate, NewInboundMessage, StoredMessage
+from storage.db import upsert
 from storage.models import MessageRow
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
@@ -46,7 +46,7 @@ def enqueue(conn: Connection, messages: Sequence[NewOutboxMessage]) -> list[int]
     of the rows added (RETURNING: an executemany's rowcount is -1 on psycopg)."""
     if not messages:
         return []
-    ins = postgresql.insert(M) if conn.dialect.name == "postgresql" else sqlite.insert(M)
+    ins = upsert(conn, M)
     stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(M.c.id)
     return [row[0] for row in conn.execute(stmt, list(messages)).all()]
 

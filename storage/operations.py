@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from bot.domain.clock import ensure_utc
 from bot.domain.outbox import OutboxStatus
 from bot.services.ports import OutboxHealth
+from storage.db import upsert
 from storage.models import JobRunRow, MessageRow
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
@@ -37,9 +37,8 @@ class SqlOperationsStore:
 
     def job_finished(self, job: str, started_at: datetime, finished_at: datetime) -> None:
         with self.engine.begin() as conn:
-            ins = (postgresql.insert(J) if conn.dialect.name == "postgresql"
-                   else sqlite.insert(J)).values(job=job, started_at=started_at,
-                                                  finished_at=finished_at)
+            ins = upsert(conn, J).values(job=job, started_at=started_at,
+                                         finished_at=finished_at)
             conn.execute(ins.on_conflict_do_update(
                 index_elements=["job"], set_={"started_at": ins.excluded.started_at,
                                               "finished_at": ins.excluded.finished_at}))

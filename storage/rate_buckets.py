@@ -16,9 +16,9 @@ other transaction holds the row while a worker waits for its slot.
 from __future__ import annotations
 
 from sqlalchemy import func, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
+from storage.db import upsert
 from storage.models import RateBucketRow
 
 B = RateBucketRow.__table__  # type: ignore[attr-defined]
@@ -52,9 +52,8 @@ class SqlRateBuckets:
 
     @staticmethod
     def _create(conn: Connection, key: str, interval: float, floor: float) -> float | None:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         created = conn.execute(
-            dialect.insert(B).values(key=key, next_at=floor + interval)
+            upsert(conn, B).values(key=key, next_at=floor + interval)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(B.c.next_at)).scalar_one_or_none()
         return None if created is None else float(created) - interval

@@ -24,15 +24,17 @@ SHIPPED_TEMPLATE_DIR = Path(bot.__file__).resolve().parent / "templates"
 
 def load_templates(override_dir: Path | None = None, *,
                    shipped_dir: Path = SHIPPED_TEMPLATE_DIR,
-                   strict: bool = True, check: TemplateGate | None = None) -> TemplateStore:
+                   strict: bool = True, check: TemplateGate | None = None,
+                   checked_on_use: bool = False) -> TemplateStore:
     """The shipped templates, replaced by those of ``override_dir`` with the same id.
 
     ``strict`` raises the first problem; otherwise problems are kept in the store's
     ``problems`` and the bad files are skipped (a bad override removes the shipped
     template of its id). ``check``: what every template must pass too (the store keeps
-    it, so later edits and reloads pass it as well).
+    it, so later edits and reloads pass it as well). ``checked_on_use``: each text is
+    parsed now, compiled and checked when first used (``TemplateStore``).
     """
-    store = TemplateStore(check=check)
+    store = TemplateStore(check=check, checked_on_use=checked_on_use)
     dirs = [shipped_dir] + ([override_dir] if override_dir is not None else [])
     for directory in dirs:
         if not directory.is_dir():

@@ -4,18 +4,48 @@
 are read by ``storage.campaign_files``),
 ``variants`` (champion/challenger assignment), ``risk`` (transparent risk band) and
 ``planner`` (``plan_case``: what to do today for one case, and why).
+
+Each name is imported from its module when first used (``from bot.campaigns import X``
+still works): a module that needs the model does not import the planner.
 """
 
-from bot.campaigns.model import Campaign, Conditions, EventKind, Step, Trigger, Variant
-from bot.campaigns.parsing import (
-    CampaignError,
-    CampaignText,
-    Problem,
-    parse_campaign,
-    parse_campaigns,
-)
-from bot.campaigns.planner import idempotency_key, plan_case
-from bot.campaigns.risk import RiskAssessment, RiskBand, RiskBandError, assess
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.campaigns.model import Campaign, Conditions, EventKind, Step, Trigger, Variant
+    from bot.campaigns.parsing import (
+        CampaignError,
+        CampaignText,
+        Problem,
+        parse_campaign,
+        parse_campaigns,
+    )
+    from bot.campaigns.planner import idempotency_key, plan_case
+    from bot.campaigns.risk import RiskAssessment, RiskBand, RiskBandError, assess
+
+#: where each name is defined
+_WHERE = {
+    "Campaign": "bot.campaigns.model",
+    "CampaignError": "bot.campaigns.parsing",
+    "CampaignText": "bot.campaigns.parsing",
+    "Conditions": "bot.campaigns.model",
+    "EventKind": "bot.campaigns.model",
+    "Problem": "bot.campaigns.parsing",
+    "RiskAssessment": "bot.campaigns.risk",
+    "RiskBand": "bot.campaigns.risk",
+    "RiskBandError": "bot.campaigns.risk",
+    "Step": "bot.campaigns.model",
+    "Trigger": "bot.campaigns.model",
+    "Variant": "bot.campaigns.model",
+    "assess": "bot.campaigns.risk",
+    "idempotency_key": "bot.campaigns.planner",
+    "parse_campaign": "bot.campaigns.parsing",
+    "parse_campaigns": "bot.campaigns.parsing",
+    "plan_case": "bot.campaigns.planner",
+}
 
 __all__ = [
     "Campaign",
@@ -36,3 +66,13 @@ __all__ = [
     "parse_campaigns",
     "plan_case",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names above, each imported from its module when first asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -2,10 +2,11 @@
 
 ``main()`` is the console-script entry point. ``duebot parse`` is a hot path (it is
 benchmarked including process start), so it is dispatched before Typer and the rest of
-the application are imported. Every command starts with the regex programs cached by
-earlier runs (:mod:`bot.entrypoints.regex_cache`) and stores them when some were
-compiled afresh. ``duebot parse`` hands the parser the shipped learned model
-(:mod:`storage.intent_model_file`).
+the application are imported; any other command imports and builds only the commands of
+its own module (:func:`bot.entrypoints.cli_app.application`). Every command starts with
+the regex programs cached by earlier runs (:mod:`bot.entrypoints.regex_cache`) and
+stores them when some were compiled afresh. ``duebot parse`` hands the parser the
+shipped learned model (:mod:`storage.intent_model_file`).
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ def main(argv: list[str] | None = None) -> None:
         regex_cache.save(cache)
         raise SystemExit(run(sys.stdin, sys.stdout, load_intent_model()))
     try:
-        from bot.entrypoints.cli_app import app
+        from bot.entrypoints.cli_app import application
 
-        app(args=args, prog_name="duebot")
+        application(args)(args=args, prog_name="duebot")
     finally:
         regex_cache.save(cache)
 

@@ -30,11 +30,12 @@ def _typer(help_text: str, *, no_args_is_help: bool = True) -> typer.Typer:
                        add_completion=False)
 
 
-app = _typer("duebot: humane, lawful collection conversations.")
+#: the application with the commands defined here; ``app`` (below) has every command
+_app = _typer("duebot: humane, lawful collection conversations.")
 db_app = _typer("Database schema.")
 import_app = _typer("Import portfolios and payments from CSV.")
-app.add_typer(db_app, name="db")
-app.add_typer(import_app, name="import")
+_app.add_typer(db_app, name="db")
+_app.add_typer(import_app, name="import")
 
 T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="machine-readable output (JSON)")]
@@ -51,7 +52,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def main(version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="print the version and exit")]
          = False) -> None:
@@ -183,7 +184,7 @@ def import_payments_cmd(file: Path, skip_invalid: SkipInvalid = False,
 
 
 # ------------------------------------------------------------------ parse (help entry)
-@app.command("parse")
+@_app.command("parse")
 def parse_cmd() -> None:
     """Parse customer replies: JSON Lines on stdin → intents, opt-outs, promises on stdout."""
     from bot.entrypoints.parse_jsonl import run as run_parse
@@ -191,20 +192,46 @@ def parse_cmd() -> None:
     raise typer.Exit(run_parse(sys.stdin, sys.stdout))
 
 
-def _mount() -> None:
-    """Groups living in their own modules."""
-    from bot.entrypoints import cli_campaigns, cli_cases, cli_report, cli_users
-    from bot.entrypoints.cli_retention import app as retention_app
-    from bot.entrypoints.cli_runtime import register
-    from bot.entrypoints.cli_templates import app as templates_app
+#: the commands and groups the other modules add, by module (hidden aliases too): a
+#: command line naming one of them imports that module only, and Typer builds that
+#: module's commands only (building all of them costs every command's start)
+MODULES: dict[str, tuple[str, ...]] = {
+    "bot.entrypoints.cli_cases": ("cases", "case", "conversations", "conversation",
+                                  "queue", "holds"),
+    "bot.entrypoints.cli_users": ("users", "audit"),
+    "bot.entrypoints.cli_campaigns": ("campaigns", "pause", "resume"),
+    "bot.entrypoints.cli_report": ("report",),
+    "bot.entrypoints.cli_templates": ("templates",),
+    "bot.entrypoints.cli_retention": ("retention",),
+    "bot.entrypoints.cli_runtime": ("plan", "run", "scheduler", "worker", "serve",
+                                    "receive", "check", "simulate", "sandbox"),
+}
+_mounted: set[str] = set()
 
-    cli_cases.register(app)
-    cli_users.register(app)
-    cli_campaigns.register(app)
-    cli_report.register(app)
-    app.add_typer(templates_app, name="templates")
-    app.add_typer(retention_app, name="retention")
-    register(app)
+
+def _mount(module: str) -> None:
+    """Add the commands of ``module`` (a key of :data:`MODULES`) to the application."""
+    if module in _mounted:
+        return
+    from importlib import import_module
+
+    import_module(module).register(_app)
+    _mounted.add(module)
 
 
-_mount()
+def application(args: list[str]) -> typer.Typer:
+    """The application for the command line ``args``: when they name a command of
+    :data:`MODULES` first, with that module's commands only; otherwise (the top-level
+    help, a mistyped name, an option first) with every command."""
+    name = args[0] if args and not args[0].startswith("-") else None
+    owner = next((m for m, names in MODULES.items() if name in names), None)
+    for module in [owner] if owner is not None else MODULES:
+        _mount(module)
+    return _app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``app``: the application with every command (tests, documentation, embedding)."""
+    if name == "app":
+        return application([])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

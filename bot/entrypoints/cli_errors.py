@@ -112,6 +112,13 @@ def _explain(exc: Exception) -> int | None:
         err.print(f"[red]configuration error:[/red] DUEBOT_DATABASE_URL: {escape(str(exc))}",
                   highlight=False)
         return USAGE
+    if isinstance(exc, OperationalError) and exc.statement is None:
+        # no statement: connecting failed (read-only commands do not check the database
+        # first; the others say the same from ``cli_context.require_schema``)
+        reason = str(exc.orig or exc).splitlines()[0]
+        err.print("[red]configuration error:[/red] DUEBOT_DATABASE_URL: cannot open the "
+                  f"database ({escape(reason)})", highlight=False, soft_wrap=True)
+        return USAGE
     if isinstance(exc, OperationalError | ProgrammingError) and _schema_missing(exc):
         # read-only commands do not check the schema first: a missing table says it
         _error("the database schema is missing or old: run `duebot db upgrade`")

@@ -52,3 +52,8 @@ def purge_cmd(
         for account, holds in report.kept_on_hold:
             err.print(f"kept: {escape(account)} ({escape(', '.join(holds))})", highlight=False)
         out.print(escape(report.summary()), highlight=False)
+
+
+def register(main: typer.Typer) -> None:
+    """Add the ``retention`` group to the main ``duebot`` app."""
+    main.add_typer(app, name="retention")

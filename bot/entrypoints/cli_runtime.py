@@ -506,7 +506,7 @@ def sandbox_reply(
                            "on SQLite)")] = False,
 ) -> None:
     """Answer as the customer of --account; the bot handles it like a real inbound message."""
-    from bot.entrypoints.runners import singleton
+    from bot.entrypoints.locks import singleton
     from channels.sandbox import SandboxChannel
 
     with _errors():

@@ -245,3 +245,8 @@ def preview(
         raise typer.Exit(1) from None
     for line in lines:
         out.print(escape(line))
+
+
+def register(main: typer.Typer) -> None:
+    """Add the ``templates`` group to the main ``duebot`` app."""
+    main.add_typer(app, name="templates")

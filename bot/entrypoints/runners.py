@@ -40,28 +40,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import gc
 import logging
 import os
 import signal
 import threading
-import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from bot.bootstrap import Container
+from bot.entrypoints.locks import RunnerError, SingletonLock, singleton
 from bot.entrypoints.metrics import Metrics, MetricsServer
 from bot.services.case_upkeep import BrokenReport, break_overdue_promises, update_days_past_due
 from bot.services.content import ReloadReport
@@ -74,10 +72,6 @@ TICK_JOB = "planning-tick"
 DAILY_JOB = "daily-jobs"  # days past due + broken promises, hourly
 LEGAL_JOB = "legal-sweep"
 LEGAL_SWEEP_HOUR_UTC = 6
-
-
-class RunnerError(RuntimeError):
-    """A runner cannot start (another scheduler holds the lock, no campaigns...)."""
 
 
 # ---------------------------------------------------------------------------- jobs
@@ -184,104 +178,6 @@ def build_scheduler(runtime: Runtime, *, tick_minutes: int,
                       id=LEGAL_JOB, name="legal-review sweep", coalesce=True, max_instances=1,
                       misfire_grace_time=6 * 3600)
     return scheduler
-
-
-# ---------------------------------------------------------------------------- locks
-class SingletonLock:
-    """"Only one of these per database": a lock file beside a SQLite database, a session
-    advisory lock on PostgreSQL (on a connection of its own). Released on
-    :meth:`release` or when the process (or its database session) ends."""
-
-    def __init__(self, engine: Engine, role: str) -> None:
-        self.engine = engine
-        self.role = role
-        self._file: IO[str] | None = None
-        self._conn: Connection | None = None
-
-    def acquire(self) -> bool:
-        if self.engine.dialect.name == "sqlite":
-            db = self.engine.url.database
-            if not db or db == ":memory:":
-                return True
-            path = Path(f"{db}.{self.role}.lock")
-            f = path.open("a+")
-            try:
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                f.close()
-                return False
-            f.seek(0)
-            f.truncate()
-            f.write(f"{os.getpid()}\n")
-            f.flush()
-            self._file = f
-            return True
-        conn = self.engine.connect()
-        try:
-            # the server notices a leader whose host vanished (no FIN) within ~30 s and
-            # frees the lock; a process that dies is noticed at once (its socket closes)
-            conn.execute(text("SET tcp_keepalives_idle = 10"))
-            conn.execute(text("SET tcp_keepalives_interval = 5"))
-            conn.execute(text("SET tcp_keepalives_count = 3"))
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                    {"k": self._key}).scalar())
-            conn.commit()
-        except Exception:
-            conn.invalidate()
-            conn.close()
-            raise
-        if not got:
-            conn.close()
-            return False
-        self._conn = conn
-        return True
-
-    def held(self) -> bool:
-        """Whether the lock is still ours: on PostgreSQL, whether its session still
-        answers and holds it (False when the session was closed or killed)."""
-        if self._file is not None:
-            return True
-        if self._conn is None:
-            return False
-        try:
-            count = self._conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                "AND pid = pg_backend_pid() AND classid = 0 AND objid = CAST(:k AS oid) "
-                "AND objsubid = 1"), {"k": self._key}).scalar()
-            self._conn.commit()
-        except Exception:
-            return False
-        return bool(count)
-
-    @property
-    def _key(self) -> int:
-        return zlib.crc32(f"duebot:{self.role}".encode())
-
-    def release(self) -> None:
-        if self._file is not None:
-            fcntl.flock(self._file.fileno(), fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            # the pool keeps the session open: unlock explicitly (a crash ends the session)
-            try:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
-                conn.commit()
-            except Exception:  # the session is gone, and the lock with it
-                conn.invalidate()
-            conn.close()
-
-
-@contextlib.contextmanager
-def singleton(engine: Engine, role: str, what: str) -> Iterator[None]:
-    lock = SingletonLock(engine, role)
-    if not lock.acquire():
-        raise RunnerError(f"another {what} is already running on this database")
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 # ---------------------------------------------------------------------------- leadership
@@ -708,6 +604,7 @@ async def run_components(container: Container, *, scheduler: bool = False,
     live: list[Runtime] = []
     if runtime is None:  # campaigns are the scheduler's; checked here when present
         container.content.start(campaigns=Path(container.settings.campaign_dir).is_dir())
+    container.preload()
     installed = []
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):

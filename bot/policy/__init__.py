@@ -3,13 +3,40 @@
 One module per rule family (``hard_stops``, ``contact_point``, ``contact_hours``,
 ``frequency``), profiles of jurisdiction defaults (``profiles``), and the engine that
 combines them (``engine.check_contact``).
+
+Each name is imported from its module when first used (``from bot.policy import X``
+still works): a module that needs one rule family, e.g. ``bot.policy.history``, does not
+import the others (the contact-hours rules import the holiday calendars).
 """
 
-from bot.policy.contact_point import ContactRole
-from bot.policy.decision import Action, Decision, Purpose, Reason, ReasonCode
-from bot.policy.engine import check_contact, local_date
-from bot.policy.history import SentRecord
-from bot.policy.profiles import PROFILES, JurisdictionProfile, UnknownProfileError, get_profile
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.policy.contact_point import ContactRole
+    from bot.policy.decision import Action, Decision, Purpose, Reason, ReasonCode
+    from bot.policy.engine import check_contact, local_date
+    from bot.policy.history import SentRecord
+    from bot.policy.profiles import PROFILES, JurisdictionProfile, UnknownProfileError, get_profile
+
+#: where each name is defined
+_WHERE = {
+    "PROFILES": "bot.policy.profiles",
+    "Action": "bot.policy.decision",
+    "ContactRole": "bot.policy.contact_point",
+    "Decision": "bot.policy.decision",
+    "JurisdictionProfile": "bot.policy.profiles",
+    "Purpose": "bot.policy.decision",
+    "Reason": "bot.policy.decision",
+    "ReasonCode": "bot.policy.decision",
+    "SentRecord": "bot.policy.history",
+    "UnknownProfileError": "bot.policy.profiles",
+    "check_contact": "bot.policy.engine",
+    "get_profile": "bot.policy.profiles",
+    "local_date": "bot.policy.engine",
+}
 
 __all__ = [
     "PROFILES",
@@ -26,3 +53,13 @@ __all__ = [
     "get_profile",
     "local_date",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names above, each imported from its module when first asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value

@@ -17,14 +17,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from bot.campaigns.model import Campaign
 from bot.campaigns.parsing import CampaignError, CampaignText, Problem, parse_campaign
-from bot.campaigns.validation import Validation, validate_documents
-from bot.conversations.template_store import TemplateStore
 from bot.services.ports import CampaignVersion, UnitOfWork, UnitOfWorkFactory
 from bot.services.roles import Actor, Permission, authorize
 from bot.services.users import audit
+
+if TYPE_CHECKING:  # reading the active campaigns (a case's profile) compiles no template
+    from bot.campaigns.validation import Validation
+    from bot.conversations.template_store import TemplateStore
 
 
 class VersionStatus(StrEnum):
@@ -90,6 +93,8 @@ class CampaignAdmin:
 
     # ------------------------------------------------------------------ checking
     def validate(self, documents: Iterable[CampaignText | Problem]) -> Validation:
+        from bot.campaigns.validation import validate_documents
+
         return validate_documents(documents, self.templates)
 
     def _campaign(self, version: CampaignVersion) -> Campaign:

@@ -10,11 +10,10 @@ from bot.domain.contacts import mask_address
 from bot.domain.money import from_minor
 from bot.domain.outbox import SENT_STATUSES
 from bot.policy.profiles import get_profile
-from bot.policy.validation import validation_period_end
 from bot.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.services.planning import CampaignBook
+    from bot.services.campaign_book import CampaignBook
 
 _SENT = frozenset(s.value for s in SENT_STATUSES)
 
@@ -47,6 +46,9 @@ def case_view(uow: UnitOfWork, account_id: str, messages: int = 10,
     validation: dict[str, Any] | None = None
     if campaign is not None and profile is not None \
             and profile.validation_notice_days is not None:
+        # the period's end counts holidays: their calendars only for a case that has one
+        from bot.policy.validation import validation_period_end
+
         steps = {s.id for s in campaign.event_steps(EventKind.VALIDATION_NOTICE)}
         sent = sorted(m.sent_at for m in uow.messages.for_case(case.id, limit=10_000)
                       if m.direction == "out" and m.step_id in steps and m.status in _SENT

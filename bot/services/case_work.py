@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 from bot.domain.case import PROTECTIVE_HOLDS, Case, Hold, TransitionError
-from bot.policy.engine import local_date
 from bot.services.ports import UnitOfWork
 
 
@@ -110,6 +109,8 @@ def set_hold(uow: UnitOfWork, account_id: str, hold: Hold | str, actor: str, rea
     if kind is Hold.BREATHING_SPACE:
         if until is None:
             raise CaseWorkError("a breathing space needs its end date (--until YYYY-MM-DD)")
+        from bot.policy.engine import local_date  # its calendars: only when needed here
+
         today = local_date(case, uow.clock.now())
         if until < today:
             raise CaseWorkError(f"the breathing space would already have ended "

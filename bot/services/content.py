@@ -73,9 +73,11 @@ class Content:
     # ------------------------------------------------------------------ templates
     @property
     def templates(self) -> TemplateStore:
-        """The templates in use, loaded and checked on first use (all or nothing)."""
+        """The templates in use, read and parsed on first use (all or nothing); each one
+        compiled and checked when first used, or all of them when listed (a command line
+        that sends one template checks that one). :meth:`start` checks all at once."""
         if not self._loaded:
-            fresh = self.files.load_templates(self.check)
+            fresh = self.files.load_templates(self.check, checked_on_use=True)
             if fresh.problems:
                 raise TemplateCheckError([problem_text(p) for p in fresh.problems])
             self._store.use_only(fresh)

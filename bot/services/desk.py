@@ -20,8 +20,8 @@ from bot.domain.messages import ChannelKind
 from bot.domain.work_items import QueueItem, WorkItemKind
 from bot.policy.profiles import JurisdictionProfile
 from bot.services import case_work, handoff
+from bot.services.campaign_book import CampaignBook
 from bot.services.case_view import case_view
-from bot.services.planning import CampaignBook
 from bot.services.ports import (
     CaseSummary,
     InboxEntry,

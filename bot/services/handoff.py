@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.conversations import dialog
 from bot.domain.case import LEGAL_QUEUE, Case, TransitionError
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
@@ -16,10 +16,11 @@ from bot.domain.money import MoneyError, to_minor
 from bot.domain.outbox import MessagePurpose, outbox_message
 from bot.domain.work_items import QueueItem, WorkItemKind
 from bot.policy.decision import Purpose, Reason, ReasonCode, only_time_bound
-from bot.policy.engine import check_contact
 from bot.policy.profiles import JurisdictionProfile
-from bot.services.outbound import contact_for
 from bot.services.ports import UnitOfWork
+
+if TYPE_CHECKING:
+    from bot.conversations import dialog
 
 
 class HandoffError(ValueError):
@@ -98,6 +99,10 @@ def reply_refusal(case: Case, cp: ContactPoint, profile: JurisdictionProfile,
     dispatcher checks it at send time (an answer to the customer: no frequency caps; the
     collector's own hold does not count); only reasons that waiting would not lift
     (a reason bound to the hours only defers the message)."""
+    # imported here: the policy engine (holiday calendars) and the outbound rendering are
+    # needed to answer a customer, not to look at a case or the queue (a command's start)
+    from bot.policy.engine import check_contact
+
     decision = check_contact(case, cp, profile, [], now, Purpose.REPLY, inbound_at=now,
                              by_person=True)
     reasons = [r for r in decision.reasons
@@ -126,6 +131,8 @@ def reply(uow: UnitOfWork, account_id: str, collector: str, text: str,
     if channel is None:
         channel = uow.messages.last_inbound_channel(case.id)
     kinds = [channel] if channel else [ChannelKind.TELEGRAM, ChannelKind.EMAIL, ChannelKind.SMS]
+    from bot.services.outbound import contact_for
+
     cp = next((c for c in (contact_for(case, k) for k in kinds) if c is not None), None)
     if cp is None:
         raise HandoffError("no usable contact point on that channel (opted out or invalid)")
@@ -157,6 +164,8 @@ _PROBLEMS = {
 
 
 def _limits(profile: JurisdictionProfile) -> dialog.Limits:
+    from bot.conversations import dialog  # the dialog's rules: when a promise is recorded
+
     return dialog.Limits(profile.max_promise_horizon_days, profile.min_instalment_percent,
                          profile.max_instalments)
 
@@ -182,6 +191,8 @@ def _promise(uow: UnitOfWork, case: Case, actor: str, profile: JurisdictionProfi
              terms: list[tuple[int | None, date | None]]) -> None:
     if not terms:
         raise HandoffError("a promise needs at least one instalment")
+    from bot.conversations import dialog
+
     now = uow.clock.now()
     today = now.astimezone(ZoneInfo(case.timezone)).date()
     facts = dialog.CaseFacts(balance_minor=case.balance_minor, currency=case.currency,
@@ -206,6 +217,8 @@ def record_plan(uow: UnitOfWork, account_id: str, collector: str,
     if count < 2:
         raise HandoffError("a plan has at least 2 instalments")
     each = -(-case.balance_minor // count)
+    from bot.conversations import dialog
+
     _promise(uow, case, actor or f"collector:{collector}", profile,
              list(dialog.plan_terms(count, each, first_due, case.balance_minor)))
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from bot.campaigns.model import Campaign
-from bot.services.planning import CampaignBook
+from bot.services.campaign_book import CampaignBook
 
 
 class LiveCampaigns:

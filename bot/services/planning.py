@@ -67,7 +67,8 @@ from bot.domain.work_items import WorkItemKind, work_item
 from bot.policy.decision import Action, Decision, ReasonCode
 from bot.policy.engine import case_zone, local_date
 from bot.policy.history import SentRecord
-from bot.policy.profiles import JurisdictionProfile, get_profile
+from bot.policy.profiles import get_profile
+from bot.services.campaign_book import CampaignBook
 from bot.services.outbound import MentionsSuit, campaign_render
 from bot.services.ports import CaseBundle, DecisionRecord, Escalation, PlanStore, TickBatch
 
@@ -129,49 +130,6 @@ def _batch_friendly_gc() -> Iterator[None]:
             if _GC_DEPTH == 0:
                 gc.set_threshold(*_GC_SAVED)
                 gc.unfreeze()
-
-
-class CampaignBook:
-    """The enabled campaigns, and which one plans a given case.
-
-    Each campaign's ``assign`` rules say which cases it takes (see
-    :class:`~bot.campaigns.model.Assignment`): the campaigns are tried by priority (lower
-    first), a campaign with rules before one without at equal priority, then by id; the
-    first whose rules all match the case plans it. No match: the case has no campaign.
-    ``jurisdiction`` is kept for callers and plays no part in the choice.
-    """
-
-    def __init__(self, campaigns: Mapping[str, Campaign], jurisdiction: str | None = None
-                 ) -> None:
-        self.source = dict(campaigns)
-        self.campaigns = sorted((c for c in campaigns.values() if c.enabled),
-                                key=lambda c: (c.assign.priority, not c.assign.has_rules, c.id))
-        self.jurisdiction = jurisdiction
-        # campaigns are frozen models: whether each has rules is worked out once
-        self._tried = [(c, c.assign.has_rules) for c in self.campaigns]
-
-    def __len__(self) -> int:
-        return len(self.campaigns)
-
-    def for_case(self, case: Case) -> Campaign | None:
-        for campaign, has_rules in self._tried:
-            if not has_rules or not campaign.assign.unmet(case):
-                return campaign
-        return None
-
-    def explain(self, case: Case) -> list[tuple[Campaign, list[str]]]:
-        """Every campaign in the order tried, with the rules the case fails (the first
-        with none plans it)."""
-        return [(c, c.assign.unmet(case)) for c in self.campaigns]
-
-    def profile_for(self, case: Case, campaign_id: str | None = None
-                    ) -> JurisdictionProfile | None:
-        """The profile that governs a message about ``case``: its campaign's
-        (``campaign_id``, when it is a campaign message), else that of the campaign that
-        plans the case; None when no campaign is known (the deployment's applies)."""
-        campaign = self.source.get(campaign_id) if campaign_id else None
-        campaign = campaign or self.for_case(case)
-        return get_profile(campaign.profile) if campaign is not None else None
 
 
 class PlannedSends:

@@ -214,9 +214,12 @@ class ChatLinkStore(Protocol):
 class ContentFiles(Protocol):
     """Where the templates and campaigns in use come from (files on disk in the app)."""
 
-    def load_templates(self, check: TemplateGate) -> TemplateStore:
+    def load_templates(self, check: TemplateGate, *, checked_on_use: bool = False
+                       ) -> TemplateStore:
         """Every template (shipped, then overrides), each passed through ``check``; a file
-        that fails is left out and its problems kept in the store's ``problems``."""
+        that fails is left out and its problems kept in the store's ``problems``.
+        ``checked_on_use``: each file is parsed now, compiled and checked when first used
+        (see :class:`~bot.conversations.template_store.TemplateStore`)."""
         ...
 
     def campaign_documents(self) -> builtins.list[CampaignText | Problem]:

@@ -66,3 +66,6 @@ class MemoryBackend:
 
     def schema_current(self) -> bool:
         return True
+
+    def preload(self) -> None:
+        """Nothing to import ahead (see ``SqlBackend.preload``)."""

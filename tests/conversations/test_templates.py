@@ -15,6 +15,7 @@ from bot.conversations.template_compiler import compile_problems
 from bot.conversations.template_errors import (
     DisclosureError,
     MissingVariantError,
+    TemplateError,
     TemplateFormatError,
     TemplateRenderError,
     TemplateSyntaxError,
@@ -402,3 +403,42 @@ def test_context_from_a_case():
     out = renderer.render("balance_info", "en", "telegram", context)
     assert "****1234" in out.body and "£96.40" in out.body and "£48.20 on 28 Mar 2025" in out.body
     assert "debt collector" not in out.body  # UK: no mini-Miranda
+
+
+def test_a_store_checked_on_use_checks_each_template_when_first_used_and_all_when_listed():
+    """A one-shot command sends one template: only that one is compiled and checked, and
+    none is ever handed out unchecked; a failing one is refused each time it is asked
+    for, and listing the templates refuses as a whole store would."""
+    from bot.conversations.template_check import TemplateCheckError
+
+    checked: list[str] = []
+
+    def gate(spec):  # a check that refuses the template "bad"
+        checked.append(spec.id)
+        return [TemplateError("says something it must not", template_id=spec.id)] \
+            if spec.id == "bad" else []
+
+    store = TemplateStore(check=gate, checked_on_use=True)
+    for tid, body in (("good", "Hello {{ customer_name }}"), ("other", "Hi"),
+                      ("bad", "Pay now"), ("broken", "{% if %}")):
+        text = spec_text(id=tid, limited={"telegram": {"en": body}})
+        store.add_text(text, source=f"{tid}.yaml", template_id=tid)
+    assert checked == [] and len(store) == 4 and "bad" in store
+    assert store.get("good").id == "good" and checked == ["good"]
+    assert store.get("good").id == "good" and checked == ["good"]  # once
+    for _ in range(2):
+        with pytest.raises(TemplateCheckError, match=r"bad\.yaml: .*must not"):
+            store.get("bad")
+    with pytest.raises(TemplateCheckError) as listed:
+        store.ids()
+    assert [f.split(":")[0] for f in listed.value.findings] == ["bad.yaml", "broken.yaml"]
+    assert sorted(checked) == ["bad", "good", "other"]  # "broken" failed to compile
+    assert store.get("other").id == "other"
+    with pytest.raises(UnknownTemplateError):
+        store.get("nothing")
+    fixed = parse_template(spec_text(id="bad", limited={"telegram": {"en": "Hello"}}))
+    with pytest.raises(TemplateError, match="must not"):
+        store.put(fixed)  # the gate refuses any "bad"
+    store.reject("broken.yaml", "broken", [TemplateError("gone")], strict=False)
+    store.reject("bad.yaml", "bad", [TemplateError("gone")], strict=False)
+    assert store.ids() == ["good", "other"]

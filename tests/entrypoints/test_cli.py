@@ -114,6 +114,38 @@ def test_commands_before_db_upgrade_say_what_to_do(duebot: Invoke, workdir: Path
     assert "run `duebot db upgrade`" in _flat(result.stderr)
 
 
+READ_ONLY = [("cases", "list"), ("cases", "show", "--account", "ACC-1"), ("queue", "list"),
+             ("report",)]
+
+
+@pytest.mark.parametrize(("command", "reads"),
+                         zip(READ_ONLY, (True, False, True, False), strict=True))
+def test_read_only_commands_on_an_old_schema_say_what_to_do(
+        duebot: Invoke, workdir: Path, command: tuple[str, ...], reads: bool) -> None:
+    """Read-only commands check no schema revision before they read (a command's start):
+    on a database at the first revision, one whose tables and columns are all there reads
+    them; one that misses any says what to do, never a traceback."""
+    from storage.migrate import upgrade
+
+    upgrade(make_engine(f"sqlite:///{workdir / 'duebot.db'}"), "0001")
+    result = duebot(*command)
+    if reads:
+        assert result.exit_code == 0, result.stderr
+    else:
+        assert result.exit_code == 1
+        assert "run `duebot db upgrade`" in _flat(result.stderr)
+
+
+@pytest.mark.parametrize("command", READ_ONLY)
+def test_read_only_commands_on_a_database_that_cannot_be_opened(
+        duebot: Invoke, workdir: Path, command: tuple[str, ...]) -> None:
+    result = duebot(*command, env={
+        "DUEBOT_DATABASE_URL": f"sqlite:///{workdir / 'no such directory' / 'duebot.db'}"})
+    assert result.exit_code == 2
+    assert "DUEBOT_DATABASE_URL: cannot open the database (unable to open database file)" \
+        in _flat(result.stderr)
+
+
 def test_import_cases(book: Path, duebot: Invoke) -> None:
     result = duebot("cases", "list")
     assert result.exit_code == 0

@@ -66,8 +66,15 @@ def test_the_application_never_renders_an_unchecked_template(dirs) -> None:
     templates, _ = dirs
     (templates / "first_notice.yaml").write_text(first_notice(THREAT), encoding="utf-8")
     c = bootstrap(Settings(template_dir=templates, database_url="sqlite://"), memory=True)
-    with pytest.raises(TemplateCheckError, match="forbidden_phrase"):
-        _ = c.renderer
+    # each template is checked when first used (what the renderer asks the store for),
+    # all of them when they are listed: the threatening one is refused every time
+    for _ in range(2):
+        with pytest.raises(TemplateCheckError, match="forbidden_phrase") as info:
+            c.renderer.store.get("first_notice")
+        assert "first_notice.yaml" in str(info.value)
+        with pytest.raises(TemplateCheckError, match="forbidden_phrase"):
+            list(c.templates)
+    assert c.templates.get("reminder").id == "reminder"  # checked, and clean
 
 
 def test_a_campaign_naming_a_missing_template_or_channel_refuses_the_start(dirs) -> None:

@@ -151,3 +151,19 @@ def test_disputes_are_kept_in_the_dispute_table(engine, clock):
         rows = uow.session.exec(select(DisputeRow)).all()
     assert [(r.reason, r.outcome) for r in rows] == [("not my loan", "verified")]
     assert rows[0].resolved_at == clock.now()
+
+
+def test_each_block_makes_the_repositories_it_uses_over_its_own_session(sqlite_engine, clock):
+    """Repositories are made when a block first uses them (their modules imported then):
+    one per block, over that block's session, the cases' with the time the block began."""
+    uow = SqlUnitOfWork(sqlite_engine, clock)
+    with pytest.raises(AttributeError, match="with block"):
+        _ = uow.cases
+    with uow:
+        first, session = uow.cases, uow.session
+        assert uow.cases is first and first.session is session and first.now == clock.now()
+        assert "conversations" not in vars(uow)  # not used: not made
+    clock.advance(timedelta(minutes=5))
+    with uow:
+        assert uow.cases is not first and uow.cases.session is uow.session is not session
+        assert uow.cases.now == clock.now()
