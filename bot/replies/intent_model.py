@@ -67,10 +67,7 @@ def features(t: str, lang: str) -> list[str]:
         return out
     words = [w.replace("'", "") if "'" in w else w for w in _EN_TOKEN.findall(t)]
     out = ["w" + w for w in words]
-    prev = "^"
-    for w in words:
-        out.append("b" + prev + " " + w)
-        prev = w
+    out += ["b" + a + " " + b for a, b in zip(["^", *words], words)]
     return out
 
 
@@ -199,26 +196,28 @@ class IntentModel:
 
     def opinion(self, t: str, lang: str) -> ModelOpinion:
         """The model's opinion of folded reply text ``t`` in ``lang``."""
-        found = [w for w in map(self._packed.get, set(features(t, lang))) if w is not None]
+        packed = self._packed
+        # the distinct features the model knows (a set of the known ones only: most of a
+        # reply's word pairs are unknown)
+        found = packed.keys() & features(t, lang)
         known = len(found)
-        outputs = len(self._bias)
         if known:
-            fields = _unpack(sum(found), outputs)
+            fields = _unpack(sum(map(packed.__getitem__, found)), len(self._bias))
             shift = known * _OFFSET
             norm = 1.0 / math.sqrt(known)
             scores = [
-                b + (f - shift) * s * norm
-                for b, f, s in zip(self._bias, fields, self._scale, strict=True)
+                b + (f - shift) * s * norm for b, f, s in zip(self._bias, fields, self._scale)
             ]
         else:
             scores = list(self._bias)
         opt = scores.pop()
         top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
+        exp = math.exp
+        exps = [exp(s - top) for s in scores]
         z = sum(exps)
-        opt_p = 1.0 / (1.0 + math.exp(-opt)) if opt > -50 else 0.0
+        opt_p = 1.0 / (1.0 + exp(-opt)) if opt > -50 else 0.0
         best = scores.index(top)
-        probabilities = tuple(e / z for e in exps)
+        probabilities = tuple(map(z.__rtruediv__, exps))
         return ModelOpinion(
             self.classes, probabilities, opt_p, known, self.classes[best], probabilities[best]
         )

@@ -26,7 +26,7 @@ from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.instalments import instalments, promise_doubts, recurrence
 from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
-from bot.replies.intent_model import IntentModel, ModelOpinion
+from bot.replies.intent_model import IntentModel, ModelOpinion, ReviewHead
 from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
 from bot.replies.normalize import Folded, detect_lang, fold
@@ -85,10 +85,24 @@ def parse_reply(
     on any ``str`` text; time is linear in its length.
     """
     reply, seen = _parse(text, now, balance, currency, lang, model)
-    head = model.review if model is not None else None
-    if seen is not None and head is not None and head.names == NAMES:
-        reply = settle(head, reply, estimate(head, *seen, reply))
+    if seen is not None:
+        head = model.review if model is not None else None
+        if head is not None and (head is _FITTING_HEAD[0] or _fits(head)):
+            reply = settle(head, reply, estimate(head, *seen, reply))
     return reply
+
+
+#: the last review head found to read :data:`~bot.replies.review_head.NAMES` (comparing
+#: the names on every reply costs more than the estimate's arithmetic)
+_FITTING_HEAD: list[ReviewHead | None] = [None]
+
+
+def _fits(head: ReviewHead) -> bool:
+    """Whether ``head`` was trained on the features :func:`estimate` computes."""
+    if head.names != NAMES:
+        return False
+    _FITTING_HEAD[0] = head
+    return True
 
 
 def read_reply(
@@ -152,10 +166,28 @@ def _parse(
     if reply.intent is Intent.PROMISE_TO_PAY:
         doubts = promise_doubts(an, reply.promises)
         rec = recurrence(an, reply.promises)
+        review = reply.review
         if rec is not None or doubts:
-            reply = replace(reply, recurrence=rec, review=reply.review + doubts)
+            review += doubts
+        else:
+            rec = reply.recurrence
         if conflict(an, reply, opinion):
-            reply = replace(reply, review=(*reply.review, PROMISE_CONFLICT))
+            review = (*review, PROMISE_CONFLICT)
+        if review is not reply.review or rec is not reply.recurrence:
+            # the constructor, not dataclasses.replace: promises are common
+            reply = Reply(
+                reply.intent,
+                reply.opt_out,
+                reply.promises,
+                reply.lang,
+                reply.confidence,
+                reply.spans,
+                reply.text,
+                reply.opt_out_scope,
+                reply.deceased,
+                rec,
+                review,
+            )
     if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
         # "he passed away last month": held for a person, not treated as a wrong number
         reply = replace(reply, deceased=True)

@@ -62,7 +62,6 @@ _COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|�
 
 _INTENTS = tuple(i.value for i in PRIORITY)
 _ONE_HOT = {c: [i == c for i in _INTENTS] for c in _INTENTS}
-_CUE_SET = frozenset(("refuse", "hardship", "dispute", "question", "paid", "callback", "legal"))
 _CUE_KINDS = ("refuse", "hardship", "dispute", "question", "paid", "callback", "legal")
 
 #: The feature names, in the order :func:`review_features` returns them.
@@ -166,6 +165,18 @@ def review_features(
     ]
 
 
+_CUE_NAME = {k: f"cue_{k}" for k in _CUE_KINDS}
+_INTENT_NAME = {i: f"intent_{i}" for i in _INTENTS}
+
+
+def _second(probs: tuple[float, ...], top: float) -> float:
+    """The largest of ``probs`` other than ``top`` (their largest), 0 when there is none."""
+    ranked = sorted(probs)
+    if len(ranked) > 1 and ranked[-1] == top and ranked[-2] != top:
+        return ranked[-2]
+    return max((p for p in probs if p != top), default=0.0)
+
+
 def estimate(
     head: ReviewHead, an: Analysis, rules: Reply, opinion: ModelOpinion, reply: Reply
 ) -> float:
@@ -174,9 +185,8 @@ def estimate(
     w = head.by_name
     t = an.t
     zh = an.lg == "zh"
-    probs = opinion.probabilities
     top = opinion.confidence
-    second = max((p for p in probs if p != top), default=0.0)
+    second = _second(opinion.probabilities, top)
     promise = reply.intent is Intent.PROMISE_TO_PAY
     cues = an.cues
     review = reply.review
@@ -195,7 +205,7 @@ def estimate(
         + w["terms"] * (min(len(terms), 3) / 3)
         + w["model_opt_out"] * opinion.opt_out
         + w["length"] * (min(len(t), 400) / 400)
-        + w["intent_" + chosen]
+        + w[_INTENT_NAME[chosen]]
     )
     if rules.intent is reply.intent:
         if not disagree:
@@ -205,8 +215,8 @@ def estimate(
     if rules_conf < 0.5:
         z += w["rules_weak"]
     for k in cues:
-        if k in _CUE_SET:
-            z += w["cue_" + k]
+        if k in _CUE_NAME:
+            z += w[_CUE_NAME[k]]
     if (_NEG_ZH if zh else _NEG_EN).search(t) is not None:
         z += w["negation"]
         if promise:
@@ -221,12 +231,18 @@ def estimate(
         if an.implicit_only:
             z += w["implicit"]
     if terms:
-        if any(p.date is None for p in terms):
-            z += w["no_date"]
-            if any(d.kind == DATE for d in an.dates):
-                z += w["no_date_day_stated"]
-        if any(p.amount is None for p in terms):
-            z += w["no_amount"]
+        for p in terms:
+            if p.date is None:
+                z += w["no_date"]
+                for d in an.dates:
+                    if d.kind == DATE:
+                        z += w["no_date_day_stated"]
+                        break
+                break
+        for p in terms:
+            if p.amount is None:
+                z += w["no_amount"]
+                break
     if review:
         if DATE_UNCLEAR in review:
             z += w["date_unclear"]
