@@ -85,6 +85,7 @@ class Analysis:
         self.date_starts: list[int] = []
         self.amount_starts: list[int] = []
         self.clause_starts: list[int] = []
+        #: the start offsets of each category's hits, by :meth:`starts` (once sorted)
         self.hit_starts: dict[str, list[int]] = {}
         self.hits: dict[str, list[tuple[int, int]]] = {}
 
@@ -118,22 +119,36 @@ class Analysis:
             return self.clauses[k]
         return (pos, pos + 1)
 
+    def starts(self, cat: str) -> list[int]:
+        """The start offsets of a category's hits (read once the hits are sorted)."""
+        found = self.hit_starts.get(cat)
+        if found is None:
+            found = self.hit_starts[cat] = [h[0] for h in self.hits.get(cat, ())]
+        return found
+
     def hits_in(self, cat: str, s: int = 0, e: int | None = None) -> list[tuple[int, int]]:
         """Hits of a category lying within ``[s, e)``."""
         found = self.hits.get(cat)
         if not found:
             return []
-        end = len(self.t) if e is None else e
-        if s == 0 and end >= len(self.t):
+        n = len(self.t)
+        end = n if e is None else e
+        if s == 0 and end >= n:
             return found
-        starts = self.hit_starts[cat]
+        starts = self.hit_starts.get(cat)
+        if starts is None:
+            starts = self.starts(cat)
         lo = bisect_left(starts, s)
         hi = bisect_left(starts, end, lo)
         return [h for h in found[lo:hi] if h[1] <= end]
 
     def blocked(self, s: int, e: int) -> bool:
         """Whether ``[s, e)`` has a cue that stops an amount and a date being an offer."""
-        return any(self.hits_in(cat, s, e) for cat in _BLOCKING)
+        hits = self.hits
+        for cat in _BLOCKING:
+            if cat in hits and self.hits_in(cat, s, e):
+                return True
+        return False
 
     def first_hit(self, cat: str, s: int = 0, e: int | None = None) -> tuple[int, int] | None:
         """The first hit of a category within ``[s, e)``."""

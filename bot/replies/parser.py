@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
+from operator import attrgetter
 from decimal import Decimal
 
 from bot.replies.amounts import find_amounts
@@ -52,6 +53,12 @@ _PRIORITY = tuple(i.value for i in PRIORITY)
 _TOP = ("legal", "wrong_party", "dispute")
 _RAW_OTHERS = ("promise", "paid", "hardship", "refuse", "callback", "question")
 _INTENT = {i.value: i for i in Intent}
+#: each intent's value (``Intent.X.value`` is a slow property)
+_VALUE = {i: i.value for i in Intent}
+# module constants: ``Intent.X`` is a slow class attribute
+_STOP, _OTHER, _PROMISE = Intent.STOP, Intent.OTHER, Intent.PROMISE_TO_PAY
+_WRONG_PARTY = Intent.WRONG_PARTY
+_SPAN_ORDER = attrgetter("start", "end")
 _ACK_WORDS = (
     r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
     r"yes|yeah|yep|yup|ya|no|nope|nah|hi|hello|hey|fine|great|perfect|alright|sure|understood|lol|haha+|"
@@ -148,7 +155,7 @@ def _parse(
         combined = combine(reply, opinion)
         if combined.intent is not reply.intent:
             promises: tuple[PromiseTerm, ...] = ()
-            if combined.intent is Intent.PROMISE_TO_PAY:
+            if combined.intent is _PROMISE:
                 if not an.dates and not an.amounts and an.clauses:
                     # the rules saw no offer, so read no dates: "Fine. Tomorrow."
                     _find_items(an)
@@ -163,7 +170,7 @@ def _parse(
                 opt_out_scope=opt_out_scope(an.t, an.lg, an.hits),
                 review=tuple(r for r in reply.review if r != OPT_OUT_UNSURE),
             )
-    if reply.intent is Intent.PROMISE_TO_PAY:
+    if reply.intent is _PROMISE:
         doubts = promise_doubts(an, reply.promises)
         rec = recurrence(an, reply.promises)
         review = reply.review
@@ -188,7 +195,7 @@ def _parse(
                 rec,
                 review,
             )
-    if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
+    if reply.intent is _WRONG_PARTY and says_deceased(t):
         # "he passed away last month": held for a person, not treated as a wrong number
         reply = replace(reply, deceased=True)
     if opinion is None:
@@ -236,18 +243,23 @@ def _read(an: Analysis) -> Reply:
     if opt is not None:
         an.add_span(opt[0], opt[1], "opt_out", None)
         if opt == (0, len(t)):  # the whole reply is an opt-out keyword ("STOP", "退订")
-            an.add_span(0, len(t), "intent", Intent.STOP.value)
+            an.add_span(0, len(t), "intent", "stop")
             an.settled = True
-            return _reply(an, Intent.STOP, True, (), 0.95)
+            return _reply(an, _STOP, True, (), 0.95)
     if not _CONTENT.search(t):
         an.settled = True
-        return _reply(an, Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
+        return _reply(an, _STOP if opt else _OTHER, opt is not None, (), 0.9)
     if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
         an.settled = True
-        return _reply(an, Intent.OTHER, False, (), 0.9)
+        return _reply(an, _OTHER, False, (), 0.9)
     find_top_cues(an)
     cues = an.cues
-    top = next((v for v in _TOP if v in cues), None)
+    top = None
+    if cues:
+        for v in _TOP:
+            if v in cues:
+                top = v
+                break
     if top is not None and "auto_reply" not in hits:
         # Legal, wrong party and dispute outrank everything a clause analysis could find.
         intent = _INTENT[top]
@@ -264,29 +276,29 @@ def _read(an: Analysis) -> Reply:
     an.clauses = an.split_clauses()
     an.clause_starts = [s for s, _ in an.clauses]
     scan_anchored(t, an.lg, hits, an.clause_starts)
-    an.hit_starts = {k: [h[0] for h in v] for k, v in an.hits.items()}
     if "auto_reply" in an.hits:
         an.settled = True
-        return _reply(an, Intent.OTHER, opt is not None, (), 0.95)
+        return _reply(an, _OTHER, opt is not None, (), 0.95)
     find_other_cues(an)
     an.chosen = chosen = promise_clauses(an)
     promises: tuple[PromiseTerm, ...] = ()
     if chosen:
         an.cues.setdefault("promise_to_pay", an.clauses[chosen[0]])
     cues = an.cues
-    present = [_INTENT[v] for v in _PRIORITY if v in cues]
+    present = [_INTENT[v] for v in _PRIORITY if v in cues] if cues else []
     if present:
         intent = present[0]
     elif opt is not None:
-        intent = Intent.STOP
+        intent = _STOP
     else:
-        intent = Intent.OTHER
-    if intent is Intent.PROMISE_TO_PAY:
+        intent = _OTHER
+    if intent is _PROMISE:
         promises = instalments(an, chosen)
     conf = confidence(an, intent, present)
-    cue = an.cues.get(intent.value)
+    value = _VALUE[intent]
+    cue = an.cues.get(value)
     if cue is not None:
-        an.add_span(cue[0], cue[1], "intent", intent.value)
+        an.add_span(cue[0], cue[1], "intent", value)
     return _reply(an, intent, opt is not None, promises, conf)
 
 
@@ -307,7 +319,8 @@ def _find_items(an: Analysis) -> None:
 def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
-    spans = tuple(sorted(an.spans, key=lambda s: (s.start, s.end)))
+    spans = an.spans
+    spans = tuple(sorted(spans, key=_SPAN_ORDER) if len(spans) > 1 else spans)
     scope = opt_out_scope(an.t, an.lg, an.hits) if opt_out else ()
     return Reply(
         intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original, scope

@@ -172,7 +172,7 @@ def promise_clauses(an: Analysis) -> list[int]:
     # Only clauses with an amount, a date or a promise-like cue can promise.
     starts = [a.start for a in an.amounts] + [d.start for d in an.dates]
     for cat in ("promise", "offer_question", "time_request", "cant_until"):
-        starts += an.hit_starts.get(cat, ())
+        starts += an.starts(cat)
     if an.lg == "zh" and an.dates:
         starts += [m.start() for m in ZH_THEN.finditer(t)]
     cs = an.clause_starts

@@ -43,7 +43,7 @@ def hard(reply: Reply) -> tuple[str, ...]:
     """The reasons of ``reply`` that send it to a person whatever the head says: the
     :data:`HARD_REASONS`, and a legal reading the model disagrees with (the dialog holds a
     case on a legal reading: a person decides)."""
-    legal = reply.intent is Intent.LEGAL
+    legal = reply.intent is _LEGAL
     return tuple(r for r in reply.review if r in HARD_REASONS or (legal and r == DISAGREE))
 #: The model's probability of refuse, hardship and dispute together above which a
 #: promise is in conflict.
@@ -61,6 +61,10 @@ _COND_EN = rx(
 _COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|也许|尽量|争取|试试")
 
 _INTENTS = tuple(i.value for i in PRIORITY)
+#: each intent's value (``Intent.X.value`` is a slow property), and module constants
+#: (``Intent.X`` is a slow class attribute)
+_VALUE = {i: i.value for i in Intent}
+_PROMISE, _LEGAL = Intent.PROMISE_TO_PAY, Intent.LEGAL
 _ONE_HOT = {c: [i == c for i in _INTENTS] for c in _INTENTS}
 _CUE_KINDS = ("refuse", "hardship", "dispute", "question", "paid", "callback", "legal")
 
@@ -111,7 +115,7 @@ def review_features(
     probs = opinion.probabilities
     top = opinion.confidence
     second = max((p for p in probs if p != top), default=0.0)
-    promise = reply.intent is Intent.PROMISE_TO_PAY
+    promise = reply.intent is _PROMISE
     neg = (_NEG_ZH if zh else _NEG_EN).search(t) is not None
     # a condition matters for a promise only ("if I get paid I'll send half")
     cond = promise and (_COND_ZH if zh else _COND_EN).search(t) is not None
@@ -119,7 +123,7 @@ def review_features(
     q = "?" in t or "question" in cues or (zh and ("吗" in t or "么" in t))
     review = reply.review
     terms = reply.promises
-    chosen = reply.intent.value
+    chosen = _VALUE[reply.intent]
     rules_conf = rules.confidence
     disagree = DISAGREE in review
     # booleans count as 0 and 1 (no float() calls: this runs for every reply)
@@ -187,11 +191,11 @@ def estimate(
     zh = an.lg == "zh"
     top = opinion.confidence
     second = _second(opinion.probabilities, top)
-    promise = reply.intent is Intent.PROMISE_TO_PAY
+    promise = reply.intent is _PROMISE
     cues = an.cues
     review = reply.review
     terms = reply.promises
-    chosen = reply.intent.value
+    chosen = _VALUE[reply.intent]
     rules_conf = rules.confidence
     disagree = DISAGREE in review
     z = (
@@ -267,14 +271,15 @@ def estimate(
 
 def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
     """Whether a promise stands beside a refusal, hardship or dispute (cue or model)."""
-    if reply.intent is not Intent.PROMISE_TO_PAY:
+    if reply.intent is not _PROMISE:
         return False
     cues = an.cues
     if "refuse" in cues or "hardship" in cues or "dispute" in cues:
         return True
     if opinion is None:
         return False
-    other = sum(opinion.probability(k) for k in ("refuse", "hardship", "dispute"))
+    p = opinion.probability
+    other = p("refuse") + p("hardship") + p("dispute")
     return other >= CONFLICT_P
 
 
