@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
+
+try:
+    import re._constants as _sre_c  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import re._parser as _sre_p  # type: ignore[import-not-found,import-untyped,unused-ignore]
+except ImportError:  # another interpreter: no first-character analysis
+    _sre_p = None
 
 
 def _tokens(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
@@ -176,3 +183,100 @@ def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> s
     flush()
     return "|".join(parts + tail)
 
+
+
+#: In :func:`first_chars`, stands for any decimal digit (what ``\\d`` matches in ``str``
+#: patterns: ``str.isdecimal``).
+DIGIT = "\\d"
+# character ranges up to this size are listed one by one
+_MAX_RANGE = 512
+
+
+def first_chars(alt: str) -> frozenset[str] | None:
+    """The characters every match of regex source ``alt`` can start with (:data:`DIGIT`
+    for any decimal digit), or None when that is not known: a class such as ``\\w`` or
+    ``[^x]``, ``.``, case-insensitive matching, or a match that may be empty.
+
+    Lookarounds and anchors are skipped (they match no character), so the set may hold
+    characters no match starts with, never miss one.
+    """
+    alts = split_top(alt)
+    if len(alts) > 1:
+        found: set[str] = set()
+        for a in alts:
+            f = first_chars(a)
+            if f is None:
+                return None
+            found |= f
+        return frozenset(found)
+    c = leading_literal(alt)
+    if c is not None and len(c) == 1:
+        return frozenset(c)  # the common case, without parsing
+    if _sre_p is None:
+        return None
+    try:
+        parsed = _sre_p.parse(alt)
+    except (re.error, RecursionError):
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+        return None
+    first, empty = _first_of(parsed.data)
+    if first is None or empty:
+        return None
+    return frozenset(first)
+
+
+def _first_of(items: Any) -> tuple[set[str] | None, bool]:
+    """The first characters of a parsed sequence, and whether it may match empty."""
+    acc: set[str] = set()
+    for op, av in items:
+        found, empty = _first_of_item(op, av)
+        if found is None:
+            return None, False
+        acc |= found
+        if not empty:
+            return acc, False
+    return acc, True
+
+
+def _first_of_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    c = _sre_c
+    if op is c.LITERAL:
+        return {chr(av)}, False
+    if op is c.IN:
+        out: set[str] = set()
+        for o, a in av:
+            if o is c.LITERAL:
+                out.add(chr(a))
+            elif o is c.RANGE and a[1] - a[0] < _MAX_RANGE:
+                out.update(map(chr, range(a[0], a[1] + 1)))
+            elif o is c.CATEGORY and a in (c.CATEGORY_DIGIT, c.CATEGORY_UNI_DIGIT):
+                out.add(DIGIT)
+            else:  # NEGATE, other categories, large ranges
+                return None, False
+        return out, False
+    if op is c.BRANCH:
+        acc: set[str] = set()
+        any_empty = False
+        for branch in av[1]:
+            found, empty = _first_of(branch.data)
+            if found is None:
+                return None, False
+            acc |= found
+            any_empty = any_empty or empty
+        return acc, any_empty
+    if op is c.SUBPATTERN:
+        if av[1] & (re.IGNORECASE | re.LOCALE):
+            return None, False
+        return _first_of(av[3].data)
+    if op is c.ATOMIC_GROUP:
+        return _first_of(av.data)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        low, high, sub = av
+        if high == 0:
+            return set(), True
+        found, empty = _first_of(sub.data)
+        return found, low == 0 or empty
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return set(), True  # zero-width: the next item says where the match starts
+    return None, False  # ".", a back reference, a conditional group

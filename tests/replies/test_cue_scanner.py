@@ -1,0 +1,98 @@
+"""The cue scanner's two ways of finding cues (a gate over word starts, programs per first
+character) find the same hits, and first characters are read soundly."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from bot.replies.alternations import DIGIT, first_chars
+from bot.replies.amounts import EN_MARKER_PARTS
+from bot.replies.cue_lexicons import CATEGORIES, CLAUSE_CATEGORIES, LEXICONS
+from bot.replies.cue_scanner import Parts, Scanner
+from bot.replies.dates import gate_parts
+from bot.replies.optout import REQUEST_EN
+from bot.replies.parser import prepare
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def _categories(lang: str) -> list[tuple[str, Parts]]:
+    """The categories of the parser's scanner for ``lang`` (language_scanners)."""
+    lex = LEXICONS[lang]
+    cats: list[tuple[str, Parts]] = [(c, getattr(lex, c)) for c in CATEGORIES]
+    if lang == "en":
+        cats.append(("optout", REQUEST_EN))
+        cats.extend(EN_MARKER_PARTS)
+    else:
+        cats.append(("date", gate_parts(lang)))
+    return cats
+
+
+def _texts(lang: str) -> list[str]:
+    """Folded replies of the corpus in ``lang``, and as many made by splicing two of them
+    around a digit, a space, punctuation or a numeral (seeded)."""
+    texts = []
+    for path in sorted(CORPUS.glob("*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                _, t, lg = prepare(json.loads(line)["text"])
+                if lg == lang:
+                    texts.append(t)
+    rng = random.Random(16)
+    spliced = []
+    for _ in range(len(texts)):
+        a, b = rng.choice(texts), rng.choice(texts)
+        glue = rng.choice(["", " ", "1", "23", ",", "?", "\n", "x", "二", "号"])
+        spliced.append(a[: rng.randrange(len(a) + 1)] + glue + b[rng.randrange(len(b) + 1) :])
+    return [*texts, *spliced, "", " ", "1", "?"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_both_modes_find_the_same_hits(lang: str) -> None:
+    cats = _categories(lang)
+    only = frozenset({"date"})
+    gate = Scanner(cats, CLAUSE_CATEGORIES, only, by_char=False)
+    by_char = Scanner(cats, CLAUSE_CATEGORIES, only, by_char=True)
+    assert not gate.by_char and by_char.by_char
+    for t in _texts(lang):
+        a: dict[str, list[tuple[int, int]]] = {}
+        b: dict[str, list[tuple[int, int]]] = {}
+        gate.scan_gated(t, a)
+        by_char.scan_gated(t, b)
+        assert a == b, t
+        assert list(a) == list(b), t  # categories first found in the same order
+
+
+def test_the_parsers_scanners_pick_their_mode() -> None:
+    from bot.replies.language_scanners import SCANNERS
+
+    assert not SCANNERS["en"].by_char  # word-bounded cues: the gate
+    assert SCANNERS["zh"].by_char  # cues at any character
+
+
+def test_small_scanners_agree_too() -> None:
+    texts = _texts("en")[:400]
+    for cats in (list(EN_MARKER_PARTS), [("optout", REQUEST_EN)]):
+        gate, by_char = Scanner(cats, by_char=False), Scanner(cats, by_char=True)
+        for t in texts:
+            a: dict[str, list[tuple[int, int]]] = {}
+            b: dict[str, list[tuple[int, int]]] = {}
+            gate.scan_gated(t, a)
+            by_char.scan_gated(t, b)
+            assert a == b, t
+
+
+def test_first_characters() -> None:
+    assert first_chars("abc") == {"a"}
+    assert first_chars(r"(?:the\s+)?week") == {"t", "w"}
+    assert first_chars(r"[a-c]?z") == {"a", "b", "c", "z"}
+    assert first_chars(r"(?<=a)b") == {"b"}  # lookarounds match no character
+    assert first_chars(r"\bfoo|bar") == {"f", "b"}
+    assert first_chars(r"\d+元") == {DIGIT}
+    assert first_chars("(?>ab)c*+") == {"a"}
+    for unknown in ("a?", "", "x|", r"\s+x", ".x", "[^a]x", r"\w", "(?i:a)b", "(?i)ab"):
+        assert first_chars(unknown) is None, unknown
