@@ -280,3 +280,53 @@ def _first_of_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
     if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
         return set(), True  # zero-width: the next item says where the match starts
     return None, False  # ".", a back reference, a conditional group
+
+
+class FirstCharAlternation:
+    """An alternation of patterns, matched at a position with only the patterns that can
+    start with the character found there (:func:`first_chars`): the same first match as
+    the whole alternation, whose engine would try every pattern in turn.
+
+    ``sources`` are the alternatives in order (named groups in them stay usable, e.g. an
+    empty named group at the end of each for ``lastgroup``); ``compile`` compiles one
+    joined subset (``bot.replies.regex_programs.rx``, say).
+    """
+
+    __slots__ = ("_by_char", "_digit", "_other")
+
+    def __init__(self, sources: list[str], compile: Any) -> None:
+        firsts = [first_chars(s) for s in sources]
+        programs: dict[tuple[int, ...], Any] = {}
+
+        def program(keep: list[int]) -> Any:
+            key = tuple(keep)
+            if not key:
+                return None
+            if key not in programs:
+                programs[key] = compile("|".join(f"(?:{sources[i]})" for i in key))
+            return programs[key]
+
+        chars = {c for f in firsts if f is not None for c in f if c != DIGIT}
+        self._by_char = {
+            c: program(
+                [
+                    i
+                    for i, f in enumerate(firsts)
+                    if f is None or c in f or (DIGIT in f and c.isdecimal())
+                ]
+            )
+            for c in sorted(chars)
+        }
+        # a character no pattern names: digits, then anything
+        self._digit = program([i for i, f in enumerate(firsts) if f is None or DIGIT in f])
+        self._other = program([i for i, f in enumerate(firsts) if f is None])
+
+    def match(self, text: str, pos: int = 0) -> Any:
+        """``re.match`` of the whole alternation at ``pos`` (None at the end of the text)."""
+        c = text[pos : pos + 1]
+        prog = self._by_char.get(c)
+        if prog is None:
+            prog = self._digit if c.isdecimal() else self._other
+            if prog is None:
+                return None
+        return prog.match(text, pos)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,34 @@ def test_first_characters() -> None:
     assert first_chars("(?>ab)c*+") == {"a"}
     for unknown in ("a?", "", "x|", r"\s+x", ".x", "[^a]x", r"\w", "(?i:a)b", "(?i)ab"):
         assert first_chars(unknown) is None, unknown
+
+
+def _same_match(a: re.Match[str] | None, b: re.Match[str] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    # the subset's groups are the matched pattern's: compare those that took part
+    found = {k: v for k, v in a.groupdict().items() if v is not None}
+    return (a.span(), a.lastgroup) == (b.span(), b.lastgroup) and found == {
+        k: v for k, v in b.groupdict().items() if v is not None
+    }
+
+
+def test_a_first_character_alternation_matches_as_the_whole_alternation() -> None:
+    from bot.replies import dates
+
+    texts = _texts("en")[:1500] + _texts("zh")[:1500] + ["٣/4", "12/3", "x"]
+    for sources, dispatch in (
+        (dates._EN_SOURCES, dates._EN_RE),
+        (dates._ZH_SOURCES, dates._ZH_AT),
+    ):
+        whole = re.compile("|".join(sources))
+        for t in texts:
+            for p in range(len(t) + 1):
+                assert _same_match(whole.match(t, p), dispatch.match(t, p)), (t, p)
+
+
+def test_date_triggers_start_where_the_trigger_regex_finds_them() -> None:
+    from bot.replies import dates
+
+    for t in _texts("en") + ["friday_tomorrow", "é tomorrow", "tomorrow-friday 5th"]:
+        assert dates._trigger_starts(t) == [m.start() for m in dates._TRIGGERS.finditer(t)], t
