@@ -9,8 +9,8 @@ and compares, reply by reply: the reading with the learned model (intent, opt_ou
 opt_out_scope, promises, confidence, needs_human, review reasons, deceased, recurrence,
 spans), the rules' reading alone (model None), and the review head's features
 (``read_reply``, what the training script reads) and the exact numbers behind the
-rounded confidences (the model's probabilities, the review head's estimate). Prints the count of differences and the
-first few; exits 1 when there is any.
+rounded confidences (the model's probabilities, the review head's estimate). Prints the
+count of differences and the first few; exits 1 when there is any.
 
 Usage: python scripts/parity_parse.py --baseline /path/to/other/checkout
        python scripts/parity_parse.py --dump out.jsonl   (this checkout's readings only)
@@ -48,7 +48,8 @@ def _rows(root: Path) -> list[dict[str, Any]]:
     for group in by_lang.values():
         for _ in range(len(group) // 2):
             a, b = rng.choice(group), rng.choice(group)
-            joined.append({**a, "text": a["text"] + rng.choice((" ", ". ", "\n", "，")) + b["text"]})
+            glue = rng.choice((" ", ". ", "\n", "，"))
+            joined.append({**a, "text": a["text"] + glue + b["text"]})
     return rows + joined
 
 

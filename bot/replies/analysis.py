@@ -145,10 +145,7 @@ class Analysis:
     def blocked(self, s: int, e: int) -> bool:
         """Whether ``[s, e)`` has a cue that stops an amount and a date being an offer."""
         hits = self.hits
-        for cat in _BLOCKING:
-            if cat in hits and self.hits_in(cat, s, e):
-                return True
-        return False
+        return any(self.hits_in(cat, s, e) for cat in _BLOCKING if cat in hits)
 
     def first_hit(self, cat: str, s: int = 0, e: int | None = None) -> tuple[int, int] | None:
         """The first hit of a category within ``[s, e)``."""

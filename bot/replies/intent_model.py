@@ -67,7 +67,7 @@ def features(t: str, lang: str) -> list[str]:
         return out
     words = [w.replace("'", "") if "'" in w else w for w in _EN_TOKEN.findall(t)]
     out = ["w" + w for w in words]
-    out += ["b" + a + " " + b for a, b in zip(["^", *words], words)]
+    out += ["b" + a + " " + b for a, b in zip(["^", *words], words, strict=False)]
     return out
 
 
@@ -206,7 +206,8 @@ class IntentModel:
             shift = known * _OFFSET
             norm = 1.0 / math.sqrt(known)
             scores = [
-                b + (f - shift) * s * norm for b, f, s in zip(self._bias, fields, self._scale)
+                b + (f - shift) * s * norm
+                for b, f, s in zip(self._bias, fields, self._scale, strict=True)
             ]
         else:
             scores = list(self._bias)

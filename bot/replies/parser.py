@@ -15,8 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
-from operator import attrgetter
 from decimal import Decimal
+from operator import attrgetter
 
 from bot.replies.amounts import find_amounts
 from bot.replies.analysis import Analysis

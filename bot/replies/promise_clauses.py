@@ -9,8 +9,10 @@ wish without means ("I want to pay but can't") or a request for relief is hardsh
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
+from bot.replies.alternations import first_char_guard
 from bot.replies.amounts import FULL, HALF, NUM, AmountHit
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit
@@ -34,12 +36,16 @@ _OFFER_CUES = (
     "amount_rest",
 )
 # Words that start a clause-anchored promise cue ("paying now", "on it", "will do").
-_CLAUSE_PROMISE = rx(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
+_CLAUSE_PROMISE = rx(
+    first_char_guard(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
+)
 _ANY_NUMBER = rx(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
 _ZH_PAY_CHAR = rx(r"还|转|付|交|缴|结清|到账|打|汇|存|银行|扣")
 _EN_NUMBER_WORD = rx(
-    r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|seventy|"
-    r"eighty|ninety|ten|eleven|twelve|fifteen)\b"
+    first_char_guard(
+        r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|"
+        r"seventy|eighty|ninety|ten|eleven|twelve|fifteen)\b"
+    )
 )
 _EN_RECEIPT = rx(
     r"\W*(?:\w+\s+){0,3}?(?:receipt|proof|screenshot|screen\s+shot|confirmation|statement|copy|email|"
@@ -122,6 +128,8 @@ _SARCASM_WORDS = (
     "pigs", "freezes", "never", "dead", "die", "grave", "right", "gonna", "going to", "rather",
     "sooner", "...", "dream", "million",
 )
+# one search for any of them
+_SARCASM_WORD = rx("|".join(re.escape(w) for w in _SARCASM_WORDS))
 _SARCASM_ZH = rx(r"下辈子|做梦|太阳从西边出来|等我死了|除非我死|想得美|门都没有")
 _METHOD_EN = rx(
     r"\b(?:via|thru|through|using|app|online|website|portal|paypal|venmo|zelle|grabpay|paylah|paynow|"
@@ -141,7 +149,7 @@ def may_promise(an: Analysis) -> bool:
     """Whether the reply could hold an offer at all (else dates and amounts are skipped)."""
     hits, t = an.hits, an.t
     if (
-        any(c in hits for c in _OFFER_CUES)
+        not hits.keys().isdisjoint(_OFFER_CUES)
         or _ANY_NUMBER.search(t)
         or _CLAUSE_PROMISE.search(t)
     ):
@@ -161,7 +169,7 @@ def promise_clauses(an: Analysis) -> list[int]:
     m = (
         _SARCASM_ZH.search(t)
         if an.lg == "zh"
-        else _SARCASM_EN.search(t) if any(w in t for w in _SARCASM_WORDS) else None
+        else _SARCASM_EN.search(t) if _SARCASM_WORD.search(t) is not None else None
     )
     if m is not None:
         # "I'll pay when pigs fly", "like I'm gonna pay": a refusal worded as a promise
@@ -176,15 +184,21 @@ def promise_clauses(an: Analysis) -> list[int]:
     if an.lg == "zh" and an.dates:
         starts += [m.start() for m in ZH_THEN.finditer(t)]
     cs = an.clause_starts
-    candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1})
+    candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1}) if starts else []
     relief_rx = _RELIEF_ZH if an.lg == "zh" else _RELIEF_EN
     for i in candidates:
         s, e = an.clauses[i]
         c = t[s:e]
         dates, amts = an.clause_items(s, e)
-        stated = any(d.kind in (DATE, VAGUE, EVENT) for d in dates)
-        concrete = any(d.kind == DATE for d in dates)
-        past = any(d.kind == PAST for d in dates)
+        stated = concrete = past = False
+        for d in dates:
+            k = d.kind
+            if k == DATE:
+                stated = concrete = True
+            elif k in (VAGUE, EVENT):
+                stated = True
+            elif k == PAST:
+                past = True
         kind = _clause_promise(an, c, s, dates, amts, stated, past)
         if kind is None:
             continue

@@ -108,11 +108,8 @@ def combine(reply: Reply, opinion: ModelOpinion) -> Reply:
     if not reply.opt_out and opinion.opt_out >= OPT_OUT_DOUBT:
         reasons += (OPT_OUT_UNSURE,)
     p = p_rules if intent is rules else opinion.probability(_VALUE[intent])
-    if agree:
-        # two independent readings agree: the chance both are wrong is the product
-        confidence = 1 - (1 - reply.confidence) * (1 - p)
-    else:
-        confidence = min(reply.confidence, p)
+    # two independent readings that agree: the chance both are wrong is the product
+    confidence = 1 - (1 - reply.confidence) * (1 - p) if agree else min(reply.confidence, p)
     # the constructor, not dataclasses.replace: this runs for every reply
     return Reply(
         intent,

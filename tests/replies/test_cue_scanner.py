@@ -126,5 +126,36 @@ def test_a_first_character_alternation_matches_as_the_whole_alternation() -> Non
 def test_date_triggers_start_where_the_trigger_regex_finds_them() -> None:
     from bot.replies import dates
 
-    for t in _texts("en") + ["friday_tomorrow", "é tomorrow", "tomorrow-friday 5th"]:
+    for t in [*_texts("en"), "friday_tomorrow", "é tomorrow", "tomorrow-friday 5th"]:
         assert dates._trigger_starts(t) == [m.start() for m in dates._TRIGGERS.finditer(t)], t
+
+
+def test_guarded_patterns_find_what_they_found_unguarded() -> None:
+    """Every pattern the parser compiled through first_char_guard matches, at every
+    position of the corpus replies and of random strings, exactly as without the guard."""
+    import importlib
+    import pkgutil
+
+    import bot.replies
+
+    guarded: list[tuple[re.Pattern[str], re.Pattern[str]]] = []
+    for info in pkgutil.iter_modules(bot.replies.__path__):
+        module = importlib.import_module(f"bot.replies.{info.name}")
+        for value in vars(module).values():
+            if isinstance(value, re.Pattern) and value.pattern.startswith("(?=["):
+                head = re.match(r"\(\?=\[(?:\\.|[^\]\\])*\]\)\(\?:", value.pattern)
+                if head is not None and value.pattern.endswith(")"):
+                    plain = re.compile(value.pattern[head.end() : -1])
+                    guarded.append((value, plain))
+    assert len(guarded) >= 15
+    rng = random.Random(16)
+    alphabet = list("0123456789$£€¥ .,:/-+()?'abdeinostuwy一二两十万号还每而不是")
+    texts = _texts("en")[:800] + _texts("zh")[:800]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randrange(30))) for _ in range(3000)]
+    texts += ["usd150", "hk$20", "s$5", "mt还", "ht 500", "every other week", "2,000.50"]
+    for g, plain in guarded:
+        for t in texts:
+            assert [m.span() for m in g.finditer(t)] == [m.span() for m in plain.finditer(t)]
+            assert [m.groupdict() for m in g.finditer(t)] == [
+                m.groupdict() for m in plain.finditer(t)
+            ]
