@@ -15,7 +15,7 @@ from bot.replies.amounts import AmountHit
 from bot.replies.cue_lexicons import Lexicon
 from bot.replies.dates import DATE, DateContext, DateHit
 from bot.replies.markers import SENTENCE_BREAK
-from bot.replies.model import Span
+from bot.replies.model import Span, new_span
 from bot.replies.normalize import Folded
 
 # Cues that stop "an amount and a date" from being read as an offer in their clause.
@@ -171,4 +171,4 @@ class Analysis:
     def add_span(self, start: int, end: int, kind: str, value: str | None) -> None:
         """Record a span read, given in folded offsets, in offsets of the original text."""
         s, e = self.folded.span(start, end)
-        self.spans.append(Span(s, e, kind, value))
+        self.spans.append(new_span(s, e, kind, value))

@@ -29,7 +29,7 @@ from bot.replies.instalments import instalments, promise_doubts, recurrence
 from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
 from bot.replies.intent_model import IntentModel, ModelOpinion, ReviewHead
 from bot.replies.language_scanners import scan_anchored, scan_gated
-from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
+from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply, new_reply
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
@@ -181,8 +181,8 @@ def _parse(
         if conflict(an, reply, opinion):
             review = (*review, PROMISE_CONFLICT)
         if review is not reply.review or rec is not reply.recurrence:
-            # the constructor, not dataclasses.replace: promises are common
-            reply = Reply(
+            # not dataclasses.replace: promises are common
+            reply = new_reply(
                 reply.intent,
                 reply.opt_out,
                 reply.promises,
@@ -322,7 +322,7 @@ def _reply(
     spans = an.spans
     spans = tuple(sorted(spans, key=_SPAN_ORDER) if len(spans) > 1 else spans)
     scope = opt_out_scope(an.t, an.lg, an.hits) if opt_out else ()
-    return Reply(
+    return new_reply(
         intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original, scope
     )
 

@@ -25,7 +25,7 @@ from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE
 from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
 from bot.replies.intent_model import ModelOpinion, ReviewHead
-from bot.replies.model import LOW_CONFIDENCE, PRIORITY, Intent, Reply
+from bot.replies.model import LOW_CONFIDENCE, PRIORITY, Intent, Reply, new_reply
 from bot.replies.regex_programs import rx
 from bot.replies.second_opinion import DISAGREE, OPT_OUT_UNSURE, UNSURE
 
@@ -305,8 +305,8 @@ def settle(head: ReviewHead, reply: Reply, p: float) -> Reply:
         soft = tuple(r for r in review if r not in kept)
         review = kept + (soft or (DOUBTFUL,))
         confidence = min(reply.confidence, round(p, 2))
-    # the constructor, not dataclasses.replace: this runs for every reply
-    return Reply(
+    # not dataclasses.replace: this runs for every reply
+    return new_reply(
         reply.intent,
         reply.opt_out,
         reply.promises,

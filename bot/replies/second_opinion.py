@@ -24,7 +24,7 @@ acted on without a person are wrong at most 1% of the time there.
 from __future__ import annotations
 
 from bot.replies.intent_model import ModelOpinion
-from bot.replies.model import Intent, Reply
+from bot.replies.model import Intent, Reply, new_reply
 
 #: Agreeing, the model must give the intent at least this probability to act alone.
 AGREE_MIN = 0.3
@@ -110,8 +110,8 @@ def combine(reply: Reply, opinion: ModelOpinion) -> Reply:
     p = p_rules if intent is rules else opinion.probability(_VALUE[intent])
     # two independent readings that agree: the chance both are wrong is the product
     confidence = 1 - (1 - reply.confidence) * (1 - p) if agree else min(reply.confidence, p)
-    # the constructor, not dataclasses.replace: this runs for every reply
-    return Reply(
+    # not dataclasses.replace: this runs for every reply
+    return new_reply(
         intent,
         reply.opt_out,
         reply.promises,
