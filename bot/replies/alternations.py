@@ -289,47 +289,53 @@ class FirstCharAlternation:
 
     ``sources`` are the alternatives in order (named groups in them stay usable, e.g. an
     empty named group at the end of each for ``lastgroup``); ``compile`` compiles one
-    joined subset (``bot.replies.regex_programs.rx``, say).
+    joined subset (``bot.replies.regex_programs.rx``, say), when first needed.
     """
 
-    __slots__ = ("_by_char", "_digit", "_other")
+    __slots__ = ("_by_char", "_compile", "_digit", "_other", "_programs", "_ready", "_sources")
 
     def __init__(self, sources: list[str], compile: Any) -> None:
         firsts = [first_chars(s) for s in sources]
-        programs: dict[tuple[int, ...], Any] = {}
-
-        def program(keep: list[int]) -> Any:
-            key = tuple(keep)
-            if not key:
-                return None
-            if key not in programs:
-                programs[key] = compile("|".join(f"(?:{sources[i]})" for i in key))
-            return programs[key]
-
+        self._sources = sources
+        self._compile = compile
+        # each character's subset, by the tuple of its patterns' indexes (compiled once)
+        self._programs: dict[tuple[int, ...], Any] = {}
         chars = {c for f in firsts if f is not None for c in f if c != DIGIT}
-        self._by_char = {
-            c: program(
-                [
-                    i
-                    for i, f in enumerate(firsts)
-                    if f is None or c in f or (DIGIT in f and c.isdecimal())
-                ]
+        self._by_char: dict[str, tuple[int, ...]] = {
+            c: tuple(
+                i
+                for i, f in enumerate(firsts)
+                if f is None or c in f or (DIGIT in f and c.isdecimal())
             )
             for c in sorted(chars)
         }
         # a character no pattern names: digits, then anything
-        self._digit = program([i for i, f in enumerate(firsts) if f is None or DIGIT in f])
-        self._other = program([i for i, f in enumerate(firsts) if f is None])
+        self._digit = tuple(i for i, f in enumerate(firsts) if f is None or DIGIT in f)
+        self._other = tuple(i for i, f in enumerate(firsts) if f is None)
+        #: each character's program once looked up (None: no pattern starts with it)
+        self._ready: dict[str, Any] = {}
 
     def match(self, text: str, pos: int = 0) -> Any:
         """``re.match`` of the whole alternation at ``pos`` (None at the end of the text)."""
         c = text[pos : pos + 1]
-        prog = self._by_char.get(c)
-        if prog is None:
-            prog = self._digit if c.isdecimal() else self._other
-            if prog is None:
-                return None
-        return prog.match(text, pos)
+        prog = self._ready.get(c, self)
+        if prog is self:
+            prog = self._program(c)
+        return None if prog is None else prog.match(text, pos)
+
+    def _program(self, c: str) -> Any:
+        """The program of the patterns that can start with ``c`` (compiled once)."""
+        key = self._by_char.get(c)
+        if key is None:
+            key = self._digit if c.isdecimal() else self._other
+        prog = self._programs.get(key) if key else None
+        if prog is None and key:
+            prog = self._programs[key] = self._compile(
+                "|".join(f"(?:{self._sources[i]})" for i in key)
+            )
+        if len(self._ready) < 4096:  # (a bound: any character may come)
+            self._ready[c] = prog
+        return prog
 
 
 def first_char_guard(source: str) -> str:

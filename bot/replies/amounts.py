@@ -15,7 +15,7 @@ from bisect import bisect_right, insort
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import NamedTuple
 
-from bot.replies.alternations import first_char_guard, trie_alternation
+from bot.replies.alternations import trie_alternation
 from bot.replies.cue_scanner import Parts, Scanner
 from bot.replies.dates import DateHit
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
@@ -60,11 +60,8 @@ def resolve(hit: AmountHit, balance: Decimal | None) -> Decimal | None:
 _CODES = ("usd", "cad", "aud", "nzd", "gbp", "eur", "sgd", "hkd", "rmb", "cny", "us$", "s$", "hk$")
 # A currency code may stand right before the digits ("USD150", "CNY3000").
 _AFTER_CODE = "|".join(f"(?<={re.escape(c)})" for c in _CODES)
-# (first_char_guard: searched for, the lookbehinds would run at every position)
 _EN_NUM = rx(
-    first_char_guard(
-        r"(?:(?<![\w.:/,$£€¥])|" + _AFTER_CODE + r")(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?"
-    )
+    r"(?:(?<![\w.:/,$£€¥])|" + _AFTER_CODE + r")(?:[$£€¥]\s*)?\d++(?:,\d{3})*+(?:\.\d++)?"
 )
 # "5 or 6 hundred": the digit is the start of a range of number words, read there.
 _DIGIT_RANGE_AFTER = rx(r"\s+(?:or|to|-)\s+\d{1,2}\s+(?P<scale>hundred|thousand|grand)\b")
@@ -164,34 +161,28 @@ def _id_context(before: str) -> bool:
 _YEAR_BEFORE = rx(r"(?:\bin|\bsince|\bfrom|\bof|\byear|\bby|\buntil|\bbefore|\bafter)\s+$")
 _TIME_BEFORE = rx(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
 _BETWEEN_BEFORE = rx(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
-_PHONE = rx(first_char_guard(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])"))
+_PHONE = rx(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
 
 _EN_WORD_RUN = rx(
-    first_char_guard(
-        r"\b(?:(?:a|an)\s+)?(?:couple(?:\s+of)?\s+)?(?:"
-        + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
-        + r"|tenner|fiver)\b(?:(?:\s+|-)(?:and\s+)?(?:"
-        + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
-        + r")\b)*+"
-    )
+    r"\b(?:(?:a|an)\s+)?(?:couple(?:\s+of)?\s+)?(?:"
+    + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
+    + r"|tenner|fiver)\b(?:(?:\s+|-)(?:and\s+)?(?:"
+    + "|".join(sorted(EN_NUMBER_WORDS, key=len, reverse=True))
+    + r")\b)*+"
 )
 _EN_WORD_GATE = rx(
-    first_char_guard(
-        r"(?<![a-z0-9_])(?:"
-        + trie_alternation(
-            sorted([*EN_NUMBER_WORDS, "tenner", "fiver", "couple"], key=len, reverse=True)
-        )
-        + r")(?![a-z0-9])"
+    r"(?<![a-z0-9_])(?:"
+    + trie_alternation(
+        sorted([*EN_NUMBER_WORDS, "tenner", "fiver", "couple"], key=len, reverse=True)
     )
+    + r")(?![a-z0-9])"
 )
 _EN_WORD_RANGE = rx(
-    first_char_guard(
-        r"\b(?P<a>"
-        + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
-        + r"|\d)\s+(?:or|to|-)\s+(?:"
-        + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
-        + r"|\d{1,2})\s+(?P<s>hundred|thousand|grand)\b"
-    )
+    r"\b(?P<a>"
+    + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9)
+    + r"|\d)\s+(?:or|to|-)\s+(?:"
+    + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 10)
+    + r"|\d{1,2})\s+(?P<s>hundred|thousand|grand)\b"
 )
 _EN_WORD_AFTER_BAD = rx(
     r"\s*+(?:-\s*+)?(?:days?|weeks?|months?|years?|hours?|minutes?|times|of\s+(?:them|us|these|those|my|the)|"
@@ -238,19 +229,15 @@ _standalone: list[Scanner] = []
 
 # Chinese numerals, possibly mixed with ASCII digits ("1千5", "1.5万", "2w").
 _ZH_RUN = rx(
-    first_char_guard(
-        r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")"
-        r"[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
-        # a Chinese numeral may follow a comma ("大后天吧，两千五": NFKC makes "，" a ",")
-        r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
-        r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
-    )
+    r"(?:(?:(?<![0-9a-z.,:/])|" + _AFTER_CODE + r")"
+    r"[0-9]++(?:,[0-9]{3})*+(?:\.[0-9]++)?[kw]?(?![a-z])|"
+    # a Chinese numeral may follow a comma ("大后天吧，两千五": NFKC makes "，" a ",")
+    r"(?<![0-9a-z.])[零〇一二两三四五六七八九十壹贰貳叁參肆伍陆陸柒捌玖拾])"
+    r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
 _ZH_AFTER_COMMA = rx(
-    first_char_guard(
-        r"(?<=[^0-9],)[0-9]++(?:\.[0-9]++)?[kw]?(?![a-z0-9])"
-        r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
-    )
+    r"(?<=[^0-9],)[0-9]++(?:\.[0-9]++)?[kw]?(?![a-z0-9])"
+    r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
 _ZH_NOT_AFTER = rx(
     r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"

@@ -8,7 +8,6 @@ replacement keeps the text's length, so offsets into the folded text stay valid.
 
 from __future__ import annotations
 
-from bot.replies.alternations import first_char_guard
 from bot.replies.regex_programs import rx
 
 # Traditional -> Simplified, one character each: the characters of money, time, contact
@@ -77,7 +76,7 @@ _WORDS = {
 _WORD_RE = rx("|".join(sorted(_WORDS, key=len, reverse=True)))
 # Pinyin initials for the days and the bank card ("mt还" is "明天还"); same length.
 _PINYIN = {"mt": "明天", "jt": "今天", "ht": "后天", "yhk": "银行卡"}
-_PINYIN_RE = rx(first_char_guard(r"(?<![a-z])(?:mt|jt|ht|yhk)(?![a-z])"))
+_PINYIN_RE = rx(r"(?<![a-z])(?:mt|jt|ht|yhk)(?![a-z])")
 # "莫" before a verb of contact or pressing is "don't" (莫再发, 莫催了), not a surname.
 _MO = rx(r"莫(?=再|要|发|打|催|烦|找|联系|來|来|發)")
 

@@ -103,6 +103,7 @@ class Scanner:
         "_meta",
         "_start_chars",
         "_start_gate",
+        "_start_source",
     )
 
     def __init__(
@@ -166,6 +167,7 @@ class Scanner:
         self._entries: list[_Entry] = []
         self._gates: tuple[tuple[re.Pattern[str], str, bool], ...] = ()
         self._start_gate: re.Pattern[str] | None = None
+        self._start_source = ""
         self._start_chars: frozenset[str] = frozenset()
         self._by_char: dict[str, _Program] | None = None
         self._by_digit: _Program | None = None
@@ -206,7 +208,7 @@ class Scanner:
                 # inside words): the match ends where the cue may start.
                 gates.append((rx(r"\W" + pre_b + body), "", True))
                 self._start_chars = frozenset(chars)
-                self._start_gate = rx(pre_b + body)  # the same at the start of the text
+                self._start_source = pre_b + body  # the same at the start of the text
             else:
                 gates.append((rx(r"(?<!\w)" + body), "", False))
         if all_free:
@@ -290,9 +292,9 @@ class Scanner:
 
     def scan_gated(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
         """Append every hit except clause-anchored ones to ``into[category]``, by start."""
-        rx = self._anchored_text
-        if rx is not None:
-            m = rx.match(text)
+        anchored = self._anchored_text
+        if anchored is not None:
+            m = anchored.match(text)
             if m is not None and m.lastgroup is not None:
                 into.setdefault(self._meta[m.lastgroup], []).append((0, m.start(m.lastgroup)))
         if self._by_char is not None:
@@ -304,13 +306,12 @@ class Scanner:
                 continue
             if after_non_word:
                 found = [m.end() for m in gate.finditer(text)]
-                start = self._start_gate
-                if (
-                    start is not None
-                    and text[:1] in self._start_chars
-                    and start.match(text) is not None
-                ):
-                    found.insert(0, 0)
+                if text[:1] in self._start_chars:
+                    start = self._start_gate
+                    if start is None:  # compiled when first needed
+                        start = self._start_gate = rx(self._start_source)
+                    if start.match(text) is not None:
+                        found.insert(0, 0)
             else:
                 found = [m.start() for m in gate.finditer(text)]
             positions = sorted({*positions, *found}) if positions else found

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.replies.alternations import first_char_guard
 from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, resolve
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
@@ -20,17 +19,11 @@ from bot.replies.regex_programs import rx
 # "这个月底还不上": a day followed by "cannot pay" is not promised.
 _CANNOT_AFTER = rx(r"\S{0,3}?(?:还不|付不|交不|没法|不能|不行|不了|can'?t|cannot|won'?t)")
 _THEN_EN = rx(
-    first_char_guard(
-        r"\b(?:then|by\s+then|that\s+day|the\s+moment\s+it\s+does|when\s+it\s+(?:comes|lands))\b"
-    )
+    r"\b(?:then|by\s+then|that\s+day|the\s+moment\s+it\s+does|when\s+it\s+(?:comes|lands))\b"
 )
-_EVERY = rx(
-    first_char_guard(
-        r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每"
-    )
-)
+_EVERY = rx(r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每")
 # "this saturday instead of friday": the day after these is not promised.
-_INSTEAD = rx(first_char_guard(r"\b(?:instead\s+of|rather\s+than)\b|而不是"))
+_INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
 _EXCLUDED_BEFORE = rx(r"(?:\binstead\s+of|\brather\s+than|\bnot|而不是|不是)\s*(?:on\s+|the\s+)?$")
 
 
@@ -326,11 +319,9 @@ def _concrete(d: object) -> bool:
 
 
 _EVERY_EN = rx(
-    first_char_guard(
-        r"\b(?:every|each|per|a)\s+(?:(?P<other>other)\s+)?(?:(?P<n>two|2|couple\s+of)\s+)?"
-        r"(?P<unit>week|month|fortnight|day|paycheck|pay\s+period|mon|tue|wed|thu|fri|sat|sun)\w*"
-        r"|\b(?P<adverb>weekly|monthly|fortnightly|bi-?weekly|daily)\b"
-    )
+    r"\b(?:every|each|per|a)\s+(?:(?P<other>other)\s+)?(?:(?P<n>two|2|couple\s+of)\s+)?"
+    r"(?P<unit>week|month|fortnight|day|paycheck|pay\s+period|mon|tue|wed|thu|fri|sat|sun)\w*"
+    r"|\b(?P<adverb>weekly|monthly|fortnightly|bi-?weekly|daily)\b"
 )
 _EVERY_ZH = rx(r"每(?:个)?(?P<unit>月|周|星期|礼拜|天|日)|按(?P<by>月|周)|(?P<two>每两周|每半个月)")
 

@@ -10,7 +10,6 @@ callback, question). Both record ``(start, end)`` cues in :attr:`Analysis.cues`.
 
 from __future__ import annotations
 
-from bot.replies.alternations import first_char_guard
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE
 from bot.replies.markers import WORD, ZH_DESIRE, ZH_FUTURE_BEFORE, ZH_PAST_STRONG, ZH_PAST_WORD
@@ -224,14 +223,14 @@ _DEATH = rx(
     r"passed\s+away|\bdied\b|deceased|\bdead\b|funeral|passed\s+on|去世|过世|离世|已故|身故|病逝"
 )
 # The customer's death, told by someone else (LABELING.md "deceased").
-_DECEASED = rx(first_char_guard(
+_DECEASED = rx(
     r"passed\s+away|\bdied\b|\bdeceased\b|\b(?:is|was)\s+dead\b|passed\s+on\b|"
     r"\bpassed\s+(?:last|this|in|on|recently|earlier|a\s+(?:few|couple))\b|no\s+longer\s+with\s+us|"
     r"\bdeath\b|\bfuneral\b|\bestate\s+of\b|\b(?:my|our)\s+late\s+\w+|"
     r"去世|过世|离世|已故|身故|病逝|身亡|死了|不在人世|(?:他|她|人)(?:已经)?不在了|过\S?身|"
     r"(?:他|她|我(?:的)?(?:爸|妈|哥|姐|弟|妹|老公|老婆|丈夫|妻子|父亲|母亲|奶奶|爷爷|外婆|外公|儿子|女儿))"
     r"\S{0,8}?走(?:了|的)|遗产|后事|丧事|\bpass\s+away"
-))
+)
 
 
 def says_deceased(t: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from bot.replies.alternations import first_char_guard
 from bot.replies.amounts import FULL, HALF, NUM, AmountHit
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit
@@ -36,16 +35,12 @@ _OFFER_CUES = (
     "amount_rest",
 )
 # Words that start a clause-anchored promise cue ("paying now", "on it", "will do").
-_CLAUSE_PROMISE = rx(
-    first_char_guard(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
-)
+_CLAUSE_PROMISE = rx(r"\b(?:paying|sending|transferring|wiring|will|can|could|on\s+it)\b")
 _ANY_NUMBER = rx(r"[0-9零〇一二两三四五六七八九十百千万壹贰叁肆伍陆柒捌玖拾佰仟]")
 _ZH_PAY_CHAR = rx(r"还|转|付|交|缴|结清|到账|打|汇|存|银行|扣")
 _EN_NUMBER_WORD = rx(
-    first_char_guard(
-        r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|"
-        r"seventy|eighty|ninety|ten|eleven|twelve|fifteen)\b"
-    )
+    r"\b(?:a\s+grand|grand|hundred|thousand|tenner|fiver|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|ten|eleven|twelve|fifteen)\b"
 )
 _EN_RECEIPT = rx(
     r"\W*(?:\w+\s+){0,3}?(?:receipt|proof|screenshot|screen\s+shot|confirmation|statement|copy|email|"

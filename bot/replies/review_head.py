@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 
-from bot.replies.alternations import first_char_guard
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE
 from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
@@ -50,19 +49,14 @@ def hard(reply: Reply) -> tuple[str, ...]:
 #: promise is in conflict.
 CONFLICT_P = 0.25
 
-# (first_char_guard: searched for, a leading \b would run at every position)
 _NEG_EN = rx(
-    first_char_guard(
-        r"\b(?:not|no|never|nothing|none|nobody|can'?t|cannot|won'?t|wont|don'?t|dont|didn'?t|"
-        r"didnt|isn'?t|ain'?t|aint|nah|nope|unable|refuse\w*)\b"
-    )
+    r"\b(?:not|no|never|nothing|none|nobody|can'?t|cannot|won'?t|wont|don'?t|dont|didn'?t|didnt|"
+    r"isn'?t|ain'?t|aint|nah|nope|unable|refuse\w*)\b"
 )
 _NEG_ZH = rx(r"不|没|别|无|未|甭")
 _COND_EN = rx(
-    first_char_guard(
-        r"\b(?:if|unless|when|once|whenever|provided|assuming|depends|depending|as\s+long\s+as|"
-        r"as\s+soon\s+as|only\s+if|maybe|might|hopefully|try|trying)\b"
-    )
+    r"\b(?:if|unless|when|once|whenever|provided|assuming|depends|depending|as\s+long\s+as|"
+    r"as\s+soon\s+as|only\s+if|maybe|might|hopefully|try|trying)\b"
 )
 _COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|也许|尽量|争取|试试")
 
