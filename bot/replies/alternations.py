@@ -188,6 +188,8 @@ def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> s
 #: In :func:`first_chars`, stands for any decimal digit (what ``\\d`` matches in ``str``
 #: patterns: ``str.isdecimal``).
 DIGIT = "\\d"
+#: In :func:`first_chars_of`, stands for any whitespace (``\\s``: ``str.isspace``).
+SPACE = "\\s"
 # character ranges up to this size are listed one by one
 _MAX_RANGE = 512
 
@@ -218,6 +220,13 @@ def first_chars(alt: str) -> frozenset[str] | None:
         parsed = _sre_p.parse(alt)
     except (re.error, RecursionError):
         return None
+    first = first_chars_of(parsed)
+    return None if first is None or SPACE in first else first
+
+
+def first_chars_of(parsed: Any) -> frozenset[str] | None:
+    """:func:`first_chars` of a pattern parsed by ``re._parser``, where :data:`SPACE` may
+    stand for any whitespace."""
     if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
         return None
     first, empty = _first_of(parsed.data)
@@ -252,6 +261,8 @@ def _first_of_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
                 out.update(map(chr, range(a[0], a[1] + 1)))
             elif o is c.CATEGORY and a in (c.CATEGORY_DIGIT, c.CATEGORY_UNI_DIGIT):
                 out.add(DIGIT)
+            elif o is c.CATEGORY and a in (c.CATEGORY_SPACE, c.CATEGORY_UNI_SPACE):
+                out.add(SPACE)
             else:  # NEGATE, other categories, large ranges
                 return None, False
         return out, False
@@ -336,33 +347,3 @@ class FirstCharAlternation:
         if len(self._ready) < 4096:  # (a bound: any character may come)
             self._ready[c] = prog
         return prog
-
-
-def first_char_guard(source: str) -> str:
-    """``source`` behind a lookahead for the characters its matches start with
-    (:func:`first_chars`): the same matches, found faster by ``search`` and ``finditer``
-    when ``source`` begins with lookbehinds or ``\\b`` (which the engine runs at every
-    position) rather than a literal or a class (which it scans for). ``source`` as it is
-    when it already begins with one, or its first characters are not known."""
-    chars = first_chars(source)
-    if chars is None or _scannable(source):
-        return source
-    cls = "".join(r"\d" if c == DIGIT else re.escape(c) for c in sorted(chars))
-    return f"(?=[{cls}])(?:{source})"
-
-
-def _scannable(source: str) -> bool:
-    """Whether the regex engine finds where ``source`` may match by scanning for its first
-    character: it begins with a literal or a class, or is an alternation of alternatives
-    that each begin with a literal."""
-    if _sre_p is None:
-        return True
-    items = _sre_p.parse(source).data
-    while items and items[0][0] is _sre_c.SUBPATTERN and not items[0][1][1]:
-        items = items[0][1][3].data
-    if not items:
-        return False
-    op, av = items[0]
-    if op in (_sre_c.LITERAL, _sre_c.IN):
-        return True
-    return op is _sre_c.BRANCH and all(b.data and b.data[0][0] is _sre_c.LITERAL for b in av[1])

@@ -346,7 +346,8 @@ class Scanner:
 
     def _scan_by_char(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
         """:meth:`scan_gated` with the per-first-character programs."""
-        get = self._by_char.get if self._by_char is not None else {}.get
+        by_char: dict[str, _Program] = self._by_char or {}
+        get = by_char.get
         by_digit = self._by_digit
         for p, c in enumerate(text):
             program = get(c)
@@ -354,8 +355,8 @@ class Scanner:
                 if by_digit is None or not c.isdecimal():
                     continue
                 program = by_digit
-            m = program[0].match(text, p)
-            if m.lastindex is None:
+            m = program[0].match(text, p)  # (always matches: every group is optional)
+            if m is None or m.lastindex is None:
                 continue  # no cue starts here
             groups = m.groups()
             for cat, only, b, f in program[1]:

@@ -42,11 +42,9 @@ _FIELD_MASK = (1 << _FIELD_BITS) - 1
 #: Whether machine words can carry the fields (a shortcut for packing and unpacking).
 _WORDS_OK = array("I").itemsize * 8 == _FIELD_BITS
 
-# Written to begin with a class (not a repeat or an alternation): the regex engine then
-# scans for that class instead of trying the pattern at every position.
-_DIGITS = rx(r"[0-9][0-9]*+")  # [0-9]+
-_EN_TOKEN = rx(r"[a-z0-9'?!$£€¥](?:(?<=[a-z0-9'])[a-z0-9']*+)?")  # [a-z0-9']+|[?!$£€¥]
-_ZH_NOISE = rx(r"[^\u3400-\u9fffa-z0?!$¥][^\u3400-\u9fffa-z0?!$¥]*+")  # [^...]+
+_DIGITS = rx(r"[0-9]+")
+_EN_TOKEN = rx(r"[a-z0-9']+|[?!$£€¥]")
+_ZH_NOISE = rx(r"[^\u3400-\u9fffa-z0?!$¥]+")
 
 
 def features(t: str, lang: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from bot.replies.regex_programs import rx
 
 #: a word: a run of letters, digits and apostrophes, or one Chinese character
-WORD = rx(r"[a-z0-9'\u3400-\u9fff](?:(?<=[a-z0-9'])[a-z0-9']*+)?")
+WORD = rx(r"[a-z0-9']+|[\u3400-\u9fff]")
 #: "already", "just", "before then" (not "already said I would")
 ZH_PAST_STRONG = rx(r"已(?!经?(?:说|讲|告诉|答应|保证|承诺))|(?<!一)早就|刚刚?|之前就")
 #: a future word (will, then, first ...) shortly before the end of the text searched

@@ -319,8 +319,8 @@ def _find_items(an: Analysis) -> None:
 def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
-    spans = an.spans
-    spans = tuple(sorted(spans, key=_SPAN_ORDER) if len(spans) > 1 else spans)
+    found = an.spans
+    spans = tuple(sorted(found, key=_SPAN_ORDER) if len(found) > 1 else found)
     scope = opt_out_scope(an.t, an.lg, an.hits) if opt_out else ()
     return new_reply(
         intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original, scope
