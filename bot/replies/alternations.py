@@ -12,6 +12,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
+
+try:
+    import re._constants as _sre_c  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import re._parser as _sre_p  # type: ignore[import-not-found,import-untyped,unused-ignore]
+except ImportError:  # another interpreter: no first-character analysis
+    _sre_p = None
 
 
 def _tokens(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
@@ -176,3 +183,167 @@ def trie_alternation(alts: list[str], depth: int = 3, ordered: bool = True) -> s
     flush()
     return "|".join(parts + tail)
 
+
+
+#: In :func:`first_chars`, stands for any decimal digit (what ``\\d`` matches in ``str``
+#: patterns: ``str.isdecimal``).
+DIGIT = "\\d"
+#: In :func:`first_chars_of`, stands for any whitespace (``\\s``: ``str.isspace``).
+SPACE = "\\s"
+# character ranges up to this size are listed one by one
+_MAX_RANGE = 512
+
+
+def first_chars(alt: str) -> frozenset[str] | None:
+    """The characters every match of regex source ``alt`` can start with (:data:`DIGIT`
+    for any decimal digit), or None when that is not known: a class such as ``\\w`` or
+    ``[^x]``, ``.``, case-insensitive matching, or a match that may be empty.
+
+    Lookarounds and anchors are skipped (they match no character), so the set may hold
+    characters no match starts with, never miss one.
+    """
+    alts = split_top(alt)
+    if len(alts) > 1:
+        found: set[str] = set()
+        for a in alts:
+            f = first_chars(a)
+            if f is None:
+                return None
+            found |= f
+        return frozenset(found)
+    c = leading_literal(alt)
+    if c is not None and len(c) == 1:
+        return frozenset(c)  # the common case, without parsing
+    if _sre_p is None:
+        return None
+    try:
+        parsed = _sre_p.parse(alt)
+    except (re.error, RecursionError):
+        return None
+    first = first_chars_of(parsed)
+    return None if first is None or SPACE in first else first
+
+
+def first_chars_of(parsed: Any) -> frozenset[str] | None:
+    """:func:`first_chars` of a pattern parsed by ``re._parser``, where :data:`SPACE` may
+    stand for any whitespace."""
+    if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+        return None
+    first, empty = _first_of(parsed.data)
+    if first is None or empty:
+        return None
+    return frozenset(first)
+
+
+def _first_of(items: Any) -> tuple[set[str] | None, bool]:
+    """The first characters of a parsed sequence, and whether it may match empty."""
+    acc: set[str] = set()
+    for op, av in items:
+        found, empty = _first_of_item(op, av)
+        if found is None:
+            return None, False
+        acc |= found
+        if not empty:
+            return acc, False
+    return acc, True
+
+
+def _first_of_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    c = _sre_c
+    if op is c.LITERAL:
+        return {chr(av)}, False
+    if op is c.IN:
+        out: set[str] = set()
+        for o, a in av:
+            if o is c.LITERAL:
+                out.add(chr(a))
+            elif o is c.RANGE and a[1] - a[0] < _MAX_RANGE:
+                out.update(map(chr, range(a[0], a[1] + 1)))
+            elif o is c.CATEGORY and a in (c.CATEGORY_DIGIT, c.CATEGORY_UNI_DIGIT):
+                out.add(DIGIT)
+            elif o is c.CATEGORY and a in (c.CATEGORY_SPACE, c.CATEGORY_UNI_SPACE):
+                out.add(SPACE)
+            else:  # NEGATE, other categories, large ranges
+                return None, False
+        return out, False
+    if op is c.BRANCH:
+        acc: set[str] = set()
+        any_empty = False
+        for branch in av[1]:
+            found, empty = _first_of(branch.data)
+            if found is None:
+                return None, False
+            acc |= found
+            any_empty = any_empty or empty
+        return acc, any_empty
+    if op is c.SUBPATTERN:
+        if av[1] & (re.IGNORECASE | re.LOCALE):
+            return None, False
+        return _first_of(av[3].data)
+    if op is c.ATOMIC_GROUP:
+        return _first_of(av.data)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+        low, high, sub = av
+        if high == 0:
+            return set(), True
+        found, empty = _first_of(sub.data)
+        return found, low == 0 or empty
+    if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+        return set(), True  # zero-width: the next item says where the match starts
+    return None, False  # ".", a back reference, a conditional group
+
+
+class FirstCharAlternation:
+    """An alternation of patterns, matched at a position with only the patterns that can
+    start with the character found there (:func:`first_chars`): the same first match as
+    the whole alternation, whose engine would try every pattern in turn.
+
+    ``sources`` are the alternatives in order (named groups in them stay usable, e.g. an
+    empty named group at the end of each for ``lastgroup``); ``compile`` compiles one
+    joined subset (``bot.replies.regex_programs.rx``, say), when first needed.
+    """
+
+    __slots__ = ("_by_char", "_compile", "_digit", "_other", "_programs", "_ready", "_sources")
+
+    def __init__(self, sources: list[str], compile: Any) -> None:
+        firsts = [first_chars(s) for s in sources]
+        self._sources = sources
+        self._compile = compile
+        # each character's subset, by the tuple of its patterns' indexes (compiled once)
+        self._programs: dict[tuple[int, ...], Any] = {}
+        chars = {c for f in firsts if f is not None for c in f if c != DIGIT}
+        self._by_char: dict[str, tuple[int, ...]] = {
+            c: tuple(
+                i
+                for i, f in enumerate(firsts)
+                if f is None or c in f or (DIGIT in f and c.isdecimal())
+            )
+            for c in sorted(chars)
+        }
+        # a character no pattern names: digits, then anything
+        self._digit = tuple(i for i, f in enumerate(firsts) if f is None or DIGIT in f)
+        self._other = tuple(i for i, f in enumerate(firsts) if f is None)
+        #: each character's program once looked up (None: no pattern starts with it)
+        self._ready: dict[str, Any] = {}
+
+    def match(self, text: str, pos: int = 0) -> Any:
+        """``re.match`` of the whole alternation at ``pos`` (None at the end of the text)."""
+        c = text[pos : pos + 1]
+        prog = self._ready.get(c, self)
+        if prog is self:
+            prog = self._program(c)
+        return None if prog is None else prog.match(text, pos)
+
+    def _program(self, c: str) -> Any:
+        """The program of the patterns that can start with ``c`` (compiled once)."""
+        key = self._by_char.get(c)
+        if key is None:
+            key = self._digit if c.isdecimal() else self._other
+        prog = self._programs.get(key) if key else None
+        if prog is None and key:
+            prog = self._programs[key] = self._compile(
+                "|".join(f"(?:{self._sources[i]})" for i in key)
+            )
+        if len(self._ready) < 4096:  # (a bound: any character may come)
+            self._ready[c] = prog
+        return prog

@@ -15,7 +15,7 @@ from bot.replies.amounts import AmountHit
 from bot.replies.cue_lexicons import Lexicon
 from bot.replies.dates import DATE, DateContext, DateHit
 from bot.replies.markers import SENTENCE_BREAK
-from bot.replies.model import Span
+from bot.replies.model import Span, new_span
 from bot.replies.normalize import Folded
 
 # Cues that stop "an amount and a date" from being read as an offer in their clause.
@@ -85,6 +85,7 @@ class Analysis:
         self.date_starts: list[int] = []
         self.amount_starts: list[int] = []
         self.clause_starts: list[int] = []
+        #: the start offsets of each category's hits, by :meth:`starts` (once sorted)
         self.hit_starts: dict[str, list[int]] = {}
         self.hits: dict[str, list[tuple[int, int]]] = {}
 
@@ -118,22 +119,33 @@ class Analysis:
             return self.clauses[k]
         return (pos, pos + 1)
 
+    def starts(self, cat: str) -> list[int]:
+        """The start offsets of a category's hits (read once the hits are sorted)."""
+        found = self.hit_starts.get(cat)
+        if found is None:
+            found = self.hit_starts[cat] = [h[0] for h in self.hits.get(cat, ())]
+        return found
+
     def hits_in(self, cat: str, s: int = 0, e: int | None = None) -> list[tuple[int, int]]:
         """Hits of a category lying within ``[s, e)``."""
         found = self.hits.get(cat)
         if not found:
             return []
-        end = len(self.t) if e is None else e
-        if s == 0 and end >= len(self.t):
+        n = len(self.t)
+        end = n if e is None else e
+        if s == 0 and end >= n:
             return found
-        starts = self.hit_starts[cat]
+        starts = self.hit_starts.get(cat)
+        if starts is None:
+            starts = self.starts(cat)
         lo = bisect_left(starts, s)
         hi = bisect_left(starts, end, lo)
         return [h for h in found[lo:hi] if h[1] <= end]
 
     def blocked(self, s: int, e: int) -> bool:
         """Whether ``[s, e)`` has a cue that stops an amount and a date being an offer."""
-        return any(self.hits_in(cat, s, e) for cat in _BLOCKING)
+        hits = self.hits
+        return any(self.hits_in(cat, s, e) for cat in _BLOCKING if cat in hits)
 
     def first_hit(self, cat: str, s: int = 0, e: int | None = None) -> tuple[int, int] | None:
         """The first hit of a category within ``[s, e)``."""
@@ -159,4 +171,4 @@ class Analysis:
     def add_span(self, start: int, end: int, kind: str, value: str | None) -> None:
         """Record a span read, given in folded offsets, in offsets of the original text."""
         s, e = self.folded.span(start, end)
-        self.spans.append(Span(s, e, kind, value))
+        self.spans.append(new_span(s, e, kind, value))

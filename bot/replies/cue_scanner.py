@@ -3,9 +3,11 @@
 A lexicon of hundreds of phrases is slow as one plain alternation (``re`` tries every
 branch at every position). The :class:`Scanner` here keeps it fast: alternatives are
 grouped by their first literal characters (:mod:`bot.replies.alternations`), a leading
-``\\b`` is replaced by one ``(?<!\\w)`` test, and the whole set sits in a lookahead
-gate that only reports where some cue starts; each category is then matched on its own
-at those few positions.
+``\\b`` is replaced by one ``(?<!\\w)`` test, and either the whole set sits in a
+lookahead gate that only reports where some cue starts, each category then being matched
+on its own at those few positions (English: cues start at word starts), or the text is
+read character by character and one program per first character finds every category's
+cue starting there (Chinese: cues may start at any character).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from __future__ import annotations
 import re
 
 from bot.replies.alternations import (
+    DIGIT,
     expand_alternative,
+    first_chars,
     leading_literal,
     split_top,
     trie_alternation,
@@ -50,37 +54,56 @@ def _first_two(alt: str) -> str | None:
 
 
 _Entry = tuple[str, "re.Pattern[str] | None", "re.Pattern[str] | None"]
+# A first-character program: the regex, and per category (in order) its name, whether it
+# only records positions, and its bounded and free groups' indexes in ``groups()`` (-1: none).
+_Program = tuple["re.Pattern[str]", tuple[tuple[str, bool, int, int], ...]]
 
 
 class Scanner:
     """Finds the cues of several categories in one pass over a text.
 
-    A gate regex holds every alternative of every category, grouped by first
-    literal characters (the engine skips a branch cheaply when its first character
-    does not match, so grouping keeps a long alternation fast); it sits in a
-    lookahead, so it reports every position where some cue starts, overlapping
-    or not. A leading ``\\b`` is removed from alternatives (it would defeat the
-    first-character skipping); ``(?<!\\w)`` on the gate checks it instead. At each
-    reported position, only the categories that can start with the two characters
-    found there are matched, each with its own regex, so every category's hit is
-    found even when several start at the same place.
-
     Alternatives starting with "^" are anchored: at the start of the reply, or
     at each clause start for ``clause_categories``. For ``positions_only``
     categories the scanner records where a match may start, ``(start, start)``,
-    and leaves the matching to the caller.
+    and leaves the matching to the caller: at each position where some cue of any
+    category starts and that category has an alternative beginning with the character
+    found there (or one whose first character is not a plain literal).
+
+    Other hits are ``(start, end)``: at each position, each category's first alternative
+    that matches there (a leading ``\\b`` checked as ``(?<!\\w)``), when not empty.
+    Two ways to find them, with the same results:
+
+    - a gate (mostly word-bounded alternatives: English). A gate regex holds every
+      alternative of every category, grouped by first literal characters (the engine
+      skips a branch cheaply when its first character does not match); it sits in a
+      lookahead, so it reports every position where some cue starts, overlapping or
+      not. Word-bounded alternatives are tested only after a non-word character (a
+      class the engine searches for quickly) and at the start. At each reported
+      position, only the categories that can start with the two characters found
+      there are matched, each with its own regex.
+    - per first character (mostly unbounded alternatives: Chinese, where a cue may
+      start at any character and a gate has little to skip). For every character some
+      alternative can start with (:func:`~bot.replies.alternations.first_chars`), one
+      program holds, per category, the alternatives that can start with it, each
+      category in an optional lookahead group; one match at a position says which
+      categories match there and where each match ends.
     """
 
     __slots__ = (
         "_anchored_clause",
         "_anchored_text",
         "_any",
+        "_by_char",
+        "_by_digit",
         "_by_one",
         "_by_two",
         "_cache",
         "_entries",
         "_gates",
         "_meta",
+        "_start_chars",
+        "_start_gate",
+        "_start_source",
     )
 
     def __init__(
@@ -88,9 +111,11 @@ class Scanner:
         categories: list[tuple[str, Parts]],
         clause_categories: frozenset[str] = frozenset(),
         positions_only: frozenset[str] = frozenset(),
+        by_char: bool | None = None,
     ) -> None:
-        all_bounded: list[str] = []
-        all_free: list[str] = []
+        """``by_char`` picks the mode (None: per first character when most alternatives
+        are not word-bounded); the per-character mode falls back to the gate when some
+        alternative's first characters are not known."""
         at_text: list[str] = []
         at_clause: list[str] = []
         self._meta: dict[str, str] = {}
@@ -98,7 +123,8 @@ class Scanner:
         self._by_two: dict[str, list[int]] = {}
         self._any: list[int] = []
         self._cache: dict[str, list[_Entry]] = {}
-        entries: list[_Entry] = []
+        # per category: name, positions only, bounded and free alternatives
+        cats: list[tuple[str, bool, list[str], list[str]]] = []
         for cat, parts in categories:
             bounded: list[str] = []
             free: list[str] = []
@@ -114,17 +140,13 @@ class Scanner:
                         bounded.extend(expand_alternative(alt[2:]))
                     else:
                         free.extend(expand_alternative(alt))
-            if not bounded and not free:
-                continue
-            k = len(entries)
-            only = cat in positions_only
-            entries.append(
-                (
-                    cat,
-                    rx(trie_alternation(bounded)) if bounded and not only else None,
-                    rx(trie_alternation(free)) if free and not only else None,
-                )
-            )
+            if bounded or free:
+                cats.append((cat, cat in positions_only, bounded, free))
+        self._anchored_text = rx("|".join(at_text)) if at_text else None
+        self._anchored_clause = rx("|".join(at_clause)) if at_clause else None
+        # which categories a position's first one or two characters may start (gate mode),
+        # and where positions-only categories are recorded (both modes)
+        for k, (_, only, bounded, free) in enumerate(cats):
             for alt in bounded + free:
                 if only:
                     # The date gate must not miss a start; key on one character at most.
@@ -142,25 +164,53 @@ class Scanner:
                     self._by_one.setdefault(one, []).append(k)
                 else:
                     self._any.append(k)
-            all_bounded += bounded
-            all_free += free
-        self._entries = entries
-        self._anchored_text = rx("|".join(at_text)) if at_text else None
-        self._anchored_clause = rx("|".join(at_clause)) if at_clause else None
-        gates: list[tuple[re.Pattern[str], str]] = []
-        if all_bounded:
-            firsts_b = {_first_char(a) for a in all_bounded}
-            pre_b = ""
-            if None not in firsts_b:
-                # A one-character class first: most positions fail it before the lookbehind.
-                pre_b = "[" + "".join(re.escape(c) for c in sorted(c for c in firsts_b if c)) + "]"
-                pre_b = "(?=" + pre_b + ")"
-            gates.append(
+        self._entries: list[_Entry] = []
+        self._gates: tuple[tuple[re.Pattern[str], str, bool], ...] = ()
+        self._start_gate: re.Pattern[str] | None = None
+        self._start_source = ""
+        self._start_chars: frozenset[str] = frozenset()
+        self._by_char: dict[str, _Program] | None = None
+        self._by_digit: _Program | None = None
+        if by_char is None:
+            by_char = sum(len(f) - len(b) for _, _, b, f in cats) > 0
+        if by_char and self._build_by_char(cats):
+            return
+        self._build_gates(cats)
+
+    @property
+    def by_char(self) -> bool:
+        """Whether the scanner reads the text per first character (else through a gate)."""
+        return self._by_char is not None
+
+    def _build_gates(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> None:
+        """The gate mode's regexes: per category, and the gates."""
+        all_bounded: list[str] = []
+        all_free: list[str] = []
+        for cat, only, bounded, free in cats:
+            self._entries.append(
                 (
-                    rx(pre_b + r"(?<!\w)(?=" + trie_alternation(all_bounded, ordered=False) + ")"),
-                    "",
+                    cat,
+                    rx(trie_alternation(bounded)) if bounded and not only else None,
+                    rx(trie_alternation(free)) if free and not only else None,
                 )
             )
+            all_bounded += bounded
+            all_free += free
+        gates: list[tuple[re.Pattern[str], str, bool]] = []
+        if all_bounded:
+            firsts_b = {_first_char(a) for a in all_bounded}
+            body = "(?=" + trie_alternation(all_bounded, ordered=False) + ")"
+            if None not in firsts_b:
+                # A one-character class first: most positions fail it before the rest.
+                chars = sorted(c for c in firsts_b if c)
+                pre_b = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
+                # After a non-word character (a class the engine searches for, so it skips
+                # inside words): the match ends where the cue may start.
+                gates.append((rx(r"\W" + pre_b + body), "", True))
+                self._start_chars = frozenset(chars)
+                self._start_source = pre_b + body  # the same at the start of the text
+            else:
+                gates.append((rx(r"(?<!\w)" + body), "", False))
         if all_free:
             firsts = {_first_char(a) for a in all_free}
             pre = ""
@@ -171,8 +221,48 @@ class Scanner:
                 pre = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
                 if len(chars) <= 3:
                     need = "".join(chars)  # skip the gate when none of these is in the text
-            gates.append((rx(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need))
+            gates.append(
+                (rx(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need, False)
+            )
         self._gates = tuple(gates)
+
+    def _build_by_char(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> bool:
+        """The per-first-character programs; False (nothing built) when some alternative's
+        first characters are not known, or the programs would not be exact."""
+        # (category index, bounded, part index, part) by first character
+        items: dict[str, list[tuple[int, bool, int, str]]] = {}
+        for k, (_, _, bounded, free) in enumerate(cats):
+            for is_bounded, alts in ((True, bounded), (False, free)):
+                if not alts:
+                    continue
+                # the parts of the category's regex in gate mode, in order: keeping only
+                # those that can start at a position keeps the first match there
+                for i, part in enumerate(split_top(trie_alternation(alts))):
+                    chars = first_chars(part)
+                    if chars is None:
+                        return False
+                    for c in chars:
+                        items.setdefault(c, []).append((k, is_bounded, i, part))
+        # where positions-only categories record a position (as the gate mode does)
+        recorded_any = {k for k in self._any if cats[k][1]}
+        recorded = {c: {k for k in ks if cats[k][1]} for c, ks in self._by_one.items()}
+        digit_items = items.pop(DIGIT, [])
+        by_char: dict[str, _Program] = {}
+        for c, found in items.items():
+            if digit_items and c.isdecimal():
+                found = found + [it for it in digit_items if it not in found]
+            program = _program(cats, found, recorded_any | recorded.get(c, set()))
+            if program is None:
+                return False
+            by_char[c] = program
+        by_digit = None
+        if digit_items:
+            by_digit = _program(cats, digit_items, recorded_any)
+            if by_digit is None:
+                return False
+        self._by_char = by_char
+        self._by_digit = by_digit
+        return True
 
     def _entries_for(self, key: str) -> list[_Entry]:
         found = self._cache.get(key)
@@ -202,19 +292,29 @@ class Scanner:
 
     def scan_gated(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
         """Append every hit except clause-anchored ones to ``into[category]``, by start."""
-        rx = self._anchored_text
-        if rx is not None:
-            m = rx.match(text)
+        anchored = self._anchored_text
+        if anchored is not None:
+            m = anchored.match(text)
             if m is not None and m.lastgroup is not None:
                 into.setdefault(self._meta[m.lastgroup], []).append((0, m.start(m.lastgroup)))
+        if self._by_char is not None:
+            self._scan_by_char(text, into)
+            return
         positions: list[int] = []
-        for gate, need in self._gates:
+        for gate, need, after_non_word in self._gates:
             if need and not any(c in text for c in need):
                 continue
-            if positions:
-                positions = sorted({*positions, *(m.start() for m in gate.finditer(text))})
+            if after_non_word:
+                found = [m.end() for m in gate.finditer(text)]
+                if text[:1] in self._start_chars:
+                    start = self._start_gate
+                    if start is None:  # compiled when first needed
+                        start = self._start_gate = rx(self._start_source)
+                    if start.match(text) is not None:
+                        found.insert(0, 0)
             else:
-                positions = [m.start() for m in gate.finditer(text)]
+                found = [m.start() for m in gate.finditer(text)]
+            positions = sorted({*positions, *found}) if positions else found
         cache = self._cache
         for p in positions:
             key = text[p : p + 2]
@@ -244,6 +344,39 @@ class Scanner:
                         else:
                             lst.append((p, end))
 
+    def _scan_by_char(self, text: str, into: dict[str, list[tuple[int, int]]]) -> None:
+        """:meth:`scan_gated` with the per-first-character programs."""
+        by_char: dict[str, _Program] = self._by_char or {}
+        get = by_char.get
+        by_digit = self._by_digit
+        for p, c in enumerate(text):
+            program = get(c)
+            if program is None:
+                if by_digit is None or not c.isdecimal():
+                    continue
+                program = by_digit
+            m = program[0].match(text, p)  # (always matches: every group is optional)
+            if m is None or m.lastindex is None:
+                continue  # no cue starts here
+            groups = m.groups()
+            for cat, only, b, f in program[1]:
+                if only:
+                    lst = into.get(cat)
+                    if lst is None:
+                        into[cat] = [(p, p)]
+                    else:
+                        lst.append((p, p))
+                    continue
+                hit = groups[b] if b >= 0 else None
+                if hit is None and f >= 0:
+                    hit = groups[f]
+                if hit:
+                    lst = into.get(cat)
+                    if lst is None:
+                        into[cat] = [(p, p + len(hit))]
+                    else:
+                        lst.append((p, p + len(hit)))
+
     def scan(
         self,
         text: str,
@@ -253,3 +386,42 @@ class Scanner:
         """Both passes: unanchored hits, then anchored ones (lists are not re-sorted)."""
         self.scan_gated(text, into)
         self.scan_anchored(text, into, clause_starts)
+
+
+def _program(
+    cats: list[tuple[str, bool, list[str], list[str]]],
+    found: list[tuple[int, bool, int, str]],
+    recorded: set[int],
+) -> _Program | None:
+    """The program of one first character: per category (in order), its parts that can
+    start with the character, the bounded ones behind ``(?<!\\w)``, each group in an
+    optional lookahead; the positions-only categories of ``recorded`` record the position
+    when any group matches. None when a part has groups of its own (indexes would shift)."""
+    by_cat: dict[tuple[int, bool], list[tuple[int, str]]] = {}
+    for k, is_bounded, i, part in found:
+        by_cat.setdefault((k, is_bounded), []).append((i, part))
+    source: list[str] = []
+    spec: list[tuple[str, bool, int, int]] = []
+    n = 0
+    for k, (cat, only, _, _) in enumerate(cats):
+        index = [-1, -1]
+        for j, is_bounded in enumerate((True, False)):
+            parts = by_cat.get((k, is_bounded))
+            if not parts:
+                continue
+            alternation = "|".join(p for _, p in sorted(parts))
+            guard = r"(?<!\w)" if is_bounded else ""
+            source.append("(?:" + guard + "(?=(" + alternation + ")))?")
+            index[j] = n
+            n += 1
+        if only:
+            if k in recorded:
+                spec.append((cat, True, -1, -1))
+        elif index != [-1, -1]:
+            spec.append((cat, False, index[0], index[1]))
+    if not source:
+        return None
+    compiled = rx("".join(source))
+    if compiled.groups != n:
+        return None
+    return compiled, tuple(spec)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from bot.replies.alternations import trie_alternation
+from bot.replies.alternations import FirstCharAlternation, trie_alternation
 from bot.replies.numbers import EN_TENS, EN_UNITS, parse_chinese
 from bot.replies.regex_programs import rx
 
@@ -398,7 +398,10 @@ _EN_PATTERNS: list[tuple[str, str]] = [
 _EN_BOUNDED = frozenset(n for n, p in _EN_PATTERNS if p.startswith("\\b"))
 # Each alternative ends with an empty named group, so ``lastgroup`` names it while
 # the alternative still starts with a literal (a leading group would slow matching).
-_EN_RE = rx("|".join(f"(?:{p[2:] if n in _EN_BOUNDED else p})(?P<{n}>)" for n, p in _EN_PATTERNS))
+_EN_SOURCES = [f"(?:{p[2:] if n in _EN_BOUNDED else p})(?P<{n}>)" for n, p in _EN_PATTERNS]
+# Matched at a position, only the patterns that can start with the character there are
+# tried (the first that matches is the same as in the whole alternation).
+_EN_RE = FirstCharAlternation(_EN_SOURCES, rx)
 
 # Every English date phrase starts with a digit or one of these words; the big
 # alternation is only tried where such a word starts (much faster than a scan).
@@ -526,31 +529,38 @@ _EN_CONDITIONAL_TRIGGERS = (
     + r")\b|mor|mo\b|mrw|nite|day\b)",
 )
 
-_TRIGGER_RE: list[re.Pattern[str]] = []
+# Longest first; ties by spelling, so the pattern (and its cached program) is the same in
+# every process whatever the set's iteration order.
+_TRIGGER_BODY = (
+    "(?:(?:"
+    + trie_alternation(sorted(_EN_TRIGGERS, key=lambda w: (-len(w), w)))
+    + r")(?![a-z0-9])|"
+    + "|".join(_EN_CONDITIONAL_TRIGGERS)
+    + ")"
+)
+#: where an English date may start (the trigger words, not inside a word)
+_TRIGGERS = rx(r"(?<![a-z0-9_])" + _TRIGGER_BODY)
+# the same after the character before them, a class the regex engine searches for (it skips
+# through words instead of testing each position); the trigger is group 1
+_TRIGGERS_AFTER = rx(r"[^a-z0-9_](?=(" + _TRIGGER_BODY + "))")
 
 
-def _trigger_re() -> re.Pattern[str]:
-    """Positions where an English date may start (used without the reply scanner)."""
-    if not _TRIGGER_RE:
-        # Longest first; ties by spelling, so the pattern (and its cached program) is the
-        # same in every process whatever the set's iteration order.
-        words = sorted(_EN_TRIGGERS, key=lambda w: (-len(w), w))
-        _TRIGGER_RE.append(
-            rx(
-                r"(?<![a-z0-9_])(?:(?:"
-                + trie_alternation(words)
-                + r")(?![a-z0-9])|"
-                + "|".join(_EN_CONDITIONAL_TRIGGERS)
-                + ")"
-            )
-        )
-    return _TRIGGER_RE[0]
+def _trigger_starts(text: str) -> list[int]:
+    """The starts of ``_TRIGGERS.finditer(text)``: leftmost, non-overlapping."""
+    m = _TRIGGERS.match(text)
+    starts = [] if m is None else [0]
+    done = 0 if m is None else m.end()
+    for m in _TRIGGERS_AFTER.finditer(text):
+        p = m.end()
+        if p >= done:
+            starts.append(p)
+            done = m.end(1)
+    return starts
 
 
-_TRIGGERS = _trigger_re()
-
-
-def _matches_at(rx: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
+def _matches_at(
+    rx: FirstCharAlternation, text: str, starts: list[int]
+) -> list[re.Match[str]]:
     """Leftmost, non-overlapping matches of ``rx`` starting at one of ``starts``."""
     out = []
     done = 0
@@ -661,7 +671,10 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ),
 ]
 
-_ZH_RE = rx("|".join(f"(?:{p})(?P<{n}>)" for n, p in _ZH_PATTERNS))
+_ZH_SOURCES = [f"(?:{p})(?P<{n}>)" for n, p in _ZH_PATTERNS]
+_ZH_RE = rx("|".join(_ZH_SOURCES))
+# at the scanner's start positions, only the patterns that can start there
+_ZH_AT = FirstCharAlternation(_ZH_SOURCES, rx)
 
 
 def _count(word: str) -> int | None:
@@ -890,7 +903,7 @@ def find_dates(
     """
     hits: list[DateHit] = []
     if lang == "zh":
-        found = _ZH_RE.finditer(text) if starts is None else _matches_at(_ZH_RE, text, starts)
+        found = _ZH_RE.finditer(text) if starts is None else _matches_at(_ZH_AT, text, starts)
         for m in found:
             name = m.lastgroup or ""
             value, kind = _zh_value(name, m, ctx)
@@ -913,7 +926,7 @@ def find_dates(
     done = 0
     match = _EN_RE.match
     if starts is None:
-        starts = [m.start() for m in _TRIGGERS.finditer(text)]
+        starts = _trigger_starts(text)
     for start in starts:
         if start < done:
             continue

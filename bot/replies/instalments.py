@@ -13,7 +13,7 @@ from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, resolve
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
 from bot.replies.markers import ZH_THEN
-from bot.replies.model import PromiseTerm, Recurrence
+from bot.replies.model import PromiseTerm, Recurrence, new_term
 from bot.replies.regex_programs import rx
 
 # "这个月底还不上": a day followed by "cannot pay" is not promised.
@@ -144,13 +144,13 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
         if key in seen and amount is None:
             continue
         seen.add(key)
-        terms.append(PromiseTerm(amount, date))
+        terms.append(new_term(amount, date))
         if isinstance(a, AmountHit):
             an.add_span(a.start, a.end, "amount", None if amount is None else f"{amount:.2f}")
         if isinstance(d, DateHit):
             an.add_span(d.start, d.end, "date", None if date is None else date.isoformat())
     if not terms:
-        terms = [PromiseTerm(None, None)]
+        terms = [new_term(None, None)]
     if all(p.date is not None for p in terms):
         terms.sort(key=lambda p: p.date or dt.date.max)
     return tuple(terms)

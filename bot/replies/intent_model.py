@@ -24,9 +24,11 @@ import base64
 import json
 import math
 import operator
+import struct
 import sys
 from array import array
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, NamedTuple
 
 from bot.replies.regex_programs import rx
@@ -67,10 +69,7 @@ def features(t: str, lang: str) -> list[str]:
         return out
     words = [w.replace("'", "") if "'" in w else w for w in _EN_TOKEN.findall(t)]
     out = ["w" + w for w in words]
-    prev = "^"
-    for w in words:
-        out.append("b" + prev + " " + w)
-        prev = w
+    out += ["b" + a + " " + b for a, b in zip(["^", *words], words, strict=False)]
     return out
 
 
@@ -145,7 +144,7 @@ class ReviewHead:
 class IntentModel:
     """A trained intent model (see the module docstring); build it with :meth:`from_bytes`."""
 
-    __slots__ = ("_bias", "_packed", "_scale", "classes", "review", "size")
+    __slots__ = ("_bias", "_grams", "_pairs", "_scale", "_words", "classes", "review", "size")
 
     def __init__(
         self,
@@ -169,7 +168,17 @@ class IntentModel:
         self.size = len(features)
         # One integer per feature holds all its outputs, a 32-bit field each, so a reply's
         # weights add up with one integer addition per feature.
-        self._packed: dict[str, int] = dict(zip(features, _pack(weights, outputs), strict=True))
+        packed = dict(zip(features, _pack(weights, outputs), strict=True))
+        # ... kept by kind without the kind's letter (see features()), so a reply's n-grams
+        # are looked up as they are cut from the text: English words, word pairs ("a b",
+        # "^ a" first) and Chinese n-grams
+        by_kind: dict[str, dict[str, int]] = {"w": {}, "b": {}, "z": {}}
+        for name, value in packed.items():
+            kind = by_kind.get(name[:1])
+            if kind is None:
+                raise ValueError(f"unknown feature kind: {name!r}")
+            kind[name[1:]] = value
+        self._words, self._pairs, self._grams = by_kind["w"], by_kind["b"], by_kind["z"]
 
     @classmethod
     def from_bytes(cls, data: bytes) -> IntentModel:
@@ -199,11 +208,40 @@ class IntentModel:
 
     def opinion(self, t: str, lang: str) -> ModelOpinion:
         """The model's opinion of folded reply text ``t`` in ``lang``."""
-        found = [w for w in map(self._packed.get, set(features(t, lang))) if w is not None]
-        known = len(found)
-        outputs = len(self._bias)
+        # features(t, lang), cut and looked up kind by kind: the distinct features the model
+        # knows and the sum of their packed weights
+        t = _DIGITS.sub("0", t)
+        total = 0
+        known = 0
+        if lang == "zh":
+            core = _ZH_NOISE.sub(" ", t).strip()
+            if core:
+                s = " " + core + " "
+                n = len(s)
+                grams = self._grams
+                found = grams.keys() & {
+                    *core.replace(" ", ""),
+                    *[s[i : i + 2] for i in range(n - 1)],
+                    *[s[i : i + 3] for i in range(n - 2)],
+                }
+                known = len(found)
+                total = sum(map(grams.__getitem__, found))
+        else:
+            words = _EN_TOKEN.findall(t)
+            if "'" in t:
+                words = [w.replace("'", "") for w in words]
+            if words:
+                singles, pairs = self._words, self._pairs
+                found = singles.keys() & words
+                found_pairs = pairs.keys() & list(
+                    map(" ".join, zip(["^", *words], words, strict=False))
+                )
+                known = len(found) + len(found_pairs)
+                total = sum(map(singles.__getitem__, found)) + sum(
+                    map(pairs.__getitem__, found_pairs)
+                )
         if known:
-            fields = _unpack(sum(found), outputs)
+            fields = _unpack(total, len(self._bias))
             shift = known * _OFFSET
             norm = 1.0 / math.sqrt(known)
             scores = [
@@ -214,11 +252,12 @@ class IntentModel:
             scores = list(self._bias)
         opt = scores.pop()
         top = max(scores)
-        exps = [math.exp(s - top) for s in scores]
+        exp = math.exp
+        exps = [exp(s - top) for s in scores]
         z = sum(exps)
-        opt_p = 1.0 / (1.0 + math.exp(-opt)) if opt > -50 else 0.0
+        opt_p = 1.0 / (1.0 + exp(-opt)) if opt > -50 else 0.0
         best = scores.index(top)
-        probabilities = tuple(e / z for e in exps)
+        probabilities = tuple([e / z for e in exps])
         return ModelOpinion(
             self.classes, probabilities, opt_p, known, self.classes[best], probabilities[best]
         )
@@ -240,13 +279,17 @@ def _pack(weights: bytes, outputs: int) -> list[int]:
     ]
 
 
-def _unpack(total: int, outputs: int) -> list[int]:
+def _unpack(total: int, outputs: int) -> Sequence[int]:
     """The 32-bit fields of a sum of packed integers."""
     if _WORDS_OK:
-        words = array("I")
-        words.frombytes(total.to_bytes(4 * outputs, sys.byteorder))
-        return words.tolist()
+        return _fields(outputs).unpack(total.to_bytes(4 * outputs, sys.byteorder))
     return [(total >> (_FIELD_BITS * k)) & _FIELD_MASK for k in range(outputs)]
+
+
+@cache
+def _fields(outputs: int) -> struct.Struct:
+    """Reads ``outputs`` native 32-bit words."""
+    return struct.Struct(f"={outputs}I")
 
 
 def quantise(column: Sequence[float]) -> tuple[float, list[int]]:

@@ -16,6 +16,7 @@ import datetime as dt
 import re
 from dataclasses import replace
 from decimal import Decimal
+from operator import attrgetter
 
 from bot.replies.amounts import find_amounts
 from bot.replies.analysis import Analysis
@@ -26,9 +27,9 @@ from bot.replies.dates import context, find_dates
 from bot.replies.email_cleanup import mask_quoted, mask_signature, may_have_quotes
 from bot.replies.instalments import instalments, promise_doubts, recurrence
 from bot.replies.intent_cues import find_other_cues, find_top_cues, says_deceased
-from bot.replies.intent_model import IntentModel, ModelOpinion
+from bot.replies.intent_model import IntentModel, ModelOpinion, ReviewHead
 from bot.replies.language_scanners import scan_anchored, scan_gated
-from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply
+from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply, new_reply
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out, opt_out_scope
 from bot.replies.promise_clauses import may_promise, promise_clauses
@@ -54,6 +55,12 @@ _PRIORITY = tuple(i.value for i in PRIORITY)
 _TOP = ("legal", "wrong_party", "dispute")
 _RAW_OTHERS = ("promise", "paid", "hardship", "refuse", "callback", "question")
 _INTENT = {i.value: i for i in Intent}
+#: each intent's value (``Intent.X.value`` is a slow property)
+_VALUE = {i: i.value for i in Intent}
+# module constants: ``Intent.X`` is a slow class attribute
+_STOP, _OTHER, _PROMISE = Intent.STOP, Intent.OTHER, Intent.PROMISE_TO_PAY
+_WRONG_PARTY = Intent.WRONG_PARTY
+_SPAN_ORDER = attrgetter("start", "end")
 _ACK_WORDS = (
     r"ok(?:ay|ie|ey)?|k|kk|thanks?|thank\s+(?:you|u)|thx|ty|tq|cheers|noted|received|got\s+it|gotcha|cool|"
     r"yes|yeah|yep|yup|ya|no|nope|nah|hi|hello|hey|fine|great|perfect|alright|sure|understood|lol|haha+|"
@@ -87,10 +94,24 @@ def parse_reply(
     on any ``str`` text; time is linear in its length.
     """
     reply, seen = _parse(text, now, balance, currency, lang, model)
-    head = model.review if model is not None else None
-    if seen is not None and head is not None and head.names == NAMES:
-        reply = settle(head, reply, estimate(head, *seen, reply))
+    if seen is not None:
+        head = model.review if model is not None else None
+        if head is not None and (head is _FITTING_HEAD[0] or _fits(head)):
+            reply = settle(head, reply, estimate(head, *seen, reply))
     return reply
+
+
+#: the last review head found to read :data:`~bot.replies.review_head.NAMES` (comparing
+#: the names on every reply costs more than the estimate's arithmetic)
+_FITTING_HEAD: list[ReviewHead | None] = [None]
+
+
+def _fits(head: ReviewHead) -> bool:
+    """Whether ``head`` was trained on the features :func:`estimate` computes."""
+    if head.names != NAMES:
+        return False
+    _FITTING_HEAD[0] = head
+    return True
 
 
 def read_reply(
@@ -136,7 +157,7 @@ def _parse(
         combined = combine(reply, opinion)
         if combined.intent is not reply.intent:
             promises: tuple[PromiseTerm, ...] = ()
-            if combined.intent is Intent.PROMISE_TO_PAY:
+            if combined.intent is _PROMISE:
                 if not an.dates and not an.amounts and an.clauses:
                     # the rules saw no offer, so read no dates: "Fine. Tomorrow."
                     _find_items(an)
@@ -151,14 +172,32 @@ def _parse(
                 opt_out_scope=opt_out_scope(an.t, an.lg, an.hits),
                 review=tuple(r for r in reply.review if r != OPT_OUT_UNSURE),
             )
-    if reply.intent is Intent.PROMISE_TO_PAY:
+    if reply.intent is _PROMISE:
         doubts = promise_doubts(an, reply.promises)
         rec = recurrence(an, reply.promises)
+        review = reply.review
         if rec is not None or doubts:
-            reply = replace(reply, recurrence=rec, review=reply.review + doubts)
+            review += doubts
+        else:
+            rec = reply.recurrence
         if conflict(an, reply, opinion):
-            reply = replace(reply, review=(*reply.review, PROMISE_CONFLICT))
-    if reply.intent is Intent.WRONG_PARTY and says_deceased(t):
+            review = (*review, PROMISE_CONFLICT)
+        if review is not reply.review or rec is not reply.recurrence:
+            # not dataclasses.replace: promises are common
+            reply = new_reply(
+                reply.intent,
+                reply.opt_out,
+                reply.promises,
+                reply.lang,
+                reply.confidence,
+                reply.spans,
+                reply.text,
+                reply.opt_out_scope,
+                reply.deceased,
+                rec,
+                review,
+            )
+    if reply.intent is _WRONG_PARTY and says_deceased(t):
         # "he passed away last month": held for a person, not treated as a wrong number
         reply = replace(reply, deceased=True)
     if opinion is None:
@@ -206,18 +245,23 @@ def _read(an: Analysis) -> Reply:
     if opt is not None:
         an.add_span(opt[0], opt[1], "opt_out", None)
         if opt == (0, len(t)):  # the whole reply is an opt-out keyword ("STOP", "退订")
-            an.add_span(0, len(t), "intent", Intent.STOP.value)
+            an.add_span(0, len(t), "intent", "stop")
             an.settled = True
-            return _reply(an, Intent.STOP, True, (), 0.95)
+            return _reply(an, _STOP, True, (), 0.95)
     if not _CONTENT.search(t):
         an.settled = True
-        return _reply(an, Intent.STOP if opt else Intent.OTHER, opt is not None, (), 0.9)
+        return _reply(an, _STOP if opt else _OTHER, opt is not None, (), 0.9)
     if opt is None and _ACK_ONLY.fullmatch(t):  # "ok", "thanks!", "好的，谢谢"
         an.settled = True
-        return _reply(an, Intent.OTHER, False, (), 0.9)
+        return _reply(an, _OTHER, False, (), 0.9)
     find_top_cues(an)
     cues = an.cues
-    top = next((v for v in _TOP if v in cues), None)
+    top = None
+    if cues:
+        for v in _TOP:
+            if v in cues:
+                top = v
+                break
     if top is not None and "auto_reply" not in hits:
         # Legal, wrong party and dispute outrank everything a clause analysis could find.
         intent = _INTENT[top]
@@ -234,29 +278,29 @@ def _read(an: Analysis) -> Reply:
     an.clauses = an.split_clauses()
     an.clause_starts = [s for s, _ in an.clauses]
     scan_anchored(t, an.lg, hits, an.clause_starts)
-    an.hit_starts = {k: [h[0] for h in v] for k, v in an.hits.items()}
     if "auto_reply" in an.hits:
         an.settled = True
-        return _reply(an, Intent.OTHER, opt is not None, (), 0.95)
+        return _reply(an, _OTHER, opt is not None, (), 0.95)
     find_other_cues(an)
     an.chosen = chosen = promise_clauses(an)
     promises: tuple[PromiseTerm, ...] = ()
     if chosen:
         an.cues.setdefault("promise_to_pay", an.clauses[chosen[0]])
     cues = an.cues
-    present = [_INTENT[v] for v in _PRIORITY if v in cues]
+    present = [_INTENT[v] for v in _PRIORITY if v in cues] if cues else []
     if present:
         intent = present[0]
     elif opt is not None:
-        intent = Intent.STOP
+        intent = _STOP
     else:
-        intent = Intent.OTHER
-    if intent is Intent.PROMISE_TO_PAY:
+        intent = _OTHER
+    if intent is _PROMISE:
         promises = instalments(an, chosen)
     conf = confidence(an, intent, present)
-    cue = an.cues.get(intent.value)
+    value = _VALUE[intent]
+    cue = an.cues.get(value)
     if cue is not None:
-        an.add_span(cue[0], cue[1], "intent", intent.value)
+        an.add_span(cue[0], cue[1], "intent", value)
     return _reply(an, intent, opt is not None, promises, conf)
 
 
@@ -277,9 +321,10 @@ def _find_items(an: Analysis) -> None:
 def _reply(
     an: Analysis, intent: Intent, opt_out: bool, promises: tuple[PromiseTerm, ...], conf: float
 ) -> Reply:
-    spans = tuple(sorted(an.spans, key=lambda s: (s.start, s.end)))
+    found = an.spans
+    spans = tuple(sorted(found, key=_SPAN_ORDER) if len(found) > 1 else found)
     scope = opt_out_scope(an.t, an.lg, an.hits) if opt_out else ()
-    return Reply(
+    return new_reply(
         intent, opt_out, promises, an.lg, round(conf, 2), spans, an.folded.original, scope
     )
 

@@ -9,6 +9,7 @@ wish without means ("I want to pay but can't") or a request for relief is hardsh
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 
 from bot.replies.amounts import FULL, HALF, NUM, AmountHit
@@ -122,6 +123,8 @@ _SARCASM_WORDS = (
     "pigs", "freezes", "never", "dead", "die", "grave", "right", "gonna", "going to", "rather",
     "sooner", "...", "dream", "million",
 )
+# one search for any of them
+_SARCASM_WORD = rx("|".join(re.escape(w) for w in _SARCASM_WORDS))
 _SARCASM_ZH = rx(r"下辈子|做梦|太阳从西边出来|等我死了|除非我死|想得美|门都没有")
 _METHOD_EN = rx(
     r"\b(?:via|thru|through|using|app|online|website|portal|paypal|venmo|zelle|grabpay|paylah|paynow|"
@@ -141,7 +144,7 @@ def may_promise(an: Analysis) -> bool:
     """Whether the reply could hold an offer at all (else dates and amounts are skipped)."""
     hits, t = an.hits, an.t
     if (
-        any(c in hits for c in _OFFER_CUES)
+        not hits.keys().isdisjoint(_OFFER_CUES)
         or _ANY_NUMBER.search(t)
         or _CLAUSE_PROMISE.search(t)
     ):
@@ -161,7 +164,7 @@ def promise_clauses(an: Analysis) -> list[int]:
     m = (
         _SARCASM_ZH.search(t)
         if an.lg == "zh"
-        else _SARCASM_EN.search(t) if any(w in t for w in _SARCASM_WORDS) else None
+        else _SARCASM_EN.search(t) if _SARCASM_WORD.search(t) is not None else None
     )
     if m is not None:
         # "I'll pay when pigs fly", "like I'm gonna pay": a refusal worded as a promise
@@ -172,19 +175,25 @@ def promise_clauses(an: Analysis) -> list[int]:
     # Only clauses with an amount, a date or a promise-like cue can promise.
     starts = [a.start for a in an.amounts] + [d.start for d in an.dates]
     for cat in ("promise", "offer_question", "time_request", "cant_until"):
-        starts += an.hit_starts.get(cat, ())
+        starts += an.starts(cat)
     if an.lg == "zh" and an.dates:
         starts += [m.start() for m in ZH_THEN.finditer(t)]
     cs = an.clause_starts
-    candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1})
+    candidates = sorted({bisect_right(cs, p) - 1 for p in starts} - {-1}) if starts else []
     relief_rx = _RELIEF_ZH if an.lg == "zh" else _RELIEF_EN
     for i in candidates:
         s, e = an.clauses[i]
         c = t[s:e]
         dates, amts = an.clause_items(s, e)
-        stated = any(d.kind in (DATE, VAGUE, EVENT) for d in dates)
-        concrete = any(d.kind == DATE for d in dates)
-        past = any(d.kind == PAST for d in dates)
+        stated = concrete = past = False
+        for d in dates:
+            k = d.kind
+            if k == DATE:
+                stated = concrete = True
+            elif k in (VAGUE, EVENT):
+                stated = True
+            elif k == PAST:
+                past = True
         kind = _clause_promise(an, c, s, dates, amts, stated, past)
         if kind is None:
             continue

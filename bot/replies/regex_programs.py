@@ -1,4 +1,14 @@
-"""Regex compilation that can reuse compiled programs from an earlier process.
+"""Regex compilation that searches faster, and can reuse compiled programs from an earlier
+process.
+
+The regex engine finds where a pattern may match by scanning for its literal prefix or
+its first character class, when the pattern begins with one; otherwise ``search``,
+``finditer``, ``sub`` and ``findall`` run the whole pattern at every position of the text,
+which for a pattern beginning with ``\\b``, a lookbehind, a repeat or an alternation of
+classes is most of the cost. :func:`rx` gives such a pattern's program the set of
+characters its matches can start with (:func:`~bot.replies.alternations.first_chars_of`)
+as that first class: the engine then skips, in C, the positions no match starts at. The
+program matches exactly what ``re.compile``'s does; its ``pattern`` is the source.
 
 ``duebot parse`` is measured including process start, and parsing and compiling the
 lexicons' large alternations with ``re`` (pure Python) takes most of it. The compiled
@@ -21,16 +31,20 @@ import sys
 from array import array
 from typing import Any
 
+from bot.replies.alternations import DIGIT, SPACE, first_chars_of
+
 try:
     import _sre
     import re._compiler as _compiler  # type: ignore[import-not-found,import-untyped,unused-ignore]
+    import re._constants as _constants  # type: ignore[import-not-found,import-untyped,unused-ignore]
     import re._parser as _parser  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     if array("I").itemsize != _sre.CODESIZE:
         raise ImportError("unexpected _sre code size")
     #: What exported programs are valid for (interpreter and ``_sre`` version); None when
     #: programs cannot be reused here and :func:`rx` is plain :func:`re.compile`.
-    PROGRAM_TAG: str | None = f"{sys.implementation.cache_tag}-{_sre.MAGIC}"
+    # ("f1": programs with first-character sets, see the module docstring)
+    PROGRAM_TAG: str | None = f"{sys.implementation.cache_tag}-{_sre.MAGIC}-f1"
 except (ImportError, AttributeError):  # another interpreter
     PROGRAM_TAG = None
 
@@ -40,6 +54,53 @@ _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
 _programs: dict[tuple[str, int], _Entry] = {}
 _used: set[tuple[str, int]] = set()  # exported: patterns no longer compiled drop out
 _new = False
+#: patterns compiled here with a first-character set the engine would not have found
+_with_first_set: set[tuple[str, int]] = set()
+
+
+def _program(parsed: Any, flags: int) -> tuple[list[int], bool]:
+    """``re._compiler._code(parsed, flags)``, with a first-character set in the info block
+    when the engine finds neither a literal prefix nor a first class of its own; and
+    whether it got one."""
+    flags = parsed.state.flags | flags
+    code: list[int] = []
+    _compiler._compile_info(code, parsed, flags)
+    added = False
+    # [INFO, skip, mask, min width, max width, ...]: no prefix, no charset, never empty
+    if code[2] == 0 and code[3] > 0 and not flags & (re.IGNORECASE | re.LOCALE):
+        charset = _first_charset(parsed)
+        if charset is not None:
+            charset, _ = _compiler._optimize_charset(charset)
+            info = [_constants.INFO, 0, _constants.SRE_INFO_CHARSET, code[3], code[4]]
+            _compiler._compile_charset(charset, flags, info)
+            info[1] = len(info) - 1
+            code = info
+            added = True
+    _compiler._compile(code, parsed.data, flags)
+    code.append(_constants.SUCCESS)
+    return code, added
+
+
+def _first_charset(parsed: Any) -> list[tuple[Any, Any]] | None:
+    """The characters every match of ``parsed`` starts with, as ``re`` charset items."""
+    first = first_chars_of(parsed)
+    if first is None:
+        return None
+    c = _constants
+    items: list[tuple[Any, Any]] = []
+    for ch in sorted(first):
+        if ch == DIGIT:
+            items.append((c.CATEGORY, c.CATEGORY_DIGIT))
+        elif ch == SPACE:
+            items.append((c.CATEGORY, c.CATEGORY_SPACE))
+        else:
+            items.append((c.LITERAL, ord(ch)))
+    return items
+
+
+def first_set_patterns() -> set[tuple[str, int]]:
+    """The patterns (and flags) :func:`rx` compiled here with a first-character set."""
+    return set(_with_first_set)
 
 
 def rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -62,7 +123,8 @@ def rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
             pass
     try:
         parsed: Any = _parser.parse(pattern, flags)
-        program = [int(c) for c in _compiler._code(parsed, flags)]
+        words, added = _program(parsed, flags)
+        program = [int(c) for c in words]
         groupindex = dict(parsed.state.groupdict)
         indexgroup: list[str | None] = [None] * parsed.state.groups
         for name, i in groupindex.items():
@@ -79,6 +141,8 @@ def rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
         return re.compile(pattern, flags)
     _programs[key] = new
     _new = True
+    if added:
+        _with_first_set.add(key)
     return compiled
 
 

@@ -24,7 +24,7 @@ from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE
 from bot.replies.instalments import AMOUNT_UNCLEAR, DATE_UNCLEAR, TERMS_UNCLEAR
 from bot.replies.intent_model import ModelOpinion, ReviewHead
-from bot.replies.model import LOW_CONFIDENCE, PRIORITY, Intent, Reply
+from bot.replies.model import LOW_CONFIDENCE, PRIORITY, Intent, Reply, new_reply
 from bot.replies.regex_programs import rx
 from bot.replies.second_opinion import DISAGREE, OPT_OUT_UNSURE, UNSURE
 
@@ -43,7 +43,7 @@ def hard(reply: Reply) -> tuple[str, ...]:
     """The reasons of ``reply`` that send it to a person whatever the head says: the
     :data:`HARD_REASONS`, and a legal reading the model disagrees with (the dialog holds a
     case on a legal reading: a person decides)."""
-    legal = reply.intent is Intent.LEGAL
+    legal = reply.intent is _LEGAL
     return tuple(r for r in reply.review if r in HARD_REASONS or (legal and r == DISAGREE))
 #: The model's probability of refuse, hardship and dispute together above which a
 #: promise is in conflict.
@@ -61,8 +61,11 @@ _COND_EN = rx(
 _COND_ZH = rx(r"如果|要是|假如|只要|除非|等|看情况|的话|可能|也许|尽量|争取|试试")
 
 _INTENTS = tuple(i.value for i in PRIORITY)
+#: each intent's value (``Intent.X.value`` is a slow property), and module constants
+#: (``Intent.X`` is a slow class attribute)
+_VALUE = {i: i.value for i in Intent}
+_PROMISE, _LEGAL = Intent.PROMISE_TO_PAY, Intent.LEGAL
 _ONE_HOT = {c: [i == c for i in _INTENTS] for c in _INTENTS}
-_CUE_SET = frozenset(("refuse", "hardship", "dispute", "question", "paid", "callback", "legal"))
 _CUE_KINDS = ("refuse", "hardship", "dispute", "question", "paid", "callback", "legal")
 
 #: The feature names, in the order :func:`review_features` returns them.
@@ -112,7 +115,7 @@ def review_features(
     probs = opinion.probabilities
     top = opinion.confidence
     second = max((p for p in probs if p != top), default=0.0)
-    promise = reply.intent is Intent.PROMISE_TO_PAY
+    promise = reply.intent is _PROMISE
     neg = (_NEG_ZH if zh else _NEG_EN).search(t) is not None
     # a condition matters for a promise only ("if I get paid I'll send half")
     cond = promise and (_COND_ZH if zh else _COND_EN).search(t) is not None
@@ -120,7 +123,7 @@ def review_features(
     q = "?" in t or "question" in cues or (zh and ("吗" in t or "么" in t))
     review = reply.review
     terms = reply.promises
-    chosen = reply.intent.value
+    chosen = _VALUE[reply.intent]
     rules_conf = rules.confidence
     disagree = DISAGREE in review
     # booleans count as 0 and 1 (no float() calls: this runs for every reply)
@@ -166,6 +169,18 @@ def review_features(
     ]
 
 
+_CUE_NAME = {k: f"cue_{k}" for k in _CUE_KINDS}
+_INTENT_NAME = {i: f"intent_{i}" for i in _INTENTS}
+
+
+def _second(probs: tuple[float, ...], top: float) -> float:
+    """The largest of ``probs`` other than ``top`` (their largest), 0 when there is none."""
+    ranked = sorted(probs)
+    if len(ranked) > 1 and ranked[-1] == top and ranked[-2] != top:
+        return ranked[-2]
+    return max((p for p in probs if p != top), default=0.0)
+
+
 def estimate(
     head: ReviewHead, an: Analysis, rules: Reply, opinion: ModelOpinion, reply: Reply
 ) -> float:
@@ -174,14 +189,13 @@ def estimate(
     w = head.by_name
     t = an.t
     zh = an.lg == "zh"
-    probs = opinion.probabilities
     top = opinion.confidence
-    second = max((p for p in probs if p != top), default=0.0)
-    promise = reply.intent is Intent.PROMISE_TO_PAY
+    second = _second(opinion.probabilities, top)
+    promise = reply.intent is _PROMISE
     cues = an.cues
     review = reply.review
     terms = reply.promises
-    chosen = reply.intent.value
+    chosen = _VALUE[reply.intent]
     rules_conf = rules.confidence
     disagree = DISAGREE in review
     z = (
@@ -195,7 +209,7 @@ def estimate(
         + w["terms"] * (min(len(terms), 3) / 3)
         + w["model_opt_out"] * opinion.opt_out
         + w["length"] * (min(len(t), 400) / 400)
-        + w["intent_" + chosen]
+        + w[_INTENT_NAME[chosen]]
     )
     if rules.intent is reply.intent:
         if not disagree:
@@ -205,8 +219,8 @@ def estimate(
     if rules_conf < 0.5:
         z += w["rules_weak"]
     for k in cues:
-        if k in _CUE_SET:
-            z += w["cue_" + k]
+        if k in _CUE_NAME:
+            z += w[_CUE_NAME[k]]
     if (_NEG_ZH if zh else _NEG_EN).search(t) is not None:
         z += w["negation"]
         if promise:
@@ -221,12 +235,18 @@ def estimate(
         if an.implicit_only:
             z += w["implicit"]
     if terms:
-        if any(p.date is None for p in terms):
-            z += w["no_date"]
-            if any(d.kind == DATE for d in an.dates):
-                z += w["no_date_day_stated"]
-        if any(p.amount is None for p in terms):
-            z += w["no_amount"]
+        for p in terms:
+            if p.date is None:
+                z += w["no_date"]
+                for d in an.dates:
+                    if d.kind == DATE:
+                        z += w["no_date_day_stated"]
+                        break
+                break
+        for p in terms:
+            if p.amount is None:
+                z += w["no_amount"]
+                break
     if review:
         if DATE_UNCLEAR in review:
             z += w["date_unclear"]
@@ -251,14 +271,15 @@ def estimate(
 
 def conflict(an: Analysis, reply: Reply, opinion: ModelOpinion | None) -> bool:
     """Whether a promise stands beside a refusal, hardship or dispute (cue or model)."""
-    if reply.intent is not Intent.PROMISE_TO_PAY:
+    if reply.intent is not _PROMISE:
         return False
     cues = an.cues
     if "refuse" in cues or "hardship" in cues or "dispute" in cues:
         return True
     if opinion is None:
         return False
-    other = sum(opinion.probability(k) for k in ("refuse", "hardship", "dispute"))
+    p = opinion.probability
+    other = p("refuse") + p("hardship") + p("dispute")
     return other >= CONFLICT_P
 
 
@@ -278,8 +299,8 @@ def settle(head: ReviewHead, reply: Reply, p: float) -> Reply:
         soft = tuple(r for r in review if r not in kept)
         review = kept + (soft or (DOUBTFUL,))
         confidence = min(reply.confidence, round(p, 2))
-    # the constructor, not dataclasses.replace: this runs for every reply
-    return Reply(
+    # not dataclasses.replace: this runs for every reply
+    return new_reply(
         reply.intent,
         reply.opt_out,
         reply.promises,

@@ -26,7 +26,7 @@ development batches; which readings a person sees is the review head's
 from __future__ import annotations
 
 from bot.replies.intent_model import ModelOpinion
-from bot.replies.model import Intent, Reply
+from bot.replies.model import Intent, Reply, new_reply
 
 #: Agreeing, the model must give the intent at least this probability to act alone.
 AGREE_MIN = 0.3
@@ -41,6 +41,8 @@ WEAK_RULES = 0.8
 SURE_MODEL = 0.67
 IMPLAUSIBLE = 0.1
 _PRIORITY_CUES = frozenset({Intent.LEGAL, Intent.WRONG_PARTY, Intent.DISPUTE})
+#: each intent's value (``Intent.X.value`` is a slow property)
+_VALUE = {i: i.value for i in Intent}
 #: The model's top intent and the rules' intent this close in probability count as agreeing.
 TIE = 0.05
 #: The model's opt-out probability above which a reply the rules did not read as an
@@ -95,16 +97,23 @@ def review_reasons(reply: Reply, opinion: ModelOpinion) -> tuple[str, ...]:
 def combine(reply: Reply, opinion: ModelOpinion) -> Reply:
     """The rules' ``reply`` with the intent, confidence and review reasons settled
     against the model's ``opinion`` (promises are the caller's: see the parser)."""
-    reasons = review_reasons(reply, opinion)
-    intent = choose_intent(reply.intent, reply.confidence, opinion)
-    p = opinion.probability(intent.value)
-    if agrees(reply.intent, opinion):
-        # two independent readings agree: the chance both are wrong is the product
-        confidence = 1 - (1 - reply.confidence) * (1 - p)
+    # review_reasons, choose_intent and agrees, inlined (this runs for every reply)
+    rules = reply.intent
+    p_rules = opinion.probability(_VALUE[rules])
+    agree = opinion.intent == _VALUE[rules] or p_rules >= opinion.confidence - TIE
+    if agree:
+        intent = rules
+        reasons: tuple[str, ...] = (UNSURE,) if p_rules < AGREE_MIN else ()
     else:
-        confidence = min(reply.confidence, p)
-    # the constructor, not dataclasses.replace: this runs for every reply
-    return Reply(
+        intent = choose_intent(rules, reply.confidence, opinion)
+        reasons = (DISAGREE,)
+    if not reply.opt_out and opinion.opt_out >= OPT_OUT_DOUBT:
+        reasons += (OPT_OUT_UNSURE,)
+    p = p_rules if intent is rules else opinion.probability(_VALUE[intent])
+    # two independent readings that agree: the chance both are wrong is the product
+    confidence = 1 - (1 - reply.confidence) * (1 - p) if agree else min(reply.confidence, p)
+    # not dataclasses.replace: this runs for every reply
+    return new_reply(
         intent,
         reply.opt_out,
         reply.promises,
