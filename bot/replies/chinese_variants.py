@@ -8,6 +8,8 @@ replacement keeps the text's length, so offsets into the folded text stay valid.
 
 from __future__ import annotations
 
+import re
+
 from bot.replies.regex_programs import rx
 
 # Traditional -> Simplified, one character each: the characters of money, time, contact
@@ -28,6 +30,8 @@ _PAIRS = (
     "賬账戲戏讚赞爭争熱热齡龄陸陆燈灯碼码薪薪塊块錢钱"
 )
 _MAP = {ord(a): b for a, b in zip(_PAIRS[::2], _PAIRS[1::2], strict=True) if a != b}
+# any character _MAP changes (one search is much cheaper than translating every character)
+_TRADITIONAL = rx("[" + "".join(re.escape(chr(c)) for c in sorted(_MAP)) + "]")
 
 # Dialect words of two characters and their Mandarin (same length); read before the
 # characters, whose simplified forms could mean something else (唔好 "don't" is not 不好
@@ -85,7 +89,8 @@ def simplify(t: str) -> str:
     """``t`` with traditional characters and dialect words in Simplified Mandarin."""
     if _WORD_RE.search(t) is not None:
         t = _WORD_RE.sub(lambda m: _WORDS[m.group()], t)
-    t = t.translate(_MAP)
+    if _TRADITIONAL.search(t) is not None:
+        t = t.translate(_MAP)
     if _PINYIN_RE.search(t) is not None:
         t = _PINYIN_RE.sub(lambda m: _PINYIN[m.group()], t)
     if "莫" in t:

@@ -70,18 +70,14 @@ def fold(text: str) -> Folded:
     if text.isascii():
         low = text.lower()
         return Folded(low.translate(_QUOTES) if "`" in low else low, text)
-    if unicodedata.is_normalized("NFKC", text):
-        low = text.lower()
+    # Full-width forms fold one character to one: when the lengths agree, offsets are kept
+    # (a length-changing fold elsewhere in the same text is rare enough to accept). (An
+    # NFKC-normalized text comes back as it is: normalize() checks that first.)
+    nfkc = unicodedata.normalize("NFKC", text)
+    if len(nfkc) == len(text):
+        low = nfkc.lower()
         if len(low) == len(text):
             return Folded(low.translate(_QUOTES), text)
-    else:
-        # Full-width forms fold one character to one: when the lengths agree, offsets are
-        # kept (a length-changing fold elsewhere in the same text is rare enough to accept).
-        nfkc = unicodedata.normalize("NFKC", text)
-        if len(nfkc) == len(text):
-            low = nfkc.lower()
-            if len(low) == len(text):
-                return Folded(low.translate(_QUOTES), text)
     parts: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
@@ -94,10 +90,10 @@ def fold(text: str) -> Folded:
 
 def detect_lang(folded: str) -> str:
     """Return ``"zh"`` when the text is mainly Chinese, else ``"en"``."""
-    if folded.isascii():
+    if folded.isascii() or _HAN.search(folded) is None:
         return "en"
+    if _LATIN_WORD.search(folded) is None:
+        return "zh"  # Chinese characters and no Latin word
     han = len(_HAN.findall(folded))
-    if not han:
-        return "en"
     latin = len(_LATIN_WORD.findall(folded))
     return "zh" if han * 2 >= latin else "en"
