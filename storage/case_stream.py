@@ -170,6 +170,13 @@ _OPEN_BETWEEN = _cases(CA.c.id > bindparam("last"), CA.c.id <= bindparam("until"
 _CASES_IN = _cases(CA.c.id.in_(bindparam("ids", expanding=True)))
 _CHILDREN_BETWEEN = _children(lambda c: c.between(bindparam("lo"), bindparam("hi")))
 _CHILDREN_IN = _children(lambda c: c.in_(bindparam("ids", expanding=True)))
+#: one case (a customer's message is about one): no IN list to render per call
+_CASE_ONE = _cases(CA.c.id == bindparam("id"))
+_CHILDREN_ONE = _children(lambda c: c == bindparam("id"))
+#: the cases of the customers that have an address on a channel
+_CASES_AT = _cases(CA.c.customer_id.in_(
+    select(CP.c.customer_id).where(CP.c.channel == bindparam("channel"),
+                                   CP.c.address == bindparam("address"))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -520,6 +527,8 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
         return out
     ctx = source.connect() if isinstance(source, Engine) else contextlib.nullcontext(source)
     with ctx as conn, _reader(conn) as reader:
+        if len(ids) == 1:
+            return _read_cases(reader, _CASE_ONE, {"id": ids[0]}, with_messages=with_messages)
         for i in range(0, len(ids), DEFAULT_BATCH):
             params = {"ids": ids[i:i + DEFAULT_BATCH]}
             bundles = _bundles(reader.rows(_CASES_IN, params), reader.decode)
@@ -529,3 +538,27 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
                     _fill_related(reader, bundles)
             out.update(bundles)
     return out
+
+
+def load_cases_at(conn: Connection, channel: str, address: str) -> dict[int, CaseBundle]:
+    """Bundles (without messages: ``history`` and ``inbound`` empty) of the cases whose
+    customer has ``address`` on ``channel``, keyed by case id in ascending order; read on
+    ``conn``, inside its transaction."""
+    with _reader(conn) as reader:
+        return _read_cases(reader, _CASES_AT, {"channel": channel, "address": address},
+                           with_messages=False)
+
+
+def _read_cases(reader: _Reader, cases: Select[Any], params: Mapping[str, Any], *,
+                with_messages: bool) -> dict[int, CaseBundle]:
+    """Bundles of the cases that ``cases`` selects (a few), with their child rows."""
+    bundles = _bundles(reader.rows(cases, params), reader.decode)
+    if len(bundles) == 1:
+        _fill(reader, bundles, _CHILDREN_ONE, {"id": next(iter(bundles))},
+              with_messages=with_messages)
+    elif bundles:
+        _fill(reader, bundles, _CHILDREN_IN, {"ids": list(bundles)},
+              with_messages=with_messages)
+    if bundles and with_messages:
+        _fill_related(reader, bundles)
+    return bundles

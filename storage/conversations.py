@@ -1,45 +1,73 @@
-"""Where the bot's dialogue with each case stands (``conversation``, one row per case)."""
+"""Where the bot's dialogue with each case stands (``conversation``, one row per case).
+
+Read and written with statements built once (Core, not ORM objects: a customer's message
+reads and saves its case's row, and that path is CPU-bound). Whether the row exists is
+remembered from :meth:`get` within the unit of work, so a save after a read is one
+UPDATE or one INSERT; two transactions that both insert a case's first row collide on
+the unique ``case_id`` (the unit of work reports a concurrent update: handled again).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlmodel import Session
 
 from bot.conversations.dialog import Conversation, State
 from storage.models import ConversationRow
+
+C = ConversationRow.__table__  # type: ignore[attr-defined]
+
+_GET = select(C.c.state, C.c.context, C.c.expires_at, C.c.verify_failures).where(
+    C.c.case_id == bindparam("b_case_id"))
+_EXISTS = select(C.c.id).where(C.c.case_id == bindparam("b_case_id"))
+_INSERT = insert(C).values(
+    case_id=bindparam("b_case_id"), state=bindparam("b_state"), context=bindparam("b_context"),
+    expires_at=bindparam("b_expires_at"), verify_failures=bindparam("b_verify_failures"),
+    locked_at=bindparam("b_locked_at"), updated_at=bindparam("b_now"))
+#: ``locked_at`` is set when the conversation locks and kept from then on (reset clears it)
+_UPDATE = update(C).where(C.c.case_id == bindparam("b_case_id")).values(
+    state=bindparam("b_state"), context=bindparam("b_context"),
+    expires_at=bindparam("b_expires_at"), verify_failures=bindparam("b_verify_failures"),
+    locked_at=func.coalesce(C.c.locked_at, bindparam("b_locks", type_=C.c.locked_at.type)),
+    updated_at=bindparam("b_now"))
+_RESET = update(C).where(C.c.case_id == bindparam("b_case_id")).values(
+    state=State.IDLE.value, context={}, expires_at=None, verify_failures=0, locked_at=None,
+    updated_at=bindparam("b_now"))
 
 
 class SqlConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        #: case id -> whether its row exists (as read or written in this unit of work)
+        self._exists: dict[int, bool] = {}
 
-    def _row(self, case_id: int) -> ConversationRow | None:
-        return self.session.exec(select(ConversationRow).where(
-            ConversationRow.case_id == case_id)).first()
+    def _execute(self, statement: Any, params: dict[str, Any]) -> Any:
+        return self.session.connection().execute(statement, params)
 
     def get(self, case_id: int) -> Conversation | None:
-        row = self._row(case_id)
+        row = self._execute(_GET, {"b_case_id": case_id}).first()
+        self._exists[case_id] = row is not None
         if row is None:
             return None
-        return Conversation(State(row.state), dict(row.context or {}), row.expires_at,
-                            row.verify_failures)
+        state, context, expires_at, verify_failures = row
+        return Conversation(State(state), dict(context or {}), expires_at, verify_failures)
 
     def save(self, case_id: int, conversation: Conversation, now: datetime) -> None:
-        row = self._row(case_id) or ConversationRow(case_id=case_id, updated_at=now)
-        row.state = conversation.state.value
-        row.context = conversation.context
-        row.expires_at = conversation.expires_at
-        row.verify_failures = conversation.verify_failures
-        if conversation.state is State.LOCKED and row.locked_at is None:
-            row.locked_at = now
-        row.updated_at = now
-        self.session.add(row)
+        exists = self._exists.get(case_id)
+        if exists is None:
+            exists = self._execute(_EXISTS, {"b_case_id": case_id}).first() is not None
+        locks = now if conversation.state is State.LOCKED else None
+        values = {"b_case_id": case_id, "b_state": conversation.state.value,
+                  "b_context": conversation.context, "b_expires_at": conversation.expires_at,
+                  "b_verify_failures": conversation.verify_failures, "b_now": now}
+        if exists:
+            self._execute(_UPDATE, {**values, "b_locks": locks})
+        else:
+            self._execute(_INSERT, {**values, "b_locked_at": locks})
+            self._exists[case_id] = True
 
     def reset(self, case_id: int, now: datetime) -> None:
-        row = self._row(case_id)
-        if row is None:
-            return
-        row.state, row.context, row.expires_at = State.IDLE.value, {}, None
-        row.verify_failures, row.locked_at, row.updated_at = 0, None, now
-        self.session.add(row)
+        self._execute(_RESET, {"b_case_id": case_id, "b_now": now})

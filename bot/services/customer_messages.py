@@ -19,7 +19,7 @@ from bot.domain.money import exponent, from_minor
 from bot.domain.verification import VerificationMethod
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.replies.intent_model import IntentModel
-from bot.replies.model import Intent
+from bot.replies.model import Intent, Reply
 from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dialog_commands import carry_out
@@ -80,30 +80,40 @@ def handle_message(uow: UnitOfWork, event: InboundMessage, now: datetime, result
     if event.channel is ChannelKind.EMAIL and event.sender != event.sender.lower():
         event = dataclasses.replace(event, sender=event.sender.lower())  # as imported
     case = match_case(uow, event)
+    onboarding_turn = (onboarding is not None and event.channel is ChannelKind.TELEGRAM
+                       and onboarding.awaiting_answer(event.sender, now))
+    conversing = case is not None and not onboarding_turn
+    reply = None
+    if conversing:
+        assert case is not None
+        # read before it is recorded, so the message is stored with its reading at once;
+        # the language the customer wrote in, not the case's: a Chinese reply on an
+        # English case is read as Chinese
+        reply = parse_reply(event.text, now.astimezone(ZoneInfo(case.timezone)),
+                            from_minor(case.balance_minor, case.currency), case.currency,
+                            None, settings.intent_model)
     message_id = uow.messages.add_inbound(NewInboundMessage(
         case_id=case.id if case else None, channel=event.channel.value, address=event.sender,
         body=event.text, subject=event.subject, provider_id=event.provider_id,
         thread_ref=event.thread_ref,
-        created_at=event.received_at if event.received_at <= now else now))
-    if (onboarding is not None and event.channel is ChannelKind.TELEGRAM
-            and onboarding.awaiting_answer(event.sender, now)):
+        created_at=event.received_at if event.received_at <= now else now,
+        intent=reply.intent.value if reply is not None else None,
+        reading=reading_record(reply) if reply is not None else None))
+    if onboarding_turn:
+        assert onboarding is not None
         _onboarding_answer(uow, event, now, result, message_id, onboarding)
         return
-    if case is None:
+    if case is None or reply is None:
         texts.queue_unknown_sender(uow, event, now, message_id)
         return
-    _converse(uow, case, event, now, message_id, texts, settings)
+    _converse(uow, case, event, now, message_id, reply, texts, settings)
 
 
 def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
-              message_id: int, texts: ReplyTexts, settings: DialogSettings) -> None:
+              message_id: int, reply: Reply, texts: ReplyTexts,
+              settings: DialogSettings) -> None:
     cp = case.contact(event.channel, event.sender)
     local_now = now.astimezone(ZoneInfo(case.timezone))
-    # the language the customer wrote in, not the case's: a Chinese reply on an English
-    # case is read as Chinese
-    reply = parse_reply(event.text, local_now, from_minor(case.balance_minor, case.currency),
-                        case.currency, None, settings.intent_model)
-    uow.messages.set_reading(message_id, reply.intent.value, reading_record(reply))
     assert case.id is not None
     person = None
     if case.held_by is not None or Hold.HUMAN in case.holds:
