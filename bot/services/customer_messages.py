@@ -140,7 +140,12 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
                                      detail=detail))
         return
     conv = uow.conversations.get(case.id) or dialog.Conversation()
-    expected = _expected_answer(uow, case, settings.verification)
+    # the dialog reads the expected answer to verify on this address, or to check an
+    # answer to a question asked before (perhaps on another channel): never otherwise,
+    # so it is not read for every SMS
+    can_ask = cp is not None and not cp.shared and event.channel is not ChannelKind.SMS
+    expected = (_expected_answer(uow, case, settings.verification)
+                if can_ask or conv.state is dialog.State.VERIFY else None)
     facts = dialog.CaseFacts(
         balance_minor=case.balance_minor, currency=case.currency, today=local_now.date(),
         minimum_payment_minor=case.minimum_payment_minor, closed=case.closed,
@@ -148,8 +153,7 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
                       and not cp.shared),
         # SMS is never verified (lock screens): there is no verification text for it;
         # nor is an address others read too (shared)
-        can_verify=(expected is not None and cp is not None and not cp.shared
-                    and event.channel is not ChannelKind.SMS),
+        can_verify=expected is not None and can_ask,
         contact_opted_out=bool(cp and cp.opted_out_at is not None),
         expected_answer=expected, verify_method=settings.verification.value,
         day_first=settings.day_first, timezone=case.timezone,
