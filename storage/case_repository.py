@@ -30,6 +30,7 @@ from storage.models import (
     PaymentRow,
     PromiseRow,
 )
+from storage.raw_sql import RawStatement
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]
 CP = ContactPointRow.__table__  # type: ignore[attr-defined]
@@ -56,25 +57,26 @@ _promise_fields = operator.attrgetter(*(f.name for f in dataclasses.fields(Promi
 
 # Statements built once: a customer's message loads and saves its case, and building a
 # statement per call cost more CPU than the database spends on it.
-_UPDATE_CASE = (
+_UPDATE_CASE = RawStatement(
     update(CA).where(CA.c.id == bindparam("case_id"), CA.c.version == bindparam("loaded"))
     .values({**{name: bindparam(f"v_{name}", type_=CA.c[name].type) for name in _CASE_FIELDS},
              "version": bindparam("new_version"), "updated_at": bindparam("now")}))
-_UPDATE_CONTACT = update(CP).where(CP.c.id == bindparam("cp_id")).values(
-    {name: bindparam(f"v_{name}", type_=CP.c[name].type) for name in _CONTACT_FIELDS})
-_UPDATE_PROMISE = update(PR).where(PR.c.id == bindparam("promise_id")).values(
-    {name: bindparam(f"v_{name}", type_=PR.c[name].type) for name in _PROMISE_FIELDS})
-_INSERT_PROMISE = insert(PR).values(
+_UPDATE_CONTACT = RawStatement(update(CP).where(CP.c.id == bindparam("cp_id")).values(
+    {name: bindparam(f"v_{name}", type_=CP.c[name].type) for name in _CONTACT_FIELDS}))
+_UPDATE_PROMISE = RawStatement(update(PR).where(PR.c.id == bindparam("promise_id")).values(
+    {name: bindparam(f"v_{name}", type_=PR.c[name].type) for name in _PROMISE_FIELDS}))
+_INSERT_PROMISE = RawStatement(insert(PR).values(
     {name: bindparam(f"v_{name}", type_=PR.c[name].type)
-     for name in ("case_id", "ref", *_PROMISE_FIELDS)}).returning(PR.c.id)
-_INSERT_PAYMENT = insert(PA).values(
+     for name in ("case_id", "ref", *_PROMISE_FIELDS)}).returning(PR.c.id))
+_INSERT_PAYMENT = RawStatement(insert(PA).values(
     {name: bindparam(f"v_{name}", type_=PA.c[name].type)
      for name in ("case_id", "reference", "amount_minor", "paid_at", "created_at")}
-).returning(PA.c.id)
-_INSERT_EVENT = insert(EV).values(
+).returning(PA.c.id))
+_INSERT_EVENT = RawStatement(insert(EV).values(
     {name: bindparam(f"v_{name}", type_=EV.c[name].type)
-     for name in ("case_id", "type", "payload", "actor", "at")})
-_IDENTITY = select(CU.c.date_of_birth, CU.c.id_last4).where(CU.c.id == bindparam("id"))
+     for name in ("case_id", "type", "payload", "actor", "at")}))
+_IDENTITY = RawStatement(
+    select(CU.c.date_of_birth, CU.c.id_last4).where(CU.c.id == bindparam("id")))
 
 
 def _state(case: Case) -> tuple[Any, ...]:
@@ -238,21 +240,19 @@ class SqlCaseRepository:
                 continue  # untouched: no write, no version bump, no false conflicts
             conn = s.connection()
             values = {f"v_{name}": value for name, value in _case_values(case).items()}
-            result = conn.execute(_UPDATE_CASE, {**values, "case_id": case.id,
-                                                 "loaded": version, "new_version": version + 1,
-                                                 "now": self.now})
-            if result.rowcount != 1:
+            changed = _UPDATE_CASE.run(conn, {**values, "case_id": case.id, "loaded": version,
+                                              "new_version": version + 1, "now": self.now})
+            if changed != 1:
                 raise ConcurrentUpdateError(f"case {case.account_id} changed concurrently")
             loaded = tracked.state
             self._save_contacts(conn, case, loaded[2] if loaded else ())
             self._save_promises(conn, case, loaded[3] if loaded else ())
             self._save_payments(conn, case)
-            if case.events:
-                conn.execute(_INSERT_EVENT, [
-                    {"v_case_id": case.id, "v_type": e.type, "v_payload": e.payload(),
-                     "v_actor": e.actor, "v_at": e.at} for e in case.events])
-                for e in case.events:
-                    self._record_dispute(case.id, e)
+            for e in case.events:
+                _INSERT_EVENT.run(conn, {"v_case_id": case.id, "v_type": e.type,
+                                         "v_payload": e.payload(), "v_actor": e.actor,
+                                         "v_at": e.at})
+                self._record_dispute(case.id, e)
             published.extend(case.events)
             case.events.clear()
             self._seen[case.account_id] = _Tracked(case, version + 1, _state(case))
@@ -280,7 +280,7 @@ class SqlCaseRepository:
         for cp in case.contacts:
             if cp.id is not None:
                 if before.get(cp.id) != _contact_fields(cp):
-                    conn.execute(_UPDATE_CONTACT, {
+                    _UPDATE_CONTACT.run(conn, {
                         "cp_id": cp.id,
                         **{f"v_{name}": getattr(cp, name) for name in _CONTACT_FIELDS}})
                 continue
@@ -309,18 +309,18 @@ class SqlCaseRepository:
                       "v_status": p.status.value, "v_paid_minor": p.paid_minor,
                       "v_made_at": p.made_at, "v_source_message_id": p.source_message_id}
             if p.id is not None:
-                conn.execute(_UPDATE_PROMISE, {"promise_id": p.id, **values})
+                _UPDATE_PROMISE.run(conn, {"promise_id": p.id, **values})
             else:
-                p.id = int(conn.execute(_INSERT_PROMISE, {
-                    "v_case_id": case.id, "v_ref": p.ref, **values}).scalar_one())
+                p.id = int(_INSERT_PROMISE.all(conn, {
+                    "v_case_id": case.id, "v_ref": p.ref, **values})[0][0])
 
     def _save_payments(self, conn: Connection, case: Case) -> None:
         for p in case.payments:
             if p.id is None:
-                p.id = int(conn.execute(_INSERT_PAYMENT, {
+                p.id = int(_INSERT_PAYMENT.all(conn, {
                     "v_case_id": case.id, "v_reference": p.reference,
                     "v_amount_minor": p.amount_minor, "v_paid_at": p.paid_at,
-                    "v_created_at": self.now}).scalar_one())
+                    "v_created_at": self.now})[0][0])
 
 
 class SqlCustomerRepository:
@@ -328,7 +328,7 @@ class SqlCustomerRepository:
         self.session = session
 
     def identity(self, customer_id: int) -> Identity | None:
-        row = self.session.connection().execute(_IDENTITY, {"id": customer_id}).first()
+        row = _IDENTITY.first(self.session.connection(), {"id": customer_id})
         return None if row is None else Identity(row[0], row[1])
 
 

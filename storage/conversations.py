@@ -10,32 +10,33 @@ the unique ``case_id`` (the unit of work reports a concurrent update: handled ag
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from bot.conversations.dialog import Conversation, State
 from storage.models import ConversationRow
+from storage.raw_sql import RawStatement
 
 C = ConversationRow.__table__  # type: ignore[attr-defined]
 
-_GET = select(C.c.state, C.c.context, C.c.expires_at, C.c.verify_failures).where(
-    C.c.case_id == bindparam("b_case_id"))
-_EXISTS = select(C.c.id).where(C.c.case_id == bindparam("b_case_id"))
-_INSERT = insert(C).values(
+_GET = RawStatement(select(
+    C.c.state, C.c.context, C.c.expires_at, C.c.verify_failures).where(
+    C.c.case_id == bindparam("b_case_id")))
+_EXISTS = RawStatement(select(C.c.id).where(C.c.case_id == bindparam("b_case_id")))
+_INSERT = RawStatement(insert(C).values(
     case_id=bindparam("b_case_id"), state=bindparam("b_state"), context=bindparam("b_context"),
     expires_at=bindparam("b_expires_at"), verify_failures=bindparam("b_verify_failures"),
-    locked_at=bindparam("b_locked_at"), updated_at=bindparam("b_now"))
+    locked_at=bindparam("b_locked_at"), updated_at=bindparam("b_now")))
 #: ``locked_at`` is set when the conversation locks and kept from then on (reset clears it)
-_UPDATE = update(C).where(C.c.case_id == bindparam("b_case_id")).values(
+_UPDATE = RawStatement(update(C).where(C.c.case_id == bindparam("b_case_id")).values(
     state=bindparam("b_state"), context=bindparam("b_context"),
     expires_at=bindparam("b_expires_at"), verify_failures=bindparam("b_verify_failures"),
     locked_at=func.coalesce(C.c.locked_at, bindparam("b_locks", type_=C.c.locked_at.type)),
-    updated_at=bindparam("b_now"))
-_RESET = update(C).where(C.c.case_id == bindparam("b_case_id")).values(
+    updated_at=bindparam("b_now")))
+_RESET = RawStatement(update(C).where(C.c.case_id == bindparam("b_case_id")).values(
     state=State.IDLE.value, context={}, expires_at=None, verify_failures=0, locked_at=None,
-    updated_at=bindparam("b_now"))
+    updated_at=bindparam("b_now")))
 
 
 class SqlConversationRepository:
@@ -44,11 +45,8 @@ class SqlConversationRepository:
         #: case id -> whether its row exists (as read or written in this unit of work)
         self._exists: dict[int, bool] = {}
 
-    def _execute(self, statement: Any, params: dict[str, Any]) -> Any:
-        return self.session.connection().execute(statement, params)
-
     def get(self, case_id: int) -> Conversation | None:
-        row = self._execute(_GET, {"b_case_id": case_id}).first()
+        row = _GET.first(self.session.connection(), {"b_case_id": case_id})
         self._exists[case_id] = row is not None
         if row is None:
             return None
@@ -56,18 +54,19 @@ class SqlConversationRepository:
         return Conversation(State(state), dict(context or {}), expires_at, verify_failures)
 
     def save(self, case_id: int, conversation: Conversation, now: datetime) -> None:
+        conn = self.session.connection()
         exists = self._exists.get(case_id)
         if exists is None:
-            exists = self._execute(_EXISTS, {"b_case_id": case_id}).first() is not None
+            exists = _EXISTS.first(conn, {"b_case_id": case_id}) is not None
         locks = now if conversation.state is State.LOCKED else None
         values = {"b_case_id": case_id, "b_state": conversation.state.value,
                   "b_context": conversation.context, "b_expires_at": conversation.expires_at,
                   "b_verify_failures": conversation.verify_failures, "b_now": now}
         if exists:
-            self._execute(_UPDATE, {**values, "b_locks": locks})
+            _UPDATE.run(conn, {**values, "b_locks": locks})
         else:
-            self._execute(_INSERT, {**values, "b_locked_at": locks})
+            _INSERT.run(conn, {**values, "b_locked_at": locks})
             self._exists[case_id] = True
 
     def reset(self, case_id: int, now: datetime) -> None:
-        self._execute(_RESET, {"b_case_id": case_id, "b_now": now})
+        _RESET.run(self.session.connection(), {"b_case_id": case_id, "b_now": now})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +12,7 @@ from sqlmodel import Session
 from bot.domain.clock import ensure_utc
 from bot.services.ports import DecisionRecord, EventRecord
 from storage.models import CaseEventRow, ContactDecisionRow, InboundEventRow
+from storage.raw_sql import RawStatement
 
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]
@@ -43,9 +43,9 @@ class SqlEventLog:
 
 #: the key's insert, per dialect: a key already there (or being inserted by a transaction
 #: not yet committed: the insert waits for it under the unique index) inserts nothing
-_FIRST_TIME: dict[str, Any] = {
-    name: dialect.insert(IE).values(key=bindparam("b_key"), at=bindparam("b_at"))
-    .on_conflict_do_nothing(index_elements=["key"]).returning(IE.c.id)
+_FIRST_TIME = {
+    name: RawStatement(dialect.insert(IE).values(key=bindparam("b_key"), at=bindparam("b_at"))
+                       .on_conflict_do_nothing(index_elements=["key"]).returning(IE.c.id))
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 
 
@@ -55,5 +55,5 @@ class SqlInboundLog:
 
     def first_time(self, key: str, at: datetime) -> bool:
         conn = self.session.connection()
-        result = conn.execute(_FIRST_TIME[conn.dialect.name], {"b_key": key[:MAX_KEY], "b_at": at})
-        return result.first() is not None
+        return _FIRST_TIME[conn.dialect.name].first(
+            conn, {"b_key": key[:MAX_KEY], "b_at": at}) is not None

@@ -20,6 +20,7 @@ from bot.domain.messages import ChannelKind
 from bot.domain.outbox import NewOutboxMessage
 from bot.services.ports import DeliveryUpdate, NewInboundMessage, StoredMessage
 from storage.models import MessageRow
+from storage.raw_sql import RawStatement
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 _FIELDS = tuple(f for f in StoredMessage.__slots__)  # type: ignore[attr-defined]
@@ -48,14 +49,14 @@ _ENQUEUE: dict[str, Any] = {
     .returning(M.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 #: a customer's message (``reading`` and ``intent`` None when it was not parsed)
-_ADD_INBOUND = insert(M).values(
+_ADD_INBOUND = RawStatement(insert(M).values(
     {**{name: bindparam(f"b_{name}") for name in (
         "case_id", "channel", "address", "provider_id", "subject", "body", "thread_ref",
         "created_at", "intent", "reading")},
      "direction": "in", "status": "received", "actor": "customer", "attempts": 0,
-     "fallback_channels": []}).returning(M.c.id)
-_SET_READING = update(M).where(M.c.id == bindparam("b_id")).values(
-    intent=bindparam("b_intent"), reading=bindparam("b_reading"))
+     "fallback_channels": []}).returning(M.c.id))
+_SET_READING = RawStatement(update(M).where(M.c.id == bindparam("b_id")).values(
+    intent=bindparam("b_intent"), reading=bindparam("b_reading")))
 
 
 def enqueue(conn: Connection, messages: Sequence[NewOutboxMessage]) -> list[int]:
@@ -89,14 +90,14 @@ class SqlMessageLog:
 
     def add_inbound(self, message: NewInboundMessage) -> int:
         reading = message.reading
-        result = self.session.connection().execute(_ADD_INBOUND, {
+        rows = _ADD_INBOUND.all(self.session.connection(), {
             "b_case_id": message.case_id, "b_channel": message.channel,
             "b_address": message.address, "b_provider_id": message.provider_id,
             "b_subject": message.subject, "b_body": message.body,
             "b_thread_ref": message.thread_ref, "b_created_at": message.created_at,
             "b_intent": message.intent,
             "b_reading": None if reading is None else dict(reading)})
-        return int(result.scalar_one())
+        return int(rows[0][0])
 
     def get(self, message_id: int) -> StoredMessage | None:
         return self._one(M.c.id == message_id)
@@ -105,7 +106,7 @@ class SqlMessageLog:
         self.session.execute(update(M).where(M.c.id == message_id).values(intent=intent))
 
     def set_reading(self, message_id: int, intent: str, reading: Mapping[str, Any]) -> None:
-        self.session.connection().execute(_SET_READING, {
+        _SET_READING.run(self.session.connection(), {
             "b_id": message_id, "b_intent": intent, "b_reading": dict(reading)})
 
     def set_case(self, message_id: int, case_id: int) -> None:
