@@ -20,7 +20,8 @@ from bot.domain.case import Case, Promise
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.services.ports import CaseBundle, CaseSummary, ConcurrentUpdateError, Identity
-from storage.case_stream import load_cases_at, load_cases_by_id
+from storage.case_stream import HeldCases, load_case_by_id, load_cases_at, load_cases_by_id
+from storage.conversations import remember_conversations
 from storage.models import (
     CaseEventRow,
     CaseRow,
@@ -143,11 +144,19 @@ class SqlCaseRepository:
                 self._seen[case.account_id] = _Tracked(case, bundle.version, _state(case))
                 self._by_id[case.id] = case
 
+    def _held(self, held: HeldCases) -> None:
+        """Track cases read for updating; their conversation rows, read with them, are
+        kept for the conversation repository of this transaction."""
+        self._adopt(held.bundles.values())
+        remember_conversations(self.session, held.conversations)
+
     def _track(self, case_ids: Iterable[int]) -> builtins.list[Case]:
         """The cases with these ids (tracked ones as tracked), in the order given."""
         ids = builtins.list(dict.fromkeys(case_ids))
         missing = [i for i in ids if i not in self._by_id]
-        if missing:
+        if len(missing) == 1:
+            self._held(load_case_by_id(self.session.connection(), missing[0]))
+        elif missing:
             self._adopt(load_cases_by_id(self.session.connection(), missing,
                                          with_messages=False).values())
         return [self._by_id[i] for i in ids if i in self._by_id]
@@ -164,10 +173,11 @@ class SqlCaseRepository:
 
     def find_by_contact(self, channel: ChannelKind, address: str) -> builtins.list[Case]:
         """The cases at the address, newest first, open before closed (one read of the
-        cases with their contact points, promises and payments)."""
-        found = load_cases_at(self.session.connection(), channel.value, address)
-        self._adopt(found.values())
-        return sorted((self._by_id[i] for i in reversed(found)), key=lambda c: c.closed)
+        cases with their contact points and conversations; promises and payments when
+        there are some)."""
+        held = load_cases_at(self.session.connection(), channel.value, address)
+        self._held(held)
+        return sorted((self._by_id[i] for i in reversed(held.bundles)), key=lambda c: c.closed)
 
     def count(self, statuses: Sequence[str] | None = None) -> int:
         q = select(func.count()).select_from(CA)

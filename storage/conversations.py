@@ -1,15 +1,18 @@
 """Where the bot's dialogue with each case stands (``conversation``, one row per case).
 
-Read and written with statements built once (Core, not ORM objects: a customer's message
-reads and saves its case's row, and that path is CPU-bound). Whether the row exists is
-remembered from :meth:`get` within the unit of work, so a save after a read is one
-UPDATE or one INSERT; two transactions that both insert a case's first row collide on
+Read and written with statements built once, on the DB-API cursor (a customer's message
+reads and saves its case's row, and that path is CPU-bound); a row read along with its
+case (storage/case_stream.py) is not read again in the same transaction. Whether the row
+exists is remembered from :meth:`get` within the unit of work, so a save after a read is
+one UPDATE or one INSERT; two transactions that both insert a case's first row collide on
 the unique ``case_id`` (the unit of work reports a concurrent update: handled again).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
@@ -39,6 +42,31 @@ _RESET = RawStatement(update(C).where(C.c.case_id == bindparam("b_case_id")).val
     updated_at=bindparam("b_now")))
 
 
+#: where a session keeps the conversation rows read along with their cases
+_READ_KEY = "duebot.conversation_rows"
+_Row = tuple[str, Any, datetime | None, int]
+
+
+def remember_conversations(session: Session, rows: Mapping[int, _Row | None]) -> None:
+    """Conversation rows (``(state, context, expires_at, verify_failures)``, or None for
+    none) read along with their cases in the session's current transaction: the next
+    :meth:`SqlConversationRepository.get` of each answers from them, not the database."""
+    transaction = session.get_transaction()
+    known = session.info.get(_READ_KEY)
+    if known is None or known[0] is not transaction:
+        fresh: dict[int, _Row | None] = {}
+        known = session.info[_READ_KEY] = (transaction, fresh)
+    known[1].update(rows)
+
+
+def _recalled(session: Session, case_id: int) -> tuple[bool, _Row | None]:
+    """(whether it was remembered in this transaction, the row); forgotten once recalled."""
+    known = session.info.get(_READ_KEY)
+    if known is None or known[0] is not session.get_transaction() or case_id not in known[1]:
+        return False, None
+    return True, known[1].pop(case_id)
+
+
 class SqlConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -46,7 +74,10 @@ class SqlConversationRepository:
         self._exists: dict[int, bool] = {}
 
     def get(self, case_id: int) -> Conversation | None:
-        row = _GET.first(self.session.connection(), {"b_case_id": case_id})
+        found, row = _recalled(self.session, case_id)
+        if not found:
+            read = _GET.first(self.session.connection(), {"b_case_id": case_id})
+            row = None if read is None else (read[0], read[1], read[2], read[3])
         self._exists[case_id] = row is not None
         if row is None:
             return None
@@ -54,6 +85,7 @@ class SqlConversationRepository:
         return Conversation(State(state), dict(context or {}), expires_at, verify_failures)
 
     def save(self, case_id: int, conversation: Conversation, now: datetime) -> None:
+        _recalled(self.session, case_id)  # what was read with the case is stale now
         conn = self.session.connection()
         exists = self._exists.get(case_id)
         if exists is None:
@@ -69,4 +101,5 @@ class SqlConversationRepository:
             self._exists[case_id] = True
 
     def reset(self, case_id: int, now: datetime) -> None:
+        _recalled(self.session, case_id)
         _RESET.run(self.session.connection(), {"b_case_id": case_id, "b_now": now})
