@@ -143,15 +143,18 @@ class Container:
     @cached_property
     def database_threads(self) -> Executor | None:
         """Threads for database work started from an event loop (webhooks, receivers):
-        as many as the engine's pool holds connections, so a thread never waits for a
-        connection another thread of this pool holds idle; None for in-memory stores
-        (they are used from the loop's thread)."""
+        one fewer than the engine's pool holds connections. A thread's unit of work may
+        read something with a connection of its own while it holds one (the campaign
+        book when it is stale, a chat customer's identity): with a thread per connection,
+        the first burst of webhooks after a start took every connection and each waited
+        for the book that needed one more, until the pool's timeout (30 s) failed them.
+        None for in-memory stores (they are used from the loop's thread)."""
         engine: Engine | None = getattr(self.backend, "engine", None)
         if engine is None:
             return None
         from concurrent.futures import ThreadPoolExecutor
 
-        return ThreadPoolExecutor(max_workers=database_connections(engine),
+        return ThreadPoolExecutor(max_workers=max(database_connections(engine) - 1, 1),
                                   thread_name_prefix="duebot-db")
 
     def migrate(self) -> str | None:

@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import proof_webhook_load as proof
 import proofkit
 
+ROOT = Path(__file__).resolve().parents[1]
 INBOUND = "/webhooks/twilio/sms"
 ATTEMPTS = 3
 WARMUP = 100
@@ -61,6 +62,10 @@ def _serve(db_url: str, port: int, workdir: Path, workers: int) -> subprocess.Po
         "DUEBOT_TWILIO_AUTH_TOKEN": proof.AUTH_TOKEN,
         "DUEBOT_TWILIO_FROM_NUMBER": proof.FROM_NUMBER,
         "DUEBOT_TWILIO_API_BASE": "http://127.0.0.1:9", "DUEBOT_LOG_LEVEL": "WARNING",
+        # the code beside this script, not whichever checkout the interpreter installed
+        # (the server runs in a scratch directory)
+        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep),
     })
     log = (workdir / "serve.log").open("wb")
     return subprocess.Popen(

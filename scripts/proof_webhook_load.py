@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import proofkit
 
+ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT_SID = "AC" + "5" * 32
 AUTH_TOKEN = "load-proof-auth-token-0123456789ab"
 FROM_NUMBER = "+15005550006"
@@ -81,6 +82,9 @@ def _serve(db_url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
         "DUEBOT_TWILIO_FROM_NUMBER": FROM_NUMBER,
         # never called (nothing is sent), but never the real Twilio either
         "DUEBOT_TWILIO_API_BASE": "http://127.0.0.1:9", "DUEBOT_LOG_LEVEL": "WARNING",
+        # the code beside this script, not whichever checkout the interpreter installed
+        "PYTHONPATH": os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep),
     })
     duebot = Path(sys.executable).with_name("duebot")
     command = [str(duebot)] if duebot.exists() else [

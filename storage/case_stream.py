@@ -46,7 +46,7 @@ from datetime import date, datetime, time
 from enum import Enum
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -62,6 +62,7 @@ from storage.models import (
     CaseRow,
     ContactDecisionRow,
     ContactPointRow,
+    ConversationRow,
     CustomerRow,
     MessageRow,
     PaymentRow,
@@ -76,6 +77,7 @@ PR = PromiseRow.__table__  # type: ignore[attr-defined]
 PA = PaymentRow.__table__  # type: ignore[attr-defined]
 MS = MessageRow.__table__  # type: ignore[attr-defined]
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
+CO = ConversationRow.__table__  # type: ignore[attr-defined]
 
 CLOSED_STATUSES = (CaseStatus.CLOSED_PAID.value, CaseStatus.CLOSED_WRITTEN_OFF.value)
 #: outbound statuses that mean "never sent" (the dispatcher's policy re-check said no)
@@ -170,7 +172,38 @@ _OPEN_BETWEEN = _cases(CA.c.id > bindparam("last"), CA.c.id <= bindparam("until"
 _CASES_IN = _cases(CA.c.id.in_(bindparam("ids", expanding=True)))
 _CHILDREN_BETWEEN = _children(lambda c: c.between(bindparam("lo"), bindparam("hi")))
 _CHILDREN_IN = _children(lambda c: c.in_(bindparam("ids", expanding=True)))
+#: one case's promises and payments (no IN list to render per call)
+_PROMISES_ONE, _PAYMENTS_ONE = _children(lambda c: c == bindparam("id"))[1:3]
+_PROMISES_IN, _PAYMENTS_IN = _CHILDREN_IN[1:3]
 
+# The cases a customer's message (or a signal, or a console action) is about, read for
+# updating in one statement instead of four: each case with its contact points (one row
+# per contact point), how many promises and payments it has (their rows are read only when
+# there are some: seldom) and its conversation's row (for storage/conversations.py).
+_ADDRESS = CP.alias("address")
+_HOLDER_COLUMNS = (
+    *_CASE_COLUMNS, *_CONTACT_COLUMNS[1:],
+    select(func.count()).where(PR.c.case_id == CA.c.id).scalar_subquery(),
+    select(func.count()).where(PA.c.case_id == CA.c.id).scalar_subquery(),
+    CO.c.id, CO.c.state, CO.c.context, CO.c.expires_at, CO.c.verify_failures,
+)
+_N_CASE, _N_CONTACT = len(_CASE_COLUMNS), len(_CONTACT_COLUMNS) - 1
+_CP_ID_AT = _N_CASE + [c.key for c in _CONTACT_COLUMNS[1:]].index("id")
+
+
+def _holding(*where: ColumnElement[bool]) -> Select[Any]:
+    return (select(*_HOLDER_COLUMNS)
+            .select_from(CA.join(CU, CU.c.id == CA.c.customer_id)
+                         .outerjoin(CP, CP.c.customer_id == CA.c.customer_id)
+                         .outerjoin(CO, CO.c.case_id == CA.c.id))
+            .where(*where).order_by(CA.c.id, CP.c.id))
+
+
+_CASE_ONE = _holding(CA.c.id == bindparam("id"))
+#: the cases of the customers that have an address on a channel
+_CASES_AT = _holding(CA.c.customer_id.in_(
+    select(_ADDRESS.c.customer_id).where(_ADDRESS.c.channel == bindparam("channel"),
+                                         _ADDRESS.c.address == bindparam("address"))))
 
 @functools.lru_cache(maxsize=64)
 def _compiled(dialect: Dialect, statement: Select[Any]) -> SQLCompiler:
@@ -228,9 +261,16 @@ class _Reader:
         """The rows (plain tuples) of ``statement`` with ``params``, to iterate once: each
         row is dropped once used rather than kept in a list for the whole batch."""
         compiled = _compiled(self.dialect, statement)
-        state = compiled.construct_expanded_state(dict(params))  # renders IN lists
-        args = state.positional_parameters if compiled.positional else state.parameters
-        self.cursor.execute(state.statement, args)
+        args: Any
+        if compiled.post_compile_params:
+            state = compiled.construct_expanded_state(dict(params))  # renders IN lists
+            sql = state.statement
+            args = state.positional_parameters if compiled.positional else state.parameters
+        else:  # the statement as compiled; its parameters in its order
+            sql, values = compiled.string, compiled.construct_params(params)
+            args = [values[name] for name in compiled.positiontup or ()] \
+                if compiled.positional else values
+        self.cursor.execute(sql, args)
         return self.cursor  # type: ignore[no-any-return]
 
 
@@ -340,6 +380,22 @@ def _add_contacts(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decod
             bool(verified), role, cp_id, bool(shared)))
 
 
+def _add_promises(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decoders) -> None:
+    for (case_id, ref, amount, due, status, made_at, paid, source, pid) in rows:
+        bundle = bundles.get(case_id)
+        if bundle is not None:
+            bundle.case.promises.append(Promise(
+                ref, amount, None if due is None else d.date(due), _PROMISE_STATUS[status],
+                None if made_at is None else d.utc(made_at), paid, source, pid))
+
+
+def _add_payments(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decoders) -> None:
+    for case_id, reference, amount, paid_at, pay_id in rows:
+        bundle = bundles.get(case_id)
+        if bundle is not None:
+            bundle.case.payments.append(Payment(reference, amount, d.utc(paid_at), pay_id))
+
+
 def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Select[Any]],
           params: Mapping[str, Any], *, with_messages: bool) -> None:
     """Read the child rows of ``bundles`` (one query per table) into them.
@@ -350,17 +406,8 @@ def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Se
     contacts, promises, payments, messages, escalations = children
     d = reader.decode
     _add_contacts(bundles, reader.rows(contacts, params), d)
-    for (case_id, ref, amount, due, status, made_at, paid, source, pid) in reader.rows(
-            promises, params):
-        bundle = bundles.get(case_id)
-        if bundle is not None:
-            bundle.case.promises.append(Promise(
-                ref, amount, None if due is None else d.date(due), _PROMISE_STATUS[status],
-                None if made_at is None else d.utc(made_at), paid, source, pid))
-    for case_id, reference, amount, paid_at, pay_id in reader.rows(payments, params):
-        bundle = bundles.get(case_id)
-        if bundle is not None:
-            bundle.case.payments.append(Payment(reference, amount, d.utc(paid_at), pay_id))
+    _add_promises(bundles, reader.rows(promises, params), d)
+    _add_payments(bundles, reader.rows(payments, params), d)
     if not with_messages:
         return
     for (case_id, direction, channel, status, step_id, campaign_id, variant, ref, address,
@@ -520,6 +567,8 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
         return out
     ctx = source.connect() if isinstance(source, Engine) else contextlib.nullcontext(source)
     with ctx as conn, _reader(conn) as reader:
+        if len(ids) == 1 and not with_messages:
+            return _read_holding(reader, _CASE_ONE, {"id": ids[0]}).bundles
         for i in range(0, len(ids), DEFAULT_BATCH):
             params = {"ids": ids[i:i + DEFAULT_BATCH]}
             bundles = _bundles(reader.rows(_CASES_IN, params), reader.decode)
@@ -529,3 +578,61 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
                     _fill_related(reader, bundles)
             out.update(bundles)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class HeldCases:
+    """Cases read for updating (:func:`load_cases_at`, :func:`load_case_by_id`):
+    ``bundles`` without messages (``history`` and ``inbound`` empty), keyed by case id in
+    ascending order, and each case's conversation row as :mod:`storage.conversations`
+    keeps it, ``(state, context, expires_at, verify_failures)``, or None."""
+
+    bundles: dict[int, CaseBundle]
+    conversations: dict[int, tuple[str, Any, datetime | None, int] | None]
+
+
+def load_cases_at(conn: Connection, channel: str, address: str) -> HeldCases:
+    """The cases whose customer has ``address`` on ``channel``, read on ``conn`` inside its
+    transaction (one statement, and one more for promises or payments when there are)."""
+    with _reader(conn) as reader:
+        return _read_holding(reader, _CASES_AT, {"channel": channel, "address": address})
+
+
+def load_case_by_id(conn: Connection, case_id: int) -> HeldCases:
+    """The case with ``case_id`` (if any), as :func:`load_cases_at` reads them."""
+    with _reader(conn) as reader:
+        return _read_holding(reader, _CASE_ONE, {"id": case_id})
+
+
+def _read_holding(reader: _Reader, statement: Select[Any], params: Mapping[str, Any]
+                  ) -> HeldCases:
+    """The cases ``statement`` (a :func:`_holding` read) selects, with their child rows."""
+    d = reader.decode
+    heads: list[Any] = []
+    contacts: list[Any] = []
+    counts: dict[int, tuple[int, int]] = {}
+    conversations: dict[int, tuple[str, Any, datetime | None, int] | None] = {}
+    contact_end = _N_CASE + _N_CONTACT
+    for row in reader.rows(statement, params):
+        case_id = row[0]
+        if case_id not in counts:
+            heads.append(row[:_N_CASE])
+            promises, payments, conversation_id, state, context, expires_at, failures = \
+                row[contact_end:]
+            counts[case_id] = (promises, payments)
+            conversations[case_id] = None if conversation_id is None else (
+                state, json.loads(context) if context is not None else None,
+                None if expires_at is None else d.utc(expires_at), failures)
+        if row[_CP_ID_AT] is not None:
+            contacts.append((case_id, *row[_N_CASE:contact_end]))
+    bundles = _bundles(heads, d)
+    _add_contacts(bundles, contacts, d)
+    for index, (one, many, add) in enumerate((
+            (_PROMISES_ONE, _PROMISES_IN, _add_promises),
+            (_PAYMENTS_ONE, _PAYMENTS_IN, _add_payments))):
+        ids = [case_id for case_id, n in counts.items() if n[index]]
+        if len(ids) == 1:
+            add(bundles, reader.rows(one, {"id": ids[0]}), d)
+        elif ids:
+            add(bundles, reader.rows(many, {"ids": ids}), d)
+    return HeldCases(bundles, conversations)

@@ -1,45 +1,105 @@
-"""Where the bot's dialogue with each case stands (``conversation``, one row per case)."""
+"""Where the bot's dialogue with each case stands (``conversation``, one row per case).
+
+Read and written with statements built once, on the DB-API cursor (a customer's message
+reads and saves its case's row, and that path is CPU-bound); a row read along with its
+case (storage/case_stream.py) is not read again in the same transaction. Whether the row
+exists is remembered from :meth:`get` within the unit of work, so a save after a read is
+one UPDATE or one INSERT; two transactions that both insert a case's first row collide on
+the unique ``case_id`` (the unit of work reports a concurrent update: handled again).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlmodel import Session
 
 from bot.conversations.dialog import Conversation, State
 from storage.models import ConversationRow
+from storage.raw_sql import RawStatement
+
+C = ConversationRow.__table__  # type: ignore[attr-defined]
+
+_GET = RawStatement(select(
+    C.c.state, C.c.context, C.c.expires_at, C.c.verify_failures).where(
+    C.c.case_id == bindparam("b_case_id")))
+_EXISTS = RawStatement(select(C.c.id).where(C.c.case_id == bindparam("b_case_id")))
+_INSERT = RawStatement(insert(C).values(
+    case_id=bindparam("b_case_id"), state=bindparam("b_state"), context=bindparam("b_context"),
+    expires_at=bindparam("b_expires_at"), verify_failures=bindparam("b_verify_failures"),
+    locked_at=bindparam("b_locked_at"), updated_at=bindparam("b_now")))
+#: ``locked_at`` is set when the conversation locks and kept from then on (reset clears it)
+_UPDATE = RawStatement(update(C).where(C.c.case_id == bindparam("b_case_id")).values(
+    state=bindparam("b_state"), context=bindparam("b_context"),
+    expires_at=bindparam("b_expires_at"), verify_failures=bindparam("b_verify_failures"),
+    locked_at=func.coalesce(C.c.locked_at, bindparam("b_locks", type_=C.c.locked_at.type)),
+    updated_at=bindparam("b_now")))
+_RESET = RawStatement(update(C).where(C.c.case_id == bindparam("b_case_id")).values(
+    state=State.IDLE.value, context={}, expires_at=None, verify_failures=0, locked_at=None,
+    updated_at=bindparam("b_now")))
+
+
+#: where a session keeps the conversation rows read along with their cases
+_READ_KEY = "duebot.conversation_rows"
+_Row = tuple[str, Any, datetime | None, int]
+
+
+def remember_conversations(session: Session, rows: Mapping[int, _Row | None]) -> None:
+    """Conversation rows (``(state, context, expires_at, verify_failures)``, or None for
+    none) read along with their cases in the session's current transaction: the next
+    :meth:`SqlConversationRepository.get` of each answers from them, not the database."""
+    transaction = session.get_transaction()
+    known = session.info.get(_READ_KEY)
+    if known is None or known[0] is not transaction:
+        fresh: dict[int, _Row | None] = {}
+        known = session.info[_READ_KEY] = (transaction, fresh)
+    known[1].update(rows)
+
+
+def _recalled(session: Session, case_id: int) -> tuple[bool, _Row | None]:
+    """(whether it was remembered in this transaction, the row); forgotten once recalled."""
+    known = session.info.get(_READ_KEY)
+    if known is None or known[0] is not session.get_transaction() or case_id not in known[1]:
+        return False, None
+    return True, known[1].pop(case_id)
 
 
 class SqlConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
-
-    def _row(self, case_id: int) -> ConversationRow | None:
-        return self.session.exec(select(ConversationRow).where(
-            ConversationRow.case_id == case_id)).first()
+        #: case id -> whether its row exists (as read or written in this unit of work)
+        self._exists: dict[int, bool] = {}
 
     def get(self, case_id: int) -> Conversation | None:
-        row = self._row(case_id)
+        found, row = _recalled(self.session, case_id)
+        if not found:
+            read = _GET.first(self.session.connection(), {"b_case_id": case_id})
+            row = None if read is None else (read[0], read[1], read[2], read[3])
+        self._exists[case_id] = row is not None
         if row is None:
             return None
-        return Conversation(State(row.state), dict(row.context or {}), row.expires_at,
-                            row.verify_failures)
+        state, context, expires_at, verify_failures = row
+        return Conversation(State(state), dict(context or {}), expires_at, verify_failures)
 
     def save(self, case_id: int, conversation: Conversation, now: datetime) -> None:
-        row = self._row(case_id) or ConversationRow(case_id=case_id, updated_at=now)
-        row.state = conversation.state.value
-        row.context = conversation.context
-        row.expires_at = conversation.expires_at
-        row.verify_failures = conversation.verify_failures
-        if conversation.state is State.LOCKED and row.locked_at is None:
-            row.locked_at = now
-        row.updated_at = now
-        self.session.add(row)
+        _recalled(self.session, case_id)  # what was read with the case is stale now
+        conn = self.session.connection()
+        exists = self._exists.get(case_id)
+        if exists is None:
+            exists = _EXISTS.first(conn, {"b_case_id": case_id}) is not None
+        locks = now if conversation.state is State.LOCKED else None
+        values = {"b_case_id": case_id, "b_state": conversation.state.value,
+                  "b_context": conversation.context, "b_expires_at": conversation.expires_at,
+                  "b_verify_failures": conversation.verify_failures, "b_now": now}
+        if exists:
+            _UPDATE.run(conn, {**values, "b_locks": locks})
+        else:
+            _INSERT.run(conn, {**values, "b_locked_at": locks})
+            self._exists[case_id] = True
 
     def reset(self, case_id: int, now: datetime) -> None:
-        row = self._row(case_id)
-        if row is None:
-            return
-        row.state, row.context, row.expires_at = State.IDLE.value, {}, None
-        row.verify_failures, row.locked_at, row.updated_at = 0, None, now
-        self.session.add(row)
+        _recalled(self.session, case_id)
+        _RESET.run(self.session.connection(), {"b_case_id": case_id, "b_now": now})

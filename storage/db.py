@@ -40,6 +40,13 @@ def make_engine(url: str, **kw: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     kw.setdefault("pool_pre_ping", True)
+    # up to 15 connections (SQLAlchemy's default 5 + 10 overflow), all kept once opened:
+    # with overflow, a web server whose 14 database threads were busy closed the extra
+    # connections as they came back and opened new ones for the next burst (one new
+    # PostgreSQL backend per six webhooks, each forked, authenticated and its prepared
+    # statements lost)
+    kw.setdefault("pool_size", 15)
+    kw.setdefault("max_overflow", 0)
     return create_engine(parsed, **kw)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.services.ports import DecisionRecord, EventRecord
 from storage.models import CaseEventRow, ContactDecisionRow, InboundEventRow
+from storage.raw_sql import RawStatement
 
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]
@@ -40,14 +41,19 @@ class SqlEventLog:
         return [EventRecord(i, t, a, ensure_utc(at), p or {}) for i, t, a, at, p in rows]
 
 
+#: the key's insert, per dialect: a key already there (or being inserted by a transaction
+#: not yet committed: the insert waits for it under the unique index) inserts nothing
+_FIRST_TIME = {
+    name: RawStatement(dialect.insert(IE).values(key=bindparam("b_key"), at=bindparam("b_at"))
+                       .on_conflict_do_nothing(index_elements=["key"]).returning(IE.c.id))
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
 class SqlInboundLog:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def first_time(self, key: str, at: datetime) -> bool:
-        try:
-            with self.session.begin_nested():
-                self.session.execute(insert(IE).values(key=key[:MAX_KEY], at=at))
-        except IntegrityError:
-            return False
-        return True
+        conn = self.session.connection()
+        return _FIRST_TIME[conn.dialect.name].first(
+            conn, {"b_key": key[:MAX_KEY], "b_at": at}) is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
@@ -20,6 +20,7 @@ from bot.domain.outbox import NewOutboxMessage
 from bot.services.ports import DeliveryUpdate, NewInboundMessage, StoredMessage
 from storage.db import upsert
 from storage.models import MessageRow
+from storage.raw_sql import RawStatement
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 _FIELDS = tuple(f for f in StoredMessage.__slots__)  # type: ignore[attr-defined]
@@ -41,13 +42,33 @@ def select_messages() -> Any:
     return select(*_COLUMNS)
 
 
+#: the outbox insert, per dialect (built once, when the dialect is first used: a statement
+#: built per call costs more CPU than a one-row insert takes the database, and a process
+#: on SQLite never imports PostgreSQL's dialect)
+_ENQUEUE: dict[str, Any] = {}
+#: a customer's message (``reading`` and ``intent`` None when it was not parsed)
+_ADD_INBOUND = RawStatement(insert(M).values(
+    {**{name: bindparam(f"b_{name}") for name in (
+        "case_id", "channel", "address", "provider_id", "subject", "body", "thread_ref",
+        "created_at", "intent", "reading")},
+     "direction": "in", "status": "received", "actor": "customer", "attempts": 0,
+     "fallback_channels": []}).returning(M.c.id))
+_SET_READING = RawStatement(update(M).where(M.c.id == bindparam("b_id")).values(
+    intent=bindparam("b_intent"), reading=bindparam("b_reading")))
+
+
 def enqueue(conn: Connection, messages: Sequence[NewOutboxMessage]) -> list[int]:
     """Insert outbox messages, skipping any whose idempotency key exists; returns the ids
     of the rows added (RETURNING: an executemany's rowcount is -1 on psycopg)."""
     if not messages:
         return []
-    ins = upsert(conn, M)
-    stmt = ins.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(M.c.id)
+    stmt = _ENQUEUE.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _ENQUEUE[conn.dialect.name] = (
+            upsert(conn, M)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(M.c.id)
+        )
     return [row[0] for row in conn.execute(stmt, list(messages)).all()]
 
 
@@ -72,13 +93,15 @@ class SqlMessageLog:
         return None if row is None else stored_message(row)
 
     def add_inbound(self, message: NewInboundMessage) -> int:
-        result = self.session.execute(insert(M).values(
-            case_id=message.case_id, direction="in", channel=message.channel,
-            address=message.address, status="received", provider_id=message.provider_id,
-            subject=message.subject, body=message.body, thread_ref=message.thread_ref,
-            created_at=message.created_at, actor="customer", attempts=0,
-            fallback_channels=[]).returning(M.c.id))
-        return int(result.scalar_one())
+        reading = message.reading
+        rows = _ADD_INBOUND.all(self.session.connection(), {
+            "b_case_id": message.case_id, "b_channel": message.channel,
+            "b_address": message.address, "b_provider_id": message.provider_id,
+            "b_subject": message.subject, "b_body": message.body,
+            "b_thread_ref": message.thread_ref, "b_created_at": message.created_at,
+            "b_intent": message.intent,
+            "b_reading": None if reading is None else dict(reading)})
+        return int(rows[0][0])
 
     def get(self, message_id: int) -> StoredMessage | None:
         return self._one(M.c.id == message_id)
@@ -87,8 +110,8 @@ class SqlMessageLog:
         self.session.execute(update(M).where(M.c.id == message_id).values(intent=intent))
 
     def set_reading(self, message_id: int, intent: str, reading: Mapping[str, Any]) -> None:
-        self.session.execute(update(M).where(M.c.id == message_id)
-                             .values(intent=intent, reading=dict(reading)))
+        _SET_READING.run(self.session.connection(), {
+            "b_id": message_id, "b_intent": intent, "b_reading": dict(reading)})
 
     def set_case(self, message_id: int, case_id: int) -> None:
         self.session.execute(update(M).where(M.c.id == message_id).values(case_id=case_id))

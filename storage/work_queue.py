@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.domain.work_items import NewWorkItem, QueueItem, WorkItemKind
 from bot.services.ports import PREVIEW_CHARS, InboxEntry, InboxFacets, InboxFilter
 from storage.models import CaseRow, CustomerRow, MessageRow, WorkItemRow
+from storage.raw_sql import RawStatement
 
 W = WorkItemRow.__table__  # type: ignore[attr-defined]
 CA = CaseRow.__table__  # type: ignore[attr-defined]
@@ -25,14 +26,21 @@ def work_item_values(item: NewWorkItem) -> dict[str, object]:
             "created_at": item.created_at, "done_at": None, "done_by": None}
 
 
+#: a new item (statement built once: the inbound path adds one per message a person reads)
+_ADD = RawStatement(insert(W).values(
+    {name: bindparam(f"b_{name}", type_=W.c[name].type) for name in (
+        "case_id", "message_id", "kind", "priority", "detail", "due_at", "created_at",
+        "done_at", "done_by")}).returning(W.c.id))
+
+
 class SqlWorkQueue:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, item: NewWorkItem) -> int:
-        result = self.session.execute(insert(W).values(work_item_values(item))
-                                      .returning(W.c.id))
-        return int(result.scalar_one())
+        rows = _ADD.all(self.session.connection(),
+                        {f"b_{name}": value for name, value in work_item_values(item).items()})
+        return int(rows[0][0])
 
     def open_items(self, limit: int = 100) -> list[QueueItem]:
         return self._open(limit=limit)

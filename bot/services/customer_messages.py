@@ -19,7 +19,7 @@ from bot.domain.money import exponent, from_minor
 from bot.domain.verification import VerificationMethod
 from bot.domain.work_items import WorkItemKind, work_item
 from bot.replies.intent_model import IntentModel
-from bot.replies.model import Intent
+from bot.replies.model import Intent, Reply
 from bot.replies.parser import parse_reply
 from bot.services.chat_linking import ChatOnboarding, OutcomeKind
 from bot.services.dialog_commands import carry_out
@@ -80,30 +80,40 @@ def handle_message(uow: UnitOfWork, event: InboundMessage, now: datetime, result
     if event.channel is ChannelKind.EMAIL and event.sender != event.sender.lower():
         event = dataclasses.replace(event, sender=event.sender.lower())  # as imported
     case = match_case(uow, event)
+    onboarding_turn = (onboarding is not None and event.channel is ChannelKind.TELEGRAM
+                       and onboarding.awaiting_answer(event.sender, now))
+    conversing = case is not None and not onboarding_turn
+    reply = None
+    if conversing:
+        assert case is not None
+        # read before it is recorded, so the message is stored with its reading at once;
+        # the language the customer wrote in, not the case's: a Chinese reply on an
+        # English case is read as Chinese
+        reply = parse_reply(event.text, now.astimezone(ZoneInfo(case.timezone)),
+                            from_minor(case.balance_minor, case.currency), case.currency,
+                            None, settings.intent_model)
     message_id = uow.messages.add_inbound(NewInboundMessage(
         case_id=case.id if case else None, channel=event.channel.value, address=event.sender,
         body=event.text, subject=event.subject, provider_id=event.provider_id,
         thread_ref=event.thread_ref,
-        created_at=event.received_at if event.received_at <= now else now))
-    if (onboarding is not None and event.channel is ChannelKind.TELEGRAM
-            and onboarding.awaiting_answer(event.sender, now)):
+        created_at=event.received_at if event.received_at <= now else now,
+        intent=reply.intent.value if reply is not None else None,
+        reading=reading_record(reply) if reply is not None else None))
+    if onboarding_turn:
+        assert onboarding is not None
         _onboarding_answer(uow, event, now, result, message_id, onboarding)
         return
-    if case is None:
+    if case is None or reply is None:
         texts.queue_unknown_sender(uow, event, now, message_id)
         return
-    _converse(uow, case, event, now, message_id, texts, settings)
+    _converse(uow, case, event, now, message_id, reply, texts, settings)
 
 
 def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
-              message_id: int, texts: ReplyTexts, settings: DialogSettings) -> None:
+              message_id: int, reply: Reply, texts: ReplyTexts,
+              settings: DialogSettings) -> None:
     cp = case.contact(event.channel, event.sender)
     local_now = now.astimezone(ZoneInfo(case.timezone))
-    # the language the customer wrote in, not the case's: a Chinese reply on an English
-    # case is read as Chinese
-    reply = parse_reply(event.text, local_now, from_minor(case.balance_minor, case.currency),
-                        case.currency, None, settings.intent_model)
-    uow.messages.set_reading(message_id, reply.intent.value, reading_record(reply))
     assert case.id is not None
     person = None
     if case.held_by is not None or Hold.HUMAN in case.holds:
@@ -130,7 +140,12 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
                                      detail=detail))
         return
     conv = uow.conversations.get(case.id) or dialog.Conversation()
-    expected = _expected_answer(uow, case, settings.verification)
+    # the dialog reads the expected answer to verify on this address, or to check an
+    # answer to a question asked before (perhaps on another channel): never otherwise,
+    # so it is not read for every SMS
+    can_ask = cp is not None and not cp.shared and event.channel is not ChannelKind.SMS
+    expected = (_expected_answer(uow, case, settings.verification)
+                if can_ask or conv.state is dialog.State.VERIFY else None)
     facts = dialog.CaseFacts(
         balance_minor=case.balance_minor, currency=case.currency, today=local_now.date(),
         minimum_payment_minor=case.minimum_payment_minor, closed=case.closed,
@@ -138,8 +153,7 @@ def _converse(uow: UnitOfWork, case: Case, event: InboundMessage, now: datetime,
                       and not cp.shared),
         # SMS is never verified (lock screens): there is no verification text for it;
         # nor is an address others read too (shared)
-        can_verify=(expected is not None and cp is not None and not cp.shared
-                    and event.channel is not ChannelKind.SMS),
+        can_verify=expected is not None and can_ask,
         contact_opted_out=bool(cp and cp.opted_out_at is not None),
         expected_answer=expected, verify_method=settings.verification.value,
         day_first=settings.day_first, timezone=case.timezone,

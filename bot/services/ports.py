@@ -315,7 +315,9 @@ class StoredMessage:
 
 @dataclass(frozen=True, slots=True)
 class NewInboundMessage:
-    """A customer's message to record."""
+    """A customer's message to record; ``intent`` and ``reading``: the parser's reading
+    of it when it was read before it was recorded (as :meth:`MessageLog.set_reading`
+    keeps it)."""
 
     case_id: int | None
     channel: str
@@ -325,6 +327,8 @@ class NewInboundMessage:
     provider_id: str | None
     thread_ref: str | None
     created_at: datetime
+    intent: str | None = None
+    reading: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ TwiML.
 Signature
     Twilio signs every webhook with the account Auth Token over the URL it called (the
     one configured in the console or passed as ``StatusCallback``) and the POST
-    parameters; the SDK's ``RequestValidator`` checks it. The URL is rebuilt as the
+    parameters; it is checked as the SDK's ``RequestValidator.validate`` checks it (the
+    URL with or without its port), with the SDK's signature. The URL is rebuilt as the
     ``public_url`` setting + the route path (+ the query string): behind a proxy the
     request's own Host and scheme are not what Twilio called, so ``public_url`` must be the
     externally visible base under which these routes live. A missing or wrong signature
@@ -40,10 +41,11 @@ Replies
 
 from __future__ import annotations
 
+import functools
 import logging
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlparse, urlsplit
 
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import RequestValidator, add_port, compare, remove_port
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.domain.text_hygiene import clean_text, fit_identifier
@@ -69,10 +71,36 @@ class _Form(dict[str, str]):
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         super().__init__(pairs)
+        self._repeated = len(self) != len(pairs)
         self._pairs = pairs
 
     def getlist(self, name: str) -> list[str]:
+        if not self._repeated:
+            return [self[name]] if name in self else []
         return [value for key, value in self._pairs if key == name]
+
+
+#: the answer with nothing to say (what ``str(MessagingResponse())`` gives)
+EMPTY_TWIML = str(MessagingResponse())
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_urls(url: str) -> tuple[str, str]:
+    """The two forms of ``url`` a signature may cover (Twilio signs with or without the
+    port, see ``RequestValidator.validate``), the form as given first."""
+    parsed = urlparse(url)
+    with_port, without_port = add_port(parsed), remove_port(parsed)
+    return (with_port, without_port) if parsed.port else (without_port, with_port)
+
+
+def signature_valid(validator: RequestValidator, url: str, fields: _Form,
+                    signature: str) -> bool:
+    """What ``validator.validate(url, fields, signature)`` answers for a form: the
+    signature of ``url`` with or without its port. The URL's form as given is checked
+    first and the other only when that fails, so a good signature costs one HMAC, not
+    two."""
+    return any(compare(validator.compute_signature(candidate, fields), signature)
+               for candidate in _signed_urls(url))
 
 
 #: ids Twilio sends and their room in storage; addresses; fields that must be numbers
@@ -129,7 +157,7 @@ def twilio_webhooks(channel: TwilioSmsChannel, *, public_url: str) -> list[Webho
             if query:
                 url += "?" + query
             signature = request.header(SIGNATURE_HEADER) or ""
-            if not signature or not validator.validate(url, fields, signature):
+            if not signature or not signature_valid(validator, url, fields, signature):
                 logger.warning("twilio webhook %s refused: bad or missing signature", path)
                 return WebResponse.text(403, "invalid signature", "text/plain")
             try:
@@ -137,10 +165,12 @@ def twilio_webhooks(channel: TwilioSmsChannel, *, public_url: str) -> list[Webho
             except TwilioPayloadError as exc:
                 return WebResponse.text(400, str(exc), "text/plain")
 
-            answer = MessagingResponse()
             replies: list[str] = []
             for event in events:
                 replies.extend((await sink.accept(event)).replies)
+            if not replies:
+                return WebResponse.text(200, EMPTY_TWIML, TWIML_CONTENT_TYPE)
+            answer = MessagingResponse()
             for text in replies:
                 answer.message(text)
             return WebResponse.text(200, str(answer), TWIML_CONTENT_TYPE)

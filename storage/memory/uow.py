@@ -278,7 +278,9 @@ class MemoryMessageLog:
             "channel": message.channel, "address": message.address, "status": "received",
             "body": message.body, "subject": message.subject,
             "provider_id": message.provider_id, "thread_ref": message.thread_ref,
-            "created_at": message.created_at, "actor": "customer"}).id
+            "created_at": message.created_at, "actor": "customer", "intent": message.intent,
+            "reading": None if message.reading is None else copy.deepcopy(dict(message.reading)),
+        }).id
 
     def get(self, message_id: int) -> StoredMessage | None:
         return self.db["messages"].get(message_id)

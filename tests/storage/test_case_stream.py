@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Engine
 
 from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
@@ -23,7 +23,9 @@ from storage.case_stream import (
     CaseBundle,
     _EnumLookup,
     _positional,
+    load_case_by_id,
     load_cases,
+    load_cases_at,
     load_cases_by_id,
     stream_open_cases,
 )
@@ -270,6 +272,69 @@ def test_load_cases_and_load_cases_by_id_equal_the_repository(engine: Engine,
     with engine.connect() as conn:  # a connection with no transaction yet
         assert load_cases_by_id(conn, [p.ids["ACC-BARE"]]).keys() == {p.ids["ACC-BARE"]}
     assert load_cases(engine, []) == {} and load_cases_by_id(engine, []) == {}
+
+
+def test_cases_read_for_updating_equal_the_range_read_with_their_conversations(
+        engine: Engine, clock: FixedClock) -> None:
+    """The one-statement read of a customer's cases (by address, by id: contact points
+    joined, promises and payments read only where counted, the conversation row along)
+    gives what the batch read gives, field for field."""
+    from bot.conversations.dialog import Conversation, State
+
+    p = seed_portfolio(engine, clock)
+    reference = load_cases(engine, sorted(p.ids.values()))
+    with SqlUnitOfWork(engine, clock) as uow:
+        uow.conversations.save(p.ids["ACC-FULL"], Conversation(
+            State.VERIFY, {"purpose": "plans", "note": "ünï"},
+            clock.now() + timedelta(hours=2, microseconds=3), 2), clock.now())
+        uow.commit()
+
+    def same(bundle: CaseBundle) -> None:
+        wanted = reference[bundle.case.id or 0]
+        assert repr(bundle.case) == repr(wanted.case) and bundle.version == wanted.version
+        assert bundle.history == [] and bundle.inbound == []
+
+    with engine.begin() as conn:
+        at = load_cases_at(conn, "sms", "+14155550100")  # one customer, two cases
+        assert list(at.bundles) == sorted([p.ids["ACC-FULL"], p.ids["ACC-SIBLING"]])
+        for bundle in at.bundles.values():
+            same(bundle)
+        assert at.conversations == {
+            p.ids["ACC-FULL"]: ("verify", {"purpose": "plans", "note": "ünï"},
+                                clock.now() + timedelta(hours=2, microseconds=3), 2),
+            p.ids["ACC-SIBLING"]: None}
+        assert load_cases_at(conn, "sms", "+10000000000").bundles == {}
+        for account in ("ACC-FULL", "ACC-BARE", "ACC-CLOSED", "ACC-P1"):
+            one = load_case_by_id(conn, p.ids[account])
+            assert list(one.bundles) == [p.ids[account]]
+            same(one.bundles[p.ids[account]])
+        assert load_case_by_id(conn, 10**9).bundles == {}
+
+
+def test_a_conversation_read_with_its_case_is_not_read_again(engine: Engine,
+                                                             clock: FixedClock) -> None:
+    from bot.conversations.dialog import Conversation, State
+    from bot.domain.messages import ChannelKind as Kind
+
+    p = seed_portfolio(engine, clock)
+    case_id = p.ids["ACC-P1"]
+    with SqlUnitOfWork(engine, clock) as uow:
+        uow.conversations.save(case_id, Conversation(State.ASK_DATE, {"a": 1}, None, 0),
+                               clock.now())
+        uow.commit()
+    with SqlUnitOfWork(engine, clock) as uow:
+        [case] = uow.cases.find_by_contact(Kind.SMS, "+14155550201")
+        assert case.id == case_id
+        if engine.dialect.name == "postgresql":  # (SQLite: this one could not write then)
+            with engine.begin() as other:  # changed by another transaction after the read
+                other.execute(text("UPDATE conversation SET state = 'idle'"))
+        got = uow.conversations.get(case_id)
+        assert got is not None and got.state is State.ASK_DATE  # as read with the case
+        uow.conversations.save(case_id, Conversation(State.CHOOSE_PLAN, {}, None, 0),
+                               clock.now())
+        again = uow.conversations.get(case_id)  # read again: this transaction's write
+        assert again is not None and again.state is State.CHOOSE_PLAN
+        uow.commit()
 
 
 def test_unknown_enum_values_fail_as_the_enum_does() -> None:

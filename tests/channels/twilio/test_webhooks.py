@@ -6,6 +6,7 @@ import asyncio
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Mapping
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -407,3 +408,27 @@ def test_signing_helper_matches_the_sdk_validator() -> None:
     url = PUBLIC_URL + INBOUND_PATH
     assert RequestValidator(TOKEN).validate(url, form, sign(TOKEN, url, form))
     assert not RequestValidator(TOKEN).validate(url, form, sign("x" * 32, url, form))
+
+
+@pytest.mark.parametrize("configured", [
+    "https://bank.example/webhooks/twilio/sms", "https://bank.example:443/webhooks/twilio/sms",
+    "http://127.0.0.1:8000/webhooks/twilio/sms?x=1&y=2", "http://bank.example/hook"])
+def test_the_signature_check_answers_as_the_sdk_validator(configured: str) -> None:
+    """The webhook's check (one HMAC for a good signature) accepts and refuses exactly
+    what ``RequestValidator.validate`` does: the URL signed with or without its port,
+    repeated fields, a wrong token, another URL."""
+    from twilio.request_validator import RequestValidator, add_port, remove_port
+
+    from channels.twilio.webhooks import _Form, signature_valid
+
+    validator = RequestValidator(TOKEN)
+    pairs = [("Body", "a"), ("From", CUSTOMER), ("MessageSid", "SM1"), ("Body", "b")]
+    parsed = urlparse(configured)
+    for form in (_Form(pairs), _Form(pairs[:3]), _Form([])):
+        for signed_url in {configured, add_port(parsed), remove_port(parsed),
+                           configured.replace("/webhooks", "/other")}:
+            for token in (TOKEN, "x" * 32):
+                signature = RequestValidator(token).compute_signature(signed_url, form)
+                assert signature_valid(validator, configured, form, signature) == \
+                    validator.validate(configured, form, signature), (signed_url, token)
+        assert not signature_valid(validator, configured, form, "")

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from bot.bootstrap import Container, bootstrap, database_connections
 from bot.domain.clock import FixedClock
 from bot.entrypoints.web.app import create_app
+from storage.db import make_engine
 from storage.models import ConversationRow, MessageRow
 from tests.peers.twilio_api import inbound_message_form, new_sid
 from tests.peers.twilio_signing import signed_headers
@@ -70,11 +71,41 @@ def stored(engine: Engine, sid: str) -> int:
                                 .where(MessageRow.provider_id == sid)).scalar_one())
 
 
-def test_the_database_threads_match_the_connection_pool(container: Container) -> None:
+def test_the_database_threads_leave_one_connection_of_the_pool_free(
+        container: Container) -> None:
     threads = container.database_threads
     assert threads is not None
-    assert threads._max_workers == database_connections(container.engine)  # type: ignore[attr-defined]
+    assert threads._max_workers == database_connections(container.engine) - 1  # type: ignore[attr-defined]
     assert container.inbound.executor is threads
+
+
+async def test_the_first_burst_after_a_start_is_answered_while_the_campaign_book_is_read(
+        engine: Engine, clock: FixedClock) -> None:
+    """Every thread's webhook holds a connection when the campaign book is read for the
+    first time (on another connection): all are answered, none waits for the pool's
+    timeout (a pool of 3 connections, 1 s timeout, 12 webhooks at once)."""
+    small = make_engine(engine.url.render_as_string(hide_password=False), pool_size=3,
+                        max_overflow=0, pool_timeout=1)
+    settings = settings_for(small, public_url=PUBLIC_URL, twilio_account_sid=ACCOUNT_SID,
+                            twilio_auth_token=SecretStr(TOKEN), twilio_from_number=OUR_NUMBER,
+                            twilio_api_base="http://127.0.0.1:9")
+    seed(small, clock, *(make_case(f"ACC{n:04d}", 20, clock.now().date(), phone=phone)
+                         for n, phone in enumerate(PHONES)))
+    c = bootstrap(settings, clock=clock, engine=small)
+    try:
+        transport = httpx.ASGITransport(app=create_app(c))
+        async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL,
+                                     timeout=60) as client:
+            fields = [form(PHONES[n % len(PHONES)], "who is this?", new_sid("SM"))
+                      for n in range(12)]
+            started = time.perf_counter()
+            answers = await asyncio.gather(*(post(client, f) for f in fields))
+            took = time.perf_counter() - started
+    finally:
+        c.close()
+    assert [a.status_code for a in answers] == [200] * len(answers)
+    assert all(stored(engine, f["MessageSid"]) == 1 for f in fields)
+    assert took < 20
 
 
 async def test_two_deliveries_of_one_message_at_the_same_instant_store_it_once(
