@@ -21,7 +21,6 @@ from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.services.ports import CaseBundle, CaseSummary, ConcurrentUpdateError, Identity
 from storage.case_stream import HeldCases, load_case_by_id, load_cases_at, load_cases_by_id
-from storage.conversations import remember_conversations
 from storage.models import (
     CaseEventRow,
     CaseRow,
@@ -147,6 +146,10 @@ class SqlCaseRepository:
     def _held(self, held: HeldCases) -> None:
         """Track cases read for updating; their conversation rows, read with them, are
         kept for the conversation repository of this transaction."""
+        # imported here: storage.conversations brings the dialog, which a command that only
+        # looks at cases never needs (its start: scripts/bench_cli.py)
+        from storage.conversations import remember_conversations
+
         self._adopt(held.bundles.values())
         remember_conversations(self.session, held.conversations)
 

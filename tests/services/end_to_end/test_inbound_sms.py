@@ -64,21 +64,20 @@ async def test_chinese_case_is_answered_in_chinese(sqlite_engine: Engine, clock:
         assert "谢谢" in body and "2026年12月11日" in body
 
 
-async def test_promise_without_a_date_asks_for_it(sqlite_engine: Engine, clock: FixedClock
-                                                 ) -> None:
+async def test_promise_without_a_date_the_head_doubts_goes_to_a_person(
+        sqlite_engine: Engine, clock: FixedClock) -> None:
+    # Trained on ten writers, the review head finds a dateless promise too often misread to
+    # act on alone (estimate 0.91 against its 0.96): nothing is recorded or asked, a person
+    # reads it. (The dialog's "which date?" turn, for a reading that is safe to act on, is
+    # tested in tests/conversations/test_dialog.py.)
     async with world(sqlite_engine, clock) as w:
         w.seed()
         await w.sms(PHONE, "I can pay 200")
         await w.dispatch()
-        asked = only_sms(w)
-        assert "Which date" in asked
-        assert w.conversation() is not None and w.conversation().state == "ask_date"
-        await w.sms(PHONE, "next friday")
-        await w.dispatch()
-        [promise] = w.case().pending_promises()
-        assert (promise.amount_minor, promise.due) == (20_000, date(2026, 12, 11))
-        assert len(w.sms_to(PHONE)) == 2 and "Dec 11, 2026" in w.sms_to(PHONE)[1]
-        assert w.conversation().state == "idle"
+        answer = only_sms(w)
+        assert "member of our team" in answer and "Which date" not in answer
+        assert w.case().pending_promises() == []
+        assert w.conversation() is None or w.conversation().state != "ask_date"
 
 
 async def test_date_too_far_is_countered_and_yes_confirms(sqlite_engine: Engine,
