@@ -11,8 +11,9 @@ still works): a module that needs the model does not import the planner.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.domain.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from bot.campaigns.model import Campaign, Conditions, EventKind, Step, Trigger, Variant
@@ -68,11 +69,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The names above, each imported from its module when first asked for."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+#: the names above, each imported from its module when first asked for
+__getattr__ = lazy_exports(__name__, _WHERE)

@@ -11,8 +11,9 @@ import the others (the contact-hours rules import the holiday calendars).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.domain.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from bot.policy.contact_point import ContactRole
@@ -55,11 +56,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """The names above, each imported from its module when first asked for."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+#: the names above, each imported from its module when first asked for
+__getattr__ = lazy_exports(__name__, _WHERE)
