@@ -21,7 +21,7 @@ from bot.replies.dates import DateHit
 from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
 from bot.replies.regex_programs import rx
 
-NUM, FULL, HALF, REST = "num", "full", "half", "rest"
+NUM, FULL, HALF, REST, PART = "num", "full", "half", "rest", "part"
 _INF = 1 << 62
 _ANY_DIGIT = rx(r"\d")
 CENT = Decimal("0.01")
@@ -37,7 +37,7 @@ class AmountHit(NamedTuple):
     start: int
     end: int
     value: Decimal | None
-    kind: str  # num, full, half or rest
+    kind: str  # num, full, half, rest or part (some of it, beside the rest)
 
 
 def quantize(value: Decimal) -> Decimal:
@@ -205,6 +205,13 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bremaining\s+(?:balance|amount|amt|bal|sum|part)\b|\bwhat'?s\s+left\b|\bwhat\s+is\s+left\b",
         ),
     ),
+    (
+        "amount_" + PART,
+        (
+            r"\b(?:a\s+(?:bit|little|portion|part|chunk)|some(?:\s+of\s+it)?|part\s+of\s+it|"
+            r"something)\b(?!\s+(?:of\s+the\s+rest|more|else))",
+        ),
+    ),
     ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
     (
         "amount_" + FULL,
@@ -257,6 +264,7 @@ _ZH_CUR_AFTER = rx(r"\s*+(?:元|块|圆|人民币|rmb|cny|¥|万元|千元|百�
 _ZH_MARKERS = rx(
     r"(?P<rest>(?:剩下|剩余|其余|余下|其他|剩低)(?:的|部分|欠款|款项|全部)*|余款|尾款|余数|余额)"
     r"|(?P<half>一半|半数)"
+    r"|(?P<part>一部分|部分|一点|一些|一小部分)"
     r"|(?P<full>一次性(?:还清|结清|付清|全部还上)|全部(?:欠款)?(?:还清|结清|付清|还上|还完)?|全额|还清|结清|付清|缴清|交清|"
     r"所有欠款|全款|全(?:都|部)?还(?:了|掉|上|完)|(?:settle|clear)\s*掉)"
 )
@@ -332,6 +340,8 @@ def find_amounts(
     if lang == "zh":
         for m in _ZH_MARKERS.finditer(text):
             hits.append(AmountHit(m.start(), m.end(), None, m.lastgroup or FULL))
+        if any(h.kind == PART for h in hits) and not any(h.kind == REST for h in hits):
+            hits = [h for h in hits if h.kind != PART]
     else:
         if cues is None:
             if not _standalone:
@@ -342,7 +352,10 @@ def find_amounts(
         rest = cues.get("amount_" + REST, [])
         if "rest" in text or "remain" in text:
             rest = sorted([*rest, *(m.span() for m in _BARE_REST.finditer(text))])
-        for kind in (REST, HALF, FULL):
+        # "some of it" is an instalment only beside "the rest" ("a bit today, the rest
+        # next week")
+        kinds = (REST, HALF, FULL, PART) if rest else (REST, HALF, FULL)
+        for kind in kinds:
             for s, e in rest if kind == REST else cues.get("amount_" + kind, ()):
                 if not _overlaps(s, e, taken):
                     hits.append(AmountHit(s, e, None, kind))

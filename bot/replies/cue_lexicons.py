@@ -110,7 +110,7 @@ EN = Lexicon(
         r"\battorney\s+general",
         r"\bbbb\b",
         r"\bbetter\s+business\s+bureau",
-        r"\bconsumer\s+(?:protection|financial|rights)",
+        r"\bconsumer\s+(?:protection|financial|rights)(?!\s+act)",
         r"\bregulator",
         r"\b(?:afca|asic|fos|mas|financial\s+ombudsman)\b",
         r"\bcourt\s+(?:hearing|date|appearance)",
@@ -126,6 +126,7 @@ EN = Lexicon(
         r"\bcomplain(?:ing|ed)?\s+(?:to|with)\s+(?:the\s+)?(?:cfpb|ftc|fca|ombudsman|regulator|"
         r"attorney|state|bbb|police|authorities)",
         r"\b(?:call|calling|contact|get|involve|ring|phone)\s+(?:the\s+)?(?:police|cops)\b",
+        r"\b(?:go|going|goin|gonna\s+go|will\s+go)\s+to\s+the\s+(?:police|cops)\b",
         r"\bharassment\s+(?:claim|complaint|lawsuit|case)",
         r"\b(?:we|this\s+firm|this\s+office|firm)\s+(?:now\s+)?(?:act|acts|represent|represents)\s+for\b|"
         r"\b(?:we|this\s+firm|this\s+office)\s+(?:now\s+)?represents?\b|\binstructed\s+this\s+firm",
@@ -195,8 +196,15 @@ EN = Lexicon(
         r"charge|purchase|signature|balance|contract|credit\s+card|responsibility)",
         r"\b(?:isn'?t|is\s+not|not|aint|ain'?t)\s+mine\b",
         r"\bnever\s+(?:borrowed|opened|had|signed|took\s+out|taken\s+out|applied|used|owed|received|"
-        r"ordered|bought|agreed|authori[sz]ed|got|made|did\s+business|had\s+an?\s+account)",
+        r"ordered|bought|agreed|authori[sz]ed|got(?!\s+(?:\w+\s+){0,3}?(?:pay\s*checks?|wages?|salary|paid|pay\b))|"
+        r"made|did\s+business|had\s+an?\s+account)",
         r"\bnever\s+heard\s+of\s+(?:this|your|the|you|that|them|it)\b",
+        r"\bshould\s+have\s+(?:gone|been\s+(?:sent|billed|covered|paid))\s+(?:to|by)\s+(?:my\s+|the\s+)?"
+        r"(?:insurance|insurer|medicaid|medicare|nhs|employer)|\b(?:insurance|insurer|medicaid|medicare)\s+"
+        r"(?:should|was\s+supposed\s+to|is\s+supposed\s+to)\s+(?:have\s+)?(?:pa(?:y|id)|cover(?:ed)?)",
+        r"\bwhat\s+i\s+(?:actually|really|truly|legitimately)\s+owe\b",
+        r"\bexplain\w*\s+(?:\w+\s+){0,4}?(?:these|the|this|those|all\s+these|your)\s+(?:charges?|fees?|"
+        r"interest|costs?|amounts?)\b",
         r"\b(?:don'?t|do\s+not|dont|doesn'?t|does\s+not)\s+(?:even\s+)?(?:owe|recogni[sz]e"
         r"(?!\s+(?:this|the|your)\s+(?:number|phone\s+number|company(?:\s+name)?|name|sender|email|caller)))",
         r"\bowe\s+(?:you\s+|u\s+|y'?all\s+)?(?:nothing|not\s+a\s+thing)\b",
@@ -284,13 +292,15 @@ EN = Lexicon(
         r"(?<!being\spaid)(?<!not\spaid)(?<!n't\spaid)(?<!never\spaid)(?<!nt\spaid)"
         r"(?!\s+(?:weekly|monthly|biweekly|bi-weekly|every|fortnightly))",
         r"\bpayed\b",
+        r"^\W*(?:just\s+)?(?:sent|transferred|wired|deposited)\s+(?:over\s+)?(?:the\s+)?(?:[$£€¥]|\d|usd|gbp|eur|"
+        r"cad|aud|sgd|rm|rs)",
         r"\balready\s+(?:sent|paid|payed|transferred|made|settled|cleared|mailed|submitted|took\s+care|"
         r"taken\s+care|done|did|zelle|venmo|wired|deposited|handled|sorted)",
         r"\b(?:i|we|my\s+\w+|he|she|they)\s+(?:just\s+)?(?:sent|transferred|wired|mailed|zelled|"
         r"venmoed|dropped\s+off|deposited|posted|cleared|settled)\s+(?:over\s+)?(?:it|the\s+(?:money|"
         r"payment|funds|check|cheque|balance|amount|full|whole|rest|\$|£|€|\d)|a\s+(?:check|cheque|payment|"
         r"money\s+order)|payment|you\s+(?:the|a|\$|£|€|\d|it|payment|money)|\$|£|€|\d)",
-        r"\b(?:payment|transfer|money|check|cheque|it|transaction|funds)\s+(?:already\s+)?(?:went\s+"
+        r"\b(?:payment|transfer|money|check|cheque|it|transaction|funds)(?:\s+of\s+\S+)?\s+(?:already\s+)?(?:went\s+"
         r"through|went\s+in|gone\s+in|went\s+out|came\s+out|cleared|"
         r"was\s+(?:made|sent|processed|submitted|taken|completed|received)|"
         r"has\s+(?:been\s+|already\s+been\s+)?(?:made|sent|processed|cleared|gone\s+through|posted|"
@@ -321,6 +331,8 @@ EN = Lexicon(
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
         r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
         r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",
+        r"\b(?:no\s+idea|(?:don'?t|dont|do\s+not)\s+know|not\s+sure|idk|dunno)\s+when\s+(?:i'?ll|i\s+will|i\s+can|"
+        r"i'?d|i\s+could|i'?m\s+going\s+to|i\s+am\s+going\s+to|i'?ll\s+ever)\b",
         r"\b(?:i'?m|im|i\s+am)\s+(?:not|no\s+longer)\s+working\b|\bout\s+of\s+a\s+job\b",
         r"\bpension\w*|\bfixed\s+income|\bretired\b|\blow\s+income|\bon\s+benefits|\buniversal\s+credit|"
         r"\bsocial\s+security|\bwelfare\b|\bfood\s+stamps|\bhomeless|\bevicted|\bhad\s+a\s+baby|\bnew\s+baby",
@@ -450,7 +462,7 @@ EN = Lexicon(
         r"\b(?:call|ring|phone)\s+(?:me\s+)?(?:at\s+|on\s+)?\+?\(?\d",
     ),
     question=_c(
-        r"\b(?:settlement|payoff|pay-off|payout)\s+(?:figure|amount|quote|balance|letter)|\\b(?:is|are)\\s+there\\s+(?:a|any)\\s+(?:discount|settlement|reduction)",
+        r"\b(?:settlement|payoff|pay-off|payout)\s+(?:figure|amount|quote|balance|letter)|\b(?:is|are)\s+there\s+(?:a|any)\s+(?:discount|settlement|reduction)",
         r"\?",
         r"^\W*(?:how|what|whats|when|where|who(?!\s+cares)|whos|why|which|is\s+(?:this|there|it)|are\s+you|"
         r"do\s+(?:you|i)|does|did\s+you|can\s+(?:i|you)|could\s+(?:i|you)|will\s+(?:i|you))\b",
@@ -644,10 +656,12 @@ ZH = Lexicon(
         r"(?:同事|朋友|邻居|室友|同学|亲戚|房东|租客)",
         r"打错|发错|找错人|弄错人|认错人|错号|搞错人|(?<![费易款账钱笔单])不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
         r"不是本人(?!办|借|申请|操作|消费|签|刷|用|开)|本人不是",
-        r"不认识(?:这个人|此人|他|她|你(?:们)?(?:说|找)的|["
+        r"不认识(?:这个人|此人|他|她|你(?:们)?(?:说|找)的(?!(?:这个|那个|这家|那家)?(?:平台|公司|app|贷款|网贷|机构|银行))|["
         + _SURNAMES
         + r"])|机主(?:已经)?(?:换|不是)|换人了",
-        r"查无此人|没有这个人|没这个人|没有此人|我不姓",
+        r"查无此人|没有这个人|没这个人|没有此人|我不姓|(?:号码|手机号|电话号码?)(?:也)?(?:弄|搞|打|发|留)?错了",
+        r"(?:儿子|女儿|老公|老婆|丈夫|妻子|爸|妈|父亲|母亲|哥|姐|弟|妹|前夫|前妻|孩子)(?:欠|借)的(?:钱|债|款)?"
+        r"(?:关我|跟我|和我|与我)(?:有)?(?:什么|啥|屁)(?:事|关系)",
         r"不是" + _STOPZH + r"{1,4}的(?:手机|电话|号码|号)",
         r"(?:号码|手机号?|电话)(?:也|都)?(?:已经)?不是(?:他|她|" + _STOPZH + r"{1,4})的",
         r"(?:号码?|手机号?)(?:是)?(?:我)?(?:刚|新|才)(?:办|买|换|注册)的|新办的号|刚办的号|刚换的号|换号了|"
@@ -688,13 +702,14 @@ ZH = Lexicon(
         r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
         r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
         r"(?:账单|金额|费用|利息|账目|扣款|数字|系统)有问题|不合理|核算|重新算|(?<!结清)(?<!还款)证明(?!吗|\?)|合同(?!编号|号|编码|期限|到期|在哪)|凭证|依据|凭什么",
-        r"(?<!会不会是)(?<!是不是)诈骗(?!吗)|骗子(?!吗)|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
+        r"(?<!会不会是)(?<!是不是)(?<!还是)诈骗(?!吗)|(?<!还是)骗子(?!吗)|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
+        r"不认识(?:你们)?(?:说的)?(?:这个|那个|这家|那家)?(?:平台|公司|app|网贷|机构)|没听说过(?:这个|你们|这家)?(?:的)?(?:平台|公司|app)",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
         r"(?:这么|那么|太)(?:多|高)(?:的)?(?:利息|费用|违约金|手续费|罚息)",
         r"不予认可|并未告知|没有告知|未告知|多算|重复了|收回去|拍卖了|并非本人|非本人|"
         r"质量问题|没收到货|没发货|退货|坏的|不接受|什么鬼|根本没说|对不上|多出|超出部分|超过\d+%|"
-        r"(?:注销|销户|结清|还清)了?[^，,。？?]{0,8}(?:怎么|哪来|为什么|还有|又)|怎么还(?:有|在|收)|怎么又|哪来的",
+        r"(?:注销|销户|结清|还清)了?(?!的话)[^，,。？?]{0,8}(?:怎么(?!算|计算|收|还)|哪来|为什么|还有|又)|怎么还(?:有|在|收)|怎么又|哪来的",
     ),
     fraud=rx(
         r"盗刷|被盗|盗用|冒用|冒名|被人(?:刷|用|盗)|被骗|诈骗|身份证|名义|用我(?:的)?(?:身份|名字|信息)"
@@ -724,7 +739,7 @@ ZH = Lexicon(
         r"减免|免息|停息|挂账|免(?:了|掉|除|一点|些)|能不能免|只还本金|少还|减少|降低|打折|便宜|"
         r"(?:给|给我|能不能|可不可以|可以)(?:个|点|一点|些)?优惠|优惠(?:一点|一些|点)",
         r"亏了|亏损|倒闭|工资(?:都)?没发|没发工资|拖欠工资|欠薪",
-        r"有钱(?:了)?(?:再|就)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|缓过来|实在没办法|没办法|"
+        r"有钱(?:了)?(?:再|就|会|一定|肯定)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|缓过来|实在没办法|没办法|"
         r"出了事|出事了|家里有事",
         r"给(?:我)?(?:点|一点|些|一些|一段|多点|多些)时间|再给我(?:点|些)?时间|多给(?:点|些)?时间|"
         r"通融|帮帮忙|揭不开锅|吃不上饭|离婚|车祸",
@@ -781,7 +796,7 @@ ZH = Lexicon(
     cant_until=_z(r"才能|才可以|才有钱|才会有|之后才|以后才"),
     uncertain=_z(
         r"等(?:我)?" + _STOPZH + r"{0,6}?(?:稳定|好了|好转|找到|有了|宽裕|缓过来)|"
-        r"有钱(?:了)?(?:再|就)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
+        r"有钱(?:了)?(?:再|就|会|一定|肯定)|有钱了|有钱的时候|等我有钱|等我(?:病好|出院|康复)|手头宽裕|宽裕(?:了|点)|等我(?:找到|有)|找到工作|缓过来|好转|"
         r"条件好了|有能力(?:了)?(?:再|就)|以后再说|有了再|"
         r"(?:赔偿|补偿|拆迁|保险|理赔)(?:款|金|费)?(?:下来|到了|到账)|"
         r"等" + _STOPZH + r"{0,8}?下来(?:了)?(?:再|就)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, resolve
+from bot.replies.amounts import FULL, HALF, NUM, REST, AmountHit, quantize, resolve
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
 from bot.replies.markers import ZH_THEN
@@ -21,7 +21,10 @@ _CANNOT_AFTER = rx(r"\S{0,3}?(?:还不|付不|交不|没法|不能|不行|不了
 _THEN_EN = rx(
     r"\b(?:then|by\s+then|that\s+day|the\s+moment\s+it\s+does|when\s+it\s+(?:comes|lands))\b"
 )
-_EVERY = rx(r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每")
+_EVERY = rx(
+    r"\b(?:every|each|per|a)\s+(?:other\s+)?(?:\d+\s+|two\s+)?(?:week|month|fortnight)|每|"
+    r"\b(?:every|each)\s+(?:other\s+)?(?:mon|tue|wed|thu|fri|sat|sun)"
+)
 # "this saturday instead of friday": the day after these is not promised.
 _INSTEAD = rx(r"\b(?:instead\s+of|rather\s+than)\b|而不是")
 # "200 of the rest": a part of the rest, not the rest
@@ -151,6 +154,11 @@ def instalments(an: Analysis, clause_idx: list[int]) -> tuple[PromiseTerm, ...]:
             an.add_span(d.start, d.end, "date", None if date is None else date.isoformat())
     if not terms:
         terms = [new_term(None, None)]
+    if len(terms) > 1 and an.balance is not None:
+        # "本人将于2月28日前还清全部款项": the whole balance said twice is paid once, on its day
+        whole = quantize(an.balance)
+        if any(p.amount == whole and p.date is not None for p in terms):
+            terms = [p for p in terms if not (p.amount == whole and p.date is None)]
     if all(p.date is not None for p in terms):
         terms.sort(key=lambda p: p.date or dt.date.max)
     return tuple(terms)
@@ -165,18 +173,82 @@ _START_AFTER = rx(r"\s*(?:开始|起)")
 
 def _start_date(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
     """A recurring offer's stated start is its first instalment's date ("每周五还300，从这周五
-    开始": this Friday, not the Friday after)."""
+    开始": this Friday, not the Friday after; "every Monday starting next week": Monday of
+    next week; "the 3rd of each month starting next month": the 3rd of next month)."""
     amounts = [r for r in rows if isinstance(r[0], AmountHit)]
     if len(amounts) != 1 or not _EVERY.search(an.t):
         return rows
+    row = amounts[0]
+    first = _first_in_period(an)
+    if first is not None:
+        return [[row[0], first, row[2]]]
     for d in an.dates:
         if d.kind == DATE and (
             _START_BEFORE.search(an.t, max(0, d.start - 30), d.start)
             or _START_AFTER.match(an.t, d.end)
         ):
-            row = amounts[0]
             return [[row[0], d, row[2]]]
     return rows
+
+
+_EN_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+_ZH_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_ZH_NUMS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
+_EVERY_WEEKDAY = rx(
+    r"\b(?:every|each)\s+(?P<en>mon|tue|wed|thu|fri|sat|sun)[a-z]*|"
+    r"每(?:个)?(?:周|星期|礼拜)(?P<zh>[一二三四五六日天])"
+)
+_EVERY_MONTHDAY = rx(
+    r"\b(?:the\s+)?(?P<en>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?:each|every)\s+month|"
+    r"\b(?:each|every)\s+month\s+on\s+the\s+(?P<en2>\d{1,2})(?:st|nd|rd|th)?\b|"
+    r"每(?:个)?月(?:的)?(?P<zh>\d{1,2}|[一二三四五六七八九十]{1,3})(?:号|日)"
+)
+_PERIOD_START = rx(
+    r"\b(?:starting|beginning|from|commencing)\s+(?:from\s+)?(?P<en>this|next)\s+(?P<enp>week|month)\b|"
+    r"(?:从|自)?(?P<zh>这|本|下)(?:个)?(?P<zhp>周|星期|礼拜|月)(?:开始|起)"
+)
+
+
+def _first_in_period(an: Analysis) -> DateHit | None:
+    """The first instalment of a recurring day whose start is a week or month ("每周一还
+    200，从下周开始"), as a date hit on the start phrase; None when the reply says neither."""
+    start = _PERIOD_START.search(an.t)
+    if start is None:
+        return None
+    nxt = (start.group("en") or start.group("zh")) in ("next", "下")
+    month = (start.group("enp") or start.group("zhp")) in ("month", "月")
+    ctx = an.ctx
+    value: dt.date | None = None
+    if month:
+        m = _EVERY_MONTHDAY.search(an.t)
+        if m is None:
+            return None
+        raw = m.group("en") or m.group("en2") or m.group("zh")
+        day = int(raw) if raw.isdigit() else _zh_number(raw)
+        if day is None:
+            return None
+        value = ctx.month_day(1, day) if nxt else ctx.day_of_month(day)
+    else:
+        w = _EVERY_WEEKDAY.search(an.t)
+        if w is None:
+            return None
+        wd = _EN_DAYS[w.group("en")] if w.group("en") else _ZH_DAYS[w.group("zh")]
+        value = ctx.week_day(1, wd) if nxt else ctx.this_weekday(wd)
+    if value is None:
+        return None
+    return DateHit(start.start(), start.end(), value, DATE)
+
+
+def _zh_number(raw: str) -> int | None:
+    """一 .. 三十一 as a number (a day of the month)."""
+    if raw in _ZH_NUMS:
+        return _ZH_NUMS[raw]
+    if raw.startswith("十") and len(raw) == 2 and raw[1] in _ZH_NUMS:
+        return 10 + _ZH_NUMS[raw[1]]
+    if len(raw) >= 2 and raw[0] in _ZH_NUMS and raw[1] == "十":
+        tail = _ZH_NUMS.get(raw[2], 0) if len(raw) == 3 else 0
+        return _ZH_NUMS[raw[0]] * 10 + tail
+    return None
 
 
 _SAME = rx(r"\b(?:same|the\s+same|same\s+again|same\s+amount|again)\b|同样|一样|再来一次")

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE
-from bot.replies.markers import WORD, ZH_DESIRE, ZH_FUTURE_BEFORE, ZH_PAST_STRONG, ZH_PAST_WORD
+from bot.replies.markers import (
+    WORD,
+    ZH_DESIRE,
+    ZH_FUTURE_BEFORE,
+    ZH_PAST_STRONG,
+    ZH_PAST_WORD,
+    zh_done,
+)
 from bot.replies.regex_programs import rx
 
 # Words that follow "I'm not" / "no ... here" and are not names.
@@ -247,6 +254,8 @@ _THEIR_DEBT = rx(
     r"他的|她的|他借|她借|他欠|她欠|卡|账户|贷款|欠款"
 )
 _POLICE = rx(r"police|cops|报警|警察|公安|110")
+# a victim's report of identity theft to the FTC is no complaint about the collector
+_VICTIM_REPORT = rx(r"\b(?:identity\s+theft|fraud)\s+(?:report|affidavit|complaint)\b")
 
 
 def find_top_cues(an: Analysis) -> None:
@@ -257,7 +266,7 @@ def find_top_cues(an: Analysis) -> None:
     for h in an.hits_in("legal"):
         if any(s <= h[0] < e for s, e in not_legal):
             continue
-        if _POLICE.search(t, h[0], h[1]):
+        if _POLICE.search(t, h[0], h[1]) or (t[h[0] : h[1]] == "ftc" and _VICTIM_REPORT.search(t)):
             if fraud is None:
                 fraud = lex.fraud.search(t) is not None
             if fraud:
@@ -362,8 +371,10 @@ def _paid_cue(an: Analysis) -> None:
                 or ZH_PAST_WORD.search(t, cs, ms)
             ):
                 clause_dates = an.clause_items(cs, ce)[0]
-                if any(d.kind in (DATE, VAGUE, EVENT) for d in clause_dates) and not any(
-                    d.kind == PAST for d in clause_dates
+                if (
+                    any(d.kind in (DATE, VAGUE, EVENT) for d in clause_dates)
+                    and not any(d.kind == PAST for d in clause_dates)
+                    and not zh_done(t[cs:ce])
                 ):
                     continue
                 if g.endswith("的") and _ZH_MODAL_END.search(t[max(cs, ms - 3) : ms]):

@@ -23,3 +23,15 @@ ZH_DESIRE = rx(r"想|希望|愿意")
 ZH_THEN = rx(r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)")
 #: the end of a sentence or line
 SENTENCE_BREAK = rx(r"[.!?。！？\n]")
+#: a payment told as done ("还清了", "打过去了"), and the words that would put it ahead
+ZH_DONE = rx(r"(?<!全)(?<!全部)(?<!都)(?:还|转|付|交|缴|结|打|汇)(?:款|钱|清|完|上|过去|过)?了")
+ZH_AHEAD = rx(
+    r"会|要|将|准备|打算|再|争取|保证|一定|肯定|马上|立刻|明天|后天|下周|下个?月|下星期|下礼拜|月底|年底|"
+    r"之后|以后|等|到时|就能|能不能|可以|可不可以|吗|\?|如果|要是|的话|才|先|不|没"
+)
+
+
+def zh_done(clause: str) -> bool:
+    """Whether a Chinese clause tells a payment as done with nothing ahead ("我老公周六帮我还了",
+    "按约定1号还了90"): a weekday or a day in it is then past, not promised."""
+    return ZH_DONE.search(clause) is not None and ZH_AHEAD.search(clause) is None

@@ -39,15 +39,24 @@ class Folded:
     """A reply folded for matching, with a map back to the original text.
 
     ``index[i]`` is the offset in ``original`` of folded character ``i``; ``None``
-    means the two have the same offsets.
+    means the two have the same offsets. ``ends[i]``, when given, is where the original
+    text that folded character ``i`` was read from ends (a character read from a word,
+    as pinyin is: :mod:`bot.replies.pinyin`); by default ``index[i] + 1``.
     """
 
-    __slots__ = ("index", "original", "text")
+    __slots__ = ("ends", "index", "original", "text")
 
-    def __init__(self, text: str, original: str, index: tuple[int, ...] | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        original: str,
+        index: tuple[int, ...] | None = None,
+        ends: tuple[int, ...] | None = None,
+    ) -> None:
         self.text = text
         self.original = original
         self.index = index
+        self.ends = ends
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Map a ``[start, end)`` range of the folded text to the original text."""
@@ -57,7 +66,10 @@ class Folded:
         if n == 0:
             return 0, 0
         s = self.index[min(start, n - 1)] if start < n else len(self.original)
-        e = self.index[end - 1] + 1 if 0 < end <= n else (len(self.original) if end > n else s)
+        if 0 < end <= n:
+            e = self.ends[end - 1] if self.ends is not None else self.index[end - 1] + 1
+        else:
+            e = len(self.original) if end > n else s
         return s, max(s, e)
 
 

@@ -56,7 +56,10 @@ _WHOLE = rx(
     r"\W*(?:stop\s*all|stop|unsubscribe|cancel|end|quit|revoke|opt\s*-?\s*out|unsub|td|n|t\s*d|"
     r"退订|退訂|取消订阅|停止)\W*",
 )
-_KEY_ZH = rx(r"退订|退訂|取消订阅|(?<![a-z])td(?![a-z])")
+_KEY_ZH = rx(
+    r"退订|退訂|取消订阅|(?<![a-z])td(?![a-z])|"
+    r"^\W*n\W*(?=[，,。 ]\W*(?:谢谢|谢了|多谢|thx|thanks)\W*$)"
+)
 
 _CONTACT_EN = (
     r"(?:text|texts|texting|txt|txts|txting|message|messages|messaging|msg|msgs|msging|call|calls|"
@@ -82,9 +85,12 @@ _REQUEST_EN_SRC = (
     r"|\blose\s+(?:this|my)\s+number\b"
     r"|\b(?:please|pls|plz)\s+remove(?:\s+(?:me|us|this\s+number|my\s+number))?\W*$"
     r"|\b(?:cease|stop|discontinue)\s+(?:all\s+|any\s+)?(?:further\s+)?(?:contact|communication|calls|"
-    r"collection)"
+    r"collection|correspondence|letters|emails|texts|messages)"
+    r"|\brefrain\s+from\s+(?:any\s+(?:further\s+)?)?(?:contact\w*|call\w*|text\w*|email\w*|e-mail\w*|writ\w*|"
+    r"messag\w*|telephon\w*|phon\w*|communicat\w*|sending)"
     r"|\b(?:directed|required|requested?)\s+to\s+(?:cease|stop)\b"
-    r"|\bno\s+further\s+(?:contact|communication|collection|calls)"
+    r"|\bno\s+further\s+(?:contact|communication|collection|calls|correspondence|letters|emails|texts|"
+    r"messages)"
     r"|\b(?:do\s+not|don'?t|dont|never)\s+send\s+(?:me\s+)?(?:any\s+more|anymore|more|these|any|another|"
     r"further)?\s*(?:texts?|messages?|emails?|letters?|mail|sms|notifications?|reminders?)"
     r"|\bno\s+more\s+(?:phone\s+|text\s+|email\s+)?(?:texts?|messages?|calls?|emails?|contact|sms|msgs?|"
@@ -119,6 +125,8 @@ _REQUEST_EN_SRC = (
     r"(?:stopped|ceased|to\s+stop|to\s+cease|would\s+stop|must\s+stop|stop\b)"
     r"|\b(?:take|remove)\s+(?:him|her|them|it)\s+off\s+(?:your|ur|the)\s+(?:list|system|records|database)"
     r"|\b(?:please|pls|plz|kindly)\s+remove\s+(?:it|her|him|them)\b"
+    r"|(?:^|[,.;!]\s*)(?:pls\s+|please\s+|plz\s+|just\s+|so\s+)?remove\s+(?:it|me|this)\W*$"
+    r"|\bpack\s+it\s+in\s+with\s+(?:the\s+|your\s+|ur\s+|all\s+the\s+)?" + _CONTACT_EN
 )
 #: English requests to stop contact, for the reply scanner (category "optout").
 REQUEST_EN: Parts = (_REQUEST_EN_SRC,)
@@ -157,7 +165,8 @@ _REQUEST_ZH = rx(
     r"|[把将](?:我的?|本人的?|这个|此)?(?:号码|手机号?|电话|邮箱|信息|资料|名字)?\S{0,20}?(?:删|移除)"
     r"|(?:短信|电话|信息|消息|通知)(?:就|也)?(?:不要|别)(?:再)?(?:发|打)"
     r"|停止(?:上述|这种|此类|这些|该|相关|一切|所有)?(?:的)?(?:催收|催款|联(?:系|络)|发送|骚扰|打电话|发短信|发信息)"
-    r"|拉黑|(?:删|删除)(?:掉|了)?(?:我|本人)的?(?:号码|手机号?|电话|信息|资料|联(?:系|络)方式)|不想再?收到|不需要(?:再)?(?:发|打|联(?:系|络))"
+    r"|拉黑|(?:删|删除)(?:掉|了)?(?:我|本人)的?(?:号码|手机号?|电话|信息|资料|联(?:系|络)方式)|"
+    r"(?:删除|删掉|删了|移除)(?:这个|此|该|这)(?:号码|手机号?|电话)|不想再?收到|不需要(?:再)?(?:发|打|联(?:系|络))"
     r"|请勿打扰|免打扰|勿扰|滚"
 )
 
@@ -177,11 +186,13 @@ _THREAT_EN = rx(
     r"lawyer|attorney|regulator|solicitor))"
     r"|\b(?:report\w*|police|cops|sue|court|complain\w*)\b[^.!?\n]{0,60}?\b(?:if|when)\s+(?:you|u|they)\s+"
     r"(?:keep|continue|carry\s+on|call|text|contact|ring|message|email|harr?ass|bother)\w*"
+    r"|\b(?:police|cops|court|report\w*)\b[^.!?\n]{0,30}?\bif\s+(?:this|it|these\s+\w+)\s+"
+    r"(?:continues?|keeps?\s+(?:up|going|happening)|goes\s+on|happens\s+again|carr(?:y|ies)\s+on)"
     r"|\bfurther\s+(?:collection\s+)?(?:attempts|contact|calls|communication)\b[^.!?\n]{0,40}?\breported"
 )
 _THREAT_ZH = rx(
     r"(?:再|还)(?:敢|要)?(?:发|打|骚扰|烦|联系|催|上门|给我|给我家|这样(?=\S{0,3}(?:骚扰|打|发|催))|来|找)"
-    r"(?=[^。！？!?\n]{0,24}?(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试))"
+    r"(?=[^。！？!?\n]{0,24}?(?:报警|投诉|举报|起诉|告你|法院|12315|12378|拉黑|试试|打110))"
 )
 
 
@@ -191,7 +202,7 @@ _THREAT_WORDS_EN = (
     "carry on",
 )
 _THREAT_WORDS_ZH = (
-    "报警", "投诉", "举报", "起诉", "告你", "法院", "12315", "12378", "拉黑", "试试"
+    "报警", "投诉", "举报", "起诉", "告你", "法院", "12315", "12378", "拉黑", "试试", "110"
 )
 
 

@@ -32,6 +32,7 @@ from bot.replies.language_scanners import scan_anchored, scan_gated
 from bot.replies.model import PRIORITY, Intent, PromiseTerm, Reply, new_reply
 from bot.replies.normalize import Folded, detect_lang, fold
 from bot.replies.optout import detect_opt_out, opt_out_scope
+from bot.replies.pinyin import from_pinyin, looks_pinyin
 from bot.replies.promise_clauses import may_promise, promise_clauses
 from bot.replies.regex_programs import rx
 from bot.replies.review_head import (
@@ -208,8 +209,9 @@ def _parse(
 def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
     """The text the parser reads: ``text`` folded, the folded text with quoted history and
     signatures masked (Chinese: traditional and dialect forms read as Simplified
-    Mandarin, :mod:`~bot.replies.chinese_variants`), and its language (``lang`` when it
-    is "en" or "zh")."""
+    Mandarin, :mod:`~bot.replies.chinese_variants`; pinyin in characters,
+    :mod:`~bot.replies.pinyin`), and its language (``lang`` when it is "en" or "zh").
+    The returned folded text is the characters' when the reply was pinyin."""
     folded = fold(text)
     t = folded.text
     if may_have_quotes(t):
@@ -217,6 +219,11 @@ def prepare(text: str, lang: str | None = None) -> tuple[Folded, str, str]:
     if "\n" in t:
         t = mask_signature(t)
     lg = lang if lang in LEXICONS else detect_lang(t)
+    if (lg != "en" or lang is None) and t.isascii() and looks_pinyin(t):
+        # "wo mingtian huan 500": Chinese in pinyin, read in characters
+        t, index, ends = from_pinyin(t)
+        folded = Folded(t, folded.original, index, ends)
+        lg = "zh"
     if lg == "zh":
         t = simplify(t)
     elif "die" in t or "dead" in t:

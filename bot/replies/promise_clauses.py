@@ -22,6 +22,7 @@ from bot.replies.markers import (
     ZH_PAST_STRONG,
     ZH_PAST_WORD,
     ZH_THEN,
+    zh_done,
 )
 from bot.replies.regex_programs import rx
 
@@ -138,6 +139,13 @@ _METHOD_ZH = rx(
 _ASKS = rx(r"[?？]|^\W*(?:do|does|can|could|is|are|will|would)\b|吗|么|能不能|可不可以|可以不")
 _SAME = rx(r"\b(?:same|again)\b|同样|一样")
 _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
+
+
+# "no idea when I'll be able to pay": not knowing when is no offer
+_EN_UNSURE_WHEN = rx(
+    r"\b(?:no\s+idea|not\s+sure|(?:don'?t|dont|do\s+not)\s+know|idk|dunno)\s+(?:when|if|whether)\s+"
+    r"(?:[\w']+\s+){0,5}$"
+)
 
 
 def may_promise(an: Analysis) -> bool:
@@ -386,7 +394,7 @@ def _clause_promise(
         else:
             if wh and wh.start() < ms:
                 continue
-            if _EN_THIRD.search(before):
+            if _EN_THIRD.search(before) or _EN_UNSURE_WHEN.search(c, 0, ms):
                 continue
             if _EN_NEGATION.search(g) or "not " in g:
                 continue
@@ -443,7 +451,8 @@ def _clause_promise(
         if zh:
             if any(d.kind == DATE for d in dates):
                 return "implicit"
-        elif stated or _OFFER_WORDS_EN.search(c):
+        elif (stated or _OFFER_WORDS_EN.search(c)) and not an.hits_in("paid", s, e):
+            # "my payment of $312.45 went through on the 9th" reports, it does not offer
             return "implicit"
     return None
 
@@ -452,6 +461,8 @@ def _zh_clause_past(c: str, dates: list[DateHit]) -> bool:
     """Whether a Chinese clause tells of a payment already made."""
     if ZH_PAST_STRONG.search(c) and _ZH_ALREADY_PAID.search(c):
         return True
+    if zh_done(c):
+        return True  # "我老公周六帮我还了，五千", "按约定1号还了90": done, nothing ahead
     de = _ZH_DE_PAST.search(c)
     if (de and not ZH_FUTURE_BEFORE.search(c, 0, de.start())) or (
         ZH_PAST_WORD.search(c) and _ZH_PAID_PARTICLE.search(c)

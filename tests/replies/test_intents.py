@@ -826,6 +826,40 @@ EN_CASES = [
     ("business is dead in winter, nothing coming in till spring", "hardship", False, []),
     ("I will not be making any payment towards this account.", "refuse", False, []),
     ("I'll pay $100 Friday but if you ring my work again I'm reporting you", "legal", True, []),
+    # a recurring day with a start that is a week or a month: its first day in that period
+    ("i can do $60 every thursday starting next week", "promise_to_pay", False,
+     [("60.00", "2026-12-17")]),
+    ("$45 every monday starting this week", "promise_to_pay", False, [("45.00", "2026-12-07")]),
+    ("can pay 100 on the 3rd of each month starting next month", "promise_to_pay", False,
+     [("100.00", "2027-01-03")]),
+    ("I'll send $80 every friday starting next friday", "promise_to_pay", False,
+     [("80.00", "2026-12-18")]),
+    # some now and the rest later: two instalments, neither with an amount
+    ("gonna pay a bit today and clear the rest next week", "promise_to_pay", False,
+     [(None, "2026-12-07"), (None, "2026-12-20")]),
+    # a payment report with an amount and a day offers nothing
+    ("My payment of $312.45 went through on the 9th. Do not text me again.", "paid", True, []),
+    ("no idea when I'll be able to pay, my wife is in the ICU", "hardship", False, []),
+    ("my company shut down and we never got our last two paychecks", "hardship", False, []),
+    ("This is a medical bill that should have gone to Medicaid", "dispute", False, []),
+    ("I'll pay what I actually owe, which is $300, not $720", "dispute", False, []),
+    ("I will NOT be paying until someone explains these charges to me", "dispute", False, []),
+    # a victim's identity theft report, a statute cited as grounds: disputes, not legal
+    ("Someone opened this account in my name. I filed an identity theft report with the FTC.",
+     "dispute", False, []),
+    ("The item was faulty and I returned it. Under the Consumer Rights Act I do not owe this.",
+     "dispute", False, []),
+    ("I'm reporting you to the FTC", "legal", False, []),
+    # formal and slang requests to stop, a wrong number to remove, a threat on continuing
+    ("Kindly cease all further correspondence until you have provided validation.", "dispute",
+     True, []),
+    ("I have decided not to pay this. Please direct no further correspondence to me.", "refuse",
+     True, []),
+    ("I kindly request that you refrain from calling me.", "stop", True, []),
+    ("oi pack it in with the texts will ya", "stop", True, []),
+    ("u have the wrong number, remove it", "wrong_party", True, []),
+    ("I will remove it from the list myself", "other", False, []),
+    ("Going to the police if this continues", "legal", True, []),
 ]
 
 ZH_CASES = [
@@ -1150,6 +1184,31 @@ ZH_CASES = [
     ("新年快乐", "other", False, []),
     ("已还，别再发了", "paid", True, []),
     ("打错了，别打了", "wrong_party", True, []),
+    ("每周四还200，从下周开始", "promise_to_pay", False, [("200.00", "2026-12-17")]),
+    ("每周一还100，从这周开始", "promise_to_pay", False, [("100.00", "2026-12-07")]),
+    ("我每个月15号还800，从下个月开始", "promise_to_pay", False, [("800.00", "2027-01-15")]),
+    ("每月十号还伍佰，从下个月开始", "promise_to_pay", False, [("500.00", "2027-01-10")]),
+    ("这周六还一部分，剩下的下周", "promise_to_pay", False,
+     [(None, "2026-12-12"), (None, "2026-12-20")]),
+    # the whole balance said twice is one instalment
+    ("本人将于12月28日前还清全部款项", "promise_to_pay", False, [("1000.00", "2026-12-28")]),
+    ("提前还清的话利息怎么算？", "question", False, []),
+    ("你们这个短信是真的还是诈骗？", "question", False, []),
+    ("我根本不认识你们说的这个平台", "dispute", False, []),
+    ("我儿子欠的钱关我什么事？别再打给我了", "wrong_party", True, []),
+    # pinyin is read as the Chinese it spells
+    ("wo hou tian huan 1000 kuai", "promise_to_pay", False, [("1000.00", "2026-12-09")]),
+    ("hao de, wo xia zhou wu huan", "promise_to_pay", False, [(None, "2026-12-18")]),
+    ("yijing huan qing le, bie zai da dian hua le", "paid", True, []),
+    ("ni men shi na ge gong si de", "question", False, []),
+    ("N，谢谢", "stop", True, []),
+    ("号码错了，请删除这个号码", "wrong_party", True, []),
+    ("你们要是再打我电话，我马上打110", "legal", True, []),
+    # a payment told as done, with a weekday or a day in it: paid, not promised
+    ("我老公周六帮我还了，五千", "paid", False, []),
+    ("按约定1号还了90", "paid", False, []),
+    ("周一还了300，今天早上又还了300，应该够了", "paid", False, []),
+    ("周五全部还了", "promise_to_pay", False, [("1000.00", "2026-12-11")]),
 ]
 
 
