@@ -327,10 +327,13 @@ class PlanningService:
             if span is not None:
                 lo, hi = span
                 used = auto_workers(hi - lo + 1) if workers == 0 else workers
-        if used > 1:
-            report = self._parallel_tick(now, legal_only, used, stop, lo, hi)
-        else:
-            report = self.tick_range(now, legal_only=legal_only, limit=limit, stop=stop)
+        try:
+            if used > 1:
+                report = self._parallel_tick(now, legal_only, used, stop, lo, hi)
+            else:
+                report = self.tick_range(now, legal_only=legal_only, limit=limit, stop=stop)
+        finally:
+            self.store.finish()
         report.workers = used
         report.seconds = time.perf_counter() - start
         log.info("tick: %s", report.summary())
