@@ -80,6 +80,8 @@ DEFAULT_BATCH = 1000
 #: ``workers=0`` plans in parallel (one process per core) once the open cases span this
 #: many ids; below it, starting processes costs more than it saves
 AUTO_PARALLEL_FROM = 20_000
+#: a parallel tick splits the open cases' ids into this many ranges per process
+RANGES_PER_WORKER = 16
 
 
 def cpu_cores() -> int:
@@ -95,6 +97,16 @@ def auto_workers(span: int, cores: int | None = None) -> int:
     from the lowest to the highest) reaches :data:`AUTO_PARALLEL_FROM`, else one."""
     cores = cpu_cores() if cores is None else cores
     return max(1, cores) if span >= AUTO_PARALLEL_FROM else 1
+
+
+def id_ranges(lo: int, hi: int, workers: int, batch_size: int) -> list[tuple[int, int]]:
+    """The ``(after_id, until_id)`` ranges a parallel tick over ids ``lo``..``hi`` plans:
+    :data:`RANGES_PER_WORKER` per process, each spanning at least ``batch_size`` ids
+    (but the last), in ascending order. Many more ranges than processes, so a dense
+    range, or a process slowed by others on a shared machine, leaves the others idle
+    for at most a short range at the end."""
+    step = max(batch_size, 1, -(-(hi - lo + 1) // (workers * RANGES_PER_WORKER)))
+    return [(start - 1, min(hi, start + step - 1)) for start in range(lo, hi + 1, step)]
 
 
 _GC_LOCK = threading.Lock()
@@ -327,10 +339,13 @@ class PlanningService:
             if span is not None:
                 lo, hi = span
                 used = auto_workers(hi - lo + 1) if workers == 0 else workers
-        if used > 1:
-            report = self._parallel_tick(now, legal_only, used, stop, lo, hi)
-        else:
-            report = self.tick_range(now, legal_only=legal_only, limit=limit, stop=stop)
+        try:
+            if used > 1:
+                report = self._parallel_tick(now, legal_only, used, stop, lo, hi)
+            else:
+                report = self.tick_range(now, legal_only=legal_only, limit=limit, stop=stop)
+        finally:
+            self.store.finish()
         report.workers = used
         report.seconds = time.perf_counter() - start
         log.info("tick: %s", report.summary())
@@ -356,10 +371,7 @@ class PlanningService:
                        stop: threading.Event | None, lo: int, hi: int) -> TickReport:
         """Plan open cases with ids ``lo``..``hi`` in ``workers`` processes."""
         report = TickReport(started_at=now)
-        # more ranges than processes, so a dense range does not leave the others idle
-        parts = workers * 4
-        step = max(1, -(-(hi - lo + 1) // parts))
-        bounds = [(start - 1, min(hi, start + step - 1)) for start in range(lo, hi + 1, step)]
+        bounds = id_ranges(lo, hi, workers, self.batch_size)
         pool = self._process_pool(workers)
         futures = [pool.submit(_tick_range_in_worker, now, a, b, legal_only)
                    for a, b in bounds]

@@ -897,6 +897,11 @@ class PlanStore(Protocol):
         ``before_commit`` runs inside the transaction after the writes (tests)."""
         ...
 
+    def finish(self) -> None:
+        """End a tick after its last batch was written (a SQL store on SQLite copies the
+        write-ahead log the tick grew into the database file); called once per tick."""
+        ...
+
 
 class DeliveryStore(Protocol):
     """The dispatch workers' side of the outbox."""

@@ -115,6 +115,9 @@ class MemoryPlanStore:
     def prepare(self) -> None:
         """Nothing to prepare in memory."""
 
+    def finish(self) -> None:
+        """Nothing to finish in memory."""
+
     def open_case_span(self) -> tuple[int, int] | None:
         with self.db.lock:
             ids = _open_ids(self.db)

@@ -391,3 +391,19 @@ def test_a_tick_restores_the_garbage_collector_settings(engine: Engine,
         planning.tick()
         assert gc.get_threshold()[0] >= 50_000  # the inner tick did not undo the outer
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_parallel_tick_splits_the_ids_into_short_ranges_covering_them_once() -> None:
+    import itertools
+
+    from bot.services.planning import RANGES_PER_WORKER, id_ranges
+
+    for lo, hi, workers, batch in ((1, 200_000, 2, 1000), (7, 20_006, 2, 1000),
+                                   (5, 44, 2, 3), (3, 3, 4, 1000), (1, 10**6, 3, 500)):
+        ranges = id_ranges(lo, hi, workers, batch)
+        assert ranges[0][0] == lo - 1 and ranges[-1][1] == hi
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
+        assert all(until - after >= batch for after, until in ranges[:-1])
+        assert len(ranges) <= workers * RANGES_PER_WORKER
+    assert len(id_ranges(1, 200_000, 2, 1000)) == 2 * RANGES_PER_WORKER
+    assert id_ranges(1, 2500, 2, 1000) == [(0, 1000), (1000, 2000), (2000, 2500)]
