@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.services.ports import AuditRecord
-from storage.models import AuditRow
+from storage.tables.users import AuditRow
 
 A = AuditRow.__table__  # type: ignore[attr-defined]
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.services.ports import CampaignVersion
-from storage.models import CampaignVersionRow
+from storage.tables.campaigns import CampaignVersionRow
 
 V = CampaignVersionRow.__table__  # type: ignore[attr-defined]
 _COLUMNS = (V.c.id, V.c.campaign_id, V.c.version, V.c.status, V.c.source, V.c.body,

@@ -20,7 +20,8 @@ from bot.domain.messages import ChannelKind
 from bot.domain.portfolio import CaseRecord
 from bot.services.ports import SharedAddress
 from storage.db import upsert
-from storage.models import CaseEventRow, CaseRow, ContactPointRow, CustomerRow
+from storage.tables.cases import CaseRow, ContactPointRow, CustomerRow
+from storage.tables.messages import CaseEventRow
 
 CT = CustomerRow.__table__  # type: ignore[attr-defined]
 CA = CaseRow.__table__  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ColumnElement
 
 from storage.case_stream import CLOSED_STATUSES
-from storage.models import CaseRow, PaymentRow, PromiseRow
+from storage.tables.cases import CaseRow, PaymentRow, PromiseRow
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]
 PA = PaymentRow.__table__  # type: ignore[attr-defined]

@@ -21,8 +21,9 @@ from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.services.ports import CaseBundle, CaseSummary, ConcurrentUpdateError, Identity
 from storage.case_stream import HeldCases, load_case_by_id, load_cases_at, load_cases_by_id
-from storage.models import (
-    CaseEventRow,
+from storage.conversation_rows import remember_conversations
+from storage.raw_sql import RawStatement
+from storage.tables.cases import (
     CaseRow,
     ContactPointRow,
     CustomerRow,
@@ -30,7 +31,7 @@ from storage.models import (
     PaymentRow,
     PromiseRow,
 )
-from storage.raw_sql import RawStatement
+from storage.tables.messages import CaseEventRow
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]
 CP = ContactPointRow.__table__  # type: ignore[attr-defined]
@@ -146,10 +147,6 @@ class SqlCaseRepository:
     def _held(self, held: HeldCases) -> None:
         """Track cases read for updating; their conversation rows, read with them, are
         kept for the conversation repository of this transaction."""
-        # imported here: storage.conversations brings the dialog, which a command that only
-        # looks at cases never needs (its start: scripts/bench_cli.py)
-        from storage.conversations import remember_conversations
-
         self._adopt(held.bundles.values())
         remember_conversations(self.session, held.conversations)
 

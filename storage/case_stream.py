@@ -58,17 +58,9 @@ from bot.domain.messages import REFUSALS as MESSAGE_REFUSALS
 from bot.domain.messages import ChannelKind
 from bot.policy.history import SentRecord
 from bot.services.ports import CaseBundle
-from storage.models import (
-    CaseRow,
-    ContactDecisionRow,
-    ContactPointRow,
-    ConversationRow,
-    CustomerRow,
-    MessageRow,
-    PaymentRow,
-    PromiseRow,
-)
 from storage.related import relate
+from storage.tables.cases import CaseRow, ContactPointRow, CustomerRow, PaymentRow, PromiseRow
+from storage.tables.messages import ContactDecisionRow, ConversationRow, MessageRow
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]
 CU = CustomerRow.__table__  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.domain.clock import ensure_utc
 from bot.domain.verification import LinkToken, VerificationMethod
-from storage.models import ChatLinkRow, ChatLinkTokenRow, ChatLockRow
+from storage.tables.chat import ChatLinkRow, ChatLinkTokenRow, ChatLockRow
 
 T = ChatLinkTokenRow
 

@@ -10,16 +10,15 @@ the unique ``case_id`` (the unit of work reports a concurrent update: handled ag
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlmodel import Session
 
 from bot.conversations.dialog import Conversation, State
-from storage.models import ConversationRow
+from storage.conversation_rows import recalled
 from storage.raw_sql import RawStatement
+from storage.tables.messages import ConversationRow
 
 C = ConversationRow.__table__  # type: ignore[attr-defined]
 
@@ -42,31 +41,6 @@ _RESET = RawStatement(update(C).where(C.c.case_id == bindparam("b_case_id")).val
     updated_at=bindparam("b_now")))
 
 
-#: where a session keeps the conversation rows read along with their cases
-_READ_KEY = "duebot.conversation_rows"
-_Row = tuple[str, Any, datetime | None, int]
-
-
-def remember_conversations(session: Session, rows: Mapping[int, _Row | None]) -> None:
-    """Conversation rows (``(state, context, expires_at, verify_failures)``, or None for
-    none) read along with their cases in the session's current transaction: the next
-    :meth:`SqlConversationRepository.get` of each answers from them, not the database."""
-    transaction = session.get_transaction()
-    known = session.info.get(_READ_KEY)
-    if known is None or known[0] is not transaction:
-        fresh: dict[int, _Row | None] = {}
-        known = session.info[_READ_KEY] = (transaction, fresh)
-    known[1].update(rows)
-
-
-def _recalled(session: Session, case_id: int) -> tuple[bool, _Row | None]:
-    """(whether it was remembered in this transaction, the row); forgotten once recalled."""
-    known = session.info.get(_READ_KEY)
-    if known is None or known[0] is not session.get_transaction() or case_id not in known[1]:
-        return False, None
-    return True, known[1].pop(case_id)
-
-
 class SqlConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -74,7 +48,7 @@ class SqlConversationRepository:
         self._exists: dict[int, bool] = {}
 
     def get(self, case_id: int) -> Conversation | None:
-        found, row = _recalled(self.session, case_id)
+        found, row = recalled(self.session, case_id)
         if not found:
             read = _GET.first(self.session.connection(), {"b_case_id": case_id})
             row = None if read is None else (read[0], read[1], read[2], read[3])
@@ -85,7 +59,7 @@ class SqlConversationRepository:
         return Conversation(State(state), dict(context or {}), expires_at, verify_failures)
 
     def save(self, case_id: int, conversation: Conversation, now: datetime) -> None:
-        _recalled(self.session, case_id)  # what was read with the case is stale now
+        recalled(self.session, case_id)  # what was read with the case is stale now
         conn = self.session.connection()
         exists = self._exists.get(case_id)
         if exists is None:
@@ -101,5 +75,5 @@ class SqlConversationRepository:
             self._exists[case_id] = True
 
     def reset(self, case_id: int, now: datetime) -> None:
-        _recalled(self.session, case_id)
+        recalled(self.session, case_id)
         _RESET.run(self.session.connection(), {"b_case_id": case_id, "b_now": now})

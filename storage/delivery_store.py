@@ -32,7 +32,8 @@ from bot.policy.history import SentRecord
 from bot.services.ports import DecisionRecord, DeliveryUpdate, RelatedSend, StoredMessage
 from storage.case_stream import load_cases_by_id
 from storage.message_log import delivery_values, select_messages, stored_message
-from storage.models import CaseRow, ContactDecisionRow, ContactPointRow, MessageRow
+from storage.tables.cases import CaseRow, ContactPointRow
+from storage.tables.messages import ContactDecisionRow, MessageRow
 from storage.types import UTCDateTime
 
 M = MessageRow.__table__  # type: ignore[attr-defined]

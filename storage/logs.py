@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.services.ports import DecisionRecord, EventRecord
-from storage.models import CaseEventRow, ContactDecisionRow, InboundEventRow
 from storage.raw_sql import RawStatement
+from storage.tables.messages import CaseEventRow, ContactDecisionRow, InboundEventRow
 
 CD = ContactDecisionRow.__table__  # type: ignore[attr-defined]
 EV = CaseEventRow.__table__  # type: ignore[attr-defined]

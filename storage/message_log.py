@@ -19,8 +19,8 @@ from bot.domain.messages import ChannelKind
 from bot.domain.outbox import NewOutboxMessage
 from bot.services.ports import DeliveryUpdate, NewInboundMessage, StoredMessage
 from storage.db import upsert
-from storage.models import MessageRow
 from storage.raw_sql import RawStatement
+from storage.tables.messages import MessageRow
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 _FIELDS = tuple(f for f in StoredMessage.__slots__)  # type: ignore[attr-defined]

@@ -15,7 +15,8 @@ from bot.domain.clock import ensure_utc
 from bot.domain.outbox import OutboxStatus
 from bot.services.ports import OutboxHealth
 from storage.db import upsert
-from storage.models import JobRunRow, MessageRow
+from storage.tables.messages import MessageRow
+from storage.tables.operations import JobRunRow
 
 M = MessageRow.__table__  # type: ignore[attr-defined]
 J = JobRunRow.__table__  # type: ignore[attr-defined]

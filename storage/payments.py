@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
-from storage.models import CaseRow, PaymentRow
+from storage.tables.cases import CaseRow, PaymentRow
 
 PA = PaymentRow.__table__  # type: ignore[attr-defined]
 CA = CaseRow.__table__  # type: ignore[attr-defined]

@@ -30,7 +30,9 @@ from sqlalchemy.engine import Dialect, Engine
 
 from bot.services.ports import CaseBundle, Escalation, TickBatch, TickBatchResult
 from storage.case_stream import CLOSED_STATUSES, stream_open_cases
-from storage.models import CaseEventRow, CaseRow, ContactDecisionRow, MessageRow, WorkItemRow
+from storage.tables.cases import CaseRow
+from storage.tables.messages import CaseEventRow, ContactDecisionRow, MessageRow
+from storage.tables.work import WorkItemRow
 from storage.work_queue import work_item_values
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]

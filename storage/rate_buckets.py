@@ -19,7 +19,7 @@ from sqlalchemy import func, literal, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from storage.db import upsert
-from storage.models import RateBucketRow
+from storage.tables.operations import RateBucketRow
 
 B = RateBucketRow.__table__  # type: ignore[attr-defined]
 

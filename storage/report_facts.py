@@ -11,7 +11,8 @@ from sqlalchemy.engine import Engine
 from bot.domain.clock import ensure_utc
 from bot.services.ports import OutcomeFacts
 from bot.services.reports import event_kind
-from storage.models import CaseEventRow, CaseRow, MessageRow, PaymentRow, PromiseRow
+from storage.tables.cases import CaseRow, PaymentRow, PromiseRow
+from storage.tables.messages import CaseEventRow, MessageRow
 
 MS = MessageRow.__table__  # type: ignore[attr-defined]
 PR = PromiseRow.__table__  # type: ignore[attr-defined]

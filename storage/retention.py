@@ -19,19 +19,10 @@ from sqlalchemy.engine import Connection, Engine
 from bot.domain.events import CaseAnonymised
 from bot.services.ports import ClosedCase
 from storage.case_stream import CLOSED_STATUSES
-from storage.models import (
-    CaseEventRow,
-    CaseRow,
-    ChatLinkRow,
-    ChatLinkTokenRow,
-    ContactPointRow,
-    ConversationRow,
-    CustomerRow,
-    DisputeRow,
-    MessageRow,
-    PaymentRow,
-    WorkItemRow,
-)
+from storage.tables.cases import CaseRow, ContactPointRow, CustomerRow, DisputeRow, PaymentRow
+from storage.tables.chat import ChatLinkRow, ChatLinkTokenRow
+from storage.tables.messages import CaseEventRow, ConversationRow, MessageRow
+from storage.tables.work import WorkItemRow
 from storage.types import UTCDateTime
 
 CA = CaseRow.__table__  # type: ignore[attr-defined]

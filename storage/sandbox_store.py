@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from bot.domain.clock import Clock, ensure_utc
 from bot.domain.messages import ChannelKind
 from bot.services.ports import Direction, SandboxEntry
-from storage.models import SandboxMessageRow
+from storage.tables.chat import SandboxMessageRow
 
 
 class SqlSandboxStore:

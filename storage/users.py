@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
 from bot.services.ports import SessionRecord, UserRecord
-from storage.models import LoginAttemptRow, UserRow, UserSessionRow
+from storage.tables.users import LoginAttemptRow, UserRow, UserSessionRow
 
 U = UserRow.__table__  # type: ignore[attr-defined]
 S = UserSessionRow.__table__  # type: ignore[attr-defined]

@@ -11,8 +11,10 @@ from sqlmodel import Session
 from bot.domain.clock import ensure_utc
 from bot.domain.work_items import NewWorkItem, QueueItem, WorkItemKind
 from bot.services.ports import PREVIEW_CHARS, InboxEntry, InboxFacets, InboxFilter
-from storage.models import CaseRow, CustomerRow, MessageRow, WorkItemRow
 from storage.raw_sql import RawStatement
+from storage.tables.cases import CaseRow, CustomerRow
+from storage.tables.messages import MessageRow
+from storage.tables.work import WorkItemRow
 
 W = WorkItemRow.__table__  # type: ignore[attr-defined]
 CA = CaseRow.__table__  # type: ignore[attr-defined]
