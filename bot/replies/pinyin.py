@@ -108,6 +108,7 @@ _TIME_WORDS = ("天", "晚", "午", "上", "周", "月", "号", "底", "末", "�
 _MAX_WORD = max(len(k.split()) for k in _WORDS)
 
 _TOKEN = rx(r"[a-z]+|[0-9]+(?:[.,][0-9]+)*|\S")
+_LETTERS = rx(r"[a-z]+")
 # words only Chinese has: one of them makes a reply of pinyin syllables Chinese
 _CHINESE_ONLY = frozenset(
     {"wo", "ni", "nin", "huan", "qian", "le", "bu", "shi", "de", "zai", "mei", "bie", "hao",
@@ -156,22 +157,21 @@ def looks_pinyin(text: str) -> bool:
     """Whether folded ASCII ``text`` reads as pinyin: at least two Latin words, every
     one of them pinyin syllables, not ordinary English, with at least two syllables
     only Chinese writes."""
-    words = [t for t in _TOKEN.findall(text) if t.isalpha()]
-    if len(words) < 2:
-        return False
-    syllables: list[str] = []
+    words = 0
     english = 0
-    for w in words:
+    chinese = 0
+    # word by word: an English reply is given up at its first word that is no pinyin
+    for m in _LETTERS.finditer(text):
+        w = m.group()
         parts = _split(w)
         if parts is None:
             if w in _CHAT:
                 continue
             return False
+        words += 1
         english += w in _ENGLISH
-        syllables.extend(parts)
-    if english * 3 > len(words):
-        return False
-    return sum(s in _CHINESE_ONLY for s in syllables) >= 2
+        chinese += sum(p in _CHINESE_ONLY for p in parts)
+    return words >= 2 and english * 3 <= words and chinese >= 2
 
 
 def from_pinyin(text: str) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
