@@ -1209,6 +1209,9 @@ ZH_CASES = [
     ("按约定1号还了90", "paid", False, []),
     ("周一还了300，今天早上又还了300，应该够了", "paid", False, []),
     ("周五全部还了", "promise_to_pay", False, [("1000.00", "2026-12-11")]),
+    # the interest or the amount is wrong: a dispute, which outranks the promise beside it
+    ("利息算错了", "dispute", False, []),
+    ("我下周五还500，但是这个利息不对", "dispute", False, []),
 ]
 
 
