@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import functools
 import sqlite3
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, tuple_, update
+from sqlalchemy import ARRAY, and_, any_, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.engine import Dialect, Engine
 
@@ -31,7 +32,8 @@ from bot.policy.decision import Purpose
 from bot.policy.history import SentRecord
 from bot.services.ports import DecisionRecord, DeliveryUpdate, RelatedSend, StoredMessage
 from storage.case_stream import load_cases_by_id
-from storage.message_log import delivery_values, select_messages, stored_message
+from storage.message_log import _COLUMNS as _MESSAGE_COLUMNS
+from storage.message_log import delivery_values, stored_message
 from storage.tables.cases import CaseRow, ContactPointRow
 from storage.tables.messages import ContactDecisionRow, MessageRow
 from storage.types import UTCDateTime
@@ -101,9 +103,51 @@ def _update(cursor: Any, dialect: Dialect, names: tuple[str, ...], release: bool
                        [value for row in chunk for value in row])
 
 
+@functools.lru_cache(maxsize=64)
+def _claimed_sql(dialect: Dialect, count: int) -> str:
+    """``SELECT <every StoredMessage column> FROM message WHERE id IN (<count> ids)``;
+    PostgreSQL: ``WHERE id = ANY(%s)``, the ids one array (``count`` unused)."""
+    columns = ", ".join(f'"{c.name}"' for c in _MESSAGE_COLUMNS)
+    select_from = f'SELECT {columns} FROM "{M.name}" WHERE "id"'
+    if dialect.name == "postgresql":
+        return f"{select_from} = ANY(%s)"
+    return f'{select_from} IN ({", ".join(["?"] * count)})'
+
+
+@functools.lru_cache(maxsize=8)
+def _result_processors(dialect: Dialect) -> list[Callable[[Any], Any] | None]:
+    """Each StoredMessage column's result processor (None: the value is used as is)."""
+    return [c.type._cached_result_processor(dialect, None) for c in _MESSAGE_COLUMNS]
+
+
+def _update_groups(cursor: Any, dialect: Dialect,
+                   groups: Mapping[tuple[tuple[str, ...], bool], list[list[Any]]]) -> None:
+    """Each group's values bound as its columns bind them, then its update."""
+    for (names, release), rows in groups.items():
+        for i, bind in enumerate(_binders(dialect, names), start=1):
+            if bind is not None:
+                for row in rows:
+                    if row[i] is not None:
+                        row[i] = bind(row[i])
+        _update(cursor, dialect, names, release, rows)
+
+
+def _among(dialect: Dialect, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN (values)``; on PostgreSQL ``column = ANY(:array)``: one parameter
+    instead of one per value (the driver parses a statement's placeholders each time
+    it is sent, and a batch's list is a thousand of them)."""
+    if dialect.name != "postgresql":
+        return column.in_(list(values))
+    return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
 class SqlDeliveryStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: :meth:`hold_connections` not yet released, and the held connections idle
+        self._holders = 0
+        self._idle: list[Any] = []
+        self._held_lock = threading.Lock()
 
     def claim(self, now: datetime, limit: int, lease_until: datetime) -> list[int]:
         """PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` then ``UPDATE``, in the order
@@ -126,17 +170,35 @@ class SqlDeliveryStore:
                     .returning(M.c.id)).scalars())
             ids = list(conn.execute(q.with_for_update(skip_locked=True)).scalars())
             if ids:
-                conn.execute(update(M).where(M.c.id.in_(ids)).values(**claim))
+                conn.execute(update(M).where(_among(conn.dialect, M.c.id, ids)).values(**claim))
         return ids
 
     def claimed(self, ids: Sequence[int]) -> dict[int, StoredMessage]:
+        """The claimed messages, read on the DB-API cursor (a batch's rows, every column:
+        SQLAlchemy's row processing cost more than the query), each column's value
+        converted as its type converts results."""
         out: dict[int, StoredMessage] = {}
         with self.engine.connect() as conn:
-            for i in range(0, len(ids), _IN_CHUNK):
-                for row in conn.execute(select_messages().where(
-                        M.c.id.in_(list(ids[i:i + _IN_CHUNK])))):
-                    message = stored_message(row)
-                    out[message.id] = message
+            dialect = conn.dialect
+            processors = [(i, p) for i, p in enumerate(_result_processors(dialect))
+                          if p is not None]
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for i in range(0, len(ids), _IN_CHUNK):
+                    chunk = list(ids[i:i + _IN_CHUNK])
+                    if dialect.name == "postgresql":  # one array parameter
+                        cursor.execute(_claimed_sql(dialect, 0), [chunk])
+                    else:
+                        cursor.execute(_claimed_sql(dialect, len(chunk)), chunk)
+                    for raw in cursor.fetchall():
+                        row = list(raw)
+                        for k, process in processors:
+                            if row[k] is not None:
+                                row[k] = process(row[k])
+                        message = stored_message(row)
+                        out[message.id] = message
+            finally:
+                cursor.close()
         return out
 
     def cases(self, case_ids: Sequence[int]) -> dict[int, Case]:
@@ -152,7 +214,8 @@ class SqlDeliveryStore:
                 rows = conn.execute(
                     select(M.c.case_id, M.c.channel, M.c.sent_at, M.c.step_id, M.c.id,
                            M.c.address)
-                    .where(M.c.case_id.in_(ids[i:i + _IN_CHUNK]), M.c.direction == "out",
+                    .where(_among(conn.dialect, M.c.case_id, ids[i:i + _IN_CHUNK]),
+                           M.c.direction == "out",
                            M.c.status.in_(_SENT), M.c.purpose.in_(CAPPED_PURPOSES),
                            M.c.sent_at >= since))
                 for case_id, ch, at, step, rid, address in rows:
@@ -177,7 +240,8 @@ class SqlDeliveryStore:
                 for address, case_id, customer_id, account in conn.execute(
                         select(CP.c.address, CA.c.id, CA.c.customer_id, CA.c.account_id)
                         .select_from(CP.join(CA, CA.c.customer_id == CP.c.customer_id))
-                        .where(CP.c.address.in_(addresses[i:i + _IN_CHUNK]))):
+                        .where(_among(conn.dialect, CP.c.address,
+                                      addresses[i:i + _IN_CHUNK]))):
                     holders[address].append((case_id, customer_id, account))
                     customer_of[case_id] = customer_id
             wanted = {c for case_id, a in targets for c, _, _ in holders.get(a, ())
@@ -187,8 +251,8 @@ class SqlDeliveryStore:
                 for rid, case_id, channel, sent_at, created_at, status, address in conn.execute(
                         select(M.c.id, M.c.case_id, M.c.channel, M.c.sent_at, M.c.created_at,
                                M.c.status, M.c.address)
-                        .where(M.c.case_id.in_(ids[i:i + _IN_CHUNK]), M.c.direction == "out",
-                               M.c.purpose.in_(CAPPED_PURPOSES),
+                        .where(_among(conn.dialect, M.c.case_id, ids[i:i + _IN_CHUNK]),
+                               M.c.direction == "out", M.c.purpose.in_(CAPPED_PURPOSES),
                                or_(and_(M.c.status.in_(_SENT), M.c.sent_at >= since),
                                    M.c.status == _SENDING))):
                     at = sent_at if status != _SENDING else created_at
@@ -215,28 +279,84 @@ class SqlDeliveryStore:
         on the DB-API cursor for its messages (values bound as the column types bind
         them; a few outcomes at a time come here, and SQLAlchemy's statement building and
         parameter handling, or a statement per row, cost more than the database's
-        work), then the decisions."""
+        work), then the decisions.
+
+        While connections are held (:meth:`hold_connections`), outcomes that make one
+        statement (one shape, no decisions: a group of sends that went) are written as
+        that single statement on a held connection in autocommit mode: the statement is
+        its own transaction, committed (on PostgreSQL durably) before this returns, in
+        one round trip instead of a pool checkout with its ping, ``BEGIN``, the
+        statement and ``COMMIT``."""
         groups: dict[tuple[tuple[str, ...], bool], list[list[Any]]] = defaultdict(list)
         for u in updates:
             values = delivery_values(u)
             groups[(tuple(values), u.release_attempt)].append([u.message_id,
                                                                 *values.values()])
+        dialect = self.engine.dialect
+        if (self._holders and not decisions and len(groups) == 1
+                and len(updates) <= _VALUES_ROWS
+                and (dialect.name == "postgresql" or _SQLITE_UPDATE_FROM)):
+            self._record_alone(dialect, groups)
+            return
         with self.engine.begin() as conn:
             if groups:
-                dialect = conn.dialect
                 cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
                 try:
-                    for (names, release), rows in groups.items():
-                        for i, bind in enumerate(_binders(dialect, names), start=1):
-                            if bind is not None:
-                                for row in rows:
-                                    if row[i] is not None:
-                                        row[i] = bind(row[i])
-                        _update(cursor, dialect, names, release, rows)
+                    _update_groups(cursor, dialect, groups)
                 finally:
                     cursor.close()
             if decisions:
                 conn.execute(insert(CD), list(decisions))
+
+    def _record_alone(self, dialect: Dialect,
+                      groups: Mapping[tuple[tuple[str, ...], bool], list[list[Any]]]) -> None:
+        """One statement on a held connection, in autocommit mode (see :meth:`record`);
+        a connection that fails is thrown away."""
+        with self._held_lock:
+            raw = self._idle.pop() if self._idle else None
+        if raw is None:
+            raw = self.engine.raw_connection()
+            if dialect.name == "postgresql":
+                raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+        try:
+            cursor = raw.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                _update_groups(cursor, dialect, groups)
+            finally:
+                cursor.close()
+        except BaseException:
+            raw.invalidate()
+            raise
+        with self._held_lock:
+            if self._holders:
+                self._idle.append(raw)
+                return
+        self._give_back(raw)
+
+    def hold_connections(self) -> None:
+        """Keep the connections :meth:`record` uses open until
+        :meth:`release_connections` (a dispatcher sending a batch); calls nest."""
+        with self._held_lock:
+            self._holders += 1
+
+    def release_connections(self) -> None:
+        """The end of a :meth:`hold_connections`: the last one returns the held
+        connections to the engine's pool."""
+        with self._held_lock:
+            self._holders = max(0, self._holders - 1)
+            idle, self._idle = (self._idle, []) if not self._holders else ([], self._idle)
+        for raw in idle:
+            self._give_back(raw)
+
+    def _give_back(self, raw: Any) -> None:
+        """Return a held connection to the pool as the pool gave it (not autocommit)."""
+        try:
+            if self.engine.dialect.name == "postgresql":
+                raw.driver_connection.autocommit = False
+        except Exception:  # a broken connection: the pool must not have it back
+            raw.invalidate()
+            return
+        raw.close()
 
     @property
     def record_writers(self) -> int:

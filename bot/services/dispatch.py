@@ -593,12 +593,14 @@ class Dispatcher:
                 outcomes.busy -= 1
                 outcomes.poke()
 
+        self.store.hold_connections()  # the outcomes' connections, for the batch
         try:
             await asyncio.gather(*(sender() for _ in range(min(self.concurrency, len(queue)))))
         finally:
             outcomes.close()
             for task in list(outcomes.tasks):  # cancelled: no sender waits for them
                 task.cancel()
+            await asyncio.to_thread(self.store.release_connections)
         if failures:  # the database refused the outcomes: their leases return the rows
             log.error("could not record %d outcome(s): %r", len(failures), failures[0])
 

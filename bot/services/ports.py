@@ -941,6 +941,15 @@ class DeliveryStore(Protocol):
         dispatcher writes outcomes in at most that many at a time)."""
         ...
 
+    def hold_connections(self) -> None:
+        """Outcomes follow (a batch is being sent): keep what :meth:`record` needs open
+        until :meth:`release_connections` (calls nest)."""
+        ...
+
+    def release_connections(self) -> None:
+        """The end of a :meth:`hold_connections`."""
+        ...
+
     def renew(self, claims: Mapping[int, int], lease_until: datetime) -> list[int]:
         """Extend to ``lease_until`` the lease of the messages this worker still holds.
 

@@ -246,6 +246,12 @@ class MemoryDeliveryStore:
     #: one transaction at a time (the memory database's lock)
     record_writers = 1
 
+    def hold_connections(self) -> None:
+        """Nothing to hold in memory."""
+
+    def release_connections(self) -> None:
+        """Nothing held in memory."""
+
     def record(self, updates: Sequence[DeliveryUpdate],
                decisions: Sequence[DecisionRecord] = ()) -> None:
         with self.db.transaction():

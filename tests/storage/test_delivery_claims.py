@@ -132,3 +132,78 @@ def test_outcomes_are_recorded_alike_with_or_without_update_from(
         ("queued", "451", "unavailable", later, 1)}
     assert {(got[i].status, got[i].error_reason, got[i].attempts) for i in ids[25:]} == {
         ("queued", "deferred", 0)}
+
+
+def test_held_connections_write_each_group_in_one_committed_statement(
+        engine: Engine, clock: FixedClock) -> None:
+    """While a batch is out (``hold_connections``) a group of outcomes of one shape is
+    one statement on a connection kept for the batch, committed at once (another
+    connection sees it); mixed shapes still go in one transaction; the release gives
+    every connection back to the pool."""
+    from sqlalchemy import event
+
+    from bot.services.ports import DeliveryUpdate
+    from storage.delivery_store import SqlDeliveryStore
+
+    queue(engine, clock, 12)
+    now = clock.now()
+    store = SqlDeliveryStore(engine)
+    ids = store.claim(now, 12, now + LEASE)
+    checkouts: list[int] = []
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    store.hold_connections()
+    store.hold_connections()  # nested: released by the outer call only
+    for i in range(0, 8, 2):
+        store.record([DeliveryUpdate(m, "sent", provider_id=f"P-{m}", sent_at=now,
+                                     set_next_attempt=True) for m in ids[i:i + 2]])
+        with engine.connect() as other:
+            assert list(other.execute(select(M.c.status).where(
+                M.c.id.in_(ids[i:i + 2])))) == [("sent",), ("sent",)]
+    assert len(checkouts) == 1 + 4, "one held connection, plus the checks' own"
+    later = now + timedelta(hours=1)
+    store.record([DeliveryUpdate(ids[8], "sent", sent_at=now, set_next_attempt=True),
+                  DeliveryUpdate(ids[9], "queued", error_reason="deferred",
+                                 next_attempt_at=later, set_next_attempt=True,
+                                 release_attempt=True)])
+    store.release_connections()
+    assert engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    store.release_connections()
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    store.record([DeliveryUpdate(m, "failed", error_reason="rejected",
+                                 set_next_attempt=True) for m in ids[10:]])
+    got = store.claimed(ids)
+    assert [got[m].status for m in ids] == ["sent"] * 9 + ["queued"] + ["failed"] * 2
+    assert [got[m].provider_id for m in ids[:8]] == [f"P-{m}" for m in ids[:8]]
+    assert (got[ids[9]].attempts, got[ids[9]].next_attempt_at) == (0, later)
+    with engine.begin() as conn:  # the pool's connections are as it gave them
+        conn.execute(M.update().where(M.c.id == ids[0]).values(status="parked"))
+        conn.rollback()
+    assert store.claimed([ids[0]])[ids[0]].status == "sent"
+
+
+def test_claimed_reads_every_column_as_the_orm_types_do(engine: Engine,
+                                                         clock: FixedClock) -> None:
+    """``claimed`` reads on the DB-API cursor: each column comes back as SQLAlchemy's
+    column types give it (aware datetimes, JSON lists, None)."""
+    from storage.delivery_store import SqlDeliveryStore
+    from storage.message_log import select_messages, stored_message
+
+    now = clock.now()
+    with engine.begin() as conn:
+        enqueue(conn, [outbox_message(
+            case_id=None, contact_point_id=None, channel="email", address="a@example.com",
+            body="héllo 你好", subject="Subject", idempotency_key="k-full", now=now,
+            purpose="dunning", template_id="t", lang="en", step_id="s",
+            campaign_id="c", fallback_channels=["sms", "telegram"])])
+    queue(engine, clock, 3)
+    store = SqlDeliveryStore(engine)
+    ids = store.claim(now, 10, now + LEASE)
+    got = store.claimed(ids)
+    with engine.connect() as conn:
+        expected = {m.id: m for m in map(stored_message, conn.execute(
+            select_messages().where(M.c.id.in_(ids))))}
+    assert got == expected and len(got) == 4
+    full = next(m for m in got.values() if m.idempotency_key == "k-full")
+    assert full.fallback_channels == ("sms", "telegram")
+    assert full.created_at == now and full.next_attempt_at == now + LEASE
+    assert full.created_at.tzinfo is not None and full.sent_at is None

@@ -100,6 +100,8 @@ async def test_one_batch_many_cases_each_row_gets_its_own_outcome(engine: Engine
     stats = await dispatcher.run_once(limit=100)
 
     assert stats.claimed == 8
+    # the connections held for the batch's outcomes are back in the pool
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     rows = {r["idempotency_key"]: r for r in outbox(engine)}
     status = {k: (r["status"], r["error_reason"]) for k, r in rows.items()}
     assert status["k-0"] == ("sent", None) and rows["k-0"]["sent_at"] == clock.now()
