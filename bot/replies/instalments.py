@@ -14,6 +14,7 @@ from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, DateHit
 from bot.replies.markers import ZH_THEN
 from bot.replies.model import PromiseTerm, Recurrence, new_term
+from bot.replies.numbers import parse_chinese
 from bot.replies.regex_programs import rx
 
 # "这个月底还不上": a day followed by "cannot pay" is not promised.
@@ -193,7 +194,6 @@ def _start_date(an: Analysis, rows: list[list[object]]) -> list[list[object]]:
 
 _EN_DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _ZH_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_ZH_NUMS = {c: n for n, c in enumerate("一二三四五六七八九十", start=1)}
 _EVERY_WEEKDAY = rx(
     r"\b(?:every|each)\s+(?P<en>mon|tue|wed|thu|fri|sat|sun)[a-z]*|"
     r"每(?:个)?(?:周|星期|礼拜)(?P<zh>[一二三四五六日天])"
@@ -224,9 +224,10 @@ def _first_in_period(an: Analysis) -> DateHit | None:
         if m is None:
             return None
         raw = m.group("en") or m.group("en2") or m.group("zh")
-        day = int(raw) if raw.isdigit() else _zh_number(raw)
-        if day is None:
+        number = parse_chinese(raw)
+        if number is None:
             return None
+        day = int(number)
         value = ctx.month_day(1, day) if nxt else ctx.day_of_month(day)
     else:
         w = _EVERY_WEEKDAY.search(an.t)
@@ -237,18 +238,6 @@ def _first_in_period(an: Analysis) -> DateHit | None:
     if value is None:
         return None
     return DateHit(start.start(), start.end(), value, DATE)
-
-
-def _zh_number(raw: str) -> int | None:
-    """一 .. 三十一 as a number (a day of the month)."""
-    if raw in _ZH_NUMS:
-        return _ZH_NUMS[raw]
-    if raw.startswith("十") and len(raw) == 2 and raw[1] in _ZH_NUMS:
-        return 10 + _ZH_NUMS[raw[1]]
-    if len(raw) >= 2 and raw[0] in _ZH_NUMS and raw[1] == "十":
-        tail = _ZH_NUMS.get(raw[2], 0) if len(raw) == 3 else 0
-        return _ZH_NUMS[raw[0]] * 10 + tail
-    return None
 
 
 _SAME = rx(r"\b(?:same|the\s+same|same\s+again|same\s+amount|again)\b|同样|一样|再来一次")
