@@ -6,7 +6,8 @@ For each batch — ``train`` (tests/replies/corpus/train, what the model was fit
 ../shared/replies/dev-*.jsonl) and, with ``--with-test`` only, ``test`` (the frozen
 tests/replies/corpus/test: score it once a change is done, never tune on it; once its
 mistakes have been looked at it is spent and moves to train/; an empty test directory
-is skipped) — prints,
+is skipped) — prints, for each group and, where a group has two to four batches, for
+each batch,
 overall and per language, for the parser as shipped (rules plus the learned second
 opinion) and for the rules alone:
 
@@ -304,6 +305,12 @@ def main() -> None:
         for lang in sorted({r.get("lang", "?") for r in rows}):
             print(_line(f"  {lang}", _by_lang(rows, combined, lang)))
         print(_line("  rules only", score(rows, rules)))
+        if 1 < len(paths) <= 4:
+            # a few batches (dev, the frozen test batches): each on its own line as well
+            for path in paths:
+                one = load([path])
+                read = run_inprocess(one, model)[0]
+                print(_line(f"  {path.stem} ({len(one)})", score(one, read)))
         for key in ("intent", "optout_recall", "scope", "promise", "auto", "wrong_auto"):
             summary[f"{name}_{key}"] = s[key]
 
