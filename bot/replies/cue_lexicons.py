@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.replies.cue_scanner import Parts
+from bot.replies.markers import EN_UNSURE
 from bot.replies.regex_programs import rx
 
 #: Categories read per clause: in these, a leading "^" anchors at each clause start.
@@ -331,7 +332,7 @@ EN = Lexicon(
         r"\b" + _CANT + r"\s+(?:\w+\s+){0,2}?(?:pay|afford|make|manage|cover|send|do\s+it|"
         r"do\s+(?:the|this|that|any|anything)|come\s+up)\b",
         r"\b(?:unable|not\s+able|won'?t\s+be\s+able|will\s+not\s+be\s+able|not\s+in\s+a\s+position)\s+to\b",
-        r"\b(?:no\s+idea|(?:don'?t|dont|do\s+not)\s+know|not\s+sure|idk|dunno)\s+when\s+(?:i'?ll|i\s+will|i\s+can|"
+        EN_UNSURE + r"when\s+(?:i'?ll|i\s+will|i\s+can|"
         r"i'?d|i\s+could|i'?m\s+going\s+to|i\s+am\s+going\s+to|i'?ll\s+ever)\b",
         r"\b(?:i'?m|im|i\s+am)\s+(?:not|no\s+longer)\s+working\b|\bout\s+of\s+a\s+job\b",
         r"\bpension\w*|\bfixed\s+income|\bretired\b|\blow\s+income|\bon\s+benefits|\buniversal\s+credit|"

@@ -23,6 +23,8 @@ ZH_DESIRE = rx(r"想|希望|愿意")
 ZH_THEN = rx(r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)")
 #: the end of a sentence or line
 SENTENCE_BREAK = rx(r"[.!?。！？\n]")
+#: not knowing ("no idea", "not sure", "idk") before "when/if I'll pay": no offer (a regex source)
+EN_UNSURE = r"\b(?:no\s+idea|not\s+sure|(?:don'?t|dont|do\s+not)\s+know|idk|dunno)\s+"
 #: a payment told as done ("还清了", "打过去了"), and the words that would put it ahead
 ZH_DONE = rx(r"(?<!全)(?<!全部)(?<!都)(?:还|转|付|交|缴|结|打|汇)(?:款|钱|清|完|上|过去|过)?了")
 ZH_AHEAD = rx(

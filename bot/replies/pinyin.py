@@ -77,7 +77,7 @@ _WORDS = {
     "hou": "后", "zhi qian": "之前", "yi hou": "以后",
     # numbers
     "er": "二", "liang": "两", "san": "三", "si": "四", "wu": "五", "liu": "六", "qi": "七",
-    "ba": "八", "jiu": "九", "bai": "百", "yuan": "元", "ba bai": "八百", "ba qian": "八千",
+    "jiu": "九", "bai": "百", "yuan": "元", "ba bai": "八百", "ba qian": "八千",
     "ba wan": "八万", "ba shi": "八十", "ba kuai": "八块", "ba hao": "八号",
     # contact and stopping
     "dian hua": "电话", "duan xin": "短信", "xin xi": "信息", "xiao xi": "消息", "fa": "发",
@@ -99,8 +99,7 @@ _WORDS = {
 }
 # a syllable read by what stands before it: after a number (or a number word), after
 # a time word; otherwise its default
-_AFTER_NUMBER = {"qian": "千", "wan": "万", "kuai": "块", "hao": "号", "shi": "十", "bai": "百",
-                 "yuan": "元", "tian": "天", "ge": "个", "zhou": "周"}
+_AFTER_NUMBER = {"qian": "千", "wan": "万", "kuai": "块", "hao": "号", "shi": "十", "ge": "个"}
 _AFTER_TIME = {"qian": "前"}
 _DEFAULT = {"qian": "钱", "wan": "完", "kuai": "快", "ba": "吧"}
 _NUMBER_WORDS = frozenset("一二两三四五六七八九十百千万")

@@ -16,6 +16,7 @@ from bot.replies.amounts import FULL, HALF, NUM, AmountHit
 from bot.replies.analysis import Analysis
 from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit
 from bot.replies.markers import (
+    EN_UNSURE,
     SENTENCE_BREAK,
     ZH_DESIRE,
     ZH_FUTURE_BEFORE,
@@ -143,8 +144,7 @@ _UNTIL_TAIL = rx(r"\b(?:until|till|til)\b[^.,;!?]*|直到.*")
 
 # "no idea when I'll be able to pay": not knowing when is no offer
 _EN_UNSURE_WHEN = rx(
-    r"\b(?:no\s+idea|not\s+sure|(?:don'?t|dont|do\s+not)\s+know|idk|dunno)\s+(?:when|if|whether)\s+"
-    r"(?:[\w']+\s+){0,5}$"
+    EN_UNSURE + r"(?:when|if|whether)\s+(?:[\w']+\s+){0,5}$"
 )
 
 
