@@ -18,7 +18,7 @@ from typing import NamedTuple
 from bot.replies.alternations import trie_alternation
 from bot.replies.cue_scanner import Parts, Scanner
 from bot.replies.dates import DateHit
-from bot.replies.numbers import EN_NUMBER_WORDS, EN_UNITS, parse_chinese, parse_english
+from bot.replies.numbers import EN_NUMBER_WORDS, EN_TENS, EN_UNITS, parse_chinese, parse_english
 from bot.replies.regex_programs import rx
 
 NUM, FULL, HALF, REST, PART = "num", "full", "half", "rest", "part"
@@ -77,7 +77,7 @@ _EN_NOT_AFTER = rx(
     r"\s*+(?:(?:st|nd|rd|th|am|pm|a\.m|p\.m|o'?clock|h|hrs?|hours?|mins?|minutes?|secs?|percent|"
     r"days?(?!\s+after\s+(?:tomorrow|tmrw|tmr|tomoz|2moro))|weeks?|wks?|months?|mos|years?|yrs?|times|x|"
     r"kids|children|people|installments?|"
-    r"instalments?|payments?\s+of|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
+    r"instalments?|payments?\s+of|payments|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
     r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
 )
 # Words right before a number that make it an identifier, a time or a stated balance,
@@ -192,6 +192,11 @@ _EN_WORD_AFTER_BAD = rx(
     r"\s*+(?:-\s*+)?(?:days?|weeks?|months?|years?|hours?|minutes?|times|of\s+(?:them|us|these|those|my|the)|"
     r"more\s+(?:days?|weeks?|months?)|o'?clock|am|pm|kids|children|people|installments?|instalments?|"
     r"payments|parts|ways|things)\b"
+)
+# "2 fifty": a digit then a tens word is hundreds and tens, as "two fifty" is.
+_DIGIT_TENS_AFTER = rx(
+    r"\s+(?P<tens>" + "|".join(EN_TENS) + r")(?:[\s-](?P<unit>"
+    + "|".join(k for k, v in EN_UNITS.items() if 1 <= v <= 9) + r"))?\b(?!\s*(?:am|pm|o'?clock))"
 )
 _EN_CUR_AFTER = rx(r"\s*+(?:dollars?|bucks?|pounds?|quid|euros?|usd|gbp|eur)\b")
 
@@ -412,6 +417,13 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
             if low is not None:
                 hits.append(AmountHit(start, rng.end(), low, NUM))
             done = rng.end()
+            continue
+        tens = _DIGIT_TENS_AFTER.match(text, end) if len(digits) == 1 and digits != "0" else None
+        if tens is not None and not _TIME_BEFORE.search(text[max(0, start - 30) : start]):
+            unit = tens.group("unit")
+            value = int(digits) * 100 + EN_TENS[tens.group("tens")] + (EN_UNITS[unit] if unit else 0)
+            hits.append(AmountHit(start, tens.end(), quantize(Decimal(value)), NUM))
+            done = tens.end()
             continue
         after = _EN_AFTER.match(text, end)
         mult = after.group("mult") if after else None

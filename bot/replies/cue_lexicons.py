@@ -503,6 +503,12 @@ EN = Lexicon(
         r"sending|transferring|wiring|mailing|putting|making\s+(?:a|the)\s+payment)\b",
         r"^[\s\W]*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:paying|sending|"
         r"transferring|wiring|will\s+pay|will\s+send|can\s+pay|can\s+do|could\s+do)\b",
+        # "pay you tomorrow", "send u 50 fri": the customer's shorthand for "I'll pay you"
+        r"^[\s\W]*(?:ok\W*|okay\W*|sure\W*|yes\W*|yeah\W*|fine\W*|alright\W*)?(?:pay|send)\s+(?:you|u|ya)\b",
+        r"\b(?:pay|send)\s+(?:you|u|ya)\s+"
+        r"(?:now|today|tonight|tmrw|tmr|tmw|tomorrow|tomoz|2moro\w*|2morrow|day\s+after|next|this|on|by|"
+        r"(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b|"
+        r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|\$|£|€|\d)",
         r"\byou'?ll\s+(?:have|get|see|receive)\b|\byou\s+will\s+(?:have|get|see|receive)\b",
         r"\b(?:payment|it|money|check|cheque|transfer)(?:\s+of\s+\S+)?\s+(?:will|should|is\s+going\s+to|'ll|"
         r"is\s+gonna)\s+"
