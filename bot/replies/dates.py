@@ -577,6 +577,8 @@ def _matches_at(
 # --------------------------------------------------------------------------- Chinese
 
 _CN_N = r"[0-9零〇一二两俩三四五六七八九十]{1,3}"
+# A month's number, 1 to 12: "600 月底还" is 600 at the end of this month, not a 600th month.
+_CN_MONTH = r"(?<![0-9零〇一二两三四五六七八九十])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])"
 # A weekday character; "一" is not Monday in "一定" (definitely) or "一直" (always).
 _CN_WD = r"(?:一(?![定直起样点下些般共切次])|[二三四五六日天七1-7])"
 _CN_WDMAP = {
@@ -616,7 +618,7 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
         + r"(?:天|个?星期|个?礼拜|周|个?月)前)",
     ),
     ("z_md", r"(?P<zmd_m>" + _CN_N + r")\s*月\s*(?P<zmd_d>" + _CN_N + r")\s*(?:日|号)"),
-    ("z_mend", r"(?P<zme_m>" + _CN_N + r")\s*月(?:底|末|尾)"),
+    ("z_mend", r"(?P<zme_m>" + _CN_MONTH + r")\s*月(?:底|末|尾)"),
     ("z_next_nth", r"下(?:个|一个)?月(?:的)?\s*(?P<znn_d>" + _CN_N + r")\s*(?:号|日)"),
     (
         "z_vague_next",
@@ -667,7 +669,8 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ("z_day", r"(?P<zd_d>" + _CN_N + r")\s*(?:号|日)(?!元)"),
     (
         "numeric",
-        r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])",
+        # NFKC makes "，" a ",": after a clause's comma "1/20" is a date again
+        r"(?<![\d/.$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])",
     ),
 ]
 
