@@ -99,8 +99,14 @@ _REQUEST_EN_SRC = (
     r"|\bleave\s+(?:me|us)\s+(?:alone|be)\b|\bgo\s+away\b|\bfuck\s+off|\bf\s*off\b|\bpiss\s+off|\bget\s+lost"
     r"|\b(?:remove|delete|erase)\s+(?:me|my\s+(?:number|name|email|e-mail|details|info|information|phone|"
     r"contact\w*|address|cell|mobile|data))\b"
+    r"(?!\s+(?:as\s+(?:a\s+)?(?:joint|co-?|account|guarantor)|from\s+(?:the|this|our|my)\s+(?:joint\s+)?"
+    r"(?:account|loan|card|agreement|policy|mortgage)))"
     r"|\btake\s+(?:me|my\s+(?:number|name|email|details|info))\s+off\b"
-    r"|\bunsubscribe\b|\bunsub\b|\bopt\s*-?\s*(?:me\s+)?out\b|\bstop\s*all\b"
+    # ... but not "unsubscribe from the rewards newsletter", "stop all the charges"
+    r"|\bunsubscribe\b(?!\s+(?:me\s+)?from\s+(?:the|a|an|my)\s+(?!(?:texts?|messages?|e-?mails?|reminders?|sms|"
+    r"calls?|list|mailing\s+list|contact\w*)\b))|\bunsub\b|\bopt\s*-?\s*(?:me\s+)?out\b"
+    r"|\bstop\s*all\b(?!\s+(?:the\s+|these\s+|my\s+|of\s+the\s+)?(?:charg|fees?\b|interest|payment|debit|"
+    r"deduction|transaction|direct|auto|standing)\w*)"
     r"|\b(?:lose|forget)\s+my\s+number\b"
     r"|\bcease\s+(?:all\s+)?(?:contact|communication)|\bcease\s+(?:and|&)\s+desist"
     r"|\b(?:don'?t|do\s+not|dont)\s+want\s+(?:any\s+(?:more\s+)?(?:of\s+(?:these|your|this)\s+)?|these\s+|your\s+|more\s+|to\s+(?:receive|"
@@ -111,9 +117,9 @@ _REQUEST_EN_SRC = (
     r"|\bremove\s+(?:this|the)\s+(?:number|phone\s+number|email(?:\s+address)?|address)\b"
     r"|\bremove\s+(?:it|this|me|my\s+\w+(?:\s+\w+)?)\s+from\s+your\s+(?:system|list|records|database|"
     r"mailing\s+list|contacts)"
-    # one medium named alone ("no calls please"), but not a time preference ("no calls after 5")
-    r"|\bno\s+(?:more\s+)?(?:calls|texts|emails|e-mails|messages|msgs)\b"
-    r"(?!\s+(?:after|before|at|during|until|till|til|on|in|from|between|while)\b)"
+    # one medium named alone ("no calls please"), also for a time ("no texts after 8pm",
+    # "no contact until the 20th": stopping some contact is an opt-out)
+    r"|\bno\s+(?:more\s+)?(?:calls|texts|emails|e-mails|messages|msgs|contact|voicemails|reminders)\b"
     # slang and profanity: "quit blowing up my phone", "stfu", "bugger off"
     r"|\b(?:blow\w*|light\w*)\s+up\s+my\s+(?:phone|cell|inbox|mobile|email)"
     r"|\bstfu\b|\b(?:bugger|bog|shove|naff|frig|frick|eff)\s+off\b|\bf\W{1,4}k\s+off\b"
@@ -127,6 +133,22 @@ _REQUEST_EN_SRC = (
     r"|\b(?:please|pls|plz|kindly)\s+remove\s+(?:it|her|him|them)\b"
     r"|(?:^|[,.;!]\s*)(?:pls\s+|please\s+|plz\s+|just\s+|so\s+)?remove\s+(?:it|me|this)\W*$"
     r"|\bpack\s+it\s+in\s+with\s+(?:the\s+|your\s+|ur\s+|all\s+the\s+)?" + _CONTACT_EN
+    # formal verbs of stopping: "kindly desist from messaging me", "halt all communications",
+    # "pause all reminders for 2 weeks", "hold off on messages till Friday"
+    + r"|\b(?:desist|discontinue|halt|suspend|pause|hold\s+off)\s+(?:from\s+|on\s+)?"
+    r"(?:(?:all|any|these|those|the|your|further|sending|such|me)\s+){0,2}"
+    r"(?:messag\w*|text\w*|e-?mail\w*|calls?|calling|communicat\w*|contact\w*|correspondence|reminders?|"
+    r"notifications?)"
+    # "can you guys stop?", "you can stop now", "you people need to stop."
+    r"|\b(?:can|could|will|would)\s+(?:you|u|ya)(?:\s+(?:guys|people|lot|all))?\s+(?:please\s+|pls\s+|just\s+)?"
+    r"stop\s*(?:now\s*)?(?:[?.!,]|$)"
+    r"|\b(?:you|u)(?:\s+(?:guys|people|lot|all))?\s+(?:can|need\s+to|have\s+to|must|should|gotta)\s+(?:just\s+)?"
+    r"stop\s*(?:now\s*)?(?:[?.!,]|$)"
+    # "I asked you to stop last week", "told u 3 times to stop"
+    r"|\b(?:asked|told)\s+(?:you|u|ya|y'all)?\s*(?:\w+\s+){0,3}?to\s+stop\b"
+    r"|\benough\s+already\s+with\b|\bgive\s+it\s+a\s+rest\b"
+    r"|\bleft\s+(?:me|us)\s+alone\b|^\W*(?:please\s+|pls\s+)?block\s+(?:this|my)\s+number\b"
+    r"|\b(?:do\s+not|don'?t|dont)\s+send\s+(?:me\s+)?anything\b"
 )
 #: English requests to stop contact, for the reply scanner (category "optout").
 REQUEST_EN: Parts = (_REQUEST_EN_SRC,)
@@ -144,7 +166,8 @@ def _request_hits(text: str) -> list[tuple[int, int]]:
 # "stop" opening or closing a message without punctuation: "wrong number stop", "stop i paid".
 _EDGE_STOP = rx(
     r"^\W*(?P<k>stop|unsubscribe|stopall)\s+(?!(?:the|your|these|this|that|charging|adding|taking|my|"
-    r"all|any|with|by|at|in|on|to|being|it\s+from|interest|fees?|payments?)\b)[a-z]"
+    r"all|any|with|by|at|in|on|to|being|it\s+from|interest|fees?|payments?|paying|pretending|press|stressing|"
+    r"debit|direct|cheque|check|auto\w*|standing|worrying|whining|lying)\b)[a-z]"
     r"|(?<!can't\s)(?<!cant\s)(?<!won't\s)(?<!wont\s)(?<!don't\s)(?<!dont\s)(?<!not\s)(?<!never\s)"
     r"(?<!to\s)(?<!will\s)(?<!'ll\s)(?<!gonna\s)(?<!full\s)(?<!bus\s)(?<!a\s)(?<!the\s)(?<!no\s)"
     r"(?<!cannot\s)(?<!didn't\s)(?<!would\s)(?<!pls\s)(?<!please\s)(?<=\s)(?P<k2>stop|unsubscribe|stopall)\W*$"
@@ -179,11 +202,12 @@ _THREAT_EN = rx(
     r"|(?:text|call|contact|email|e-mail|message|ring|phone|harr?ass|bother|hound|chase|write)\w*\s+"
     r"(?:me|us|my\s+\w+(?:'s\s+\w+)?|her|him|them|this\s+number)(?:\s+\w+){0,3}?\s+"
     r"(?:again|one\s+more\s+time|once\s+more)"
-    r"|(?:one\s+more|next|another)\s+(?:call|text|message|email|letter|time)"
+    r"|(?:one\s+more|1\s+more|next|another)\s+(?:call|text|message|email|letter|time)"
+    r"|(?:any|one)\s+(?:more|further)\s+(?:contact|calls?|texts?|messages?|e-?mails?|letters?)\s+and\b"
     r"|(?:if|next\s+time)\s+(?:you|u|this|it|anyone|i\s+get)\b[^.!?\n]{0,50}?"
     r"(?:again|continues?|happens|one\s+more))"
     r"(?=\b[^.!?\n]{0,70}?\b(?:report\w*|police|cops|sue|suing|court|cfpb|fca|ftc|ombudsman|complain\w*|"
-    r"lawyer|attorney|regulator|solicitor))"
+    r"lawyer|attorney|regulator|solicitor|bbb|ombudsman|attorney\s+general))"
     r"|\b(?:report\w*|police|cops|sue|court|complain\w*)\b[^.!?\n]{0,60}?\b(?:if|when)\s+(?:you|u|they)\s+"
     r"(?:keep|continue|carry\s+on|call|text|contact|ring|message|email|harr?ass|bother)\w*"
     r"|\b(?:police|cops|court|report\w*)\b[^.!?\n]{0,30}?\bif\s+(?:this|it|these\s+\w+)\s+"
