@@ -461,6 +461,10 @@ EN = Lexicon(
         r"\bplease\s+call\b",
         r"^\W*(?:an?\s+|the\s+)?(?:agent|human|operator|representative|rep|real\s+person|live\s+agent)\W*$",
         r"\b(?:call|ring|phone)\s+(?:me\s+)?(?:at\s+|on\s+)?\+?\(?\d",
+        # a meeting or a call instead of messages: "face to face at a branch", "just call"
+        r"\bface\s+to\s+face\b|\bin\s+person\b|\b(?:someone|somebody|anyone)\s+(?:i|we)\s+(?:can|could)\s+"
+        r"(?:speak|talk)\s+(?:to|with)\b",
+        r"\b(?:just|pls|please)\s+call(?:\s+(?:me|us))?\W*$|\bcall\s+(?:me\s+)?instead\b",
     ),
     question=_c(
         r"\b(?:settlement|payoff|pay-off|payout)\s+(?:figure|amount|quote|balance|letter)|\b(?:is|are)\s+there\s+(?:a|any)\s+(?:discount|settlement|reduction)",
@@ -778,6 +782,7 @@ ZH = Lexicon(
         r"人工|客服(?!电话(?:是)?多少|热线(?:是)?多少)|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
         r"打过来|打回给我|call我|通话|回个电话|回电话",
         r"(?:找|让|叫)(?:你们)?(?:的)?(?:领导|经理|主管|负责人|上级|老板)",
+        r"当面(?:谈|聊|说|沟通|商量|处理)|call\s*me|不要机器人|别用机器人",
     ),
     question=_z(
         r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"

@@ -289,6 +289,11 @@ def _read(an: Analysis) -> Reply:
         an.settled = True
         return _reply(an, _OTHER, opt is not None, (), 0.95)
     find_other_cues(an)
+    if opt is not None and "callback" in an.cues:
+        s, e = an.cues["callback"]
+        if s < opt[1] and opt[0] < e:
+            # "别再给我家里人打电话", "stop calling me": the call is what is refused
+            del an.cues["callback"]
     an.chosen = chosen = promise_clauses(an)
     promises: tuple[PromiseTerm, ...] = ()
     if chosen:
