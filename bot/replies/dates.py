@@ -662,7 +662,9 @@ _ZH_PATTERNS: list[tuple[str, str]] = [
     ("z_tmr", r"明天|明日|明早|明晚|明儿"),
     (
         "z_today",
-        r"今天|今日|今晚|今早|今儿|当天|马上|立刻|立即|现在|即刻|今夜|这会儿|"
+        # "到账当天就还", "发了马上还": the day of an event said before, not today
+        r"今天|今日|今晚|今早|今儿|(?<!到账)(?<!到帐)(?<!发薪)(?<!那)当天|(?<!发了|到了|到账)(?:马上|立刻|立即)|现在|即刻|"
+        r"今夜|这会儿|"
         # a time of day alone is today's ("下午就转"); after a day it belongs to that day
         r"(?<![天日号一二三四五六七末])(?:下午|上午|中午|晚上|早上|傍晚)",
     ),

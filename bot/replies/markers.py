@@ -20,7 +20,10 @@ ZH_PAST_WORD = rx(r"上个?月|上周|上星期|上礼拜|昨天|前天|去年|�
 #: want, hope, willing
 ZH_DESIRE = rx(r"想|希望|愿意")
 #: "then (I'll) pay": pays at a time stated earlier
-ZH_THEN = rx(r"(?:到时候?|那时候?|届时|到那天|那天)(?:就|再|一定|会)?(?:还|转|付|给|打|结清)")
+ZH_THEN = rx(
+    r"(?:到时候?|那时候?|届时|到那天|那天|(?:发|到|拿到|领)了(?:以后|之后)?|到账(?:当天|后|以后|之后)?|"
+    r"发(?:了)?工资(?:当天|后|以后|之后))(?:就|再|一定|会|马上|立刻|立马|第一时间){0,2}(?:还|转|付|给|打|结清)"
+)
 #: the end of a sentence or line
 SENTENCE_BREAK = rx(r"[.!?。！？\n]")
 #: not knowing ("no idea", "not sure", "idk") before "when/if I'll pay": no offer (a regex source)
