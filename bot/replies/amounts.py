@@ -217,7 +217,15 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"something)\b(?!\s+(?:of\s+the\s+rest|more|else))",
         ),
     ),
-    ("amount_" + HALF, (r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))", r"\b50\s*%")),
+    (
+        "amount_" + HALF,
+        (
+            r"\bhalf\b(?!\s+(?:past|an?\s+hour|hour|the\s+time|day))",
+            r"\b50\s*%",
+            # "will pay 1/2 on friday": a fraction as what is paid is half
+            r"(?<=\bpay\s)1/2\b|(?<=\bdo\s)1/2\b|(?<=\bsend\s)1/2\b",
+        ),
+    ),
     (
         "amount_" + FULL,
         (
@@ -234,7 +242,9 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"(?<!of\sthe\sbalance)(?<!off\sthe\sbalance)(?<!from\sthe\sbalance)",
             r"\b(?:pay|paying|clear|clearing|settle|settling|cover)\s+(?:it|this|that|everything|the\s+(?:debt|"
             r"loan|bill|account|lot))\s+off\b",
-            r"\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account)|everything|it\s+all)\b",
+            r"\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account|(?:whole\s+|full\s+|entire\s+|outstanding\s+)?"
+            r"balance)|everything|it\s+all)\b",
+            r"\b(?:have|get)\s+(?:it|this|that)\s+all\s+(?:paid|sorted|cleared|settled|done|to\s+you|by)\b",
             r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b",
             r"\beverything\s+(?:i|that\s+i)\s+owe\b",
             r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",

@@ -365,6 +365,8 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     ),
     (
         "numeric",
+        # ("will pay 1/2 on friday": half, an amount)
+        r"(?!(?<=pay\s)1/2\b|(?<=send\s)1/2\b|(?<=do\s)1/2\b)"
         r"(?<![\d/.,$£€¥])(?P<nu_a>\d{1,2})/(?P<nu_b>\d{1,2})(?:/(?P<nu_y>\d{2}|\d{4}))?(?![\d/])",
     ),
     ("ord", r"\b(?:the\s+)?(?P<od_d>" + _DAYNUM + r")(?:st|nd|rd|th)\b"),
