@@ -289,6 +289,9 @@ EN = Lexicon(
         r"(?:identity|name|id|ssn|details)|without\s+my\s+(?:knowledge|consent)|police\s+report"
     ),
     paid=_c(
+        # "mailed a check on the 28th": the payment is on its way already
+        r"\b(?:mailed|posted|dropped\s+off|put)\s+(?:you\s+)?(?:a|the|my|your)\s+(?:check|cheque|payment|money\s+order)"
+        r"(?!\s+(?:tomorrow|today|tonight|next|this|on\s+(?:mon|tue|wed|thu|fri|sat|sun)))",
         r"\bpaid\b(?<!get\spaid)(?<!got\spaid)(?<!gets\spaid)(?<!getting\spaid)(?<!be\spaid)"
         r"(?<!being\spaid)(?<!not\spaid)(?<!n't\spaid)(?<!never\spaid)(?<!nt\spaid)"
         r"(?!\s+(?:weekly|monthly|biweekly|bi-weekly|every|fortnightly))",
@@ -404,6 +407,7 @@ EN = Lexicon(
         r"\bsmaller\s+(?:chunks|bits|instalments|installments)|\bspread\s+(?:it|this|the\s+\w+)\s+(?:out|over)",
     ),
     refuse=_c(
+        r"\bno\s+way\s+jos[eé]\b",
         r"\b(?:will\s+not|won'?t|wont|shall\s+not)\s+be\s+(?:making|paying|sending|remitting)\s+(?:any|a|this|the)\b",
         r"\bthe\s+answer\s+(?:is|remains|stays)\s+(?:still\s+)?(?:no|a\s+no|nope)\b",
         r"\b" + _IM + r"\s+not\s+(?:\w+\s+)?(?:paying|gonna\s+pay|going\s+to\s+pay|giving|payin)",
@@ -739,6 +743,8 @@ ZH = Lexicon(
         r"(?:还|转|付|交)的(?!话|时候)",
     ),
     hardship=_z(
+        # "最低还款能再低点吗": relief asked, nothing offered
+        r"(?:能|可以|可不可以|能不能)(?:再)?(?:低|少|降|减)(?:一)?点",
         r"分(?:几|多少|多)期",
         r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)|没有?能力|无力偿还|无力",
         r"一分钱都没(?:有)?|身无分文|分文没有",
@@ -792,6 +798,8 @@ ZH = Lexicon(
     ),
     wh=rx(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
     promise=_z(
+        # "在弄了在弄了", "在凑钱了": working on it
+        r"在(?:弄|搞|凑|筹)(?:了|钱|着)|正在(?:凑|筹)",
         # "月底再还剩下的": paying the rest (not "还剩下", "still left")
         r"(?:再|然后|之后|就|才|月底|月末|周末|下周|下个?月|[0-9]+[号日])还(?:剩下|剩余|余下|其余)(?:的|部分)",
         r"(?:会|能|可以|一定|肯定|保证|争取|尽量|准备|打算|计划|想|要|就|先|再|马上|立刻|尽快|这就|才能|"
