@@ -165,6 +165,8 @@ def _id_context(before: str) -> bool:
 _YEAR_BEFORE = rx(r"(?:\bin|\bsince|\bfrom|\bof|\byear|\bby|\buntil|\bbefore|\bafter)\s+$")
 _TIME_BEFORE = rx(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bby|@)\s*$")
 _BETWEEN_BEFORE = rx(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
+_AGE_BEFORE = rx(r"\b(?:i\s+am|i'?m|im|aged|age)\s*$")
+_AGE_AFTER = rx(r"\s*(?:years?\b|yrs?\b|y/?o\b|yo\b|and\b|with\b|on\s+(?:a\s+)?pension|[,.!;]|$)")
 _PHONE = rx(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
 
 _EN_WORD_RUN = rx(
@@ -447,6 +449,10 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
                 has_cur = True
         if not has_cur and not cur_after and _id_context(before):
             continue
+        if not has_cur and not cur_after and not mult and _AGE_BEFORE.search(before) and (
+            _AGE_AFTER.match(text, end)
+        ):
+            continue  # "I am 78 and I don't use the app": an age
         try:
             value = Decimal(digits)
         except InvalidOperation:
