@@ -105,7 +105,7 @@ _REQUEST_EN_SRC = (
     # ... but not "unsubscribe from the rewards newsletter", "stop all the charges"
     r"|\bunsubscribe\b(?!\s+(?:me\s+)?from\s+(?:the|a|an|my)\s+(?!(?:texts?|messages?|e-?mails?|reminders?|sms|"
     r"calls?|list|mailing\s+list|contact\w*)\b))|\bunsub\b|\bopt\s*-?\s*(?:me\s+)?out\b"
-    r"|\bstop\s*all\b(?!\s+(?:the\s+|these\s+|my\s+|of\s+the\s+)?(?:charg|fees?\b|interest|payment|debit|"
+    r"|\bstop\s*all\b(?!\s+(?:the\s+|these\s+|my\s+|of\s+the\s+)?(?:\w+\s+)?(?:charg|fees?\b|interest|payment|debit|"
     r"deduction|transaction|direct|auto|standing)\w*)"
     r"|\b(?:lose|forget)\s+my\s+number\b"
     r"|\bcease\s+(?:all\s+)?(?:contact|communication)|\bcease\s+(?:and|&)\s+desist"
