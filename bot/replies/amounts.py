@@ -433,8 +433,8 @@ def _en_numbers(text: str, blocked: list[tuple[int, int]]) -> list[AmountHit]:
         tens = _DIGIT_TENS_AFTER.match(text, end) if len(digits) == 1 and digits != "0" else None
         if tens is not None and not _TIME_BEFORE.search(text[max(0, start - 30) : start]):
             unit = tens.group("unit")
-            value = int(digits) * 100 + EN_TENS[tens.group("tens")] + (EN_UNITS[unit] if unit else 0)
-            hits.append(AmountHit(start, tens.end(), quantize(Decimal(value)), NUM))
+            said = int(digits) * 100 + EN_TENS[tens.group("tens")] + (EN_UNITS[unit] if unit else 0)
+            hits.append(AmountHit(start, tens.end(), quantize(Decimal(said)), NUM))
             done = tens.end()
             continue
         after = _EN_AFTER.match(text, end)

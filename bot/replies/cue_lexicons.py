@@ -227,8 +227,8 @@ EN = Lexicon(
         r"\b(?:didn'?t|did\s+not)\s+(?:sign|borrow|authori[sz]e|order|receive|take\s+out|open|make\s+"
         r"(?:this|that|these)|buy|apply|spend)",
         r"\bscam(?:s|mers?|my)?\b(?<!or\sa\sscam)(?<!or\sjust\sa\sscam)(?<!is\sthis\sa\sscam)(?<!is\sit\sa\sscam)"
-        r"(?<!this\sa\sscam)(?!\s+(?:text|txt|message|msg|sms|e-?mail|call)s?\b)",  # "is this a scam?",
-        # "it looks like a scam text": asks who is writing
+        # "is this a scam?", "it looks like a scam text": asks who is writing
+        r"(?<!this\sa\sscam)(?!\s+(?:text|txt|message|msg|sms|e-?mail|call)s?\b)",
         r"\bfraud\w*",
         r"\bidentity\s+theft|\bstole\s+my|\bstolen\b|\bhacked\b",
         r"\bunauthori[sz]ed",

@@ -580,7 +580,9 @@ def _matches_at(
 
 _CN_N = r"[0-9零〇一二两俩三四五六七八九十]{1,3}"
 # A month's number, 1 to 12: "600 月底还" is 600 at the end of this month, not a 600th month.
-_CN_MONTH = r"(?<![0-9零〇一二两三四五六七八九十])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])"
+_CN_MONTH = (
+    r"(?<![0-9零〇一二两三四五六七八九十])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])"
+)
 # A weekday character; "一" is not Monday in "一定" (definitely) or "一直" (always).
 _CN_WD = r"(?:一(?![定直起样点下些般共切次])|[二三四五六日天七1-7])"
 _CN_WDMAP = {

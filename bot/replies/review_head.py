@@ -102,6 +102,16 @@ NAMES: tuple[str, ...] = (
     "disagree",
     "unsure",
     *(f"intent_{i}" for i in _INTENTS),
+    # interactions a linear head cannot form itself (held-out writers: automation +0.011
+    # at the same wrong share): rules and model apart on the opt-out, the model's
+    # probability when the two agree, squared, and per intent, and per promise term
+    "opt_out_gap",
+    "opt_out_both",
+    "p_agree",
+    "p_squared",
+    "margin_agree",
+    *(f"p_intent_{i}" for i in _INTENTS),
+    "p_terms",
 )
 
 
@@ -126,9 +136,12 @@ def review_features(
     chosen = _VALUE[reply.intent]
     rules_conf = rules.confidence
     disagree = DISAGREE in review
+    agree = rules.intent is reply.intent and not disagree
+    p = opinion.probability(chosen)
+    p_agree = p if agree else 0.0
     # booleans count as 0 and 1 (no float() calls: this runs for every reply)
     return [
-        rules.intent is reply.intent and not disagree,
+        agree,
         rules.intent is not reply.intent,
         opinion.probability(chosen),
         top - second,
@@ -166,11 +179,19 @@ def review_features(
         disagree,
         UNSURE in review,
         *_ONE_HOT[chosen],
+        abs(reply.opt_out - opinion.opt_out),
+        reply.opt_out * opinion.opt_out,
+        p_agree,
+        p * p,
+        (top - second) if agree else 0.0,
+        *(p * v for v in _ONE_HOT[chosen]),
+        p * (min(len(terms), 3) / 3) if promise else 0.0,
     ]
 
 
 _CUE_NAME = {k: f"cue_{k}" for k in _CUE_KINDS}
 _INTENT_NAME = {i: f"intent_{i}" for i in _INTENTS}
+_P_INTENT_NAME = {i: f"p_intent_{i}" for i in _INTENTS}
 
 
 def _second(probs: tuple[float, ...], top: float) -> float:
@@ -198,10 +219,16 @@ def estimate(
     chosen = _VALUE[reply.intent]
     rules_conf = rules.confidence
     disagree = DISAGREE in review
+    p = opinion.probability(chosen)
+    margin = top - second
     z = (
         head.bias
-        + w["p_chosen"] * opinion.probability(chosen)
-        + w["margin"] * (top - second)
+        + w["p_chosen"] * p
+        + w["margin"] * margin
+        + w["p_squared"] * p * p
+        + w[_P_INTENT_NAME[chosen]] * p
+        + w["opt_out_gap"] * abs(reply.opt_out - opinion.opt_out)
+        + w["opt_out_both"] * reply.opt_out * opinion.opt_out
         + w["model_top"] * top
         + w["rules_conf"] * rules_conf
         + w["known"] * (min(opinion.known, 40) / 40)
@@ -213,7 +240,7 @@ def estimate(
     )
     if rules.intent is reply.intent:
         if not disagree:
-            z += w["agree"]
+            z += w["agree"] + w["p_agree"] * p + w["margin_agree"] * margin
     else:
         z += w["overridden"]
     if rules_conf < 0.5:
@@ -235,16 +262,18 @@ def estimate(
         if an.implicit_only:
             z += w["implicit"]
     if terms:
-        for p in terms:
-            if p.date is None:
+        if promise:
+            z += w["p_terms"] * p * (min(len(terms), 3) / 3)
+        for t_ in terms:
+            if t_.date is None:
                 z += w["no_date"]
                 for d in an.dates:
                     if d.kind == DATE:
                         z += w["no_date_day_stated"]
                         break
                 break
-        for p in terms:
-            if p.amount is None:
+        for t_ in terms:
+            if t_.amount is None:
                 z += w["no_amount"]
                 break
     if review:

@@ -28,7 +28,12 @@ CASES = [
         [("30.00", "2026-12-11")],
     ),
     ("will send 1/2 on monday", "promise_to_pay", False, [("500.00", "2026-12-14")]),
-    ("I'll be paying off the balance by Friday", "promise_to_pay", False, [("1000.00", "2026-12-11")]),
+    (
+        "I'll be paying off the balance by Friday",
+        "promise_to_pay",
+        False,
+        [("1000.00", "2026-12-11")],
+    ),
     ("should have it all by the 20th", "promise_to_pay", False, [("1000.00", "2026-12-20")]),
     # "pay you ..." as the customer's shorthand, also before a STOP
     ("pay u fri", "promise_to_pay", False, [(None, "2026-12-11")]),

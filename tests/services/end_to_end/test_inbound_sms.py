@@ -64,20 +64,33 @@ async def test_chinese_case_is_answered_in_chinese(sqlite_engine: Engine, clock:
         assert "谢谢" in body and "2026年12月11日" in body
 
 
-async def test_promise_without_a_date_the_head_doubts_goes_to_a_person(
+async def test_promise_the_head_doubts_goes_to_a_person(
         sqlite_engine: Engine, clock: FixedClock) -> None:
-    # Trained on ten writers, the review head finds a dateless promise too often misread to
-    # act on alone (estimate 0.91 against its 0.96): nothing is recorded or asked, a person
-    # reads it. (The dialog's "which date?" turn, for a reading that is safe to act on, is
-    # tested in tests/conversations/test_dialog.py.)
+    # "not sure when": the review head finds the reading too often wrong to act on alone,
+    # so nothing is recorded or asked and a person reads it.
     async with world(sqlite_engine, clock) as w:
         w.seed()
-        await w.sms(PHONE, "I can pay 200")
+        await w.sms(PHONE, "I can pay 200 but not sure when")
         await w.dispatch()
         answer = only_sms(w)
         assert "member of our team" in answer and "Which date" not in answer
         assert w.case().pending_promises() == []
         assert w.conversation() is None or w.conversation().state != "ask_date"
+
+
+async def test_promise_without_a_date_is_asked_for_its_date(
+        sqlite_engine: Engine, clock: FixedClock) -> None:
+    # A dateless offer the head accepts: the dialog asks which date before recording it.
+    async with world(sqlite_engine, clock) as w:
+        w.seed()
+        await w.sms(PHONE, "I can pay 200")
+        await w.dispatch()
+        assert "Which date" in only_sms(w)
+        assert w.case().pending_promises() == []
+        await w.sms(PHONE, "friday")
+        await w.dispatch()
+        [promise] = w.case().pending_promises()
+        assert (promise.amount_minor, promise.due) == (20_000, date(2026, 12, 4))  # the clock is on a Tuesday
 
 
 async def test_date_too_far_is_countered_and_yes_confirms(sqlite_engine: Engine,
