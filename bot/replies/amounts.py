@@ -78,7 +78,7 @@ _EN_NOT_AFTER = rx(
     r"days?(?!\s+after\s+(?:tomorrow|tmrw|tmr|tomoz|2moro))|weeks?|wks?|months?|mos|years?|yrs?|times|x|"
     r"kids|children|people|installments?|"
     r"instalments?|payments?\s+of|payments|parts|ppl|persons?|digits|calls|texts|messages|miles|km|"
-    r"street|ave|road|apt|floor)\b|:\d|%|/\d)"
+    r"street|ave|road|apt|floor)\b|:\d|%|/\d|-(?!ish)[a-z])"
 )
 # Words right before a number that make it an identifier, a time or a stated balance,
 # not an offer: "card ending 4821", "case number 26-10443", "call me at 555 ...".
@@ -167,6 +167,8 @@ _TIME_BEFORE = rx(r"(?:\bat|\bafter|\bbefore|\bbetween|\buntil|\btill|\bfrom|\bb
 _BETWEEN_BEFORE = rx(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)\s+$")
 _AGE_BEFORE = rx(r"\b(?:i\s+am|i'?m|im|aged|age)\s*$")
 _AGE_AFTER = rx(r"\s*(?:years?\b|yrs?\b|y/?o\b|yo\b|and\b|with\b|on\s+(?:a\s+)?pension|[,.!;]|$)")
+# Names that hold a number: "Can I pay at a 7-Eleven?"
+_NAMES_WITH_NUMBERS = rx(r"\b7\s*-?\s*(?:eleven|11)\b|\b7/11\b")
 _PHONE = rx(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
 
 _EN_WORD_RUN = rx(
@@ -270,7 +272,7 @@ _ZH_AFTER_COMMA = rx(
 )
 _ZH_NOT_AFTER = rx(
     r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
-    r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|:\d|/\d)"
+    r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|热线|:\d|/\d)"
 )
 _ZH_ID_BEFORE = rx(
     r"(?:尾号|账号|卡号|编号|单号|订单号|工号|电话|手机|号码|手机号|流水号|身份证|第|拨|分|(?<![0-9一二三四五六七八九十])号|"
@@ -349,7 +351,9 @@ def find_amounts(
     else:
         blocked = [(d.start, d.end) for d in dates]
         blocked = _merge_spans(
-            blocked + [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)]
+            blocked
+            + [p for p in _phones(text) if not _overlaps(p[0], p[1], blocked)]
+            + [m.span() for m in _NAMES_WITH_NUMBERS.finditer(text)]
         )
         hits = _zh_numbers(text, blocked) if lang == "zh" else _en_numbers(text, blocked)
         if lang == "en":

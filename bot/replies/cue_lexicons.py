@@ -186,7 +186,10 @@ EN = Lexicon(
         r"\b(?:phone|number|mobile|cell)\s+(?:now\s+)?belongs\s+to|\bbelongs\s+to\s+(?:my|someone|somebody)",
         r"\b(?:number|phone|email|account)\s+(?:used\s+to\s+)?belong(?:s|ed)?\s+to\s+my\b",
         r"\b(?:it'?s|its|it\s+is|this\s+is)\s+(?:his|her|their|my\s+\w+'s)\s+(?:account|debt|loan|card|bill)\b",
-        r"\bon\s+behalf\s+of\s+(?:my|his|her)",
+        r"\bon\s+behalf\s+of\s+(?:my|his|her)\b(?!\s*self)",
+        # "mum here, she's asleep": a relative answering
+        r"^\W*(?:(?:it'?s|its|this\s+is)\s+)?(?:his|her|their)?\s*(?:mum|mom|dad|wife|husband|son|daughter|"
+        r"sister|brother|partner|carer)\s+here\b",
         r"\b(?:my|his|her)\s+(?:late\s+)?(?:ex[-\s]?)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
         r"brother|sister|partner|ex|ex-\w+|grand\w+|aunt|uncle|cousin)'?s\s+(?:debt|loan|card|account|bill)",
         r"\b(?:was|is)\s+(?:hers|his|theirs)\b",
@@ -290,6 +293,9 @@ EN = Lexicon(
         r"(?:identity|name|id|ssn|details)|without\s+my\s+(?:knowledge|consent)|police\s+report"
     ),
     paid=_c(
+        # "Sent via interac e-transfer about an hour ago", "Settled. Bank ref ..."
+        r"\b(?:sent|transferred|e-?transferred|wired|deposited|mailed|paid)\b[^.?!\n]{0,40}\bago\b",
+        r"(?:^|[.!]\s+)settled\s*(?:[.!]|$)",
         # "mailed a check on the 28th": the payment is on its way already
         r"\b(?:mailed|posted|dropped\s+off|put)\s+(?:you\s+)?(?:a|the|my|your)\s+(?:check|cheque|payment|money\s+order)"
         r"(?!\s+(?:tomorrow|today|tonight|next|this|on\s+(?:mon|tue|wed|thu|fri|sat|sun)))",
@@ -363,7 +369,7 @@ EN = Lexicon(
         r"\bextension\b",
         r"\bmore\s+time\b|\bextra\s+time\b|\bsome\s+time\b(?!\s+(?:this|next|tomorrow|today))",
         r"\b(?:bit|little|tad)\s+(?:longer|more\s+time)",
-        r"\bbreathing\s+room|\bhardship",
+        r"\bbreathing\s+room|\bhardship(?!\s+(?:team|department|dept|line|unit|officer|desk))",
         r"\b(?:tough|hard|difficult|rough)\s+(?:time|times|patch|period)|\bfinancial(?:ly)?\s+"
         r"(?:difficult|hardship|struggl|trouble|stress)|\bmoney\s+is\s+(?:short|tight|tough)|"
         r"\bshort\s+on\s+(?:money|cash)|\bmaternity|\bpaternity|\bsick\s+leave",
@@ -408,6 +414,7 @@ EN = Lexicon(
         r"\bsmaller\s+(?:chunks|bits|instalments|installments)|\bspread\s+(?:it|this|the\s+\w+)\s+(?:out|over)",
     ),
     refuse=_c(
+        r"\bpay\s+it\s+yourself\b",
         r"\bno\s+way\s+jos[eé]\b",
         r"\b(?:will\s+not|won'?t|wont|shall\s+not)\s+be\s+(?:making|paying|sending|remitting)\s+(?:any|a|this|the)\b",
         r"\bthe\s+answer\s+(?:is|remains|stays)\s+(?:still\s+)?(?:no|a\s+no|nope)\b",
@@ -470,6 +477,7 @@ EN = Lexicon(
         r"\bface\s+to\s+face\b|\bin\s+person\b|\b(?:someone|somebody|anyone)\s+(?:i|we)\s+(?:can|could)\s+"
         r"(?:speak|talk)\s+(?:to|with)\b",
         r"\b(?:just|pls|please)\s+call(?:\s+(?:me|us))?\W*$|\bcall\s+(?:me\s+)?instead\b",
+        r"\b(?:pls|plz|please)\s+call\b(?!\s+(?:cent(?:er|re)|back\s+later))",
     ),
     question=_c(
         r"\b(?:settlement|payoff|pay-off|payout)\s+(?:figure|amount|quote|balance|letter)|\b(?:is|are)\s+there\s+(?:a|any)\s+(?:discount|settlement|reduction)",
@@ -658,7 +666,7 @@ ZH = Lexicon(
     legal=_z(
         r"律师|律所|法务|起诉|上诉|法院|法庭|诉讼|打官司|告你们|告到|去告|我要告|告上|传票|仲裁|立案",
         r"破产|清算",
-        r"投诉|举报|银保监|银监|保监|金融监管|监管部门|监管局|人民银行|人行|12378|12363|12315|消协|"
+        r"投诉|举报|银保监|银监|保监|金融监管|监管部门|监管局|人民银行|人行|12378|12363|12315|12345(?![0-9])|消协|"
         r"消费者协会|曝光|媒体",
         r"报警|警察|公安|110",
         r"律师函",
@@ -668,6 +676,7 @@ ZH = Lexicon(
         r"(?:公司|单位|老板|工厂|厂子|店|工作的地方|企业)" + _STOPZH + r"{0,4}?(?:破产|倒闭|清算)"
     ),
     wrong_party=_z(
+        r"没有(?:叫|姓)\S{1,4}?的(?:人|员工|同事)|查无此人",
         r"紧急联系人|我(?:只|就|只不过|仅仅|仅)是(?:他|她|" + _STOPZH + r"{1,3})?(?:的)?"
         r"(?:同事|朋友|邻居|室友|同学|亲戚|房东|租客)",
         r"打错|发错|找错人|弄错人|认错人|错号|搞错人|(?<![费易款账钱笔单])不是我本人(?!办|借|申请|操作|消费|签|刷|用|开)",
@@ -718,7 +727,7 @@ ZH = Lexicon(
         r"(?:扣|收|划)(?:了)?(?:我)?(?:两|2|二|三|3)次|又(?:扣|收|划)(?:了)?|重复(?:扣|收|划)",
         r"(?:从来?|根本)?(?:没|没有|未|不)(?:经过?)?(?:我)?(?:同意|授权|答应)|乱(?:收|扣|加|算|计)",
         r"(?:账单|金额|费用|利息|账目|扣款|数字|系统)有问题|不合理|核算|重新算|(?<!结清)(?<!还款)证明(?!吗|\?)|合同(?!编号|号|编码|期限|到期|在哪)|凭证|依据|凭什么",
-        r"(?<!会不会是)(?<!是不是)(?<!还是)诈骗(?!吗|短信|信息|电话|邮件)|(?<!还是)骗子(?!吗)|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
+        r"(?<!会不会是)(?<!是不是)(?<!还是)诈骗(?!吗|吧|短信|信息|电话|邮件)|(?<!还是)骗子(?!吗)|骗人|骗钱|明明只|只欠|只借了|才借了|根本不知道|根本没有|莫名其妙|高利贷|砍头息|套路贷",
         r"不是我开通|没开通|没有开通|没申请过|没有申请",
         r"不认识(?:你们)?(?:说的)?(?:这个|那个|这家|那家)?(?:平台|公司|app|网贷|机构)|没听说过(?:这个|你们|这家)?(?:的)?(?:平台|公司|app)",
         r"(?:利息|费用|违约金|手续费|罚息)(?:怎么)?(?:这么|太)(?:高|多)",
@@ -789,7 +798,7 @@ ZH = Lexicon(
         r"人工|客服(?!电话(?:是)?多少|热线(?:是)?多少)|经理|主管|负责人|真人|找个人|找人跟我|找人给我",
         r"打过来|打回给我|call我|通话|回个电话|回电话",
         r"(?:找|让|叫)(?:你们)?(?:的)?(?:领导|经理|主管|负责人|上级|老板)",
-        r"当面(?:谈|聊|说|沟通|商量|处理)|call\s*me|不要机器人|别用机器人",
+        r"当面(?:谈|聊|说|沟通|商量|处理)|call\s*me|不要机器人|别用机器人|我(?:打|拨)过去",
     ),
     question=_z(
         r"\?|吗|呢|怎么|怎样|如何|多少|哪|什么|几号|几点|几时|为什么|为啥|谁|是否|能否|可否|有没有|"
@@ -799,6 +808,8 @@ ZH = Lexicon(
     ),
     wh=rx(r"怎么|怎样|如何|多少|哪|什么|几号|几点|为什么|为啥|谁|咋"),
     promise=_z(
+        # "行吧，我还。": a bare "I'll pay" clause
+        r"(?:[,.!?;，。！？；]\s*|(?:行吧|好吧|好|行)[,，]?\s*)我还(?:就是了|吧)?(?=\s*(?:[,.!?;，。！？；]|$))",
         # "在弄了在弄了", "在凑钱了": working on it
         r"在(?:弄|搞|凑|筹)(?:了|钱|着)|正在(?:凑|筹)",
         # "月底再还剩下的": paying the rest (not "还剩下", "still left")

@@ -1,4 +1,5 @@
-"""Cues added after the frozen batches t4 and t5 were spent (their mistakes read).
+"""Cues added after the frozen batches t4 and t5, then t6 and t7, were spent (their
+mistakes read).
 
 Each case is written here in new words for a kind of reply those batches showed the
 parser misreading (the rules alone, model None); none is copied from the corpus.
@@ -61,6 +62,20 @@ CASES = [
     ("pls just call", "callback", False, []),
     ("别再往我公司打电话了", "stop", True, []),
     ("别在微信上催我", "stop", True, []),
+    # after t6 and t7
+    ("transferred it through my banking app twenty minutes ago", "paid", False, []),
+    ("Settled. Reference 88213.", "paid", False, []),
+    ("why don't you pay it yourself", "refuse", False, []),
+    ("dad here, he's in hospital, I'll pass this on", "wrong_party", False, []),
+    ("I'm writing on behalf of myself and my wife: we will pay 100 on friday", "promise_to_pay",
+     False, [("100.00", "2026-12-11")]),
+    ("plz call i'm driving", "callback", False, []),
+    ("could the hardship team give me a call?", "callback", False, []),
+    ("你们客服号码给我，我打过去", "callback", False, []),
+    ("本单位没有叫王芳的员工", "wrong_party", False, []),
+    ("这条短信不会是诈骗吧？", "question", False, []),
+    ("do you take payments at 7-Eleven?", "question", False, []),
+    ("再这样催我就打12345", "legal", True, []),
 ]
 
 OPT_OUTS = [
@@ -76,6 +91,7 @@ OPT_OUTS = [
     "求放过吧",
     "天天打电话烦死了",
     "再发短信我就拉黑你们",
+    "请不要再致电我的单位",
 ]
 
 NOT_OPT_OUTS = [
@@ -85,6 +101,7 @@ NOT_OPT_OUTS = [
     "Stop pretending you never got my payment",
     "已经拉黑了，一分不会还",
     "爱发多少发多少，反正我不还",
+    "有事打我电话13912345678",
 ]
 
 
