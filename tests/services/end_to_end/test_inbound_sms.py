@@ -90,7 +90,8 @@ async def test_promise_without_a_date_is_asked_for_its_date(
         await w.sms(PHONE, "friday")
         await w.dispatch()
         [promise] = w.case().pending_promises()
-        assert (promise.amount_minor, promise.due) == (20_000, date(2026, 12, 4))  # the clock is on a Tuesday
+        # the clock is on Tuesday 1 December
+        assert (promise.amount_minor, promise.due) == (20_000, date(2026, 12, 4))
 
 
 async def test_date_too_far_is_countered_and_yes_confirms(sqlite_engine: Engine,
