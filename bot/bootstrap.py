@@ -17,9 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.messages import ChannelKind
@@ -37,9 +35,10 @@ from bot.services.ports import (
     UnitOfWork,
 )
 from bot.settings import Settings
-from storage.db import make_engine
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.campaigns.model import Campaign
     from bot.campaigns.parsing import CampaignText, Problem
     from bot.conversations.template_renderer import TemplateRenderer
@@ -593,10 +592,15 @@ def bootstrap(
     sandbox_only: bool = False,
     memory: bool = False,
     registry: ChannelRegistry | None = None,
+    read_only: bool = False,
 ) -> Container:
     """The application over ``settings``; the keyword arguments replace its parts.
 
-    ``memory``: every store in memory instead of the database (service tests, demos)."""
+    ``memory``: every store in memory instead of the database (service tests, demos).
+    ``read_only``: the database's stores for the commands that only read (a unit of
+    work's cases, messages, events, work items and campaign versions, and the outcome
+    source) on a DB-API connection, without SQLAlchemy (``storage/dbapi_read.py``: a
+    command line's start); anything that writes is refused."""
     settings = settings or Settings()
     clock = clock or SystemClock()
     backend: Backend
@@ -604,8 +608,13 @@ def bootstrap(
         from storage.memory.backend import MemoryBackend
 
         backend = MemoryBackend(clock)
+    elif read_only and engine is None:
+        from storage.dbapi_read import ReadBackend
+
+        backend = cast(Backend, ReadBackend(settings.database_url, clock))
     else:
         from storage.backend import SqlBackend
+        from storage.db import make_engine
 
         backend = SqlBackend(engine or make_engine(settings.database_url), clock)
     return Container(settings=settings, clock=clock, backend=backend,

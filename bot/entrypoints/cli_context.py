@@ -90,21 +90,22 @@ def config_problems(exc: Any) -> list[str]:
     return lines
 
 
-def container(*, schema: bool = True) -> Container:
+def container(*, schema: bool = True, read_only: bool = False) -> Container:
     """The application over the checked settings; ``schema``: the database must be at
-    the latest revision (else: run ``duebot db upgrade``)."""
+    the latest revision (else: run ``duebot db upgrade``); ``read_only``: a command that
+    only reads (the database's stores without SQLAlchemy, no schema check)."""
     from bot.bootstrap import bootstrap
 
     s = settings()
     try:
-        c = bootstrap(s)
+        c = bootstrap(s, read_only=read_only)
     except ModuleNotFoundError as exc:
         if exc.name in ("psycopg", "psycopg2", "psycopg_binary"):
             raise ConfigError([
                 "DUEBOT_DATABASE_URL names PostgreSQL, but its driver is not installed: "
                 "pip install 'duebot[postgres]'"]) from None
         raise
-    if schema:
+    if schema and not read_only:
         require_schema(c)
     return c
 
