@@ -5,7 +5,8 @@ sandbox channel standing in for SMS, email and Telegram, the system clock. Tests
 fakes (a FixedClock, an engine of their own, channels pointed at loopback peers, a
 channel registry of their own). Everything is built on first use, so a CLI command that
 only imports a CSV never constructs a channel. Services get ports and plain values; only
-this module and the entry points read :class:`~bot.settings.Settings`.
+this module and the entry points read :class:`~bot.settings.Settings` (or the same values
+read without pydantic-settings, :class:`~bot.settings_values.SettingsValues`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from bot.services.ports import (
     SandboxStore,
     UnitOfWork,
 )
-from bot.settings import Settings
+from bot.settings_values import SettingsValues
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -107,7 +108,7 @@ class Backend(Protocol):
 
 @dataclass
 class Container:
-    settings: Settings
+    settings: SettingsValues
     clock: Clock
     backend: Backend
     _channels: dict[ChannelKind, Channel] | None = field(default=None, repr=False)
@@ -495,7 +496,7 @@ PLANNING_MODULES = ("bot.bootstrap", "bot.services.planning", "bot.campaigns.pla
                     "sqlalchemy", "psycopg")
 
 
-def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | None,
+def planning_in_process(settings: SettingsValues, campaigns: dict[str, Campaign] | None,
                         batch_size: int, drafts: bool = False,
                         templates: tuple[TemplateSpec, ...] = ()) -> PlanningService:
     """A planning service built from scratch in a planning process (its own engine;
@@ -513,7 +514,7 @@ def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | Non
     return service
 
 
-def secret_key_problem(settings: Settings, registry: ChannelRegistry | None = None
+def secret_key_problem(settings: SettingsValues, registry: ChannelRegistry | None = None
                        ) -> str | None:
     """One line naming the setting, when a real channel is configured and the secret key
     could let anyone mint unsubscribe links (the development value, shorter than 32
@@ -582,7 +583,7 @@ def memory_sandbox_store() -> SandboxStore:
 
 
 def bootstrap(
-    settings: Settings | None = None,
+    settings: SettingsValues | None = None,
     *,
     clock: Clock | None = None,
     engine: Engine | None = None,
@@ -601,7 +602,10 @@ def bootstrap(
     work's cases, messages, events, work items and campaign versions, and the outcome
     source) on a DB-API connection, without SQLAlchemy (``storage/dbapi_read.py``: a
     command line's start); anything that writes is refused."""
-    settings = settings or Settings()
+    if settings is None:
+        from bot.settings import Settings
+
+        settings = Settings()
     clock = clock or SystemClock()
     backend: Backend
     if memory:
