@@ -215,6 +215,8 @@ def parse_campaigns(documents: Iterable[CampaignText | Problem]) -> dict[str, Ca
             problems += found
             continue
         if campaign.id in loaded:
+            import yaml
+
             other = loaded[campaign.id][1]
             root = yaml.compose(doc.text, Loader=yaml.SafeLoader)
             problems.append(Problem(doc.source, _line_of(root, ("id",)), "id",
