@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from importlib import import_module
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
@@ -35,9 +35,9 @@ class SqlEventLog:
         self.session = session
 
     def for_case(self, case_id: int) -> list[EventRecord]:
-        rows = self.session.execute(
-            select(EV.c.id, EV.c.type, EV.c.actor, EV.c.at, EV.c.payload)
-            .where(EV.c.case_id == case_id).order_by(EV.c.id))
+        from storage.read_statements import READS
+
+        rows = self.session.execute(READS["events_for_case"], {"case_id": case_id})
         return [EventRecord(i, t, a, ensure_utc(at), p or {}) for i, t, a, at, p in rows]
 
 

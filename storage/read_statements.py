@@ -1,8 +1,10 @@
 """The reads of the read-only command line, as SQLAlchemy Core statements: the one source
 of their SQL.
 
-The SQL repositories run them through SQLAlchemy; :mod:`storage.dbapi_read` runs the
-same statements, compiled ahead of time for SQLite and PostgreSQL into
+The SQL repositories run them through SQLAlchemy (importing this module when a read is
+first made: a command that writes does not map every table these read);
+:mod:`storage.dbapi_read` runs the same statements, compiled ahead of time for SQLite and
+PostgreSQL into
 :mod:`storage.read_sql` (``python scripts/compile_read_sql.py``; a test checks that file
 matches these statements), on a DB-API connection, so a command that only reads imports
 neither SQLAlchemy nor SQLModel. Parameters are named ``bindparam`` s (``expanding`` for
@@ -48,7 +50,8 @@ CAMPAIGN_VERSION_COLUMNS = (
 REPORTED_EVENTS = ("OptedOut", "DisputeOpened", "ConversationTaken", "HoldPlaced")
 
 
-def _summaries(*where: Any) -> Select[Any]:
+def case_summaries(*where: Any) -> Select[Any]:
+    """The cases list's read (``limit`` and ``offset`` parameters) with ``where``."""
     return (select(CA.c.account_id, CA.c.status, CA.c.days_past_due, CA.c.balance_minor,
                    CA.c.currency, CA.c.segment, CA.c.risk_band, CA.c.holds)
             .where(*where).order_by(CA.c.days_past_due.desc(), CA.c.id)
@@ -83,8 +86,8 @@ READS: dict[str, Select[Any]] = {
     # cases list
     "case_count": _count(),
     "case_count_in": _count(_STATUSES),
-    "case_summaries": _summaries(),
-    "case_summaries_in": _summaries(_STATUSES),
+    "case_summaries": case_summaries(),
+    "case_summaries_in": case_summaries(_STATUSES),
     # a case's messages (newest first) and events (in the order written)
     "messages_for_case": select(*(MS.c[name] for name in MESSAGE_FIELDS))
     .where(MS.c.case_id == bindparam("case_id"))
