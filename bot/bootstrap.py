@@ -5,7 +5,8 @@ sandbox channel standing in for SMS, email and Telegram, the system clock. Tests
 fakes (a FixedClock, an engine of their own, channels pointed at loopback peers, a
 channel registry of their own). Everything is built on first use, so a CLI command that
 only imports a CSV never constructs a channel. Services get ports and plain values; only
-this module and the entry points read :class:`~bot.settings.Settings`.
+this module and the entry points read :class:`~bot.settings.Settings` (or the same values
+read without pydantic-settings, :class:`~bot.settings_values.SettingsValues`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING, Protocol, cast
 
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.messages import ChannelKind
@@ -36,10 +35,11 @@ from bot.services.ports import (
     SandboxStore,
     UnitOfWork,
 )
-from bot.settings import Settings
-from storage.db import make_engine
+from bot.settings_values import SettingsValues
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from bot.campaigns.model import Campaign
     from bot.campaigns.parsing import CampaignText, Problem
     from bot.conversations.template_renderer import TemplateRenderer
@@ -108,7 +108,7 @@ class Backend(Protocol):
 
 @dataclass
 class Container:
-    settings: Settings
+    settings: SettingsValues
     clock: Clock
     backend: Backend
     _channels: dict[ChannelKind, Channel] | None = field(default=None, repr=False)
@@ -496,7 +496,7 @@ PLANNING_MODULES = ("bot.bootstrap", "bot.services.planning", "bot.campaigns.pla
                     "sqlalchemy", "psycopg")
 
 
-def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | None,
+def planning_in_process(settings: SettingsValues, campaigns: dict[str, Campaign] | None,
                         batch_size: int, drafts: bool = False,
                         templates: tuple[TemplateSpec, ...] = ()) -> PlanningService:
     """A planning service built from scratch in a planning process (its own engine;
@@ -514,7 +514,7 @@ def planning_in_process(settings: Settings, campaigns: dict[str, Campaign] | Non
     return service
 
 
-def secret_key_problem(settings: Settings, registry: ChannelRegistry | None = None
+def secret_key_problem(settings: SettingsValues, registry: ChannelRegistry | None = None
                        ) -> str | None:
     """One line naming the setting, when a real channel is configured and the secret key
     could let anyone mint unsubscribe links (the development value, shorter than 32
@@ -583,7 +583,7 @@ def memory_sandbox_store() -> SandboxStore:
 
 
 def bootstrap(
-    settings: Settings | None = None,
+    settings: SettingsValues | None = None,
     *,
     clock: Clock | None = None,
     engine: Engine | None = None,
@@ -593,19 +593,32 @@ def bootstrap(
     sandbox_only: bool = False,
     memory: bool = False,
     registry: ChannelRegistry | None = None,
+    read_only: bool = False,
 ) -> Container:
     """The application over ``settings``; the keyword arguments replace its parts.
 
-    ``memory``: every store in memory instead of the database (service tests, demos)."""
-    settings = settings or Settings()
+    ``memory``: every store in memory instead of the database (service tests, demos).
+    ``read_only``: the database's stores for the commands that only read (a unit of
+    work's cases, messages, events, work items and campaign versions, and the outcome
+    source) on a DB-API connection, without SQLAlchemy (``storage/dbapi_read.py``: a
+    command line's start); anything that writes is refused."""
+    if settings is None:
+        from bot.settings import Settings
+
+        settings = Settings()
     clock = clock or SystemClock()
     backend: Backend
     if memory:
         from storage.memory.backend import MemoryBackend
 
         backend = MemoryBackend(clock)
+    elif read_only and engine is None:
+        from storage.dbapi_read import ReadBackend
+
+        backend = cast(Backend, ReadBackend(settings.database_url, clock))
     else:
         from storage.backend import SqlBackend
+        from storage.db import make_engine
 
         backend = SqlBackend(engine or make_engine(settings.database_url), clock)
     return Container(settings=settings, clock=clock, backend=backend,

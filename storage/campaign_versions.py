@@ -57,11 +57,14 @@ class SqlCampaignVersions:
         return None if row is None else _version(row)
 
     def versions(self, campaign_id: str | None = None) -> list[CampaignVersion]:
-        q = select(*_COLUMNS)
-        if campaign_id is not None:
-            q = q.where(V.c.campaign_id == campaign_id)
-        return [_version(r) for r in self.session.execute(
-            q.order_by(V.c.campaign_id, V.c.version))]
+        from storage.read_statements import READS
+
+        if campaign_id is None:
+            rows = self.session.execute(READS["campaign_versions"])
+        else:
+            rows = self.session.execute(READS["campaign_versions_of"],
+                                        {"campaign_id": campaign_id})
+        return [_version(r) for r in rows]
 
     def set_status(self, version_id: int, status: str, by: str, at: datetime) -> None:
         values: dict[str, Any] = {"status": status}

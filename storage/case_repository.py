@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Connection, Text, bindparam, insert, or_, select, type_coerce, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
@@ -180,28 +180,32 @@ class SqlCaseRepository:
         return sorted((self._by_id[i] for i in reversed(held.bundles)), key=lambda c: c.closed)
 
     def count(self, statuses: Sequence[str] | None = None) -> int:
-        q = select(func.count()).select_from(CA)
+        from storage.read_statements import READS
+
         if statuses:
-            q = q.where(CA.c.status.in_(builtins.list(statuses)))
-        return int(self.session.execute(q).scalar_one())
+            q, params = READS["case_count_in"], {"statuses": builtins.list(statuses)}
+        else:
+            q, params = READS["case_count"], {}
+        return int(self.session.execute(q, params).scalar_one())
 
     def summaries(self, statuses: Sequence[str] | None = None, limit: int = 50,
                   offset: int = 0, holds: Sequence[str] | None = None
                   ) -> builtins.list[CaseSummary]:
-        q = (select(CA.c.account_id, CA.c.status, CA.c.days_past_due, CA.c.balance_minor,
-                    CA.c.currency, CA.c.segment, CA.c.risk_band, CA.c.holds)
-             .order_by(CA.c.days_past_due.desc(), CA.c.id))
+        from storage.read_statements import case_summaries
+
+        where = []
         if statuses:
-            q = q.where(CA.c.status.in_(builtins.list(statuses)))
+            where.append(CA.c.status.in_(builtins.list(statuses)))
         if holds:
             # ``holds`` is a JSON object kept as compact text ({"vulnerable":"why",...}):
             # a key is the one place a quoted name is followed by a bare colon (a quote
             # inside a value is escaped)
-            q = q.where(or_(*(type_coerce(CA.c.holds, Text).like(_key_pattern(h), escape="\\")
-                              for h in holds)))
+            where.append(or_(*(type_coerce(CA.c.holds, Text).like(_key_pattern(h), escape="\\")
+                               for h in holds)))
         return [CaseSummary(a, st, dpd, bal, cur, seg, risk, tuple(holds or {}))
                 for a, st, dpd, bal, cur, seg, risk, holds in
-                self.session.execute(q.offset(offset).limit(limit))]
+                self.session.execute(case_summaries(*where),
+                                     {"limit": limit, "offset": offset})]
 
     # -------------------------------------------------------------- adding
     def add(self, case: Case, customer_ref: str | None = None) -> Case:

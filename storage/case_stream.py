@@ -29,7 +29,7 @@ Why it reads rows the way it does: this runs for every open case on every tick, 
 generic path (a SQLAlchemy ``Result`` with type processors, dataclasses built by keyword)
 cost more CPU than the queries themselves. So the statements are compiled once per
 dialect, executed on the DB-API cursor of the SQLAlchemy connection, and the raw values
-are decoded here exactly as the column types would (:class:`_Decoders`); the domain
+are decoded here exactly as the column types would (:mod:`storage.case_rows`); the domain
 objects are built with positional arguments, whose order is checked against the
 dataclasses when this module is imported.
 """
@@ -37,13 +37,9 @@ dataclasses when this module is imported.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time
-from enum import Enum
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, select
@@ -51,13 +47,24 @@ from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from bot.domain.case import Case, CaseStatus, Hold, Payment, Promise, PromiseStatus
-from bot.domain.clock import ensure_utc
-from bot.domain.contacts import ContactPoint
+from bot.domain.case import CaseStatus
 from bot.domain.messages import REFUSALS as MESSAGE_REFUSALS
-from bot.domain.messages import ChannelKind
 from bot.policy.history import SentRecord
 from bot.services.ports import CaseBundle
+from storage.case_rows import (
+    CHANNEL,
+    CP_ID_AT,
+    N_CASE,
+    N_CONTACT,
+    NATIVE,
+    SQLITE,
+    HeldCases,
+    add_contacts,
+    add_payments,
+    add_promises,
+    read_holding,
+)
+from storage.case_rows import bundles as case_bundles
 from storage.related import relate
 from storage.tables.cases import CaseRow, ContactPointRow, CustomerRow, PaymentRow, PromiseRow
 from storage.tables.messages import ContactDecisionRow, ConversationRow, MessageRow
@@ -179,8 +186,10 @@ _HOLDER_COLUMNS = (
     select(func.count()).where(PA.c.case_id == CA.c.id).scalar_subquery(),
     CO.c.id, CO.c.state, CO.c.context, CO.c.expires_at, CO.c.verify_failures,
 )
-_N_CASE, _N_CONTACT = len(_CASE_COLUMNS), len(_CONTACT_COLUMNS) - 1
-_CP_ID_AT = _N_CASE + [c.key for c in _CONTACT_COLUMNS[1:]].index("id")
+_HOLDING_SHAPE = (len(_CASE_COLUMNS), len(_CONTACT_COLUMNS) - 1,
+                  len(_CASE_COLUMNS) + [c.key for c in _CONTACT_COLUMNS[1:]].index("id"))
+if _HOLDING_SHAPE != (N_CASE, N_CONTACT, CP_ID_AT):
+    raise RuntimeError("the holding read's columns changed; update storage/case_rows.py")
 
 
 def _holding(*where: ColumnElement[bool]) -> Select[Any]:
@@ -203,42 +212,14 @@ def _compiled(dialect: Dialect, statement: Select[Any]) -> SQLCompiler:
     return cast(SQLCompiler, statement.compile(dialect=dialect))
 
 
-# ---------------------------------------------------------------- decoding
-def _same(value: Any) -> Any:
-    return value
-
-
-def _sqlite_utc(text: str) -> datetime:
-    return ensure_utc(datetime.fromisoformat(text))
-
-
-@dataclass(frozen=True, slots=True)
-class _Decoders:
-    """Raw DB-API values to what the column types give (never called with None).
-
-    SQLite stores dates, times and datetimes as ISO text (SQLAlchemy parses them with
-    ``fromisoformat`` too) and UTCDateTime stores naive UTC; PostgreSQL's driver returns
-    native values, aware datetimes in the session's zone. Either way datetimes come out
-    aware UTC, as :class:`storage.types.UTCDateTime` gives them. Booleans are decoded with
-    ``bool`` (SQLite returns 0/1) where they are read.
-    """
-
-    date: Callable[[Any], date]
-    time: Callable[[Any], time]
-    utc: Callable[[Any], datetime]
-
-
-_SQLITE = _Decoders(date.fromisoformat, time.fromisoformat, _sqlite_utc)
-_NATIVE = _Decoders(_same, _same, ensure_utc)
-
-
+# ---------------------------------------------------------------- reading
 class _Reader:
     """Runs this module's statements on the DB-API cursor of one connection."""
 
     def __init__(self, conn: Connection, cursor: Any) -> None:
         self.cursor = cursor
         self.dialect = conn.dialect
-        self.decode = _SQLITE if conn.dialect.name == "sqlite" else _NATIVE
+        self.decode = SQLITE if conn.dialect.name == "sqlite" else NATIVE
 
     def holders(self, addresses: list[str], own: list[int]) -> Iterable[Any]:
         """The rows of :data:`_HOLDERS_SQL` for these addresses, other cases than ``own``."""
@@ -282,112 +263,6 @@ def _reader(conn: Connection) -> Iterator[_Reader]:
         cursor.close()
 
 
-class _EnumLookup(dict[str, Any]):
-    """Value -> member of an enum by dict lookup (calling the enum is several times
-    slower); unknown values still raise the enum's ValueError."""
-
-    def __init__(self, enum: type[Enum]) -> None:
-        super().__init__((m.value, m) for m in enum)
-        self.enum = enum
-
-    def __missing__(self, value: str) -> Any:
-        return self.enum(value)
-
-
-_CASE_STATUS = _EnumLookup(CaseStatus)
-_PROMISE_STATUS = _EnumLookup(PromiseStatus)
-_CHANNEL = _EnumLookup(ChannelKind)
-#: JSON texts that decode to an empty value (most cases: no holds, one zone)
-_EMPTY_JSON = frozenset({"", "{}", "[]", "null"})
-
-
-def _holds(text: str | None) -> dict[Hold, str]:
-    if text is None or text in _EMPTY_JSON:
-        return {}
-    return {Hold(k): v for k, v in json.loads(text).items()}
-
-
-def _zones(text: str | None) -> tuple[str, ...]:
-    if text is None or text in _EMPTY_JSON:
-        return ()
-    return tuple(json.loads(text))
-
-
-def _positional(cls: type, names: str) -> None:
-    """Fail at import if ``cls``'s positional fields no longer start with ``names``: the
-    constructors below pass arguments by position (faster than by keyword)."""
-    fields = [f.name for f in dataclasses.fields(cls) if f.init and not f.kw_only]
-    if fields[:len(names.split())] != names.split():
-        raise RuntimeError(f"{cls.__name__} fields changed; update storage/case_stream.py")
-
-
-_positional(Case, "account_id currency balance_minor due_date customer_name product "
-                  "minimum_payment_minor status holds segment risk_band risk_band_override "
-                  "timezone timezone_candidates language country assigned_collector held_by "
-                  "days_past_due contacts promises payments payment_claim_until id customer_id "
-                  "breathing_space_until time_barred limitation_date")
-_positional(ContactPoint, "channel address consent consent_source opted_out_at opt_out_source "
-                          "invalid_at invalid_reason wrong_party_at preferred_start "
-                          "preferred_end forbidden_start forbidden_end verified role id shared")
-_positional(Promise, "ref amount_minor due status made_at paid_minor source_message_id id")
-_positional(Payment, "reference amount_minor paid_at id")
-
-
-def _bundles(rows: Iterable[Any], d: _Decoders) -> dict[int, CaseBundle]:
-    """Bundles (no child rows yet) keyed by case id, from rows of ``_CASE_COLUMNS``."""
-    day = d.date
-    out: dict[int, CaseBundle] = {}
-    for (cid, account_id, customer_id, product, currency, balance, minimum, due_date, dpd,
-         status, holds, segment, risk_band, risk_override, timezone, zones, language,
-         country, collector, held_by, claim_until, version, name, respite_until, barred,
-         limitation) in rows:
-        out[cid] = CaseBundle(Case(
-            account_id, currency, balance, day(due_date), name, product, minimum,
-            _CASE_STATUS[status], _holds(holds), segment, risk_band, risk_override, timezone,
-            _zones(zones), language, country, collector, held_by, dpd, [], [], [],
-            None if claim_until is None else day(claim_until), cid, customer_id,
-            None if respite_until is None else day(respite_until),
-            bool(barred), None if limitation is None else day(limitation),
-        ), version)
-    return out
-
-
-def _add_contacts(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decoders) -> None:
-    utc, clock = d.utc, d.time
-    for (case_id, channel, address, consent, consent_source, opted_out_at, opt_out_source,
-         invalid_at, invalid_reason, wrong_party_at, preferred_start, preferred_end,
-         forbidden_start, forbidden_end, verified, role, cp_id, shared) in rows:
-        bundle = bundles.get(case_id)
-        if bundle is None:
-            continue
-        bundle.case.contacts.append(ContactPoint(
-            _CHANNEL[channel], address, bool(consent), consent_source,
-            None if opted_out_at is None else utc(opted_out_at), opt_out_source,
-            None if invalid_at is None else utc(invalid_at), invalid_reason,
-            None if wrong_party_at is None else utc(wrong_party_at),
-            None if preferred_start is None else clock(preferred_start),
-            None if preferred_end is None else clock(preferred_end),
-            None if forbidden_start is None else clock(forbidden_start),
-            None if forbidden_end is None else clock(forbidden_end),
-            bool(verified), role, cp_id, bool(shared)))
-
-
-def _add_promises(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decoders) -> None:
-    for (case_id, ref, amount, due, status, made_at, paid, source, pid) in rows:
-        bundle = bundles.get(case_id)
-        if bundle is not None:
-            bundle.case.promises.append(Promise(
-                ref, amount, None if due is None else d.date(due), _PROMISE_STATUS[status],
-                None if made_at is None else d.utc(made_at), paid, source, pid))
-
-
-def _add_payments(bundles: dict[int, CaseBundle], rows: Iterable[Any], d: _Decoders) -> None:
-    for case_id, reference, amount, paid_at, pay_id in rows:
-        bundle = bundles.get(case_id)
-        if bundle is not None:
-            bundle.case.payments.append(Payment(reference, amount, d.utc(paid_at), pay_id))
-
-
 def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Select[Any]],
           params: Mapping[str, Any], *, with_messages: bool) -> None:
     """Read the child rows of ``bundles`` (one query per table) into them.
@@ -397,9 +272,9 @@ def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Se
     """
     contacts, promises, payments, messages, escalations = children
     d = reader.decode
-    _add_contacts(bundles, reader.rows(contacts, params), d)
-    _add_promises(bundles, reader.rows(promises, params), d)
-    _add_payments(bundles, reader.rows(payments, params), d)
+    add_contacts(bundles, reader.rows(contacts, params), d)
+    add_promises(bundles, reader.rows(promises, params), d)
+    add_payments(bundles, reader.rows(payments, params), d)
     if not with_messages:
         return
     for (case_id, direction, channel, status, step_id, campaign_id, variant, ref, address,
@@ -414,13 +289,13 @@ def _fill(reader: _Reader, bundles: dict[int, CaseBundle], children: Sequence[Se
                 # held back because the address opted out after it was planned: a refusal
                 # of the step there (never sent, so it counts for nothing else)
                 bundle.history.append(SentRecord(
-                    _CHANNEL[channel], d.utc(created_at), step_id=step_id,
+                    CHANNEL[channel], d.utc(created_at), step_id=step_id,
                     campaign_id=campaign_id, variant=variant, ref=ref, address=address,
                     failed=True, refused=True))
         else:
             failed = status in FAILED_STATUSES
             bundle.history.append(SentRecord(
-                _CHANNEL[channel], d.utc(sent_at or created_at), step_id=step_id,
+                CHANNEL[channel], d.utc(sent_at or created_at), step_id=step_id,
                 campaign_id=campaign_id, variant=variant, ref=ref, address=address,
                 failed=failed, refused=failed and error_reason in REFUSALS))
     for case_id, step_id, campaign_id, at in reader.rows(escalations, params):
@@ -474,7 +349,7 @@ def _fill_related(reader: _Reader, bundles: dict[int, CaseBundle]) -> None:
             if status in NOT_SENT_STATUSES:
                 continue
             records.setdefault(case_id, []).append(SentRecord(
-                _CHANNEL[channel], d.utc(sent_at or created_at), address=address,
+                CHANNEL[channel], d.utc(sent_at or created_at), address=address,
                 failed=status in FAILED_STATUSES))
     for cid, others in found.items():
         relate(bundles[cid], others, records)
@@ -485,7 +360,7 @@ def _read_range(conn: Connection, cases: Select[Any],
     """Bundles (with messages) of the cases the ``cases`` read selects; their child rows
     are read by the id range of the cases found."""
     with _reader(conn) as reader:
-        bundles = _bundles(reader.rows(cases, params), reader.decode)
+        bundles = case_bundles(reader.rows(cases, params), reader.decode)
         if not bundles:
             return []
         lo, hi = next(iter(bundles)), next(reversed(bundles))  # ids ascend
@@ -563,24 +438,13 @@ def load_cases_by_id(source: Engine | Connection, case_ids: Iterable[int], *,
             return _read_holding(reader, _CASE_ONE, {"id": ids[0]}).bundles
         for i in range(0, len(ids), DEFAULT_BATCH):
             params = {"ids": ids[i:i + DEFAULT_BATCH]}
-            bundles = _bundles(reader.rows(_CASES_IN, params), reader.decode)
+            bundles = case_bundles(reader.rows(_CASES_IN, params), reader.decode)
             if bundles:
                 _fill(reader, bundles, _CHILDREN_IN, params, with_messages=with_messages)
                 if with_messages:
                     _fill_related(reader, bundles)
             out.update(bundles)
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class HeldCases:
-    """Cases read for updating (:func:`load_cases_at`, :func:`load_case_by_id`):
-    ``bundles`` without messages (``history`` and ``inbound`` empty), keyed by case id in
-    ascending order, and each case's conversation row as :mod:`storage.conversations`
-    keeps it, ``(state, context, expires_at, verify_failures)``, or None."""
-
-    bundles: dict[int, CaseBundle]
-    conversations: dict[int, tuple[str, Any, datetime | None, int] | None]
 
 
 def load_cases_at(conn: Connection, channel: str, address: str) -> HeldCases:
@@ -599,32 +463,7 @@ def load_case_by_id(conn: Connection, case_id: int) -> HeldCases:
 def _read_holding(reader: _Reader, statement: Select[Any], params: Mapping[str, Any]
                   ) -> HeldCases:
     """The cases ``statement`` (a :func:`_holding` read) selects, with their child rows."""
-    d = reader.decode
-    heads: list[Any] = []
-    contacts: list[Any] = []
-    counts: dict[int, tuple[int, int]] = {}
-    conversations: dict[int, tuple[str, Any, datetime | None, int] | None] = {}
-    contact_end = _N_CASE + _N_CONTACT
-    for row in reader.rows(statement, params):
-        case_id = row[0]
-        if case_id not in counts:
-            heads.append(row[:_N_CASE])
-            promises, payments, conversation_id, state, context, expires_at, failures = \
-                row[contact_end:]
-            counts[case_id] = (promises, payments)
-            conversations[case_id] = None if conversation_id is None else (
-                state, json.loads(context) if context is not None else None,
-                None if expires_at is None else d.utc(expires_at), failures)
-        if row[_CP_ID_AT] is not None:
-            contacts.append((case_id, *row[_N_CASE:contact_end]))
-    bundles = _bundles(heads, d)
-    _add_contacts(bundles, contacts, d)
-    for index, (one, many, add) in enumerate((
-            (_PROMISES_ONE, _PROMISES_IN, _add_promises),
-            (_PAYMENTS_ONE, _PAYMENTS_IN, _add_payments))):
-        ids = [case_id for case_id, n in counts.items() if n[index]]
-        if len(ids) == 1:
-            add(bundles, reader.rows(one, {"id": ids[0]}), d)
-        elif ids:
-            add(bundles, reader.rows(many, {"ids": ids}), d)
-    return HeldCases(bundles, conversations)
+    reads = {"holding": statement, "promises_one": _PROMISES_ONE, "promises_in": _PROMISES_IN,
+             "payments_one": _PAYMENTS_ONE, "payments_in": _PAYMENTS_IN}
+    return read_holding(lambda name, values: reader.rows(reads[name], values), params,
+                        reader.decode)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from importlib import import_module
 
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session
 
 from bot.domain.clock import ensure_utc
@@ -35,18 +35,27 @@ class SqlEventLog:
         self.session = session
 
     def for_case(self, case_id: int) -> list[EventRecord]:
-        rows = self.session.execute(
-            select(EV.c.id, EV.c.type, EV.c.actor, EV.c.at, EV.c.payload)
-            .where(EV.c.case_id == case_id).order_by(EV.c.id))
+        from storage.read_statements import READS
+
+        rows = self.session.execute(READS["events_for_case"], {"case_id": case_id})
         return [EventRecord(i, t, a, ensure_utc(at), p or {}) for i, t, a, at, p in rows]
 
 
-#: the key's insert, per dialect: a key already there (or being inserted by a transaction
-#: not yet committed: the insert waits for it under the unique index) inserts nothing
-_FIRST_TIME = {
-    name: RawStatement(dialect.insert(IE).values(key=bindparam("b_key"), at=bindparam("b_at"))
-                       .on_conflict_do_nothing(index_elements=["key"]).returning(IE.c.id))
-    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+#: the key's insert, per dialect, built when the dialect first needs it (a process on
+#: SQLite never imports PostgreSQL's dialect: a command line's start): a key already there
+#: (or being inserted by a transaction not yet committed: the insert waits for it under
+#: the unique index) inserts nothing
+_FIRST_TIME: dict[str, RawStatement] = {}
+
+
+def _first_time(dialect: str) -> RawStatement:
+    found = _FIRST_TIME.get(dialect)
+    if found is None:
+        module = import_module(f"sqlalchemy.dialects.{dialect}")
+        found = _FIRST_TIME[dialect] = RawStatement(
+            module.insert(IE).values(key=bindparam("b_key"), at=bindparam("b_at"))
+            .on_conflict_do_nothing(index_elements=["key"]).returning(IE.c.id))
+    return found
 
 
 class SqlInboundLog:
@@ -55,5 +64,5 @@ class SqlInboundLog:
 
     def first_time(self, key: str, at: datetime) -> bool:
         conn = self.session.connection()
-        return _FIRST_TIME[conn.dialect.name].first(
+        return _first_time(conn.dialect.name).first(
             conn, {"b_key": key[:MAX_KEY], "b_at": at}) is not None

@@ -152,9 +152,10 @@ class SqlMessageLog:
         return None if found is None else ChannelKind(found)
 
     def for_case(self, case_id: int, limit: int = 20) -> list[StoredMessage]:
-        rows = self.session.execute(
-            select_messages().where(M.c.case_id == case_id)
-            .order_by(M.c.created_at.desc(), M.c.id.desc()).limit(limit))
+        from storage.read_statements import READS
+
+        rows = self.session.execute(READS["messages_for_case"],
+                                    {"case_id": case_id, "limit": limit})
         return [stored_message(r) for r in rows]
 
 

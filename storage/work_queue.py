@@ -52,14 +52,12 @@ class SqlWorkQueue:
 
     def _open(self, *, limit: int | None = None, case_id: int | None = None
               ) -> list[QueueItem]:
-        q = (select(W.c.id, W.c.kind, W.c.priority, CA.c.account_id, W.c.detail,
-                    W.c.created_at, W.c.due_at, CA.c.held_by)
-             .select_from(W.outerjoin(CA, CA.c.id == W.c.case_id))
-             .where(W.c.done_at.is_(None)))
+        from storage.read_statements import READS
+
         if case_id is not None:
-            q = q.where(W.c.case_id == case_id)
-        rows = self.session.execute(q.order_by(W.c.priority, W.c.created_at, W.c.id)
-                                    .limit(limit))
+            rows = self.session.execute(READS["open_items_for_case"], {"case_id": case_id})
+        else:
+            rows = self.session.execute(READS["open_items"], {"limit": limit})
         return [QueueItem(i, WorkItemKind(k), p, a, d, ensure_utc(c),
                           None if due is None else ensure_utc(due), h)
                 for i, k, p, a, d, c, due, h in rows]

@@ -52,7 +52,10 @@ def _invalid(problems: Sequence[tuple[Loc, str]], title: str) -> ValidationError
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # the validation schema is built when a campaign is first parsed, not at import: a
+    # command that looks at a case imports the model for its types only
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True,
+                              defer_build=True)
 
 
 class EventKind(StrEnum):

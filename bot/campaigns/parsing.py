@@ -14,12 +14,14 @@ import re
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from bot.campaigns.model import Campaign
+
+if TYPE_CHECKING:
+    import yaml
 
 Loc = tuple[str | int, ...]
 
@@ -59,6 +61,8 @@ def format_loc(loc: Loc) -> str:
 
 def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
     """The 1-based line of the node at ``loc``, or of its closest existing parent."""
+    import yaml
+
     node = root
     if node is None:
         return None
@@ -80,6 +84,8 @@ def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
 
 def _duplicate_keys(node: yaml.Node, path: Loc = ()) -> list[tuple[Loc, int, str]]:
     """PyYAML keeps the last of two equal keys silently; we refuse the file instead."""
+    import yaml
+
     out: list[tuple[Loc, int, str]] = []
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -105,6 +111,9 @@ def parse_campaign(text: str, source: str) -> Campaign:
 
 
 def _parse(text: str, source: str) -> tuple[Campaign | None, list[Problem]]:
+    # YAML is read only when a campaign is parsed: looking at cases imports none
+    import yaml
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data: Any = yaml.safe_load(text)
@@ -206,6 +215,8 @@ def parse_campaigns(documents: Iterable[CampaignText | Problem]) -> dict[str, Ca
             problems += found
             continue
         if campaign.id in loaded:
+            import yaml
+
             other = loaded[campaign.id][1]
             root = yaml.compose(doc.text, Loader=yaml.SafeLoader)
             problems.append(Problem(doc.source, _line_of(root, ("id",)), "id",

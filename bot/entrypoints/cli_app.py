@@ -62,10 +62,10 @@ def main(version: Annotated[bool, typer.Option(
     warn_unknown_variables()
 
 
-def container(*, schema: bool = True) -> Any:
+def container(*, schema: bool = True, read_only: bool = False) -> Any:
     from bot.entrypoints.cli_context import container as make
 
-    return make(schema=schema)
+    return make(schema=schema, read_only=read_only)
 
 
 def run(fn: Callable[[], T]) -> T:

@@ -40,7 +40,7 @@ Reason = Annotated[str, typer.Option("--reason", help="why (recorded with the ch
 def _desk(as_user: str | None, *, read_only: bool = False) -> tuple[Any, Any]:
     from bot.entrypoints.cli_context import acting
 
-    c = container(schema=not read_only)
+    c = container(schema=not read_only, read_only=read_only)
     return c, acting(c, as_user)
 
 
@@ -81,7 +81,8 @@ def cases_list(
             if s not in valid:
                 raise typer.BadParameter(f"unknown status {s!r}; one of: "
                                          f"{', '.join(sorted(valid))}", param_hint="--status")
-        c = container(schema=False)  # read only: a missing table says it (cli_errors)
+        # read only: a missing table says it (cli_errors)
+        c = container(schema=False, read_only=True)
         with c.uow() as uow:
             rows = uow.cases.summaries(status, limit=limit, offset=offset)
             total = uow.cases.count(status)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.bootstrap import Container
     from bot.services.roles import Actor
     from bot.settings import Settings
+    from bot.settings_values import SettingsValues
 
 #: ``DUEBOT_`` variables that are not settings but are read from the environment
 EXTRA_VARIABLES = frozenset({
@@ -37,9 +38,9 @@ def warn_unknown_variables() -> None:
 
 
 def known_variables() -> set[str]:
-    from bot.settings import Settings
+    from bot.settings_values import SettingsValues
 
-    return {f"DUEBOT_{name.upper()}" for name in Settings.model_fields} | EXTRA_VARIABLES
+    return {f"DUEBOT_{name.upper()}" for name in SettingsValues.model_fields} | EXTRA_VARIABLES
 
 
 def unknown_variables(names: list[str]) -> list[str]:
@@ -80,6 +81,20 @@ def settings() -> Settings:
         raise ConfigError(config_problems(exc)) from None
 
 
+def reading_settings() -> SettingsValues:
+    """:func:`settings` for a command that only reads: the same values and errors, read
+    without pydantic-settings (:func:`bot.settings_values.read_settings`), whose import
+    took a fifth of such a command's start."""
+    from pydantic import ValidationError
+
+    from bot.settings_values import read_settings
+
+    try:
+        return read_settings()
+    except ValidationError as exc:
+        raise ConfigError(config_problems(exc)) from None
+
+
 def config_problems(exc: Any) -> list[str]:
     """One line per settings error: ``DUEBOT_NAME: reason``."""
     lines = []
@@ -90,21 +105,22 @@ def config_problems(exc: Any) -> list[str]:
     return lines
 
 
-def container(*, schema: bool = True) -> Container:
+def container(*, schema: bool = True, read_only: bool = False) -> Container:
     """The application over the checked settings; ``schema``: the database must be at
-    the latest revision (else: run ``duebot db upgrade``)."""
+    the latest revision (else: run ``duebot db upgrade``); ``read_only``: a command that
+    only reads (the database's stores without SQLAlchemy, no schema check)."""
     from bot.bootstrap import bootstrap
 
-    s = settings()
+    s = reading_settings() if read_only else settings()
     try:
-        c = bootstrap(s)
+        c = bootstrap(s, read_only=read_only)
     except ModuleNotFoundError as exc:
         if exc.name in ("psycopg", "psycopg2", "psycopg_binary"):
             raise ConfigError([
                 "DUEBOT_DATABASE_URL names PostgreSQL, but its driver is not installed: "
                 "pip install 'duebot[postgres]'"]) from None
         raise
-    if schema:
+    if schema and not read_only:
         require_schema(c)
     return c
 
@@ -132,11 +148,12 @@ def os_user() -> str:
 def acting(c: Container, as_user: str | None) -> Actor:
     """Who a command acts as: the operator, or (``--as``) an active user it acts for."""
     from bot.services.roles import Actor, Role, operator
-    from bot.services.users import active_user
 
     me = os_user()
     if not as_user:
         return operator(me)
+    from bot.services.users import active_user
+
     with c.uow() as uow:
         user = active_user(uow, as_user)
     if user is None:

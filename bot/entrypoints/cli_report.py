@@ -60,7 +60,7 @@ def report_cmd(
         raise typer.BadParameter("--from is after --to", param_hint="--from")
 
     def go() -> None:
-        c = container(schema=False)  # read only
+        c = container(schema=False, read_only=True)
         report = campaign_report(c.outcome_source, c.campaign_admin, operator(os_user()),
                                  by=by.value, since=first, until=last, campaign=campaign)
         if fmt is Format.JSON:

@@ -69,13 +69,15 @@ def _errors() -> Iterator[None]:
             raise
 
 
-def _container(base: Any = None, **overrides: Any) -> Any:
+def _container(base: Any = None, *, quick: bool = False, **overrides: Any) -> Any:
     """The application over the checked settings (``base``, or read now; ``overrides``:
-    settings given as options, e.g. ``--host``), with the schema at the latest revision."""
+    settings given as options, e.g. ``--host``), with the schema at the latest revision.
+    ``quick``: a command that runs once and exits reads the settings without
+    pydantic-settings (the same values and errors, :func:`cli_context.reading_settings`)."""
     from bot.bootstrap import bootstrap
-    from bot.entrypoints.cli_context import require_schema, settings
+    from bot.entrypoints.cli_context import reading_settings, require_schema, settings
 
-    s = base if base is not None else settings()
+    s = base if base is not None else reading_settings() if quick else settings()
     if overrides:
         s = s.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     c = bootstrap(s)
@@ -511,7 +513,7 @@ def sandbox_reply(
 
     with _errors():
         kind = channel
-        c = _container()
+        c = _container(quick=True)
         address = _case_addresses(c, account).get(kind)
         if address is None:
             raise RuntimeMistake(f"case {account} has no {kind} contact point")

@@ -22,14 +22,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays
 
 from bot.domain.contacts import ContactPoint
 from bot.policy.decision import Reason, ReasonCode
 from bot.policy.profiles import JurisdictionProfile
+
+if TYPE_CHECKING:
+    import holidays
 
 _DAY_SECONDS = 86_400
 Span = tuple[int, int]  # [start, end) in seconds of the local day
@@ -38,6 +39,11 @@ T = TypeVar("T", int, datetime)
 
 @lru_cache(maxsize=64)
 def _holiday_calendar(country: str, year: int) -> holidays.HolidayBase:
+    # imported when a day is first checked: the package (and dateutil.parser with it)
+    # took a tenth of a second of every process importing the policy, and a command
+    # that only answers a reply (`duebot sandbox reply`) checks no holiday
+    import holidays
+
     return holidays.country_holidays(country, years=year)
 
 

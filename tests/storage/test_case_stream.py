@@ -19,10 +19,10 @@ from bot.domain.clock import FixedClock
 from bot.domain.contacts import ContactPoint
 from bot.domain.messages import ChannelKind
 from bot.policy import SentRecord
+from storage.case_rows import EnumLookup as _EnumLookup
+from storage.case_rows import _positional
 from storage.case_stream import (
     CaseBundle,
-    _EnumLookup,
-    _positional,
     load_case_by_id,
     load_cases,
     load_cases_at,
