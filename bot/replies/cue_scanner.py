@@ -221,9 +221,14 @@ class Scanner:
                 pre = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
                 if len(chars) <= 3:
                     need = "".join(chars)  # skip the gate when none of these is in the text
-            gates.append(
-                (rx(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need, False)
-            )
+            body = "(?=" + trie_alternation(all_free, ordered=False) + ")"
+            if not pre and all(first_chars(a) is not None for a in all_free):
+                # No match is empty: one character wide, the gate gets the set of characters
+                # the cues start with (rx), and the engine skips to them instead of trying
+                # the whole gate at every position. It reports the same starts.
+                gates.append((rx(body + "(?s:.)"), need, False))
+            else:
+                gates.append((rx(pre + body), need, False))
         self._gates = tuple(gates)
 
     def _build_by_char(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> bool:
