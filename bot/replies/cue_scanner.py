@@ -13,6 +13,7 @@ cue starting there (Chinese: cues may start at any character).
 from __future__ import annotations
 
 import re
+from itertools import compress
 
 from bot.replies.alternations import (
     DIGIT,
@@ -55,8 +56,17 @@ def _first_two(alt: str) -> str | None:
 
 _Entry = tuple[str, "re.Pattern[str] | None", "re.Pattern[str] | None"]
 # A first-character program: the regex, and per category (in order) its name, whether it
-# only records positions, and its bounded and free groups' indexes in ``groups()`` (-1: none).
-_Program = tuple["re.Pattern[str]", tuple[tuple[str, bool, int, int], ...]]
+# only records positions, and its bounded and free groups' indexes in ``groups()`` (-1: none);
+# then, for reading only the groups that matched: each group's category, the
+# positions-only categories (recorded when any group matches), and whether those come
+# after every other category (else the hits are read category by category, in order).
+_Program = tuple[
+    "re.Pattern[str]",
+    tuple[tuple[str, bool, int, int], ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+]
 
 
 class Scanner:
@@ -93,6 +103,8 @@ class Scanner:
         "_anchored_clause",
         "_anchored_text",
         "_any",
+        "_at_char",
+        "_at_digit",
         "_by_char",
         "_by_digit",
         "_by_one",
@@ -171,11 +183,18 @@ class Scanner:
         self._start_chars: frozenset[str] = frozenset()
         self._by_char: dict[str, _Program] | None = None
         self._by_digit: _Program | None = None
+        self._at_char: dict[str, _Program] | None = None
+        self._at_digit: _Program | None = None
         if by_char is None:
             by_char = sum(len(f) - len(b) for _, _, b, f in cats) > 0
-        if by_char and self._build_by_char(cats):
+        programs = self._programs_by_char(cats)
+        if by_char and programs is not None:
+            self._by_char, self._by_digit = programs
             return
         self._build_gates(cats)
+        if programs is not None:
+            # at each position the gates report, one program finds every category's cue
+            self._at_char, self._at_digit = programs
 
     @property
     def by_char(self) -> bool:
@@ -231,9 +250,11 @@ class Scanner:
                 gates.append((rx(pre + body), need, False))
         self._gates = tuple(gates)
 
-    def _build_by_char(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> bool:
-        """The per-first-character programs; False (nothing built) when some alternative's
-        first characters are not known, or the programs would not be exact."""
+    def _programs_by_char(
+        self, cats: list[tuple[str, bool, list[str], list[str]]]
+    ) -> tuple[dict[str, _Program], _Program | None] | None:
+        """The per-first-character programs, and the digits' program; None when some
+        alternative's first characters are not known, or the programs would not be exact."""
         # (category index, bounded, part index, part) by first character
         items: dict[str, list[tuple[int, bool, int, str]]] = {}
         for k, (_, _, bounded, free) in enumerate(cats):
@@ -245,7 +266,7 @@ class Scanner:
                 for i, part in enumerate(split_top(trie_alternation(alts))):
                     chars = first_chars(part)
                     if chars is None:
-                        return False
+                        return None
                     for c in chars:
                         items.setdefault(c, []).append((k, is_bounded, i, part))
         # where positions-only categories record a position (as the gate mode does)
@@ -258,16 +279,14 @@ class Scanner:
                 found = found + [it for it in digit_items if it not in found]
             program = _program(cats, found, recorded_any | recorded.get(c, set()))
             if program is None:
-                return False
+                return None
             by_char[c] = program
         by_digit = None
         if digit_items:
             by_digit = _program(cats, digit_items, recorded_any)
             if by_digit is None:
-                return False
-        self._by_char = by_char
-        self._by_digit = by_digit
-        return True
+                return None
+        return by_char, by_digit
 
     def _entries_for(self, key: str) -> list[_Entry]:
         found = self._cache.get(key)
@@ -320,6 +339,24 @@ class Scanner:
             else:
                 found = [m.start() for m in gate.finditer(text)]
             positions = sorted({*positions, *found}) if positions else found
+        at_char = self._at_char
+        if at_char is not None:
+            get = at_char.get
+            at_digit = self._at_digit
+            for p in positions:
+                c = text[p]
+                program = get(c)
+                if program is None:
+                    if at_digit is None or not c.isdecimal():
+                        continue
+                    program = at_digit
+                m = program[0].match(text, p)
+                if m is not None and m.lastindex is not None:
+                    if program[4]:
+                        _record(into, p, m, program)
+                    else:
+                        _record_each(into, p, m, program)
+            return
         cache = self._cache
         for p in positions:
             key = text[p : p + 2]
@@ -363,6 +400,9 @@ class Scanner:
             m = program[0].match(text, p)  # (always matches: every group is optional)
             if m is None or m.lastindex is None:
                 continue  # no cue starts here
+            if program[4]:
+                _record(into, p, m, program)
+                continue
             groups = m.groups()
             for cat, only, b, f in program[1]:
                 if only:
@@ -391,6 +431,60 @@ class Scanner:
         """Both passes: unanchored hits, then anchored ones (lists are not re-sorted)."""
         self.scan_gated(text, into)
         self.scan_anchored(text, into, clause_starts)
+
+
+#: up to this many categories in a program, its hits are read category by category
+_FEW = 6
+
+
+def _record(
+    into: dict[str, list[tuple[int, int]]], p: int, m: re.Match[str], program: _Program
+) -> None:
+    """Append the hits at ``p`` of a program's match ``m`` (some group matched), reading
+    only the groups that matched, in order (no group matches empty: every part's first
+    characters are known). A category's bounded group comes before its free one, which is
+    not read when the bounded one matched."""
+    groups = m.groups()
+    last = None
+    for hit, cat in compress(zip(groups, program[2]), groups):
+        if cat is last:
+            continue
+        last = cat
+        lst = into.get(cat)
+        if lst is None:
+            into[cat] = [(p, p + len(hit))]
+        else:
+            lst.append((p, p + len(hit)))
+    for cat in program[3]:
+        lst = into.get(cat)
+        if lst is None:
+            into[cat] = [(p, p)]
+        else:
+            lst.append((p, p))
+
+
+def _record_each(
+    into: dict[str, list[tuple[int, int]]], p: int, m: re.Match[str], program: _Program
+) -> None:
+    """:func:`_record`, category by category in order (any program)."""
+    groups = m.groups()
+    for cat, only, b, f in program[1]:
+        if only:
+            lst = into.get(cat)
+            if lst is None:
+                into[cat] = [(p, p)]
+            else:
+                lst.append((p, p))
+            continue
+        hit = groups[b] if b >= 0 else None
+        if hit is None and f >= 0:
+            hit = groups[f]
+        if hit:
+            lst = into.get(cat)
+            if lst is None:
+                into[cat] = [(p, p + len(hit))]
+            else:
+                lst.append((p, p + len(hit)))
 
 
 def _program(
@@ -429,4 +523,15 @@ def _program(
     compiled = rx("".join(source))
     if compiled.groups != n:
         return None
-    return compiled, tuple(spec)
+    slots = [""] * n
+    for cat, only, b, f in spec:
+        for g in (b, f):
+            if g >= 0:
+                slots[g] = cat
+    onlys = [cat for cat, only, _, _ in spec if only]
+    # Reading only the groups that matched pays for its set-up with many categories; it
+    # keeps the order of the hits' categories when those recorded by position come last.
+    fast = len(spec) > _FEW and all(only for _, only, _, _ in spec[len(spec) - len(onlys) :]) and len(
+        {cat for cat, _, _, _ in spec}
+    ) == len(spec)
+    return compiled, tuple(spec), tuple(slots), tuple(onlys), fast
