@@ -60,6 +60,10 @@ _Entry = tuple[str, "re.Pattern[str] | None", "re.Pattern[str] | None"]
 # then, for reading only the groups that matched: each group's category, the
 # positions-only categories (recorded when any group matches), and whether those come
 # after every other category (else the hits are read category by category, in order).
+# What one first character's program holds: (category index, bounded, part index, part)
+# items, and the positions-only categories it records; per character, and for any digit.
+_Plan = tuple[list[tuple[int, bool, int, str]], set[int]]
+_Plans = tuple[dict[str, _Plan], _Plan | None]
 _Program = tuple[
     "re.Pattern[str]",
     tuple[tuple[str, bool, int, int], ...],
@@ -103,8 +107,9 @@ class Scanner:
         "_anchored_clause",
         "_anchored_text",
         "_any",
+        "_at_cats",
         "_at_char",
-        "_at_digit",
+        "_at_plans",
         "_by_char",
         "_by_digit",
         "_by_one",
@@ -183,18 +188,23 @@ class Scanner:
         self._start_chars: frozenset[str] = frozenset()
         self._by_char: dict[str, _Program] | None = None
         self._by_digit: _Program | None = None
-        self._at_char: dict[str, _Program] | None = None
-        self._at_digit: _Program | None = None
+        self._at_char: dict[str, _Program | None] | None = None
+        self._at_plans: _Plans | None = None
+        self._at_cats = cats
         if by_char is None:
             by_char = sum(len(f) - len(b) for _, _, b, f in cats) > 0
-        programs = self._programs_by_char(cats)
-        if by_char and programs is not None:
-            self._by_char, self._by_digit = programs
-            return
+        plans = self._plans_by_char(cats)
+        if by_char and plans is not None:
+            programs = _compile_plans(cats, plans)
+            if programs is not None:
+                self._by_char, self._by_digit = programs
+                return
         self._build_gates(cats)
-        if programs is not None:
-            # at each position the gates report, one program finds every category's cue
-            self._at_char, self._at_digit = programs
+        if plans is not None:
+            # At each position the gates report, one program finds every category's cue
+            # (compiled when a character first needs it: start-up stays as it was).
+            self._at_char = {}
+            self._at_plans = plans
 
     @property
     def by_char(self) -> bool:
@@ -250,11 +260,9 @@ class Scanner:
                 gates.append((rx(pre + body), need, False))
         self._gates = tuple(gates)
 
-    def _programs_by_char(
-        self, cats: list[tuple[str, bool, list[str], list[str]]]
-    ) -> tuple[dict[str, _Program], _Program | None] | None:
-        """The per-first-character programs, and the digits' program; None when some
-        alternative's first characters are not known, or the programs would not be exact."""
+    def _plans_by_char(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> _Plans | None:
+        """What the per-first-character programs hold (see :func:`_compile_plans`); None
+        when some alternative's first characters are not known."""
         # (category index, bounded, part index, part) by first character
         items: dict[str, list[tuple[int, bool, int, str]]] = {}
         for k, (_, _, bounded, free) in enumerate(cats):
@@ -273,20 +281,26 @@ class Scanner:
         recorded_any = {k for k in self._any if cats[k][1]}
         recorded = {c: {k for k in ks if cats[k][1]} for c, ks in self._by_one.items()}
         digit_items = items.pop(DIGIT, [])
-        by_char: dict[str, _Program] = {}
+        by_char: dict[str, _Plan] = {}
         for c, found in items.items():
             if digit_items and c.isdecimal():
                 found = found + [it for it in digit_items if it not in found]
-            program = _program(cats, found, recorded_any | recorded.get(c, set()))
-            if program is None:
-                return None
-            by_char[c] = program
-        by_digit = None
-        if digit_items:
-            by_digit = _program(cats, digit_items, recorded_any)
-            if by_digit is None:
-                return None
-        return by_char, by_digit
+            by_char[c] = (found, recorded_any | recorded.get(c, set()))
+        return by_char, (digit_items, recorded_any) if digit_items else None
+
+    def _at_program(self, c: str) -> _Program | None:
+        """The program for gate positions starting with ``c`` (compiled on first use); None
+        when there is none or it would not be exact (the categories are then matched one
+        by one)."""
+        assert self._at_char is not None and self._at_plans is not None
+        plans, digit_plan = self._at_plans
+        plan = plans.get(c)
+        if plan is None and c.isdecimal():
+            plan = digit_plan
+        program = None if plan is None else _program(self._at_cats, plan[0], plan[1])
+        if len(self._at_char) < 50_000:
+            self._at_char[c] = program
+        return program
 
     def _entries_for(self, key: str) -> list[_Entry]:
         found = self._cache.get(key)
@@ -340,25 +354,19 @@ class Scanner:
                 found = [m.start() for m in gate.finditer(text)]
             positions = sorted({*positions, *found}) if positions else found
         at_char = self._at_char
-        if at_char is not None:
-            get = at_char.get
-            at_digit = self._at_digit
-            for p in positions:
-                c = text[p]
-                program = get(c)
-                if program is None:
-                    if at_digit is None or not c.isdecimal():
-                        continue
-                    program = at_digit
-                m = program[0].match(text, p)
-                if m is not None and m.lastindex is not None:
-                    if program[4]:
-                        _record(into, p, m, program)
-                    else:
-                        _record_each(into, p, m, program)
-            return
         cache = self._cache
         for p in positions:
+            if at_char is not None:
+                c = text[p]
+                program = at_char[c] if c in at_char else self._at_program(c)
+                if program is not None:
+                    m = program[0].match(text, p)
+                    if m is not None and m.lastindex is not None:
+                        if program[4]:
+                            _record(into, p, m, program)
+                        else:
+                            _record_each(into, p, m, program)
+                    continue
             key = text[p : p + 2]
             if key[1:].isspace():
                 key = key[0] + " "
@@ -437,6 +445,24 @@ class Scanner:
 _FEW = 6
 
 
+def _compile_plans(
+    cats: list[tuple[str, bool, list[str], list[str]]], plans: _Plans
+) -> tuple[dict[str, _Program], _Program | None] | None:
+    """Every program of ``plans``; None when one would not be exact."""
+    by_char: dict[str, _Program] = {}
+    for c, (found, recorded) in plans[0].items():
+        program = _program(cats, found, recorded)
+        if program is None:
+            return None
+        by_char[c] = program
+    by_digit = None
+    if plans[1] is not None:
+        by_digit = _program(cats, *plans[1])
+        if by_digit is None:
+            return None
+    return by_char, by_digit
+
+
 def _record(
     into: dict[str, list[tuple[int, int]]], p: int, m: re.Match[str], program: _Program
 ) -> None:
@@ -446,7 +472,7 @@ def _record(
     not read when the bounded one matched."""
     groups = m.groups()
     last = None
-    for hit, cat in compress(zip(groups, program[2]), groups):
+    for hit, cat in compress(zip(groups, program[2], strict=True), groups):
         if cat is last:
             continue
         last = cat
@@ -524,14 +550,16 @@ def _program(
     if compiled.groups != n:
         return None
     slots = [""] * n
-    for cat, only, b, f in spec:
+    for cat, _, b, f in spec:
         for g in (b, f):
             if g >= 0:
                 slots[g] = cat
     onlys = [cat for cat, only, _, _ in spec if only]
     # Reading only the groups that matched pays for its set-up with many categories; it
     # keeps the order of the hits' categories when those recorded by position come last.
-    fast = len(spec) > _FEW and all(only for _, only, _, _ in spec[len(spec) - len(onlys) :]) and len(
-        {cat for cat, _, _, _ in spec}
-    ) == len(spec)
+    fast = (
+        len(spec) > _FEW
+        and all(only for _, only, _, _ in spec[len(spec) - len(onlys) :])
+        and len({cat for cat, _, _, _ in spec}) == len(spec)
+    )
     return compiled, tuple(spec), tuple(slots), tuple(onlys), fast
