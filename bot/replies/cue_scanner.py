@@ -13,6 +13,7 @@ cue starting there (Chinese: cues may start at any character).
 from __future__ import annotations
 
 import re
+from itertools import compress
 
 from bot.replies.alternations import (
     DIGIT,
@@ -55,8 +56,21 @@ def _first_two(alt: str) -> str | None:
 
 _Entry = tuple[str, "re.Pattern[str] | None", "re.Pattern[str] | None"]
 # A first-character program: the regex, and per category (in order) its name, whether it
-# only records positions, and its bounded and free groups' indexes in ``groups()`` (-1: none).
-_Program = tuple["re.Pattern[str]", tuple[tuple[str, bool, int, int], ...]]
+# only records positions, and its bounded and free groups' indexes in ``groups()`` (-1: none);
+# then, for reading only the groups that matched: each group's category, the
+# positions-only categories (recorded when any group matches), and whether those come
+# after every other category (else the hits are read category by category, in order).
+# What one first character's program holds: (category index, bounded, part index, part)
+# items, and the positions-only categories it records; per character, and for any digit.
+_Plan = tuple[list[tuple[int, bool, int, str]], set[int]]
+_Plans = tuple[dict[str, _Plan], _Plan | None]
+_Program = tuple[
+    "re.Pattern[str]",
+    tuple[tuple[str, bool, int, int], ...],
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+]
 
 
 class Scanner:
@@ -93,6 +107,9 @@ class Scanner:
         "_anchored_clause",
         "_anchored_text",
         "_any",
+        "_at_cats",
+        "_at_char",
+        "_at_plans",
         "_by_char",
         "_by_digit",
         "_by_one",
@@ -171,11 +188,23 @@ class Scanner:
         self._start_chars: frozenset[str] = frozenset()
         self._by_char: dict[str, _Program] | None = None
         self._by_digit: _Program | None = None
+        self._at_char: dict[str, _Program | None] | None = None
+        self._at_plans: _Plans | None = None
+        self._at_cats = cats
         if by_char is None:
             by_char = sum(len(f) - len(b) for _, _, b, f in cats) > 0
-        if by_char and self._build_by_char(cats):
-            return
+        plans = self._plans_by_char(cats)
+        if by_char and plans is not None:
+            programs = _compile_plans(cats, plans)
+            if programs is not None:
+                self._by_char, self._by_digit = programs
+                return
         self._build_gates(cats)
+        if plans is not None:
+            # At each position the gates report, one program finds every category's cue
+            # (compiled when a character first needs it: start-up stays as it was).
+            self._at_char = {}
+            self._at_plans = plans
 
     @property
     def by_char(self) -> bool:
@@ -221,14 +250,19 @@ class Scanner:
                 pre = "(?=[" + "".join(re.escape(c) for c in chars) + "])"
                 if len(chars) <= 3:
                     need = "".join(chars)  # skip the gate when none of these is in the text
-            gates.append(
-                (rx(pre + "(?=" + trie_alternation(all_free, ordered=False) + ")"), need, False)
-            )
+            body = "(?=" + trie_alternation(all_free, ordered=False) + ")"
+            if not pre and all(first_chars(a) is not None for a in all_free):
+                # No match is empty: one character wide, the gate gets the set of characters
+                # the cues start with (rx), and the engine skips to them instead of trying
+                # the whole gate at every position. It reports the same starts.
+                gates.append((rx(body + "(?s:.)"), need, False))
+            else:
+                gates.append((rx(pre + body), need, False))
         self._gates = tuple(gates)
 
-    def _build_by_char(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> bool:
-        """The per-first-character programs; False (nothing built) when some alternative's
-        first characters are not known, or the programs would not be exact."""
+    def _plans_by_char(self, cats: list[tuple[str, bool, list[str], list[str]]]) -> _Plans | None:
+        """What the per-first-character programs hold (see :func:`_compile_plans`); None
+        when some alternative's first characters are not known."""
         # (category index, bounded, part index, part) by first character
         items: dict[str, list[tuple[int, bool, int, str]]] = {}
         for k, (_, _, bounded, free) in enumerate(cats):
@@ -240,29 +274,33 @@ class Scanner:
                 for i, part in enumerate(split_top(trie_alternation(alts))):
                     chars = first_chars(part)
                     if chars is None:
-                        return False
+                        return None
                     for c in chars:
                         items.setdefault(c, []).append((k, is_bounded, i, part))
         # where positions-only categories record a position (as the gate mode does)
         recorded_any = {k for k in self._any if cats[k][1]}
         recorded = {c: {k for k in ks if cats[k][1]} for c, ks in self._by_one.items()}
         digit_items = items.pop(DIGIT, [])
-        by_char: dict[str, _Program] = {}
+        by_char: dict[str, _Plan] = {}
         for c, found in items.items():
             if digit_items and c.isdecimal():
                 found = found + [it for it in digit_items if it not in found]
-            program = _program(cats, found, recorded_any | recorded.get(c, set()))
-            if program is None:
-                return False
-            by_char[c] = program
-        by_digit = None
-        if digit_items:
-            by_digit = _program(cats, digit_items, recorded_any)
-            if by_digit is None:
-                return False
-        self._by_char = by_char
-        self._by_digit = by_digit
-        return True
+            by_char[c] = (found, recorded_any | recorded.get(c, set()))
+        return by_char, (digit_items, recorded_any) if digit_items else None
+
+    def _at_program(self, c: str) -> _Program | None:
+        """The program for gate positions starting with ``c`` (compiled on first use); None
+        when there is none or it would not be exact (the categories are then matched one
+        by one)."""
+        assert self._at_char is not None and self._at_plans is not None
+        plans, digit_plan = self._at_plans
+        plan = plans.get(c)
+        if plan is None and c.isdecimal():
+            plan = digit_plan
+        program = None if plan is None else _program(self._at_cats, plan[0], plan[1])
+        if len(self._at_char) < 50_000:
+            self._at_char[c] = program
+        return program
 
     def _entries_for(self, key: str) -> list[_Entry]:
         found = self._cache.get(key)
@@ -315,8 +353,20 @@ class Scanner:
             else:
                 found = [m.start() for m in gate.finditer(text)]
             positions = sorted({*positions, *found}) if positions else found
+        at_char = self._at_char
         cache = self._cache
         for p in positions:
+            if at_char is not None:
+                c = text[p]
+                program = at_char[c] if c in at_char else self._at_program(c)
+                if program is not None:
+                    m = program[0].match(text, p)
+                    if m is not None and m.lastindex is not None:
+                        if program[4]:
+                            _record(into, p, m, program)
+                        else:
+                            _record_each(into, p, m, program)
+                    continue
             key = text[p : p + 2]
             if key[1:].isspace():
                 key = key[0] + " "
@@ -358,6 +408,9 @@ class Scanner:
             m = program[0].match(text, p)  # (always matches: every group is optional)
             if m is None or m.lastindex is None:
                 continue  # no cue starts here
+            if program[4]:
+                _record(into, p, m, program)
+                continue
             groups = m.groups()
             for cat, only, b, f in program[1]:
                 if only:
@@ -386,6 +439,78 @@ class Scanner:
         """Both passes: unanchored hits, then anchored ones (lists are not re-sorted)."""
         self.scan_gated(text, into)
         self.scan_anchored(text, into, clause_starts)
+
+
+#: up to this many categories in a program, its hits are read category by category
+_FEW = 6
+
+
+def _compile_plans(
+    cats: list[tuple[str, bool, list[str], list[str]]], plans: _Plans
+) -> tuple[dict[str, _Program], _Program | None] | None:
+    """Every program of ``plans``; None when one would not be exact."""
+    by_char: dict[str, _Program] = {}
+    for c, (found, recorded) in plans[0].items():
+        program = _program(cats, found, recorded)
+        if program is None:
+            return None
+        by_char[c] = program
+    by_digit = None
+    if plans[1] is not None:
+        by_digit = _program(cats, *plans[1])
+        if by_digit is None:
+            return None
+    return by_char, by_digit
+
+
+def _record(
+    into: dict[str, list[tuple[int, int]]], p: int, m: re.Match[str], program: _Program
+) -> None:
+    """Append the hits at ``p`` of a program's match ``m`` (some group matched), reading
+    only the groups that matched, in order (no group matches empty: every part's first
+    characters are known). A category's bounded group comes before its free one, which is
+    not read when the bounded one matched."""
+    groups = m.groups()
+    last = None
+    for hit, cat in compress(zip(groups, program[2], strict=True), groups):
+        if cat is last:
+            continue
+        last = cat
+        lst = into.get(cat)
+        if lst is None:
+            into[cat] = [(p, p + len(hit))]
+        else:
+            lst.append((p, p + len(hit)))
+    for cat in program[3]:
+        lst = into.get(cat)
+        if lst is None:
+            into[cat] = [(p, p)]
+        else:
+            lst.append((p, p))
+
+
+def _record_each(
+    into: dict[str, list[tuple[int, int]]], p: int, m: re.Match[str], program: _Program
+) -> None:
+    """:func:`_record`, category by category in order (any program)."""
+    groups = m.groups()
+    for cat, only, b, f in program[1]:
+        if only:
+            lst = into.get(cat)
+            if lst is None:
+                into[cat] = [(p, p)]
+            else:
+                lst.append((p, p))
+            continue
+        hit = groups[b] if b >= 0 else None
+        if hit is None and f >= 0:
+            hit = groups[f]
+        if hit:
+            lst = into.get(cat)
+            if lst is None:
+                into[cat] = [(p, p + len(hit))]
+            else:
+                lst.append((p, p + len(hit)))
 
 
 def _program(
@@ -424,4 +549,17 @@ def _program(
     compiled = rx("".join(source))
     if compiled.groups != n:
         return None
-    return compiled, tuple(spec)
+    slots = [""] * n
+    for cat, _, b, f in spec:
+        for g in (b, f):
+            if g >= 0:
+                slots[g] = cat
+    onlys = [cat for cat, only, _, _ in spec if only]
+    # Reading only the groups that matched pays for its set-up with many categories; it
+    # keeps the order of the hits' categories when those recorded by position come last.
+    fast = (
+        len(spec) > _FEW
+        and all(only for _, only, _, _ in spec[len(spec) - len(onlys) :])
+        and len({cat for cat, _, _, _ in spec}) == len(spec)
+    )
+    return compiled, tuple(spec), tuple(slots), tuple(onlys), fast

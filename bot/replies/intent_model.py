@@ -217,12 +217,11 @@ class IntentModel:
             core = _ZH_NOISE.sub(" ", t).strip()
             if core:
                 s = " " + core + " "
-                n = len(s)
                 grams = self._grams
+                # the pairs and triples of s, joined in C (s[i] + s[i + 1], ...)
+                pairs = list(map(_add, s, s[1:]))
                 found = grams.keys() & {
-                    *core.replace(" ", ""),
-                    *[s[i : i + 2] for i in range(n - 1)],
-                    *[s[i : i + 3] for i in range(n - 2)],
+                    *core.replace(" ", ""), *pairs, *map(_add, pairs, s[2:])
                 }
                 known = len(found)
                 total = sum(map(grams.__getitem__, found))
@@ -231,14 +230,14 @@ class IntentModel:
             if "'" in t:
                 words = [w.replace("'", "") for w in words]
             if words:
-                singles, pairs = self._words, self._pairs
+                singles, pairs_ = self._words, self._pairs
                 found = singles.keys() & words
-                found_pairs = pairs.keys() & list(
+                found_pairs = pairs_.keys() & list(
                     map(" ".join, zip(["^", *words], words, strict=False))
                 )
                 known = len(found) + len(found_pairs)
                 total = sum(map(singles.__getitem__, found)) + sum(
-                    map(pairs.__getitem__, found_pairs)
+                    map(pairs_.__getitem__, found_pairs)
                 )
         if known:
             fields = _unpack(total, len(self._bias))
@@ -252,15 +251,22 @@ class IntentModel:
             scores = list(self._bias)
         opt = scores.pop()
         top = max(scores)
-        exp = math.exp
+        exp = _exp
         exps = [exp(s - top) for s in scores]
         z = sum(exps)
-        opt_p = 1.0 / (1.0 + exp(-opt)) if opt > -50 else 0.0
+        opt_p = 1.0 / (1.0 + _exp(-opt)) if opt > -50 else 0.0
         best = scores.index(top)
         probabilities = tuple([e / z for e in exps])
-        return ModelOpinion(
-            self.classes, probabilities, opt_p, known, self.classes[best], probabilities[best]
+        # tuple.__new__: the NamedTuple's own __new__ is a Python function
+        return _new_tuple(
+            ModelOpinion,
+            (self.classes, probabilities, opt_p, known, self.classes[best], probabilities[best]),
         )
+
+
+_add = operator.add
+_exp = math.exp
+_new_tuple = tuple.__new__
 
 
 def _pack(weights: bytes, outputs: int) -> list[int]:

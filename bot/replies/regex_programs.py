@@ -43,8 +43,9 @@ try:
         raise ImportError("unexpected _sre code size")
     #: What exported programs are valid for (interpreter and ``_sre`` version); None when
     #: programs cannot be reused here and :func:`rx` is plain :func:`re.compile`.
-    # ("f1": programs with first-character sets, see the module docstring)
-    PROGRAM_TAG: str | None = f"{sys.implementation.cache_tag}-{_sre.MAGIC}-f1"
+    # ("f2": programs with first-character sets, also from a leading lookahead; see the
+    # module docstring)
+    PROGRAM_TAG: str | None = f"{sys.implementation.cache_tag}-{_sre.MAGIC}-f2"
 except (ImportError, AttributeError):  # another interpreter
     PROGRAM_TAG = None
 
@@ -85,6 +86,8 @@ def _first_charset(parsed: Any) -> list[tuple[Any, Any]] | None:
     """The characters every match of ``parsed`` starts with, as ``re`` charset items."""
     first = first_chars_of(parsed)
     if first is None:
+        first = _lookahead_first(parsed)
+    if first is None:
         return None
     c = _constants
     items: list[tuple[Any, Any]] = []
@@ -96,6 +99,22 @@ def _first_charset(parsed: Any) -> list[tuple[Any, Any]] | None:
         else:
             items.append((c.LITERAL, ord(ch)))
     return items
+
+
+def _lookahead_first(parsed: Any) -> frozenset[str] | None:
+    """The first characters of the first positive lookahead the pattern opens with (after
+    other zero-width items), when its body cannot match empty: a match starts where that
+    body matches. (A gate such as ``(?=cue|cue|...)`` is all lookahead: without this the
+    engine would try the whole gate at every position.)"""
+    c = _constants
+    for op, av in parsed.data:
+        if op is c.ASSERT and av[0] == 1:
+            found = first_chars_of(av[1])
+            if found is not None:
+                return found
+        elif op not in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            return None
+    return None
 
 
 def first_set_patterns() -> set[tuple[str, int]]:
