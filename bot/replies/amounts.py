@@ -97,6 +97,8 @@ _ID_WORDS = frozenset(
         "confirmation",
         "conf",
         "ref",
+        "cheque",
+        "check",
         "reference",
         "order",
         "invoice",
@@ -168,7 +170,7 @@ _BETWEEN_BEFORE = rx(r"\bbetween\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)?\s+(?:and|-|to)
 _AGE_BEFORE = rx(r"\b(?:i\s+am|i'?m|im|aged|age)\s*$")
 _AGE_AFTER = rx(r"\s*(?:years?\b|yrs?\b|y/?o\b|yo\b|and\b|with\b|on\s+(?:a\s+)?pension|[,.!;]|$)")
 # Names that hold a number: "Can I pay at a 7-Eleven?"
-_NAMES_WITH_NUMBERS = rx(r"\b7\s*-?\s*(?:eleven|11)\b|\b7/11\b")
+_NAMES_WITH_NUMBERS = rx(r"(?<![0-9a-z])7\s*-?\s*(?:eleven|11)(?![0-9a-z])|(?<![0-9])7/11(?![0-9])")
 _PHONE = rx(r"(?<![\d.,])\+?\d[\d\- ().]{5,18}\d(?![\d,])")
 
 _EN_WORD_RUN = rx(
@@ -249,6 +251,8 @@ EN_MARKER_PARTS: tuple[tuple[str, Parts], ...] = (
             r"\bpay(?:ing)?\s+off\s+(?:the\s+(?:debt|loan|bill|account|(?:whole\s+|full\s+|entire\s+|outstanding\s+)?"
             r"balance)|everything|it\s+all)\b",
             r"\b(?:have|get)\s+(?:it|this|that)\s+all\s+(?:paid|sorted|cleared|settled|done|to\s+you|by)\b",
+            r"\b(?:you'?ll|you\s+will)\s+have\s+it\s+all\b|\bsend\s+(?:you\s+)?it\s+all\b|\bfull\s+whack\b",
+            r"\bclear\s+(?:the|my)\s+account\b",
             r"\b(?:pay|paying|clear|settle|cover)\s+(?:it|this|that|them)\s+all\b",
             r"\beverything\s+(?:i|that\s+i)\s+owe\b",
             r"\b(?:pay|paying|clear|settle)\s+(?:it\s+)?everything\b",
@@ -271,7 +275,7 @@ _ZH_AFTER_COMMA = rx(
     r"[0-9.零〇一二两三四五六七八九十百千万亿壹贰貳叁參肆伍陆陸柒捌玖拾佰仟萬億]*+"
 )
 _ZH_NOT_AFTER = rx(
-    r"(?:个|天|日|号|周|星期|礼拜|月|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
+    r"(?:个|天|日|号|周|星期|礼拜|月(?!底|末|尾)|年(?!底|末)|点|時|时|分钟|小时|期|次|岁|倍|%|张|笔|位|人|遍|页|条|秒|楼|层|"
     r"栋|室|家|套|辆|台|部|件|只|份|种|成|折|章|集|热线|:\d|/\d)"
 )
 _ZH_ID_BEFORE = rx(

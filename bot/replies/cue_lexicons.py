@@ -188,7 +188,7 @@ EN = Lexicon(
         r"\b(?:it'?s|its|it\s+is|this\s+is)\s+(?:his|her|their|my\s+\w+'s)\s+(?:account|debt|loan|card|bill)\b",
         r"\bon\s+behalf\s+of\s+(?:my|his|her)\b(?!\s*self)",
         # "mum here, she's asleep": a relative answering
-        r"^\W*(?:(?:it'?s|its|this\s+is)\s+)?(?:his|her|their)?\s*(?:mum|mom|dad|wife|husband|son|daughter|"
+        r"^\W{0,8}(?:(?:it'?s|its|this\s+is)\s+)?(?:(?:his|her|their)\s+)?(?:mum|mom|dad|wife|husband|son|daughter|"
         r"sister|brother|partner|carer)\s+here\b",
         r"\b(?:my|his|her)\s+(?:late\s+)?(?:ex[-\s]?)?(?:wife|husband|mother|mom|mum|father|dad|son|daughter|"
         r"brother|sister|partner|ex|ex-\w+|grand\w+|aunt|uncle|cousin)'?s\s+(?:debt|loan|card|account|bill)",

@@ -321,13 +321,15 @@ _EN_PATTERNS: list[tuple[str, str]] = [
     (
         "today",
         r"\b(?:today|tonight|tonite|2nite|2day|tday|this\s+(?:evening|afternoon|morning|arvo)|"
-        r"right\s+now|rn|later\s+today|(?:the\s+)?end\s+of\s+(?:the\s+)?day|eod|now|immediately|"
+        r"right\s+now|rn|later\s+today|(?:the\s+)?end\s+of\s+(?:the\s+)?day|eod|"
+        # ("happy now?", "working on it now": no day of paying)
+        r"(?<!happy\s)(?<!satisfied\s)(?<!on\sit\s)now|immediately|"
         r"right\s+away|straight\s+away|this\s+instant)\b",
     ),
     (
         "in_days",
         r"\b(?:in|within|inside(?:\s+of)?|in\s+the\s+next|over\s+the\s+next|after|give\s+me|gimme)\s+"
-        r"(?P<ind_n>"
+        r"(?:about\s+|around\s+|roughly\s+|approximately\s+|like\s+)?(?P<ind_n>"
         + _CNT
         + r")\s*(?:more\s+|extra\s+)?(?P<ind_u>(?:business\s+|working\s+)?days?|weeks?|wks?|"
         r"fortnight)\b(?:'?s?\s+time)?",
@@ -579,6 +581,11 @@ def _matches_at(
 # --------------------------------------------------------------------------- Chinese
 
 _CN_N = r"[0-9零〇一二两俩三四五六七八九十]{1,3}"
+# "right away" words that follow an event said just before ("到账后马上还") are its day
+_RIGHT_AFTER = frozenset({"马上", "立刻", "立即", "当天"})
+_ZH_EVENT_BEFORE = rx(
+    r"^(?:(?!刚|已)[^。！？!?\n])*(?:发工资|工资|到账|到帐|发了|到了|拿到|发薪|收到钱|钱到)(?:(?!刚|已)[^。！？!?\n]){0,8}$"
+)
 # A month's number, 1 to 12: "600 月底还" is 600 at the end of this month, not a 600th month.
 _CN_MONTH = (
     r"(?<![0-9零〇一二两三四五六七八九十])(?:1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])(?![0-9])"
@@ -915,6 +922,10 @@ def find_dates(
         found = _ZH_RE.finditer(text) if starts is None else _matches_at(_ZH_AT, text, starts)
         for m in found:
             name = m.lastgroup or ""
+            if name == "z_today" and m.group() in _RIGHT_AFTER and _ZH_EVENT_BEFORE.search(
+                text[max(0, m.start() - 12) : m.start()]
+            ):
+                continue  # "发工资后马上还", "12号发工资，当天还": the event's day, not today
             value, kind = _zh_value(name, m, ctx)
             if kind == DATE and value is None:
                 # "下个月31号" in a 30-day month: a stated time with no valid day.

@@ -147,7 +147,7 @@ _REQUEST_EN_SRC = (
     # "I asked you to stop last week", "told u 3 times to stop"
     r"|\b(?:asked|told)\s+(?:you|u|ya|y'all)?\s*(?:\w+\s+){0,3}?to\s+stop\b"
     r"|\benough\s+already\s+with\b|\bgive\s+it\s+a\s+rest\b"
-    r"|\bleft\s+(?:me|us)\s+alone\b|^\W*(?:please\s+|pls\s+)?block\s+(?:this|my)\s+number\b"
+    r"|\bleft\s+(?:me|us)\s+alone\b|^\W{0,8}(?:please\s+|pls\s+)?block\s+(?:this|my)\s+number\b"
     r"|\b(?:do\s+not|don'?t|dont)\s+send\s+(?:me\s+)?anything\b"
 )
 #: English requests to stop contact, for the reply scanner (category "optout").

@@ -73,6 +73,8 @@ _WORDS = {
     "zhe zhou": "这周", "ben zhou": "本周", "xia zhou": "下周", "xia xia zhou": "下下周",
     "zhou mo": "周末", "zhou": "周", "xing qi": "星期", "li bai": "礼拜", "xia ge": "下个",
     "zhe ge yue": "这个月", "xia ge yue": "下个月", "xia yue": "下月", "yue di": "月底",
+    "xia ge yue chu": "下个月初", "xia yue chu": "下月初", "xia ge yue di": "下个月底",
+    "xia yue di": "下月底", "zhe ge yue di": "这个月底",
     "yue chu": "月初", "yue": "月", "nian di": "年底", "tian": "天", "ri": "日",
     "hou": "后", "zhi qian": "之前", "yi hou": "以后",
     # numbers

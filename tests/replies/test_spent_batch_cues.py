@@ -76,6 +76,19 @@ CASES = [
     ("这条短信不会是诈骗吧？", "question", False, []),
     ("do you take payments at 7-Eleven?", "question", False, []),
     ("再这样催我就打12345", "legal", True, []),
+    # from the training batches' remaining promise-term mistakes
+    ("fine, I'll pay. happy now?", "promise_to_pay", False, [(None, None)]),
+    ("can send four hundred in about a week", "promise_to_pay", False, [("400.00", "2026-12-16")]),
+    ("by the 20th you'll have it all", "promise_to_pay", False, [("1000.00", "2026-12-20")]),
+    ("I'll pay the full whack on friday", "promise_to_pay", False, [("1000.00", "2026-12-11")]),
+    ("cancel cheque 2231 please, I'll pay by card tonight", "promise_to_pay", False,
+     [(None, "2026-12-09")]),
+    ("等发了工资马上还你们", "promise_to_pay", False, [(None, None)]),
+    ("大后天到账后立刻还你一千", "promise_to_pay", False, [("1000.00", "2026-12-12")]),
+    ("工资已经到了，马上转300", "promise_to_pay", False, [("300.00", "2026-12-09")]),
+    ("2.5万月底还", "promise_to_pay", False, [("25000.00", "2026-12-31")]),
+    ("xia ge yue chu huan qian", "promise_to_pay", False, [(None, None)]),
+    ("明天下班去7-11还钱", "promise_to_pay", False, [(None, "2026-12-10")]),
 ]
 
 OPT_OUTS = [
