@@ -398,8 +398,16 @@ _BEREAVEMENT = re.compile(
 def reports_death(reply: Reply) -> bool:
     """Whether the reply says the customer has died (see :data:`_BEREAVEMENT`)."""
     return reply.deceased or (
-        (reply.intent is Intent.WRONG_PARTY or reply.needs_human)
+        (reply.intent is Intent.WRONG_PARTY
+         or (reply.needs_human and reply.intent not in _AS_THE_CUSTOMER))
         and _BEREAVEMENT.search(reply.text) is not None)
+
+
+#: readings in which the writer speaks as the customer: a doubt about one of these is no
+#: doubt about who is writing ("my mother passed away so I cannot pay" read as hardship
+#: and doubted is still a bereaved customer)
+_AS_THE_CUSTOMER = frozenset({Intent.PROMISE_TO_PAY, Intent.PAID, Intent.HARDSHIP,
+                              Intent.REFUSE, Intent.DISPUTE})
 #: someone answering for the customer as family ("this is his wife", "我是他妈妈"): the
 #: address is the customer's, others read it too (shared), it is not a wrong number
 _RELATIVE = re.compile(
