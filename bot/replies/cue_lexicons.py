@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from bot.replies.cue_scanner import Parts
-from bot.replies.markers import EN_UNSURE
+from bot.replies.markers import EN_UNSURE, ZH_ASK_LOWER
 from bot.replies.regex_programs import rx
 
 #: Categories read per clause: in these, a leading "^" anchors at each clause start.
@@ -753,8 +753,7 @@ ZH = Lexicon(
         r"(?:还|转|付|交)的(?!话|时候)",
     ),
     hardship=_z(
-        # "最低还款能再低点吗": relief asked, nothing offered
-        r"(?:能|可以|可不可以|能不能)(?:再)?(?:低|少|降|减)(?:一)?点",
+        ZH_ASK_LOWER,
         r"分(?:几|多少|多)期",
         r"还不起|还不上|还不了|还不出|付不起|付不了|交不起|拿不出|凑不(?:齐|出|够)|没有?能力|无力偿还|无力",
         r"一分钱都没(?:有)?|身无分文|分文没有",

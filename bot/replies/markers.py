@@ -28,6 +28,8 @@ ZH_THEN = rx(
 SENTENCE_BREAK = rx(r"[.!?。！？\n]")
 #: not knowing ("no idea", "not sure", "idk") before "when/if I'll pay": no offer (a regex source)
 EN_UNSURE = r"\b(?:no\s+idea|not\s+sure|(?:don'?t|dont|do\s+not)\s+know|idk|dunno)\s+"
+#: asking for less ("最低还款能再低点吗", "能不能少点"): relief, nothing offered (a regex source)
+ZH_ASK_LOWER = r"(?:能|可以|可不可以|能不能)(?:再)?(?:低|少|降|减)(?:一)?点"
 #: a payment told as done ("还清了", "打过去了"), and the words that would put it ahead
 ZH_DONE = rx(r"(?<!全)(?<!全部)(?<!都)(?:还|转|付|交|缴|结|打|汇)(?:款|钱|清|完|上|过去|过)?了")
 ZH_AHEAD = rx(

@@ -18,6 +18,7 @@ from bot.replies.dates import DATE, EVENT, PAST, VAGUE, DateHit
 from bot.replies.markers import (
     EN_UNSURE,
     SENTENCE_BREAK,
+    ZH_ASK_LOWER,
     ZH_DESIRE,
     ZH_FUTURE_BEFORE,
     ZH_PAST_STRONG,
@@ -92,7 +93,7 @@ _RELIEF_EN = rx(
 )
 _RELIEF_ZH = rx(
     r"降低|减少|减免|少还|分期|延期|展期|停息|挂账|宽限|免息|调低|冻结|暂停|协商|方案|商量|"
-    r"(?:能|可以|可不可以|能不能)(?:再)?(?:低|少|降|减)(?:一)?点"
+    + ZH_ASK_LOWER
 )
 _ZH_INFO_Q = rx(r"有(?!钱)[^，,。？?]{0,6}?(?:吗|么)|有没有")
 _ZH_DE_PAST = rx(
